@@ -1,0 +1,82 @@
+//! The node's RPC methods beyond the standard `system`, `chain`, `state` and `author` sets
+//! that `sc-service` installs: account nonces, fee queries and GRANDPA finality.
+
+use jsonrpsee::RpcModule;
+use polkadot_sdk::{
+	pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer},
+	sc_client_api::AuxStore,
+	sc_consensus_grandpa::{
+		FinalityProofProvider, GrandpaJustificationStream, SharedAuthoritySet, SharedVoterState,
+	},
+	sc_consensus_grandpa_rpc::{Grandpa, GrandpaApiServer},
+	sc_rpc::SubscriptionTaskExecutor,
+	sc_service::TFullBackend,
+	sc_transaction_pool_api::TransactionPool,
+	sp_api::ProvideRuntimeApi,
+	sp_block_builder::BlockBuilder,
+	sp_blockchain::{Error as BlockChainError, HeaderBackend, HeaderMetadata},
+	substrate_frame_rpc_system::{System, SystemApiServer},
+};
+use std::sync::Arc;
+use thingschain_runtime::{opaque::Block, AccountId, Balance, Nonce};
+
+/// What the GRANDPA RPC reads from the running voter.
+#[derive(Clone)]
+pub struct GrandpaDeps {
+	/// Round state of the local voter.
+	pub shared_voter_state: SharedVoterState,
+	/// The current authority set.
+	pub shared_authority_set: SharedAuthoritySet<<Block as polkadot_sdk::sp_runtime::traits::Block>::Hash, u32>,
+	/// Justifications as blocks are finalized.
+	pub justification_stream: GrandpaJustificationStream<Block>,
+	/// Builds finality proofs for light clients.
+	pub finality_provider: Arc<FinalityProofProvider<TFullBackend<Block>, Block>>,
+}
+
+/// Everything the RPC methods need.
+pub struct FullDeps<C, P> {
+	/// The client.
+	pub client: Arc<C>,
+	/// The transaction pool.
+	pub pool: Arc<P>,
+	/// GRANDPA state.
+	pub grandpa: GrandpaDeps,
+	/// Runs subscription tasks.
+	pub subscription_executor: SubscriptionTaskExecutor,
+}
+
+/// Builds the RPC module with ThingsChain's extra methods.
+pub fn create_full<C, P>(
+	deps: FullDeps<C, P>,
+) -> Result<RpcModule<()>, Box<dyn std::error::Error + Send + Sync>>
+where
+	C: ProvideRuntimeApi<Block>
+		+ HeaderBackend<Block>
+		+ AuxStore
+		+ HeaderMetadata<Block, Error = BlockChainError>
+		+ Send
+		+ Sync
+		+ 'static,
+	C::Api: polkadot_sdk::substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>,
+	C::Api: polkadot_sdk::pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>,
+	C::Api: BlockBuilder<Block>,
+	P: TransactionPool + 'static,
+{
+	let FullDeps { client, pool, grandpa, subscription_executor } = deps;
+	let mut module = RpcModule::new(());
+
+	module.merge(System::new(client.clone(), pool).into_rpc())?;
+	module.merge(TransactionPayment::new(client).into_rpc())?;
+	module.merge(
+		Grandpa::new(
+			subscription_executor,
+			grandpa.shared_authority_set,
+			grandpa.shared_voter_state,
+			grandpa.justification_stream,
+			grandpa.finality_provider,
+		)
+		.into_rpc(),
+	)?;
+
+	Ok(module)
+}

@@ -1,0 +1,141 @@
+//! The chain-spec tooling: committed specs match the runtime, and `make-chain-spec.sh` turns an
+//! operator's own keys into a spec a validator can run, refusing well-known dev keys.
+
+mod common;
+
+use common::{best_number, finalized_number, wait_for, Node, NODE_BIN};
+use serde_json::{json, Value};
+use std::{
+	path::{Path, PathBuf},
+	process::{Command, Output},
+	time::Duration,
+};
+
+fn repo_root() -> PathBuf {
+	Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn script(name: &str, args: &[&str]) -> Output {
+	Command::new("bash")
+		.arg(repo_root().join("scripts").join(name))
+		.args(args)
+		.env("NODE_BIN", NODE_BIN)
+		.output()
+		.expect("bash runs")
+}
+
+fn node(args: &[&str]) -> Output {
+	Command::new(NODE_BIN).args(args).output().expect("thingschain runs")
+}
+
+/// A fresh key pair from `thingschain key generate`: (secret phrase, SS58 address).
+fn generate_key(scheme: &str) -> (String, String) {
+	let output = node(&["key", "generate", "--scheme", scheme, "--output-type", "json"]);
+	assert!(output.status.success());
+	let key: Value = serde_json::from_slice(&output.stdout).unwrap();
+	(key["secretPhrase"].as_str().unwrap().into(), key["ss58Address"].as_str().unwrap().into())
+}
+
+fn write_operator(dir: &Path, validator: (&str, &str, &str), endowed: &str) -> PathBuf {
+	let operator = json!({
+		"name": "ThingsChain Integration",
+		"id": "thingschain_it",
+		"preset": "testnet",
+		"bootNodes": [],
+		"validators": [{ "account": validator.0, "aura": validator.1, "grandpa": validator.2 }],
+		"endowments": [[endowed, "5000000000000000"]],
+		"sudo": null
+	});
+	let path = dir.join("operator.json");
+	std::fs::write(&path, serde_json::to_vec_pretty(&operator).unwrap()).unwrap();
+	path
+}
+
+#[test]
+fn committed_chain_specs_match_the_runtime() {
+	let output = script("generate-chain-specs.sh", &["--check"]);
+	assert!(
+		output.status.success(),
+		"{}{}",
+		String::from_utf8_lossy(&output.stdout),
+		String::from_utf8_lossy(&output.stderr)
+	);
+}
+
+#[test]
+fn make_chain_spec_refuses_dev_keys() {
+	let dir = tempfile::tempdir().unwrap();
+	let alice = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+	let alice_ed = "5FA9nQDVg267DEd8m1ZypXLBnvN7SFxYwV7ndqSYGiN9TTpu";
+	let operator = write_operator(dir.path(), (alice, alice, alice_ed), alice);
+	let out = dir.path().join("out");
+	let output = script("make-chain-spec.sh", &[operator.to_str().unwrap(), out.to_str().unwrap()]);
+	assert!(!output.status.success());
+	let stderr = String::from_utf8_lossy(&output.stderr);
+	assert!(stderr.contains("well-known dev key"), "explains the refusal: {stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn operator_spec_runs_on_the_operators_own_keys() {
+	let dir = tempfile::tempdir().unwrap();
+	let (aura_phrase, aura) = generate_key("sr25519");
+	let (grandpa_phrase, grandpa) = generate_key("ed25519");
+	let operator = write_operator(dir.path(), (&aura, &aura, &grandpa), &aura);
+	let out = dir.path().join("out");
+	let output = script("make-chain-spec.sh", &[operator.to_str().unwrap(), out.to_str().unwrap()]);
+	assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+	let plain: Value =
+		serde_json::from_slice(&std::fs::read(out.join("thingschain_it.json")).unwrap()).unwrap();
+	let patch = &plain["genesis"]["runtimeGenesis"]["patch"];
+	assert_eq!(patch["session"]["keys"], json!([[aura, aura, { "aura": aura, "grandpa": grandpa }]]));
+	assert_eq!(patch["sudo"]["key"], Value::Null);
+	assert_eq!(plain["protocolId"], "thingschain");
+	assert_eq!(plain["properties"]["tokenSymbol"], "TIC");
+
+	// The operator's validator inserts its keys and runs the raw spec: it authors and
+	// finalizes alone.
+	let raw = out.join("thingschain_it-raw.json");
+	let base = dir.path().join("validator");
+	for (scheme, key_type, phrase) in
+		[("sr25519", "aura", &aura_phrase), ("ed25519", "gran", &grandpa_phrase)]
+	{
+		let output = node(&[
+			"key",
+			"insert",
+			"--chain",
+			raw.to_str().unwrap(),
+			"--base-path",
+			base.to_str().unwrap(),
+			"--scheme",
+			scheme,
+			"--key-type",
+			key_type,
+			"--suri",
+			phrase,
+		]);
+		assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+	}
+	let validator = Node::start(
+		"operator-validator",
+		dir.path(),
+		&[
+			"--chain",
+			raw.to_str().unwrap(),
+			"--validator",
+			"--base-path",
+			base.to_str().unwrap(),
+			"--node-key",
+			&format!("{:064x}", 7),
+		],
+	);
+	let rpc = validator.rpc().await;
+	wait_for("blocks on the operator's chain", Duration::from_secs(60), || async {
+		best_number(&rpc).await.filter(|n| *n >= 2)
+	})
+	.await;
+	wait_for("finality on the operator's chain", Duration::from_secs(60), || async {
+		finalized_number(&rpc).await.filter(|n| *n >= 1)
+	})
+	.await;
+}

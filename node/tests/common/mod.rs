@@ -1,0 +1,197 @@
+//! Starts real `thingschain` processes on 127.0.0.1 with free ports, and talks to them
+//! over JSON-RPC. Every process is killed when its `Node` is dropped.
+
+#![allow(dead_code)] // Each test binary uses its own subset of these helpers.
+
+use serde_json::Value;
+use std::{
+	future::Future,
+	net::TcpListener,
+	path::{Path, PathBuf},
+	process::{Child, Command, Stdio},
+	time::{Duration, Instant},
+};
+use subxt::{
+	rpcs::{rpc_params, RpcClient},
+	OnlineClient, PolkadotConfig,
+};
+
+/// Path of the node binary cargo built for these tests.
+pub const NODE_BIN: &str = env!("CARGO_BIN_EXE_thingschain");
+
+/// A TCP port on 127.0.0.1 that nothing listens on right now.
+pub fn free_port() -> u16 {
+	TcpListener::bind("127.0.0.1:0")
+		.and_then(|l| l.local_addr())
+		.map(|a| a.port())
+		.expect("the OS hands out a free port")
+}
+
+/// Polls `check` every 500 ms until it yields a value or `timeout` passes.
+pub async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+	F: FnMut() -> Fut,
+	Fut: Future<Output = Option<T>>,
+{
+	let start = Instant::now();
+	loop {
+		if let Some(value) = check().await {
+			return value;
+		}
+		assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+		tokio::time::sleep(Duration::from_millis(500)).await;
+	}
+}
+
+/// A running node process.
+pub struct Node {
+	child: Option<Child>,
+	args: Vec<String>,
+	/// Name used in logs and assertions.
+	pub name: String,
+	/// JSON-RPC port on 127.0.0.1.
+	pub rpc_port: u16,
+	/// libp2p port on 127.0.0.1.
+	pub p2p_port: u16,
+	log: PathBuf,
+}
+
+impl Node {
+	/// Starts `thingschain` with `args` plus local-only RPC, p2p and no telemetry or
+	/// Prometheus; its output goes to `<log_dir>/<name>.log`.
+	pub fn start(name: &str, log_dir: &Path, args: &[&str]) -> Node {
+		let (rpc_port, p2p_port) = (free_port(), free_port());
+		let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+		all.extend(
+			[
+				"--rpc-port",
+				&rpc_port.to_string(),
+				"--listen-addr",
+				&format!("/ip4/127.0.0.1/tcp/{p2p_port}"),
+				"--no-prometheus",
+				"--no-telemetry",
+				"--no-mdns",
+			]
+			.map(String::from),
+		);
+		let mut node = Node {
+			child: None,
+			args: all,
+			name: name.to_string(),
+			rpc_port,
+			p2p_port,
+			log: log_dir.join(format!("{name}.log")),
+		};
+		node.spawn();
+		node
+	}
+
+	fn spawn(&mut self) {
+		let log = std::fs::OpenOptions::new()
+			.create(true)
+			.append(true)
+			.open(&self.log)
+			.expect("log file opens");
+		let child = Command::new(NODE_BIN)
+			.args(&self.args)
+			.stdout(Stdio::null())
+			.stderr(log)
+			.spawn()
+			.expect("thingschain starts");
+		self.child = Some(child);
+	}
+
+	/// Stops the process (SIGKILL: a crash, not a clean shutdown).
+	pub fn kill(&mut self) {
+		if let Some(mut child) = self.child.take() {
+			let _ = child.kill();
+			let _ = child.wait();
+		}
+	}
+
+	/// Starts the process again with the same arguments, ports and database.
+	pub fn restart(&mut self) {
+		self.kill();
+		self.spawn();
+	}
+
+	/// Whether the process is still running.
+	pub fn is_running(&mut self) -> bool {
+		self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+	}
+
+	/// The node's log so far.
+	pub fn log(&self) -> String {
+		std::fs::read_to_string(&self.log).unwrap_or_default()
+	}
+
+	/// WebSocket URL of the RPC server.
+	pub fn url(&self) -> String {
+		format!("ws://127.0.0.1:{}", self.rpc_port)
+	}
+
+	/// A raw JSON-RPC client, once the server accepts connections.
+	pub async fn rpc(&self) -> RpcClient {
+		let url = self.url();
+		wait_for(&format!("{} RPC server", self.name), Duration::from_secs(60), || async {
+			RpcClient::from_insecure_url(&url).await.ok()
+		})
+		.await
+	}
+
+	/// A subxt client that has read the node's metadata.
+	pub async fn client(&self) -> OnlineClient<PolkadotConfig> {
+		let url = self.url();
+		wait_for(&format!("{} subxt client", self.name), Duration::from_secs(60), || async {
+			OnlineClient::<PolkadotConfig>::from_insecure_url(&url).await.ok()
+		})
+		.await
+	}
+}
+
+impl Drop for Node {
+	fn drop(&mut self) {
+		self.kill();
+		if std::thread::panicking() {
+			eprintln!("----- log of {} -----\n{}", self.name, tail(&self.log(), 60));
+		}
+	}
+}
+
+fn tail(text: &str, lines: usize) -> String {
+	let all: Vec<&str> = text.lines().collect();
+	all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// Number of the header `method` returns (`chain_getHeader` of the best or finalized block).
+async fn header_number(rpc: &RpcClient, hash: Option<Value>) -> Option<u64> {
+	let header: Value = rpc.request("chain_getHeader", rpc_params![hash]).await.ok()?;
+	u64::from_str_radix(header["number"].as_str()?.trim_start_matches("0x"), 16).ok()
+}
+
+/// Best block number.
+pub async fn best_number(rpc: &RpcClient) -> Option<u64> {
+	header_number(rpc, None).await
+}
+
+/// Finalized block number.
+pub async fn finalized_number(rpc: &RpcClient) -> Option<u64> {
+	let hash: Value = rpc.request("chain_getFinalizedHead", rpc_params![]).await.ok()?;
+	header_number(rpc, Some(hash)).await
+}
+
+/// The Aura slot of block `number`, read from its pre-runtime digest.
+pub async fn aura_slot(rpc: &RpcClient, number: u64) -> Option<u64> {
+	let hash: Value = rpc.request("chain_getBlockHash", rpc_params![number]).await.ok()?;
+	let header: Value = rpc.request("chain_getHeader", rpc_params![hash]).await.ok()?;
+	// PreRuntime digest item: 0x06, engine id "aura", SCALE length 8 (0x20), u64 LE slot.
+	const AURA_PRE_DIGEST: &str = "0x066175726120";
+	header["digest"]["logs"].as_array()?.iter().find_map(|log| {
+		let hex = log.as_str()?.strip_prefix(AURA_PRE_DIGEST)?;
+		let bytes: Vec<u8> = (0..16)
+			.step_by(2)
+			.map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+			.collect::<Option<_>>()?;
+		Some(u64::from_le_bytes(bytes.try_into().ok()?))
+	})
+}

@@ -1,0 +1,114 @@
+//! Genesis presets: the starting state of each kind of ThingsChain network.
+//!
+//! - `development`: one validator (Alice), sudo, funded dev accounts.
+//! - `local_testnet`: four validators (Alice, Bob, Charlie, Dave), so one can fail while
+//!   GRANDPA keeps its more-than-two-thirds quorum; sudo for local experiments.
+//! - `testnet`: a public test network shape without sudo. Operators derive their own
+//!   deployment from it with `scripts/make-chain-spec.sh`, which swaps in their own keys.
+
+use crate::{units::TIC, AccountId, Balance, BalancesConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig};
+use alloc::{vec, vec::Vec};
+use polkadot_sdk::{
+	frame_support::build_struct_json_patch,
+	sp_consensus_aura::sr25519::AuthorityId as AuraId,
+	sp_consensus_grandpa::AuthorityId as GrandpaId,
+	sp_genesis_builder::{self, PresetId},
+	sp_keyring::{Ed25519Keyring, Sr25519Keyring},
+};
+use serde_json::Value;
+
+/// Name of the public test network preset.
+pub const TESTNET_RUNTIME_PRESET: &str = "testnet";
+
+/// Balance given to each endowed account in the dev and local presets.
+pub const DEV_ENDOWMENT: Balance = 1_000_000 * TIC;
+/// Balance given to each validator and to the faucet in the testnet preset.
+pub const TESTNET_ENDOWMENT: Balance = 10_000 * TIC;
+
+/// A block producer at genesis: its account and its two session keys.
+pub struct GenesisValidator {
+	pub account: AccountId,
+	pub aura: AuraId,
+	pub grandpa: GrandpaId,
+}
+
+/// The first `n` well-known dev accounts (Alice, Bob, Charlie, ...) as validators, each with
+/// the sr25519 Aura key and ed25519 GRANDPA key of the same dev seed.
+fn dev_validators(n: usize) -> Vec<GenesisValidator> {
+	Sr25519Keyring::iter()
+		.zip(Ed25519Keyring::iter())
+		.take(n)
+		.map(|(sr, ed)| GenesisValidator {
+			account: sr.to_account_id(),
+			aura: sr.public().into(),
+			grandpa: ed.public().into(),
+		})
+		.collect()
+}
+
+/// The genesis state shared by every preset.
+fn genesis(
+	validators: Vec<GenesisValidator>,
+	endowed: Vec<(AccountId, Balance)>,
+	sudo: Option<AccountId>,
+) -> Value {
+	build_struct_json_patch!(RuntimeGenesisConfig {
+		balances: BalancesConfig { balances: endowed },
+		session: SessionConfig {
+			keys: validators
+				.into_iter()
+				.map(|v| {
+					(v.account.clone(), v.account, SessionKeys { aura: v.aura, grandpa: v.grandpa })
+				})
+				.collect::<Vec<_>>(),
+		},
+		sudo: SudoConfig { key: sudo },
+	})
+}
+
+fn dev_endowments() -> Vec<(AccountId, Balance)> {
+	Sr25519Keyring::iter().map(|k| (k.to_account_id(), DEV_ENDOWMENT)).collect()
+}
+
+fn development() -> Value {
+	genesis(dev_validators(1), dev_endowments(), Some(Sr25519Keyring::Alice.to_account_id()))
+}
+
+fn local_testnet() -> Value {
+	genesis(dev_validators(4), dev_endowments(), Some(Sr25519Keyring::Alice.to_account_id()))
+}
+
+fn testnet() -> Value {
+	let validators = dev_validators(3);
+	let endowed = validators
+		.iter()
+		.map(|v| v.account.clone())
+		.chain([Sr25519Keyring::Ferdie.to_account_id()])
+		.map(|a| (a, TESTNET_ENDOWMENT))
+		.collect();
+	genesis(validators, endowed, None)
+}
+
+/// The JSON patch of the named preset, if there is one.
+pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
+	let patch = match id.as_ref() {
+		sp_genesis_builder::DEV_RUNTIME_PRESET => development(),
+		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_testnet(),
+		TESTNET_RUNTIME_PRESET => testnet(),
+		_ => return None,
+	};
+	Some(
+		serde_json::to_string(&patch)
+			.expect("serialization to json is expected to work. qed.")
+			.into_bytes(),
+	)
+}
+
+/// Names of all presets.
+pub fn preset_names() -> Vec<PresetId> {
+	vec![
+		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
+		PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
+		PresetId::from(TESTNET_RUNTIME_PRESET),
+	]
+}

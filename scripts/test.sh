@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Sets up this machine if needed, builds everything and runs every test:
+# runtime tests, node end-to-end tests (real binary, JSON-RPC) including the chain-spec
+# checks, the try-runtime build and the Polkadot.js client test.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$REPO_ROOT"
+
+"$REPO_ROOT/scripts/setup.sh"
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "build and run the Rust tests (release: the node tests run the real binary)"
+cargo test --release --locked --workspace
+
+step "the runtime compiles with try-runtime"
+SKIP_WASM_BUILD=1 cargo check --release --locked -p thingschain-runtime --features try-runtime
+
+step "Polkadot.js client against a real node"
+(cd tests/js && NODE_BIN="$NODE_BIN" npm test)
+
+step "all tests passed"
