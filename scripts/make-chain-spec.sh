@@ -6,8 +6,12 @@
 #
 # OPERATOR.json (see chain-specs/operator.example.json):
 #   { "name", "id", "preset", "bootNodes": [...],
-#     "validators": [{"account", "aura", "grandpa"}],   SS58 addresses
+#     "validators": [{"account", "aura", "grandpa",        SS58 addresses
+#                     "bond"?, "commissionPercent"?}],     default 1000 TIC, 10%
+#     "votes"?: [[voter, stake, [validator accounts]]],    genesis votes, stakes in plancks
 #     "endowments": [[address, amount-in-plancks]], "sudo": address or null }
+# Validators become bonded delegate candidates, so each must be endowed with more than its
+# bond; the highest backed of them are the first delegates.
 #
 # Keys of the well-known dev accounts (Alice, Bob, ...) are refused unless
 # --allow-dev-keys is given: anyone can sign with them.

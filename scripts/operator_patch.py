@@ -1,13 +1,20 @@
 """Helpers of make-chain-spec.sh.
 
   operator_patch.py patch PRESET.json OPERATOR.json DEV_KEYS.txt
-      prints the genesis patch: the preset with the operator's validators, endowments and
-      sudo key; fails when a key is a well-known dev key listed in DEV_KEYS.txt.
+      prints the genesis patch: the preset with the operator's validators (bonded delegate
+      candidates), genesis votes, endowments and sudo key; fails when a key is a well-known
+      dev key listed in DEV_KEYS.txt or a validator cannot pay its bond.
   operator_patch.py network OPERATOR.json SPEC.json...
       sets the operator's boot nodes and the ThingsChain protocol id in each spec.
 """
 import json
 import sys
+
+TIC = 10**12
+# The runtime's MinCandidateBond.
+DEFAULT_BOND = 1_000 * TIC
+DEFAULT_COMMISSION_PERCENT = 10
+PERBILL_PER_PERCENT = 10_000_000
 
 
 def fail(message):
@@ -40,8 +47,29 @@ def genesis_patch(preset_path, operator_path, dev_keys_path):
         if not (isinstance(entry, list) and len(entry) == 2 and int(entry[1]) > 0):
             fail(f"endowment {entry!r} is not [address, positive amount]")
 
+    endowed = {}
+    for address, amount in endowments:
+        endowed[address] = endowed.get(address, 0) + int(amount)
+    candidates = []
+    for i, v in enumerate(validators):
+        bond = int(v.get("bond", DEFAULT_BOND))
+        if endowed.get(v["account"], 0) <= bond:
+            fail(f"validator {i} ({v['account']}) is not endowed with more than its bond {bond}")
+        commission = int(v.get("commissionPercent", DEFAULT_COMMISSION_PERCENT))
+        if not 0 <= commission <= 100:
+            fail(f"validator {i} commissionPercent {commission} is not 0..100")
+        candidates.append([v["account"], bond, commission * PERBILL_PER_PERCENT])
+    voters = []
+    for entry in operator.get("votes", []):
+        if not (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[2], list)):
+            fail(f"vote {entry!r} is not [address, stake, [candidate addresses]]")
+        voters.append([entry[0], int(entry[1]), entry[2]])
+
     patch.setdefault("session", {})["keys"] = keys
     patch.setdefault("balances", {})["balances"] = [[a, int(v)] for a, v in endowments]
+    dpos = patch.setdefault("dpos", {})
+    dpos["candidates"] = candidates
+    dpos["voters"] = voters
     sudo = operator.get("sudo")
     if sudo in dev_keys:
         fail(f"sudo key {sudo} is a well-known dev key")

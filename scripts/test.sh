@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up this machine if needed, builds everything and runs every test:
-# runtime tests, node end-to-end tests (real binary, JSON-RPC) including the chain-spec
-# checks, the try-runtime build and the Polkadot.js client test.
+# pallet unit and property tests, runtime tests, node end-to-end tests (real binary,
+# JSON-RPC) including the chain-spec checks, the pallet benchmarks on their mocks, the
+# try-runtime build and the Polkadot.js client test.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$REPO_ROOT"
@@ -12,6 +13,9 @@ step() { printf '\n=== %s\n' "$*"; }
 
 step "build and run the Rust tests (release: the node tests run the real binary)"
 cargo test --release --locked --workspace
+
+step "every pallet benchmark runs on its mock runtime"
+cargo test --release --locked -p pallet-dpos --features runtime-benchmarks
 
 step "the runtime compiles with try-runtime"
 SKIP_WASM_BUILD=1 cargo check --release --locked -p thingschain-runtime --features try-runtime

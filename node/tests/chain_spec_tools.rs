@@ -90,6 +90,13 @@ async fn operator_spec_runs_on_the_operators_own_keys() {
 	let patch = &plain["genesis"]["runtimeGenesis"]["patch"];
 	assert_eq!(patch["session"]["keys"], json!([[aura, aura, { "aura": aura, "grandpa": grandpa }]]));
 	assert_eq!(patch["sudo"]["key"], Value::Null);
+	// The operator's validator is the genesis delegate, bonded with the default 1,000 TIC and
+	// 10% commission; the preset's demo candidates and votes are gone.
+	assert_eq!(
+		patch["dpos"]["candidates"],
+		json!([[aura, 1_000_000_000_000_000u128, 100_000_000]])
+	);
+	assert_eq!(patch["dpos"]["voters"], json!([]));
 	assert_eq!(plain["protocolId"], "thingschain");
 	assert_eq!(plain["properties"]["tokenSymbol"], "TIC");
 

@@ -109,7 +109,7 @@ async fn bad_input_gets_clear_errors_and_the_node_keeps_running() {
 		.await
 		.expect_err("cannot transfer more than the balance");
 	let message = err.to_string();
-	assert!(message.contains("FundsUnavailable"), "names the failure: {message}");
+	assert!(message.contains("Funds are unavailable"), "names the failure: {message}");
 	assert_eq!(free_balance(&client, &ferdie).await, ferdie_before);
 
 	// The node is still alive and producing blocks.

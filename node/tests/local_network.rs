@@ -4,64 +4,18 @@
 
 mod common;
 
-use common::{aura_slot, best_number, finalized_number, wait_for, Node, NODE_BIN};
+use common::{aura_slot, best_number, finalized_number, start_network, wait_for};
 use std::{
 	collections::BTreeSet,
-	path::Path,
-	process::Command,
 	time::{Duration, Instant},
 };
 
 const VALIDATORS: [&str; 4] = ["alice", "bob", "charlie", "dave"];
 
-/// A fixed libp2p secret per validator, so the others can name the first as boot node.
-fn node_key(index: usize) -> String {
-	format!("{:064x}", index + 1)
-}
-
-fn peer_id(key: &str, dir: &Path) -> String {
-	let file = dir.join("bootnode.key");
-	std::fs::write(&file, key).unwrap();
-	let output = Command::new(NODE_BIN)
-		.args(["key", "inspect-node-key", "--file"])
-		.arg(&file)
-		.output()
-		.expect("key inspect-node-key runs");
-	assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-	String::from_utf8(output.stdout).unwrap().trim().to_string()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn four_validators_author_finalize_and_survive_one_failure() {
 	let dir = tempfile::tempdir().unwrap();
-	let mut boot_node: Option<String> = None;
-	let mut nodes: Vec<Node> = Vec::new();
-	for (i, name) in VALIDATORS.iter().enumerate() {
-		let base = dir.path().join(name);
-		let key = node_key(i);
-		let mut args = vec![
-			"--chain".to_string(),
-			"local".to_string(),
-			format!("--{name}"),
-			"--base-path".to_string(),
-			base.display().to_string(),
-			"--node-key".to_string(),
-			key.clone(),
-		];
-		if let Some(boot) = &boot_node {
-			args.extend(["--bootnodes".to_string(), boot.clone()]);
-		}
-		let args: Vec<&str> = args.iter().map(String::as_str).collect();
-		let node = Node::start(name, dir.path(), &args);
-		if boot_node.is_none() {
-			boot_node = Some(format!(
-				"/ip4/127.0.0.1/tcp/{}/p2p/{}",
-				node.p2p_port,
-				peer_id(&key, dir.path())
-			));
-		}
-		nodes.push(node);
-	}
+	let mut nodes = start_network(dir.path(), "local", &VALIDATORS);
 	let alice = nodes[0].rpc().await;
 
 	// Aura assigns slot s to authority s mod 4: four distinct residues among the authored

@@ -1,15 +1,18 @@
 //! Runtime APIs: what the node, Polkadot.js Apps and other clients may call in the runtime.
 
 use crate::{
-	genesis_config_presets, AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt,
-	Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment,
-	VERSION,
+	genesis_config_presets, AccountId, Aura, Balance, Block, Dpos, Executive, Grandpa, Historical,
+	InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System,
+	TransactionPayment, VERSION,
 };
 use alloc::vec::Vec;
+use codec::Encode;
+use pallet_dpos::CandidateSummary;
 use polkadot_sdk::{
 	frame_support::{
 		self,
 		genesis_builder_helper::{build_state, get_preset},
+		traits::KeyOwnerProofSystem,
 		weights::Weight,
 	},
 	frame_system_rpc_runtime_api, pallet_aura, pallet_grandpa,
@@ -136,21 +139,33 @@ sp_api::impl_runtime_apis! {
 		}
 
 		fn submit_report_equivocation_unsigned_extrinsic(
-			_equivocation_proof: fg_primitives::EquivocationProof<
+			equivocation_proof: fg_primitives::EquivocationProof<
 				<Block as BlockT>::Hash,
 				polkadot_sdk::sp_runtime::traits::NumberFor<Block>,
 			>,
-			_key_owner_proof: fg_primitives::OpaqueKeyOwnershipProof,
+			key_owner_proof: fg_primitives::OpaqueKeyOwnershipProof,
 		) -> Option<()> {
-			// No key-ownership proofs yet (see `KeyOwnerProof` in the GRANDPA config).
-			None
+			let key_owner_proof = key_owner_proof.decode()?;
+			Grandpa::submit_unsigned_equivocation_report(equivocation_proof, key_owner_proof)
 		}
 
 		fn generate_key_ownership_proof(
 			_set_id: fg_primitives::SetId,
-			_authority_id: fg_primitives::AuthorityId,
+			authority_id: fg_primitives::AuthorityId,
 		) -> Option<fg_primitives::OpaqueKeyOwnershipProof> {
-			None
+			Historical::prove((fg_primitives::KEY_TYPE, authority_id))
+				.map(|proof| proof.encode())
+				.map(fg_primitives::OpaqueKeyOwnershipProof::new)
+		}
+	}
+
+	impl pallet_dpos::runtime_api::DposApi<Block, AccountId, Balance> for Runtime {
+		fn candidates() -> Vec<CandidateSummary<AccountId, Balance>> {
+			Dpos::candidate_summaries()
+		}
+
+		fn pending_rewards(who: AccountId) -> Balance {
+			Dpos::pending_rewards(&who)
 		}
 	}
 
@@ -203,6 +218,34 @@ sp_api::impl_runtime_apis! {
 
 		fn preset_names() -> Vec<sp_genesis_builder::PresetId> {
 			genesis_config_presets::preset_names()
+		}
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	impl polkadot_sdk::frame_benchmarking::Benchmark<Block> for Runtime {
+		fn benchmark_metadata(extra: bool) -> (
+			Vec<polkadot_sdk::frame_benchmarking::BenchmarkList>,
+			Vec<frame_support::traits::StorageInfo>,
+		) {
+			use frame_support::traits::StorageInfoTrait;
+			use polkadot_sdk::frame_benchmarking::{list_benchmark, BenchmarkList};
+
+			let mut list = Vec::<BenchmarkList>::new();
+			list_benchmark!(list, extra, pallet_dpos, Dpos);
+			(list, crate::AllPalletsWithSystem::storage_info())
+		}
+
+		fn dispatch_benchmark(
+			config: polkadot_sdk::frame_benchmarking::BenchmarkConfig,
+		) -> Result<Vec<polkadot_sdk::frame_benchmarking::BenchmarkBatch>, alloc::string::String> {
+			use frame_support::traits::WhitelistedStorageKeys;
+			use polkadot_sdk::frame_benchmarking::{add_benchmark, BenchmarkBatch};
+
+			let whitelist = crate::AllPalletsWithSystem::whitelisted_storage_keys();
+			let mut batches = Vec::<BenchmarkBatch>::new();
+			let params = (&config, &whitelist);
+			add_benchmark!(params, batches, pallet_dpos, Dpos);
+			Ok(batches)
 		}
 	}
 

@@ -1,9 +1,10 @@
 //! Configuration of every pallet in the runtime.
 
 use crate::{
-	units::*, AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo,
-	Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin,
-	RuntimeTask, SessionKeys, System, VERSION,
+	units::*, AccountId, Aura, Authorship, Balance, Balances, Block, BlockNumber, Dpos, Hash,
+	Historical, Nonce, Offences, PalletInfo, Runtime, RuntimeCall, RuntimeEvent,
+	RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Session, SessionKeys,
+	System, UncheckedExtrinsic, VERSION,
 };
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use polkadot_sdk::{
@@ -11,24 +12,29 @@ use polkadot_sdk::{
 		derive_impl,
 		dispatch::DispatchClass,
 		parameter_types,
-		traits::{ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, InstanceFilter, VariantCountOf},
+		traits::{
+			fungible::{Balanced, Credit},
+			ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, Imbalance, InstanceFilter,
+			OnUnbalanced, VariantCountOf,
+		},
+		PalletId,
 		weights::{
 			constants::{RocksDbWeight, WEIGHT_REF_TIME_PER_SECOND},
 			ConstantMultiplier, IdentityFee, Weight,
 		},
 	},
 	frame_system::{self, limits::BlockLength as SystemBlockLength, limits::BlockWeights as SystemBlockWeights},
-	pallet_aura, pallet_balances, pallet_grandpa, pallet_multisig, pallet_proxy, pallet_session,
-	pallet_sudo, pallet_timestamp,
+	frame_system::EnsureRoot,
+	pallet_aura, pallet_authorship, pallet_balances, pallet_grandpa, pallet_multisig,
+	pallet_offences, pallet_proxy, pallet_sudo, pallet_timestamp,
 	pallet_transaction_payment::{self, ConstFeeMultiplier, FungibleAdapter, Multiplier},
 	pallet_utility,
 	sp_consensus_aura::sr25519::AuthorityId as AuraId,
-	sp_core,
 	sp_runtime::{
-		traits::{BlakeTwo256, ConvertInto, One, OpaqueKeys},
+		traits::{BlakeTwo256, Convert, ConvertInto, One, OpaqueKeys},
 		Perbill,
 	},
-	sp_version::RuntimeVersion,
+	sp_session, sp_version::RuntimeVersion,
 };
 
 /// Share of a block that ordinary transactions may fill; the rest is kept for operational
@@ -36,6 +42,8 @@ use polkadot_sdk::{
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
 
 parameter_types! {
+	/// An equivocation can be reported as long as the offender's stake is still held.
+	pub const ReportLongevity: u64 = DAYS as u64;
 	pub const BlockHashCount: BlockNumber = 2400;
 	pub const Version: RuntimeVersion = VERSION;
 
@@ -93,6 +101,27 @@ impl pallet_balances::Config for Runtime {
 	type DoneSlashHandler = ();
 }
 
+/// Pays transaction fees: 80% is burned and 20% goes to the block's delegate, with all tips.
+/// The delegate's block reward comes from `pallet-dpos`; fees only top it up, so a delegate
+/// gains little from stuffing its own blocks.
+pub struct DealWithFees;
+impl OnUnbalanced<Credit<AccountId, Balances>> for DealWithFees {
+	fn on_unbalanceds(mut fees_then_tips: impl Iterator<Item = Credit<AccountId, Balances>>) {
+		if let Some(fees) = fees_then_tips.next() {
+			// Dropping a credit burns it.
+			let (_burned, mut to_author) = fees.ration(80, 20);
+			if let Some(tips) = fees_then_tips.next() {
+				tips.merge_into(&mut to_author);
+			}
+			if let Some(author) = Authorship::author() {
+				// An author that cannot receive (it would stay below the existential deposit)
+				// gets nothing: the credit is dropped, which burns it.
+				let _ = Balances::resolve(&author, to_author);
+			}
+		}
+	}
+}
+
 parameter_types! {
 	/// A hundredth of a micro-TIC per byte keeps small device writes cheap.
 	pub const TransactionByteFee: Balance = MICRO_TIC / 100;
@@ -101,8 +130,7 @@ parameter_types! {
 
 impl pallet_transaction_payment::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
-	// Fees are burned until the delegate reward pallet routes them to block producers.
-	type OnChargeTransaction = FungibleAdapter<Balances, ()>;
+	type OnChargeTransaction = FungibleAdapter<Balances, DealWithFees>;
 	type OperationalFeeMultiplier = ConstU8<5>;
 	type WeightToFee = IdentityFee<Balance>;
 	type LengthToFee = ConstantMultiplier<Balance, TransactionByteFee>;
@@ -110,10 +138,47 @@ impl pallet_transaction_payment::Config for Runtime {
 	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
 }
 
+impl pallet_authorship::Config for Runtime {
+	type FindAuthor = pallet_session::FindAccountFromAuthorIndex<Self, Aura>;
+	type EventHandler = Dpos;
+}
+
 parameter_types! {
-	/// One session is ten minutes of blocks; authority set changes take effect at its edges.
-	pub const SessionPeriod: BlockNumber = 10 * MINUTES;
-	pub const SessionOffset: BlockNumber = 0;
+	pub const DposPalletId: PalletId = PalletId(*b"tc/dpos_");
+	pub const EquivocationSlash: Perbill = Perbill::from_percent(10);
+}
+
+impl pallet_dpos::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type ValidatorSet = Session;
+	type ValidatorRegistration = Session;
+	// Root until on-chain governance routes its decisions here.
+	type UpdateOrigin = EnsureRoot<AccountId>;
+	// Slashed stake is burned.
+	type OnSlash = ();
+	type PalletId = DposPalletId;
+	type MinStake = ConstU128<TIC>;
+	type MinCandidateBond = ConstU128<{ 1_000 * TIC }>;
+	type MaxCandidates = ConstU32<100>;
+	type MaxDelegates = ConstU32<21>;
+	// One delegate keeps a network producing blocks, however thin its candidate list gets.
+	type MinDelegates = ConstU32<1>;
+	type MaxVotes = ConstU32<16>;
+	type MaxUnlockingChunks = ConstU32<32>;
+	type MaxMetadataLen = ConstU32<256>;
+	type UnbondingPeriod = ConstU32<DAYS>;
+	type EquivocationSlash = EquivocationSlash;
+	type WeightInfo = pallet_dpos::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = crate::benchmarks::SessionKeysHelper;
+}
+
+/// Sessions last `pallet_dpos::SessionLength` blocks (ten minutes at genesis; governance
+/// can change it); the delegate set changes at their edges.
+type Sessions = pallet_session::PeriodicSessions<pallet_dpos::CurrentSessionLength<Runtime>, ConstU32<0>>;
+
+parameter_types! {
 	pub const MaxAuthorities: u32 = 100;
 }
 
@@ -121,16 +186,37 @@ impl pallet_session::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type ValidatorId = AccountId;
 	type ValidatorIdOf = ConvertInto;
-	type ShouldEndSession = pallet_session::PeriodicSessions<SessionPeriod, SessionOffset>;
-	type NextSessionRotation = pallet_session::PeriodicSessions<SessionPeriod, SessionOffset>;
-	// The genesis validators stay until the delegate election takes over this slot.
-	type SessionManager = ();
+	type ShouldEndSession = Sessions;
+	type NextSessionRotation = Sessions;
+	// Dpos elects the delegates; the historical wrapper records each session's set so
+	// equivocation reports can prove the offender was a delegate.
+	type SessionManager = pallet_session::historical::NoteHistoricalRoot<Self, Dpos>;
 	type SessionHandler = <SessionKeys as OpaqueKeys>::KeyTypeIdProviders;
 	type Keys = SessionKeys;
 	type DisablingStrategy = ();
 	type WeightInfo = pallet_session::weights::SubstrateWeight<Runtime>;
 	type Currency = Balances;
 	type KeyDeposit = ();
+}
+
+/// Delegates need no identification beyond their account in offence reports.
+pub struct DelegateIdentification;
+impl Convert<AccountId, Option<()>> for DelegateIdentification {
+	fn convert(_: AccountId) -> Option<()> {
+		Some(())
+	}
+}
+
+impl pallet_session::historical::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type FullIdentification = ();
+	type FullIdentificationOf = DelegateIdentification;
+}
+
+impl pallet_offences::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type IdentificationTuple = pallet_session::historical::IdentificationTuple<Self>;
+	type OnOffenceHandler = Dpos;
 }
 
 impl pallet_aura::Config for Runtime {
@@ -146,10 +232,29 @@ impl pallet_grandpa::Config for Runtime {
 	type WeightInfo = ();
 	type MaxAuthorities = MaxAuthorities;
 	type MaxNominators = ConstU32<0>;
-	type MaxSetIdSessionEntries = ConstU64<0>;
-	// Equivocation reports need historical session proofs; the delegate election adds them.
-	type KeyOwnerProof = sp_core::Void;
-	type EquivocationReportSystem = ();
+	// Set ids remembered for equivocation reports: a day of ten-minute sessions, with room.
+	type MaxSetIdSessionEntries = ConstU64<256>;
+	type KeyOwnerProof = sp_session::MembershipProof;
+	type EquivocationReportSystem =
+		pallet_grandpa::EquivocationReportSystem<Self, Offences, Historical, ReportLongevity>;
+}
+
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	type Extrinsic = UncheckedExtrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+/// GRANDPA submits equivocation reports as unsigned transactions.
+impl<C> frame_system::offchain::CreateBare<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	fn create_bare(call: RuntimeCall) -> UncheckedExtrinsic {
+		UncheckedExtrinsic::new_bare(call)
+	}
 }
 
 impl pallet_utility::Config for Runtime {

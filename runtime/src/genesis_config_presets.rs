@@ -1,12 +1,21 @@
 //! Genesis presets: the starting state of each kind of ThingsChain network.
 //!
-//! - `development`: one validator (Alice), sudo, funded dev accounts.
-//! - `local_testnet`: four validators (Alice, Bob, Charlie, Dave), so one can fail while
-//!   GRANDPA keeps its more-than-two-thirds quorum; sudo for local experiments.
+//! - `development`: one delegate (Alice), sudo, funded dev accounts.
+//! - `local_testnet`: four delegates (Alice, Bob, Charlie, Dave), so one can fail while
+//!   GRANDPA keeps its more-than-two-thirds quorum; elections choose four; sudo for local
+//!   experiments.
 //! - `testnet`: a public test network shape without sudo. Operators derive their own
 //!   deployment from it with `scripts/make-chain-spec.sh`, which swaps in their own keys.
+//!
+//! In every preset the genesis delegates are delegate candidates bonded with
+//! [`CANDIDATE_BOND`] and elected by genesis votes: each is approved by a voter staking
+//! [`GENESIS_VOTE`] (its `//stash` account on dev networks, Ferdie on the testnet).
 
-use crate::{units::TIC, AccountId, Balance, BalancesConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig};
+use crate::{
+	units::{MINUTES, TIC},
+	AccountId, Balance, BalancesConfig, DposConfig, RuntimeGenesisConfig, SessionConfig,
+	SessionKeys, SudoConfig,
+};
 use alloc::{vec, vec::Vec};
 use polkadot_sdk::{
 	frame_support::build_struct_json_patch,
@@ -14,6 +23,7 @@ use polkadot_sdk::{
 	sp_consensus_grandpa::AuthorityId as GrandpaId,
 	sp_genesis_builder::{self, PresetId},
 	sp_keyring::{Ed25519Keyring, Sr25519Keyring},
+	sp_runtime::Perbill,
 };
 use serde_json::Value;
 
@@ -24,6 +34,16 @@ pub const TESTNET_RUNTIME_PRESET: &str = "testnet";
 pub const DEV_ENDOWMENT: Balance = 1_000_000 * TIC;
 /// Balance given to each validator and to the faucet in the testnet preset.
 pub const TESTNET_ENDOWMENT: Balance = 10_000 * TIC;
+/// Self-bond of each genesis delegate.
+pub const CANDIDATE_BOND: Balance = 1_000 * TIC;
+/// Stake behind each genesis vote.
+pub const GENESIS_VOTE: Balance = 2_000 * TIC;
+/// Commission of each genesis delegate.
+pub const GENESIS_COMMISSION: Perbill = Perbill::from_percent(10);
+/// TIC minted per authored block.
+pub const BLOCK_REWARD: Balance = TIC;
+/// Session length at genesis: ten minutes of blocks.
+pub const SESSION_LENGTH: u32 = 10 * MINUTES;
 
 /// A block producer at genesis: its account and its two session keys.
 pub struct GenesisValidator {
@@ -46,14 +66,33 @@ fn dev_validators(n: usize) -> Vec<GenesisValidator> {
 		.collect()
 }
 
-/// The genesis state shared by every preset.
+/// The genesis state shared by every preset: `validators` are bonded candidates, elected by
+/// `votes` (voter and approved candidates, each voter staking [`GENESIS_VOTE`]); elections
+/// choose `delegates` (0: the runtime's maximum).
 fn genesis(
 	validators: Vec<GenesisValidator>,
+	votes: Vec<(AccountId, Vec<AccountId>)>,
+	delegates: u32,
 	endowed: Vec<(AccountId, Balance)>,
 	sudo: Option<AccountId>,
 ) -> Value {
+	let candidates = validators
+		.iter()
+		.map(|v| (v.account.clone(), CANDIDATE_BOND, GENESIS_COMMISSION))
+		.collect::<Vec<_>>();
+	let voters = votes
+		.into_iter()
+		.map(|(voter, targets)| (voter, GENESIS_VOTE, targets))
+		.collect::<Vec<_>>();
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig { balances: endowed },
+		dpos: DposConfig {
+			candidates,
+			voters,
+			block_reward: BLOCK_REWARD,
+			session_length: SESSION_LENGTH,
+			desired_delegates: delegates,
+		},
 		session: SessionConfig {
 			keys: validators
 				.into_iter()
@@ -70,12 +109,26 @@ fn dev_endowments() -> Vec<(AccountId, Balance)> {
 	Sr25519Keyring::iter().map(|k| (k.to_account_id(), DEV_ENDOWMENT)).collect()
 }
 
+/// Each of `validators` elected by the vote of its dev `//stash` account.
+fn stash_votes(validators: &[GenesisValidator]) -> Vec<(AccountId, Vec<AccountId>)> {
+	use Sr25519Keyring::*;
+	[AliceStash, BobStash, CharlieStash, DaveStash]
+		.into_iter()
+		.zip(validators)
+		.map(|(stash, v)| (stash.to_account_id(), vec![v.account.clone()]))
+		.collect()
+}
+
 fn development() -> Value {
-	genesis(dev_validators(1), dev_endowments(), Some(Sr25519Keyring::Alice.to_account_id()))
+	let validators = dev_validators(1);
+	let votes = stash_votes(&validators);
+	genesis(validators, votes, 0, dev_endowments(), Some(Sr25519Keyring::Alice.to_account_id()))
 }
 
 fn local_testnet() -> Value {
-	genesis(dev_validators(4), dev_endowments(), Some(Sr25519Keyring::Alice.to_account_id()))
+	let validators = dev_validators(4);
+	let votes = stash_votes(&validators);
+	genesis(validators, votes, 4, dev_endowments(), Some(Sr25519Keyring::Alice.to_account_id()))
 }
 
 fn testnet() -> Value {
@@ -86,7 +139,11 @@ fn testnet() -> Value {
 		.chain([Sr25519Keyring::Ferdie.to_account_id()])
 		.map(|a| (a, TESTNET_ENDOWMENT))
 		.collect();
-	genesis(validators, endowed, None)
+	let votes = vec![(
+		Sr25519Keyring::Ferdie.to_account_id(),
+		validators.iter().map(|v| v.account.clone()).collect(),
+	)];
+	genesis(validators, votes, 0, endowed, None)
 }
 
 /// The JSON patch of the named preset, if there is one.

@@ -1,9 +1,11 @@
 //! The ThingsChain WebChain runtime.
 //!
 //! Block production is Aura, finality is GRANDPA, and both authority sets come from
-//! `pallet-session` session keys, so a later election pallet only has to feed the session
-//! manager. Accounts hold TIC (12 decimals); multisig, proxy and utility let institutions and
-//! device owners act through shared or delegated accounts.
+//! `pallet-session` session keys of the delegates that `pallet-dpos` elects by delegated proof
+//! of stake at every session boundary. Each authored block mints a reward for its delegate and
+//! the delegate's voters; GRANDPA equivocations are reported through `pallet-offences` and
+//! slash the offender's bond. Accounts hold TIC (12 decimals); multisig, proxy and utility let
+//! institutions and device owners act through shared or delegated accounts.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 // `#[frame_support::runtime]` expands deeply.
@@ -17,13 +19,15 @@ use alloc::vec::Vec;
 include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
 pub mod apis;
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarks;
 pub mod configs;
 pub mod genesis_config_presets;
 
 use polkadot_sdk::{
-	frame_support, frame_system, pallet_aura, pallet_balances, pallet_grandpa, pallet_multisig,
-	pallet_proxy, pallet_session, pallet_sudo, pallet_timestamp, pallet_transaction_payment,
-	pallet_utility, sp_runtime, sp_version,
+	frame_support, frame_system, pallet_aura, pallet_authorship, pallet_balances, pallet_grandpa,
+	pallet_multisig, pallet_offences, pallet_proxy, pallet_sudo, pallet_timestamp,
+	pallet_transaction_payment, pallet_utility, sp_runtime, sp_version,
 };
 use sp_runtime::{
 	generic, impl_opaque_keys,
@@ -119,7 +123,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("thingschain"),
 	impl_name: alloc::borrow::Cow::Borrowed("thingschain-node"),
 	authoring_version: 1,
-	spec_version: 100,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -186,14 +190,25 @@ mod runtime {
 	#[runtime::pallet_index(3)]
 	pub type TransactionPayment = pallet_transaction_payment;
 
-	// Consensus. Session comes before Aura and GRANDPA so their authorities are set from
+	// Consensus. Hooks and genesis run in the order declared here: Authorship notes the
+	// block's author under the authority set it was authored with, before Session may rotate
+	// it; Dpos builds its genesis (bonds, candidates, votes) before Session asks it for the
+	// first delegates; Session comes before Aura and GRANDPA so their authorities are set from
 	// session keys at genesis and at every session change.
+	#[runtime::pallet_index(8)]
+	pub type Authorship = pallet_authorship;
+	#[runtime::pallet_index(9)]
+	pub type Dpos = pallet_dpos;
 	#[runtime::pallet_index(10)]
 	pub type Session = pallet_session;
 	#[runtime::pallet_index(11)]
 	pub type Aura = pallet_aura;
 	#[runtime::pallet_index(12)]
 	pub type Grandpa = pallet_grandpa;
+	#[runtime::pallet_index(13)]
+	pub type Historical = pallet_session::historical;
+	#[runtime::pallet_index(14)]
+	pub type Offences = pallet_offences;
 
 	// Accounts acting together or for each other.
 	#[runtime::pallet_index(20)]

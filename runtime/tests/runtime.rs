@@ -1,46 +1,78 @@
-//! Runtime tests: genesis presets built by the real WASM runtime, and transfers, multisig and
-//! proxy calls applied as signed transactions through `Executive`.
+//! Runtime tests: genesis presets built by the real WASM runtime; transfers, multisig, proxy
+//! and delegated-proof-of-stake calls applied as signed transactions through `Executive`; and
+//! blocks produced with Aura digests so authorship, rewards and session rotation run as on a
+//! live chain.
 
 use polkadot_sdk::{
-	frame_support::dispatch::GetDispatchInfo,
-	frame_system, pallet_balances, pallet_multisig, pallet_proxy, pallet_sudo,
-	pallet_transaction_payment,
+	frame_support::{dispatch::GetDispatchInfo, BoundedVec},
+	frame_system, pallet_aura, pallet_balances, pallet_multisig, pallet_proxy, pallet_sudo,
+	pallet_timestamp, pallet_transaction_payment,
 	sc_chain_spec::GenesisConfigBuilderRuntimeCaller,
+	sp_consensus_aura::{Slot, AURA_ENGINE_ID},
 	sp_core::{crypto::Pair, Encode},
 	sp_genesis_builder::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET},
 	sp_io::TestExternalities,
 	sp_keyring::Sr25519Keyring,
+	sp_keystore::{testing::MemoryKeystore, KeystoreExt},
 	sp_runtime::{
-		generic::Era,
+		generic::{Digest, DigestItem, Era},
 		traits::{Header as _, Zero},
-		ApplyExtrinsicResult, DispatchError,
+		ApplyExtrinsicResult, DispatchError, Perbill,
 	},
 };
 use thingschain_runtime::{
-	genesis_config_presets::{preset_names, DEV_ENDOWMENT, TESTNET_ENDOWMENT, TESTNET_RUNTIME_PRESET},
-	units::TIC,
-	AccountId, Balance, Balances, Executive, Header, ProxyType, Runtime, RuntimeCall,
-	RuntimeEvent, SignedPayload, System, TxExtension, UncheckedExtrinsic, WASM_BINARY,
+	genesis_config_presets::{
+		preset_names, BLOCK_REWARD, CANDIDATE_BOND, DEV_ENDOWMENT, GENESIS_VOTE, TESTNET_ENDOWMENT,
+		TESTNET_RUNTIME_PRESET,
+	},
+	units::{SLOT_DURATION, TIC},
+	AccountId, Balance, Balances, Dpos, Executive, Header, ProxyType, Runtime, RuntimeCall,
+	RuntimeEvent, RuntimeOrigin, Session, SessionKeys, SignedPayload, System, TxExtension,
+	UncheckedExtrinsic, WASM_BINARY,
 };
 
-/// Genesis storage of `preset`, as the WASM runtime builds it for a chain spec.
+/// Genesis storage of `preset`, as the WASM runtime builds it for a chain spec, with block 1
+/// started and a keystore for generating session keys.
 fn genesis_ext(preset: &str) -> TestExternalities {
 	let wasm = WASM_BINARY.expect("runtime tests need the WASM runtime; unset SKIP_WASM_BUILD");
 	let storage = GenesisConfigBuilderRuntimeCaller::<()>::new(wasm)
 		.get_storage_for_named_preset(Some(&preset.to_string()))
 		.unwrap_or_else(|e| panic!("preset {preset} does not build: {e}"));
 	let mut ext = TestExternalities::new(storage);
-	ext.execute_with(|| {
-		let parent = System::block_hash(0);
-		Executive::initialize_block(&Header::new(
-			1,
-			Default::default(),
-			Default::default(),
-			parent,
-			Default::default(),
-		));
-	});
+	ext.register_extension(KeystoreExt::new(MemoryKeystore::new()));
+	ext.execute_with(|| start_block(System::block_hash(0)));
 	ext
+}
+
+/// Initializes the block after `parent` in Aura slot `number`, authored by the authority
+/// whose turn that slot is, and sets its timestamp.
+fn start_block(parent: polkadot_sdk::sp_core::H256) {
+	let number = System::block_number() + 1;
+	let slot = Slot::from(u64::from(number));
+	let digest = Digest { logs: vec![DigestItem::PreRuntime(AURA_ENGINE_ID, slot.encode())] };
+	Executive::initialize_block(&Header::new(
+		number,
+		Default::default(),
+		Default::default(),
+		parent,
+		digest,
+	));
+	let now = u64::from(number) * SLOT_DURATION;
+	let timestamp = RuntimeCall::Timestamp(pallet_timestamp::Call::set { now });
+	Executive::apply_extrinsic(UncheckedExtrinsic::new_bare(timestamp))
+		.expect("timestamp inherent applies")
+		.expect("timestamp inherent dispatches");
+}
+
+/// Finalizes the current block and starts the next.
+fn next_block() {
+	let header = Executive::finalize_block();
+	start_block(header.hash());
+}
+
+/// The account whose Aura slot the current block is.
+fn current_author() -> AccountId {
+	polkadot_sdk::pallet_authorship::Pallet::<Runtime>::author().expect("blocks carry an Aura slot")
 }
 
 fn account(key: Sr25519Keyring) -> AccountId {
@@ -91,6 +123,28 @@ fn events() -> Vec<RuntimeEvent> {
 	System::events().into_iter().map(|r| r.event).collect()
 }
 
+fn dpos(call: pallet_dpos::Call<Runtime>) -> RuntimeCall {
+	RuntimeCall::Dpos(call)
+}
+
+/// Gives `who` fresh session keys, with the proof it owns them.
+fn set_session_keys(who: Sr25519Keyring) -> SessionKeys {
+	let generated = SessionKeys::generate(&account(who).encode(), None);
+	dispatch(
+		who,
+		RuntimeCall::Session(pallet_session::Call::set_keys {
+			keys: generated.keys.clone(),
+			proof: generated.proof.encode(),
+		}),
+	);
+	generated.keys
+}
+
+/// The dispatch error of a failing `pallet_dpos` call.
+fn dpos_error(error: pallet_dpos::Error<Runtime>) -> DispatchError {
+	error.into()
+}
+
 #[test]
 fn every_preset_builds_its_genesis() {
 	let names: Vec<String> = preset_names().into_iter().map(|p| p.to_string()).collect();
@@ -107,13 +161,23 @@ fn every_preset_builds_its_genesis() {
 			let grandpa = polkadot_sdk::pallet_grandpa::Pallet::<Runtime>::grandpa_authorities();
 			assert_eq!(aura.len(), validators, "{preset}: aura authorities");
 			assert_eq!(grandpa.len(), validators, "{preset}: grandpa authorities");
-			assert_eq!(
-				polkadot_sdk::pallet_session::Validators::<Runtime>::get().len(),
-				validators,
-				"{preset}: session validators"
-			);
+			let delegates = pallet_session::Validators::<Runtime>::get();
+			assert_eq!(delegates.len(), validators, "{preset}: session validators");
+			// Every genesis delegate is a bonded candidate elected by one genesis vote.
+			assert_eq!(pallet_dpos::Candidates::<Runtime>::count() as usize, validators);
+			for summary in Dpos::candidate_summaries() {
+				assert!(summary.elected, "{preset}: {:?} is elected", summary.account);
+				assert_eq!(summary.self_bond, CANDIDATE_BOND, "{preset}: self-bond");
+				assert_eq!(summary.total, CANDIDATE_BOND + GENESIS_VOTE, "{preset}: backing");
+				assert!(delegates.contains(&summary.account));
+			}
+			assert_eq!(pallet_dpos::BlockReward::<Runtime>::get(), BLOCK_REWARD);
 			assert_eq!(pallet_sudo::Key::<Runtime>::get(), sudo.map(account), "{preset}: sudo");
-			assert_eq!(free(&account(Sr25519Keyring::Alice)), endowment, "{preset}: endowment");
+			assert_eq!(
+				free(&account(Sr25519Keyring::Alice)),
+				endowment - CANDIDATE_BOND,
+				"{preset}: endowment less the candidate bond"
+			);
 		});
 	}
 }
@@ -129,18 +193,23 @@ fn unknown_preset_is_rejected() {
 
 #[test]
 fn signed_transfer_moves_funds_and_charges_fees() {
+	use Sr25519Keyring::{Alice, Bob, Charlie};
 	genesis_ext(DEV_RUNTIME_PRESET).execute_with(|| {
-		let (alice, bob) = (account(Sr25519Keyring::Alice), account(Sr25519Keyring::Bob));
-		let issuance = Balances::total_issuance();
+		// Alice, the only delegate, authors the block.
+		assert_eq!(current_author(), account(Alice));
+		let (alice_before, issuance) = (free(&account(Alice)), Balances::total_issuance());
 
-		dispatch(Sr25519Keyring::Alice, transfer(&bob, 10 * TIC));
+		dispatch(Bob, transfer(&account(Charlie), 10 * TIC));
 
-		assert_eq!(free(&bob), DEV_ENDOWMENT + 10 * TIC);
-		let fee = DEV_ENDOWMENT - 10 * TIC - free(&alice);
+		assert_eq!(free(&account(Charlie)), DEV_ENDOWMENT + 10 * TIC);
+		let fee = DEV_ENDOWMENT - 10 * TIC - free(&account(Bob));
 		assert!(!fee.is_zero() && fee < TIC / 100, "a transfer costs a small, non-zero fee: {fee}");
-		// Fees are burned for now, so issuance falls by exactly the fee.
-		assert_eq!(Balances::total_issuance(), issuance - fee);
-		assert_eq!(System::account_nonce(&alice), 1);
+		// A fifth of the fee goes to the block's delegate; the rest is burned.
+		let to_author = free(&account(Alice)) - alice_before;
+		let burned = issuance - Balances::total_issuance();
+		assert_eq!(to_author + burned, fee);
+		assert_eq!(to_author, fee / 5, "fee {fee}");
+		assert_eq!(System::account_nonce(&account(Bob)), 1);
 	});
 }
 
@@ -161,6 +230,7 @@ fn transfer_above_balance_fails_and_changes_nothing_but_the_fee() {
 fn multisig_two_of_three_executes_after_second_approval() {
 	use Sr25519Keyring::{Alice, Bob, Charlie, Dave};
 	genesis_ext(DEV_RUNTIME_PRESET).execute_with(|| {
+		let alice_reserved = Balances::reserved_balance(account(Alice));
 		let mut signatories = vec![account(Alice), account(Bob), account(Charlie)];
 		signatories.sort();
 		let multisig = pallet_multisig::Pallet::<Runtime>::multi_account_id(&signatories, 2);
@@ -171,7 +241,7 @@ fn multisig_two_of_three_executes_after_second_approval() {
 
 		let call = transfer(&account(Dave), 30 * TIC);
 		let call_weight = call.get_dispatch_info().call_weight;
-		let call_hash = polkadot_sdk::sp_core::blake2_256(&call.encode());
+		let call_hash = polkadot_sdk::sp_io::hashing::blake2_256(&call.encode());
 
 		dispatch(
 			Alice,
@@ -185,7 +255,9 @@ fn multisig_two_of_three_executes_after_second_approval() {
 		);
 		// One approval is not enough: nothing moved yet.
 		assert_eq!(free(&account(Dave)), DEV_ENDOWMENT);
-		let timepoint = pallet_multisig::Pallet::<Runtime>::timepoint();
+		let timepoint = pallet_multisig::Multisigs::<Runtime>::get(&multisig, call_hash)
+			.expect("the operation is pending")
+			.when;
 
 		dispatch(
 			Bob,
@@ -204,7 +276,7 @@ fn multisig_two_of_three_executes_after_second_approval() {
 			RuntimeEvent::Multisig(pallet_multisig::Event::MultisigExecuted { result: Ok(()), .. })
 		)));
 		// Alice's deposit for the pending operation came back.
-		assert_eq!(Balances::reserved_balance(account(Alice)), 0);
+		assert_eq!(Balances::reserved_balance(account(Alice)), alice_reserved);
 	});
 }
 
@@ -227,11 +299,12 @@ fn proxy_acts_for_its_delegator_within_its_type() {
 			})
 		};
 
-		dispatch(Alice, add_proxy(Bob, ProxyType::Any));
-		let alice_before = free(&account(Alice));
-		dispatch(Bob, proxied(Alice, transfer(&account(Dave), 5 * TIC)));
+		// (Alice authors the blocks and earns part of every fee, so she stays out of the way.)
+		dispatch(Bob, add_proxy(Charlie, ProxyType::Any));
+		let bob_before = free(&account(Bob));
+		dispatch(Charlie, proxied(Bob, transfer(&account(Dave), 5 * TIC)));
 		assert_eq!(free(&account(Dave)), DEV_ENDOWMENT + 5 * TIC);
-		assert_eq!(free(&account(Alice)), alice_before - 5 * TIC, "Bob paid the fee, Alice the value");
+		assert_eq!(free(&account(Bob)), bob_before - 5 * TIC, "Charlie paid the fee, Bob the value");
 
 		// A non-transfer proxy may not move funds: the inner call is filtered.
 		dispatch(Charlie, add_proxy(Dave, ProxyType::NonTransfer));
@@ -266,4 +339,83 @@ fn sudo_is_absent_on_testnet() {
 fn metadata_is_v15_or_newer() {
 	let versions = Runtime::metadata_versions();
 	assert!(versions.iter().any(|v| *v >= 15), "metadata versions: {versions:?}");
+}
+
+#[test]
+fn staking_voting_and_registering_work_through_signed_transactions() {
+	use Sr25519Keyring::{Alice, Bob, Charlie, Dave};
+	genesis_ext(DEV_RUNTIME_PRESET).execute_with(|| {
+		let bob = account(Bob);
+		set_session_keys(Bob);
+		dispatch(Bob, dpos(pallet_dpos::Call::bond { amount: 1_000 * TIC }));
+		dispatch(
+			Bob,
+			dpos(pallet_dpos::Call::register_candidate {
+				commission: Perbill::from_percent(5),
+				metadata: BoundedVec::truncate_from(b"bob".to_vec()),
+			}),
+		);
+		dispatch(Charlie, dpos(pallet_dpos::Call::bond { amount: 5_000 * TIC }));
+		dispatch(Charlie, dpos(pallet_dpos::Call::vote { targets: vec![bob.clone()] }));
+		assert_eq!(Balances::reserved_balance(account(Charlie)), 5_000 * TIC, "stake is held");
+
+		// Bob (1000 + 5000) now outranks Alice (1000 + 2000).
+		assert_eq!(Dpos::elect(), Ok(vec![bob.clone(), account(Alice)]));
+		let ranking = Dpos::candidate_summaries();
+		assert_eq!((ranking[0].account.clone(), ranking[0].total), (bob, 6_000 * TIC));
+
+		// Errors are named and cost only the fee.
+		dispatch(Dave, dpos(pallet_dpos::Call::bond { amount: 10 * TIC }));
+		let vote_for_dave = dpos(pallet_dpos::Call::vote { targets: vec![account(Dave)] });
+		assert_eq!(
+			apply_signed(Dave, vote_for_dave),
+			Ok(Err(dpos_error(pallet_dpos::Error::UnknownCandidate)))
+		);
+		let too_little = dpos(pallet_dpos::Call::bond { amount: TIC / 2 });
+		assert_eq!(
+			apply_signed(Sr25519Keyring::Eve, too_little),
+			Ok(Err(dpos_error(pallet_dpos::Error::StakeBelowMinimum)))
+		);
+	});
+}
+
+#[test]
+fn session_rotation_elects_delegates_and_authors_earn_rewards() {
+	use Sr25519Keyring::{Dave, DaveStash, Eve, EveStash};
+	genesis_ext(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+		Dpos::set_session_length(RuntimeOrigin::root(), 3).expect("root sets the session length");
+		let eve_keys = set_session_keys(Eve);
+		dispatch(Eve, dpos(pallet_dpos::Call::bond { amount: 1_000 * TIC }));
+		dispatch(
+			Eve,
+			dpos(pallet_dpos::Call::register_candidate {
+				commission: Perbill::from_percent(5),
+				metadata: Default::default(),
+			}),
+		);
+		dispatch(EveStash, dpos(pallet_dpos::Call::bond { amount: 5_000 * TIC }));
+		dispatch(EveStash, dpos(pallet_dpos::Call::vote { targets: vec![account(Eve)] }));
+		dispatch(DaveStash, dpos(pallet_dpos::Call::unvote {}));
+
+		let issuance = Balances::total_issuance();
+		let (mut authors, mut elected) = (Vec::new(), false);
+		while Session::current_index() < 2 {
+			next_block();
+			authors.push(current_author());
+			elected |= events().iter().any(|e| {
+				matches!(e, RuntimeEvent::Dpos(pallet_dpos::Event::DelegatesElected { session: 2, .. }))
+			});
+		}
+
+		// Elected at the start of session 1, Eve is a delegate from session 2; Dave is out.
+		let delegates = pallet_session::Validators::<Runtime>::get();
+		assert!(delegates.contains(&account(Eve)) && !delegates.contains(&account(Dave)));
+		assert!(pallet_aura::Authorities::<Runtime>::get().contains(&eve_keys.aura));
+		assert!(elected, "the election at the start of session 1 was announced");
+		// Every block minted exactly the block reward, credited to its author.
+		assert_eq!(Balances::total_issuance(), issuance + authors.len() as u128 * BLOCK_REWARD);
+		for author in &authors {
+			assert!(Dpos::pending_rewards(author) > 0, "{author:?} earned its reward");
+		}
+	});
 }

@@ -1,6 +1,6 @@
 // Polkadot.js (the library behind Polkadot.js Apps) against a real `thingschain --dev` node:
-// it connects, reads chain metadata and balances, and signs a transfer with our
-// transaction extensions.
+// it connects, reads chain metadata and balances, signs a transfer and a staking vote with our
+// transaction extensions, and reads the delegate ranking over the `dpos_*` RPC.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -13,6 +13,7 @@ const NODE_BIN = process.env.NODE_BIN;
 const TIC = 10n ** 12n;
 let node;
 let api;
+let provider;
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -29,13 +30,15 @@ function freePort() {
 async function connect(url, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const provider = new WsProvider(url, false);
+    const candidate = new WsProvider(url, false);
     try {
-      await provider.connect();
-      await provider.isReadyOrError;
-      return await ApiPromise.create({ provider, throwOnConnect: true, noInitWarn: true });
+      await candidate.connect();
+      await candidate.isReadyOrError;
+      const ready = await ApiPromise.create({ provider: candidate, throwOnConnect: true, noInitWarn: true });
+      provider = candidate;
+      return ready;
     } catch (e) {
-      await provider.disconnect().catch(() => {});
+      await candidate.disconnect().catch(() => {});
       if (Date.now() > deadline) throw new Error(`no RPC at ${url}: ${e}`);
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -72,24 +75,48 @@ test('reads the chain like Polkadot.js Apps does', async () => {
   assert.equal(api.consts.balances.existentialDeposit.toBigInt(), TIC / 1000n);
 });
 
-test('signs and submits a transfer that is finalized', async () => {
+/** Signs `tx` as `signer` and resolves with the finalized block hash; rejects on a dispatch error. */
+function signAndFinalize(tx, signer) {
+  return new Promise((resolve, reject) => {
+    tx.signAndSend(signer, ({ status, dispatchError }) => {
+      if (dispatchError) reject(new Error(dispatchError.toString()));
+      else if (status.isFinalized) resolve(status.asFinalized);
+    }).catch(reject);
+  });
+}
+
+async function devAccount(uri) {
   await cryptoWaitReady();
-  const keyring = new Keyring({ type: 'sr25519' });
-  const alice = keyring.addFromUri('//Alice');
-  const charlie = keyring.addFromUri('//Charlie');
+  return new Keyring({ type: 'sr25519' }).addFromUri(uri);
+}
+
+test('signs and submits a transfer that is finalized', async () => {
+  const alice = await devAccount('//Alice');
+  const charlie = await devAccount('//Charlie');
   const before = (await api.query.system.account(charlie.address)).data.free.toBigInt();
 
-  const result = await new Promise((resolve, reject) => {
-    api.tx.balances
-      .transferKeepAlive(charlie.address, 3n * TIC)
-      .signAndSend(alice, ({ status, dispatchError }) => {
-        if (dispatchError) reject(new Error(dispatchError.toString()));
-        else if (status.isFinalized) resolve(status.asFinalized);
-      })
-      .catch(reject);
-  });
+  const result = await signAndFinalize(api.tx.balances.transferKeepAlive(charlie.address, 3n * TIC), alice);
   assert.ok(result, 'finalized in a block');
 
   const after = (await api.query.system.account(charlie.address)).data.free.toBigInt();
   assert.equal(after - before, 3n * TIC);
+});
+
+test('stakes and votes for a delegate, and reads the ranking over dpos_candidates', async () => {
+  const alice = await devAccount('//Alice');
+  const bob = await devAccount('//Bob');
+  const vote = api.tx.utility.batchAll([api.tx.dpos.bond(100n * TIC), api.tx.dpos.vote([alice.address])]);
+  await signAndFinalize(vote, bob);
+
+  const ledger = (await api.query.dpos.ledgers(bob.address)).unwrap();
+  assert.equal(ledger.active.toBigInt(), 100n * TIC);
+  const candidates = await provider.send('dpos_candidates', []);
+  const entry = candidates.find((c) => c.account === alice.address);
+  assert.ok(entry, `Alice is listed: ${JSON.stringify(candidates)}`);
+  // Genesis: a 1000 TIC self-bond and 2000 TIC from Alice's stash; now 100 TIC from Bob.
+  assert.equal(BigInt(entry.total), 3100n * TIC);
+  assert.equal(entry.voters, 2);
+  assert.equal(entry.elected, true);
+  const pending = await provider.send('dpos_pendingRewards', [alice.address]);
+  assert.ok(BigInt(pending) > 0n, `Alice earned block rewards: ${pending}`);
 });

@@ -163,6 +163,48 @@ fn tail(text: &str, lines: usize) -> String {
 	all[all.len().saturating_sub(lines)..].join("\n")
 }
 
+/// A fixed libp2p secret per node of a test network, so the others can name the first as
+/// boot node.
+fn node_key(index: usize) -> String {
+	format!("{:064x}", index + 1)
+}
+
+/// The libp2p peer id of secret `key`.
+fn peer_id(key: &str, dir: &Path) -> String {
+	let file = dir.join("bootnode.key");
+	std::fs::write(&file, key).unwrap();
+	let output = Command::new(NODE_BIN)
+		.args(["key", "inspect-node-key", "--file"])
+		.arg(&file)
+		.output()
+		.expect("key inspect-node-key runs");
+	assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+	String::from_utf8(output.stdout).unwrap().trim().to_string()
+}
+
+/// Starts one validator per dev account in `names` (`alice`, `bob`, ...) on `chain`, each
+/// with its own database under `dir` and the first as boot node of the others.
+pub fn start_network(dir: &Path, chain: &str, names: &[&str]) -> Vec<Node> {
+	let mut boot_node: Option<String> = None;
+	let mut nodes = Vec::new();
+	for (i, name) in names.iter().enumerate() {
+		let base = dir.join(name).display().to_string();
+		let key = node_key(i);
+		let dev_account = format!("--{name}");
+		let mut args = vec!["--chain", chain, &dev_account, "--base-path", &base, "--node-key", &key];
+		if let Some(boot) = &boot_node {
+			args.extend(["--bootnodes", boot.as_str()]);
+		}
+		let node = Node::start(name, dir, &args);
+		if boot_node.is_none() {
+			boot_node =
+				Some(format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", node.p2p_port, peer_id(&key, dir)));
+		}
+		nodes.push(node);
+	}
+	nodes
+}
+
 /// Number of the header `method` returns (`chain_getHeader` of the best or finalized block).
 async fn header_number(rpc: &RpcClient, hash: Option<Value>) -> Option<u64> {
 	let header: Value = rpc.request("chain_getHeader", rpc_params![hash]).await.ok()?;

@@ -1,5 +1,8 @@
 //! The node's RPC methods beyond the standard `system`, `chain`, `state` and `author` sets
-//! that `sc-service` installs: account nonces, fee queries and GRANDPA finality.
+//! that `sc-service` installs: account nonces, fee queries, GRANDPA finality and delegated
+//! proof of stake.
+
+pub mod dpos;
 
 use jsonrpsee::RpcModule;
 use polkadot_sdk::{
@@ -60,13 +63,15 @@ where
 	C::Api: polkadot_sdk::substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>,
 	C::Api: polkadot_sdk::pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>,
 	C::Api: BlockBuilder<Block>,
+	C::Api: pallet_dpos::runtime_api::DposApi<Block, AccountId, Balance>,
 	P: TransactionPool + 'static,
 {
 	let FullDeps { client, pool, grandpa, subscription_executor } = deps;
 	let mut module = RpcModule::new(());
 
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
-	module.merge(TransactionPayment::new(client).into_rpc())?;
+	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
+	module.merge(dpos::DposApiServer::into_rpc(dpos::Dpos::new(client)))?;
 	module.merge(
 		Grandpa::new(
 			subscription_executor,

@@ -1,0 +1,1229 @@
+//! # DPoS: delegated proof of stake for WebChain
+//!
+//! Token holders elect the delegates that produce WebChain blocks, and share their rewards.
+//!
+//! - **Stake.** Any account bonds TIC ([`Pallet::bond`]); bonded TIC is held under
+//!   [`HoldReason::Staked`] and leaves through an unbonding period ([`Pallet::unbond`],
+//!   [`Pallet::rebond`], [`Pallet::withdraw_unbonded`]).
+//! - **Candidates.** An account with at least `MinCandidateBond` active stake and session keys
+//!   registers as a delegate candidate with a commission and metadata; its active stake is its
+//!   self-bond.
+//! - **Votes.** A voter approves up to `MaxVotes` candidates ([`Pallet::vote`]); each approved
+//!   candidate is backed by the voter's whole current power (its active stake plus stake
+//!   delegated to it). A voter may instead delegate its power to another voter
+//!   ([`Pallet::delegate`]); delegation chains have depth one, so cycles cannot form.
+//!   Backing totals are kept as running sums: a stake change moves only the candidates that
+//!   stake backs.
+//! - **Election.** At every session boundary ([`pallet_session::SessionManager`]) the top
+//!   `MaxDelegates` eligible candidates by backing (ties: lower account id first) become the
+//!   next authority set; how many is [`DesiredDelegates`], set by governance. Below `MinDelegates` eligible candidates the set stays as it is.
+//! - **Rewards.** Each authored block mints [`BlockReward`] into the pallet's pot
+//!   ([`pallet_authorship::EventHandler`]). The author keeps its commission; the rest is
+//!   shared pro rata by the candidate's backing (its self-bond and its voters, and through a
+//!   voter its delegators). Rewards accrue in accumulators and are paid by
+//!   [`Pallet::claim_rewards`]; no hook iterates over voters.
+//! - **Discipline.** A delegate that authors no block in a whole session is chilled (not
+//!   elected until it calls [`Pallet::resume_candidacy`]); an equivocation reported through
+//!   `pallet-offences` slashes `EquivocationSlash` of its bond and chills it.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+#[cfg(feature = "runtime-benchmarks")]
+pub mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+pub mod runtime_api;
+mod types;
+pub mod weights;
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+use alloc::vec::Vec;
+use frame_support::{
+	pallet_prelude::*,
+	traits::{
+		fungible::{self, hold::Balanced as _, Inspect, Mutate, MutateHold},
+		tokens::{Precision, Preservation},
+		Imbalance, OnUnbalanced, ValidatorRegistration, ValidatorSet,
+	},
+	PalletId,
+};
+use frame_system::pallet_prelude::*;
+use polkadot_sdk::{
+	frame_support, frame_system, pallet_authorship,
+	sp_runtime::{
+		traits::{AccountIdConversion, Saturating, Zero},
+		FixedPointNumber, Perbill,
+	},
+	sp_staking::{offence::OffenceDetails, SessionIndex},
+};
+
+/// Balance of the staked currency.
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+/// Funds taken by a slash, before `OnSlash` decides where they go.
+pub type CreditOf<T> = fungible::Credit<<T as frame_system::Config>::AccountId, <T as Config>::Currency>;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// The staked currency; stake is held on the staker's account.
+		type Currency: fungible::Inspect<Self::AccountId>
+			+ fungible::Mutate<Self::AccountId>
+			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ fungible::hold::Balanced<Self::AccountId>;
+
+		/// The runtime's hold reasons, which include this pallet's.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// The current authority set (pallet-session), read when a session ends.
+		type ValidatorSet: ValidatorSet<Self::AccountId, ValidatorId = Self::AccountId>;
+
+		/// Whether an account has session keys; only such candidates can be elected.
+		type ValidatorRegistration: ValidatorRegistration<Self::AccountId>;
+
+		/// Origin that sets the block reward and the session length (governance).
+		type UpdateOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// Where slashed stake goes; `()` burns it.
+		type OnSlash: OnUnbalanced<CreditOf<Self>>;
+
+		/// Derives the account that holds minted rewards until they are claimed.
+		#[pallet::constant]
+		type PalletId: Get<PalletId>;
+
+		/// Smallest active stake an account may keep (other than none).
+		#[pallet::constant]
+		type MinStake: Get<BalanceOf<Self>>;
+
+		/// Smallest self-bond of a candidate.
+		#[pallet::constant]
+		type MinCandidateBond: Get<BalanceOf<Self>>;
+
+		/// Most registered candidates; bounds the election.
+		#[pallet::constant]
+		type MaxCandidates: Get<u32>;
+
+		/// Most delegates an election may choose; bounds [`DesiredDelegates`].
+		#[pallet::constant]
+		type MaxDelegates: Get<u32>;
+
+		/// Fewer eligible candidates than this and the authority set is left as it is.
+		#[pallet::constant]
+		type MinDelegates: Get<u32>;
+
+		/// Most candidates one voter may approve.
+		#[pallet::constant]
+		type MaxVotes: Get<u32>;
+
+		/// Most unbonding chunks per account; withdraw to make room.
+		#[pallet::constant]
+		type MaxUnlockingChunks: Get<u32>;
+
+		/// Longest candidate metadata, in bytes.
+		#[pallet::constant]
+		type MaxMetadataLen: Get<u32>;
+
+		/// Blocks between unbonding and withdrawing.
+		#[pallet::constant]
+		type UnbondingPeriod: Get<BlockNumberFor<Self>>;
+
+		/// Share of an equivocating delegate's bond that is slashed.
+		#[pallet::constant]
+		type EquivocationSlash: Get<Perbill>;
+
+		/// Weights of this pallet's calls, measured by its benchmarks.
+		type WeightInfo: WeightInfo;
+
+		/// Sets up what the benchmarks need from other pallets (session keys).
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: benchmarking::BenchmarkHelper<Self::AccountId>;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// Bonded stake: a self-bond, a vote's weight or delegated power, or unbonding.
+		#[codec(index = 0)]
+		Staked,
+	}
+
+	/// The stake of each staking account.
+	#[pallet::storage]
+	pub type Ledgers<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Ledger<T>>;
+
+	/// Registered delegate candidates.
+	#[pallet::storage]
+	pub type Candidates<T: Config> =
+		CountedStorageMap<_, Twox64Concat, T::AccountId, Candidate<T>>;
+
+	/// What backs each candidate, and its reward accumulator.
+	#[pallet::storage]
+	pub type Backings<T: Config> = StorageMap<_, Twox64Concat, T::AccountId, Backing<T>>;
+
+	/// Accounts that vote directly or receive delegated power.
+	#[pallet::storage]
+	pub type Voters<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Voter<T>>;
+
+	/// Accounts that delegate their voting power, and to whom.
+	#[pallet::storage]
+	pub type Delegations<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, Delegation<T::AccountId>>;
+
+	/// Rewards settled to an account and not yet claimed.
+	#[pallet::storage]
+	pub type PendingRewards<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, BalanceOf<T>, ValueQuery>;
+
+	/// TIC minted for each authored block.
+	#[pallet::storage]
+	pub type BlockReward<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
+
+	#[pallet::type_value]
+	pub fn DefaultSessionLength<T: Config>() -> BlockNumberFor<T> {
+		100u32.into()
+	}
+
+	/// Blocks per session; the authority set can change at each session boundary.
+	#[pallet::storage]
+	pub type SessionLength<T: Config> =
+		StorageValue<_, BlockNumberFor<T>, ValueQuery, DefaultSessionLength<T>>;
+
+	#[pallet::type_value]
+	pub fn DefaultDesiredDelegates<T: Config>() -> u32 {
+		T::MaxDelegates::get()
+	}
+
+	/// How many delegates each election chooses (the size of the authority set).
+	#[pallet::storage]
+	pub type DesiredDelegates<T: Config> =
+		StorageValue<_, u32, ValueQuery, DefaultDesiredDelegates<T>>;
+
+	/// The delegates of the last election, so an unchanged result is not re-announced.
+	#[pallet::storage]
+	pub type Elected<T: Config> =
+		StorageValue<_, BoundedVec<T::AccountId, T::MaxDelegates>, ValueQuery>;
+
+	/// Blocks each delegate authored in the current session.
+	#[pallet::storage]
+	pub type AuthoredBlocks<T: Config> =
+		StorageMap<_, Twox64Concat, T::AccountId, u32, ValueQuery>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Candidates at genesis: account, self-bond, commission.
+		pub candidates: Vec<(T::AccountId, BalanceOf<T>, Perbill)>,
+		/// Voters at genesis: account, stake, approved candidates.
+		pub voters: Vec<(T::AccountId, BalanceOf<T>, Vec<T::AccountId>)>,
+		/// TIC minted per authored block.
+		pub block_reward: BalanceOf<T>,
+		/// Blocks per session; zero keeps the default of 100.
+		pub session_length: BlockNumberFor<T>,
+		/// Delegates per election; zero keeps the default of `MaxDelegates`.
+		pub desired_delegates: u32,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			let pot = Pallet::<T>::pot();
+			frame_system::Pallet::<T>::inc_providers(&pot);
+			// The pot keeps the existential deposit so paying every reward never reaps it.
+			T::Currency::mint_into(&pot, T::Currency::minimum_balance())
+				.expect("minting the pot's existential deposit works at genesis");
+			BlockReward::<T>::put(self.block_reward);
+			if !self.session_length.is_zero() {
+				SessionLength::<T>::put(self.session_length);
+			}
+			if self.desired_delegates != 0 {
+				assert!(
+					(T::MinDelegates::get()..=T::MaxDelegates::get()).contains(&self.desired_delegates),
+					"desired delegates must be between MinDelegates and MaxDelegates"
+				);
+				DesiredDelegates::<T>::put(self.desired_delegates);
+			}
+			for (who, bond, commission) in &self.candidates {
+				Pallet::<T>::do_bond(who, *bond).expect("genesis candidate can bond");
+				Pallet::<T>::do_register(who, *commission, Default::default(), false)
+					.expect("genesis candidate can register");
+			}
+			for (who, stake, targets) in &self.voters {
+				Pallet::<T>::do_bond(who, *stake).expect("genesis voter can bond");
+				Pallet::<T>::do_vote(who, targets.clone()).expect("genesis votes are valid");
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// `amount` more of `who`'s balance is bonded.
+		Bonded { who: T::AccountId, amount: BalanceOf<T> },
+		/// `amount` of `who`'s stake started unbonding; it can be withdrawn at `unlock_at`.
+		Unbonded { who: T::AccountId, amount: BalanceOf<T>, unlock_at: BlockNumberFor<T> },
+		/// `amount` of unbonding stake is active again.
+		Rebonded { who: T::AccountId, amount: BalanceOf<T> },
+		/// `amount` of unbonded stake was released to `who`'s free balance.
+		Withdrawn { who: T::AccountId, amount: BalanceOf<T> },
+		/// `who` is now a delegate candidate.
+		CandidateRegistered { who: T::AccountId, self_bond: BalanceOf<T>, commission: Perbill },
+		/// `who` changed its commission or metadata.
+		CandidateUpdated { who: T::AccountId, commission: Perbill },
+		/// `who` is no longer a candidate; its self-bond is unbonding until `unlock_at`.
+		CandidateLeft { who: T::AccountId, unbonding: BalanceOf<T>, unlock_at: BlockNumberFor<T> },
+		/// The chilled candidate `who` may be elected again.
+		CandidateResumed { who: T::AccountId },
+		/// `voter` now approves `targets`.
+		Voted { voter: T::AccountId, targets: Vec<T::AccountId> },
+		/// `voter` withdrew all its approvals.
+		VotesCleared { voter: T::AccountId },
+		/// `who` delegates its voting power to `target`.
+		Delegated { who: T::AccountId, target: T::AccountId },
+		/// `who` no longer delegates to `target`.
+		Undelegated { who: T::AccountId, target: T::AccountId },
+		/// A block reward was minted: `author` keeps `commission`, its backers share `to_backers`.
+		BlockRewarded { author: T::AccountId, commission: BalanceOf<T>, to_backers: BalanceOf<T> },
+		/// `who` was paid `amount` of rewards.
+		RewardsClaimed { who: T::AccountId, amount: BalanceOf<T> },
+		/// The election for `session` chose `delegates` (only announced when they change).
+		DelegatesElected { session: SessionIndex, delegates: Vec<T::AccountId> },
+		/// Too few eligible candidates for `session`: the authority set stays.
+		ElectionSkipped { session: SessionIndex, eligible: u32 },
+		/// Delegate `who` authored no block in `session` and is chilled.
+		DelegateChilled { who: T::AccountId, session: SessionIndex },
+		/// `amount` of `who`'s stake was slashed for an offence.
+		Slashed { who: T::AccountId, amount: BalanceOf<T> },
+		/// The block reward is now `amount`.
+		BlockRewardSet { amount: BalanceOf<T> },
+		/// Sessions now last `blocks` blocks.
+		SessionLengthSet { blocks: BlockNumberFor<T> },
+		/// Elections now choose `count` delegates.
+		DesiredDelegatesSet { count: u32 },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The amount is zero.
+		ZeroAmount,
+		/// The account has no stake.
+		NoStake,
+		/// The remaining active stake would be above zero but below `MinStake`.
+		StakeBelowMinimum,
+		/// A candidate's self-bond would be below `MinCandidateBond`.
+		BondBelowMinimum,
+		/// More than the active stake.
+		InsufficientStake,
+		/// Too many unbonding chunks; withdraw the unlocked ones first.
+		TooManyUnlockingChunks,
+		/// Nothing is unbonding.
+		NothingToRebond,
+		/// Less is unbonding than asked for.
+		InsufficientUnbonding,
+		/// Nothing is unbonding.
+		NothingToWithdraw,
+		/// Unbonding stake exists but none of it has unlocked yet.
+		UnbondingNotFinished,
+		/// The account is already a candidate.
+		AlreadyCandidate,
+		/// The account is not a candidate.
+		NotCandidate,
+		/// `MaxCandidates` are registered.
+		TooManyCandidates,
+		/// The account has no session keys; set them with `session.set_keys` first.
+		NoSessionKeys,
+		/// The candidate is not chilled.
+		NotChilled,
+		/// Candidates back themselves with their bond; they cannot vote or delegate.
+		IsCandidate,
+		/// The account votes; clear its votes first.
+		AlreadyVoting,
+		/// The account does not vote.
+		NotVoting,
+		/// The account delegates its power; undelegate first.
+		AlreadyDelegating,
+		/// The account does not delegate.
+		NotDelegating,
+		/// Others delegate to this account, so it cannot become a candidate or delegate itself.
+		HasDelegators,
+		/// No candidate given.
+		EmptyVotes,
+		/// More than `MaxVotes` candidates given.
+		TooManyVotes,
+		/// The same candidate given twice.
+		DuplicateVote,
+		/// A vote target is not a registered candidate.
+		UnknownCandidate,
+		/// The delegation would lead back to the delegating account.
+		DelegationCycle,
+		/// The delegation would make a chain longer than one hop.
+		DelegationTooDeep,
+		/// The delegation target is not a staking voter (it has no stake or is a candidate).
+		TargetNotVoter,
+		/// No rewards to claim.
+		NoRewards,
+		/// A session must last at least one block.
+		InvalidSessionLength,
+		/// The number of delegates must be between `MinDelegates` and `MaxDelegates`.
+		InvalidDelegateCount,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(!T::MinStake::get().is_zero(), "MinStake must be positive");
+			assert!(T::MinCandidateBond::get() >= T::MinStake::get());
+			assert!(T::MaxVotes::get() > 0);
+			assert!(T::MinDelegates::get() <= T::MaxDelegates::get());
+			assert!(T::MaxDelegates::get() <= T::MaxCandidates::get());
+			assert!(T::MaxUnlockingChunks::get() > 0);
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Bond `amount` more of the caller's free balance as stake.
+		///
+		/// The new stake counts at once wherever the caller's stake counts: its self-bond, its
+		/// votes, or the voter it delegates to.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::bond())]
+		pub fn bond(origin: OriginFor<T>, #[pallet::compact] amount: BalanceOf<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_bond(&who, amount)?;
+			Self::deposit_event(Event::Bonded { who, amount });
+			Ok(())
+		}
+
+		/// Start unbonding `amount` of active stake; it stops counting now and can be
+		/// withdrawn after `UnbondingPeriod` blocks.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::unbond())]
+		pub fn unbond(
+			origin: OriginFor<T>,
+			#[pallet::compact] amount: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			let mut ledger = Ledgers::<T>::get(&who).ok_or(Error::<T>::NoStake)?;
+			ensure!(amount <= ledger.active, Error::<T>::InsufficientStake);
+			let active = ledger.active - amount;
+			Self::ensure_active_allowed(&who, active)?;
+			let unlock_at = Self::start_unbonding(&mut ledger, amount)?;
+			Self::set_active(&who, ledger, active);
+			Self::deposit_event(Event::Unbonded { who, amount, unlock_at });
+			Ok(())
+		}
+
+		/// Make `amount` of unbonding stake active again, newest chunks first.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::rebond())]
+		pub fn rebond(
+			origin: OriginFor<T>,
+			#[pallet::compact] amount: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			let mut ledger = Ledgers::<T>::get(&who).ok_or(Error::<T>::NoStake)?;
+			ensure!(!ledger.unlocking.is_empty(), Error::<T>::NothingToRebond);
+			let mut left = amount;
+			while let Some(chunk) = ledger.unlocking.last_mut() {
+				let take = left.min(chunk.value);
+				chunk.value -= take;
+				left -= take;
+				if chunk.value.is_zero() {
+					ledger.unlocking.pop();
+				}
+				if left.is_zero() {
+					break;
+				}
+			}
+			ensure!(left.is_zero(), Error::<T>::InsufficientUnbonding);
+			let active = ledger.active.saturating_add(amount);
+			Self::ensure_active_allowed(&who, active)?;
+			Self::set_active(&who, ledger, active);
+			Self::deposit_event(Event::Rebonded { who, amount });
+			Ok(())
+		}
+
+		/// Release every unbonding chunk whose unbonding period has passed.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::withdraw_unbonded())]
+		pub fn withdraw_unbonded(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut ledger = Ledgers::<T>::get(&who).ok_or(Error::<T>::NoStake)?;
+			ensure!(!ledger.unlocking.is_empty(), Error::<T>::NothingToWithdraw);
+			let now = frame_system::Pallet::<T>::block_number();
+			let mut amount = BalanceOf::<T>::zero();
+			ledger.unlocking.retain(|chunk| {
+				let unlocked = chunk.unlock_at <= now;
+				if unlocked {
+					amount = amount.saturating_add(chunk.value);
+				}
+				!unlocked
+			});
+			ensure!(!amount.is_zero(), Error::<T>::UnbondingNotFinished);
+			T::Currency::release(&HoldReason::Staked.into(), &who, amount, Precision::Exact)?;
+			Self::store_ledger(&who, ledger);
+			Self::deposit_event(Event::Withdrawn { who, amount });
+			Ok(())
+		}
+
+		/// Register the caller as a delegate candidate, its active stake as self-bond.
+		///
+		/// Needs at least `MinCandidateBond` active stake and session keys, and the caller may
+		/// not vote, delegate or have delegators.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::register_candidate())]
+		pub fn register_candidate(
+			origin: OriginFor<T>,
+			commission: Perbill,
+			metadata: BoundedVec<u8, T::MaxMetadataLen>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_register(&who, commission, metadata, true)
+		}
+
+		/// Change the caller's commission and metadata; the commission applies from the next
+		/// block the candidate authors.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::update_candidate())]
+		pub fn update_candidate(
+			origin: OriginFor<T>,
+			commission: Perbill,
+			metadata: BoundedVec<u8, T::MaxMetadataLen>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Candidates::<T>::try_mutate(&who, |candidate| {
+				candidate.as_mut().ok_or(Error::<T>::NotCandidate)?.metadata = metadata;
+				Ok::<_, Error<T>>(())
+			})?;
+			Backings::<T>::mutate(&who, |backing| {
+				backing.get_or_insert_with(Default::default).commission = commission;
+			});
+			Self::deposit_event(Event::CandidateUpdated { who, commission });
+			Ok(())
+		}
+
+		/// Stop being a candidate; the whole self-bond starts unbonding.
+		///
+		/// Votes for the caller stay (they count again if it registers again) and their
+		/// rewards so far stay claimable.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::leave_candidates())]
+		pub fn leave_candidates(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(Candidates::<T>::contains_key(&who), Error::<T>::NotCandidate);
+			Self::settle(&who);
+			Candidates::<T>::remove(&who);
+			Backings::<T>::mutate_exists(&who, |maybe| {
+				if let Some(backing) = maybe {
+					backing.self_bond = Zero::zero();
+					if backing.voters == 0 {
+						*maybe = None;
+					}
+				}
+			});
+			let mut ledger = Ledgers::<T>::get(&who).unwrap_or_default();
+			let unbonding = ledger.active;
+			let unlock_at = Self::start_unbonding(&mut ledger, unbonding)?;
+			ledger.active = Zero::zero();
+			Self::store_ledger(&who, ledger);
+			Self::deposit_event(Event::CandidateLeft { who, unbonding, unlock_at });
+			Ok(())
+		}
+
+		/// Make a chilled candidate electable again.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::resume_candidacy())]
+		pub fn resume_candidacy(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut candidate = Candidates::<T>::get(&who).ok_or(Error::<T>::NotCandidate)?;
+			ensure!(candidate.chilled, Error::<T>::NotChilled);
+			ensure!(
+				Self::active_stake(&who) >= T::MinCandidateBond::get(),
+				Error::<T>::BondBelowMinimum
+			);
+			candidate.chilled = false;
+			Candidates::<T>::insert(&who, candidate);
+			Self::deposit_event(Event::CandidateResumed { who });
+			Ok(())
+		}
+
+		/// Approve `targets` (replacing earlier approvals) with the caller's whole power.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::vote(targets.len().min(T::MaxVotes::get() as usize) as u32))]
+		pub fn vote(origin: OriginFor<T>, targets: Vec<T::AccountId>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_vote(&who, targets)
+		}
+
+		/// Withdraw all of the caller's approvals.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::unvote())]
+		pub fn unvote(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(
+				Voters::<T>::get(&who).is_some_and(|voter| !voter.approvals.is_empty()),
+				Error::<T>::NotVoting
+			);
+			Self::settle(&who);
+			let mut voter = Voters::<T>::get(&who).unwrap_or_default();
+			Self::withdraw_approvals(&voter, Self::power(&who, &voter));
+			voter.approvals.clear();
+			Self::store_voter(&who, voter);
+			Self::deposit_event(Event::VotesCleared { voter: who });
+			Ok(())
+		}
+
+		/// Let `target` vote with the caller's power (replacing an earlier delegation).
+		///
+		/// The target must be a staking voter that delegates to nobody, and the caller may not
+		/// vote itself or have delegators: chains are one hop long.
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::delegate())]
+		pub fn delegate(origin: OriginFor<T>, target: T::AccountId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(target != who, Error::<T>::DelegationCycle);
+			if let Some(target_delegation) = Delegations::<T>::get(&target) {
+				ensure!(target_delegation.target != who, Error::<T>::DelegationCycle);
+				return Err(Error::<T>::DelegationTooDeep.into());
+			}
+			ensure!(!Candidates::<T>::contains_key(&who), Error::<T>::IsCandidate);
+			ensure!(Ledgers::<T>::contains_key(&who), Error::<T>::NoStake);
+			if let Some(voter) = Voters::<T>::get(&who) {
+				ensure!(voter.delegators == 0, Error::<T>::DelegationTooDeep);
+				ensure!(voter.approvals.is_empty(), Error::<T>::AlreadyVoting);
+			}
+			ensure!(
+				Ledgers::<T>::contains_key(&target) && !Candidates::<T>::contains_key(&target),
+				Error::<T>::TargetNotVoter
+			);
+			let current = Delegations::<T>::get(&who);
+			ensure!(
+				current.as_ref().is_none_or(|d| d.target != target),
+				Error::<T>::AlreadyDelegating
+			);
+
+			Self::settle(&who);
+			let own = Self::active_stake(&who);
+			if let Some(old) = current {
+				Self::move_delegated_power(&old.target, own, Zero::zero(), -1);
+			}
+			Self::settle_voter(&target);
+			let paid_to = Self::move_delegated_power(&target, Zero::zero(), own, 1);
+			Delegations::<T>::insert(&who, Delegation { target: target.clone(), paid_to });
+			Self::deposit_event(Event::Delegated { who, target });
+			Ok(())
+		}
+
+		/// Stop delegating the caller's voting power.
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::undelegate())]
+		pub fn undelegate(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let delegation = Delegations::<T>::get(&who).ok_or(Error::<T>::NotDelegating)?;
+			Self::settle(&who);
+			Delegations::<T>::remove(&who);
+			Self::move_delegated_power(&delegation.target, Self::active_stake(&who), Zero::zero(), -1);
+			Self::tidy_ledger(&who);
+			Self::deposit_event(Event::Undelegated { who, target: delegation.target });
+			Ok(())
+		}
+
+		/// Pay the caller every reward it has earned: commission, self-bond share, votes and
+		/// delegations.
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::claim_rewards())]
+		pub fn claim_rewards(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::settle(&who);
+			let amount = PendingRewards::<T>::take(&who);
+			ensure!(!amount.is_zero(), Error::<T>::NoRewards);
+			T::Currency::transfer(&Self::pot(), &who, amount, Preservation::Preserve)?;
+			Self::deposit_event(Event::RewardsClaimed { who, amount });
+			Ok(())
+		}
+
+		/// Set the TIC minted per authored block.
+		#[pallet::call_index(13)]
+		#[pallet::weight(T::WeightInfo::set_block_reward())]
+		pub fn set_block_reward(
+			origin: OriginFor<T>,
+			#[pallet::compact] amount: BalanceOf<T>,
+		) -> DispatchResult {
+			T::UpdateOrigin::ensure_origin(origin)?;
+			BlockReward::<T>::put(amount);
+			Self::deposit_event(Event::BlockRewardSet { amount });
+			Ok(())
+		}
+
+		/// Set the session length; the next boundary is the next multiple of `blocks`.
+		#[pallet::call_index(14)]
+		#[pallet::weight(T::WeightInfo::set_session_length())]
+		pub fn set_session_length(origin: OriginFor<T>, blocks: BlockNumberFor<T>) -> DispatchResult {
+			T::UpdateOrigin::ensure_origin(origin)?;
+			ensure!(!blocks.is_zero(), Error::<T>::InvalidSessionLength);
+			SessionLength::<T>::put(blocks);
+			Self::deposit_event(Event::SessionLengthSet { blocks });
+			Ok(())
+		}
+
+		/// Set how many delegates each election chooses, from the next election on.
+		#[pallet::call_index(15)]
+		#[pallet::weight(T::WeightInfo::set_desired_delegates())]
+		pub fn set_desired_delegates(origin: OriginFor<T>, count: u32) -> DispatchResult {
+			T::UpdateOrigin::ensure_origin(origin)?;
+			ensure!(
+				(T::MinDelegates::get()..=T::MaxDelegates::get()).contains(&count),
+				Error::<T>::InvalidDelegateCount
+			);
+			DesiredDelegates::<T>::put(count);
+			Self::deposit_event(Event::DesiredDelegatesSet { count });
+			Ok(())
+		}
+	}
+}
+
+/// The session length as pallet-session's `PeriodicSessions` reads it.
+pub struct CurrentSessionLength<T>(core::marker::PhantomData<T>);
+impl<T: Config> Get<BlockNumberFor<T>> for CurrentSessionLength<T> {
+	fn get() -> BlockNumberFor<T> {
+		SessionLength::<T>::get()
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// The account that holds minted rewards until they are claimed.
+	pub fn pot() -> T::AccountId {
+		T::PalletId::get().into_account_truncating()
+	}
+
+	/// `who`'s active stake.
+	pub fn active_stake(who: &T::AccountId) -> BalanceOf<T> {
+		Ledgers::<T>::get(who).map(|ledger| ledger.active).unwrap_or_default()
+	}
+
+	/// The power a voter votes with: its own active stake plus what is delegated to it.
+	fn power(who: &T::AccountId, voter: &Voter<T>) -> BalanceOf<T> {
+		Self::active_stake(who).saturating_add(voter.received)
+	}
+
+	/// Every registered candidate with its backing, best first: by backing, then by account.
+	pub fn ranking() -> Vec<(T::AccountId, Candidate<T>, Backing<T>)> {
+		let mut all: Vec<_> = Candidates::<T>::iter()
+			.map(|(who, candidate)| {
+				let backing = Backings::<T>::get(&who).unwrap_or_default();
+				(who, candidate, backing)
+			})
+			.collect();
+		all.sort_by(|a, b| b.2.total().cmp(&a.2.total()).then_with(|| a.0.cmp(&b.0)));
+		all
+	}
+
+	/// Whether a candidate may be elected: not chilled, bonded enough, with session keys.
+	fn is_eligible(who: &T::AccountId, candidate: &Candidate<T>, backing: &Backing<T>) -> bool {
+		!candidate.chilled &&
+			backing.self_bond >= T::MinCandidateBond::get() &&
+			T::ValidatorRegistration::is_registered(who)
+	}
+
+	/// The delegates an election held now would choose, or `None` (with the number of
+	/// eligible candidates) when there are fewer than `MinDelegates`.
+	pub fn elect() -> Result<Vec<T::AccountId>, u32> {
+		let eligible: Vec<T::AccountId> = Self::ranking()
+			.into_iter()
+			.filter(|(who, candidate, backing)| Self::is_eligible(who, candidate, backing))
+			.map(|(who, ..)| who)
+			.collect();
+		if (eligible.len() as u32) < T::MinDelegates::get() {
+			return Err(eligible.len() as u32);
+		}
+		let count = DesiredDelegates::<T>::get().min(T::MaxDelegates::get());
+		Ok(eligible.into_iter().take(count as usize).collect())
+	}
+
+	/// Candidates as the runtime API reports them, in ranking order.
+	pub fn candidate_summaries() -> Vec<CandidateSummary<T::AccountId, BalanceOf<T>>> {
+		let elected = Self::elect().unwrap_or_default();
+		Self::ranking()
+			.into_iter()
+			.enumerate()
+			.map(|(i, (account, candidate, backing))| CandidateSummary {
+				rank: i as u32 + 1,
+				self_bond: backing.self_bond,
+				votes: backing.votes,
+				total: backing.total(),
+				voters: backing.voters,
+				commission: backing.commission,
+				chilled: candidate.chilled,
+				elected: elected.contains(&account),
+				account,
+			})
+			.collect()
+	}
+
+	/// Rewards `who` could claim now, settled or not.
+	pub fn pending_rewards(who: &T::AccountId) -> BalanceOf<T> {
+		let mut total = PendingRewards::<T>::get(who);
+		if let Some(mut backing) = Backings::<T>::get(who) {
+			total = total.saturating_add(backing.settle_self_bond());
+		}
+		if let Some(mut voter) = Voters::<T>::get(who) {
+			total = total.saturating_add(Self::settle_voter_record(who, &mut voter));
+		}
+		if let Some(delegation) = Delegations::<T>::get(who) {
+			let pool = Voters::<T>::get(&delegation.target).map_or(delegation.paid_to, |mut voter| {
+				Self::settle_voter_record(&delegation.target, &mut voter);
+				voter.pool_reward_per_point
+			});
+			total = total.saturating_add(earned::<T>(
+				Self::active_stake(who),
+				delegation.paid_to,
+				pool,
+			));
+		}
+		total
+	}
+
+	/// Bonds `amount` more for `who` and counts it everywhere its stake counts.
+	fn do_bond(who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+		let ledger = Ledgers::<T>::get(who).unwrap_or_default();
+		let active = ledger.active.saturating_add(amount);
+		ensure!(active >= T::MinStake::get(), Error::<T>::StakeBelowMinimum);
+		T::Currency::hold(&HoldReason::Staked.into(), who, amount)?;
+		Self::set_active(who, ledger, active);
+		Ok(())
+	}
+
+	/// Registers `who` as a candidate; genesis skips the session-key check because
+	/// pallet-session sets the genesis keys after this pallet's genesis.
+	fn do_register(
+		who: &T::AccountId,
+		commission: Perbill,
+		metadata: BoundedVec<u8, T::MaxMetadataLen>,
+		check_keys: bool,
+	) -> DispatchResult {
+		ensure!(!Candidates::<T>::contains_key(who), Error::<T>::AlreadyCandidate);
+		let self_bond = Self::active_stake(who);
+		ensure!(self_bond >= T::MinCandidateBond::get(), Error::<T>::BondBelowMinimum);
+		if let Some(voter) = Voters::<T>::get(who) {
+			ensure!(voter.approvals.is_empty(), Error::<T>::AlreadyVoting);
+			ensure!(voter.delegators == 0, Error::<T>::HasDelegators);
+		}
+		ensure!(!Delegations::<T>::contains_key(who), Error::<T>::AlreadyDelegating);
+		ensure!(
+			!check_keys || T::ValidatorRegistration::is_registered(who),
+			Error::<T>::NoSessionKeys
+		);
+		ensure!(Candidates::<T>::count() < T::MaxCandidates::get(), Error::<T>::TooManyCandidates);
+
+		Backings::<T>::mutate(who, |backing| {
+			let backing = backing.get_or_insert_with(Default::default);
+			backing.self_bond = self_bond;
+			backing.self_paid_to = backing.reward_per_point;
+			backing.commission = commission;
+		});
+		Candidates::<T>::insert(who, Candidate { metadata, chilled: false });
+		Self::deposit_event(Event::CandidateRegistered { who: who.clone(), self_bond, commission });
+		Ok(())
+	}
+
+	/// Replaces `who`'s approvals with `targets`.
+	fn do_vote(who: &T::AccountId, targets: Vec<T::AccountId>) -> DispatchResult {
+		ensure!(!targets.is_empty(), Error::<T>::EmptyVotes);
+		ensure!(targets.len() <= T::MaxVotes::get() as usize, Error::<T>::TooManyVotes);
+		ensure!(Ledgers::<T>::contains_key(who), Error::<T>::NoStake);
+		ensure!(!Candidates::<T>::contains_key(who), Error::<T>::IsCandidate);
+		ensure!(!Delegations::<T>::contains_key(who), Error::<T>::AlreadyDelegating);
+		let mut sorted = targets.clone();
+		sorted.sort();
+		sorted.dedup();
+		ensure!(sorted.len() == targets.len(), Error::<T>::DuplicateVote);
+		ensure!(
+			targets.iter().all(Candidates::<T>::contains_key),
+			Error::<T>::UnknownCandidate
+		);
+
+		Self::settle(who);
+		let mut voter = Voters::<T>::get(who).unwrap_or_default();
+		let power = Self::power(who, &voter);
+		Self::withdraw_approvals(&voter, power);
+		let approvals = targets
+			.iter()
+			.map(|candidate| {
+				let mut backing = Backings::<T>::get(candidate).unwrap_or_default();
+				backing.votes = backing.votes.saturating_add(power);
+				backing.voters += 1;
+				let paid_to = backing.reward_per_point;
+				Backings::<T>::insert(candidate, backing);
+				Approval { candidate: candidate.clone(), paid_to }
+			})
+			.collect::<Vec<_>>();
+		voter.approvals = BoundedVec::truncate_from(approvals);
+		Voters::<T>::insert(who, voter);
+		Self::deposit_event(Event::Voted { voter: who.clone(), targets });
+		Ok(())
+	}
+
+	/// Fails unless `active` is a valid active stake for `who`.
+	fn ensure_active_allowed(who: &T::AccountId, active: BalanceOf<T>) -> DispatchResult {
+		if Candidates::<T>::contains_key(who) {
+			ensure!(active >= T::MinCandidateBond::get(), Error::<T>::BondBelowMinimum);
+		} else {
+			ensure!(
+				active.is_zero() || active >= T::MinStake::get(),
+				Error::<T>::StakeBelowMinimum
+			);
+		}
+		Ok(())
+	}
+
+	/// Adds an unbonding chunk of `amount` to `ledger` (merging with one that unlocks in the
+	/// same block); returns when it unlocks. `ledger.active` is left to the caller.
+	fn start_unbonding(
+		ledger: &mut Ledger<T>,
+		amount: BalanceOf<T>,
+	) -> Result<BlockNumberFor<T>, DispatchError> {
+		let unlock_at = frame_system::Pallet::<T>::block_number() + T::UnbondingPeriod::get();
+		if amount.is_zero() {
+			return Ok(unlock_at);
+		}
+		match ledger.unlocking.last_mut() {
+			Some(chunk) if chunk.unlock_at == unlock_at =>
+				chunk.value = chunk.value.saturating_add(amount),
+			_ => ledger
+				.unlocking
+				.try_push(UnlockChunk { value: amount, unlock_at })
+				.map_err(|_| Error::<T>::TooManyUnlockingChunks)?,
+		}
+		Ok(unlock_at)
+	}
+
+	/// Changes `who`'s active stake to `active`: settles its rewards at the old stake, moves
+	/// every total the stake counts in, and stores the ledger.
+	fn set_active(who: &T::AccountId, mut ledger: Ledger<T>, active: BalanceOf<T>) {
+		Self::settle(who);
+		let old = ledger.active;
+		if Candidates::<T>::contains_key(who) {
+			Backings::<T>::mutate(who, |backing| {
+				backing.get_or_insert_with(Default::default).self_bond = active;
+			});
+		}
+		if let Some(voter) = Voters::<T>::get(who) {
+			Self::shift_approvals(&voter, old.saturating_add(voter.received), active.saturating_add(voter.received));
+		}
+		if let Some(delegation) = Delegations::<T>::get(who) {
+			Self::move_delegated_power(&delegation.target, old, active, 0);
+		}
+		ledger.active = active;
+		Self::store_ledger(who, ledger);
+	}
+
+	/// Stores `ledger`, or removes it when it holds nothing and nothing refers to it.
+	fn store_ledger(who: &T::AccountId, ledger: Ledger<T>) {
+		let unused = ledger.active.is_zero() &&
+			ledger.unlocking.is_empty() &&
+			!Candidates::<T>::contains_key(who) &&
+			!Voters::<T>::contains_key(who) &&
+			!Delegations::<T>::contains_key(who);
+		if unused {
+			Ledgers::<T>::remove(who);
+		} else {
+			Ledgers::<T>::insert(who, ledger);
+		}
+	}
+
+	/// Removes `who`'s ledger if it holds nothing and nothing refers to it any more.
+	fn tidy_ledger(who: &T::AccountId) {
+		if let Some(ledger) = Ledgers::<T>::get(who) {
+			Self::store_ledger(who, ledger);
+		}
+	}
+
+	/// Stores `voter`, or removes it (and a ledger left empty) when it no longer votes or
+	/// receives delegations.
+	fn store_voter(who: &T::AccountId, voter: Voter<T>) {
+		if voter.is_empty() {
+			Voters::<T>::remove(who);
+			Self::tidy_ledger(who);
+		} else {
+			Voters::<T>::insert(who, voter);
+		}
+	}
+
+	/// Moves the power of `voter`'s approvals from `old` to `new` in each approved backing.
+	fn shift_approvals(voter: &Voter<T>, old: BalanceOf<T>, new: BalanceOf<T>) {
+		if old == new {
+			return;
+		}
+		for approval in &voter.approvals {
+			Backings::<T>::mutate(&approval.candidate, |backing| {
+				if let Some(backing) = backing {
+					backing.votes = backing.votes.saturating_sub(old).saturating_add(new);
+				}
+			});
+		}
+	}
+
+	/// Removes `voter`'s approvals of power `power` from their backings.
+	fn withdraw_approvals(voter: &Voter<T>, power: BalanceOf<T>) {
+		for approval in &voter.approvals {
+			Backings::<T>::mutate_exists(&approval.candidate, |maybe| {
+				if let Some(backing) = maybe {
+					backing.votes = backing.votes.saturating_sub(power);
+					backing.voters = backing.voters.saturating_sub(1);
+					if backing.voters == 0 && !Candidates::<T>::contains_key(&approval.candidate) {
+						*maybe = None;
+					}
+				}
+			});
+		}
+	}
+
+	/// Changes one delegator's stake in `target`'s received power from `old` to `new`, and
+	/// its delegator count by `joined` (-1, 0 or 1). `target` must be settled. Returns the
+	/// target's pool accumulator, where a new delegation starts.
+	fn move_delegated_power(
+		target: &T::AccountId,
+		old: BalanceOf<T>,
+		new: BalanceOf<T>,
+		joined: i8,
+	) -> RewardPerPoint {
+		let mut voter = Voters::<T>::get(target).unwrap_or_default();
+		let own = Self::active_stake(target);
+		let received = voter.received.saturating_sub(old).saturating_add(new);
+		Self::shift_approvals(&voter, own.saturating_add(voter.received), own.saturating_add(received));
+		voter.received = received;
+		voter.delegators = match joined {
+			1 => voter.delegators.saturating_add(1),
+			-1 => voter.delegators.saturating_sub(1),
+			_ => voter.delegators,
+		};
+		let pool = voter.pool_reward_per_point;
+		Self::store_voter(target, voter);
+		pool
+	}
+
+	/// Pays `voter`'s approvals up to now: returns the voter's own share and adds its
+	/// delegators' share to its pool. Reads storage only.
+	fn settle_voter_record(who: &T::AccountId, voter: &mut Voter<T>) -> BalanceOf<T> {
+		let power = Self::power(who, voter);
+		let mut total = BalanceOf::<T>::zero();
+		for approval in voter.approvals.iter_mut() {
+			if let Some(backing) = Backings::<T>::get(&approval.candidate) {
+				total = total.saturating_add(earned::<T>(
+					power,
+					approval.paid_to,
+					backing.reward_per_point,
+				));
+				approval.paid_to = backing.reward_per_point;
+			}
+		}
+		let to_delegators = per_point::<T>(voter.received, power).saturating_mul_int(total);
+		voter.pool_reward_per_point = voter
+			.pool_reward_per_point
+			.saturating_add(per_point::<T>(to_delegators, voter.received));
+		total.saturating_sub(to_delegators)
+	}
+
+	/// Settles voter `who`'s record and credits its own share.
+	fn settle_voter(who: &T::AccountId) -> Option<RewardPerPoint> {
+		let mut voter = Voters::<T>::get(who)?;
+		let share = Self::settle_voter_record(who, &mut voter);
+		let pool = voter.pool_reward_per_point;
+		Voters::<T>::insert(who, voter);
+		Self::credit(who, share);
+		Some(pool)
+	}
+
+	/// Brings every reward position of `who` up to date and credits what it earned.
+	fn settle(who: &T::AccountId) {
+		if let Some(mut backing) = Backings::<T>::get(who) {
+			let reward = backing.settle_self_bond();
+			Backings::<T>::insert(who, backing);
+			Self::credit(who, reward);
+		}
+		Self::settle_voter(who);
+		if let Some(mut delegation) = Delegations::<T>::get(who) {
+			let pool = Self::settle_voter(&delegation.target).unwrap_or(delegation.paid_to);
+			let reward = earned::<T>(Self::active_stake(who), delegation.paid_to, pool);
+			delegation.paid_to = pool;
+			Delegations::<T>::insert(who, delegation);
+			Self::credit(who, reward);
+		}
+	}
+
+	fn credit(who: &T::AccountId, amount: BalanceOf<T>) {
+		if !amount.is_zero() {
+			PendingRewards::<T>::mutate(who, |pending| *pending = pending.saturating_add(amount));
+		}
+	}
+
+	/// Mints the block reward for `author` and splits it between its commission and its
+	/// backers' accumulator.
+	fn reward_author(author: &T::AccountId) {
+		let reward = BlockReward::<T>::get();
+		if reward.is_zero() || T::Currency::mint_into(&Self::pot(), reward).is_err() {
+			return;
+		}
+		let (commission, to_backers) = Backings::<T>::mutate(author, |maybe| match maybe {
+			Some(backing) if !backing.total().is_zero() => {
+				let commission = backing.commission * reward;
+				let to_backers = reward - commission;
+				backing.reward_per_point = backing
+					.reward_per_point
+					.saturating_add(per_point::<T>(to_backers, backing.total()));
+				(commission, to_backers)
+			},
+			// Nobody backs the author (it left its candidacy): it keeps the whole reward.
+			_ => (reward, Zero::zero()),
+		});
+		Self::credit(author, commission);
+		Self::deposit_event(Event::BlockRewarded { author: author.clone(), commission, to_backers });
+	}
+
+	/// Chills every delegate of the ending session that authored no block in it.
+	fn chill_absent(session: SessionIndex) {
+		let delegates = T::ValidatorSet::validators();
+		// Aura gives each delegate a slot every `delegates.len()` slots; in a shorter session
+		// a delegate may have had no slot at all.
+		let session_length = SessionLength::<T>::get();
+		if session_length >= BlockNumberFor::<T>::from(delegates.len() as u32) {
+			for who in delegates {
+				if AuthoredBlocks::<T>::get(&who) == 0 && Self::chill(&who) {
+					Self::deposit_event(Event::DelegateChilled { who, session });
+				}
+			}
+		}
+		let _ = AuthoredBlocks::<T>::clear(u32::MAX, None);
+	}
+
+	/// Chills candidate `who`; returns whether it was an unchilled candidate.
+	fn chill(who: &T::AccountId) -> bool {
+		Candidates::<T>::mutate(who, |maybe| match maybe {
+			Some(candidate) if !candidate.chilled => {
+				candidate.chilled = true;
+				true
+			},
+			_ => false,
+		})
+	}
+
+	/// Slashes `fraction` of `who`'s bond, active stake first, then unbonding chunks (newest
+	/// first), so leaving does not escape a slash; chills it.
+	pub fn slash(who: &T::AccountId, fraction: Perbill) {
+		let Some(mut ledger) = Ledgers::<T>::get(who) else { return };
+		let amount = fraction * ledger.total();
+		if amount.is_zero() {
+			return;
+		}
+		let (credit, _) = T::Currency::slash(&HoldReason::Staked.into(), who, amount);
+		let slashed = credit.peek();
+		T::OnSlash::on_unbalanced(credit);
+
+		let from_active = slashed.min(ledger.active);
+		let mut from_unlocking = slashed - from_active;
+		while let Some(chunk) = ledger.unlocking.last_mut() {
+			if from_unlocking.is_zero() {
+				break;
+			}
+			let take = from_unlocking.min(chunk.value);
+			chunk.value -= take;
+			from_unlocking -= take;
+			if chunk.value.is_zero() {
+				ledger.unlocking.pop();
+			}
+		}
+		let active = ledger.active - from_active;
+		Self::set_active(who, ledger, active);
+		Self::chill(who);
+		Self::deposit_event(Event::Slashed { who: who.clone(), amount: slashed });
+	}
+}
+
+impl<T: Config> pallet_authorship::EventHandler<T::AccountId, BlockNumberFor<T>> for Pallet<T> {
+	fn note_author(author: T::AccountId) {
+		AuthoredBlocks::<T>::mutate(&author, |blocks| *blocks = blocks.saturating_add(1));
+		Self::reward_author(&author);
+		frame_system::Pallet::<T>::register_extra_weight_unchecked(
+			T::WeightInfo::note_author(),
+			DispatchClass::Mandatory,
+		);
+	}
+}
+
+impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
+	fn new_session(session: SessionIndex) -> Option<Vec<T::AccountId>> {
+		let delegates = match Self::elect() {
+			Ok(delegates) => delegates,
+			Err(eligible) => {
+				Self::deposit_event(Event::ElectionSkipped { session, eligible });
+				return None;
+			},
+		};
+		if Elected::<T>::get().as_slice() == delegates.as_slice() {
+			return None;
+		}
+		Elected::<T>::put(BoundedVec::truncate_from(delegates.clone()));
+		Self::deposit_event(Event::DelegatesElected { session, delegates: delegates.clone() });
+		Some(delegates)
+	}
+
+	fn end_session(session: SessionIndex) {
+		Self::chill_absent(session);
+	}
+
+	fn start_session(_: SessionIndex) {}
+}
+
+/// For `pallet_session::historical::NoteHistoricalRoot`, which records each session's
+/// authority set so equivocation reports can prove who was a delegate. Delegates carry no
+/// extra identification.
+impl<T: Config> pallet_session::historical::SessionManager<T::AccountId, ()> for Pallet<T> {
+	fn new_session(session: SessionIndex) -> Option<Vec<(T::AccountId, ())>> {
+		<Self as pallet_session::SessionManager<_>>::new_session(session)
+			.map(|delegates| delegates.into_iter().map(|who| (who, ())).collect())
+	}
+
+	fn end_session(session: SessionIndex) {
+		<Self as pallet_session::SessionManager<_>>::end_session(session)
+	}
+
+	fn start_session(session: SessionIndex) {
+		<Self as pallet_session::SessionManager<_>>::start_session(session)
+	}
+}
+
+impl<T: Config, Identification>
+	polkadot_sdk::sp_staking::offence::OnOffenceHandler<
+		T::AccountId,
+		(T::AccountId, Identification),
+		Weight,
+	> for Pallet<T>
+{
+	fn on_offence(
+		offenders: &[OffenceDetails<T::AccountId, (T::AccountId, Identification)>],
+		_slash_fraction: &[Perbill],
+		_session: SessionIndex,
+	) -> Weight {
+		for details in offenders {
+			Self::slash(&details.offender.0, T::EquivocationSlash::get());
+		}
+		T::WeightInfo::slash().saturating_mul(offenders.len() as u64)
+	}
+}
