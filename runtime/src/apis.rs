@@ -232,6 +232,7 @@ sp_api::impl_runtime_apis! {
 
 			let mut list = Vec::<BenchmarkList>::new();
 			list_benchmark!(list, extra, pallet_dpos, Dpos);
+			list_benchmark!(list, extra, pallet_aura_equivocation, crate::AuraEquivocation);
 			(list, crate::AllPalletsWithSystem::storage_info())
 		}
 
@@ -245,6 +246,7 @@ sp_api::impl_runtime_apis! {
 			let mut batches = Vec::<BenchmarkBatch>::new();
 			let params = (&config, &whitelist);
 			add_benchmark!(params, batches, pallet_dpos, Dpos);
+			add_benchmark!(params, batches, pallet_aura_equivocation, crate::AuraEquivocation);
 			Ok(batches)
 		}
 	}

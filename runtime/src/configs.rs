@@ -219,6 +219,24 @@ impl pallet_offences::Config for Runtime {
 	type OnOffenceHandler = Dpos;
 }
 
+parameter_types! {
+	/// Recording an offence in pallet-offences (its report, the concurrent-reports index and
+	/// the deferred-slash bookkeeping) and slashing its offender.
+	pub AuraOffenceHandlingWeight: Weight = RocksDbWeight::get()
+		.reads_writes(3, 3)
+		.saturating_add(<pallet_dpos::weights::SubstrateWeight<Runtime> as pallet_dpos::WeightInfo>::slash());
+}
+
+impl pallet_aura_equivocation::Config for Runtime {
+	type AuthorityId = AuraId;
+	type KeyOwnerProof = sp_session::MembershipProof;
+	type Offender = pallet_session::historical::IdentificationTuple<Self>;
+	type KeyOwnerProofSystem = Historical;
+	type ReportOffence = Offences;
+	type OffenceHandlingWeight = AuraOffenceHandlingWeight;
+	type WeightInfo = pallet_aura_equivocation::weights::SubstrateWeight<Runtime>;
+}
+
 impl pallet_aura::Config for Runtime {
 	type AuthorityId = AuraId;
 	type DisabledValidators = ();

@@ -4,7 +4,8 @@
 //! `pallet-session` session keys of the delegates that `pallet-dpos` elects by delegated proof
 //! of stake at every session boundary. Each authored block mints a reward for its delegate and
 //! the delegate's voters; GRANDPA equivocations are reported through `pallet-offences` and
-//! slash the offender's bond. Accounts hold TIC (12 decimals); multisig, proxy and utility let
+//! slash the offender's bond, and so do Aura equivocations (two blocks sealed for one slot)
+//! reported through `pallet-aura-equivocation`. Accounts hold TIC (12 decimals); multisig, proxy and utility let
 //! institutions and device owners act through shared or delegated accounts.
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -209,6 +210,8 @@ mod runtime {
 	pub type Historical = pallet_session::historical;
 	#[runtime::pallet_index(14)]
 	pub type Offences = pallet_offences;
+	#[runtime::pallet_index(15)]
+	pub type AuraEquivocation = pallet_aura_equivocation;
 
 	// Accounts acting together or for each other.
 	#[runtime::pallet_index(20)]

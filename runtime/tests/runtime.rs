@@ -419,3 +419,50 @@ fn session_rotation_elects_delegates_and_authors_earn_rewards() {
 		}
 	});
 }
+
+#[test]
+fn an_aura_equivocation_report_slashes_and_chills_the_delegate() {
+	use polkadot_sdk::{
+		frame_support::traits::KeyOwnerProofSystem,
+		sp_consensus_aura::sr25519::AuthorityId as AuraId,
+		sp_consensus_slots::EquivocationProof,
+		sp_core::{crypto::key_types::AURA, H256},
+	};
+	use Sr25519Keyring::{Alice, Bob};
+	genesis_ext(DEV_RUNTIME_PRESET).execute_with(|| {
+		let slot = Slot::from(1_000u64);
+		// Two different headers Alice sealed for the same slot.
+		let sealed = |variant: u8| {
+			let digest = Digest { logs: vec![DigestItem::PreRuntime(AURA_ENGINE_ID, slot.encode())] };
+			let mut header =
+				Header::new(5, H256::repeat_byte(variant), H256::zero(), H256::zero(), digest);
+			let signature = Alice.pair().sign(header.hash().as_ref());
+			header.digest_mut().push(DigestItem::Seal(AURA_ENGINE_ID, signature.encode()));
+			header
+		};
+		let offender: AuraId = Alice.public().into();
+		let key_owner_proof = thingschain_runtime::Historical::prove((AURA, offender.clone()))
+			.expect("Alice is a delegate of this session");
+		let report =
+			RuntimeCall::AuraEquivocation(pallet_aura_equivocation::Call::report_equivocation {
+				equivocation_proof: Box::new(EquivocationProof {
+					offender,
+					slot,
+					first_header: sealed(1),
+					second_header: sealed(2),
+				}),
+				key_owner_proof,
+			});
+		let bob_before = free(&account(Bob));
+		dispatch(Bob, report);
+
+		// 10% of Alice's 1,000 TIC bond is slashed (and burned), and she is chilled.
+		assert!(events().iter().any(|e| matches!(
+			e,
+			RuntimeEvent::Dpos(pallet_dpos::Event::Slashed { who, amount })
+				if *who == account(Alice) && *amount == CANDIDATE_BOND / 10
+		)));
+		assert!(pallet_dpos::Candidates::<Runtime>::get(account(Alice)).unwrap().chilled);
+		assert_eq!(free(&account(Bob)), bob_before, "an honest reporter pays no fee");
+	});
+}

@@ -37,7 +37,10 @@ mod mock;
 #[cfg(test)]
 mod tests;
 
+mod election;
+mod rewards;
 pub mod runtime_api;
+mod slashing;
 mod types;
 pub mod weights;
 
@@ -62,7 +65,7 @@ use polkadot_sdk::{
 		traits::{AccountIdConversion, Saturating, Zero},
 		FixedPointNumber, Perbill,
 	},
-	sp_staking::{offence::OffenceDetails, SessionIndex},
+	sp_staking::SessionIndex,
 };
 
 /// Balance of the staked currency.
@@ -439,19 +442,7 @@ pub mod pallet {
 			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
 			let mut ledger = Ledgers::<T>::get(&who).ok_or(Error::<T>::NoStake)?;
 			ensure!(!ledger.unlocking.is_empty(), Error::<T>::NothingToRebond);
-			let mut left = amount;
-			while let Some(chunk) = ledger.unlocking.last_mut() {
-				let take = left.min(chunk.value);
-				chunk.value -= take;
-				left -= take;
-				if chunk.value.is_zero() {
-					ledger.unlocking.pop();
-				}
-				if left.is_zero() {
-					break;
-				}
-			}
-			ensure!(left.is_zero(), Error::<T>::InsufficientUnbonding);
+			ensure!(ledger.take_unlocking(amount).is_zero(), Error::<T>::InsufficientUnbonding);
 			let active = ledger.active.saturating_add(amount);
 			Self::ensure_active_allowed(&who, active)?;
 			Self::set_active(&who, ledger, active);
@@ -621,10 +612,11 @@ pub mod pallet {
 			Self::settle(&who);
 			let own = Self::active_stake(&who);
 			if let Some(old) = current {
-				Self::move_delegated_power(&old.target, own, Zero::zero(), -1);
+				Self::move_delegated_power(&old.target, own, Zero::zero(), DelegatorChange::Leaves);
 			}
 			Self::settle_voter(&target);
-			let paid_to = Self::move_delegated_power(&target, Zero::zero(), own, 1);
+			let paid_to =
+				Self::move_delegated_power(&target, Zero::zero(), own, DelegatorChange::Joins);
 			Delegations::<T>::insert(&who, Delegation { target: target.clone(), paid_to });
 			Self::deposit_event(Event::Delegated { who, target });
 			Ok(())
@@ -638,7 +630,8 @@ pub mod pallet {
 			let delegation = Delegations::<T>::get(&who).ok_or(Error::<T>::NotDelegating)?;
 			Self::settle(&who);
 			Delegations::<T>::remove(&who);
-			Self::move_delegated_power(&delegation.target, Self::active_stake(&who), Zero::zero(), -1);
+			let stake = Self::active_stake(&who);
+			Self::move_delegated_power(&delegation.target, stake, Zero::zero(), DelegatorChange::Leaves);
 			Self::tidy_ledger(&who);
 			Self::deposit_event(Event::Undelegated { who, target: delegation.target });
 			Ok(())
@@ -698,6 +691,13 @@ pub mod pallet {
 	}
 }
 
+/// What a change of delegated power does to the target's count of delegators.
+enum DelegatorChange {
+	Joins,
+	Leaves,
+	Stays,
+}
+
 /// The session length as pallet-session's `PeriodicSessions` reads it.
 pub struct CurrentSessionLength<T>(core::marker::PhantomData<T>);
 impl<T: Config> Get<BlockNumberFor<T>> for CurrentSessionLength<T> {
@@ -722,82 +722,10 @@ impl<T: Config> Pallet<T> {
 		Self::active_stake(who).saturating_add(voter.received)
 	}
 
-	/// Every registered candidate with its backing, best first: by backing, then by account.
-	pub fn ranking() -> Vec<(T::AccountId, Candidate<T>, Backing<T>)> {
-		let mut all: Vec<_> = Candidates::<T>::iter()
-			.map(|(who, candidate)| {
-				let backing = Backings::<T>::get(&who).unwrap_or_default();
-				(who, candidate, backing)
-			})
-			.collect();
-		all.sort_by(|a, b| b.2.total().cmp(&a.2.total()).then_with(|| a.0.cmp(&b.0)));
-		all
-	}
 
-	/// Whether a candidate may be elected: not chilled, bonded enough, with session keys.
-	fn is_eligible(who: &T::AccountId, candidate: &Candidate<T>, backing: &Backing<T>) -> bool {
-		!candidate.chilled &&
-			backing.self_bond >= T::MinCandidateBond::get() &&
-			T::ValidatorRegistration::is_registered(who)
-	}
 
-	/// The delegates an election held now would choose, or `None` (with the number of
-	/// eligible candidates) when there are fewer than `MinDelegates`.
-	pub fn elect() -> Result<Vec<T::AccountId>, u32> {
-		let eligible: Vec<T::AccountId> = Self::ranking()
-			.into_iter()
-			.filter(|(who, candidate, backing)| Self::is_eligible(who, candidate, backing))
-			.map(|(who, ..)| who)
-			.collect();
-		if (eligible.len() as u32) < T::MinDelegates::get() {
-			return Err(eligible.len() as u32);
-		}
-		let count = DesiredDelegates::<T>::get().min(T::MaxDelegates::get());
-		Ok(eligible.into_iter().take(count as usize).collect())
-	}
 
-	/// Candidates as the runtime API reports them, in ranking order.
-	pub fn candidate_summaries() -> Vec<CandidateSummary<T::AccountId, BalanceOf<T>>> {
-		let elected = Self::elect().unwrap_or_default();
-		Self::ranking()
-			.into_iter()
-			.enumerate()
-			.map(|(i, (account, candidate, backing))| CandidateSummary {
-				rank: i as u32 + 1,
-				self_bond: backing.self_bond,
-				votes: backing.votes,
-				total: backing.total(),
-				voters: backing.voters,
-				commission: backing.commission,
-				chilled: candidate.chilled,
-				elected: elected.contains(&account),
-				account,
-			})
-			.collect()
-	}
 
-	/// Rewards `who` could claim now, settled or not.
-	pub fn pending_rewards(who: &T::AccountId) -> BalanceOf<T> {
-		let mut total = PendingRewards::<T>::get(who);
-		if let Some(mut backing) = Backings::<T>::get(who) {
-			total = total.saturating_add(backing.settle_self_bond());
-		}
-		if let Some(mut voter) = Voters::<T>::get(who) {
-			total = total.saturating_add(Self::settle_voter_record(who, &mut voter));
-		}
-		if let Some(delegation) = Delegations::<T>::get(who) {
-			let pool = Voters::<T>::get(&delegation.target).map_or(delegation.paid_to, |mut voter| {
-				Self::settle_voter_record(&delegation.target, &mut voter);
-				voter.pool_reward_per_point
-			});
-			total = total.saturating_add(earned::<T>(
-				Self::active_stake(who),
-				delegation.paid_to,
-				pool,
-			));
-		}
-		total
-	}
 
 	/// Bonds `amount` more for `who` and counts it everywhere its stake counts.
 	fn do_bond(who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
@@ -928,7 +856,7 @@ impl<T: Config> Pallet<T> {
 			Self::shift_approvals(&voter, old.saturating_add(voter.received), active.saturating_add(voter.received));
 		}
 		if let Some(delegation) = Delegations::<T>::get(who) {
-			Self::move_delegated_power(&delegation.target, old, active, 0);
+			Self::move_delegated_power(&delegation.target, old, active, DelegatorChange::Stays);
 		}
 		ledger.active = active;
 		Self::store_ledger(who, ledger);
@@ -995,235 +923,27 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Changes one delegator's stake in `target`'s received power from `old` to `new`, and
-	/// its delegator count by `joined` (-1, 0 or 1). `target` must be settled. Returns the
-	/// target's pool accumulator, where a new delegation starts.
+	/// Changes one delegator's stake in `target`'s received power from `old` to `new`, as
+	/// the delegator joins, leaves or stays. `target` must be settled. Returns the target's
+	/// pool accumulator, where a new delegation starts.
 	fn move_delegated_power(
 		target: &T::AccountId,
 		old: BalanceOf<T>,
 		new: BalanceOf<T>,
-		joined: i8,
+		delegator: DelegatorChange,
 	) -> RewardPerPoint {
 		let mut voter = Voters::<T>::get(target).unwrap_or_default();
 		let own = Self::active_stake(target);
 		let received = voter.received.saturating_sub(old).saturating_add(new);
 		Self::shift_approvals(&voter, own.saturating_add(voter.received), own.saturating_add(received));
 		voter.received = received;
-		voter.delegators = match joined {
-			1 => voter.delegators.saturating_add(1),
-			-1 => voter.delegators.saturating_sub(1),
-			_ => voter.delegators,
+		voter.delegators = match delegator {
+			DelegatorChange::Joins => voter.delegators.saturating_add(1),
+			DelegatorChange::Leaves => voter.delegators.saturating_sub(1),
+			DelegatorChange::Stays => voter.delegators,
 		};
 		let pool = voter.pool_reward_per_point;
 		Self::store_voter(target, voter);
 		pool
-	}
-
-	/// Pays `voter`'s approvals up to now: returns the voter's own share and adds its
-	/// delegators' share to its pool. Reads storage only.
-	fn settle_voter_record(who: &T::AccountId, voter: &mut Voter<T>) -> BalanceOf<T> {
-		let power = Self::power(who, voter);
-		let mut total = BalanceOf::<T>::zero();
-		for approval in voter.approvals.iter_mut() {
-			if let Some(backing) = Backings::<T>::get(&approval.candidate) {
-				total = total.saturating_add(earned::<T>(
-					power,
-					approval.paid_to,
-					backing.reward_per_point,
-				));
-				approval.paid_to = backing.reward_per_point;
-			}
-		}
-		let to_delegators = per_point::<T>(voter.received, power).saturating_mul_int(total);
-		voter.pool_reward_per_point = voter
-			.pool_reward_per_point
-			.saturating_add(per_point::<T>(to_delegators, voter.received));
-		total.saturating_sub(to_delegators)
-	}
-
-	/// Settles voter `who`'s record and credits its own share.
-	fn settle_voter(who: &T::AccountId) -> Option<RewardPerPoint> {
-		let mut voter = Voters::<T>::get(who)?;
-		let share = Self::settle_voter_record(who, &mut voter);
-		let pool = voter.pool_reward_per_point;
-		Voters::<T>::insert(who, voter);
-		Self::credit(who, share);
-		Some(pool)
-	}
-
-	/// Brings every reward position of `who` up to date and credits what it earned.
-	fn settle(who: &T::AccountId) {
-		if let Some(mut backing) = Backings::<T>::get(who) {
-			let reward = backing.settle_self_bond();
-			Backings::<T>::insert(who, backing);
-			Self::credit(who, reward);
-		}
-		Self::settle_voter(who);
-		if let Some(mut delegation) = Delegations::<T>::get(who) {
-			let pool = Self::settle_voter(&delegation.target).unwrap_or(delegation.paid_to);
-			let reward = earned::<T>(Self::active_stake(who), delegation.paid_to, pool);
-			delegation.paid_to = pool;
-			Delegations::<T>::insert(who, delegation);
-			Self::credit(who, reward);
-		}
-	}
-
-	fn credit(who: &T::AccountId, amount: BalanceOf<T>) {
-		if !amount.is_zero() {
-			PendingRewards::<T>::mutate(who, |pending| *pending = pending.saturating_add(amount));
-		}
-	}
-
-	/// Mints the block reward for `author` and splits it between its commission and its
-	/// backers' accumulator.
-	fn reward_author(author: &T::AccountId) {
-		let reward = BlockReward::<T>::get();
-		if reward.is_zero() || T::Currency::mint_into(&Self::pot(), reward).is_err() {
-			return;
-		}
-		let (commission, to_backers) = Backings::<T>::mutate(author, |maybe| match maybe {
-			Some(backing) if !backing.total().is_zero() => {
-				let commission = backing.commission * reward;
-				let to_backers = reward - commission;
-				backing.reward_per_point = backing
-					.reward_per_point
-					.saturating_add(per_point::<T>(to_backers, backing.total()));
-				(commission, to_backers)
-			},
-			// Nobody backs the author (it left its candidacy): it keeps the whole reward.
-			_ => (reward, Zero::zero()),
-		});
-		Self::credit(author, commission);
-		Self::deposit_event(Event::BlockRewarded { author: author.clone(), commission, to_backers });
-	}
-
-	/// Chills every delegate of the ending session that authored no block in it.
-	fn chill_absent(session: SessionIndex) {
-		let delegates = T::ValidatorSet::validators();
-		// Aura gives each delegate a slot every `delegates.len()` slots; in a shorter session
-		// a delegate may have had no slot at all.
-		let session_length = SessionLength::<T>::get();
-		if session_length >= BlockNumberFor::<T>::from(delegates.len() as u32) {
-			for who in delegates {
-				if AuthoredBlocks::<T>::get(&who) == 0 && Self::chill(&who) {
-					Self::deposit_event(Event::DelegateChilled { who, session });
-				}
-			}
-		}
-		let _ = AuthoredBlocks::<T>::clear(u32::MAX, None);
-	}
-
-	/// Chills candidate `who`; returns whether it was an unchilled candidate.
-	fn chill(who: &T::AccountId) -> bool {
-		Candidates::<T>::mutate(who, |maybe| match maybe {
-			Some(candidate) if !candidate.chilled => {
-				candidate.chilled = true;
-				true
-			},
-			_ => false,
-		})
-	}
-
-	/// Slashes `fraction` of `who`'s bond, active stake first, then unbonding chunks (newest
-	/// first), so leaving does not escape a slash; chills it.
-	pub fn slash(who: &T::AccountId, fraction: Perbill) {
-		let Some(mut ledger) = Ledgers::<T>::get(who) else { return };
-		let amount = fraction * ledger.total();
-		if amount.is_zero() {
-			return;
-		}
-		let (credit, _) = T::Currency::slash(&HoldReason::Staked.into(), who, amount);
-		let slashed = credit.peek();
-		T::OnSlash::on_unbalanced(credit);
-
-		let from_active = slashed.min(ledger.active);
-		let mut from_unlocking = slashed - from_active;
-		while let Some(chunk) = ledger.unlocking.last_mut() {
-			if from_unlocking.is_zero() {
-				break;
-			}
-			let take = from_unlocking.min(chunk.value);
-			chunk.value -= take;
-			from_unlocking -= take;
-			if chunk.value.is_zero() {
-				ledger.unlocking.pop();
-			}
-		}
-		let active = ledger.active - from_active;
-		Self::set_active(who, ledger, active);
-		Self::chill(who);
-		Self::deposit_event(Event::Slashed { who: who.clone(), amount: slashed });
-	}
-}
-
-impl<T: Config> pallet_authorship::EventHandler<T::AccountId, BlockNumberFor<T>> for Pallet<T> {
-	fn note_author(author: T::AccountId) {
-		AuthoredBlocks::<T>::mutate(&author, |blocks| *blocks = blocks.saturating_add(1));
-		Self::reward_author(&author);
-		frame_system::Pallet::<T>::register_extra_weight_unchecked(
-			T::WeightInfo::note_author(),
-			DispatchClass::Mandatory,
-		);
-	}
-}
-
-impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
-	fn new_session(session: SessionIndex) -> Option<Vec<T::AccountId>> {
-		let delegates = match Self::elect() {
-			Ok(delegates) => delegates,
-			Err(eligible) => {
-				Self::deposit_event(Event::ElectionSkipped { session, eligible });
-				return None;
-			},
-		};
-		if Elected::<T>::get().as_slice() == delegates.as_slice() {
-			return None;
-		}
-		Elected::<T>::put(BoundedVec::truncate_from(delegates.clone()));
-		Self::deposit_event(Event::DelegatesElected { session, delegates: delegates.clone() });
-		Some(delegates)
-	}
-
-	fn end_session(session: SessionIndex) {
-		Self::chill_absent(session);
-	}
-
-	fn start_session(_: SessionIndex) {}
-}
-
-/// For `pallet_session::historical::NoteHistoricalRoot`, which records each session's
-/// authority set so equivocation reports can prove who was a delegate. Delegates carry no
-/// extra identification.
-impl<T: Config> pallet_session::historical::SessionManager<T::AccountId, ()> for Pallet<T> {
-	fn new_session(session: SessionIndex) -> Option<Vec<(T::AccountId, ())>> {
-		<Self as pallet_session::SessionManager<_>>::new_session(session)
-			.map(|delegates| delegates.into_iter().map(|who| (who, ())).collect())
-	}
-
-	fn end_session(session: SessionIndex) {
-		<Self as pallet_session::SessionManager<_>>::end_session(session)
-	}
-
-	fn start_session(session: SessionIndex) {
-		<Self as pallet_session::SessionManager<_>>::start_session(session)
-	}
-}
-
-impl<T: Config, Identification>
-	polkadot_sdk::sp_staking::offence::OnOffenceHandler<
-		T::AccountId,
-		(T::AccountId, Identification),
-		Weight,
-	> for Pallet<T>
-{
-	fn on_offence(
-		offenders: &[OffenceDetails<T::AccountId, (T::AccountId, Identification)>],
-		_slash_fraction: &[Perbill],
-		_session: SessionIndex,
-	) -> Weight {
-		for details in offenders {
-			Self::slash(&details.offender.0, T::EquivocationSlash::get());
-		}
-		T::WeightInfo::slash().saturating_mul(offenders.len() as u64)
 	}
 }

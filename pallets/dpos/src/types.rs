@@ -80,6 +80,23 @@ impl<T: Config> Ledger<T> {
 	pub fn total(&self) -> BalanceOf<T> {
 		self.unlocking.iter().fold(self.active, |sum, chunk| sum.saturating_add(chunk.value))
 	}
+
+	/// Takes up to `amount` out of the unlocking chunks, newest first (the latest decisions
+	/// are undone first); returns the part of `amount` that was not there.
+	pub fn take_unlocking(&mut self, mut amount: BalanceOf<T>) -> BalanceOf<T> {
+		while let Some(chunk) = self.unlocking.last_mut() {
+			if amount.is_zero() {
+				break;
+			}
+			let take = amount.min(chunk.value);
+			chunk.value -= take;
+			amount -= take;
+			if chunk.value.is_zero() {
+				self.unlocking.pop();
+			}
+		}
+		amount
+	}
 }
 
 /// A registered delegate candidate.
