@@ -8,6 +8,10 @@ use crate::{
 use alloc::vec::Vec;
 use codec::Encode;
 use pallet_dpos::CandidateSummary;
+use thingschain_primitives::{
+	ids::{Epoch, Hash, ServiceId},
+	merkle::InclusionProof,
+};
 use polkadot_sdk::{
 	frame_support::{
 		self,
@@ -169,6 +173,22 @@ sp_api::impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_nest_anchor::runtime_api::NestApi<Block> for Runtime {
+		fn anchor(service: ServiceId, epoch: Epoch) -> Option<(Hash, Hash)> {
+			pallet_nest_anchor::Anchors::<Runtime>::get(service, epoch)
+				.map(|anchor| (anchor.root, anchor.hash))
+		}
+
+		fn verify_inclusion(
+			service: ServiceId,
+			epoch: Epoch,
+			record: Vec<u8>,
+			proof: InclusionProof,
+		) -> Option<bool> {
+			crate::NestAnchor::verify_inclusion(service, epoch, &record, &proof)
+		}
+	}
+
 	impl frame_system_rpc_runtime_api::AccountNonceApi<Block, AccountId, Nonce> for Runtime {
 		fn account_nonce(account: AccountId) -> Nonce {
 			System::account_nonce(account)
@@ -233,6 +253,9 @@ sp_api::impl_runtime_apis! {
 			let mut list = Vec::<BenchmarkList>::new();
 			list_benchmark!(list, extra, pallet_dpos, Dpos);
 			list_benchmark!(list, extra, pallet_aura_equivocation, crate::AuraEquivocation);
+			list_benchmark!(list, extra, pallet_service_registry, crate::ServiceRegistry);
+			list_benchmark!(list, extra, pallet_nest_anchor, crate::NestAnchor);
+			list_benchmark!(list, extra, pallet_nest_peg, crate::NestPeg);
 			(list, crate::AllPalletsWithSystem::storage_info())
 		}
 
@@ -247,6 +270,9 @@ sp_api::impl_runtime_apis! {
 			let params = (&config, &whitelist);
 			add_benchmark!(params, batches, pallet_dpos, Dpos);
 			add_benchmark!(params, batches, pallet_aura_equivocation, crate::AuraEquivocation);
+			add_benchmark!(params, batches, pallet_service_registry, crate::ServiceRegistry);
+			add_benchmark!(params, batches, pallet_nest_anchor, crate::NestAnchor);
+			add_benchmark!(params, batches, pallet_nest_peg, crate::NestPeg);
 			Ok(batches)
 		}
 	}

@@ -1,7 +1,13 @@
 //! What the runtime's own pallets need to run their benchmarks here
 //! (`thingschain benchmark pallet`, see `scripts/benchmark.sh`).
 
-use crate::{AccountId, RuntimeOrigin, Session, SessionKeys};
+use crate::{
+	AccountId, Balances, NestAnchor, Runtime, RuntimeOrigin, ServiceRegistry, Session, SessionKeys,
+	System,
+};
+use alloc::{vec, vec::Vec};
+use polkadot_sdk::frame_support::{traits::{fungible::Mutate, Get}, BoundedVec};
+use thingschain_primitives::ids::{Epoch, ServiceId};
 use codec::Encode;
 
 /// Gives benchmark accounts real session keys (generated in the benchmark's keystore), so
@@ -16,5 +22,75 @@ impl pallet_dpos::benchmarking::BenchmarkHelper<AccountId> for SessionKeysHelper
 			generated.proof.encode(),
 		)
 		.expect("freshly generated keys with their proof are accepted");
+	}
+}
+
+/// Services, verified identities, super nodes and anchors for the NestChain pallets'
+/// benchmarks, made through the pallets' own calls (and a registrar judgement written
+/// directly, as a registrar would give it).
+pub struct NestSetup;
+
+const NEST_OWNER: [u8; 32] = [0x0e; 32];
+
+impl pallet_service_registry::benchmarking::BenchmarkHelper<AccountId> for NestSetup {
+	fn verify_identity(who: &AccountId) {
+		use polkadot_sdk::pallet_identity::{self, legacy::IdentityInfo, Judgement, Registration};
+		let judgements = BoundedVec::truncate_from(vec![(0, Judgement::KnownGood)]);
+		pallet_identity::IdentityOf::<Runtime>::insert(
+			who,
+			Registration { judgements, deposit: 0, info: IdentityInfo::default() },
+		);
+	}
+}
+
+impl pallet_nest_anchor::benchmarking::BenchmarkHelper<AccountId> for NestSetup {
+	fn service_with_nodes(nodes: &[AccountId], quorum: u32) -> ServiceId {
+		let owner = AccountId::from(NEST_OWNER);
+		let id = pallet_service_registry::NextServiceId::<Runtime>::get();
+		ServiceRegistry::create_service(RuntimeOrigin::root(), owner.clone(), vec![], quorum, 5)
+			.expect("root creates services");
+		for node in nodes {
+			<Self as pallet_service_registry::benchmarking::BenchmarkHelper<_>>::verify_identity(node);
+			ServiceRegistry::add_service_node(RuntimeOrigin::signed(owner.clone()), id, node.clone())
+				.expect("verified nodes join");
+		}
+		id
+	}
+
+	fn super_node(who: &AccountId) {
+		let stake = <Runtime as pallet_service_registry::Config>::MinSuperNodeStake::get();
+		Balances::set_balance(who, stake * 2);
+		ServiceRegistry::register_super_node(RuntimeOrigin::signed(who.clone()), stake)
+			.expect("funded account stakes");
+	}
+}
+
+impl pallet_nest_peg::benchmarking::BenchmarkHelper for NestSetup {
+	fn source_and_destination() -> (ServiceId, ServiceId) {
+		use pallet_nest_anchor::benchmarking::BenchmarkHelper;
+		let nodes: Vec<AccountId> = (0..2u8).map(|i| AccountId::from([i + 1; 32])).collect();
+		let source = Self::service_with_nodes(&nodes, 2);
+		let destination = Self::service_with_nodes(&nodes, 2);
+		Self::super_node(&AccountId::from([0x5u8; 32]));
+		(source, destination)
+	}
+
+	fn anchor(service: ServiceId, records: &[Vec<u8>]) -> Epoch {
+		let latest = pallet_nest_anchor::Latest::<Runtime>::get(service);
+		let epoch = latest.map_or(0, |(e, _)| e + 1);
+		let prev = latest.map(|(_, hash)| hash).unwrap_or_default();
+		let service_info = pallet_service_registry::Services::<Runtime>::get(service).expect("exists");
+		let ends = service_info.genesis + service_info.epoch_length * (epoch + 1);
+		if System::block_number() < ends {
+			System::set_block_number(ends);
+		}
+		let root = thingschain_primitives::merkle::root(records);
+		for node in service_info.nodes {
+			NestAnchor::attest(RuntimeOrigin::signed(node), service, epoch, root, prev)
+				.expect("trusted node attests");
+		}
+		NestAnchor::approve(RuntimeOrigin::signed(AccountId::from([0x5u8; 32])), service, epoch, root)
+			.expect("super node approves");
+		epoch
 	}
 }

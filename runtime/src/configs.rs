@@ -4,7 +4,7 @@ use crate::{
 	units::*, AccountId, Aura, Authorship, Balance, Balances, Block, BlockNumber, Dpos, Hash,
 	Historical, Nonce, Offences, PalletInfo, Runtime, RuntimeCall, RuntimeEvent,
 	RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Session, SessionKeys,
-	System, UncheckedExtrinsic, VERSION,
+	Signature, System, UncheckedExtrinsic, VERSION,
 };
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use polkadot_sdk::{
@@ -25,13 +25,13 @@ use polkadot_sdk::{
 	},
 	frame_system::{self, limits::BlockLength as SystemBlockLength, limits::BlockWeights as SystemBlockWeights},
 	frame_system::EnsureRoot,
-	pallet_aura, pallet_authorship, pallet_balances, pallet_grandpa, pallet_multisig,
-	pallet_offences, pallet_proxy, pallet_sudo, pallet_timestamp,
+	pallet_aura, pallet_authorship, pallet_balances, pallet_grandpa, pallet_identity,
+	pallet_multisig, pallet_offences, pallet_proxy, pallet_sudo, pallet_timestamp,
 	pallet_transaction_payment::{self, ConstFeeMultiplier, FungibleAdapter, Multiplier},
 	pallet_utility,
 	sp_consensus_aura::sr25519::AuthorityId as AuraId,
 	sp_runtime::{
-		traits::{BlakeTwo256, Convert, ConvertInto, One, OpaqueKeys},
+		traits::{BlakeTwo256, Convert, ConvertInto, One, OpaqueKeys, Verify},
 		Perbill,
 	},
 	sp_session, sp_version::RuntimeVersion,
@@ -379,4 +379,102 @@ impl pallet_sudo::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
 	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	// An identity stores up to 100 fields of a few dozen bytes; a sub-account 53 bytes.
+	pub const IdentityBasicDeposit: Balance = deposit(1, 258);
+	pub const IdentityByteDeposit: Balance = deposit(0, 1);
+	pub const IdentityUsernameDeposit: Balance = deposit(0, 32);
+	pub const IdentitySubAccountDeposit: Balance = deposit(1, 53);
+}
+
+/// Identities of service nodes and institutions, judged by registrars that governance
+/// appoints; a service node is trusted only with a positive judgement.
+impl pallet_identity::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type BasicDeposit = IdentityBasicDeposit;
+	type ByteDeposit = IdentityByteDeposit;
+	type UsernameDeposit = IdentityUsernameDeposit;
+	type SubAccountDeposit = IdentitySubAccountDeposit;
+	type MaxSubAccounts = ConstU32<100>;
+	type IdentityInformation = pallet_identity::legacy::IdentityInfo<ConstU32<100>>;
+	type MaxRegistrars = ConstU32<20>;
+	// Slashed identity deposits are burned.
+	type Slashed = ();
+	type ForceOrigin = EnsureRoot<AccountId>;
+	type RegistrarOrigin = EnsureRoot<AccountId>;
+	type OffchainSignature = Signature;
+	type SigningPublicKey = <Signature as Verify>::Signer;
+	type UsernameAuthorityOrigin = EnsureRoot<AccountId>;
+	type PendingUsernameExpiration = ConstU32<{ 7 * DAYS }>;
+	type UsernameGracePeriod = ConstU32<{ 30 * DAYS }>;
+	type MaxSuffixLength = ConstU32<7>;
+	type MaxUsernameLength = ConstU32<32>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = ();
+	type WeightInfo = pallet_identity::weights::SubstrateWeight<Runtime>;
+}
+
+/// A would-be service node counts as identified once any registrar judged its identity
+/// `Reasonable` or `KnownGood`.
+pub struct RegistrarJudgement;
+impl pallet_service_registry::VerifyIdentity<AccountId> for RegistrarJudgement {
+	fn is_verified(who: &AccountId) -> bool {
+		pallet_identity::IdentityOf::<Runtime>::get(who).is_some_and(|registration| {
+			registration.judgements.iter().any(|(_, judgement)| {
+				matches!(judgement, pallet_identity::Judgement::Reasonable | pallet_identity::Judgement::KnownGood)
+			})
+		})
+	}
+}
+
+impl pallet_service_registry::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	// Root until on-chain governance routes its decisions here.
+	type CreateOrigin = EnsureRoot<AccountId>;
+	type IdentityVerifier = RegistrarJudgement;
+	// Slashed super-node stake is burned.
+	type OnSlash = ();
+	type MinSuperNodeStake = ConstU128<{ 10_000 * TIC }>;
+	type SuperNodeUnbondingPeriod = ConstU32<DAYS>;
+	type MaxServiceNodes = ConstU32<16>;
+	type MaxNameLen = ConstU32<64>;
+	// Thirty seconds; services choose their own epoch, ten minutes by default in the docs.
+	type MinEpochLength = ConstU32<5>;
+	type WeightInfo = pallet_service_registry::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = crate::benchmarks::NestSetup;
+}
+
+parameter_types! {
+	/// Half of the active super nodes, rounded up, approve each anchor.
+	pub const AnchorApprovalThreshold: Perbill = Perbill::from_percent(50);
+	/// Approving two roots of one epoch costs a fifth of the super node's stake.
+	pub const DoubleApprovalSlash: Perbill = Perbill::from_percent(20);
+}
+
+impl pallet_nest_anchor::Config for Runtime {
+	type Registry = crate::ServiceRegistry;
+	type Balance = Balance;
+	type ApprovalThreshold = AnchorApprovalThreshold;
+	type DoubleApprovalSlash = DoubleApprovalSlash;
+	type MaxAttesters = ConstU32<16>;
+	type MaxApprovers = ConstU32<32>;
+	type MaxCandidates = ConstU32<4>;
+	type WeightInfo = pallet_nest_anchor::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = crate::benchmarks::NestSetup;
+}
+
+impl pallet_nest_peg::Config for Runtime {
+	type Anchors = crate::NestAnchor;
+	type Registry = crate::ServiceRegistry;
+	type Balance = Balance;
+	type UpdateOrigin = EnsureRoot<AccountId>;
+	type WeightInfo = pallet_nest_peg::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = crate::benchmarks::NestSetup;
 }

@@ -27,7 +27,7 @@ pub mod genesis_config_presets;
 
 use polkadot_sdk::{
 	frame_support, frame_system, pallet_aura, pallet_authorship, pallet_balances, pallet_grandpa,
-	pallet_multisig, pallet_offences, pallet_proxy, pallet_sudo, pallet_timestamp,
+	pallet_identity, pallet_multisig, pallet_offences, pallet_proxy, pallet_sudo, pallet_timestamp,
 	pallet_transaction_payment, pallet_utility, sp_runtime, sp_version,
 };
 use sp_runtime::{
@@ -124,7 +124,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("thingschain"),
 	impl_name: alloc::borrow::Cow::Borrowed("thingschain-node"),
 	authoring_version: 1,
-	spec_version: 101,
+	spec_version: 102,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -220,6 +220,16 @@ mod runtime {
 	pub type Multisig = pallet_multisig;
 	#[runtime::pallet_index(22)]
 	pub type Proxy = pallet_proxy;
+
+	// NestChains: identity-verified service nodes, super nodes, anchors and the peg.
+	#[runtime::pallet_index(30)]
+	pub type Identity = pallet_identity;
+	#[runtime::pallet_index(31)]
+	pub type ServiceRegistry = pallet_service_registry;
+	#[runtime::pallet_index(32)]
+	pub type NestAnchor = pallet_nest_anchor;
+	#[runtime::pallet_index(33)]
+	pub type NestPeg = pallet_nest_peg;
 
 	// Development networks only: the testnet preset sets no key.
 	#[runtime::pallet_index(99)]

@@ -466,3 +466,307 @@ fn an_aura_equivocation_report_slashes_and_chills_the_delegate() {
 		assert_eq!(free(&account(Bob)), bob_before, "an honest reporter pays no fee");
 	});
 }
+
+#[test]
+fn a_grandpa_equivocation_report_slashes_and_chills_the_voter() {
+	use polkadot_sdk::{
+		frame_support::traits::KeyOwnerProofSystem,
+		pallet_grandpa,
+		sp_consensus_grandpa::{self as fg, Equivocation, EquivocationProof},
+		sp_core::H256,
+		sp_keyring::Ed25519Keyring,
+	};
+	use Sr25519Keyring::{Alice, Bob};
+	genesis_ext(DEV_RUNTIME_PRESET).execute_with(|| {
+		let (set_id, round) = (pallet_grandpa::CurrentSetId::<Runtime>::get(), 1);
+		let voter = Ed25519Keyring::Alice;
+		// Two prevotes of Alice's GRANDPA key for different blocks in the same round.
+		let signed_prevote = |block: u8| {
+			let prevote = finality_grandpa::Prevote { target_hash: H256::repeat_byte(block), target_number: 1 };
+			let payload =
+				fg::localized_payload(round, set_id, &finality_grandpa::Message::Prevote(prevote.clone()));
+			(prevote, voter.pair().sign(&payload).into())
+		};
+		let equivocation = finality_grandpa::Equivocation {
+			round_number: round,
+			identity: voter.public().into(),
+			first: signed_prevote(1),
+			second: signed_prevote(2),
+		};
+		let voter_key: fg::AuthorityId = voter.public().into();
+		let key_owner_proof = thingschain_runtime::Historical::prove((fg::KEY_TYPE, voter_key))
+			.expect("Alice votes in this session");
+		let bob_before = free(&account(Bob));
+		dispatch(
+			Bob,
+			RuntimeCall::Grandpa(pallet_grandpa::Call::report_equivocation {
+				equivocation_proof: Box::new(EquivocationProof::new(
+					set_id,
+					Equivocation::Prevote(equivocation),
+				)),
+				key_owner_proof,
+			}),
+		);
+
+		assert!(events().iter().any(|e| matches!(
+			e,
+			RuntimeEvent::Dpos(pallet_dpos::Event::Slashed { who, amount })
+				if *who == account(Alice) && *amount == CANDIDATE_BOND / 10
+		)));
+		assert!(pallet_dpos::Candidates::<Runtime>::get(account(Alice)).unwrap().chilled);
+		assert_eq!(free(&account(Bob)), bob_before, "an honest reporter pays no fee");
+	});
+}
+
+/// Signs `call` as the 2-of-`signatories` multisig: the first signatory approves its hash,
+/// the second executes it.
+fn as_two_of_multisig(signatories: &[Sr25519Keyring], call: RuntimeCall) {
+	let accounts: Vec<AccountId> = signatories.iter().map(|k| account(*k)).collect();
+	let others = |me: Sr25519Keyring| -> Vec<AccountId> {
+		let mut others: Vec<_> = accounts.iter().filter(|a| **a != account(me)).cloned().collect();
+		others.sort();
+		others
+	};
+	let multisig = multisig_of(signatories);
+	let (max_weight, call_hash) =
+		(call.get_dispatch_info().call_weight, polkadot_sdk::sp_io::hashing::blake2_256(&call.encode()));
+	dispatch(
+		signatories[0],
+		RuntimeCall::Multisig(pallet_multisig::Call::approve_as_multi {
+			threshold: 2,
+			other_signatories: others(signatories[0]),
+			maybe_timepoint: None,
+			call_hash,
+			max_weight,
+		}),
+	);
+	let timepoint = pallet_multisig::Multisigs::<Runtime>::get(&multisig, call_hash)
+		.expect("the operation is pending")
+		.when;
+	dispatch(
+		signatories[1],
+		RuntimeCall::Multisig(pallet_multisig::Call::as_multi {
+			threshold: 2,
+			other_signatories: others(signatories[1]),
+			maybe_timepoint: Some(timepoint),
+			call: Box::new(call),
+			max_weight,
+		}),
+	);
+	assert!(
+		events().iter().any(|e| matches!(
+			e,
+			RuntimeEvent::Multisig(pallet_multisig::Event::MultisigExecuted { result: Ok(()), .. })
+		)),
+		"the multisig call succeeded"
+	);
+}
+
+/// The 2-of-n multisig account of `signatories`.
+fn multisig_of(signatories: &[Sr25519Keyring]) -> AccountId {
+	let mut accounts: Vec<AccountId> = signatories.iter().map(|k| account(*k)).collect();
+	accounts.sort();
+	pallet_multisig::Pallet::<Runtime>::multi_account_id(&accounts, 2)
+}
+
+/// Gives `who` an identity that registrar `registrar` (index 0) judges `KnownGood`.
+fn verified_identity(who: Sr25519Keyring, registrar: Sr25519Keyring) {
+	use polkadot_sdk::{
+		pallet_identity::{self, legacy::IdentityInfo, Data, Judgement},
+		sp_runtime::traits::{BlakeTwo256, Hash as _},
+	};
+	let info = IdentityInfo {
+		display: Data::Raw(BoundedVec::truncate_from(format!("{who} node").into_bytes())),
+		..Default::default()
+	};
+	let identity = BlakeTwo256::hash_of(&info);
+	dispatch(who, RuntimeCall::Identity(pallet_identity::Call::set_identity { info: Box::new(info) }));
+	dispatch(who, RuntimeCall::Identity(pallet_identity::Call::request_judgement { reg_index: 0, max_fee: 0 }));
+	dispatch(
+		registrar,
+		RuntimeCall::Identity(pallet_identity::Call::provide_judgement {
+			reg_index: 0,
+			target: account(who).into(),
+			judgement: Judgement::KnownGood,
+			identity,
+		}),
+	);
+}
+
+#[test]
+fn nestchain_services_anchor_prove_records_suspend_and_peg() {
+	use pallet_service_registry::Call as Registry;
+	use polkadot_sdk::{pallet_identity, pallet_utility};
+	use thingschain_primitives::{
+		ids::Hash,
+		merkle::{self, InclusionProof},
+		nest::{record_bytes, PegLock, PegRevert, RecordKind},
+	};
+	use Sr25519Keyring::{Alice, Bob, Charlie, Dave, Eve, Ferdie};
+	genesis_ext(DEV_RUNTIME_PRESET).execute_with(|| {
+		let root = RuntimeOrigin::root;
+		let institution = [Alice, Bob, Ferdie];
+		let owner = multisig_of(&institution);
+		dispatch(Alice, transfer(&owner, 10 * TIC));
+
+		// Ferdie is a registrar; the three service nodes prove who they are to him.
+		pallet_identity::Pallet::<Runtime>::add_registrar(root(), account(Ferdie).into())
+			.expect("root appoints registrars");
+		let nodes = [Charlie, Dave, Eve];
+		thingschain_runtime::ServiceRegistry::create_service(root(), owner.clone(), b"gov-id".to_vec(), 2, 5)
+			.expect("root creates services");
+		let add = |node: Sr25519Keyring| {
+			RuntimeCall::ServiceRegistry(Registry::add_service_node { service: 0, node: account(node) })
+		};
+		// Before a registrar judged it, a node cannot be added.
+		assert_eq!(
+			apply_signed(Charlie, add(Charlie)).unwrap().unwrap_err(),
+			pallet_service_registry::Error::<Runtime>::IdentityNotVerified.into()
+		);
+		nodes.iter().for_each(|node| verified_identity(*node, Ferdie));
+
+		// The institution's 2-of-3 multisig onboards all three in one batch.
+		let batch = RuntimeCall::Utility(pallet_utility::Call::batch_all {
+			calls: nodes.iter().map(|n| add(*n)).collect(),
+		});
+		as_two_of_multisig(&institution, batch);
+		let service = pallet_service_registry::Services::<Runtime>::get(0).unwrap();
+		assert_eq!(service.nodes.len(), 3);
+		assert_eq!(service.status, pallet_service_registry::ServiceStatus::Active);
+
+		// Bob runs a super node.
+		dispatch(Bob, RuntimeCall::ServiceRegistry(Registry::register_super_node { stake: 10_000 * TIC }));
+
+		// Three epochs are anchored, each chained to the one before.
+		let records = |epoch: u32| -> Vec<Vec<u8>> {
+			(0..4u8).map(|i| format!("passport:{epoch}:{i}").into_bytes()).collect()
+		};
+		let anchor_epoch = |epoch: u32, records: &[Vec<u8>], attesters: &[Sr25519Keyring]| {
+			while System::block_number() < service.genesis + 5 * (epoch + 1) {
+				next_block();
+			}
+			let prev = pallet_nest_anchor::Latest::<Runtime>::get(0).map(|(_, h)| h).unwrap_or_default();
+			let root = merkle::root(records);
+			for node in attesters {
+				dispatch(
+					*node,
+					RuntimeCall::NestAnchor(pallet_nest_anchor::Call::attest { service: 0, epoch, root, prev }),
+				);
+			}
+			dispatch(Bob, RuntimeCall::NestAnchor(pallet_nest_anchor::Call::approve { service: 0, epoch, root }));
+		};
+		for epoch in 0..3 {
+			anchor_epoch(epoch, &records(epoch), &[Charlie, Dave]);
+			let anchor = pallet_nest_anchor::Anchors::<Runtime>::get(0, epoch).expect("anchored");
+			assert_eq!(anchor.root, merkle::root(&records(epoch)));
+		}
+		let second = pallet_nest_anchor::Anchors::<Runtime>::get(0, 1).unwrap();
+		assert_eq!(second.prev, pallet_nest_anchor::Anchors::<Runtime>::get(0, 0).unwrap().hash);
+
+		// A record of epoch 1 is proven against its anchor.
+		let proof = InclusionProof::build(&records(1), 2).unwrap();
+		assert_eq!(thingschain_runtime::NestAnchor::verify_inclusion(0, 1, &records(1)[2], &proof), Some(true));
+		assert_eq!(thingschain_runtime::NestAnchor::verify_inclusion(0, 1, &records(0)[2], &proof), Some(false));
+
+		// One node removed: two still meet the quorum. A second: the service is suspended.
+		let remove = |node: Sr25519Keyring| {
+			RuntimeCall::ServiceRegistry(Registry::remove_service_node { service: 0, node: account(node) })
+		};
+		as_two_of_multisig(&institution, remove(Eve));
+		anchor_epoch(3, &records(3), &[Charlie, Dave]);
+		assert!(pallet_nest_anchor::Anchors::<Runtime>::contains_key(0, 3));
+		as_two_of_multisig(&institution, remove(Dave));
+		while System::block_number() < service.genesis + 5 * 5 {
+			next_block();
+		}
+		let prev = pallet_nest_anchor::Latest::<Runtime>::get(0).unwrap().1;
+		let rejected = apply_signed(
+			Charlie,
+			RuntimeCall::NestAnchor(pallet_nest_anchor::Call::attest { service: 0, epoch: 4, root: Hash::zero(), prev }),
+		);
+		assert_eq!(
+			rejected.unwrap().unwrap_err(),
+			pallet_nest_anchor::Error::<Runtime>::ServiceSuspended.into()
+		);
+
+		// The peg: a second service, and a lock from a third one (the source) claimed on it.
+		let (source, destination) = (2u32, 1u32);
+		for name in [b"bank".to_vec(), b"land".to_vec()] {
+			thingschain_runtime::ServiceRegistry::create_service(root(), owner.clone(), name, 1, 5)
+				.expect("root creates services");
+		}
+		as_two_of_multisig(
+			&institution,
+			RuntimeCall::Utility(pallet_utility::Call::batch_all {
+				calls: [destination, source]
+					.into_iter()
+					.map(|service| {
+						RuntimeCall::ServiceRegistry(Registry::add_service_node { service, node: account(Charlie) })
+					})
+					.collect(),
+			}),
+		);
+		pallet_nest_peg::Pallet::<Runtime>::set_periods(root(), 2, 10).expect("root sets periods");
+		let lock = |byte: u8| PegLock {
+			lock_id: Hash::repeat_byte(byte),
+			source,
+			destination,
+			beneficiary: account(Dave),
+			payload: Hash::repeat_byte(0xee),
+		};
+		let locks = vec![record_bytes(RecordKind::Lock, &lock(1)), record_bytes(RecordKind::Lock, &lock(2))];
+		let source_genesis = pallet_service_registry::Services::<Runtime>::get(source).unwrap().genesis;
+		while System::block_number() < source_genesis + 5 {
+			next_block();
+		}
+		let anchor_source = |epoch: u32, records: &[Vec<u8>]| {
+			let root = merkle::root(records);
+			let prev = pallet_nest_anchor::Latest::<Runtime>::get(source).map(|(_, h)| h).unwrap_or_default();
+			dispatch(Charlie, RuntimeCall::NestAnchor(pallet_nest_anchor::Call::attest { service: source, epoch, root, prev }));
+			dispatch(Bob, RuntimeCall::NestAnchor(pallet_nest_anchor::Call::approve { service: source, epoch, root }));
+		};
+		anchor_source(0, &locks);
+		for _ in 0..2 {
+			next_block();
+		}
+		for (byte, index) in [(1u8, 0u32), (2, 1)] {
+			dispatch(
+				Ferdie,
+				RuntimeCall::NestPeg(pallet_nest_peg::Call::claim {
+					lock: lock(byte),
+					epoch: 0,
+					proof: InclusionProof::build(&locks, index).unwrap(),
+				}),
+			);
+		}
+		// Lock 2 is reverted in the next anchor of its source, and its claim contested.
+		let reverts = vec![record_bytes(RecordKind::Revert, &PegRevert { lock_id: Hash::repeat_byte(2) })];
+		while System::block_number() < source_genesis + 10 {
+			next_block();
+		}
+		anchor_source(1, &reverts);
+		dispatch(
+			Ferdie,
+			RuntimeCall::NestPeg(pallet_nest_peg::Call::contest {
+				lock_id: Hash::repeat_byte(2),
+				epoch: 1,
+				proof: InclusionProof::build(&reverts, 0).unwrap(),
+			}),
+		);
+		let contest_ends =
+			pallet_nest_peg::Claims::<Runtime>::get(Hash::repeat_byte(1)).unwrap().contest_ends;
+		while System::block_number() < contest_ends {
+			next_block();
+		}
+		// Lock 1 is final: Dave gives it to Eve; lock 2 is void.
+		let give = |byte: u8| {
+			RuntimeCall::NestPeg(pallet_nest_peg::Call::transfer { lock_id: Hash::repeat_byte(byte), to: account(Eve) })
+		};
+		dispatch(Dave, give(1));
+		assert_eq!(pallet_nest_peg::Claims::<Runtime>::get(Hash::repeat_byte(1)).unwrap().holder, account(Eve));
+		assert_eq!(
+			apply_signed(Dave, give(2)).unwrap().unwrap_err(),
+			pallet_nest_peg::Error::<Runtime>::NotClaimed.into()
+		);
+	});
+}

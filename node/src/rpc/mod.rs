@@ -1,8 +1,9 @@
 //! The node's RPC methods beyond the standard `system`, `chain`, `state` and `author` sets
-//! that `sc-service` installs: account nonces, fee queries, GRANDPA finality and delegated
-//! proof of stake.
+//! that `sc-service` installs: account nonces, fee queries, GRANDPA finality, delegated
+//! proof of stake and NestChain anchors.
 
 pub mod dpos;
+pub mod nest;
 
 use jsonrpsee::RpcModule;
 use polkadot_sdk::{
@@ -64,6 +65,7 @@ where
 	C::Api: polkadot_sdk::pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>,
 	C::Api: BlockBuilder<Block>,
 	C::Api: pallet_dpos::runtime_api::DposApi<Block, AccountId, Balance>,
+	C::Api: pallet_nest_anchor::runtime_api::NestApi<Block>,
 	P: TransactionPool + 'static,
 {
 	let FullDeps { client, pool, grandpa, subscription_executor } = deps;
@@ -71,7 +73,8 @@ where
 
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
 	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
-	module.merge(dpos::DposApiServer::into_rpc(dpos::Dpos::new(client)))?;
+	module.merge(dpos::DposApiServer::into_rpc(dpos::Dpos::new(client.clone())))?;
+	module.merge(nest::NestApiServer::into_rpc(nest::Nest::new(client)))?;
 	module.merge(
 		Grandpa::new(
 			subscription_executor,

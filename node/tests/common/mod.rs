@@ -5,10 +5,12 @@
 
 use serde_json::Value;
 use std::{
+	collections::BTreeSet,
 	future::Future,
 	net::TcpListener,
 	path::{Path, PathBuf},
 	process::{Child, Command, Stdio},
+	sync::Mutex,
 	time::{Duration, Instant},
 };
 use subxt::{
@@ -19,12 +21,21 @@ use subxt::{
 /// Path of the node binary cargo built for these tests.
 pub const NODE_BIN: &str = env!("CARGO_BIN_EXE_thingschain");
 
-/// A TCP port on 127.0.0.1 that nothing listens on right now.
+/// A TCP port on 127.0.0.1 that nothing listens on right now and that this test process has
+/// not handed out before: a node binds its ports only once it has started, so without the
+/// record two nodes (or a node's RPC and p2p ports) could be given the same one.
 pub fn free_port() -> u16 {
-	TcpListener::bind("127.0.0.1:0")
-		.and_then(|l| l.local_addr())
-		.map(|a| a.port())
-		.expect("the OS hands out a free port")
+	static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+	let mut handed_out = HANDED_OUT.lock().expect("no test panics while holding the lock");
+	loop {
+		let port = TcpListener::bind("127.0.0.1:0")
+			.and_then(|l| l.local_addr())
+			.map(|a| a.port())
+			.expect("the OS hands out a free port");
+		if handed_out.insert(port) {
+			return port;
+		}
+	}
 }
 
 /// Polls `check` every 500 ms until it yields a value or `timeout` passes.

@@ -1,0 +1,395 @@
+//! # NestChain anchors: Proof-of-Truth attestations and super-node approvals
+//!
+//! Every epoch each service NestChain commits its confirmed state to WebChain as the Merkle
+//! root of its records ([`thingschain_primitives::merkle`]).
+//!
+//! ```text
+//!  service nodes ──attest(epoch, root, prev)──►  candidate (root, prev) of the epoch
+//!  super nodes   ──approve(epoch, root)───────►       │ quorum attestations
+//!                                                     │ + enough approvals
+//!                                                     ▼
+//!        … ◄── anchor e-1 ◄── prev ── anchor e = (root, prev, hash) ── Anchored event
+//! ```
+//!
+//! - Only the service's trusted nodes attest (Proof of Truth), one root per node and epoch,
+//!   and only while the service is active (enough trusted nodes).
+//! - An anchor needs `quorum` attestations of the same (root, previous anchor) and approvals
+//!   from `ApprovalThreshold` of the active super nodes (at least one).
+//! - Anchors form a hash chain per service: epochs are anchored in order, each naming the
+//!   hash of the previous anchor; a skipped epoch, a wrong previous anchor or an epoch that
+//!   has not ended yet is refused with a named error.
+//! - A super node that approves two different roots for one service epoch is slashed
+//!   `DoubleApprovalSlash` of its stake on the spot; the conflicting approval is not counted.
+//! - Anyone checks that a record is in an anchored state with [`Pallet::verify_inclusion`]
+//!   (runtime API `NestApi`, RPC `nest_verifyInclusion`).
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+#[cfg(feature = "runtime-benchmarks")]
+pub mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod runtime_api;
+pub mod weights;
+
+pub use pallet::*;
+pub use weights::WeightInfo;
+
+use codec::{Decode, Encode, MaxEncodedLen};
+use pallet_service_registry::ServiceInspect;
+use polkadot_sdk::{
+	frame_support::{self, pallet_prelude::*},
+	frame_system::{self, pallet_prelude::*},
+	sp_runtime::{
+		traits::{Hash as _, Saturating},
+		Perbill,
+	},
+};
+use scale_info::TypeInfo;
+use thingschain_primitives::{
+	ids::{Epoch, Hash, ServiceId},
+	merkle::InclusionProof,
+};
+
+/// An anchored epoch of a service.
+#[derive(
+	Encode, Decode, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(T))]
+pub struct Anchor<T: Config> {
+	/// Merkle root of the service's confirmed records in this epoch.
+	pub root: Hash,
+	/// Hash of the previous anchor of the service (zero for its first).
+	pub prev: Hash,
+	/// This anchor's hash, which the next one names.
+	pub hash: Hash,
+	/// When it was anchored.
+	pub anchored_at: BlockNumberFor<T>,
+	/// The super nodes that approved it; approving another root for the epoch is slashed.
+	pub approvers: BoundedVec<T::AccountId, T::MaxApprovers>,
+}
+
+/// A root proposed for an epoch, with who backs it so far.
+#[derive(
+	Encode, Decode, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(T))]
+pub struct Candidate<T: Config> {
+	/// The proposed Merkle root.
+	pub root: Hash,
+	/// The previous anchor it builds on.
+	pub prev: Hash,
+	/// Trusted nodes that attested it.
+	pub attesters: BoundedVec<T::AccountId, T::MaxAttesters>,
+	/// Super nodes that approved it.
+	pub approvers: BoundedVec<T::AccountId, T::MaxApprovers>,
+}
+
+/// What other pallets (the peg) read about anchors.
+pub trait AnchorInspect<BlockNumber> {
+	/// The root anchored for `service`'s `epoch` and the block it was anchored at.
+	fn anchor(service: ServiceId, epoch: Epoch) -> Option<(Hash, BlockNumber)>;
+}
+
+/// The hash that chains an anchor to the next.
+pub fn anchor_hash(service: ServiceId, epoch: Epoch, root: &Hash, prev: &Hash) -> Hash {
+	polkadot_sdk::sp_runtime::traits::BlakeTwo256::hash_of(&(b"tc/anchor", service, epoch, root, prev))
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// Services, their trusted nodes and the super nodes.
+		type Registry: ServiceInspect<Self::AccountId, BlockNumberFor<Self>, Self::Balance>;
+
+		/// The registry's balance type (of super-node stakes).
+		type Balance: Parameter + MaxEncodedLen + Default + Copy;
+
+		/// Share of the active super nodes whose approval an anchor needs (at least one, at
+		/// most `MaxApprovers`).
+		#[pallet::constant]
+		type ApprovalThreshold: Get<Perbill>;
+
+		/// Share of its stake a super node loses for approving two roots of one epoch.
+		#[pallet::constant]
+		type DoubleApprovalSlash: Get<Perbill>;
+
+		/// Most attesters per candidate (the registry's most nodes per service).
+		#[pallet::constant]
+		type MaxAttesters: Get<u32>;
+
+		/// Most approvers per candidate.
+		#[pallet::constant]
+		type MaxApprovers: Get<u32>;
+
+		/// Most competing roots per epoch.
+		#[pallet::constant]
+		type MaxCandidates: Get<u32>;
+
+		/// Weights of this pallet's calls, measured by its benchmarks.
+		type WeightInfo: WeightInfo;
+
+		/// Sets up services and super nodes for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: benchmarking::BenchmarkHelper<Self::AccountId>;
+	}
+
+	/// Anchored epochs of every service.
+	#[pallet::storage]
+	pub type Anchors<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, ServiceId, Twox64Concat, Epoch, Anchor<T>>;
+
+	/// The latest anchored epoch of each service and its hash.
+	#[pallet::storage]
+	pub type Latest<T: Config> = StorageMap<_, Twox64Concat, ServiceId, (Epoch, Hash)>;
+
+	/// Roots proposed for the next epoch of each service, not yet anchored.
+	#[pallet::storage]
+	pub type Pending<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		ServiceId,
+		(Epoch, BoundedVec<Candidate<T>, T::MaxCandidates>),
+	>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// `node` attested `root` for `service`'s `epoch`.
+		Attested { service: ServiceId, epoch: Epoch, node: T::AccountId, root: Hash },
+		/// Trusted nodes attested different roots for the same epoch.
+		ConflictingRoots { service: ServiceId, epoch: Epoch, root: Hash, other: Hash },
+		/// Super node `who` approved `root`.
+		Approved { service: ServiceId, epoch: Epoch, who: T::AccountId, root: Hash },
+		/// `service`'s `epoch` is anchored with `root`; the anchor's hash is `hash`.
+		Anchored { service: ServiceId, epoch: Epoch, root: Hash, hash: Hash },
+		/// Super node `who` approved two roots for one epoch and lost `slashed`.
+		DoubleApproval {
+			service: ServiceId,
+			epoch: Epoch,
+			who: T::AccountId,
+			slashed: T::Balance,
+		},
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No such service.
+		UnknownService,
+		/// The service has fewer trusted nodes than its quorum; it anchors nothing.
+		ServiceSuspended,
+		/// Only the service's trusted (identity-verified) nodes attest.
+		NotServiceNode,
+		/// Only active super nodes approve.
+		NotSuperNode,
+		/// The epoch is already anchored.
+		StaleEpoch,
+		/// An earlier epoch of the service is not anchored yet.
+		EpochGap,
+		/// The epoch has not ended.
+		EpochNotEnded,
+		/// The previous anchor named is not the service's latest anchor.
+		WrongPreviousAnchor,
+		/// This node already attested this epoch.
+		AlreadyAttested,
+		/// This super node already approved this root.
+		AlreadyApproved,
+		/// No trusted node attested this root for the epoch.
+		UnknownRoot,
+		/// Too many competing roots for one epoch.
+		TooManyCandidates,
+		/// More attestations than `MaxAttesters`.
+		TooManyAttesters,
+		/// More approvals than `MaxApprovers`.
+		TooManyApprovers,
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// As a trusted node of `service`, attest that `root` is its confirmed state at the
+		/// end of `epoch`, building on the anchor with hash `prev` (zero for the first).
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::attest())]
+		pub fn attest(
+			origin: OriginFor<T>,
+			service: ServiceId,
+			epoch: Epoch,
+			root: Hash,
+			prev: Hash,
+		) -> DispatchResult {
+			let node = ensure_signed(origin)?;
+			let quorum = Self::ensure_open(service, epoch)?;
+			ensure!(T::Registry::is_service_node(service, &node), Error::<T>::NotServiceNode);
+			let latest = Latest::<T>::get(service).map(|(_, hash)| hash).unwrap_or_default();
+			ensure!(prev == latest, Error::<T>::WrongPreviousAnchor);
+
+			let mut candidates = Self::pending(service, epoch);
+			ensure!(
+				!candidates.iter().any(|c| c.attesters.contains(&node)),
+				Error::<T>::AlreadyAttested
+			);
+			let index = match candidates.iter().position(|c| c.root == root && c.prev == prev) {
+				Some(index) => index,
+				None => {
+					if let Some(other) = candidates.first() {
+						Self::deposit_event(Event::ConflictingRoots {
+							service,
+							epoch,
+							root,
+							other: other.root,
+						});
+					}
+					let fresh = Candidate {
+						root,
+						prev,
+						attesters: BoundedVec::new(),
+						approvers: BoundedVec::new(),
+					};
+					candidates.try_push(fresh).map_err(|_| Error::<T>::TooManyCandidates)?;
+					candidates.len() - 1
+				},
+			};
+			candidates[index]
+				.attesters
+				.try_push(node.clone())
+				.map_err(|_| Error::<T>::TooManyAttesters)?;
+			Self::deposit_event(Event::Attested { service, epoch, node, root });
+			Self::anchor_or_keep(service, epoch, candidates, index, quorum);
+			Ok(())
+		}
+
+		/// As a super node, approve `root` for `service`'s `epoch`. Approving a second root
+		/// for the same epoch (pending or anchored) slashes the caller instead.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::approve())]
+		pub fn approve(
+			origin: OriginFor<T>,
+			service: ServiceId,
+			epoch: Epoch,
+			root: Hash,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(T::Registry::is_super_node(&who), Error::<T>::NotSuperNode);
+			if let Some(anchor) = Anchors::<T>::get(service, epoch) {
+				if anchor.root != root && anchor.approvers.contains(&who) {
+					Self::punish_double_approval(service, epoch, &who);
+					return Ok(());
+				}
+				return Err(Error::<T>::StaleEpoch.into());
+			}
+			let quorum = Self::ensure_open(service, epoch)?;
+			let mut candidates = Self::pending(service, epoch);
+			let index =
+				candidates.iter().position(|c| c.root == root).ok_or(Error::<T>::UnknownRoot)?;
+			if let Some(other) = candidates.iter().position(|c| c.approvers.contains(&who)) {
+				ensure!(other != index, Error::<T>::AlreadyApproved);
+				Self::punish_double_approval(service, epoch, &who);
+				return Ok(());
+			}
+			candidates[index]
+				.approvers
+				.try_push(who.clone())
+				.map_err(|_| Error::<T>::TooManyApprovers)?;
+			Self::deposit_event(Event::Approved { service, epoch, who, root });
+			Self::anchor_or_keep(service, epoch, candidates, index, quorum);
+			Ok(())
+		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// Checks that `service` exists, is active and that `epoch` is the next one to anchor and
+	/// has ended; returns the service's quorum.
+	fn ensure_open(service: ServiceId, epoch: Epoch) -> Result<u32, DispatchError> {
+		let (quorum, epoch_length, genesis, active) =
+			T::Registry::service(service).ok_or(Error::<T>::UnknownService)?;
+		ensure!(active, Error::<T>::ServiceSuspended);
+		let next = Latest::<T>::get(service).map_or(0, |(e, _)| e.saturating_add(1));
+		ensure!(epoch >= next, Error::<T>::StaleEpoch);
+		ensure!(epoch == next, Error::<T>::EpochGap);
+		let ends = genesis.saturating_add(epoch_length.saturating_mul((epoch + 1).into()));
+		ensure!(frame_system::Pallet::<T>::block_number() >= ends, Error::<T>::EpochNotEnded);
+		Ok(quorum)
+	}
+
+	/// The candidates proposed for `epoch` of `service`.
+	fn pending(service: ServiceId, epoch: Epoch) -> BoundedVec<Candidate<T>, T::MaxCandidates> {
+		Pending::<T>::get(service)
+			.filter(|(pending_epoch, _)| *pending_epoch == epoch)
+			.map(|(_, candidates)| candidates)
+			.unwrap_or_default()
+	}
+
+	/// How many approvals an anchor needs with the super nodes active now: the threshold
+	/// share, rounded up, at least one and at most `MaxApprovers`.
+	pub fn required_approvals() -> u32 {
+		let share = T::ApprovalThreshold::get();
+		share.mul_ceil(T::Registry::super_nodes()).clamp(1, T::MaxApprovers::get())
+	}
+
+	/// Anchors candidate `index` if it has `quorum` attestations and enough approvals;
+	/// otherwise stores the candidates.
+	fn anchor_or_keep(
+		service: ServiceId,
+		epoch: Epoch,
+		candidates: BoundedVec<Candidate<T>, T::MaxCandidates>,
+		index: usize,
+		quorum: u32,
+	) {
+		let candidate = &candidates[index];
+		let ready = candidate.attesters.len() as u32 >= quorum &&
+			candidate.approvers.len() as u32 >= Self::required_approvals();
+		if !ready {
+			Pending::<T>::insert(service, (epoch, candidates));
+			return;
+		}
+		let hash = anchor_hash(service, epoch, &candidate.root, &candidate.prev);
+		Anchors::<T>::insert(
+			service,
+			epoch,
+			Anchor {
+				root: candidate.root,
+				prev: candidate.prev,
+				hash,
+				anchored_at: frame_system::Pallet::<T>::block_number(),
+				approvers: candidate.approvers.clone(),
+			},
+		);
+		Latest::<T>::insert(service, (epoch, hash));
+		Pending::<T>::remove(service);
+		Self::deposit_event(Event::Anchored { service, epoch, root: candidate.root, hash });
+	}
+
+	/// Slashes super node `who` for approving a second root of `epoch`.
+	fn punish_double_approval(service: ServiceId, epoch: Epoch, who: &T::AccountId) {
+		let slashed = T::Registry::slash_super_node(who, T::DoubleApprovalSlash::get());
+		Self::deposit_event(Event::DoubleApproval { service, epoch, who: who.clone(), slashed });
+	}
+
+	/// Whether `record` is in the state anchored for `service`'s `epoch`; `None` if that
+	/// epoch is not anchored.
+	pub fn verify_inclusion(
+		service: ServiceId,
+		epoch: Epoch,
+		record: &[u8],
+		proof: &InclusionProof,
+	) -> Option<bool> {
+		Anchors::<T>::get(service, epoch).map(|anchor| proof.verify(&anchor.root, record))
+	}
+}
+
+impl<T: Config> AnchorInspect<BlockNumberFor<T>> for Pallet<T> {
+	fn anchor(service: ServiceId, epoch: Epoch) -> Option<(Hash, BlockNumberFor<T>)> {
+		Anchors::<T>::get(service, epoch).map(|anchor| (anchor.root, anchor.anchored_at))
+	}
+}

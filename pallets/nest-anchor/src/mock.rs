@@ -1,0 +1,157 @@
+//! A test runtime with the real service registry: System, Balances, Registry, Anchors.
+
+use crate as pallet_nest_anchor;
+use pallet_service_registry::VerifyIdentity;
+use polkadot_sdk::{
+	frame_support::{
+		derive_impl, ord_parameter_types, parameter_types,
+		traits::{ConstU128, ConstU32, ConstU64},
+	},
+	frame_system, pallet_balances,
+	sp_runtime::{BuildStorage, Perbill},
+};
+
+pub type AccountId = u64;
+pub type Balance = u128;
+type Block = frame_system::mocking::MockBlock<Test>;
+
+polkadot_sdk::frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Balances: pallet_balances,
+		Registry: pallet_service_registry,
+		NestAnchor: pallet_nest_anchor,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type Balance = Balance;
+	type ExistentialDeposit = ConstU128<1>;
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+pub const ROOT: AccountId = 100;
+pub const OWNER: AccountId = 10;
+/// Trusted nodes of the test service.
+pub const NODES: [AccountId; 3] = [1, 2, 3];
+/// Super nodes.
+pub const SUPERS: [AccountId; 3] = [21, 22, 23];
+pub const SUPER_STAKE: Balance = 10_000;
+pub const EPOCH: u64 = 10;
+
+ord_parameter_types! {
+	pub const Governance: AccountId = ROOT;
+}
+
+pub struct AllVerified;
+impl VerifyIdentity<AccountId> for AllVerified {
+	fn is_verified(_: &AccountId) -> bool {
+		true
+	}
+}
+
+impl pallet_service_registry::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type CreateOrigin = frame_system::EnsureSignedBy<Governance, AccountId>;
+	type IdentityVerifier = AllVerified;
+	type OnSlash = ();
+	type MinSuperNodeStake = ConstU128<1_000>;
+	type SuperNodeUnbondingPeriod = ConstU64<20>;
+	type MaxServiceNodes = ConstU32<4>;
+	type MaxNameLen = ConstU32<16>;
+	type MinEpochLength = ConstU64<5>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = AllVerified;
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_service_registry::benchmarking::BenchmarkHelper<AccountId> for AllVerified {
+	fn verify_identity(_: &AccountId) {}
+}
+
+parameter_types! {
+	/// Two of three super nodes must approve.
+	pub const ApprovalThreshold: Perbill = Perbill::from_percent(50);
+	pub const DoubleApprovalSlash: Perbill = Perbill::from_percent(20);
+}
+
+impl crate::Config for Test {
+	type Registry = Registry;
+	type Balance = Balance;
+	type ApprovalThreshold = ApprovalThreshold;
+	type DoubleApprovalSlash = DoubleApprovalSlash;
+	type MaxAttesters = ConstU32<4>;
+	type MaxApprovers = ConstU32<8>;
+	type MaxCandidates = ConstU32<4>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = RegistrySetup;
+}
+
+/// Builds services and super nodes through the registry's calls.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct RegistrySetup;
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::benchmarking::BenchmarkHelper<AccountId> for RegistrySetup {
+	fn service_with_nodes(nodes: &[AccountId], quorum: u32) -> thingschain_primitives::ids::ServiceId {
+		let id = pallet_service_registry::NextServiceId::<Test>::get();
+		Registry::create_service(RuntimeOrigin::signed(ROOT), OWNER, vec![], quorum, 5).unwrap();
+		for node in nodes {
+			Registry::add_service_node(RuntimeOrigin::signed(OWNER), id, *node).unwrap();
+		}
+		id
+	}
+
+	fn super_node(who: &AccountId) {
+		use polkadot_sdk::frame_support::traits::fungible::Mutate;
+		Balances::set_balance(who, 100_000);
+		Registry::register_super_node(RuntimeOrigin::signed(*who), 1_000).unwrap();
+	}
+}
+
+/// Service 0 (quorum 2, 10-block epochs from block 1) with three trusted nodes, and three
+/// super nodes.
+pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_balances::GenesisConfig::<Test> {
+		balances: (1..=30).chain([ROOT]).map(|who| (who, 100_000)).collect(),
+		..Default::default()
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	let mut ext = polkadot_sdk::sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| {
+		System::set_block_number(1);
+		let signed = RuntimeOrigin::signed;
+		Registry::create_service(signed(ROOT), OWNER, b"gov-id".to_vec(), 2, EPOCH).unwrap();
+		for node in NODES {
+			Registry::add_service_node(signed(OWNER), 0, node).unwrap();
+		}
+		for super_node in SUPERS {
+			Registry::register_super_node(signed(super_node), SUPER_STAKE).unwrap();
+		}
+		System::reset_events();
+	});
+	ext
+}
+
+/// This pallet's events so far.
+pub fn anchor_events() -> Vec<crate::Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| match r.event {
+			RuntimeEvent::NestAnchor(e) => Some(e),
+			_ => None,
+		})
+		.collect()
+}

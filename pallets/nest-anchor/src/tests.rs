@@ -1,0 +1,231 @@
+//! Anchor tests on the mock runtime with the real registry.
+
+use crate::{mock::*, *};
+use polkadot_sdk::frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold as _};
+use thingschain_primitives::merkle;
+
+fn signed(who: AccountId) -> RuntimeOrigin {
+	RuntimeOrigin::signed(who)
+}
+
+fn root(byte: u8) -> Hash {
+	Hash::repeat_byte(byte)
+}
+
+/// The hash of the latest anchor of service 0 (zero before the first).
+fn prev() -> Hash {
+	Latest::<Test>::get(0).map(|(_, hash)| hash).unwrap_or_default()
+}
+
+/// Moves (forward only) to the first block after `epoch` of service 0 ended.
+fn end_epoch(epoch: Epoch) {
+	let ended = 1 + EPOCH * (epoch as u64 + 1);
+	System::set_block_number(System::block_number().max(ended));
+}
+
+/// Anchors `epoch` with `root`: two nodes attest, two super nodes approve.
+fn anchor(epoch: Epoch, root: Hash) {
+	end_epoch(epoch);
+	let prev = prev();
+	for node in [1, 2] {
+		assert_ok!(NestAnchor::attest(signed(node), 0, epoch, root, prev));
+	}
+	for super_node in [21, 22] {
+		assert_ok!(NestAnchor::approve(signed(super_node), 0, epoch, root));
+	}
+	assert!(Anchors::<Test>::contains_key(0, epoch), "epoch {epoch} is anchored");
+}
+
+fn stake(super_node: AccountId) -> Balance {
+	Balances::balance_on_hold(&pallet_service_registry::HoldReason::SuperNodeStake.into(), &super_node)
+}
+
+#[test]
+fn quorum_attestations_and_super_node_approvals_anchor_an_epoch() {
+	new_test_ext().execute_with(|| {
+		end_epoch(0);
+		assert_ok!(NestAnchor::attest(signed(1), 0, 0, root(1), Hash::zero()));
+		assert_ok!(NestAnchor::approve(signed(21), 0, 0, root(1)));
+		assert_ok!(NestAnchor::approve(signed(22), 0, 0, root(1)));
+		assert!(!Anchors::<Test>::contains_key(0, 0), "one attestation is below the quorum of two");
+		assert_ok!(NestAnchor::attest(signed(2), 0, 0, root(1), Hash::zero()));
+		let hash = anchor_hash(0, 0, &root(1), &Hash::zero());
+		assert_eq!(
+			anchor_events().last(),
+			Some(&Event::Anchored { service: 0, epoch: 0, root: root(1), hash })
+		);
+		let anchor = Anchors::<Test>::get(0, 0).unwrap();
+		assert_eq!((anchor.root, anchor.prev, anchor.hash), (root(1), Hash::zero(), hash));
+		assert_eq!(anchor.approvers.into_inner(), vec![21, 22]);
+		assert_eq!(Latest::<Test>::get(0), Some((0, hash)));
+		assert!(Pending::<Test>::get(0).is_none());
+	});
+}
+
+#[test]
+fn approvals_are_needed_from_the_threshold_of_super_nodes() {
+	new_test_ext().execute_with(|| {
+		// Half of three super nodes, rounded up.
+		assert_eq!(NestAnchor::required_approvals(), 2);
+		end_epoch(0);
+		for node in NODES {
+			assert_ok!(NestAnchor::attest(signed(node), 0, 0, root(1), Hash::zero()));
+		}
+		assert_ok!(NestAnchor::approve(signed(21), 0, 0, root(1)));
+		assert!(!Anchors::<Test>::contains_key(0, 0), "one approval of the two needed");
+		assert_ok!(NestAnchor::approve(signed(23), 0, 0, root(1)));
+		assert!(Anchors::<Test>::contains_key(0, 0));
+	});
+}
+
+#[test]
+fn anchors_chain_epoch_after_epoch() {
+	new_test_ext().execute_with(|| {
+		for epoch in 0..3 {
+			anchor(epoch, root(epoch as u8 + 1));
+		}
+		for epoch in 1..3 {
+			let (anchor, before) =
+				(Anchors::<Test>::get(0, epoch).unwrap(), Anchors::<Test>::get(0, epoch - 1).unwrap());
+			assert_eq!(anchor.prev, before.hash, "epoch {epoch} names its predecessor");
+			assert_eq!(anchor.hash, anchor_hash(0, epoch, &anchor.root, &anchor.prev));
+		}
+		assert_eq!(Latest::<Test>::get(0).unwrap().0, 2);
+	});
+}
+
+#[test]
+fn only_trusted_nodes_attest_and_only_once() {
+	new_test_ext().execute_with(|| {
+		end_epoch(0);
+		assert_noop!(
+			NestAnchor::attest(signed(7), 0, 0, root(1), Hash::zero()),
+			Error::<Test>::NotServiceNode
+		);
+		assert_noop!(
+			NestAnchor::attest(signed(1), 5, 0, root(1), Hash::zero()),
+			Error::<Test>::UnknownService
+		);
+		assert_ok!(NestAnchor::attest(signed(1), 0, 0, root(1), Hash::zero()));
+		assert_noop!(
+			NestAnchor::attest(signed(1), 0, 0, root(2), Hash::zero()),
+			Error::<Test>::AlreadyAttested
+		);
+	});
+}
+
+#[test]
+fn epochs_are_anchored_in_order_once_they_end() {
+	new_test_ext().execute_with(|| {
+		System::set_block_number(EPOCH);
+		assert_noop!(
+			NestAnchor::attest(signed(1), 0, 0, root(1), Hash::zero()),
+			Error::<Test>::EpochNotEnded
+		);
+		end_epoch(2);
+		assert_noop!(
+			NestAnchor::attest(signed(1), 0, 1, root(1), Hash::zero()),
+			Error::<Test>::EpochGap
+		);
+		anchor(0, root(1));
+		assert_noop!(NestAnchor::attest(signed(3), 0, 0, root(1), Hash::zero()), Error::<Test>::StaleEpoch);
+		assert_noop!(
+			NestAnchor::attest(signed(1), 0, 1, root(2), Hash::zero()),
+			Error::<Test>::WrongPreviousAnchor
+		);
+		assert_ok!(NestAnchor::attest(signed(1), 0, 1, root(2), prev()));
+	});
+}
+
+#[test]
+fn conflicting_roots_are_flagged_and_only_a_quorum_anchors() {
+	new_test_ext().execute_with(|| {
+		end_epoch(0);
+		assert_ok!(NestAnchor::attest(signed(1), 0, 0, root(1), Hash::zero()));
+		assert_ok!(NestAnchor::attest(signed(2), 0, 0, root(2), Hash::zero()));
+		assert!(anchor_events().contains(&Event::ConflictingRoots {
+			service: 0,
+			epoch: 0,
+			root: root(2),
+			other: root(1)
+		}));
+		for super_node in [21, 22] {
+			assert_ok!(NestAnchor::approve(signed(super_node), 0, 0, root(2)));
+		}
+		assert!(!Anchors::<Test>::contains_key(0, 0), "each root has one attestation");
+		assert_ok!(NestAnchor::attest(signed(3), 0, 0, root(2), Hash::zero()));
+		assert_eq!(Anchors::<Test>::get(0, 0).unwrap().root, root(2));
+	});
+}
+
+#[test]
+fn a_suspended_service_anchors_nothing() {
+	new_test_ext().execute_with(|| {
+		end_epoch(0);
+		assert_ok!(Registry::remove_service_node(signed(OWNER), 0, 3));
+		// Two nodes still meet the quorum.
+		assert_ok!(NestAnchor::attest(signed(1), 0, 0, root(1), Hash::zero()));
+		assert_ok!(Registry::remove_service_node(signed(OWNER), 0, 2));
+		assert_noop!(
+			NestAnchor::attest(signed(1), 0, 0, root(1), Hash::zero()),
+			Error::<Test>::ServiceSuspended
+		);
+		assert_noop!(NestAnchor::approve(signed(21), 0, 0, root(1)), Error::<Test>::ServiceSuspended);
+	});
+}
+
+#[test]
+fn approval_errors() {
+	new_test_ext().execute_with(|| {
+		end_epoch(0);
+		assert_ok!(NestAnchor::attest(signed(1), 0, 0, root(1), Hash::zero()));
+		assert_noop!(NestAnchor::approve(signed(1), 0, 0, root(1)), Error::<Test>::NotSuperNode);
+		assert_noop!(NestAnchor::approve(signed(21), 0, 0, root(9)), Error::<Test>::UnknownRoot);
+		assert_ok!(NestAnchor::approve(signed(21), 0, 0, root(1)));
+		assert_noop!(NestAnchor::approve(signed(21), 0, 0, root(1)), Error::<Test>::AlreadyApproved);
+	});
+}
+
+#[test]
+fn approving_two_roots_of_one_epoch_is_slashed() {
+	new_test_ext().execute_with(|| {
+		end_epoch(0);
+		assert_ok!(NestAnchor::attest(signed(1), 0, 0, root(1), Hash::zero()));
+		assert_ok!(NestAnchor::attest(signed(2), 0, 0, root(2), Hash::zero()));
+		assert_ok!(NestAnchor::approve(signed(21), 0, 0, root(1)));
+		assert_ok!(NestAnchor::approve(signed(21), 0, 0, root(2)));
+		// 20% of 10,000 is taken, and the second approval does not count.
+		assert_eq!(stake(21), 8_000);
+		assert_eq!(
+			anchor_events().last(),
+			Some(&Event::DoubleApproval { service: 0, epoch: 0, who: 21, slashed: 2_000 })
+		);
+		let (_, candidates) = Pending::<Test>::get(0).unwrap();
+		assert!(candidates[1].approvers.is_empty());
+	});
+}
+
+#[test]
+fn approving_another_root_of_an_anchored_epoch_is_slashed() {
+	new_test_ext().execute_with(|| {
+		anchor(0, root(1));
+		assert_ok!(NestAnchor::approve(signed(22), 0, 0, root(7)));
+		assert_eq!(stake(22), 8_000);
+		// A super node that did not approve the anchor has nothing to contradict.
+		assert_noop!(NestAnchor::approve(signed(23), 0, 0, root(7)), Error::<Test>::StaleEpoch);
+		assert_eq!(stake(23), SUPER_STAKE);
+	});
+}
+
+#[test]
+fn records_are_proven_against_the_anchored_root() {
+	new_test_ext().execute_with(|| {
+		let records: Vec<Vec<u8>> =
+			(0..5u8).map(|i| [b"passport-hash:".as_slice(), &[i]].concat()).collect();
+		let proof = merkle::InclusionProof::build(&records, 3).unwrap();
+		assert_eq!(NestAnchor::verify_inclusion(0, 0, &records[3], &proof), None, "not anchored yet");
+		anchor(0, merkle::root(&records));
+		assert_eq!(NestAnchor::verify_inclusion(0, 0, &records[3], &proof), Some(true));
+		assert_eq!(NestAnchor::verify_inclusion(0, 0, &records[2], &proof), Some(false));
+	});
+}

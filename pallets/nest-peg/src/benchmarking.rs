@@ -1,0 +1,101 @@
+//! Benchmarks of every call; claims and contests by proof depth.
+
+use super::*;
+use crate::Pallet as Peg;
+use alloc::vec::Vec;
+use polkadot_sdk::{frame_benchmarking::v2::*, frame_system::RawOrigin};
+
+/// What the benchmarks need from the registry and the anchors.
+pub trait BenchmarkHelper {
+	/// Two active services to peg between.
+	fn source_and_destination() -> (ServiceId, ServiceId);
+	/// Anchors the next epoch of `service` with `records`; returns the epoch.
+	fn anchor(service: ServiceId, records: &[Vec<u8>]) -> Epoch;
+}
+
+/// `2^depth` records of the source, the lock among them, anchored and confirmed.
+fn anchored_lock<T: Config>(depth: u32) -> (PegLock<T::AccountId>, Epoch, InclusionProof) {
+	let (source, destination) = T::BenchmarkHelper::source_and_destination();
+	let lock = PegLock {
+		lock_id: Hash::repeat_byte(7),
+		source,
+		destination,
+		beneficiary: account("holder", 0, 0),
+		payload: Hash::repeat_byte(8),
+	};
+	let mut records: Vec<Vec<u8>> = (0..(1u32 << depth)).map(|i| i.encode()).collect();
+	records[0] = record_bytes(RecordKind::Lock, &lock);
+	let epoch = T::BenchmarkHelper::anchor(source, &records);
+	let proof = InclusionProof::build(&records, 0).expect("the lock is a record");
+	let now = frame_system::Pallet::<T>::block_number();
+	frame_system::Pallet::<T>::set_block_number(now + ConfirmationPeriod::<T>::get());
+	(lock, epoch, proof)
+}
+
+/// A claimed lock whose contest period is over.
+fn final_claim<T: Config>() -> PegLock<T::AccountId> {
+	let (lock, epoch, proof) = anchored_lock::<T>(1);
+	Peg::<T>::claim(RawOrigin::Signed(lock.beneficiary.clone()).into(), lock.clone(), epoch, proof)
+		.expect("proven lock is claimed");
+	let now = frame_system::Pallet::<T>::block_number();
+	frame_system::Pallet::<T>::set_block_number(now + ContestPeriod::<T>::get());
+	lock
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn claim(d: Linear<1, 12>) {
+		let (lock, epoch, proof) = anchored_lock::<T>(d);
+		let relayer: T::AccountId = account("relayer", 0, 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(relayer), lock.clone(), epoch, proof);
+		assert!(Claims::<T>::contains_key(lock.lock_id));
+	}
+
+	#[benchmark]
+	fn contest(d: Linear<1, 12>) {
+		let (lock, epoch, proof) = anchored_lock::<T>(1);
+		Peg::<T>::claim(RawOrigin::Signed(lock.beneficiary.clone()).into(), lock.clone(), epoch, proof)
+			.expect("proven lock is claimed");
+		let revert = record_bytes(RecordKind::Revert, &PegRevert { lock_id: lock.lock_id });
+		let mut records: Vec<Vec<u8>> = (0..(1u32 << d)).map(|i| i.encode()).collect();
+		records[0] = revert;
+		let later = T::BenchmarkHelper::anchor(lock.source, &records);
+		let proof = InclusionProof::build(&records, 0).expect("the revert is a record");
+		let challenger: T::AccountId = account("challenger", 0, 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(challenger), lock.lock_id, later, proof);
+		assert_eq!(Claims::<T>::get(lock.lock_id).unwrap().status, ClaimStatus::Contested);
+	}
+
+	#[benchmark]
+	fn transfer() {
+		let lock = final_claim::<T>();
+		let to: T::AccountId = account("to", 0, 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(lock.beneficiary.clone()), lock.lock_id, to.clone());
+		assert_eq!(Claims::<T>::get(lock.lock_id).unwrap().holder, to);
+	}
+
+	#[benchmark]
+	fn return_to_source() {
+		let lock = final_claim::<T>();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(lock.beneficiary.clone()), lock.lock_id, lock.source, lock.beneficiary.clone());
+		assert_eq!(Claims::<T>::get(lock.lock_id).unwrap().status, ClaimStatus::Returned);
+	}
+
+	#[benchmark]
+	fn set_periods() -> Result<(), BenchmarkError> {
+		let origin = T::UpdateOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, 7u32.into(), 9u32.into());
+		assert_eq!(ContestPeriod::<T>::get(), 9u32.into());
+		Ok(())
+	}
+
+	impl_benchmark_test_suite!(Peg, crate::mock::new_test_ext(), crate::mock::Test);
+}

@@ -1,0 +1,222 @@
+//! A test runtime with the real registry and anchors: two services, source 0 and
+//! destination 1, each with two trusted nodes, and one super node.
+
+use crate as pallet_nest_peg;
+use pallet_service_registry::VerifyIdentity;
+use polkadot_sdk::{
+	frame_support::{
+		derive_impl, ord_parameter_types, parameter_types,
+		traits::{ConstU128, ConstU32, ConstU64},
+	},
+	frame_system, pallet_balances,
+	sp_runtime::{BuildStorage, Perbill},
+};
+use thingschain_primitives::{
+	ids::{Epoch, Hash, ServiceId},
+	merkle::{self, InclusionProof},
+};
+
+pub type AccountId = u64;
+pub type Balance = u128;
+type Block = frame_system::mocking::MockBlock<Test>;
+
+polkadot_sdk::frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Balances: pallet_balances,
+		Registry: pallet_service_registry,
+		NestAnchor: pallet_nest_anchor,
+		Peg: pallet_nest_peg,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type Balance = Balance;
+	type ExistentialDeposit = ConstU128<1>;
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+pub const ROOT: AccountId = 100;
+pub const OWNER: AccountId = 10;
+pub const SUPER: AccountId = 20;
+pub const EPOCH: u64 = 10;
+pub const CONFIRMATION: u64 = 5;
+pub const CONTEST: u64 = 10;
+pub const SOURCE: ServiceId = 0;
+pub const DESTINATION: ServiceId = 1;
+
+ord_parameter_types! {
+	pub const Governance: AccountId = ROOT;
+}
+
+pub struct AllVerified;
+impl VerifyIdentity<AccountId> for AllVerified {
+	fn is_verified(_: &AccountId) -> bool {
+		true
+	}
+}
+
+impl pallet_service_registry::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type CreateOrigin = frame_system::EnsureSignedBy<Governance, AccountId>;
+	type IdentityVerifier = AllVerified;
+	type OnSlash = ();
+	type MinSuperNodeStake = ConstU128<1_000>;
+	type SuperNodeUnbondingPeriod = ConstU64<20>;
+	type MaxServiceNodes = ConstU32<4>;
+	type MaxNameLen = ConstU32<16>;
+	type MinEpochLength = ConstU64<5>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = AllVerified;
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_service_registry::benchmarking::BenchmarkHelper<AccountId> for AllVerified {
+	fn verify_identity(_: &AccountId) {}
+}
+
+parameter_types! {
+	pub const ApprovalThreshold: Perbill = Perbill::from_percent(50);
+	pub const DoubleApprovalSlash: Perbill = Perbill::from_percent(20);
+}
+
+impl pallet_nest_anchor::Config for Test {
+	type Registry = Registry;
+	type Balance = Balance;
+	type ApprovalThreshold = ApprovalThreshold;
+	type DoubleApprovalSlash = DoubleApprovalSlash;
+	type MaxAttesters = ConstU32<4>;
+	type MaxApprovers = ConstU32<8>;
+	type MaxCandidates = ConstU32<4>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = AnchorSetup;
+}
+
+impl crate::Config for Test {
+	type Anchors = NestAnchor;
+	type Registry = Registry;
+	type Balance = Balance;
+	type UpdateOrigin = frame_system::EnsureRoot<AccountId>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = AnchorSetup;
+}
+
+/// Services and anchors made through the registry's and anchor pallet's calls.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct AnchorSetup;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_nest_anchor::benchmarking::BenchmarkHelper<AccountId> for AnchorSetup {
+	fn service_with_nodes(nodes: &[AccountId], quorum: u32) -> ServiceId {
+		let id = pallet_service_registry::NextServiceId::<Test>::get();
+		Registry::create_service(RuntimeOrigin::signed(ROOT), OWNER, vec![], quorum, 5).unwrap();
+		for node in nodes {
+			Registry::add_service_node(RuntimeOrigin::signed(OWNER), id, *node).unwrap();
+		}
+		id
+	}
+
+	fn super_node(who: &AccountId) {
+		use polkadot_sdk::frame_support::traits::fungible::Mutate;
+		Balances::set_balance(who, 100_000);
+		Registry::register_super_node(RuntimeOrigin::signed(*who), 1_000).unwrap();
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::benchmarking::BenchmarkHelper for AnchorSetup {
+	fn anchor(service: ServiceId, records: &[Vec<u8>]) -> Epoch {
+		anchor_records(service, records)
+	}
+
+	fn source_and_destination() -> (ServiceId, ServiceId) {
+		use pallet_nest_anchor::benchmarking::BenchmarkHelper;
+		// Fresh services for every benchmark; one super node approves their anchors.
+		let service = || {
+			let id = pallet_service_registry::NextServiceId::<Test>::get();
+			Self::service_with_nodes(&nodes_of(id), 2)
+		};
+		let (source, destination) = (service(), service());
+		if !pallet_service_registry::SuperNodes::<Test>::contains_key(SUPER) {
+			Self::super_node(&SUPER);
+		}
+		(source, destination)
+	}
+}
+
+/// Trusted nodes of service `id`.
+pub fn nodes_of(id: ServiceId) -> [AccountId; 2] {
+	[10 * (id as u64) + 1, 10 * (id as u64) + 2]
+}
+
+/// Anchors the next epoch of `service` with `records` (moving time to its end if needed);
+/// returns the epoch.
+pub fn anchor_records(service: ServiceId, records: &[Vec<u8>]) -> Epoch {
+	let latest = pallet_nest_anchor::Latest::<Test>::get(service);
+	let epoch = latest.map_or(0, |(e, _)| e + 1);
+	let prev = latest.map(|(_, hash)| hash).unwrap_or_default();
+	let (_, length, genesis, _) =
+		<Registry as pallet_service_registry::ServiceInspect<_, _, _>>::service(service).unwrap();
+	let ends = genesis + length * (epoch as u64 + 1);
+	if System::block_number() < ends {
+		System::set_block_number(ends);
+	}
+	let root = merkle::root(records);
+	for node in nodes_of(service) {
+		NestAnchor::attest(RuntimeOrigin::signed(node), service, epoch, root, prev).unwrap();
+	}
+	NestAnchor::approve(RuntimeOrigin::signed(SUPER), service, epoch, root).unwrap();
+	epoch
+}
+
+/// The proof of `records[index]`.
+pub fn prove(records: &[Vec<u8>], index: u32) -> InclusionProof {
+	InclusionProof::build(records, index).unwrap()
+}
+
+pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_balances::GenesisConfig::<Test> {
+		balances: (1..=30).chain([ROOT]).map(|who| (who, 100_000)).collect(),
+		..Default::default()
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	pallet_nest_peg::GenesisConfig::<Test> {
+		confirmation_period: CONFIRMATION,
+		contest_period: CONTEST,
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	let mut ext = polkadot_sdk::sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| {
+		System::set_block_number(1);
+		let signed = RuntimeOrigin::signed;
+		for (id, name) in [(SOURCE, b"gov-id".to_vec()), (DESTINATION, b"bank".to_vec())] {
+			Registry::create_service(signed(ROOT), OWNER, name, 2, EPOCH).unwrap();
+			for node in nodes_of(id) {
+				Registry::add_service_node(signed(OWNER), id, node).unwrap();
+			}
+		}
+		Registry::register_super_node(signed(SUPER), 5_000).unwrap();
+		System::reset_events();
+	});
+	ext
+}
+
+/// The lock id made of `byte`.
+pub fn id(byte: u8) -> Hash {
+	Hash::repeat_byte(byte)
+}

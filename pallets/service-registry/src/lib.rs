@@ -1,0 +1,472 @@
+//! # Service registry: NestChain services, their trusted service nodes, and super nodes
+//!
+//! - **Services** (government IDs, medical records, ...) are created by governance
+//!   (`CreateOrigin`), each owned by an account: typically the multisig account of the
+//!   institution that runs it.
+//! - **Service nodes** are not anonymous. The owner onboards a node only once the node's
+//!   identity carries a positive registrar judgement (`IdentityVerifier`, pallet-identity in
+//!   the runtime): this is Proof of Truth's trust root. A service with fewer trusted nodes
+//!   than its quorum is **suspended**; its anchors are refused until it has enough again.
+//! - **Super nodes** deposit a large stake (held on their account) to approve anchors; an
+//!   approval of two different roots for one service epoch is slashed
+//!   ([`ServiceInspect::slash_super_node`], called by the anchor pallet).
+//!
+//! Other pallets read the registry through [`ServiceInspect`].
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+#[cfg(feature = "runtime-benchmarks")]
+pub mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod weights;
+
+pub use pallet::*;
+pub use thingschain_primitives::ids::ServiceId;
+pub use weights::WeightInfo;
+
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use polkadot_sdk::{
+	frame_support::{
+		self,
+		pallet_prelude::*,
+		traits::{
+			fungible::{self, hold::Balanced as _, MutateHold as _},
+			tokens::Precision,
+			Imbalance, OnUnbalanced,
+		},
+	},
+	frame_system::{self, pallet_prelude::*},
+	sp_runtime::{
+		traits::{Saturating, Zero},
+		Perbill,
+	},
+};
+use scale_info::TypeInfo;
+
+/// Balance of the staked currency.
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+/// Funds taken by a slash.
+pub type CreditOf<T> = fungible::Credit<<T as frame_system::Config>::AccountId, <T as Config>::Currency>;
+
+/// Whether an account's identity has been verified, e.g. by a registrar judgement.
+pub trait VerifyIdentity<AccountId> {
+	/// True if `who` proved who it is to a trusted registrar.
+	fn is_verified(who: &AccountId) -> bool;
+}
+
+/// Whether a service accepts anchors.
+#[derive(
+	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub enum ServiceStatus {
+	/// Enough trusted nodes: anchors are accepted.
+	Active,
+	/// Fewer trusted nodes than the quorum: anchors are refused.
+	Suspended,
+}
+
+/// A service NestChain.
+#[derive(
+	Encode, Decode, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(T))]
+pub struct Service<T: Config> {
+	/// Who onboards and removes its nodes (e.g. the institution's multisig account).
+	pub owner: T::AccountId,
+	/// Human-readable name.
+	pub name: BoundedVec<u8, T::MaxNameLen>,
+	/// How many of its trusted nodes must attest the same state for an anchor.
+	pub quorum: u32,
+	/// Blocks per epoch: one anchor per epoch.
+	pub epoch_length: BlockNumberFor<T>,
+	/// The block its epoch 0 starts at.
+	pub genesis: BlockNumberFor<T>,
+	/// Its trusted service nodes.
+	pub nodes: BoundedVec<T::AccountId, T::MaxServiceNodes>,
+	/// Whether it accepts anchors.
+	pub status: ServiceStatus,
+}
+
+impl<T: Config> Service<T> {
+	/// The status its node count calls for.
+	fn status_for_nodes(&self) -> ServiceStatus {
+		if self.nodes.len() as u32 >= self.quorum {
+			ServiceStatus::Active
+		} else {
+			ServiceStatus::Suspended
+		}
+	}
+}
+
+/// A super node's stake.
+#[derive(
+	Encode, Decode, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(T))]
+pub struct SuperNode<T: Config> {
+	/// Held stake.
+	pub stake: BalanceOf<T>,
+	/// Set when it leaves: its stake is released from this block on.
+	pub unlocks_at: Option<BlockNumberFor<T>>,
+}
+
+/// What the anchor and peg pallets need to know about services and super nodes.
+pub trait ServiceInspect<AccountId, BlockNumber, Balance> {
+	/// The service, if it exists: (quorum, epoch length, genesis block, active).
+	fn service(id: ServiceId) -> Option<(u32, BlockNumber, BlockNumber, bool)>;
+	/// Whether `who` is a trusted node of `service`.
+	fn is_service_node(service: ServiceId, who: &AccountId) -> bool;
+	/// Whether `who` is an active (not leaving) super node.
+	fn is_super_node(who: &AccountId) -> bool;
+	/// Number of active super nodes.
+	fn super_nodes() -> u32;
+	/// Slashes `fraction` of super node `who`'s stake; returns the amount.
+	fn slash_super_node(who: &AccountId, fraction: Perbill) -> Balance;
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// The currency super nodes stake.
+		type Currency: fungible::Inspect<Self::AccountId>
+			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ fungible::hold::Balanced<Self::AccountId>;
+
+		/// The runtime's hold reasons, which include this pallet's.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// Who creates services (governance).
+		type CreateOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// Whether a would-be service node's identity is verified.
+		type IdentityVerifier: VerifyIdentity<Self::AccountId>;
+
+		/// Where slashed super-node stake goes; `()` burns it.
+		type OnSlash: OnUnbalanced<CreditOf<Self>>;
+
+		/// Smallest super-node stake.
+		#[pallet::constant]
+		type MinSuperNodeStake: Get<BalanceOf<Self>>;
+
+		/// Blocks a leaving super node's stake stays held (and slashable).
+		#[pallet::constant]
+		type SuperNodeUnbondingPeriod: Get<BlockNumberFor<Self>>;
+
+		/// Most trusted nodes per service.
+		#[pallet::constant]
+		type MaxServiceNodes: Get<u32>;
+
+		/// Longest service name, in bytes.
+		#[pallet::constant]
+		type MaxNameLen: Get<u32>;
+
+		/// Shortest epoch, in blocks.
+		#[pallet::constant]
+		type MinEpochLength: Get<BlockNumberFor<Self>>;
+
+		/// Weights of this pallet's calls, measured by its benchmarks.
+		type WeightInfo: WeightInfo;
+
+		/// Sets up what the benchmarks need from other pallets (verified identities).
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: benchmarking::BenchmarkHelper<Self::AccountId>;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A super node's stake.
+		#[codec(index = 0)]
+		SuperNodeStake,
+	}
+
+	/// The id the next service gets.
+	#[pallet::storage]
+	pub type NextServiceId<T> = StorageValue<_, ServiceId, ValueQuery>;
+
+	/// Every service.
+	#[pallet::storage]
+	pub type Services<T: Config> = StorageMap<_, Twox64Concat, ServiceId, Service<T>>;
+
+	/// Every super node, active or leaving.
+	#[pallet::storage]
+	pub type SuperNodes<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, SuperNode<T>>;
+
+	/// Number of active super nodes.
+	#[pallet::storage]
+	pub type ActiveSuperNodes<T> = StorageValue<_, u32, ValueQuery>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// Service `id` was created, owned by `owner`.
+		ServiceCreated { id: ServiceId, owner: T::AccountId, quorum: u32, epoch_length: BlockNumberFor<T> },
+		/// `node` is now a trusted node of `service`.
+		ServiceNodeAdded { service: ServiceId, node: T::AccountId },
+		/// `node` is no longer a trusted node of `service`.
+		ServiceNodeRemoved { service: ServiceId, node: T::AccountId },
+		/// `service` has fewer trusted nodes than its quorum: its anchors are refused.
+		ServiceSuspended { service: ServiceId },
+		/// `service` has enough trusted nodes again.
+		ServiceResumed { service: ServiceId },
+		/// `service` now needs `quorum` attestations per anchor.
+		QuorumSet { service: ServiceId, quorum: u32 },
+		/// `who` is a super node with `stake`.
+		SuperNodeRegistered { who: T::AccountId, stake: BalanceOf<T> },
+		/// `who` stopped approving; its stake is released at `unlocks_at`.
+		SuperNodeLeft { who: T::AccountId, unlocks_at: BlockNumberFor<T> },
+		/// The stake of a departed super node was released.
+		SuperNodeStakeWithdrawn { who: T::AccountId, amount: BalanceOf<T> },
+		/// `amount` of super node `who`'s stake was slashed.
+		SuperNodeSlashed { who: T::AccountId, amount: BalanceOf<T> },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No such service.
+		UnknownService,
+		/// Only the service's owner may do this.
+		NotServiceOwner,
+		/// The quorum must be at least one.
+		InvalidQuorum,
+		/// The epoch is shorter than `MinEpochLength`.
+		EpochTooShort,
+		/// The name is longer than `MaxNameLen`.
+		NameTooLong,
+		/// The node's identity has no positive registrar judgement.
+		IdentityNotVerified,
+		/// The account already is a trusted node of this service.
+		AlreadyServiceNode,
+		/// The account is not a trusted node of this service.
+		NotServiceNode,
+		/// The service has `MaxServiceNodes` nodes.
+		TooManyServiceNodes,
+		/// The stake is below `MinSuperNodeStake`.
+		StakeTooLow,
+		/// The account already is a super node.
+		AlreadySuperNode,
+		/// The account is not an active super node.
+		NotSuperNode,
+		/// The super node has not left, or its unbonding period has not passed.
+		StakeStillLocked,
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Create a service owned by `owner` whose anchors need `quorum` attestations, one per
+		/// `epoch_length` blocks from now on. It starts suspended, until `quorum` nodes join.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::create_service())]
+		pub fn create_service(
+			origin: OriginFor<T>,
+			owner: T::AccountId,
+			name: Vec<u8>,
+			quorum: u32,
+			epoch_length: BlockNumberFor<T>,
+		) -> DispatchResult {
+			T::CreateOrigin::ensure_origin(origin)?;
+			ensure!(quorum > 0, Error::<T>::InvalidQuorum);
+			ensure!(epoch_length >= T::MinEpochLength::get(), Error::<T>::EpochTooShort);
+			let name = BoundedVec::try_from(name).map_err(|_| Error::<T>::NameTooLong)?;
+			let id = NextServiceId::<T>::mutate(|next| {
+				let id = *next;
+				*next = next.saturating_add(1);
+				id
+			});
+			Services::<T>::insert(
+				id,
+				Service {
+					owner: owner.clone(),
+					name,
+					quorum,
+					epoch_length,
+					genesis: frame_system::Pallet::<T>::block_number(),
+					nodes: BoundedVec::new(),
+					status: ServiceStatus::Suspended,
+				},
+			);
+			Self::deposit_event(Event::ServiceCreated { id, owner, quorum, epoch_length });
+			Ok(())
+		}
+
+		/// Trust `node` to attest `service`'s state. Only the owner may add nodes, and only
+		/// nodes whose identity a registrar has verified.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::add_service_node())]
+		pub fn add_service_node(
+			origin: OriginFor<T>,
+			service: ServiceId,
+			node: T::AccountId,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(T::IdentityVerifier::is_verified(&node), Error::<T>::IdentityNotVerified);
+			Self::mutate_owned(service, &who, |s| {
+				ensure!(!s.nodes.contains(&node), Error::<T>::AlreadyServiceNode);
+				s.nodes.try_push(node.clone()).map_err(|_| Error::<T>::TooManyServiceNodes)?;
+				Ok(())
+			})?;
+			Self::deposit_event(Event::ServiceNodeAdded { service, node });
+			Ok(())
+		}
+
+		/// Stop trusting `node`. Called by the owner, or by the node itself to leave.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::remove_service_node())]
+		pub fn remove_service_node(
+			origin: OriginFor<T>,
+			service: ServiceId,
+			node: T::AccountId,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let owner = Services::<T>::get(service).ok_or(Error::<T>::UnknownService)?.owner;
+			let as_owner = if who == node { owner } else { who };
+			Self::mutate_owned(service, &as_owner, |s| {
+				let position =
+					s.nodes.iter().position(|n| *n == node).ok_or(Error::<T>::NotServiceNode)?;
+				s.nodes.remove(position);
+				Ok(())
+			})?;
+			Self::deposit_event(Event::ServiceNodeRemoved { service, node });
+			Ok(())
+		}
+
+		/// Set how many trusted nodes must attest the same state for an anchor.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::set_quorum())]
+		pub fn set_quorum(origin: OriginFor<T>, service: ServiceId, quorum: u32) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(quorum > 0, Error::<T>::InvalidQuorum);
+			Self::mutate_owned(service, &who, |s| {
+				s.quorum = quorum;
+				Ok(())
+			})?;
+			Self::deposit_event(Event::QuorumSet { service, quorum });
+			Ok(())
+		}
+
+		/// Become a super node, holding `stake` (at least `MinSuperNodeStake`).
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::register_super_node())]
+		pub fn register_super_node(
+			origin: OriginFor<T>,
+			#[pallet::compact] stake: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!SuperNodes::<T>::contains_key(&who), Error::<T>::AlreadySuperNode);
+			ensure!(stake >= T::MinSuperNodeStake::get(), Error::<T>::StakeTooLow);
+			T::Currency::hold(&HoldReason::SuperNodeStake.into(), &who, stake)?;
+			SuperNodes::<T>::insert(&who, SuperNode { stake, unlocks_at: None });
+			ActiveSuperNodes::<T>::mutate(|n| *n = n.saturating_add(1));
+			Self::deposit_event(Event::SuperNodeRegistered { who, stake });
+			Ok(())
+		}
+
+		/// Stop approving anchors; the stake stays held (and slashable) for
+		/// `SuperNodeUnbondingPeriod` blocks.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::leave_super_nodes())]
+		pub fn leave_super_nodes(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let unlocks_at =
+				frame_system::Pallet::<T>::block_number() + T::SuperNodeUnbondingPeriod::get();
+			SuperNodes::<T>::try_mutate(&who, |node| {
+				let node = node.as_mut().filter(|n| n.unlocks_at.is_none()).ok_or(Error::<T>::NotSuperNode)?;
+				node.unlocks_at = Some(unlocks_at);
+				Ok::<_, Error<T>>(())
+			})?;
+			ActiveSuperNodes::<T>::mutate(|n| *n = n.saturating_sub(1));
+			Self::deposit_event(Event::SuperNodeLeft { who, unlocks_at });
+			Ok(())
+		}
+
+		/// Release the stake of a super node that left, once its unbonding period has passed.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::withdraw_super_node_stake())]
+		pub fn withdraw_super_node_stake(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let node = SuperNodes::<T>::get(&who).ok_or(Error::<T>::NotSuperNode)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(node.unlocks_at.is_some_and(|at| at <= now), Error::<T>::StakeStillLocked);
+			let amount = T::Currency::release(
+				&HoldReason::SuperNodeStake.into(),
+				&who,
+				node.stake,
+				Precision::BestEffort,
+			)?;
+			SuperNodes::<T>::remove(&who);
+			Self::deposit_event(Event::SuperNodeStakeWithdrawn { who, amount });
+			Ok(())
+		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// Changes `service` as its owner `who`, then suspends or resumes it if its node count
+	/// now calls for it.
+	fn mutate_owned(
+		service: ServiceId,
+		who: &T::AccountId,
+		change: impl FnOnce(&mut Service<T>) -> Result<(), Error<T>>,
+	) -> DispatchResult {
+		let status = Services::<T>::try_mutate(service, |maybe| {
+			let s = maybe.as_mut().ok_or(Error::<T>::UnknownService)?;
+			ensure!(s.owner == *who, Error::<T>::NotServiceOwner);
+			change(s)?;
+			let (before, after) = (s.status, s.status_for_nodes());
+			s.status = after;
+			Ok::<_, Error<T>>((before, after))
+		})?;
+		match status {
+			(ServiceStatus::Active, ServiceStatus::Suspended) =>
+				Self::deposit_event(Event::ServiceSuspended { service }),
+			(ServiceStatus::Suspended, ServiceStatus::Active) =>
+				Self::deposit_event(Event::ServiceResumed { service }),
+			_ => {},
+		}
+		Ok(())
+	}
+}
+
+impl<T: Config> ServiceInspect<T::AccountId, BlockNumberFor<T>, BalanceOf<T>> for Pallet<T> {
+	fn service(id: ServiceId) -> Option<(u32, BlockNumberFor<T>, BlockNumberFor<T>, bool)> {
+		Services::<T>::get(id)
+			.map(|s| (s.quorum, s.epoch_length, s.genesis, s.status == ServiceStatus::Active))
+	}
+
+	fn is_service_node(service: ServiceId, who: &T::AccountId) -> bool {
+		Services::<T>::get(service).is_some_and(|s| s.nodes.contains(who))
+	}
+
+	fn is_super_node(who: &T::AccountId) -> bool {
+		SuperNodes::<T>::get(who).is_some_and(|n| n.unlocks_at.is_none())
+	}
+
+	fn super_nodes() -> u32 {
+		ActiveSuperNodes::<T>::get()
+	}
+
+	fn slash_super_node(who: &T::AccountId, fraction: Perbill) -> BalanceOf<T> {
+		let Some(mut node) = SuperNodes::<T>::get(who) else { return Zero::zero() };
+		let (credit, _) =
+			T::Currency::slash(&HoldReason::SuperNodeStake.into(), who, fraction * node.stake);
+		let amount = credit.peek();
+		T::OnSlash::on_unbalanced(credit);
+		node.stake = node.stake.saturating_sub(amount);
+		SuperNodes::<T>::insert(who, node);
+		Self::deposit_event(Event::SuperNodeSlashed { who: who.clone(), amount });
+		amount
+	}
+}

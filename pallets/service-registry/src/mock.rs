@@ -1,0 +1,110 @@
+//! A test runtime: System, Balances and the registry, with identities "verified" by a list.
+
+use crate::{self as pallet_service_registry, VerifyIdentity};
+use polkadot_sdk::{
+	frame_support::{
+		derive_impl, parameter_types,
+		traits::{ConstU128, ConstU32, ConstU64},
+	},
+	frame_system, pallet_balances,
+	sp_runtime::BuildStorage,
+};
+
+pub type AccountId = u64;
+pub type Balance = u128;
+type Block = frame_system::mocking::MockBlock<Test>;
+
+polkadot_sdk::frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Balances: pallet_balances,
+		Registry: pallet_service_registry,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type Balance = Balance;
+	type ExistentialDeposit = ConstU128<1>;
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+/// Governance in these tests.
+pub const ROOT: AccountId = 100;
+/// The institution owning the test service.
+pub const OWNER: AccountId = 10;
+pub const MIN_SUPER_STAKE: Balance = 1_000;
+pub const SUPER_UNBONDING: u64 = 20;
+
+parameter_types! {
+	/// Accounts whose identity a registrar verified.
+	pub static Verified: Vec<AccountId> = vec![1, 2, 3, 4];
+}
+
+pub struct TestIdentities;
+impl VerifyIdentity<AccountId> for TestIdentities {
+	fn is_verified(who: &AccountId) -> bool {
+		Verified::get().contains(who)
+	}
+}
+
+polkadot_sdk::frame_support::ord_parameter_types! {
+	pub const Governance: AccountId = ROOT;
+}
+
+impl crate::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type CreateOrigin = frame_system::EnsureSignedBy<Governance, AccountId>;
+	type IdentityVerifier = TestIdentities;
+	type OnSlash = ();
+	type MinSuperNodeStake = ConstU128<MIN_SUPER_STAKE>;
+	type SuperNodeUnbondingPeriod = ConstU64<SUPER_UNBONDING>;
+	type MaxServiceNodes = ConstU32<4>;
+	type MaxNameLen = ConstU32<16>;
+	type MinEpochLength = ConstU64<5>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = TestIdentities;
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::benchmarking::BenchmarkHelper<AccountId> for TestIdentities {
+	fn verify_identity(who: &AccountId) {
+		Verified::mutate(|v| v.push(*who));
+	}
+}
+
+pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_balances::GenesisConfig::<Test> {
+		balances: (1..=20).chain([ROOT]).map(|who| (who, 100_000)).collect(),
+		..Default::default()
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	let mut ext = polkadot_sdk::sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| {
+		System::set_block_number(1);
+		Verified::set(vec![1, 2, 3, 4]);
+	});
+	ext
+}
+
+/// This pallet's events so far.
+pub fn registry_events() -> Vec<crate::Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| match r.event {
+			RuntimeEvent::Registry(e) => Some(e),
+			_ => None,
+		})
+		.collect()
+}

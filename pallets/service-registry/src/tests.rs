@@ -1,0 +1,173 @@
+//! Registry tests on the mock runtime.
+
+use crate::{mock::*, *};
+use polkadot_sdk::{
+	frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold as _},
+	sp_runtime::{DispatchError, TokenError},
+};
+
+fn signed(who: AccountId) -> RuntimeOrigin {
+	RuntimeOrigin::signed(who)
+}
+
+/// Creates service 0, owned by `OWNER`, quorum 2, epochs of 10 blocks.
+fn create_service() {
+	assert_ok!(Registry::create_service(signed(ROOT), OWNER, b"gov-id".to_vec(), 2, 10));
+}
+
+fn status() -> ServiceStatus {
+	Services::<Test>::get(0).unwrap().status
+}
+
+#[test]
+fn governance_creates_services_that_start_suspended() {
+	new_test_ext().execute_with(|| {
+		assert_noop!(
+			Registry::create_service(signed(OWNER), OWNER, vec![], 2, 10),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Registry::create_service(signed(ROOT), OWNER, vec![], 0, 10),
+			Error::<Test>::InvalidQuorum
+		);
+		assert_noop!(
+			Registry::create_service(signed(ROOT), OWNER, vec![], 2, 4),
+			Error::<Test>::EpochTooShort
+		);
+		assert_noop!(
+			Registry::create_service(signed(ROOT), OWNER, vec![b'x'; 17], 2, 10),
+			Error::<Test>::NameTooLong
+		);
+		create_service();
+		create_service();
+		let service = Services::<Test>::get(1).unwrap();
+		assert_eq!((service.owner, service.quorum, service.epoch_length), (OWNER, 2, 10));
+		assert_eq!(service.status, ServiceStatus::Suspended);
+		assert_eq!(NextServiceId::<Test>::get(), 2);
+		assert_eq!(
+			registry_events()[0],
+			Event::ServiceCreated { id: 0, owner: OWNER, quorum: 2, epoch_length: 10 }
+		);
+	});
+}
+
+#[test]
+fn the_owner_onboards_verified_nodes_and_the_quorum_activates_the_service() {
+	new_test_ext().execute_with(|| {
+		create_service();
+		assert_noop!(Registry::add_service_node(signed(1), 0, 1), Error::<Test>::NotServiceOwner);
+		assert_noop!(Registry::add_service_node(signed(OWNER), 9, 1), Error::<Test>::UnknownService);
+		assert_noop!(
+			Registry::add_service_node(signed(OWNER), 0, 7),
+			Error::<Test>::IdentityNotVerified
+		);
+		assert_ok!(Registry::add_service_node(signed(OWNER), 0, 1));
+		assert_noop!(
+			Registry::add_service_node(signed(OWNER), 0, 1),
+			Error::<Test>::AlreadyServiceNode
+		);
+		assert_eq!(status(), ServiceStatus::Suspended, "one node is below the quorum of two");
+		assert_ok!(Registry::add_service_node(signed(OWNER), 0, 2));
+		assert_eq!(status(), ServiceStatus::Active);
+		assert!(registry_events().contains(&Event::ServiceResumed { service: 0 }));
+		assert!(<Registry as ServiceInspect<_, _, _>>::is_service_node(0, &2));
+		assert_eq!(<Registry as ServiceInspect<_, _, _>>::service(0), Some((2, 10, 1, true)));
+	});
+}
+
+#[test]
+fn losing_nodes_below_the_quorum_suspends_the_service() {
+	new_test_ext().execute_with(|| {
+		create_service();
+		for node in [1, 2, 3] {
+			assert_ok!(Registry::add_service_node(signed(OWNER), 0, node));
+		}
+		assert_ok!(Registry::remove_service_node(signed(OWNER), 0, 3));
+		assert_eq!(status(), ServiceStatus::Active, "two nodes still meet the quorum");
+		// A node may leave by itself; others may not remove it.
+		assert_noop!(Registry::remove_service_node(signed(1), 0, 2), Error::<Test>::NotServiceOwner);
+		assert_ok!(Registry::remove_service_node(signed(2), 0, 2));
+		assert_eq!(status(), ServiceStatus::Suspended);
+		assert!(registry_events().contains(&Event::ServiceSuspended { service: 0 }));
+		assert_noop!(
+			Registry::remove_service_node(signed(OWNER), 0, 2),
+			Error::<Test>::NotServiceNode
+		);
+	});
+}
+
+#[test]
+fn services_hold_at_most_max_service_nodes() {
+	new_test_ext().execute_with(|| {
+		create_service();
+		Verified::set(vec![1, 2, 3, 4, 5]);
+		for node in 1..=4 {
+			assert_ok!(Registry::add_service_node(signed(OWNER), 0, node));
+		}
+		assert_noop!(
+			Registry::add_service_node(signed(OWNER), 0, 5),
+			Error::<Test>::TooManyServiceNodes
+		);
+	});
+}
+
+#[test]
+fn raising_the_quorum_can_suspend() {
+	new_test_ext().execute_with(|| {
+		create_service();
+		for node in [1, 2] {
+			assert_ok!(Registry::add_service_node(signed(OWNER), 0, node));
+		}
+		assert_noop!(Registry::set_quorum(signed(OWNER), 0, 0), Error::<Test>::InvalidQuorum);
+		assert_noop!(Registry::set_quorum(signed(1), 0, 3), Error::<Test>::NotServiceOwner);
+		assert_ok!(Registry::set_quorum(signed(OWNER), 0, 3));
+		assert_eq!(status(), ServiceStatus::Suspended);
+	});
+}
+
+#[test]
+fn super_nodes_stake_leave_and_withdraw_after_unbonding() {
+	new_test_ext().execute_with(|| {
+		let held = |who| Balances::balance_on_hold(&HoldReason::SuperNodeStake.into(), &who);
+		assert_noop!(
+			Registry::register_super_node(signed(5), MIN_SUPER_STAKE - 1),
+			Error::<Test>::StakeTooLow
+		);
+		assert_noop!(
+			Registry::register_super_node(signed(5), 1_000_000),
+			DispatchError::Token(TokenError::FundsUnavailable)
+		);
+		assert_ok!(Registry::register_super_node(signed(5), 5_000));
+		assert_noop!(
+			Registry::register_super_node(signed(5), 5_000),
+			Error::<Test>::AlreadySuperNode
+		);
+		assert_eq!(held(5), 5_000);
+		assert_eq!(ActiveSuperNodes::<Test>::get(), 1);
+		assert_noop!(Registry::withdraw_super_node_stake(signed(5)), Error::<Test>::StakeStillLocked);
+		assert_ok!(Registry::leave_super_nodes(signed(5)));
+		assert_noop!(Registry::leave_super_nodes(signed(5)), Error::<Test>::NotSuperNode);
+		assert!(!<Registry as ServiceInspect<_, _, _>>::is_super_node(&5));
+		assert_eq!(ActiveSuperNodes::<Test>::get(), 0);
+		System::set_block_number(1 + SUPER_UNBONDING - 1);
+		assert_noop!(Registry::withdraw_super_node_stake(signed(5)), Error::<Test>::StakeStillLocked);
+		System::set_block_number(1 + SUPER_UNBONDING);
+		assert_ok!(Registry::withdraw_super_node_stake(signed(5)));
+		assert_eq!(held(5), 0);
+		assert_eq!(Balances::free_balance(5), 100_000);
+		assert_noop!(Registry::withdraw_super_node_stake(signed(5)), Error::<Test>::NotSuperNode);
+	});
+}
+
+#[test]
+fn slashing_a_super_node_burns_its_share_of_the_stake() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(Registry::register_super_node(signed(5), 4_000));
+		let issuance = Balances::total_issuance();
+		let slashed = <Registry as ServiceInspect<_, _, _>>::slash_super_node(&5, Perbill::from_percent(25));
+		assert_eq!(slashed, 1_000);
+		assert_eq!(SuperNodes::<Test>::get(5).unwrap().stake, 3_000);
+		assert_eq!(Balances::total_issuance(), issuance - 1_000);
+		assert!(registry_events().contains(&Event::SuperNodeSlashed { who: 5, amount: 1_000 }));
+	});
+}

@@ -1,0 +1,14 @@
+//! Formats every part of ThingsChain agrees on, in one small `no_std` crate: the runtime checks
+//! them, service nodes and the device SDK produce them.
+//!
+//! - [`ids`]: how services and epochs are numbered;
+//! - [`merkle`]: the Merkle tree NestChain state is anchored with, and its inclusion proofs;
+//! - [`nest`]: records a NestChain commits to, such as peg locks.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod ids;
+pub mod merkle;
+pub mod nest;
