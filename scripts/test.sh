@@ -15,7 +15,7 @@ step "build and run the Rust tests (release: the node tests run the real binary)
 cargo test --release --locked --workspace
 
 step "every pallet benchmark runs on its mock runtime"
-cargo test --release --locked -p pallet-aura-equivocation -p pallet-dpos -p pallet-nest-anchor \
+cargo test --release --locked -p pallet-aura-equivocation -p pallet-devices -p pallet-dpos -p pallet-nest-anchor \
 	-p pallet-nest-peg -p pallet-service-registry --features runtime-benchmarks
 
 step "the runtime compiles with try-runtime"

@@ -256,6 +256,7 @@ sp_api::impl_runtime_apis! {
 			list_benchmark!(list, extra, pallet_service_registry, crate::ServiceRegistry);
 			list_benchmark!(list, extra, pallet_nest_anchor, crate::NestAnchor);
 			list_benchmark!(list, extra, pallet_nest_peg, crate::NestPeg);
+			list_benchmark!(list, extra, pallet_devices, crate::Devices);
 			(list, crate::AllPalletsWithSystem::storage_info())
 		}
 
@@ -273,6 +274,7 @@ sp_api::impl_runtime_apis! {
 			add_benchmark!(params, batches, pallet_service_registry, crate::ServiceRegistry);
 			add_benchmark!(params, batches, pallet_nest_anchor, crate::NestAnchor);
 			add_benchmark!(params, batches, pallet_nest_peg, crate::NestPeg);
+			add_benchmark!(params, batches, pallet_devices, crate::Devices);
 			Ok(batches)
 		}
 	}

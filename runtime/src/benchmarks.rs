@@ -46,6 +46,8 @@ impl pallet_service_registry::benchmarking::BenchmarkHelper<AccountId> for NestS
 impl pallet_nest_anchor::benchmarking::BenchmarkHelper<AccountId> for NestSetup {
 	fn service_with_nodes(nodes: &[AccountId], quorum: u32) -> ServiceId {
 		let owner = AccountId::from(NEST_OWNER);
+		// Enough to pay for every anchor a benchmark makes.
+		Balances::set_balance(&owner, 1_000_000 * crate::units::TIC);
 		let id = pallet_service_registry::NextServiceId::<Runtime>::get();
 		ServiceRegistry::create_service(RuntimeOrigin::root(), owner.clone(), vec![], quorum, 5)
 			.expect("root creates services");
@@ -92,5 +94,12 @@ impl pallet_nest_peg::benchmarking::BenchmarkHelper for NestSetup {
 		NestAnchor::approve(RuntimeOrigin::signed(AccountId::from([0x5u8; 32])), service, epoch, root)
 			.expect("super node approves");
 		epoch
+	}
+}
+
+impl pallet_devices::benchmarking::BenchmarkHelper for NestSetup {
+	fn service() -> ServiceId {
+		use pallet_nest_anchor::benchmarking::BenchmarkHelper;
+		Self::service_with_nodes(&[], 1)
 	}
 }

@@ -444,6 +444,8 @@ impl pallet_service_registry::Config for Runtime {
 	type MaxNameLen = ConstU32<64>;
 	// Thirty seconds; services choose their own epoch, ten minutes by default in the docs.
 	type MinEpochLength = ConstU32<5>;
+	// Per anchor, so a service anchoring every ten minutes pays 144 TIC a day.
+	type AnchorFee = ConstU128<TIC>;
 	type WeightInfo = pallet_service_registry::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::benchmarks::NestSetup;
@@ -475,6 +477,26 @@ impl pallet_nest_peg::Config for Runtime {
 	type Balance = Balance;
 	type UpdateOrigin = EnsureRoot<AccountId>;
 	type WeightInfo = pallet_nest_peg::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = crate::benchmarks::NestSetup;
+}
+
+parameter_types! {
+	// A device record is about 250 bytes of state.
+	pub const DeviceDeposit: Balance = deposit(2, 256);
+}
+
+/// IoT devices: registered by their owners, who hold a deposit per device.
+impl pallet_devices::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Services = crate::ServiceRegistry;
+	type DeviceDeposit = DeviceDeposit;
+	type MaxMetadataLen = ConstU32<128>;
+	// From an hour of data to a year of it.
+	type MinRetention = ConstU32<HOURS>;
+	type MaxRetention = ConstU32<{ 365 * DAYS }>;
+	type WeightInfo = pallet_devices::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::benchmarks::NestSetup;
 }

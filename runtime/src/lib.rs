@@ -230,6 +230,8 @@ mod runtime {
 	pub type NestAnchor = pallet_nest_anchor;
 	#[runtime::pallet_index(33)]
 	pub type NestPeg = pallet_nest_peg;
+	#[runtime::pallet_index(34)]
+	pub type Devices = pallet_devices;
 
 	// Development networks only: the testnet preset sets no key.
 	#[runtime::pallet_index(99)]

@@ -768,5 +768,8 @@ fn nestchain_services_anchor_prove_records_suspend_and_peg() {
 			apply_signed(Dave, give(2)).unwrap().unwrap_err(),
 			pallet_nest_peg::Error::<Runtime>::NotClaimed.into()
 		);
+
+		// Six anchors, each paid one TIC by the institution to Bob, their only approver.
+		assert_eq!(Balances::free_balance(&owner), 10 * TIC - 6 * TIC);
 	});
 }

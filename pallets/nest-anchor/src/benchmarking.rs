@@ -1,5 +1,5 @@
 //! Benchmarks of both calls in their worst case: an epoch with the most competing roots,
-//! whose last attestation or approval completes the anchor.
+//! whose last attestation or approval completes the anchor and pays the most approvers.
 
 use super::*;
 use crate::Pallet as NestAnchor;
@@ -24,8 +24,9 @@ fn signed<T: Config>(who: &T::AccountId) -> OriginFor<T> {
 
 /// A service with `MaxAttesters` trusted nodes whose epoch 0 has ended, the most competing
 /// roots it can have (each attested by one node), every node but the last `quorum`
-/// attesting one of them, and eight super nodes. Returns the service, the `quorum` nodes
-/// left to attest `ROOT`, and the super nodes.
+/// attesting one of them, and enough super nodes that an anchor needs `MaxApprovers`
+/// approvals (at most four times that many). Returns the service, the `quorum` nodes left
+/// to attest `ROOT`, and the super nodes.
 fn contested_epoch<T: Config>() -> (ServiceId, Vec<T::AccountId>, Vec<T::AccountId>) {
 	let nodes: Vec<T::AccountId> =
 		(0..T::MaxAttesters::get()).map(|i| account("node", i, 0)).collect();
@@ -33,8 +34,15 @@ fn contested_epoch<T: Config>() -> (ServiceId, Vec<T::AccountId>, Vec<T::Account
 	let others = (T::MaxCandidates::get() as usize - 1).min(nodes.len() - 2);
 	let quorum = (nodes.len() - others) as u32;
 	let service = T::BenchmarkHelper::service_with_nodes(&nodes, quorum);
-	let supers: Vec<T::AccountId> = (0..8).map(|i| account("super", i, 0)).collect();
-	supers.iter().for_each(T::BenchmarkHelper::super_node);
+	let most_approvers = T::MaxApprovers::get();
+	let mut supers: Vec<T::AccountId> = Vec::new();
+	while NestAnchor::<T>::required_approvals() < most_approvers &&
+		supers.len() < 4 * most_approvers as usize
+	{
+		let super_node = account("super", supers.len() as u32, 0);
+		T::BenchmarkHelper::super_node(&super_node);
+		supers.push(super_node);
+	}
 	frame_system::Pallet::<T>::set_block_number(1_000_000u32.into());
 	for (i, node) in nodes.iter().take(others).enumerate() {
 		NestAnchor::<T>::attest(signed::<T>(node), service, 0, Hash::repeat_byte(i as u8), Hash::zero())

@@ -18,6 +18,9 @@
 //! - Anchors form a hash chain per service: epochs are anchored in order, each naming the
 //!   hash of the previous anchor; a skipped epoch, a wrong previous anchor or an epoch that
 //!   has not ended yet is refused with a named error.
+//! - The anchor's service owner pays the registry's anchor fee to the approving super nodes
+//!   when the anchor is accepted; an owner that cannot pay holds the anchor back
+//!   (`AnchorFeeUnpaid`) until it can.
 //! - A super node that approves two different roots for one service epoch is slashed
 //!   `DoubleApprovalSlash` of its stake on the spot; the conflicting approval is not counted.
 //! - Anyone checks that a record is in an anchored state with [`Pallet::verify_inclusion`]
@@ -212,6 +215,8 @@ pub mod pallet {
 		TooManyAttesters,
 		/// More approvals than `MaxApprovers`.
 		TooManyApprovers,
+		/// The service's owner cannot pay the anchor fee; the anchor waits until it can.
+		AnchorFeeUnpaid,
 	}
 
 	#[pallet::call]
@@ -264,8 +269,7 @@ pub mod pallet {
 				.try_push(node.clone())
 				.map_err(|_| Error::<T>::TooManyAttesters)?;
 			Self::deposit_event(Event::Attested { service, epoch, node, root });
-			Self::anchor_or_keep(service, epoch, candidates, index, quorum);
-			Ok(())
+			Self::anchor_or_keep(service, epoch, candidates, index, quorum)
 		}
 
 		/// As a super node, approve `root` for `service`'s `epoch`. Approving a second root
@@ -301,8 +305,7 @@ pub mod pallet {
 				.try_push(who.clone())
 				.map_err(|_| Error::<T>::TooManyApprovers)?;
 			Self::deposit_event(Event::Approved { service, epoch, who, root });
-			Self::anchor_or_keep(service, epoch, candidates, index, quorum);
-			Ok(())
+			Self::anchor_or_keep(service, epoch, candidates, index, quorum)
 		}
 	}
 }
@@ -337,22 +340,24 @@ impl<T: Config> Pallet<T> {
 		share.mul_ceil(T::Registry::super_nodes()).clamp(1, T::MaxApprovers::get())
 	}
 
-	/// Anchors candidate `index` if it has `quorum` attestations and enough approvals;
-	/// otherwise stores the candidates.
+	/// Anchors candidate `index` if it has `quorum` attestations and enough approvals, and
+	/// its approvers are paid; otherwise stores the candidates.
 	fn anchor_or_keep(
 		service: ServiceId,
 		epoch: Epoch,
 		candidates: BoundedVec<Candidate<T>, T::MaxCandidates>,
 		index: usize,
 		quorum: u32,
-	) {
+	) -> DispatchResult {
 		let candidate = &candidates[index];
 		let ready = candidate.attesters.len() as u32 >= quorum &&
 			candidate.approvers.len() as u32 >= Self::required_approvals();
 		if !ready {
 			Pending::<T>::insert(service, (epoch, candidates));
-			return;
+			return Ok(());
 		}
+		T::Registry::pay_anchor_fee(service, &candidate.approvers)
+			.map_err(|_| Error::<T>::AnchorFeeUnpaid)?;
 		let hash = anchor_hash(service, epoch, &candidate.root, &candidate.prev);
 		Anchors::<T>::insert(
 			service,
@@ -368,6 +373,7 @@ impl<T: Config> Pallet<T> {
 		Latest::<T>::insert(service, (epoch, hash));
 		Pending::<T>::remove(service);
 		Self::deposit_event(Event::Anchored { service, epoch, root: candidate.root, hash });
+		Ok(())
 	}
 
 	/// Slashes super node `who` for approving a second root of `epoch`.

@@ -69,6 +69,7 @@ impl pallet_service_registry::Config for Test {
 	type MaxServiceNodes = ConstU32<4>;
 	type MaxNameLen = ConstU32<16>;
 	type MinEpochLength = ConstU64<5>;
+	type AnchorFee = ConstU128<100>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = AllVerified;

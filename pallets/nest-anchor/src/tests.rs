@@ -1,7 +1,10 @@
 //! Anchor tests on the mock runtime with the real registry.
 
 use crate::{mock::*, *};
-use polkadot_sdk::frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold as _};
+use polkadot_sdk::frame_support::{
+	assert_noop, assert_ok,
+	traits::fungible::{InspectHold as _, Mutate as _},
+};
 use thingschain_primitives::merkle;
 
 fn signed(who: AccountId) -> RuntimeOrigin {
@@ -59,6 +62,39 @@ fn quorum_attestations_and_super_node_approvals_anchor_an_epoch() {
 		assert_eq!(anchor.approvers.into_inner(), vec![21, 22]);
 		assert_eq!(Latest::<Test>::get(0), Some((0, hash)));
 		assert!(Pending::<Test>::get(0).is_none());
+	});
+}
+
+#[test]
+fn the_service_owner_pays_the_approvers_of_each_anchor() {
+	new_test_ext().execute_with(|| {
+		let free = || [OWNER, 21, 22, 23].map(|who| Balances::free_balance(who));
+		let before = free();
+		anchor(0, root(1));
+		// The mock's fee of 100, in two equal shares; 23 did not approve.
+		assert_eq!(free(), [before[0] - 100, before[1] + 50, before[2] + 50, before[3]]);
+		assert!(System::events().iter().any(|r| r.event ==
+			pallet_service_registry::Event::AnchorFeePaid { service: 0, payer: OWNER, fee: 100 }
+				.into()));
+	});
+}
+
+#[test]
+fn an_owner_that_cannot_pay_holds_the_anchor_back_until_it_can() {
+	new_test_ext().execute_with(|| {
+		Balances::set_balance(&OWNER, 50);
+		end_epoch(0);
+		for node in [1, 2] {
+			assert_ok!(NestAnchor::attest(signed(node), 0, 0, root(1), Hash::zero()));
+		}
+		assert_ok!(NestAnchor::approve(signed(21), 0, 0, root(1)));
+		// The second approval would anchor the epoch, but the owner cannot pay.
+		assert_noop!(NestAnchor::approve(signed(22), 0, 0, root(1)), Error::<Test>::AnchorFeeUnpaid);
+		assert!(!Anchors::<Test>::contains_key(0, 0));
+		Balances::set_balance(&OWNER, 1_000);
+		assert_ok!(NestAnchor::approve(signed(22), 0, 0, root(1)));
+		assert!(Anchors::<Test>::contains_key(0, 0));
+		assert_eq!(Balances::free_balance(OWNER), 900);
 	});
 }
 

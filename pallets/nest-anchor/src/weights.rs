@@ -28,14 +28,16 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `NestAnchor::Pending` (`max_values`: None, `max_size`: Some(6425), added: 8900, mode: `MaxEncodedLen`)
 	/// Storage: `ServiceRegistry::ActiveSuperNodes` (r:1 w:0)
 	/// Proof: `ServiceRegistry::ActiveSuperNodes` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:33 w:33)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `NestAnchor::Anchors` (r:0 w:1)
 	/// Proof: `NestAnchor::Anchors` (`max_values`: None, `max_size`: Some(1149), added: 3624, mode: `MaxEncodedLen`)
 	fn attest() -> Weight {
-		// Proof size: measured `1681`, estimated `9890` bytes.
-		// Minimum execution time: 36_680_000 picoseconds.
-		Weight::from_parts(39_990_000, 9890)
-			.saturating_add(T::DbWeight::get().reads(4))
-			.saturating_add(T::DbWeight::get().writes(3))
+		// Proof size: measured `6276`, estimated `86889` bytes.
+		// Minimum execution time: 1_142_270_000 picoseconds.
+		Weight::from_parts(1_307_588_000, 86889)
+			.saturating_add(T::DbWeight::get().reads(37))
+			.saturating_add(T::DbWeight::get().writes(36))
 	}
 	/// Storage: `ServiceRegistry::SuperNodes` (r:1 w:0)
 	/// Proof: `ServiceRegistry::SuperNodes` (`max_values`: None, `max_size`: Some(69), added: 2544, mode: `MaxEncodedLen`)
@@ -49,25 +51,27 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `NestAnchor::Pending` (`max_values`: None, `max_size`: Some(6425), added: 8900, mode: `MaxEncodedLen`)
 	/// Storage: `ServiceRegistry::ActiveSuperNodes` (r:1 w:0)
 	/// Proof: `ServiceRegistry::ActiveSuperNodes` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:33 w:33)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn approve() -> Weight {
-		// Proof size: measured `1975`, estimated `9890` bytes.
-		// Minimum execution time: 40_588_000 picoseconds.
-		Weight::from_parts(43_571_000, 9890)
-			.saturating_add(T::DbWeight::get().reads(6))
-			.saturating_add(T::DbWeight::get().writes(3))
+		// Proof size: measured `6934`, estimated `86889` bytes.
+		// Minimum execution time: 1_112_092_000 picoseconds.
+		Weight::from_parts(1_312_216_000, 86889)
+			.saturating_add(T::DbWeight::get().reads(39))
+			.saturating_add(T::DbWeight::get().writes(36))
 	}
 }
 
 /// The same weights priced with RocksDB's, for tests and mocks.
 impl WeightInfo for () {
 	fn attest() -> Weight {
-		Weight::from_parts(39_990_000, 9890)
-			.saturating_add(RocksDbWeight::get().reads(4))
-			.saturating_add(RocksDbWeight::get().writes(3))
+		Weight::from_parts(1_307_588_000, 86889)
+			.saturating_add(RocksDbWeight::get().reads(37))
+			.saturating_add(RocksDbWeight::get().writes(36))
 	}
 	fn approve() -> Weight {
-		Weight::from_parts(43_571_000, 9890)
-			.saturating_add(RocksDbWeight::get().reads(6))
-			.saturating_add(RocksDbWeight::get().writes(3))
+		Weight::from_parts(1_312_216_000, 86889)
+			.saturating_add(RocksDbWeight::get().reads(39))
+			.saturating_add(RocksDbWeight::get().writes(36))
 	}
 }

@@ -75,6 +75,7 @@ impl pallet_service_registry::Config for Test {
 	type MaxServiceNodes = ConstU32<4>;
 	type MaxNameLen = ConstU32<16>;
 	type MinEpochLength = ConstU64<5>;
+	type AnchorFee = ConstU128<0>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = AllVerified;

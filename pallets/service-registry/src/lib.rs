@@ -10,6 +10,9 @@
 //! - **Super nodes** deposit a large stake (held on their account) to approve anchors; an
 //!   approval of two different roots for one service epoch is slashed
 //!   ([`ServiceInspect::slash_super_node`], called by the anchor pallet).
+//! - **Fees**: each accepted anchor costs its service's owner `AnchorFee`, shared equally by
+//!   the super nodes that approved it ([`ServiceInspect::pay_anchor_fee`]): the institution
+//!   pays for the information its NestChain attaches to WebChain.
 //!
 //! Other pallets read the registry through [`ServiceInspect`].
 
@@ -36,8 +39,8 @@ use polkadot_sdk::{
 		self,
 		pallet_prelude::*,
 		traits::{
-			fungible::{self, hold::Balanced as _, MutateHold as _},
-			tokens::Precision,
+			fungible::{self, hold::Balanced as _, Mutate as _, MutateHold as _},
+			tokens::{Precision, Preservation},
 			Imbalance, OnUnbalanced,
 		},
 	},
@@ -129,6 +132,10 @@ pub trait ServiceInspect<AccountId, BlockNumber, Balance> {
 	fn super_nodes() -> u32;
 	/// Slashes `fraction` of super node `who`'s stake; returns the amount.
 	fn slash_super_node(who: &AccountId, fraction: Perbill) -> Balance;
+	/// Moves the anchor fee from `service`'s owner to the `approvers` of its anchor, in equal
+	/// shares (the first takes the indivisible rest); returns the fee. Fails, moving nothing,
+	/// if the owner cannot pay it and keep its account alive.
+	fn pay_anchor_fee(service: ServiceId, approvers: &[AccountId]) -> Result<Balance, DispatchError>;
 }
 
 #[frame_support::pallet]
@@ -141,7 +148,7 @@ pub mod pallet {
 	#[pallet::config]
 	pub trait Config: polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>> {
 		/// The currency super nodes stake.
-		type Currency: fungible::Inspect<Self::AccountId>
+		type Currency: fungible::Mutate<Self::AccountId>
 			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
 			+ fungible::hold::Balanced<Self::AccountId>;
 
@@ -156,6 +163,10 @@ pub mod pallet {
 
 		/// Where slashed super-node stake goes; `()` burns it.
 		type OnSlash: OnUnbalanced<CreditOf<Self>>;
+
+		/// What a service's owner pays the approving super nodes per accepted anchor.
+		#[pallet::constant]
+		type AnchorFee: Get<BalanceOf<Self>>;
 
 		/// Smallest super-node stake.
 		#[pallet::constant]
@@ -232,6 +243,8 @@ pub mod pallet {
 		SuperNodeStakeWithdrawn { who: T::AccountId, amount: BalanceOf<T> },
 		/// `amount` of super node `who`'s stake was slashed.
 		SuperNodeSlashed { who: T::AccountId, amount: BalanceOf<T> },
+		/// `service`'s owner paid `fee` to the super nodes that approved its anchor.
+		AnchorFeePaid { service: ServiceId, payer: T::AccountId, fee: BalanceOf<T> },
 	}
 
 	#[pallet::error]
@@ -440,6 +453,13 @@ impl<T: Config> Pallet<T> {
 	}
 }
 
+/// The services that exist, for pallets that only need to know that.
+impl<T: Config> frame_support::traits::Contains<ServiceId> for Pallet<T> {
+	fn contains(id: &ServiceId) -> bool {
+		Services::<T>::contains_key(id)
+	}
+}
+
 impl<T: Config> ServiceInspect<T::AccountId, BlockNumberFor<T>, BalanceOf<T>> for Pallet<T> {
 	fn service(id: ServiceId) -> Option<(u32, BlockNumberFor<T>, BlockNumberFor<T>, bool)> {
 		Services::<T>::get(id)
@@ -468,5 +488,27 @@ impl<T: Config> ServiceInspect<T::AccountId, BlockNumberFor<T>, BalanceOf<T>> fo
 		SuperNodes::<T>::insert(who, node);
 		Self::deposit_event(Event::SuperNodeSlashed { who: who.clone(), amount });
 		amount
+	}
+
+	fn pay_anchor_fee(
+		service: ServiceId,
+		approvers: &[T::AccountId],
+	) -> Result<BalanceOf<T>, DispatchError> {
+		let payer = Services::<T>::get(service).ok_or(Error::<T>::UnknownService)?.owner;
+		let fee = T::AnchorFee::get();
+		let Some((first, others)) = approvers.split_first() else { return Ok(Zero::zero()) };
+		if fee.is_zero() {
+			return Ok(fee);
+		}
+		let share = fee / BalanceOf::<T>::from(approvers.len() as u32);
+		let first_share = fee.saturating_sub(share.saturating_mul((others.len() as u32).into()));
+		frame_support::storage::with_storage_layer(|| {
+			T::Currency::transfer(&payer, first, first_share, Preservation::Preserve)?;
+			others.iter().try_for_each(|super_node| {
+				T::Currency::transfer(&payer, super_node, share, Preservation::Preserve).map(|_| ())
+			})
+		})?;
+		Self::deposit_event(Event::AnchorFeePaid { service, payer, fee });
+		Ok(fee)
 	}
 }

@@ -42,6 +42,8 @@ pub const ROOT: AccountId = 100;
 pub const OWNER: AccountId = 10;
 pub const MIN_SUPER_STAKE: Balance = 1_000;
 pub const SUPER_UNBONDING: u64 = 20;
+/// Paid by a service's owner per anchor; 3 does not divide evenly among two approvers.
+pub const ANCHOR_FEE: Balance = 3;
 
 parameter_types! {
 	/// Accounts whose identity a registrar verified.
@@ -70,6 +72,7 @@ impl crate::Config for Test {
 	type MaxServiceNodes = ConstU32<4>;
 	type MaxNameLen = ConstU32<16>;
 	type MinEpochLength = ConstU64<5>;
+	type AnchorFee = ConstU128<ANCHOR_FEE>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = TestIdentities;

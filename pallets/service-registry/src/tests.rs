@@ -2,7 +2,7 @@
 
 use crate::{mock::*, *};
 use polkadot_sdk::{
-	frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold as _},
+	frame_support::{assert_noop, assert_ok, traits::fungible::{InspectHold as _, Mutate as _}},
 	sp_runtime::{DispatchError, TokenError},
 };
 
@@ -169,5 +169,44 @@ fn slashing_a_super_node_burns_its_share_of_the_stake() {
 		assert_eq!(SuperNodes::<Test>::get(5).unwrap().stake, 3_000);
 		assert_eq!(Balances::total_issuance(), issuance - 1_000);
 		assert!(registry_events().contains(&Event::SuperNodeSlashed { who: 5, amount: 1_000 }));
+	});
+}
+
+#[test]
+fn the_owner_pays_the_anchor_fee_to_the_approvers_in_equal_shares() {
+	new_test_ext().execute_with(|| {
+		create_service();
+		let pay = |approvers: &[AccountId]| {
+			<Registry as ServiceInspect<_, _, _>>::pay_anchor_fee(0, approvers)
+		};
+		let balances = || [OWNER, 5, 6].map(|who| Balances::free_balance(who));
+		let before = balances();
+		assert_eq!(pay(&[5, 6]), Ok(ANCHOR_FEE));
+		// 3 split in two: the first approver takes the indivisible rest.
+		assert_eq!(balances(), [before[0] - 3, before[1] + 2, before[2] + 1]);
+		assert!(registry_events().contains(&Event::AnchorFeePaid { service: 0, payer: OWNER, fee: 3 }));
+		assert_eq!(pay(&[]), Ok(0), "nobody approved, nobody is paid");
+		assert_eq!(balances(), [before[0] - 3, before[1] + 2, before[2] + 1]);
+		assert_eq!(
+			<Registry as ServiceInspect<_, _, _>>::pay_anchor_fee(9, &[5]),
+			Err(Error::<Test>::UnknownService.into())
+		);
+	});
+}
+
+#[test]
+fn an_owner_that_cannot_pay_the_anchor_fee_pays_nothing() {
+	new_test_ext().execute_with(|| {
+		create_service();
+		// Besides its existential deposit the owner has one unit less than the fee: the
+		// first approver's share would go through, the second's not, so neither does.
+		let spare = ANCHOR_FEE - 1;
+		Balances::set_balance(&OWNER, 1 + spare);
+		assert_eq!(
+			<Registry as ServiceInspect<_, _, _>>::pay_anchor_fee(0, &[5, 6]),
+			Err(TokenError::NotExpendable.into())
+		);
+		assert_eq!(Balances::free_balance(OWNER), 1 + spare);
+		assert_eq!([5, 6].map(|who| Balances::free_balance(who)), [100_000, 100_000]);
 	});
 }

@@ -1,0 +1,436 @@
+//! # Devices: the registry of IoT devices and their signing keys
+//!
+//! An **owner** (any account, typically an institution's multisig) registers a device with
+//! the public key the device signs with. The device gets a [`DeviceId`] that outlives key
+//! rotations; its key account is made to exist on chain (a "sufficient" reference), so a
+//! device holding no tokens still has a nonce and can sign transactions whose fees its owner
+//! pays.
+//!
+//! ```text
+//!  owner ──register(key, kind, service, metadata, retention, limits)──► Device #id (Active)
+//!    │        holds DeviceDeposit                                        │  ▲
+//!    ├──rotate_key(id, new_key)── old key stops, new key signs ──────────┤  │
+//!    ├──suspend(id) ─────────────────────────────────────────────────────► Suspended
+//!    ├──resume(id) ─────────────────────────────────────────────────────────┘
+//!    └──remove(id)── deposit returned, key forgotten
+//! ```
+//!
+//! - Each device carries what other pallets enforce for it: the **retention** period of its
+//!   data records and its fee **limits** (most transactions and most fees per window), read
+//!   through [`DeviceInspect`].
+//! - A device may belong to a NestChain service of the registry, which must exist.
+//! - Only the owner changes a device; a suspended device's key is refused by
+//!   [`DeviceInspect::active_device`] users until it is resumed.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+#[cfg(feature = "runtime-benchmarks")]
+pub mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod weights;
+
+pub use pallet::*;
+pub use thingschain_primitives::ids::DeviceId;
+pub use weights::WeightInfo;
+
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use polkadot_sdk::{
+	frame_support::{
+		self,
+		pallet_prelude::*,
+		traits::{
+			fungible::{self, MutateHold as _},
+			tokens::Precision,
+			Contains,
+		},
+	},
+	frame_system::{self, pallet_prelude::*},
+	sp_runtime::traits::Zero,
+};
+use scale_info::TypeInfo;
+use thingschain_primitives::ids::ServiceId;
+
+/// Balance of the deposit currency.
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+/// What a device is.
+#[derive(
+	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub enum DeviceKind {
+	/// Measures and reports.
+	Sensor,
+	/// Acts on commands.
+	Actuator,
+	/// Relays for devices that cannot reach the chain themselves.
+	Gateway,
+	/// Anything else.
+	Other,
+}
+
+/// Whether a device may act.
+#[derive(
+	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub enum DeviceStatus {
+	/// Its key signs for it.
+	Active,
+	/// Stopped by its owner (lost, stolen, under maintenance).
+	Suspended,
+}
+
+/// How much a device may spend of its owner's funds on fees per `window` blocks.
+#[derive(
+	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct FeeLimits<Balance, BlockNumber> {
+	/// Length of a window, in blocks (at least one).
+	pub window: BlockNumber,
+	/// Most transactions per window.
+	pub max_transactions: u32,
+	/// Most fees per window.
+	pub max_fees: Balance,
+}
+
+/// A registered device.
+#[derive(
+	Encode, Decode, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(T))]
+pub struct Device<T: Config> {
+	/// Who registered it, changes it and pays its fees.
+	pub owner: T::AccountId,
+	/// The account of the key it signs with.
+	pub key: T::AccountId,
+	/// What it is.
+	pub kind: DeviceKind,
+	/// The NestChain service it belongs to, if any.
+	pub service: Option<ServiceId>,
+	/// Owner-defined description (model, location, ...).
+	pub metadata: BoundedVec<u8, T::MaxMetadataLen>,
+	/// Whether it may act.
+	pub status: DeviceStatus,
+	/// Blocks its data records are kept before they expire.
+	pub retention: BlockNumberFor<T>,
+	/// Its fee limits.
+	pub limits: FeeLimits<BalanceOf<T>, BlockNumberFor<T>>,
+	/// Held from the owner while it is registered.
+	pub deposit: BalanceOf<T>,
+}
+
+/// What other pallets (data records, fee payment) read about devices.
+pub trait DeviceInspect<AccountId, BlockNumber, Balance> {
+	/// The active device signing with `key`: its id, owner, retention and fee limits.
+	fn active_device(key: &AccountId) -> Option<ActiveDevice<AccountId, BlockNumber, Balance>>;
+	/// The owner of device `id`, whatever its status.
+	fn owner(id: DeviceId) -> Option<AccountId>;
+}
+
+/// An active device, as [`DeviceInspect`] reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActiveDevice<AccountId, BlockNumber, Balance> {
+	/// Its id.
+	pub id: DeviceId,
+	/// Its owner.
+	pub owner: AccountId,
+	/// Blocks its records are kept.
+	pub retention: BlockNumber,
+	/// Its fee limits.
+	pub limits: FeeLimits<Balance, BlockNumber>,
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// The currency device deposits are held in.
+		type Currency: fungible::Inspect<Self::AccountId>
+			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The runtime's hold reasons, which include this pallet's.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// The NestChain services that exist (the service registry).
+		type Services: Contains<ServiceId>;
+
+		/// Held from the owner per registered device.
+		#[pallet::constant]
+		type DeviceDeposit: Get<BalanceOf<Self>>;
+
+		/// Longest metadata, in bytes.
+		#[pallet::constant]
+		type MaxMetadataLen: Get<u32>;
+
+		/// Shortest retention of a device's records, in blocks.
+		#[pallet::constant]
+		type MinRetention: Get<BlockNumberFor<Self>>;
+
+		/// Longest retention of a device's records, in blocks.
+		#[pallet::constant]
+		type MaxRetention: Get<BlockNumberFor<Self>>;
+
+		/// Weights of this pallet's calls, measured by its benchmarks.
+		type WeightInfo: WeightInfo;
+
+		/// Creates the service the benchmarks register devices for.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: benchmarking::BenchmarkHelper;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// The deposit of a registered device.
+		#[codec(index = 0)]
+		DeviceDeposit,
+	}
+
+	/// The id the next device gets.
+	#[pallet::storage]
+	pub type NextDeviceId<T> = StorageValue<_, DeviceId, ValueQuery>;
+
+	/// Every registered device.
+	#[pallet::storage]
+	pub type Devices<T: Config> = StorageMap<_, Twox64Concat, DeviceId, Device<T>>;
+
+	/// The device each registered key signs for.
+	#[pallet::storage]
+	pub type DeviceOfKey<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, DeviceId>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// `owner` registered device `id`, signing with `key`.
+		DeviceRegistered { id: DeviceId, owner: T::AccountId, key: T::AccountId },
+		/// Device `id` now signs with `new`; `old` no longer does.
+		KeyRotated { id: DeviceId, old: T::AccountId, new: T::AccountId },
+		/// Device `id` was suspended.
+		DeviceSuspended { id: DeviceId },
+		/// Device `id` was resumed.
+		DeviceResumed { id: DeviceId },
+		/// Device `id`'s fee limits changed.
+		LimitsSet { id: DeviceId, limits: FeeLimits<BalanceOf<T>, BlockNumberFor<T>> },
+		/// Device `id` was removed and its deposit returned.
+		DeviceRemoved { id: DeviceId },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No such device.
+		UnknownDevice,
+		/// Only the device's owner may do this.
+		NotOwner,
+		/// The key already signs for a device.
+		KeyInUse,
+		/// The metadata is longer than `MaxMetadataLen`.
+		MetadataTooLong,
+		/// No such NestChain service.
+		UnknownService,
+		/// The retention is outside `MinRetention..=MaxRetention`.
+		RetentionOutOfRange,
+		/// A fee window must be at least one block long.
+		EmptyFeeWindow,
+		/// The device is already suspended.
+		AlreadySuspended,
+		/// The device is not suspended.
+		NotSuspended,
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Register a device signing with `key`, holding `DeviceDeposit` from the caller, its
+		/// owner. Its records are kept `retention` blocks; `limits` bound the fees it spends
+		/// of the owner's funds.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::register())]
+		pub fn register(
+			origin: OriginFor<T>,
+			key: T::AccountId,
+			kind: DeviceKind,
+			service: Option<ServiceId>,
+			metadata: Vec<u8>,
+			retention: BlockNumberFor<T>,
+			limits: FeeLimits<BalanceOf<T>, BlockNumberFor<T>>,
+		) -> DispatchResult {
+			let owner = ensure_signed(origin)?;
+			ensure!(!DeviceOfKey::<T>::contains_key(&key), Error::<T>::KeyInUse);
+			let metadata = BoundedVec::try_from(metadata).map_err(|_| Error::<T>::MetadataTooLong)?;
+			if let Some(service) = service {
+				ensure!(T::Services::contains(&service), Error::<T>::UnknownService);
+			}
+			Self::ensure_valid_retention(retention)?;
+			Self::ensure_valid_limits(&limits)?;
+			let deposit = T::DeviceDeposit::get();
+			T::Currency::hold(&HoldReason::DeviceDeposit.into(), &owner, deposit)?;
+
+			let id = NextDeviceId::<T>::mutate(|next| {
+				let id = *next;
+				*next = next.saturating_add(1);
+				id
+			});
+			frame_system::Pallet::<T>::inc_sufficients(&key);
+			DeviceOfKey::<T>::insert(&key, id);
+			Devices::<T>::insert(
+				id,
+				Device {
+					owner: owner.clone(),
+					key: key.clone(),
+					kind,
+					service,
+					metadata,
+					status: DeviceStatus::Active,
+					retention,
+					limits,
+					deposit,
+				},
+			);
+			Self::deposit_event(Event::DeviceRegistered { id, owner, key });
+			Ok(())
+		}
+
+		/// Make device `id` sign with `new_key` from now on; its old key is forgotten (a
+		/// stolen key stops working).
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::rotate_key())]
+		pub fn rotate_key(origin: OriginFor<T>, id: DeviceId, new_key: T::AccountId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!DeviceOfKey::<T>::contains_key(&new_key), Error::<T>::KeyInUse);
+			let old = Self::mutate_owned(id, &who, |device| {
+				Ok(core::mem::replace(&mut device.key, new_key.clone()))
+			})?;
+			DeviceOfKey::<T>::remove(&old);
+			let _ = frame_system::Pallet::<T>::dec_sufficients(&old);
+			DeviceOfKey::<T>::insert(&new_key, id);
+			frame_system::Pallet::<T>::inc_sufficients(&new_key);
+			Self::deposit_event(Event::KeyRotated { id, old, new: new_key });
+			Ok(())
+		}
+
+		/// Stop device `id` from acting until it is resumed.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::suspend())]
+		pub fn suspend(origin: OriginFor<T>, id: DeviceId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::mutate_owned(id, &who, |device| {
+				ensure!(device.status == DeviceStatus::Active, Error::<T>::AlreadySuspended);
+				device.status = DeviceStatus::Suspended;
+				Ok(())
+			})?;
+			Self::deposit_event(Event::DeviceSuspended { id });
+			Ok(())
+		}
+
+		/// Let suspended device `id` act again.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::resume())]
+		pub fn resume(origin: OriginFor<T>, id: DeviceId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::mutate_owned(id, &who, |device| {
+				ensure!(device.status == DeviceStatus::Suspended, Error::<T>::NotSuspended);
+				device.status = DeviceStatus::Active;
+				Ok(())
+			})?;
+			Self::deposit_event(Event::DeviceResumed { id });
+			Ok(())
+		}
+
+		/// Change how much device `id` may spend on fees per window.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::set_limits())]
+		pub fn set_limits(
+			origin: OriginFor<T>,
+			id: DeviceId,
+			limits: FeeLimits<BalanceOf<T>, BlockNumberFor<T>>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::ensure_valid_limits(&limits)?;
+			Self::mutate_owned(id, &who, |device| {
+				device.limits = limits;
+				Ok(())
+			})?;
+			Self::deposit_event(Event::LimitsSet { id, limits });
+			Ok(())
+		}
+
+		/// Remove device `id`: its key is forgotten and the deposit returned to the owner.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::remove())]
+		pub fn remove(origin: OriginFor<T>, id: DeviceId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let device = Devices::<T>::get(id).ok_or(Error::<T>::UnknownDevice)?;
+			ensure!(device.owner == who, Error::<T>::NotOwner);
+			T::Currency::release(
+				&HoldReason::DeviceDeposit.into(),
+				&device.owner,
+				device.deposit,
+				Precision::BestEffort,
+			)?;
+			Devices::<T>::remove(id);
+			DeviceOfKey::<T>::remove(&device.key);
+			let _ = frame_system::Pallet::<T>::dec_sufficients(&device.key);
+			Self::deposit_event(Event::DeviceRemoved { id });
+			Ok(())
+		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// Changes device `id` as its owner `who`; returns what `change` returns.
+	fn mutate_owned<R>(
+		id: DeviceId,
+		who: &T::AccountId,
+		change: impl FnOnce(&mut Device<T>) -> Result<R, Error<T>>,
+	) -> Result<R, DispatchError> {
+		Devices::<T>::try_mutate(id, |maybe| {
+			let device = maybe.as_mut().ok_or(Error::<T>::UnknownDevice)?;
+			ensure!(device.owner == *who, Error::<T>::NotOwner);
+			change(device)
+		})
+		.map_err(Into::into)
+	}
+
+	fn ensure_valid_retention(retention: BlockNumberFor<T>) -> Result<(), Error<T>> {
+		ensure!(
+			(T::MinRetention::get()..=T::MaxRetention::get()).contains(&retention),
+			Error::<T>::RetentionOutOfRange
+		);
+		Ok(())
+	}
+
+	fn ensure_valid_limits(
+		limits: &FeeLimits<BalanceOf<T>, BlockNumberFor<T>>,
+	) -> Result<(), Error<T>> {
+		ensure!(!limits.window.is_zero(), Error::<T>::EmptyFeeWindow);
+		Ok(())
+	}
+}
+
+impl<T: Config> DeviceInspect<T::AccountId, BlockNumberFor<T>, BalanceOf<T>> for Pallet<T> {
+	fn active_device(
+		key: &T::AccountId,
+	) -> Option<ActiveDevice<T::AccountId, BlockNumberFor<T>, BalanceOf<T>>> {
+		let id = DeviceOfKey::<T>::get(key)?;
+		Devices::<T>::get(id).filter(|d| d.status == DeviceStatus::Active).map(|d| ActiveDevice {
+			id,
+			owner: d.owner,
+			retention: d.retention,
+			limits: d.limits,
+		})
+	}
+
+	fn owner(id: DeviceId) -> Option<T::AccountId> {
+		Devices::<T>::get(id).map(|d| d.owner)
+	}
+}

@@ -1,0 +1,98 @@
+//! A test runtime: System, Balances and the device registry, with services 0 and 1.
+
+use crate as pallet_devices;
+use polkadot_sdk::{
+	frame_support::{
+		derive_impl,
+		traits::{ConstU128, ConstU32, ConstU64, Contains},
+	},
+	frame_system, pallet_balances,
+	sp_runtime::BuildStorage,
+};
+use thingschain_primitives::ids::ServiceId;
+
+pub type AccountId = u64;
+pub type Balance = u128;
+type Block = frame_system::mocking::MockBlock<Test>;
+
+polkadot_sdk::frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Balances: pallet_balances,
+		DeviceRegistry: pallet_devices,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type Balance = Balance;
+	type ExistentialDeposit = ConstU128<1>;
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+/// An owner with funds.
+pub const OWNER: AccountId = 10;
+/// Another owner with funds.
+pub const OTHER_OWNER: AccountId = 11;
+pub const DEPOSIT: Balance = 50;
+pub const MIN_RETENTION: u64 = 10;
+pub const MAX_RETENTION: u64 = 1_000;
+
+/// Services 0 and 1 exist.
+pub struct TwoServices;
+impl Contains<ServiceId> for TwoServices {
+	fn contains(id: &ServiceId) -> bool {
+		*id < 2
+	}
+}
+
+impl pallet_devices::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Services = TwoServices;
+	type DeviceDeposit = ConstU128<DEPOSIT>;
+	type MaxMetadataLen = ConstU32<16>;
+	type MinRetention = ConstU64<MIN_RETENTION>;
+	type MaxRetention = ConstU64<MAX_RETENTION>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = TwoServices;
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::benchmarking::BenchmarkHelper for TwoServices {
+	fn service() -> ServiceId {
+		0
+	}
+}
+
+pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_balances::GenesisConfig::<Test> {
+		balances: vec![(OWNER, 1_000), (OTHER_OWNER, 1_000)],
+		..Default::default()
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	let mut ext = polkadot_sdk::sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| System::set_block_number(1));
+	ext
+}
+
+/// This pallet's events so far.
+pub fn device_events() -> Vec<crate::Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| match r.event {
+			RuntimeEvent::DeviceRegistry(e) => Some(e),
+			_ => None,
+		})
+		.collect()
+}

@@ -1,0 +1,232 @@
+//! Device registry tests on the mock runtime.
+
+use crate::{mock::*, *};
+use polkadot_sdk::frame_support::{
+	assert_noop, assert_ok,
+	traits::fungible::{Inspect as _, InspectHold as _},
+};
+use proptest::prelude::*;
+
+fn signed(who: AccountId) -> RuntimeOrigin {
+	RuntimeOrigin::signed(who)
+}
+
+fn limits(max_transactions: u32, max_fees: Balance) -> FeeLimits<Balance, u64> {
+	FeeLimits { window: 10, max_transactions, max_fees }
+}
+
+/// Registers a sensor signing with `key` for `owner`, in service 0; returns its id.
+fn register(owner: AccountId, key: AccountId) -> DeviceId {
+	let id = NextDeviceId::<Test>::get();
+	assert_ok!(DeviceRegistry::register(
+		signed(owner),
+		key,
+		DeviceKind::Sensor,
+		Some(0),
+		b"thermometer".to_vec(),
+		100,
+		limits(5, 20),
+	));
+	id
+}
+
+fn held(owner: AccountId) -> Balance {
+	Balances::balance_on_hold(&HoldReason::DeviceDeposit.into(), &owner)
+}
+
+fn sufficients(key: AccountId) -> u32 {
+	System::account(key).sufficients
+}
+
+#[test]
+fn an_owner_registers_a_device_that_can_sign_without_tokens() {
+	new_test_ext().execute_with(|| {
+		let id = register(OWNER, 500);
+		let device = Devices::<Test>::get(id).unwrap();
+		assert_eq!((device.owner, device.key, device.kind), (OWNER, 500, DeviceKind::Sensor));
+		assert_eq!((device.service, device.status), (Some(0), DeviceStatus::Active));
+		assert_eq!((device.retention, device.limits, device.deposit), (100, limits(5, 20), DEPOSIT));
+		assert_eq!(DeviceOfKey::<Test>::get(500), Some(id));
+		assert_eq!(held(OWNER), DEPOSIT);
+		// The key holds nothing, yet exists on chain: it has a nonce and can sign.
+		assert_eq!(Balances::balance(&500), 0);
+		assert!(System::account_exists(&500));
+		assert_eq!(device_events(), vec![Event::DeviceRegistered { id, owner: OWNER, key: 500 }]);
+		assert_eq!(
+			DeviceRegistry::active_device(&500),
+			Some(ActiveDevice { id, owner: OWNER, retention: 100, limits: limits(5, 20) })
+		);
+		assert_eq!(<DeviceRegistry as DeviceInspect<_, _, _>>::owner(id), Some(OWNER));
+	});
+}
+
+#[test]
+fn registration_errors() {
+	new_test_ext().execute_with(|| {
+		let try_register = |owner, key, service, metadata: &[u8], retention, window| {
+			DeviceRegistry::register(
+				signed(owner),
+				key,
+				DeviceKind::Gateway,
+				service,
+				metadata.to_vec(),
+				retention,
+				FeeLimits { window, max_transactions: 1, max_fees: 1 },
+			)
+		};
+		register(OWNER, 500);
+		assert_noop!(try_register(OTHER_OWNER, 500, None, b"", 100, 10), Error::<Test>::KeyInUse);
+		assert_noop!(
+			try_register(OWNER, 501, None, &[0; 17], 100, 10),
+			Error::<Test>::MetadataTooLong
+		);
+		assert_noop!(try_register(OWNER, 501, Some(2), b"", 100, 10), Error::<Test>::UnknownService);
+		assert_noop!(
+			try_register(OWNER, 501, None, b"", MIN_RETENTION - 1, 10),
+			Error::<Test>::RetentionOutOfRange
+		);
+		assert_noop!(
+			try_register(OWNER, 501, None, b"", MAX_RETENTION + 1, 10),
+			Error::<Test>::RetentionOutOfRange
+		);
+		assert_noop!(try_register(OWNER, 501, None, b"", 100, 0), Error::<Test>::EmptyFeeWindow);
+		// An owner without the deposit registers nothing.
+		assert!(try_register(7, 501, None, b"", 100, 10).is_err());
+		assert!(!DeviceOfKey::<Test>::contains_key(501));
+		// At the bounds, and without a service, it works.
+		assert_ok!(try_register(OWNER, 501, None, &[0; 16], MIN_RETENTION, 1));
+		assert_ok!(try_register(OWNER, 502, Some(1), b"", MAX_RETENTION, 1));
+	});
+}
+
+#[test]
+fn rotating_a_key_retires_the_old_one() {
+	new_test_ext().execute_with(|| {
+		let id = register(OWNER, 500);
+		register(OWNER, 600);
+		assert_noop!(DeviceRegistry::rotate_key(signed(OTHER_OWNER), id, 501), Error::<Test>::NotOwner);
+		assert_noop!(DeviceRegistry::rotate_key(signed(OWNER), id, 600), Error::<Test>::KeyInUse);
+		assert_noop!(DeviceRegistry::rotate_key(signed(OWNER), 9, 501), Error::<Test>::UnknownDevice);
+		assert_ok!(DeviceRegistry::rotate_key(signed(OWNER), id, 501));
+		assert_eq!(Devices::<Test>::get(id).unwrap().key, 501);
+		assert_eq!((DeviceOfKey::<Test>::get(500), DeviceOfKey::<Test>::get(501)), (None, Some(id)));
+		assert_eq!((sufficients(500), sufficients(501)), (0, 1));
+		assert_eq!(DeviceRegistry::active_device(&500), None);
+		assert_eq!(DeviceRegistry::active_device(&501).map(|d| d.id), Some(id));
+		assert_eq!(
+			device_events().last(),
+			Some(&Event::KeyRotated { id, old: 500, new: 501 })
+		);
+	});
+}
+
+#[test]
+fn a_suspended_device_is_not_active_until_resumed() {
+	new_test_ext().execute_with(|| {
+		let id = register(OWNER, 500);
+		assert_noop!(DeviceRegistry::resume(signed(OWNER), id), Error::<Test>::NotSuspended);
+		assert_noop!(DeviceRegistry::suspend(signed(OTHER_OWNER), id), Error::<Test>::NotOwner);
+		assert_ok!(DeviceRegistry::suspend(signed(OWNER), id));
+		assert_noop!(DeviceRegistry::suspend(signed(OWNER), id), Error::<Test>::AlreadySuspended);
+		assert_eq!(DeviceRegistry::active_device(&500), None);
+		assert_eq!(<DeviceRegistry as DeviceInspect<_, _, _>>::owner(id), Some(OWNER));
+		assert_noop!(DeviceRegistry::resume(signed(OTHER_OWNER), id), Error::<Test>::NotOwner);
+		assert_ok!(DeviceRegistry::resume(signed(OWNER), id));
+		assert!(DeviceRegistry::active_device(&500).is_some());
+		assert_eq!(
+			device_events()[1..],
+			[Event::DeviceSuspended { id }, Event::DeviceResumed { id }]
+		);
+	});
+}
+
+#[test]
+fn the_owner_sets_fee_limits() {
+	new_test_ext().execute_with(|| {
+		let id = register(OWNER, 500);
+		assert_noop!(
+			DeviceRegistry::set_limits(signed(OTHER_OWNER), id, limits(1, 1)),
+			Error::<Test>::NotOwner
+		);
+		let empty = FeeLimits { window: 0, max_transactions: 1, max_fees: 1 };
+		assert_noop!(DeviceRegistry::set_limits(signed(OWNER), id, empty), Error::<Test>::EmptyFeeWindow);
+		assert_ok!(DeviceRegistry::set_limits(signed(OWNER), id, limits(1, 2)));
+		assert_eq!(DeviceRegistry::active_device(&500).unwrap().limits, limits(1, 2));
+		assert_eq!(device_events().last(), Some(&Event::LimitsSet { id, limits: limits(1, 2) }));
+	});
+}
+
+#[test]
+fn removing_a_device_returns_the_deposit_and_forgets_the_key() {
+	new_test_ext().execute_with(|| {
+		let id = register(OWNER, 500);
+		let free = Balances::balance(&OWNER);
+		assert_noop!(DeviceRegistry::remove(signed(OTHER_OWNER), id), Error::<Test>::NotOwner);
+		assert_ok!(DeviceRegistry::remove(signed(OWNER), id));
+		assert_eq!((held(OWNER), Balances::balance(&OWNER)), (0, free + DEPOSIT));
+		assert!(!Devices::<Test>::contains_key(id));
+		assert!(!DeviceOfKey::<Test>::contains_key(500));
+		assert!(!System::account_exists(&500));
+		assert_noop!(DeviceRegistry::remove(signed(OWNER), id), Error::<Test>::UnknownDevice);
+		assert_eq!(device_events().last(), Some(&Event::DeviceRemoved { id }));
+		// The key is free again, and ids are never reused.
+		assert_eq!(register(OTHER_OWNER, 500), id + 1);
+	});
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+	Register { owner: AccountId, key: AccountId },
+	Rotate { owner: AccountId, id: DeviceId, key: AccountId },
+	Suspend { owner: AccountId, id: DeviceId },
+	Remove { owner: AccountId, id: DeviceId },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+	let owner = prop_oneof![Just(OWNER), Just(OTHER_OWNER)];
+	let key = 500..508u64;
+	let id = 0..6u64;
+	prop_oneof![
+		(owner.clone(), key.clone()).prop_map(|(owner, key)| Op::Register { owner, key }),
+		(owner.clone(), id.clone(), key).prop_map(|(owner, id, key)| Op::Rotate { owner, id, key }),
+		(owner.clone(), id.clone()).prop_map(|(owner, id)| Op::Suspend { owner, id }),
+		(owner, id).prop_map(|(owner, id)| Op::Remove { owner, id }),
+	]
+}
+
+proptest! {
+	/// Whatever owners do: every key maps to the one device signing with it and back, each
+	/// registered key is kept alive by exactly one reference, and each owner has exactly one
+	/// deposit held per device it owns, no more, no less.
+	#[test]
+	fn keys_devices_and_deposits_stay_consistent(ops in prop::collection::vec(op(), 1..40)) {
+		new_test_ext().execute_with(|| {
+			let issuance = Balances::total_issuance();
+			for op in ops {
+				let _ = match op {
+					Op::Register { owner, key } => DeviceRegistry::register(
+						signed(owner), key, DeviceKind::Sensor, None, vec![], 100, limits(1, 1),
+					),
+					Op::Rotate { owner, id, key } => DeviceRegistry::rotate_key(signed(owner), id, key),
+					Op::Suspend { owner, id } => DeviceRegistry::suspend(signed(owner), id),
+					Op::Remove { owner, id } => DeviceRegistry::remove(signed(owner), id),
+				};
+			}
+			let devices: Vec<(DeviceId, Device<Test>)> = Devices::<Test>::iter().collect();
+			prop_assert_eq!(DeviceOfKey::<Test>::iter().count(), devices.len());
+			for (id, device) in &devices {
+				prop_assert_eq!(DeviceOfKey::<Test>::get(device.key), Some(*id));
+			}
+			for key in 500..508u64 {
+				let registered = devices.iter().any(|(_, d)| d.key == key);
+				prop_assert_eq!(sufficients(key), registered as u32);
+			}
+			for owner in [OWNER, OTHER_OWNER] {
+				let owned = devices.iter().filter(|(_, d)| d.owner == owner).count() as Balance;
+				prop_assert_eq!(held(owner), owned * DEPOSIT);
+			}
+			prop_assert_eq!(Balances::total_issuance(), issuance);
+			Ok(())
+		})?;
+	}
+}
