@@ -41,12 +41,15 @@ for t in wasm32v1-none wasm32-unknown-unknown; do
     rustup target add --toolchain "$TOOLCHAIN" "$t"
   fi
 done
-if rustup component list --installed --toolchain "$TOOLCHAIN" | grep -q '^rust-src'; then
-  say "rustup: rust-src already installed"
-else
-  say "rustup: adding component rust-src"
-  rustup component add --toolchain "$TOOLCHAIN" rust-src
-fi
+installed_components=$(rustup component list --installed --toolchain "$TOOLCHAIN" 2>/dev/null || true)
+for c in rust-src rustfmt; do
+  if grep -q "^$c" <<<"$installed_components"; then
+    say "rustup: $c already installed"
+  else
+    say "rustup: adding component $c"
+    rustup component add --toolchain "$TOOLCHAIN" "$c"
+  fi
+done
 
 # --- node packages for the JS end-to-end tests ------------------------------
 if [ -f tests/js/package.json ]; then

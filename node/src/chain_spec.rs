@@ -22,7 +22,12 @@ fn properties() -> Properties {
 	properties
 }
 
-fn from_preset(name: &str, id: &str, chain_type: ChainType, preset: &str) -> Result<ChainSpec, String> {
+fn from_preset(
+	name: &str,
+	id: &str,
+	chain_type: ChainType,
+	preset: &str,
+) -> Result<ChainSpec, String> {
 	let wasm = WASM_BINARY.ok_or_else(|| {
 		"the runtime WASM is missing: this node was built with SKIP_WASM_BUILD".to_string()
 	})?;
@@ -38,17 +43,32 @@ fn from_preset(name: &str, id: &str, chain_type: ChainType, preset: &str) -> Res
 
 /// Single-validator development chain (Alice), sudo enabled.
 pub fn development() -> Result<ChainSpec, String> {
-	from_preset("ThingsChain Development", "thingschain_dev", ChainType::Development, DEV_RUNTIME_PRESET)
+	from_preset(
+		"ThingsChain Development",
+		"thingschain_dev",
+		ChainType::Development,
+		DEV_RUNTIME_PRESET,
+	)
 }
 
 /// Four-validator local network (Alice, Bob, Charlie, Dave).
 pub fn local_testnet() -> Result<ChainSpec, String> {
-	from_preset("ThingsChain Local", "thingschain_local", ChainType::Local, LOCAL_TESTNET_RUNTIME_PRESET)
+	from_preset(
+		"ThingsChain Local",
+		"thingschain_local",
+		ChainType::Local,
+		LOCAL_TESTNET_RUNTIME_PRESET,
+	)
 }
 
 /// Public test network without sudo.
 pub fn testnet() -> Result<ChainSpec, String> {
-	from_preset("ThingsChain Testnet", "thingschain_testnet", ChainType::Live, TESTNET_RUNTIME_PRESET)
+	from_preset(
+		"ThingsChain Testnet",
+		"thingschain_testnet",
+		ChainType::Live,
+		TESTNET_RUNTIME_PRESET,
+	)
 }
 
 /// Loads a built-in chain by name, or a chain-spec JSON file by path.
@@ -66,6 +86,6 @@ pub fn load(id: &str) -> Result<Box<dyn sc_service::ChainSpec>, String> {
 				));
 			}
 			Box::new(ChainSpec::from_json_file(path)?)
-		},
+		}
 	})
 }

@@ -66,11 +66,11 @@ pub fn run() -> sc_cli::Result<()> {
 		Some(Subcommand::BuildSpec(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run(config.chain_spec, config.network))
-		},
+		}
 		Some(Subcommand::ExportChainSpec(cmd)) => {
 			let spec = cli.load_spec(&cmd.chain)?;
 			cmd.run(spec)
-		},
+		}
 		Some(Subcommand::ChainSpecBuilder(cmd)) => cmd.run().map_err(Into::into),
 		Some(Subcommand::CheckBlock(cmd)) => with_partial!(cli, cmd, |partial, config| {
 			let PartialComponents { client, task_manager, import_queue, .. } = partial;
@@ -91,7 +91,7 @@ pub fn run() -> sc_cli::Result<()> {
 		Some(Subcommand::PurgeChain(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run(config.database))
-		},
+		}
 		Some(Subcommand::Revert(cmd)) => with_partial!(cli, cmd, |partial, config| {
 			let PartialComponents { client, task_manager, backend, .. } = partial;
 			let aux_revert = Box::new(|client, _, blocks| {
@@ -111,33 +111,36 @@ pub fn run() -> sc_cli::Result<()> {
 						.map(|chain| cli.load_spec(chain))
 						.transpose()?;
 					cmd.run_with_spec::<HashingFor<Block>, ()>(chain)
-				},
+				}
 				BenchmarkCmd::Block(cmd) => runner.sync_run(|config| {
 					let PartialComponents { client, .. } = service::new_partial(&config)?;
 					cmd.run(client)
 				}),
-				BenchmarkCmd::Machine(cmd) => runner
-					.sync_run(|config| cmd.run(&config, SUBSTRATE_REFERENCE_HARDWARE.clone())),
+				BenchmarkCmd::Machine(cmd) => {
+					runner.sync_run(|config| cmd.run(&config, SUBSTRATE_REFERENCE_HARDWARE.clone()))
+				}
 				_ => Err("this benchmark subcommand is not supported by thingschain; use \
 					`benchmark pallet`, `benchmark block` or `benchmark machine`"
 					.into()),
 			}
-		},
+		}
 		Some(Subcommand::ChainInfo(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run::<Block>(&config))
-		},
+		}
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
 			runner.run_node_until_exit(|config| async move {
 				match config.network.network_backend {
-					sc_network::config::NetworkBackendType::Libp2p =>
-						service::new_full::<sc_network::NetworkWorker<Block, Hash>>(config),
-					sc_network::config::NetworkBackendType::Litep2p =>
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config),
+					sc_network::config::NetworkBackendType::Libp2p => {
+						service::new_full::<sc_network::NetworkWorker<Block, Hash>>(config)
+					}
+					sc_network::config::NetworkBackendType::Litep2p => {
+						service::new_full::<sc_network::Litep2pNetworkBackend>(config)
+					}
 				}
 				.map_err(sc_cli::Error::Service)
 			})
-		},
+		}
 	}
 }

@@ -3,20 +3,27 @@
 
 use futures::FutureExt;
 use polkadot_sdk::{
-	sc_basic_authorship, sc_client_api::Backend, sc_consensus, sc_consensus_aura,
-	sc_consensus_grandpa, sc_executor, sc_network, sc_offchain,
+	sc_basic_authorship,
+	sc_client_api::Backend,
+	sc_consensus, sc_consensus_aura, sc_consensus_grandpa, sc_executor, sc_network, sc_offchain,
 	sc_service::{self, error::Error as ServiceError, Configuration, TaskManager, WarpSyncConfig},
 	sc_telemetry::{Telemetry, TelemetryWorker},
-	sc_transaction_pool, sc_transaction_pool_api::OffchainTransactionPoolFactory,
+	sc_transaction_pool,
+	sc_transaction_pool_api::OffchainTransactionPoolFactory,
 	sp_consensus_aura::sr25519::{AuthorityId as AuraId, AuthorityPair as AuraPair},
-	sp_io, sp_runtime::traits::Block as BlockT, sp_timestamp,
+	sp_io,
+	sp_runtime::traits::Block as BlockT,
+	sp_timestamp,
 };
 use std::{sync::Arc, time::Duration};
 use thingschain_runtime::{apis::RuntimeApi, opaque::Block};
 
 /// The client: state, blocks and runtime calls through the WASM executor.
-pub type FullClient =
-	sc_service::TFullClient<Block, RuntimeApi, sc_executor::WasmExecutor<sp_io::SubstrateHostFunctions>>;
+pub type FullClient = sc_service::TFullClient<
+	Block,
+	RuntimeApi,
+	sc_executor::WasmExecutor<sp_io::SubstrateHostFunctions>,
+>;
 type FullBackend = sc_service::TFullBackend<Block>;
 type FullSelectChain = sc_consensus::LongestChain<FullBackend, Block>;
 type TransactionPool = sc_transaction_pool::TransactionPoolHandle<Block, FullClient>;
@@ -67,8 +74,10 @@ fn build_block_import_pipeline(
 			create_inherent_data_providers: move |parent_hash, _| {
 				let cidp_client = cidp_client.clone();
 				async move {
-					let slot_duration =
-						sc_consensus_aura::standalone::slot_duration_at(&*cidp_client, parent_hash)?;
+					let slot_duration = sc_consensus_aura::standalone::slot_duration_at(
+						&*cidp_client,
+						parent_hash,
+					)?;
 					Ok(slot_inherents(slot_duration))
 				}
 			},
@@ -86,7 +95,10 @@ fn build_block_import_pipeline(
 /// The timestamp and Aura slot inherents for a block built now.
 fn slot_inherents(
 	slot_duration: polkadot_sdk::sp_consensus_aura::SlotDuration,
-) -> (polkadot_sdk::sp_consensus_aura::inherents::InherentDataProvider, sp_timestamp::InherentDataProvider) {
+) -> (
+	polkadot_sdk::sp_consensus_aura::inherents::InherentDataProvider,
+	sp_timestamp::InherentDataProvider,
+) {
 	let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
 	let slot = polkadot_sdk::sp_consensus_aura::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
 		*timestamp,
@@ -151,7 +163,13 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	);
 
 	let BlockImportPipeline { block_import, grandpa_link, import_queue } =
-		build_block_import_pipeline(config, &client, &select_chain, &task_manager, telemetry.as_ref())?;
+		build_block_import_pipeline(
+			config,
+			&client,
+			&select_chain,
+			&task_manager,
+			telemetry.as_ref(),
+		)?;
 
 	Ok(sc_service::PartialComponents {
 		client,
@@ -320,9 +338,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 		)?;
 
 		// Authoring is essential: if it fails the node stops rather than idling silently.
-		task_manager
-			.spawn_essential_handle()
-			.spawn_blocking("aura", Some("block-authoring"), aura);
+		task_manager.spawn_essential_handle().spawn_blocking("aura", Some("block-authoring"), aura);
 	}
 
 	if enable_grandpa {

@@ -88,7 +88,10 @@ async fn operator_spec_runs_on_the_operators_own_keys() {
 	let plain: Value =
 		serde_json::from_slice(&std::fs::read(out.join("thingschain_it.json")).unwrap()).unwrap();
 	let patch = &plain["genesis"]["runtimeGenesis"]["patch"];
-	assert_eq!(patch["session"]["keys"], json!([[aura, aura, { "aura": aura, "grandpa": grandpa }]]));
+	assert_eq!(
+		patch["session"]["keys"],
+		json!([[aura, aura, { "aura": aura, "grandpa": grandpa }]])
+	);
 	assert_eq!(patch["sudo"]["key"], Value::Null);
 	// The operator's validator is the genesis delegate, bonded with the default 1,000 TIC and
 	// 10% commission; the preset's demo candidates and votes are gone.

@@ -29,7 +29,11 @@ async fn free_balance(client: &OnlineClient<PolkadotConfig>, who: &Keypair) -> u
 }
 
 fn transfer(to: &Keypair, value: u128) -> impl subxt::tx::Payload {
-	dynamic::transaction("Balances", "transfer_keep_alive", (to.public_key().to_address::<()>(), value))
+	dynamic::transaction(
+		"Balances",
+		"transfer_keep_alive",
+		(to.public_key().to_address::<()>(), value),
+	)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -63,8 +67,10 @@ async fn dev_chain_produces_finalizes_and_accepts_transfers() {
 		.await
 		.expect("transfer finalized");
 	assert!(
-		events.iter().filter_map(Result::ok).any(|e| e.pallet_name() == "Balances" &&
-			e.event_name() == "Transfer"),
+		events
+			.iter()
+			.filter_map(Result::ok)
+			.any(|e| e.pallet_name() == "Balances" && e.event_name() == "Transfer"),
 		"a Balances.Transfer event was emitted"
 	);
 

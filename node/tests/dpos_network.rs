@@ -140,7 +140,10 @@ async fn a_voted_in_candidate_authors_and_a_voted_out_delegate_stops() {
 			call(
 				"Dpos",
 				"register_candidate",
-				vec![("commission", Value::u128(50_000_000)), ("metadata", Value::from_bytes(b"eve"))],
+				vec![
+					("commission", Value::u128(50_000_000)),
+					("metadata", Value::from_bytes(b"eve")),
+				],
 			),
 		],),
 	);

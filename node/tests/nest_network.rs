@@ -18,10 +18,10 @@ use polkadot_sdk::sp_runtime::traits::{BlakeTwo256, Hash as _};
 use serde_json::{json, Value as Json};
 use std::time::Duration;
 use subxt::{
+	config::polkadot::PolkadotExtrinsicParamsBuilder,
 	dynamic::{self, At, Value},
 	ext::{codec::Encode, scale_value::Composite},
 	rpcs::{rpc_params, RpcClient},
-	config::polkadot::PolkadotExtrinsicParamsBuilder,
 	tx::TransactionStatus,
 	OnlineClient, PolkadotConfig,
 };
@@ -78,7 +78,11 @@ impl Call {
 }
 
 fn batch(calls: Vec<Call>) -> Call {
-	call("Utility", "batch_all", vec![("calls", Value::unnamed_composite(calls.iter().map(Call::value)))])
+	call(
+		"Utility",
+		"batch_all",
+		vec![("calls", Value::unnamed_composite(calls.iter().map(Call::value)))],
+	)
 }
 
 fn sudo(inner: Call) -> Call {
@@ -137,7 +141,10 @@ async fn send(chain: &Chain, call: &Call, signer: &Keypair) -> Result<Included, 
 	// finalized state, which lags behind transactions that are only in a best block.
 	let nonce: u64 = chain
 		.rpc
-		.request("system_accountNextIndex", rpc_params![signer.public_key().to_account_id().to_string()])
+		.request(
+			"system_accountNextIndex",
+			rpc_params![signer.public_key().to_account_id().to_string()],
+		)
 		.await
 		.map_err(|e| text(&e))?;
 	let params = PolkadotExtrinsicParamsBuilder::<PolkadotConfig>::new().nonce(nonce).build();
@@ -151,12 +158,14 @@ async fn send(chain: &Chain, call: &Call, signer: &Keypair) -> Result<Included, 
 		.map_err(|e| text(&e))?;
 	let in_block = loop {
 		match progress.next().await {
-			Some(Ok(TransactionStatus::InBestBlock(in_block) | TransactionStatus::InFinalizedBlock(in_block))) =>
-				break in_block,
 			Some(Ok(
-				TransactionStatus::Error { message } |
-				TransactionStatus::Invalid { message } |
-				TransactionStatus::Dropped { message },
+				TransactionStatus::InBestBlock(in_block)
+				| TransactionStatus::InFinalizedBlock(in_block),
+			)) => break in_block,
+			Some(Ok(
+				TransactionStatus::Error { message }
+				| TransactionStatus::Invalid { message }
+				| TransactionStatus::Dropped { message },
 			)) => return Err(message),
 			Some(Ok(_)) => continue,
 			Some(Err(e)) => return Err(text(&e)),
@@ -183,7 +192,9 @@ async fn ok(chain: &Chain, call: &Call, signer: &Keypair) -> Included {
 async fn fails_with(chain: &Chain, call: &Call, signer: &Keypair, error: &str) {
 	match send(chain, call, signer).await {
 		Ok(_) => panic!("{}.{} succeeded, expected {error}", call.pallet, call.name),
-		Err(e) => assert!(e.contains(error), "{}.{}: expected {error}, got {e}", call.pallet, call.name),
+		Err(e) => {
+			assert!(e.contains(error), "{}.{}: expected {error}, got {e}", call.pallet, call.name)
+		}
 	}
 }
 
@@ -202,8 +213,13 @@ impl Institution {
 	}
 
 	fn others(&self, me: usize) -> Value {
-		let mut others: Vec<[u8; 32]> =
-			self.signers.iter().enumerate().filter(|(i, _)| *i != me).map(|(_, k)| account(k)).collect();
+		let mut others: Vec<[u8; 32]> = self
+			.signers
+			.iter()
+			.enumerate()
+			.filter(|(i, _)| *i != me)
+			.map(|(_, k)| account(k))
+			.collect();
 		others.sort();
 		Value::unnamed_composite(others.into_iter().map(id))
 	}
@@ -251,7 +267,10 @@ async fn verify_identities(chain: &Chain, people: &[&Keypair], registrar: &Keypa
 			("additional", Value::unnamed_composite(Vec::new())),
 			(
 				"display",
-				Value::unnamed_variant(format!("Raw{}", display.len()), [Value::from_bytes(display)]),
+				Value::unnamed_variant(
+					format!("Raw{}", display.len()),
+					[Value::from_bytes(display)],
+				),
 			),
 			("legal", none()),
 			("web", none()),
@@ -264,7 +283,8 @@ async fn verify_identities(chain: &Chain, people: &[&Keypair], registrar: &Keypa
 		let set = call("Identity", "set_identity", vec![("info", info)]);
 		// The judgement names the hash of the identity it judges: the SCALE encoding of the
 		// info, which is `set_identity`'s call data after the pallet and call indices.
-		let call_data = chain.client.transactions().await.unwrap().call_data(&set.payload()).unwrap();
+		let call_data =
+			chain.client.transactions().await.unwrap().call_data(&set.payload()).unwrap();
 		let identity = BlakeTwo256::hash(&call_data[2..]).0;
 		judgements.push(call(
 			"Identity",
@@ -350,7 +370,12 @@ impl Service {
 			],
 		);
 		let approved = ok(chain, &approve, approver).await;
-		assert_eq!(approved.count("NestAnchor.Anchored"), 1, "epoch {epoch} of {} anchored", self.id);
+		assert_eq!(
+			approved.count("NestAnchor.Anchored"),
+			1,
+			"epoch {epoch} of {} anchored",
+			self.id
+		);
 		assert_eq!(approved.count("ServiceRegistry.AnchorFeePaid"), 1);
 		let anchored = rpc_anchor(rpc, self.id, epoch).await;
 		assert_eq!(anchored["root"], json!(root), "nest_anchor reports the root");
@@ -435,8 +460,9 @@ async fn a_government_service_anchors_proves_suspends_and_pegs() {
 
 	// 2. Only identity-verified nodes can be onboarded; the multisig onboards three.
 	let nodes = [&charlie, &dave, &eve];
-	let add_all =
-		|service: u32, nodes: &[&Keypair]| batch(nodes.iter().map(|n| service_node_change("add_service_node", service, n)).collect());
+	let add_all = |service: u32, nodes: &[&Keypair]| {
+		batch(nodes.iter().map(|n| service_node_change("add_service_node", service, n)).collect())
+	};
 	let early = institution.dispatch(&chain, add_all(gov.id, &nodes)).await;
 	assert_eq!(early.count("ServiceRegistry.ServiceNodeAdded"), 0, "unverified nodes are refused");
 	verify_identities(&chain, &nodes, &ferdie).await;
@@ -451,8 +477,9 @@ async fn a_government_service_anchors_proves_suspends_and_pegs() {
 		&bob,
 	)
 	.await;
-	let records =
-		|epoch: u32| -> Vec<Vec<u8>> { (0..5u8).map(|i| format!("passport:{epoch}:{i}").into_bytes()).collect() };
+	let records = |epoch: u32| -> Vec<Vec<u8>> {
+		(0..5u8).map(|i| format!("passport:{epoch}:{i}").into_bytes()).collect()
+	};
 	let owner_before = free_balance(&chain, owner).await;
 	for epoch in 0..3 {
 		gov.anchor(&chain, epoch, &records(epoch), &[&charlie, &dave], &bob).await;
@@ -479,11 +506,13 @@ async fn a_government_service_anchors_proves_suspends_and_pegs() {
 	// 4. One node removed: two still meet the quorum. Two removed: suspended and refused.
 	institution.dispatch(&chain, service_node_change("remove_service_node", gov.id, &eve)).await;
 	gov.anchor(&chain, 3, &records(3), &[&charlie, &dave], &bob).await;
-	let suspended =
-		institution.dispatch(&chain, service_node_change("remove_service_node", gov.id, &dave)).await;
+	let suspended = institution
+		.dispatch(&chain, service_node_change("remove_service_node", gov.id, &dave))
+		.await;
 	assert_eq!(suspended.count("ServiceRegistry.ServiceSuspended"), 1);
 	reach_block(rpc, gov.genesis + EPOCH * 5).await;
-	let prev: Hash = serde_json::from_value(rpc_anchor(rpc, gov.id, 3).await["hash"].clone()).unwrap();
+	let prev: Hash =
+		serde_json::from_value(rpc_anchor(rpc, gov.id, 3).await["hash"].clone()).unwrap();
 	let attest_suspended = call(
 		"NestAnchor",
 		"attest",
@@ -504,7 +533,8 @@ async fn a_government_service_anchors_proves_suspends_and_pegs() {
 		&alice,
 	)
 	.await;
-	let (land, bank) = (Service { id: 1, genesis: created.block }, Service { id: 2, genesis: created.block });
+	let (land, bank) =
+		(Service { id: 1, genesis: created.block }, Service { id: 2, genesis: created.block });
 	institution
 		.dispatch(
 			&chain,
@@ -521,7 +551,8 @@ async fn a_government_service_anchors_proves_suspends_and_pegs() {
 		beneficiary: account(&dave),
 		payload: Hash::repeat_byte(0xee),
 	};
-	let locks = vec![record_bytes(RecordKind::Lock, &lock(1)), record_bytes(RecordKind::Lock, &lock(2))];
+	let locks =
+		vec![record_bytes(RecordKind::Lock, &lock(1)), record_bytes(RecordKind::Lock, &lock(2))];
 	let anchored = bank.anchor(&chain, 0, &locks, &[&charlie], &bob).await;
 	let lock_value = |byte: u8| {
 		let lock = lock(byte);
@@ -549,12 +580,17 @@ async fn a_government_service_anchors_proves_suspends_and_pegs() {
 	let claimed = ok(&chain, &batch(vec![claim(1, 0), claim(2, 1)]), &ferdie).await;
 	assert_eq!(claimed.count("NestPeg.Claimed"), 2);
 	let give = |byte: u8| {
-		call("NestPeg", "transfer", vec![("lock_id", hash(Hash::repeat_byte(byte))), ("to", id(account(&eve)))])
+		call(
+			"NestPeg",
+			"transfer",
+			vec![("lock_id", hash(Hash::repeat_byte(byte))), ("to", id(account(&eve)))],
+		)
 	};
 	fails_with(&chain, &give(1), &dave, "StillInContestPeriod").await;
 
 	// Lock 2 is reverted in the bank's next anchor; Ferdie contests its claim with the proof.
-	let reverts = vec![record_bytes(RecordKind::Revert, &PegRevert { lock_id: Hash::repeat_byte(2) })];
+	let reverts =
+		vec![record_bytes(RecordKind::Revert, &PegRevert { lock_id: Hash::repeat_byte(2) })];
 	bank.anchor(&chain, 1, &reverts, &[&charlie], &bob).await;
 	let contest = call(
 		"NestPeg",

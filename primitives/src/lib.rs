@@ -1,7 +1,8 @@
 //! Formats every part of ThingsChain agrees on, in one small `no_std` crate: the runtime checks
 //! them, service nodes and the device SDK produce them.
 //!
-//! - [`ids`]: how services and epochs are numbered;
+//! - [`envelope`]: the encrypted envelope device data travels and rests in;
+//! - [`ids`]: how services, epochs and devices are numbered;
 //! - [`merkle`]: the Merkle tree NestChain state is anchored with, and its inclusion proofs;
 //! - [`nest`]: records a NestChain commits to, such as peg locks.
 
@@ -9,6 +10,7 @@
 
 extern crate alloc;
 
+pub mod envelope;
 pub mod ids;
 pub mod merkle;
 pub mod nest;

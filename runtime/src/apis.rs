@@ -8,10 +8,6 @@ use crate::{
 use alloc::vec::Vec;
 use codec::Encode;
 use pallet_dpos::CandidateSummary;
-use thingschain_primitives::{
-	ids::{Epoch, Hash, ServiceId},
-	merkle::InclusionProof,
-};
 use polkadot_sdk::{
 	frame_support::{
 		self,
@@ -33,6 +29,10 @@ use polkadot_sdk::{
 	},
 	sp_session, sp_transaction_pool,
 	sp_version::RuntimeVersion,
+};
+use thingschain_primitives::{
+	ids::{Epoch, Hash, ServiceId},
+	merkle::InclusionProof,
 };
 
 sp_api::impl_runtime_apis! {

@@ -6,9 +6,12 @@ use crate::{
 	System,
 };
 use alloc::{vec, vec::Vec};
-use polkadot_sdk::frame_support::{traits::{fungible::Mutate, Get}, BoundedVec};
-use thingschain_primitives::ids::{Epoch, ServiceId};
 use codec::Encode;
+use polkadot_sdk::frame_support::{
+	traits::{fungible::Mutate, Get},
+	BoundedVec,
+};
+use thingschain_primitives::ids::{Epoch, ServiceId};
 
 /// Gives benchmark accounts real session keys (generated in the benchmark's keystore), so
 /// they can register as delegate candidates.
@@ -52,9 +55,15 @@ impl pallet_nest_anchor::benchmarking::BenchmarkHelper<AccountId> for NestSetup 
 		ServiceRegistry::create_service(RuntimeOrigin::root(), owner.clone(), vec![], quorum, 5)
 			.expect("root creates services");
 		for node in nodes {
-			<Self as pallet_service_registry::benchmarking::BenchmarkHelper<_>>::verify_identity(node);
-			ServiceRegistry::add_service_node(RuntimeOrigin::signed(owner.clone()), id, node.clone())
-				.expect("verified nodes join");
+			<Self as pallet_service_registry::benchmarking::BenchmarkHelper<_>>::verify_identity(
+				node,
+			);
+			ServiceRegistry::add_service_node(
+				RuntimeOrigin::signed(owner.clone()),
+				id,
+				node.clone(),
+			)
+			.expect("verified nodes join");
 		}
 		id
 	}
@@ -81,7 +90,8 @@ impl pallet_nest_peg::benchmarking::BenchmarkHelper for NestSetup {
 		let latest = pallet_nest_anchor::Latest::<Runtime>::get(service);
 		let epoch = latest.map_or(0, |(e, _)| e + 1);
 		let prev = latest.map(|(_, hash)| hash).unwrap_or_default();
-		let service_info = pallet_service_registry::Services::<Runtime>::get(service).expect("exists");
+		let service_info =
+			pallet_service_registry::Services::<Runtime>::get(service).expect("exists");
 		let ends = service_info.genesis + service_info.epoch_length * (epoch + 1);
 		if System::block_number() < ends {
 			System::set_block_number(ends);
@@ -91,8 +101,13 @@ impl pallet_nest_peg::benchmarking::BenchmarkHelper for NestSetup {
 			NestAnchor::attest(RuntimeOrigin::signed(node), service, epoch, root, prev)
 				.expect("trusted node attests");
 		}
-		NestAnchor::approve(RuntimeOrigin::signed(AccountId::from([0x5u8; 32])), service, epoch, root)
-			.expect("super node approves");
+		NestAnchor::approve(
+			RuntimeOrigin::signed(AccountId::from([0x5u8; 32])),
+			service,
+			epoch,
+			root,
+		)
+		.expect("super node approves");
 		epoch
 	}
 }

@@ -17,14 +17,16 @@ use polkadot_sdk::{
 			ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, Imbalance, InstanceFilter,
 			OnUnbalanced, VariantCountOf,
 		},
-		PalletId,
 		weights::{
 			constants::{RocksDbWeight, WEIGHT_REF_TIME_PER_SECOND},
 			ConstantMultiplier, IdentityFee, Weight,
 		},
+		PalletId,
 	},
-	frame_system::{self, limits::BlockLength as SystemBlockLength, limits::BlockWeights as SystemBlockWeights},
 	frame_system::EnsureRoot,
+	frame_system::{
+		self, limits::BlockLength as SystemBlockLength, limits::BlockWeights as SystemBlockWeights,
+	},
 	pallet_aura, pallet_authorship, pallet_balances, pallet_grandpa, pallet_identity,
 	pallet_multisig, pallet_offences, pallet_proxy, pallet_sudo, pallet_timestamp,
 	pallet_transaction_payment::{self, ConstFeeMultiplier, FungibleAdapter, Multiplier},
@@ -34,7 +36,8 @@ use polkadot_sdk::{
 		traits::{BlakeTwo256, Convert, ConvertInto, One, OpaqueKeys, Verify},
 		Perbill,
 	},
-	sp_session, sp_version::RuntimeVersion,
+	sp_session,
+	sp_version::RuntimeVersion,
 };
 
 /// Share of a block that ordinary transactions may fill; the rest is kept for operational
@@ -176,7 +179,8 @@ impl pallet_dpos::Config for Runtime {
 
 /// Sessions last `pallet_dpos::SessionLength` blocks (ten minutes at genesis; governance
 /// can change it); the delegate set changes at their edges.
-type Sessions = pallet_session::PeriodicSessions<pallet_dpos::CurrentSessionLength<Runtime>, ConstU32<0>>;
+type Sessions =
+	pallet_session::PeriodicSessions<pallet_dpos::CurrentSessionLength<Runtime>, ConstU32<0>>;
 
 parameter_types! {
 	pub const MaxAuthorities: u32 = 100;
@@ -333,9 +337,9 @@ impl InstanceFilter<RuntimeCall> for ProxyType {
 			ProxyType::NonTransfer => !matches!(call, RuntimeCall::Balances(..)),
 			ProxyType::CancelProxy => matches!(
 				call,
-				RuntimeCall::Proxy(pallet_proxy::Call::reject_announcement { .. }) |
-					RuntimeCall::Utility(..) |
-					RuntimeCall::Multisig(..)
+				RuntimeCall::Proxy(pallet_proxy::Call::reject_announcement { .. })
+					| RuntimeCall::Utility(..)
+					| RuntimeCall::Multisig(..)
 			),
 		}
 	}
@@ -424,7 +428,10 @@ impl pallet_service_registry::VerifyIdentity<AccountId> for RegistrarJudgement {
 	fn is_verified(who: &AccountId) -> bool {
 		pallet_identity::IdentityOf::<Runtime>::get(who).is_some_and(|registration| {
 			registration.judgements.iter().any(|(_, judgement)| {
-				matches!(judgement, pallet_identity::Judgement::Reasonable | pallet_identity::Judgement::KnownGood)
+				matches!(
+					judgement,
+					pallet_identity::Judgement::Reasonable | pallet_identity::Judgement::KnownGood
+				)
 			})
 		})
 	}

@@ -107,7 +107,7 @@ fn apply_signed(signer: Sr25519Keyring, call: RuntimeCall) -> ApplyExtrinsicResu
 /// Applies a signed call and requires both the transaction and its dispatch to succeed.
 fn dispatch(signer: Sr25519Keyring, call: RuntimeCall) {
 	match apply_signed(signer, call.clone()) {
-		Ok(Ok(())) => {},
+		Ok(Ok(())) => {}
 		other => panic!("{call:?} from {signer} failed: {other:?}"),
 	}
 }
@@ -304,7 +304,11 @@ fn proxy_acts_for_its_delegator_within_its_type() {
 		let bob_before = free(&account(Bob));
 		dispatch(Charlie, proxied(Bob, transfer(&account(Dave), 5 * TIC)));
 		assert_eq!(free(&account(Dave)), DEV_ENDOWMENT + 5 * TIC);
-		assert_eq!(free(&account(Bob)), bob_before - 5 * TIC, "Charlie paid the fee, Bob the value");
+		assert_eq!(
+			free(&account(Bob)),
+			bob_before - 5 * TIC,
+			"Charlie paid the fee, Bob the value"
+		);
 
 		// A non-transfer proxy may not move funds: the inner call is filtered.
 		dispatch(Charlie, add_proxy(Dave, ProxyType::NonTransfer));
@@ -403,7 +407,10 @@ fn session_rotation_elects_delegates_and_authors_earn_rewards() {
 			next_block();
 			authors.push(current_author());
 			elected |= events().iter().any(|e| {
-				matches!(e, RuntimeEvent::Dpos(pallet_dpos::Event::DelegatesElected { session: 2, .. }))
+				matches!(
+					e,
+					RuntimeEvent::Dpos(pallet_dpos::Event::DelegatesElected { session: 2, .. })
+				)
 			});
 		}
 
@@ -433,7 +440,8 @@ fn an_aura_equivocation_report_slashes_and_chills_the_delegate() {
 		let slot = Slot::from(1_000u64);
 		// Two different headers Alice sealed for the same slot.
 		let sealed = |variant: u8| {
-			let digest = Digest { logs: vec![DigestItem::PreRuntime(AURA_ENGINE_ID, slot.encode())] };
+			let digest =
+				Digest { logs: vec![DigestItem::PreRuntime(AURA_ENGINE_ID, slot.encode())] };
 			let mut header =
 				Header::new(5, H256::repeat_byte(variant), H256::zero(), H256::zero(), digest);
 			let signature = Alice.pair().sign(header.hash().as_ref());
@@ -482,9 +490,15 @@ fn a_grandpa_equivocation_report_slashes_and_chills_the_voter() {
 		let voter = Ed25519Keyring::Alice;
 		// Two prevotes of Alice's GRANDPA key for different blocks in the same round.
 		let signed_prevote = |block: u8| {
-			let prevote = finality_grandpa::Prevote { target_hash: H256::repeat_byte(block), target_number: 1 };
-			let payload =
-				fg::localized_payload(round, set_id, &finality_grandpa::Message::Prevote(prevote.clone()));
+			let prevote = finality_grandpa::Prevote {
+				target_hash: H256::repeat_byte(block),
+				target_number: 1,
+			};
+			let payload = fg::localized_payload(
+				round,
+				set_id,
+				&finality_grandpa::Message::Prevote(prevote.clone()),
+			);
 			(prevote, voter.pair().sign(&payload).into())
 		};
 		let equivocation = finality_grandpa::Equivocation {
@@ -528,8 +542,10 @@ fn as_two_of_multisig(signatories: &[Sr25519Keyring], call: RuntimeCall) {
 		others
 	};
 	let multisig = multisig_of(signatories);
-	let (max_weight, call_hash) =
-		(call.get_dispatch_info().call_weight, polkadot_sdk::sp_io::hashing::blake2_256(&call.encode()));
+	let (max_weight, call_hash) = (
+		call.get_dispatch_info().call_weight,
+		polkadot_sdk::sp_io::hashing::blake2_256(&call.encode()),
+	);
 	dispatch(
 		signatories[0],
 		RuntimeCall::Multisig(pallet_multisig::Call::approve_as_multi {
@@ -580,8 +596,17 @@ fn verified_identity(who: Sr25519Keyring, registrar: Sr25519Keyring) {
 		..Default::default()
 	};
 	let identity = BlakeTwo256::hash_of(&info);
-	dispatch(who, RuntimeCall::Identity(pallet_identity::Call::set_identity { info: Box::new(info) }));
-	dispatch(who, RuntimeCall::Identity(pallet_identity::Call::request_judgement { reg_index: 0, max_fee: 0 }));
+	dispatch(
+		who,
+		RuntimeCall::Identity(pallet_identity::Call::set_identity { info: Box::new(info) }),
+	);
+	dispatch(
+		who,
+		RuntimeCall::Identity(pallet_identity::Call::request_judgement {
+			reg_index: 0,
+			max_fee: 0,
+		}),
+	);
 	dispatch(
 		registrar,
 		RuntimeCall::Identity(pallet_identity::Call::provide_judgement {
@@ -613,10 +638,19 @@ fn nestchain_services_anchor_prove_records_suspend_and_peg() {
 		pallet_identity::Pallet::<Runtime>::add_registrar(root(), account(Ferdie).into())
 			.expect("root appoints registrars");
 		let nodes = [Charlie, Dave, Eve];
-		thingschain_runtime::ServiceRegistry::create_service(root(), owner.clone(), b"gov-id".to_vec(), 2, 5)
-			.expect("root creates services");
+		thingschain_runtime::ServiceRegistry::create_service(
+			root(),
+			owner.clone(),
+			b"gov-id".to_vec(),
+			2,
+			5,
+		)
+		.expect("root creates services");
 		let add = |node: Sr25519Keyring| {
-			RuntimeCall::ServiceRegistry(Registry::add_service_node { service: 0, node: account(node) })
+			RuntimeCall::ServiceRegistry(Registry::add_service_node {
+				service: 0,
+				node: account(node),
+			})
 		};
 		// Before a registrar judged it, a node cannot be added.
 		assert_eq!(
@@ -635,7 +669,10 @@ fn nestchain_services_anchor_prove_records_suspend_and_peg() {
 		assert_eq!(service.status, pallet_service_registry::ServiceStatus::Active);
 
 		// Bob runs a super node.
-		dispatch(Bob, RuntimeCall::ServiceRegistry(Registry::register_super_node { stake: 10_000 * TIC }));
+		dispatch(
+			Bob,
+			RuntimeCall::ServiceRegistry(Registry::register_super_node { stake: 10_000 * TIC }),
+		);
 
 		// Three epochs are anchored, each chained to the one before.
 		let records = |epoch: u32| -> Vec<Vec<u8>> {
@@ -645,15 +682,28 @@ fn nestchain_services_anchor_prove_records_suspend_and_peg() {
 			while System::block_number() < service.genesis + 5 * (epoch + 1) {
 				next_block();
 			}
-			let prev = pallet_nest_anchor::Latest::<Runtime>::get(0).map(|(_, h)| h).unwrap_or_default();
+			let prev =
+				pallet_nest_anchor::Latest::<Runtime>::get(0).map(|(_, h)| h).unwrap_or_default();
 			let root = merkle::root(records);
 			for node in attesters {
 				dispatch(
 					*node,
-					RuntimeCall::NestAnchor(pallet_nest_anchor::Call::attest { service: 0, epoch, root, prev }),
+					RuntimeCall::NestAnchor(pallet_nest_anchor::Call::attest {
+						service: 0,
+						epoch,
+						root,
+						prev,
+					}),
 				);
 			}
-			dispatch(Bob, RuntimeCall::NestAnchor(pallet_nest_anchor::Call::approve { service: 0, epoch, root }));
+			dispatch(
+				Bob,
+				RuntimeCall::NestAnchor(pallet_nest_anchor::Call::approve {
+					service: 0,
+					epoch,
+					root,
+				}),
+			);
 		};
 		for epoch in 0..3 {
 			anchor_epoch(epoch, &records(epoch), &[Charlie, Dave]);
@@ -665,12 +715,21 @@ fn nestchain_services_anchor_prove_records_suspend_and_peg() {
 
 		// A record of epoch 1 is proven against its anchor.
 		let proof = InclusionProof::build(&records(1), 2).unwrap();
-		assert_eq!(thingschain_runtime::NestAnchor::verify_inclusion(0, 1, &records(1)[2], &proof), Some(true));
-		assert_eq!(thingschain_runtime::NestAnchor::verify_inclusion(0, 1, &records(0)[2], &proof), Some(false));
+		assert_eq!(
+			thingschain_runtime::NestAnchor::verify_inclusion(0, 1, &records(1)[2], &proof),
+			Some(true)
+		);
+		assert_eq!(
+			thingschain_runtime::NestAnchor::verify_inclusion(0, 1, &records(0)[2], &proof),
+			Some(false)
+		);
 
 		// One node removed: two still meet the quorum. A second: the service is suspended.
 		let remove = |node: Sr25519Keyring| {
-			RuntimeCall::ServiceRegistry(Registry::remove_service_node { service: 0, node: account(node) })
+			RuntimeCall::ServiceRegistry(Registry::remove_service_node {
+				service: 0,
+				node: account(node),
+			})
 		};
 		as_two_of_multisig(&institution, remove(Eve));
 		anchor_epoch(3, &records(3), &[Charlie, Dave]);
@@ -682,7 +741,12 @@ fn nestchain_services_anchor_prove_records_suspend_and_peg() {
 		let prev = pallet_nest_anchor::Latest::<Runtime>::get(0).unwrap().1;
 		let rejected = apply_signed(
 			Charlie,
-			RuntimeCall::NestAnchor(pallet_nest_anchor::Call::attest { service: 0, epoch: 4, root: Hash::zero(), prev }),
+			RuntimeCall::NestAnchor(pallet_nest_anchor::Call::attest {
+				service: 0,
+				epoch: 4,
+				root: Hash::zero(),
+				prev,
+			}),
 		);
 		assert_eq!(
 			rejected.unwrap().unwrap_err(),
@@ -701,7 +765,10 @@ fn nestchain_services_anchor_prove_records_suspend_and_peg() {
 				calls: [destination, source]
 					.into_iter()
 					.map(|service| {
-						RuntimeCall::ServiceRegistry(Registry::add_service_node { service, node: account(Charlie) })
+						RuntimeCall::ServiceRegistry(Registry::add_service_node {
+							service,
+							node: account(Charlie),
+						})
 					})
 					.collect(),
 			}),
@@ -714,16 +781,37 @@ fn nestchain_services_anchor_prove_records_suspend_and_peg() {
 			beneficiary: account(Dave),
 			payload: Hash::repeat_byte(0xee),
 		};
-		let locks = vec![record_bytes(RecordKind::Lock, &lock(1)), record_bytes(RecordKind::Lock, &lock(2))];
-		let source_genesis = pallet_service_registry::Services::<Runtime>::get(source).unwrap().genesis;
+		let locks = vec![
+			record_bytes(RecordKind::Lock, &lock(1)),
+			record_bytes(RecordKind::Lock, &lock(2)),
+		];
+		let source_genesis =
+			pallet_service_registry::Services::<Runtime>::get(source).unwrap().genesis;
 		while System::block_number() < source_genesis + 5 {
 			next_block();
 		}
 		let anchor_source = |epoch: u32, records: &[Vec<u8>]| {
 			let root = merkle::root(records);
-			let prev = pallet_nest_anchor::Latest::<Runtime>::get(source).map(|(_, h)| h).unwrap_or_default();
-			dispatch(Charlie, RuntimeCall::NestAnchor(pallet_nest_anchor::Call::attest { service: source, epoch, root, prev }));
-			dispatch(Bob, RuntimeCall::NestAnchor(pallet_nest_anchor::Call::approve { service: source, epoch, root }));
+			let prev = pallet_nest_anchor::Latest::<Runtime>::get(source)
+				.map(|(_, h)| h)
+				.unwrap_or_default();
+			dispatch(
+				Charlie,
+				RuntimeCall::NestAnchor(pallet_nest_anchor::Call::attest {
+					service: source,
+					epoch,
+					root,
+					prev,
+				}),
+			);
+			dispatch(
+				Bob,
+				RuntimeCall::NestAnchor(pallet_nest_anchor::Call::approve {
+					service: source,
+					epoch,
+					root,
+				}),
+			);
 		};
 		anchor_source(0, &locks);
 		for _ in 0..2 {
@@ -740,7 +828,8 @@ fn nestchain_services_anchor_prove_records_suspend_and_peg() {
 			);
 		}
 		// Lock 2 is reverted in the next anchor of its source, and its claim contested.
-		let reverts = vec![record_bytes(RecordKind::Revert, &PegRevert { lock_id: Hash::repeat_byte(2) })];
+		let reverts =
+			vec![record_bytes(RecordKind::Revert, &PegRevert { lock_id: Hash::repeat_byte(2) })];
 		while System::block_number() < source_genesis + 10 {
 			next_block();
 		}
@@ -760,10 +849,16 @@ fn nestchain_services_anchor_prove_records_suspend_and_peg() {
 		}
 		// Lock 1 is final: Dave gives it to Eve; lock 2 is void.
 		let give = |byte: u8| {
-			RuntimeCall::NestPeg(pallet_nest_peg::Call::transfer { lock_id: Hash::repeat_byte(byte), to: account(Eve) })
+			RuntimeCall::NestPeg(pallet_nest_peg::Call::transfer {
+				lock_id: Hash::repeat_byte(byte),
+				to: account(Eve),
+			})
 		};
 		dispatch(Dave, give(1));
-		assert_eq!(pallet_nest_peg::Claims::<Runtime>::get(Hash::repeat_byte(1)).unwrap().holder, account(Eve));
+		assert_eq!(
+			pallet_nest_peg::Claims::<Runtime>::get(Hash::repeat_byte(1)).unwrap().holder,
+			account(Eve)
+		);
 		assert_eq!(
 			apply_signed(Dave, give(2)).unwrap().unwrap_err(),
 			pallet_nest_peg::Error::<Runtime>::NotClaimed.into()

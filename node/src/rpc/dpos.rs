@@ -5,7 +5,9 @@
 
 use jsonrpsee::{core::RpcResult, proc_macros::rpc, types::ErrorObjectOwned};
 use pallet_dpos::runtime_api::DposApi as DposRuntimeApi;
-use polkadot_sdk::{sp_api::ProvideRuntimeApi, sp_blockchain::HeaderBackend, sp_runtime::traits::Block as BlockT};
+use polkadot_sdk::{
+	sp_api::ProvideRuntimeApi, sp_blockchain::HeaderBackend, sp_runtime::traits::Block as BlockT,
+};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use thingschain_runtime::{AccountId, Balance};

@@ -30,7 +30,8 @@ pub struct GrandpaDeps {
 	/// Round state of the local voter.
 	pub shared_voter_state: SharedVoterState,
 	/// The current authority set.
-	pub shared_authority_set: SharedAuthoritySet<<Block as polkadot_sdk::sp_runtime::traits::Block>::Hash, u32>,
+	pub shared_authority_set:
+		SharedAuthoritySet<<Block as polkadot_sdk::sp_runtime::traits::Block>::Hash, u32>,
 	/// Justifications as blocks are finalized.
 	pub justification_stream: GrandpaJustificationStream<Block>,
 	/// Builds finality proofs for light clients.
@@ -62,7 +63,8 @@ where
 		+ Sync
 		+ 'static,
 	C::Api: polkadot_sdk::substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>,
-	C::Api: polkadot_sdk::pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>,
+	C::Api:
+		polkadot_sdk::pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>,
 	C::Api: BlockBuilder<Block>,
 	C::Api: pallet_dpos::runtime_api::DposApi<Block, AccountId, Balance>,
 	C::Api: pallet_nest_anchor::runtime_api::NestApi<Block>,

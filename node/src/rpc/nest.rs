@@ -41,7 +41,12 @@ pub struct Proof {
 pub trait NestApi<BlockHash> {
 	/// The root and hash of `service`'s anchored `epoch`, or null.
 	#[method(name = "nest_anchor")]
-	fn anchor(&self, service: ServiceId, epoch: Epoch, at: Option<BlockHash>) -> RpcResult<Option<Anchor>>;
+	fn anchor(
+		&self,
+		service: ServiceId,
+		epoch: Epoch,
+		at: Option<BlockHash>,
+	) -> RpcResult<Option<Anchor>>;
 
 	/// Whether `record` (hex bytes) is in the state anchored for `service`'s `epoch`. Errors if
 	/// the epoch is not anchored or the proof is malformed.
@@ -79,7 +84,12 @@ where
 	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
 	C::Api: NestRuntimeApi<Block>,
 {
-	fn anchor(&self, service: ServiceId, epoch: Epoch, at: Option<Block::Hash>) -> RpcResult<Option<Anchor>> {
+	fn anchor(
+		&self,
+		service: ServiceId,
+		epoch: Epoch,
+		at: Option<Block::Hash>,
+	) -> RpcResult<Option<Anchor>> {
 		let at = at.unwrap_or_else(|| self.client.info().best_hash);
 		let anchor = self
 			.client

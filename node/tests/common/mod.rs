@@ -202,7 +202,8 @@ pub fn start_network(dir: &Path, chain: &str, names: &[&str]) -> Vec<Node> {
 		let base = dir.join(name).display().to_string();
 		let key = node_key(i);
 		let dev_account = format!("--{name}");
-		let mut args = vec!["--chain", chain, &dev_account, "--base-path", &base, "--node-key", &key];
+		let mut args =
+			vec!["--chain", chain, &dev_account, "--base-path", &base, "--node-key", &key];
 		if let Some(boot) = &boot_node {
 			args.extend(["--bootnodes", boot.as_str()]);
 		}

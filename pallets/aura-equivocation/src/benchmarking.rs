@@ -13,8 +13,9 @@ use polkadot_sdk::{
 
 /// A header of `slot`, made distinct by `variant`, sealed by `key` (from the keystore).
 fn sealed_header<T: Config>(slot: Slot, variant: u8, key: &T::AuthorityId) -> HeaderFor<T> {
-	let pre_digest =
-		<DigestItem as CompatibleDigestItem<<T::AuthorityId as RuntimeAppPublic>::Signature>>::aura_pre_digest(slot);
+	let pre_digest = <DigestItem as CompatibleDigestItem<
+		<T::AuthorityId as RuntimeAppPublic>::Signature,
+	>>::aura_pre_digest(slot);
 	let mut header = HeaderFor::<T>::new(
 		One::one(),
 		Default::default(),

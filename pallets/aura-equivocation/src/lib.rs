@@ -17,9 +17,9 @@ extern crate alloc;
 
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarking;
-mod offence;
 #[cfg(test)]
 mod mock;
+mod offence;
 #[cfg(test)]
 mod tests;
 pub mod weights;
@@ -40,8 +40,7 @@ use polkadot_sdk::{
 };
 
 /// An equivocation proof for this runtime's headers and Aura keys.
-pub type EquivocationProofOf<T> =
-	EquivocationProof<HeaderFor<T>, <T as Config>::AuthorityId>;
+pub type EquivocationProofOf<T> = EquivocationProof<HeaderFor<T>, <T as Config>::AuthorityId>;
 
 #[frame_support::pallet]
 pub mod pallet {
@@ -51,9 +50,7 @@ pub mod pallet {
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
-	pub trait Config:
-		polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>>
-	{
+	pub trait Config: polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>> {
 		/// The key Aura seals blocks with (the runtime's `pallet_aura::Config::AuthorityId`).
 		type AuthorityId: RuntimeAppPublic + Member + Parameter + MaxEncodedLen;
 

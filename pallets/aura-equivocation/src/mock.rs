@@ -8,10 +8,7 @@ use polkadot_sdk::{
 	frame_system,
 	sp_consensus_aura::{digests::CompatibleDigestItem, sr25519::AuthorityId, Slot},
 	sp_core::{sr25519, Pair, H256},
-	sp_runtime::{
-		traits::Header as _,
-		BuildStorage, Digest, DigestItem, KeyTypeId,
-	},
+	sp_runtime::{traits::Header as _, BuildStorage, Digest, DigestItem, KeyTypeId},
 	sp_session::MembershipProof,
 	sp_staking::{
 		offence::{Offence, OffenceError, ReportOffence},
@@ -62,7 +59,10 @@ impl KeyOwnerProofSystem<(KeyTypeId, AuthorityId)> for TestKeyOwnerProofs {
 		})
 	}
 
-	fn check_proof((_, key): (KeyTypeId, AuthorityId), proof: MembershipProof) -> Option<(AccountId, ())> {
+	fn check_proof(
+		(_, key): (KeyTypeId, AuthorityId),
+		proof: MembershipProof,
+	) -> Option<(AccountId, ())> {
 		(proof.session == SESSION).then_some(())?;
 		KeyOwners::get().into_iter().find(|(k, _)| *k == key).map(|(_, owner)| (owner, ()))
 	}
@@ -82,13 +82,20 @@ impl ReportOffence<AccountId, (AccountId, ()), AuraEquivocationOffence<(AccountI
 			return Err(OffenceError::DuplicateReport);
 		}
 		Reported::mutate(|r| {
-			r.push((offender, offence.session_index(), offence.validator_set_count(), offence.slot()))
+			r.push((
+				offender,
+				offence.session_index(),
+				offence.validator_set_count(),
+				offence.slot(),
+			))
 		});
 		Ok(())
 	}
 
 	fn is_known_offence(offenders: &[(AccountId, ())], slot: &Slot) -> bool {
-		Reported::get().iter().any(|(o, _, _, s)| offenders.iter().any(|(x, _)| x == o) && s == slot)
+		Reported::get()
+			.iter()
+			.any(|(o, _, _, s)| offenders.iter().any(|(x, _)| x == o) && s == slot)
 	}
 }
 
@@ -123,9 +130,9 @@ pub fn sealed_header(number: u64, slot: u64, variant: u8, signer: &sr25519::Pair
 		},
 	);
 	let signature = signer.sign(header.hash().as_ref());
-	header.digest_mut().push(<DigestItem as CompatibleDigestItem<sr25519::Signature>>::aura_seal(
-		signature,
-	));
+	header
+		.digest_mut()
+		.push(<DigestItem as CompatibleDigestItem<sr25519::Signature>>::aura_seal(signature));
 	header
 }
 

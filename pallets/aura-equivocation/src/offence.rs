@@ -25,9 +25,9 @@ pub fn check_equivocation_proof<H: Header, Id: RuntimeAppPublic>(
 		});
 		slot == Some(proof.slot) && sealed_by(header, &proof.offender)
 	};
-	proof.first_header.hash() != proof.second_header.hash() &&
-		sealed_in_slot(&proof.first_header) &&
-		sealed_in_slot(&proof.second_header)
+	proof.first_header.hash() != proof.second_header.hash()
+		&& sealed_in_slot(&proof.first_header)
+		&& sealed_in_slot(&proof.second_header)
 }
 
 /// Whether the seal of `header` is `key`'s signature of the header's pre-seal hash.

@@ -9,7 +9,12 @@ use polkadot_sdk::{
 	sp_staking::offence::Offence,
 };
 
-fn proof(offender: &AuthorityIdOf, slot: u64, first: Header, second: Header) -> Box<EquivocationProofOf<Test>> {
+fn proof(
+	offender: &AuthorityIdOf,
+	slot: u64,
+	first: Header,
+	second: Header,
+) -> Box<EquivocationProofOf<Test>> {
 	Box::new(EquivocationProof {
 		offender: offender.clone(),
 		slot: Slot::from(slot),
@@ -24,7 +29,10 @@ fn membership() -> MembershipProof {
 	MembershipProof { session: SESSION, trie_nodes: vec![], validator_count: VALIDATORS }
 }
 
-fn report(proof: Box<EquivocationProofOf<Test>>, membership: MembershipProof) -> DispatchResultWithPostInfo {
+fn report(
+	proof: Box<EquivocationProofOf<Test>>,
+	membership: MembershipProof,
+) -> DispatchResultWithPostInfo {
 	AuraEquivocation::report_equivocation(RuntimeOrigin::signed(9), proof, membership)
 }
 
@@ -34,7 +42,8 @@ fn two_blocks_sealed_in_one_slot_are_reported_as_an_offence() {
 		let (alice, alice_key) = key("//Alice");
 		let first = sealed_header(10, 42, 1, &alice);
 		let second = sealed_header(10, 42, 2, &alice);
-		let post = report(proof(&alice_key, 42, first, second), membership()).expect("valid report");
+		let post =
+			report(proof(&alice_key, 42, first, second), membership()).expect("valid report");
 		assert_eq!(post.pays_fee, Pays::No, "an honest reporter pays nothing");
 		assert_eq!(Reported::get(), vec![(1, SESSION, VALIDATORS, Slot::from(42))]);
 		System::assert_last_event(
@@ -67,9 +76,18 @@ fn proofs_that_show_no_equivocation_are_rejected() {
 		unsealed.digest_mut().pop();
 		let invalid = [
 			("the same header twice", proof(&alice_key, 42, header.clone(), header.clone())),
-			("different slots", proof(&alice_key, 42, header.clone(), sealed_header(10, 43, 2, &alice))),
-			("a slot the headers are not in", proof(&alice_key, 41, header.clone(), sealed_header(10, 42, 2, &alice))),
-			("one header sealed by another key", proof(&alice_key, 42, header.clone(), sealed_header(10, 42, 2, &bob))),
+			(
+				"different slots",
+				proof(&alice_key, 42, header.clone(), sealed_header(10, 43, 2, &alice)),
+			),
+			(
+				"a slot the headers are not in",
+				proof(&alice_key, 41, header.clone(), sealed_header(10, 42, 2, &alice)),
+			),
+			(
+				"one header sealed by another key",
+				proof(&alice_key, 42, header.clone(), sealed_header(10, 42, 2, &bob)),
+			),
 			("an unsealed header", proof(&alice_key, 42, header.clone(), unsealed)),
 		];
 		for (what, proof) in invalid {
@@ -83,14 +101,23 @@ fn proofs_that_show_no_equivocation_are_rejected() {
 fn the_key_must_belong_to_a_validator_of_the_session() {
 	new_test_ext().execute_with(|| {
 		let (charlie, charlie_key) = key("//Charlie");
-		let equivocation =
-			|| proof(&charlie_key, 8, sealed_header(4, 8, 1, &charlie), sealed_header(4, 8, 2, &charlie));
+		let equivocation = || {
+			proof(
+				&charlie_key,
+				8,
+				sealed_header(4, 8, 1, &charlie),
+				sealed_header(4, 8, 2, &charlie),
+			)
+		};
 		assert_noop!(report(equivocation(), membership()), Error::<Test>::InvalidKeyOwnershipProof);
 		let (alice, alice_key) = key("//Alice");
 		let old_session = MembershipProof { session: SESSION - 1, ..membership() };
 		let alice_equivocation =
 			proof(&alice_key, 8, sealed_header(4, 8, 1, &alice), sealed_header(4, 8, 2, &alice));
-		assert_noop!(report(alice_equivocation, old_session), Error::<Test>::InvalidKeyOwnershipProof);
+		assert_noop!(
+			report(alice_equivocation, old_session),
+			Error::<Test>::InvalidKeyOwnershipProof
+		);
 	});
 }
 
@@ -101,7 +128,11 @@ fn reports_must_be_signed() {
 		let equivocation =
 			proof(&alice_key, 8, sealed_header(4, 8, 1, &alice), sealed_header(4, 8, 2, &alice));
 		assert_noop!(
-			AuraEquivocation::report_equivocation(RuntimeOrigin::none(), equivocation, membership()),
+			AuraEquivocation::report_equivocation(
+				RuntimeOrigin::none(),
+				equivocation,
+				membership()
+			),
 			polkadot_sdk::sp_runtime::DispatchError::BadOrigin
 		);
 	});

@@ -2,9 +2,7 @@
 
 use super::*;
 use polkadot_sdk::{
-	frame_benchmarking::v2::*,
-	frame_support::traits::fungible::Mutate,
-	frame_system::RawOrigin,
+	frame_benchmarking::v2::*, frame_support::traits::fungible::Mutate, frame_system::RawOrigin,
 };
 
 /// What the benchmarks need from the rest of the runtime.

@@ -62,7 +62,16 @@ pub type BalanceOf<T> =
 
 /// What a device is.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum DeviceKind {
 	/// Measures and reports.
@@ -77,7 +86,16 @@ pub enum DeviceKind {
 
 /// Whether a device may act.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum DeviceStatus {
 	/// Its key signs for it.
@@ -88,7 +106,16 @@ pub enum DeviceStatus {
 
 /// How much a device may spend of its owner's funds on fees per `window` blocks.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub struct FeeLimits<Balance, BlockNumber> {
 	/// Length of a window, in blocks (at least one).
@@ -266,7 +293,8 @@ pub mod pallet {
 		) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
 			ensure!(!DeviceOfKey::<T>::contains_key(&key), Error::<T>::KeyInUse);
-			let metadata = BoundedVec::try_from(metadata).map_err(|_| Error::<T>::MetadataTooLong)?;
+			let metadata =
+				BoundedVec::try_from(metadata).map_err(|_| Error::<T>::MetadataTooLong)?;
 			if let Some(service) = service {
 				ensure!(T::Services::contains(&service), Error::<T>::UnknownService);
 			}
@@ -304,7 +332,11 @@ pub mod pallet {
 		/// stolen key stops working).
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::rotate_key())]
-		pub fn rotate_key(origin: OriginFor<T>, id: DeviceId, new_key: T::AccountId) -> DispatchResult {
+		pub fn rotate_key(
+			origin: OriginFor<T>,
+			id: DeviceId,
+			new_key: T::AccountId,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			ensure!(!DeviceOfKey::<T>::contains_key(&new_key), Error::<T>::KeyInUse);
 			let old = Self::mutate_owned(id, &who, |device| {

@@ -45,7 +45,10 @@ fn an_owner_registers_a_device_that_can_sign_without_tokens() {
 		let device = Devices::<Test>::get(id).unwrap();
 		assert_eq!((device.owner, device.key, device.kind), (OWNER, 500, DeviceKind::Sensor));
 		assert_eq!((device.service, device.status), (Some(0), DeviceStatus::Active));
-		assert_eq!((device.retention, device.limits, device.deposit), (100, limits(5, 20), DEPOSIT));
+		assert_eq!(
+			(device.retention, device.limits, device.deposit),
+			(100, limits(5, 20), DEPOSIT)
+		);
 		assert_eq!(DeviceOfKey::<Test>::get(500), Some(id));
 		assert_eq!(held(OWNER), DEPOSIT);
 		// The key holds nothing, yet exists on chain: it has a nonce and can sign.
@@ -80,7 +83,10 @@ fn registration_errors() {
 			try_register(OWNER, 501, None, &[0; 17], 100, 10),
 			Error::<Test>::MetadataTooLong
 		);
-		assert_noop!(try_register(OWNER, 501, Some(2), b"", 100, 10), Error::<Test>::UnknownService);
+		assert_noop!(
+			try_register(OWNER, 501, Some(2), b"", 100, 10),
+			Error::<Test>::UnknownService
+		);
 		assert_noop!(
 			try_register(OWNER, 501, None, b"", MIN_RETENTION - 1, 10),
 			Error::<Test>::RetentionOutOfRange
@@ -104,19 +110,25 @@ fn rotating_a_key_retires_the_old_one() {
 	new_test_ext().execute_with(|| {
 		let id = register(OWNER, 500);
 		register(OWNER, 600);
-		assert_noop!(DeviceRegistry::rotate_key(signed(OTHER_OWNER), id, 501), Error::<Test>::NotOwner);
+		assert_noop!(
+			DeviceRegistry::rotate_key(signed(OTHER_OWNER), id, 501),
+			Error::<Test>::NotOwner
+		);
 		assert_noop!(DeviceRegistry::rotate_key(signed(OWNER), id, 600), Error::<Test>::KeyInUse);
-		assert_noop!(DeviceRegistry::rotate_key(signed(OWNER), 9, 501), Error::<Test>::UnknownDevice);
+		assert_noop!(
+			DeviceRegistry::rotate_key(signed(OWNER), 9, 501),
+			Error::<Test>::UnknownDevice
+		);
 		assert_ok!(DeviceRegistry::rotate_key(signed(OWNER), id, 501));
 		assert_eq!(Devices::<Test>::get(id).unwrap().key, 501);
-		assert_eq!((DeviceOfKey::<Test>::get(500), DeviceOfKey::<Test>::get(501)), (None, Some(id)));
+		assert_eq!(
+			(DeviceOfKey::<Test>::get(500), DeviceOfKey::<Test>::get(501)),
+			(None, Some(id))
+		);
 		assert_eq!((sufficients(500), sufficients(501)), (0, 1));
 		assert_eq!(DeviceRegistry::active_device(&500), None);
 		assert_eq!(DeviceRegistry::active_device(&501).map(|d| d.id), Some(id));
-		assert_eq!(
-			device_events().last(),
-			Some(&Event::KeyRotated { id, old: 500, new: 501 })
-		);
+		assert_eq!(device_events().last(), Some(&Event::KeyRotated { id, old: 500, new: 501 }));
 	});
 }
 
@@ -149,7 +161,10 @@ fn the_owner_sets_fee_limits() {
 			Error::<Test>::NotOwner
 		);
 		let empty = FeeLimits { window: 0, max_transactions: 1, max_fees: 1 };
-		assert_noop!(DeviceRegistry::set_limits(signed(OWNER), id, empty), Error::<Test>::EmptyFeeWindow);
+		assert_noop!(
+			DeviceRegistry::set_limits(signed(OWNER), id, empty),
+			Error::<Test>::EmptyFeeWindow
+		);
 		assert_ok!(DeviceRegistry::set_limits(signed(OWNER), id, limits(1, 2)));
 		assert_eq!(DeviceRegistry::active_device(&500).unwrap().limits, limits(1, 2));
 		assert_eq!(device_events().last(), Some(&Event::LimitsSet { id, limits: limits(1, 2) }));

@@ -107,9 +107,7 @@ mod benchmarks {
 			Dpos::<T>::unbond(RawOrigin::Signed(who.clone()).into(), T::MinStake::get())
 				.expect("active stake unbonds");
 		}
-		frame_system::Pallet::<T>::set_block_number(
-			T::UnbondingPeriod::get() + chunks.into(),
-		);
+		frame_system::Pallet::<T>::set_block_number(T::UnbondingPeriod::get() + chunks.into());
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()));
 		assert!(Ledgers::<T>::get(&who).expect("stake remains").unlocking.is_empty());
@@ -197,8 +195,8 @@ mod benchmarks {
 
 	#[benchmark]
 	fn set_block_reward() -> Result<(), BenchmarkError> {
-		let origin = T::UpdateOrigin::try_successful_origin()
-			.map_err(|_| BenchmarkError::Weightless)?;
+		let origin =
+			T::UpdateOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, T::MinStake::get());
 		assert_eq!(BlockReward::<T>::get(), T::MinStake::get());
@@ -207,8 +205,8 @@ mod benchmarks {
 
 	#[benchmark]
 	fn set_session_length() -> Result<(), BenchmarkError> {
-		let origin = T::UpdateOrigin::try_successful_origin()
-			.map_err(|_| BenchmarkError::Weightless)?;
+		let origin =
+			T::UpdateOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, 50u32.into());
 		assert_eq!(SessionLength::<T>::get(), 50u32.into());
@@ -217,8 +215,8 @@ mod benchmarks {
 
 	#[benchmark]
 	fn set_desired_delegates() -> Result<(), BenchmarkError> {
-		let origin = T::UpdateOrigin::try_successful_origin()
-			.map_err(|_| BenchmarkError::Weightless)?;
+		let origin =
+			T::UpdateOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, T::MinDelegates::get());
 		assert_eq!(DesiredDelegates::<T>::get(), T::MinDelegates::get());

@@ -18,9 +18,9 @@ impl<T: Config> Pallet<T> {
 
 	/// Whether a candidate may be elected: not chilled, bonded enough, with session keys.
 	fn is_eligible(who: &T::AccountId, candidate: &Candidate<T>, backing: &Backing<T>) -> bool {
-		!candidate.chilled &&
-			backing.self_bond >= T::MinCandidateBond::get() &&
-			T::ValidatorRegistration::is_registered(who)
+		!candidate.chilled
+			&& backing.self_bond >= T::MinCandidateBond::get()
+			&& T::ValidatorRegistration::is_registered(who)
 	}
 
 	/// The delegates an election held now would choose, or `None` (with the number of
@@ -80,7 +80,7 @@ impl<T: Config> Pallet<T> {
 			Some(candidate) if !candidate.chilled => {
 				candidate.chilled = true;
 				true
-			},
+			}
 			_ => false,
 		})
 	}
@@ -93,7 +93,7 @@ impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
 			Err(eligible) => {
 				Self::deposit_event(Event::ElectionSkipped { session, eligible });
 				return None;
-			},
+			}
 		};
 		if Elected::<T>::get().as_slice() == delegates.as_slice() {
 			return None;

@@ -72,7 +72,8 @@ use polkadot_sdk::{
 pub type BalanceOf<T> =
 	<<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 /// Funds taken by a slash, before `OnSlash` decides where they go.
-pub type CreditOf<T> = fungible::Credit<<T as frame_system::Config>::AccountId, <T as Config>::Currency>;
+pub type CreditOf<T> =
+	fungible::Credit<<T as frame_system::Config>::AccountId, <T as Config>::Currency>;
 
 #[frame_support::pallet]
 pub mod pallet {
@@ -170,8 +171,7 @@ pub mod pallet {
 
 	/// Registered delegate candidates.
 	#[pallet::storage]
-	pub type Candidates<T: Config> =
-		CountedStorageMap<_, Twox64Concat, T::AccountId, Candidate<T>>;
+	pub type Candidates<T: Config> = CountedStorageMap<_, Twox64Concat, T::AccountId, Candidate<T>>;
 
 	/// What backs each candidate, and its reward accumulator.
 	#[pallet::storage]
@@ -222,8 +222,7 @@ pub mod pallet {
 
 	/// Blocks each delegate authored in the current session.
 	#[pallet::storage]
-	pub type AuthoredBlocks<T: Config> =
-		StorageMap<_, Twox64Concat, T::AccountId, u32, ValueQuery>;
+	pub type AuthoredBlocks<T: Config> = StorageMap<_, Twox64Concat, T::AccountId, u32, ValueQuery>;
 
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
@@ -254,7 +253,8 @@ pub mod pallet {
 			}
 			if self.desired_delegates != 0 {
 				assert!(
-					(T::MinDelegates::get()..=T::MaxDelegates::get()).contains(&self.desired_delegates),
+					(T::MinDelegates::get()..=T::MaxDelegates::get())
+						.contains(&self.desired_delegates),
 					"desired delegates must be between MinDelegates and MaxDelegates"
 				);
 				DesiredDelegates::<T>::put(self.desired_delegates);
@@ -404,7 +404,10 @@ pub mod pallet {
 		/// votes, or the voter it delegates to.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::bond())]
-		pub fn bond(origin: OriginFor<T>, #[pallet::compact] amount: BalanceOf<T>) -> DispatchResult {
+		pub fn bond(
+			origin: OriginFor<T>,
+			#[pallet::compact] amount: BalanceOf<T>,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_bond(&who, amount)?;
 			Self::deposit_event(Event::Bonded { who, amount });
@@ -631,7 +634,12 @@ pub mod pallet {
 			Self::settle(&who);
 			Delegations::<T>::remove(&who);
 			let stake = Self::active_stake(&who);
-			Self::move_delegated_power(&delegation.target, stake, Zero::zero(), DelegatorChange::Leaves);
+			Self::move_delegated_power(
+				&delegation.target,
+				stake,
+				Zero::zero(),
+				DelegatorChange::Leaves,
+			);
 			Self::tidy_ledger(&who);
 			Self::deposit_event(Event::Undelegated { who, target: delegation.target });
 			Ok(())
@@ -667,7 +675,10 @@ pub mod pallet {
 		/// Set the session length; the next boundary is the next multiple of `blocks`.
 		#[pallet::call_index(14)]
 		#[pallet::weight(T::WeightInfo::set_session_length())]
-		pub fn set_session_length(origin: OriginFor<T>, blocks: BlockNumberFor<T>) -> DispatchResult {
+		pub fn set_session_length(
+			origin: OriginFor<T>,
+			blocks: BlockNumberFor<T>,
+		) -> DispatchResult {
 			T::UpdateOrigin::ensure_origin(origin)?;
 			ensure!(!blocks.is_zero(), Error::<T>::InvalidSessionLength);
 			SessionLength::<T>::put(blocks);
@@ -721,11 +732,6 @@ impl<T: Config> Pallet<T> {
 	fn power(who: &T::AccountId, voter: &Voter<T>) -> BalanceOf<T> {
 		Self::active_stake(who).saturating_add(voter.received)
 	}
-
-
-
-
-
 
 	/// Bonds `amount` more for `who` and counts it everywhere its stake counts.
 	fn do_bond(who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
@@ -782,10 +788,7 @@ impl<T: Config> Pallet<T> {
 		sorted.sort();
 		sorted.dedup();
 		ensure!(sorted.len() == targets.len(), Error::<T>::DuplicateVote);
-		ensure!(
-			targets.iter().all(Candidates::<T>::contains_key),
-			Error::<T>::UnknownCandidate
-		);
+		ensure!(targets.iter().all(Candidates::<T>::contains_key), Error::<T>::UnknownCandidate);
 
 		Self::settle(who);
 		let mut voter = Voters::<T>::get(who).unwrap_or_default();
@@ -832,8 +835,9 @@ impl<T: Config> Pallet<T> {
 			return Ok(unlock_at);
 		}
 		match ledger.unlocking.last_mut() {
-			Some(chunk) if chunk.unlock_at == unlock_at =>
-				chunk.value = chunk.value.saturating_add(amount),
+			Some(chunk) if chunk.unlock_at == unlock_at => {
+				chunk.value = chunk.value.saturating_add(amount)
+			}
 			_ => ledger
 				.unlocking
 				.try_push(UnlockChunk { value: amount, unlock_at })
@@ -853,7 +857,11 @@ impl<T: Config> Pallet<T> {
 			});
 		}
 		if let Some(voter) = Voters::<T>::get(who) {
-			Self::shift_approvals(&voter, old.saturating_add(voter.received), active.saturating_add(voter.received));
+			Self::shift_approvals(
+				&voter,
+				old.saturating_add(voter.received),
+				active.saturating_add(voter.received),
+			);
 		}
 		if let Some(delegation) = Delegations::<T>::get(who) {
 			Self::move_delegated_power(&delegation.target, old, active, DelegatorChange::Stays);
@@ -864,11 +872,11 @@ impl<T: Config> Pallet<T> {
 
 	/// Stores `ledger`, or removes it when it holds nothing and nothing refers to it.
 	fn store_ledger(who: &T::AccountId, ledger: Ledger<T>) {
-		let unused = ledger.active.is_zero() &&
-			ledger.unlocking.is_empty() &&
-			!Candidates::<T>::contains_key(who) &&
-			!Voters::<T>::contains_key(who) &&
-			!Delegations::<T>::contains_key(who);
+		let unused = ledger.active.is_zero()
+			&& ledger.unlocking.is_empty()
+			&& !Candidates::<T>::contains_key(who)
+			&& !Voters::<T>::contains_key(who)
+			&& !Delegations::<T>::contains_key(who);
 		if unused {
 			Ledgers::<T>::remove(who);
 		} else {
@@ -935,7 +943,11 @@ impl<T: Config> Pallet<T> {
 		let mut voter = Voters::<T>::get(target).unwrap_or_default();
 		let own = Self::active_stake(target);
 		let received = voter.received.saturating_sub(old).saturating_add(new);
-		Self::shift_approvals(&voter, own.saturating_add(voter.received), own.saturating_add(received));
+		Self::shift_approvals(
+			&voter,
+			own.saturating_add(voter.received),
+			own.saturating_add(received),
+		);
 		voter.received = received;
 		voter.delegators = match delegator {
 			DelegatorChange::Joins => voter.delegators.saturating_add(1),

@@ -8,7 +8,9 @@ use polkadot_sdk::{
 		traits::{ConstU128, ConstU32, ConstU64, Hooks},
 		PalletId,
 	},
-	frame_system, pallet_authorship::EventHandler, pallet_balances,
+	frame_system,
+	pallet_authorship::EventHandler,
+	pallet_balances,
 	sp_runtime::{
 		impl_opaque_keys,
 		testing::UintAuthorityId,

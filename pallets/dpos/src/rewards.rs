@@ -80,12 +80,16 @@ impl<T: Config> Pallet<T> {
 					.reward_per_point
 					.saturating_add(per_point::<T>(to_backers, backing.total()));
 				(commission, to_backers)
-			},
+			}
 			// Nobody backs the author (it left its candidacy): it keeps the whole reward.
 			_ => (reward, Zero::zero()),
 		});
 		Self::credit(author, commission);
-		Self::deposit_event(Event::BlockRewarded { author: author.clone(), commission, to_backers });
+		Self::deposit_event(Event::BlockRewarded {
+			author: author.clone(),
+			commission,
+			to_backers,
+		});
 	}
 }
 

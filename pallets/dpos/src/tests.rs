@@ -3,12 +3,9 @@
 
 use crate::{mock::*, *};
 use polkadot_sdk::{
-	frame_support::{
-		assert_noop, assert_ok,
-		traits::fungible::InspectHold as _,
-	},
-	sp_runtime::{DispatchError, TokenError},
+	frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold as _},
 	pallet_authorship::EventHandler as _,
+	sp_runtime::{DispatchError, TokenError},
 	sp_staking::offence::{OffenceDetails, OnOffenceHandler},
 };
 use proptest::prelude::*;
@@ -164,12 +161,18 @@ mod staking {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_ok!(Dpos::bond(origin(10), 100));
 			assert_ok!(Dpos::unbond(origin(10), 30));
-			assert_eq!(last_event(), Event::Unbonded { who: 10, amount: 30, unlock_at: 1 + UNBONDING });
+			assert_eq!(
+				last_event(),
+				Event::Unbonded { who: 10, amount: 30, unlock_at: 1 + UNBONDING }
+			);
 			// A second unbond in the same block merges into the same chunk.
 			assert_ok!(Dpos::unbond(origin(10), 20));
 			let ledger = Ledgers::<Test>::get(10).unwrap();
 			assert_eq!(ledger.active, 50);
-			assert_eq!(ledger.unlocking.into_inner(), vec![UnlockChunk { value: 50, unlock_at: 11 }]);
+			assert_eq!(
+				ledger.unlocking.into_inner(),
+				vec![UnlockChunk { value: 50, unlock_at: 11 }]
+			);
 			assert_eq!(held(10), 100, "unbonding stake stays held");
 		});
 	}
@@ -206,7 +209,10 @@ mod staking {
 			assert_eq!(last_event(), Event::Rebonded { who: 10, amount: 35 });
 			let ledger = Ledgers::<Test>::get(10).unwrap();
 			assert_eq!(ledger.active, 85);
-			assert_eq!(ledger.unlocking.into_inner(), vec![UnlockChunk { value: 15, unlock_at: 11 }]);
+			assert_eq!(
+				ledger.unlocking.into_inner(),
+				vec![UnlockChunk { value: 15, unlock_at: 11 }]
+			);
 		});
 	}
 
@@ -236,10 +242,18 @@ mod candidates {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_ok!(Dpos::bond(origin(4), 150));
 			let metadata = BoundedVec::truncate_from(b"node-4".to_vec());
-			assert_ok!(Dpos::register_candidate(origin(4), Perbill::from_percent(5), metadata.clone()));
+			assert_ok!(Dpos::register_candidate(
+				origin(4),
+				Perbill::from_percent(5),
+				metadata.clone()
+			));
 			assert_eq!(
 				last_event(),
-				Event::CandidateRegistered { who: 4, self_bond: 150, commission: Perbill::from_percent(5) }
+				Event::CandidateRegistered {
+					who: 4,
+					self_bond: 150,
+					commission: Perbill::from_percent(5)
+				}
 			);
 			assert_eq!(Candidates::<Test>::get(4).unwrap().metadata, metadata);
 			assert_eq!(backing(4).self_bond, 150);
@@ -250,7 +264,8 @@ mod candidates {
 	#[test]
 	fn register_candidate_errors() {
 		ExtBuilder::default().build_and_execute(|| {
-			let register = |who| Dpos::register_candidate(origin(who), Perbill::zero(), Default::default());
+			let register =
+				|who| Dpos::register_candidate(origin(who), Perbill::zero(), Default::default());
 			assert_noop!(register(1), Error::<Test>::AlreadyCandidate);
 			assert_noop!(register(4), Error::<Test>::BondBelowMinimum);
 			assert_ok!(Dpos::bond(origin(4), MIN_BOND - 1));
@@ -276,7 +291,8 @@ mod candidates {
 					set_keys(7);
 				}
 				assert_ok!(Dpos::bond(origin(who), MIN_BOND));
-				let result = Dpos::register_candidate(origin(who), Perbill::zero(), Default::default());
+				let result =
+					Dpos::register_candidate(origin(who), Perbill::zero(), Default::default());
 				if who < 7 {
 					assert_ok!(result);
 				} else {
@@ -294,7 +310,11 @@ mod candidates {
 				Dpos::update_candidate(origin(4), Perbill::zero(), metadata.clone()),
 				Error::<Test>::NotCandidate
 			);
-			assert_ok!(Dpos::update_candidate(origin(1), Perbill::from_percent(50), metadata.clone()));
+			assert_ok!(Dpos::update_candidate(
+				origin(1),
+				Perbill::from_percent(50),
+				metadata.clone()
+			));
 			assert_eq!(backing(1).commission, Perbill::from_percent(50));
 			assert_eq!(Candidates::<Test>::get(1).unwrap().metadata, metadata);
 			assert_eq!(
@@ -574,10 +594,7 @@ mod election {
 	#[test]
 	fn session_length_is_set_by_governance() {
 		ExtBuilder::default().build_and_execute(|| {
-			assert_noop!(
-				Dpos::set_session_length(origin(1), 5),
-				DispatchError::BadOrigin
-			);
+			assert_noop!(Dpos::set_session_length(origin(1), 5), DispatchError::BadOrigin);
 			assert_noop!(
 				Dpos::set_session_length(RuntimeOrigin::root(), 0),
 				Error::<Test>::InvalidSessionLength
@@ -690,10 +707,9 @@ mod rewards {
 			let issuance = Balances::total_issuance();
 			Offline::set(vec![2]);
 			run_to_block(31);
-			let minted = dpos_events()
-				.iter()
-				.filter(|e| matches!(e, Event::BlockRewarded { .. }))
-				.count() as u128;
+			let minted =
+				dpos_events().iter().filter(|e| matches!(e, Event::BlockRewarded { .. })).count()
+					as u128;
 			assert_eq!(Balances::total_issuance(), issuance + minted * REWARD);
 			for who in [1, 2, 3, 10] {
 				if Dpos::pending_rewards(&who) > 0 {
@@ -804,8 +820,9 @@ fn apply(op: Op) {
 		Op::Unbond(w, a) => Dpos::unbond(origin(w), a),
 		Op::Rebond(w, a) => Dpos::rebond(origin(w), a),
 		Op::Withdraw(w) => Dpos::withdraw_unbonded(origin(w)),
-		Op::Register(w, c) =>
-			Dpos::register_candidate(origin(w), Perbill::from_percent(c.into()), Default::default()),
+		Op::Register(w, c) => {
+			Dpos::register_candidate(origin(w), Perbill::from_percent(c.into()), Default::default())
+		}
 		Op::Leave(w) => Dpos::leave_candidates(origin(w)),
 		Op::Vote(w, t) => Dpos::vote(origin(w), t),
 		Op::Unvote(w) => Dpos::unvote(origin(w)),
@@ -815,11 +832,11 @@ fn apply(op: Op) {
 		Op::Blocks(n) => {
 			run_to_block(System::block_number() + n);
 			Ok(())
-		},
+		}
 		Op::Slash(w) => {
 			Dpos::slash(&w, Perbill::from_percent(10));
 			Ok(())
-		},
+		}
 	};
 }
 

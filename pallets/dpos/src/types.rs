@@ -14,8 +14,7 @@ use crate::{BalanceOf, Config};
 use codec::{Decode, Encode, MaxEncodedLen};
 use polkadot_sdk::{
 	frame_support::{
-		pallet_prelude::*, CloneNoBound, DefaultNoBound, EqNoBound, PartialEqNoBound,
-		DebugNoBound,
+		pallet_prelude::*, CloneNoBound, DebugNoBound, DefaultNoBound, EqNoBound, PartialEqNoBound,
 	},
 	frame_system::pallet_prelude::BlockNumberFor,
 	sp_runtime::{

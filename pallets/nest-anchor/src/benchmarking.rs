@@ -36,8 +36,8 @@ fn contested_epoch<T: Config>() -> (ServiceId, Vec<T::AccountId>, Vec<T::Account
 	let service = T::BenchmarkHelper::service_with_nodes(&nodes, quorum);
 	let most_approvers = T::MaxApprovers::get();
 	let mut supers: Vec<T::AccountId> = Vec::new();
-	while NestAnchor::<T>::required_approvals() < most_approvers &&
-		supers.len() < 4 * most_approvers as usize
+	while NestAnchor::<T>::required_approvals() < most_approvers
+		&& supers.len() < 4 * most_approvers as usize
 	{
 		let super_node = account("super", supers.len() as u32, 0);
 		T::BenchmarkHelper::super_node(&super_node);
@@ -45,8 +45,14 @@ fn contested_epoch<T: Config>() -> (ServiceId, Vec<T::AccountId>, Vec<T::Account
 	}
 	frame_system::Pallet::<T>::set_block_number(1_000_000u32.into());
 	for (i, node) in nodes.iter().take(others).enumerate() {
-		NestAnchor::<T>::attest(signed::<T>(node), service, 0, Hash::repeat_byte(i as u8), Hash::zero())
-			.expect("trusted node attests");
+		NestAnchor::<T>::attest(
+			signed::<T>(node),
+			service,
+			0,
+			Hash::repeat_byte(i as u8),
+			Hash::zero(),
+		)
+		.expect("trusted node attests");
 	}
 	(service, nodes[others..].to_vec(), supers)
 }

@@ -34,9 +34,9 @@ extern crate alloc;
 pub mod benchmarking;
 #[cfg(test)]
 mod mock;
+pub mod runtime_api;
 #[cfg(test)]
 mod tests;
-pub mod runtime_api;
 pub mod weights;
 
 pub use pallet::*;
@@ -100,7 +100,13 @@ pub trait AnchorInspect<BlockNumber> {
 
 /// The hash that chains an anchor to the next.
 pub fn anchor_hash(service: ServiceId, epoch: Epoch, root: &Hash, prev: &Hash) -> Hash {
-	polkadot_sdk::sp_runtime::traits::BlakeTwo256::hash_of(&(b"tc/anchor", service, epoch, root, prev))
+	polkadot_sdk::sp_runtime::traits::BlakeTwo256::hash_of(&(
+		b"tc/anchor",
+		service,
+		epoch,
+		root,
+		prev,
+	))
 }
 
 #[frame_support::pallet]
@@ -158,12 +164,8 @@ pub mod pallet {
 
 	/// Roots proposed for the next epoch of each service, not yet anchored.
 	#[pallet::storage]
-	pub type Pending<T: Config> = StorageMap<
-		_,
-		Twox64Concat,
-		ServiceId,
-		(Epoch, BoundedVec<Candidate<T>, T::MaxCandidates>),
-	>;
+	pub type Pending<T: Config> =
+		StorageMap<_, Twox64Concat, ServiceId, (Epoch, BoundedVec<Candidate<T>, T::MaxCandidates>)>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -177,12 +179,7 @@ pub mod pallet {
 		/// `service`'s `epoch` is anchored with `root`; the anchor's hash is `hash`.
 		Anchored { service: ServiceId, epoch: Epoch, root: Hash, hash: Hash },
 		/// Super node `who` approved two roots for one epoch and lost `slashed`.
-		DoubleApproval {
-			service: ServiceId,
-			epoch: Epoch,
-			who: T::AccountId,
-			slashed: T::Balance,
-		},
+		DoubleApproval { service: ServiceId, epoch: Epoch, who: T::AccountId, slashed: T::Balance },
 	}
 
 	#[pallet::error]
@@ -262,7 +259,7 @@ pub mod pallet {
 					};
 					candidates.try_push(fresh).map_err(|_| Error::<T>::TooManyCandidates)?;
 					candidates.len() - 1
-				},
+				}
 			};
 			candidates[index]
 				.attesters
@@ -350,8 +347,8 @@ impl<T: Config> Pallet<T> {
 		quorum: u32,
 	) -> DispatchResult {
 		let candidate = &candidates[index];
-		let ready = candidate.attesters.len() as u32 >= quorum &&
-			candidate.approvers.len() as u32 >= Self::required_approvals();
+		let ready = candidate.attesters.len() as u32 >= quorum
+			&& candidate.approvers.len() as u32 >= Self::required_approvals();
 		if !ready {
 			Pending::<T>::insert(service, (epoch, candidates));
 			return Ok(());

@@ -104,7 +104,10 @@ impl crate::Config for Test {
 pub struct RegistrySetup;
 #[cfg(feature = "runtime-benchmarks")]
 impl crate::benchmarking::BenchmarkHelper<AccountId> for RegistrySetup {
-	fn service_with_nodes(nodes: &[AccountId], quorum: u32) -> thingschain_primitives::ids::ServiceId {
+	fn service_with_nodes(
+		nodes: &[AccountId],
+		quorum: u32,
+	) -> thingschain_primitives::ids::ServiceId {
 		let id = pallet_service_registry::NextServiceId::<Test>::get();
 		Registry::create_service(RuntimeOrigin::signed(ROOT), OWNER, vec![], quorum, 5).unwrap();
 		for node in nodes {

@@ -40,7 +40,10 @@ fn anchor(epoch: Epoch, root: Hash) {
 }
 
 fn stake(super_node: AccountId) -> Balance {
-	Balances::balance_on_hold(&pallet_service_registry::HoldReason::SuperNodeStake.into(), &super_node)
+	Balances::balance_on_hold(
+		&pallet_service_registry::HoldReason::SuperNodeStake.into(),
+		&super_node,
+	)
 }
 
 #[test]
@@ -73,9 +76,13 @@ fn the_service_owner_pays_the_approvers_of_each_anchor() {
 		anchor(0, root(1));
 		// The mock's fee of 100, in two equal shares; 23 did not approve.
 		assert_eq!(free(), [before[0] - 100, before[1] + 50, before[2] + 50, before[3]]);
-		assert!(System::events().iter().any(|r| r.event ==
-			pallet_service_registry::Event::AnchorFeePaid { service: 0, payer: OWNER, fee: 100 }
-				.into()));
+		assert!(System::events().iter().any(|r| r.event
+			== pallet_service_registry::Event::AnchorFeePaid {
+				service: 0,
+				payer: OWNER,
+				fee: 100
+			}
+			.into()));
 	});
 }
 
@@ -89,7 +96,10 @@ fn an_owner_that_cannot_pay_holds_the_anchor_back_until_it_can() {
 		}
 		assert_ok!(NestAnchor::approve(signed(21), 0, 0, root(1)));
 		// The second approval would anchor the epoch, but the owner cannot pay.
-		assert_noop!(NestAnchor::approve(signed(22), 0, 0, root(1)), Error::<Test>::AnchorFeeUnpaid);
+		assert_noop!(
+			NestAnchor::approve(signed(22), 0, 0, root(1)),
+			Error::<Test>::AnchorFeeUnpaid
+		);
 		assert!(!Anchors::<Test>::contains_key(0, 0));
 		Balances::set_balance(&OWNER, 1_000);
 		assert_ok!(NestAnchor::approve(signed(22), 0, 0, root(1)));
@@ -121,8 +131,10 @@ fn anchors_chain_epoch_after_epoch() {
 			anchor(epoch, root(epoch as u8 + 1));
 		}
 		for epoch in 1..3 {
-			let (anchor, before) =
-				(Anchors::<Test>::get(0, epoch).unwrap(), Anchors::<Test>::get(0, epoch - 1).unwrap());
+			let (anchor, before) = (
+				Anchors::<Test>::get(0, epoch).unwrap(),
+				Anchors::<Test>::get(0, epoch - 1).unwrap(),
+			);
 			assert_eq!(anchor.prev, before.hash, "epoch {epoch} names its predecessor");
 			assert_eq!(anchor.hash, anchor_hash(0, epoch, &anchor.root, &anchor.prev));
 		}
@@ -164,7 +176,10 @@ fn epochs_are_anchored_in_order_once_they_end() {
 			Error::<Test>::EpochGap
 		);
 		anchor(0, root(1));
-		assert_noop!(NestAnchor::attest(signed(3), 0, 0, root(1), Hash::zero()), Error::<Test>::StaleEpoch);
+		assert_noop!(
+			NestAnchor::attest(signed(3), 0, 0, root(1), Hash::zero()),
+			Error::<Test>::StaleEpoch
+		);
 		assert_noop!(
 			NestAnchor::attest(signed(1), 0, 1, root(2), Hash::zero()),
 			Error::<Test>::WrongPreviousAnchor
@@ -206,7 +221,10 @@ fn a_suspended_service_anchors_nothing() {
 			NestAnchor::attest(signed(1), 0, 0, root(1), Hash::zero()),
 			Error::<Test>::ServiceSuspended
 		);
-		assert_noop!(NestAnchor::approve(signed(21), 0, 0, root(1)), Error::<Test>::ServiceSuspended);
+		assert_noop!(
+			NestAnchor::approve(signed(21), 0, 0, root(1)),
+			Error::<Test>::ServiceSuspended
+		);
 	});
 }
 
@@ -218,7 +236,10 @@ fn approval_errors() {
 		assert_noop!(NestAnchor::approve(signed(1), 0, 0, root(1)), Error::<Test>::NotSuperNode);
 		assert_noop!(NestAnchor::approve(signed(21), 0, 0, root(9)), Error::<Test>::UnknownRoot);
 		assert_ok!(NestAnchor::approve(signed(21), 0, 0, root(1)));
-		assert_noop!(NestAnchor::approve(signed(21), 0, 0, root(1)), Error::<Test>::AlreadyApproved);
+		assert_noop!(
+			NestAnchor::approve(signed(21), 0, 0, root(1)),
+			Error::<Test>::AlreadyApproved
+		);
 	});
 }
 
@@ -259,7 +280,11 @@ fn records_are_proven_against_the_anchored_root() {
 		let records: Vec<Vec<u8>> =
 			(0..5u8).map(|i| [b"passport-hash:".as_slice(), &[i]].concat()).collect();
 		let proof = merkle::InclusionProof::build(&records, 3).unwrap();
-		assert_eq!(NestAnchor::verify_inclusion(0, 0, &records[3], &proof), None, "not anchored yet");
+		assert_eq!(
+			NestAnchor::verify_inclusion(0, 0, &records[3], &proof),
+			None,
+			"not anchored yet"
+		);
 		anchor(0, merkle::root(&records));
 		assert_eq!(NestAnchor::verify_inclusion(0, 0, &records[3], &proof), Some(true));
 		assert_eq!(NestAnchor::verify_inclusion(0, 0, &records[2], &proof), Some(false));

@@ -58,8 +58,13 @@ mod benchmarks {
 	#[benchmark]
 	fn contest(d: Linear<1, 12>) {
 		let (lock, epoch, proof) = anchored_lock::<T>(1);
-		Peg::<T>::claim(RawOrigin::Signed(lock.beneficiary.clone()).into(), lock.clone(), epoch, proof)
-			.expect("proven lock is claimed");
+		Peg::<T>::claim(
+			RawOrigin::Signed(lock.beneficiary.clone()).into(),
+			lock.clone(),
+			epoch,
+			proof,
+		)
+		.expect("proven lock is claimed");
 		let revert = record_bytes(RecordKind::Revert, &PegRevert { lock_id: lock.lock_id });
 		let mut records: Vec<Vec<u8>> = (0..(1u32 << d)).map(|i| i.encode()).collect();
 		records[0] = revert;
@@ -84,13 +89,19 @@ mod benchmarks {
 	fn return_to_source() {
 		let lock = final_claim::<T>();
 		#[extrinsic_call]
-		_(RawOrigin::Signed(lock.beneficiary.clone()), lock.lock_id, lock.source, lock.beneficiary.clone());
+		_(
+			RawOrigin::Signed(lock.beneficiary.clone()),
+			lock.lock_id,
+			lock.source,
+			lock.beneficiary.clone(),
+		);
 		assert_eq!(Claims::<T>::get(lock.lock_id).unwrap().status, ClaimStatus::Returned);
 	}
 
 	#[benchmark]
 	fn set_periods() -> Result<(), BenchmarkError> {
-		let origin = T::UpdateOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let origin =
+			T::UpdateOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, 7u32.into(), 9u32.into());
 		assert_eq!(ContestPeriod::<T>::get(), 9u32.into());

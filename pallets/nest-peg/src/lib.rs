@@ -53,7 +53,16 @@ use thingschain_primitives::{
 
 /// Where a claim stands.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum ClaimStatus {
 	/// Within its contest period, or past it and usable (see [`Claim::is_final`]).

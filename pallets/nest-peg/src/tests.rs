@@ -84,7 +84,10 @@ fn a_lock_is_claimed_once_ever() {
 fn claims_need_a_valid_proof_against_an_anchor() {
 	new_test_ext().execute_with(|| {
 		let lock = lock(1);
-		assert_noop!(claim(&lock, 0, prove(&[lock_record(&lock)], 0)), Error::<Test>::UnknownAnchor);
+		assert_noop!(
+			claim(&lock, 0, prove(&[lock_record(&lock)], 0)),
+			Error::<Test>::UnknownAnchor
+		);
 		let (epoch, proof) = anchor_lock(&lock);
 		confirm();
 		let forged = PegLock { beneficiary: 8, ..lock.clone() };
@@ -104,7 +107,11 @@ fn the_destination_must_be_another_active_service() {
 		let lock = lock(2);
 		let (epoch, proof) = anchor_lock(&lock);
 		confirm();
-		assert_ok!(Registry::remove_service_node(signed(OWNER), DESTINATION, nodes_of(DESTINATION)[0]));
+		assert_ok!(Registry::remove_service_node(
+			signed(OWNER),
+			DESTINATION,
+			nodes_of(DESTINATION)[0]
+		));
 		assert_noop!(claim(&lock, epoch, proof), Error::<Test>::DestinationUnavailable);
 	});
 }
@@ -196,8 +203,14 @@ fn a_pegged_value_only_returns_to_its_source() {
 #[test]
 fn governance_sets_the_periods() {
 	new_test_ext().execute_with(|| {
-		assert_eq!((ConfirmationPeriod::<Test>::get(), ContestPeriod::<Test>::get()), (CONFIRMATION, CONTEST));
-		assert_noop!(Peg::set_periods(signed(1), 1, 2), polkadot_sdk::sp_runtime::DispatchError::BadOrigin);
+		assert_eq!(
+			(ConfirmationPeriod::<Test>::get(), ContestPeriod::<Test>::get()),
+			(CONFIRMATION, CONTEST)
+		);
+		assert_noop!(
+			Peg::set_periods(signed(1), 1, 2),
+			polkadot_sdk::sp_runtime::DispatchError::BadOrigin
+		);
 		assert_ok!(Peg::set_periods(RuntimeOrigin::root(), 1, 2));
 		System::assert_last_event(Event::PeriodsSet { confirmation: 1, contest: 2 }.into());
 		let lock = lock(1);

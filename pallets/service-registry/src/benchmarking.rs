@@ -3,8 +3,7 @@
 use super::*;
 use crate::Pallet as Registry;
 use polkadot_sdk::{
-	frame_benchmarking::v2::*,
-	frame_support::traits::fungible::Mutate as _,
+	frame_benchmarking::v2::*, frame_support::traits::fungible::Mutate as _,
 	frame_system::RawOrigin,
 };
 
@@ -45,7 +44,8 @@ mod benchmarks {
 
 	#[benchmark]
 	fn create_service() -> Result<(), BenchmarkError> {
-		let origin = T::CreateOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let origin =
+			T::CreateOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		let owner: T::AccountId = account("owner", 0, 0);
 		let name = alloc::vec![b'n'; T::MaxNameLen::get() as usize];
 		#[extrinsic_call]
@@ -95,8 +95,11 @@ mod benchmarks {
 	#[benchmark]
 	fn leave_super_nodes() {
 		let who = funded::<T>("super", 0);
-		Registry::<T>::register_super_node(RawOrigin::Signed(who.clone()).into(), T::MinSuperNodeStake::get())
-			.expect("funded account stakes");
+		Registry::<T>::register_super_node(
+			RawOrigin::Signed(who.clone()).into(),
+			T::MinSuperNodeStake::get(),
+		)
+		.expect("funded account stakes");
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()));
 		assert!(SuperNodes::<T>::get(&who).unwrap().unlocks_at.is_some());
@@ -105,8 +108,11 @@ mod benchmarks {
 	#[benchmark]
 	fn withdraw_super_node_stake() {
 		let who = funded::<T>("super", 0);
-		Registry::<T>::register_super_node(RawOrigin::Signed(who.clone()).into(), T::MinSuperNodeStake::get())
-			.expect("funded account stakes");
+		Registry::<T>::register_super_node(
+			RawOrigin::Signed(who.clone()).into(),
+			T::MinSuperNodeStake::get(),
+		)
+		.expect("funded account stakes");
 		Registry::<T>::leave_super_nodes(RawOrigin::Signed(who.clone()).into()).expect("it leaves");
 		frame_system::Pallet::<T>::set_block_number(
 			frame_system::Pallet::<T>::block_number() + T::SuperNodeUnbondingPeriod::get(),

@@ -56,7 +56,8 @@ use scale_info::TypeInfo;
 pub type BalanceOf<T> =
 	<<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 /// Funds taken by a slash.
-pub type CreditOf<T> = fungible::Credit<<T as frame_system::Config>::AccountId, <T as Config>::Currency>;
+pub type CreditOf<T> =
+	fungible::Credit<<T as frame_system::Config>::AccountId, <T as Config>::Currency>;
 
 /// Whether an account's identity has been verified, e.g. by a registrar judgement.
 pub trait VerifyIdentity<AccountId> {
@@ -66,7 +67,16 @@ pub trait VerifyIdentity<AccountId> {
 
 /// Whether a service accepts anchors.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum ServiceStatus {
 	/// Enough trusted nodes: anchors are accepted.
@@ -135,7 +145,10 @@ pub trait ServiceInspect<AccountId, BlockNumber, Balance> {
 	/// Moves the anchor fee from `service`'s owner to the `approvers` of its anchor, in equal
 	/// shares (the first takes the indivisible rest); returns the fee. Fails, moving nothing,
 	/// if the owner cannot pay it and keep its account alive.
-	fn pay_anchor_fee(service: ServiceId, approvers: &[AccountId]) -> Result<Balance, DispatchError>;
+	fn pay_anchor_fee(
+		service: ServiceId,
+		approvers: &[AccountId],
+	) -> Result<Balance, DispatchError>;
 }
 
 #[frame_support::pallet]
@@ -224,7 +237,12 @@ pub mod pallet {
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
 		/// Service `id` was created, owned by `owner`.
-		ServiceCreated { id: ServiceId, owner: T::AccountId, quorum: u32, epoch_length: BlockNumberFor<T> },
+		ServiceCreated {
+			id: ServiceId,
+			owner: T::AccountId,
+			quorum: u32,
+			epoch_length: BlockNumberFor<T>,
+		},
 		/// `node` is now a trusted node of `service`.
 		ServiceNodeAdded { service: ServiceId, node: T::AccountId },
 		/// `node` is no longer a trusted node of `service`.
@@ -396,7 +414,10 @@ pub mod pallet {
 			let unlocks_at =
 				frame_system::Pallet::<T>::block_number() + T::SuperNodeUnbondingPeriod::get();
 			SuperNodes::<T>::try_mutate(&who, |node| {
-				let node = node.as_mut().filter(|n| n.unlocks_at.is_none()).ok_or(Error::<T>::NotSuperNode)?;
+				let node = node
+					.as_mut()
+					.filter(|n| n.unlocks_at.is_none())
+					.ok_or(Error::<T>::NotSuperNode)?;
 				node.unlocks_at = Some(unlocks_at);
 				Ok::<_, Error<T>>(())
 			})?;
@@ -443,11 +464,13 @@ impl<T: Config> Pallet<T> {
 			Ok::<_, Error<T>>((before, after))
 		})?;
 		match status {
-			(ServiceStatus::Active, ServiceStatus::Suspended) =>
-				Self::deposit_event(Event::ServiceSuspended { service }),
-			(ServiceStatus::Suspended, ServiceStatus::Active) =>
-				Self::deposit_event(Event::ServiceResumed { service }),
-			_ => {},
+			(ServiceStatus::Active, ServiceStatus::Suspended) => {
+				Self::deposit_event(Event::ServiceSuspended { service })
+			}
+			(ServiceStatus::Suspended, ServiceStatus::Active) => {
+				Self::deposit_event(Event::ServiceResumed { service })
+			}
+			_ => {}
 		}
 		Ok(())
 	}

@@ -2,7 +2,10 @@
 
 use crate::{mock::*, *};
 use polkadot_sdk::{
-	frame_support::{assert_noop, assert_ok, traits::fungible::{InspectHold as _, Mutate as _}},
+	frame_support::{
+		assert_noop, assert_ok,
+		traits::fungible::{InspectHold as _, Mutate as _},
+	},
 	sp_runtime::{DispatchError, TokenError},
 };
 
@@ -56,7 +59,10 @@ fn the_owner_onboards_verified_nodes_and_the_quorum_activates_the_service() {
 	new_test_ext().execute_with(|| {
 		create_service();
 		assert_noop!(Registry::add_service_node(signed(1), 0, 1), Error::<Test>::NotServiceOwner);
-		assert_noop!(Registry::add_service_node(signed(OWNER), 9, 1), Error::<Test>::UnknownService);
+		assert_noop!(
+			Registry::add_service_node(signed(OWNER), 9, 1),
+			Error::<Test>::UnknownService
+		);
 		assert_noop!(
 			Registry::add_service_node(signed(OWNER), 0, 7),
 			Error::<Test>::IdentityNotVerified
@@ -85,7 +91,10 @@ fn losing_nodes_below_the_quorum_suspends_the_service() {
 		assert_ok!(Registry::remove_service_node(signed(OWNER), 0, 3));
 		assert_eq!(status(), ServiceStatus::Active, "two nodes still meet the quorum");
 		// A node may leave by itself; others may not remove it.
-		assert_noop!(Registry::remove_service_node(signed(1), 0, 2), Error::<Test>::NotServiceOwner);
+		assert_noop!(
+			Registry::remove_service_node(signed(1), 0, 2),
+			Error::<Test>::NotServiceOwner
+		);
 		assert_ok!(Registry::remove_service_node(signed(2), 0, 2));
 		assert_eq!(status(), ServiceStatus::Suspended);
 		assert!(registry_events().contains(&Event::ServiceSuspended { service: 0 }));
@@ -144,13 +153,19 @@ fn super_nodes_stake_leave_and_withdraw_after_unbonding() {
 		);
 		assert_eq!(held(5), 5_000);
 		assert_eq!(ActiveSuperNodes::<Test>::get(), 1);
-		assert_noop!(Registry::withdraw_super_node_stake(signed(5)), Error::<Test>::StakeStillLocked);
+		assert_noop!(
+			Registry::withdraw_super_node_stake(signed(5)),
+			Error::<Test>::StakeStillLocked
+		);
 		assert_ok!(Registry::leave_super_nodes(signed(5)));
 		assert_noop!(Registry::leave_super_nodes(signed(5)), Error::<Test>::NotSuperNode);
 		assert!(!<Registry as ServiceInspect<_, _, _>>::is_super_node(&5));
 		assert_eq!(ActiveSuperNodes::<Test>::get(), 0);
 		System::set_block_number(1 + SUPER_UNBONDING - 1);
-		assert_noop!(Registry::withdraw_super_node_stake(signed(5)), Error::<Test>::StakeStillLocked);
+		assert_noop!(
+			Registry::withdraw_super_node_stake(signed(5)),
+			Error::<Test>::StakeStillLocked
+		);
 		System::set_block_number(1 + SUPER_UNBONDING);
 		assert_ok!(Registry::withdraw_super_node_stake(signed(5)));
 		assert_eq!(held(5), 0);
@@ -164,7 +179,8 @@ fn slashing_a_super_node_burns_its_share_of_the_stake() {
 	new_test_ext().execute_with(|| {
 		assert_ok!(Registry::register_super_node(signed(5), 4_000));
 		let issuance = Balances::total_issuance();
-		let slashed = <Registry as ServiceInspect<_, _, _>>::slash_super_node(&5, Perbill::from_percent(25));
+		let slashed =
+			<Registry as ServiceInspect<_, _, _>>::slash_super_node(&5, Perbill::from_percent(25));
 		assert_eq!(slashed, 1_000);
 		assert_eq!(SuperNodes::<Test>::get(5).unwrap().stake, 3_000);
 		assert_eq!(Balances::total_issuance(), issuance - 1_000);
@@ -184,7 +200,11 @@ fn the_owner_pays_the_anchor_fee_to_the_approvers_in_equal_shares() {
 		assert_eq!(pay(&[5, 6]), Ok(ANCHOR_FEE));
 		// 3 split in two: the first approver takes the indivisible rest.
 		assert_eq!(balances(), [before[0] - 3, before[1] + 2, before[2] + 1]);
-		assert!(registry_events().contains(&Event::AnchorFeePaid { service: 0, payer: OWNER, fee: 3 }));
+		assert!(registry_events().contains(&Event::AnchorFeePaid {
+			service: 0,
+			payer: OWNER,
+			fee: 3
+		}));
 		assert_eq!(pay(&[]), Ok(0), "nobody approved, nobody is paid");
 		assert_eq!(balances(), [before[0] - 3, before[1] + 2, before[2] + 1]);
 		assert_eq!(
