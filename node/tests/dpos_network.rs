@@ -5,7 +5,9 @@
 
 mod common;
 
-use common::{aura_slot, best_number, finalized_number, start_network, wait_for, NODE_BIN};
+use common::{
+	aura_slot, best_number, finalized_number, hex, start_network, unhex, wait_for, NODE_BIN,
+};
 use serde_json::Value as Json;
 use std::{
 	process::Command,
@@ -227,13 +229,4 @@ async fn a_voted_in_candidate_authors_and_a_voted_out_delegate_stops() {
 	let pending: u128 = pending.parse().unwrap();
 	// Eve's commission alone is 5% of one TIC per block.
 	assert!(pending >= 2 * TIC / 20, "Eve earned rewards: {pending}");
-}
-
-fn hex(bytes: &[u8]) -> String {
-	bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Vec<u8> {
-	let text = text.trim_start_matches("0x");
-	(0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap()).collect()
 }

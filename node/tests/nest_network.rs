@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::{best_number, wait_for, Node};
+use common::{best_number, hex, wait_for, Node};
 use polkadot_sdk::sp_runtime::traits::{BlakeTwo256, Hash as _};
 use serde_json::{json, Value as Json};
 use std::time::Duration;
@@ -608,8 +608,4 @@ async fn a_government_service_anchors_proves_suspends_and_pegs() {
 	reach_block(rpc, claimed.block + CONTEST).await;
 	assert_eq!(ok(&chain, &give(1), &dave).await.count("NestPeg.Transferred"), 1);
 	fails_with(&chain, &give(2), &dave, "NotClaimed").await;
-}
-
-fn hex(bytes: &[u8]) -> String {
-	bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -678,18 +678,25 @@ fn nestchain_services_anchor_prove_records_suspend_and_peg() {
 		let records = |epoch: u32| -> Vec<Vec<u8>> {
 			(0..4u8).map(|i| format!("passport:{epoch}:{i}").into_bytes()).collect()
 		};
-		let anchor_epoch = |epoch: u32, records: &[Vec<u8>], attesters: &[Sr25519Keyring]| {
-			while System::block_number() < service.genesis + 5 * (epoch + 1) {
+		// Once `service`'s `epoch` has ended, `attesters` attest the root of `records` and Bob
+		// approves it.
+		let anchor_epoch = |service: u32,
+		                    epoch: u32,
+		                    records: &[Vec<u8>],
+		                    attesters: &[Sr25519Keyring]| {
+			let info = pallet_service_registry::Services::<Runtime>::get(service).unwrap();
+			while System::block_number() < info.genesis + info.epoch_length * (epoch + 1) {
 				next_block();
 			}
-			let prev =
-				pallet_nest_anchor::Latest::<Runtime>::get(0).map(|(_, h)| h).unwrap_or_default();
+			let prev = pallet_nest_anchor::Latest::<Runtime>::get(service)
+				.map(|(_, h)| h)
+				.unwrap_or_default();
 			let root = merkle::root(records);
 			for node in attesters {
 				dispatch(
 					*node,
 					RuntimeCall::NestAnchor(pallet_nest_anchor::Call::attest {
-						service: 0,
+						service,
 						epoch,
 						root,
 						prev,
@@ -698,15 +705,11 @@ fn nestchain_services_anchor_prove_records_suspend_and_peg() {
 			}
 			dispatch(
 				Bob,
-				RuntimeCall::NestAnchor(pallet_nest_anchor::Call::approve {
-					service: 0,
-					epoch,
-					root,
-				}),
+				RuntimeCall::NestAnchor(pallet_nest_anchor::Call::approve { service, epoch, root }),
 			);
 		};
 		for epoch in 0..3 {
-			anchor_epoch(epoch, &records(epoch), &[Charlie, Dave]);
+			anchor_epoch(0, epoch, &records(epoch), &[Charlie, Dave]);
 			let anchor = pallet_nest_anchor::Anchors::<Runtime>::get(0, epoch).expect("anchored");
 			assert_eq!(anchor.root, merkle::root(&records(epoch)));
 		}
@@ -732,7 +735,7 @@ fn nestchain_services_anchor_prove_records_suspend_and_peg() {
 			})
 		};
 		as_two_of_multisig(&institution, remove(Eve));
-		anchor_epoch(3, &records(3), &[Charlie, Dave]);
+		anchor_epoch(0, 3, &records(3), &[Charlie, Dave]);
 		assert!(pallet_nest_anchor::Anchors::<Runtime>::contains_key(0, 3));
 		as_two_of_multisig(&institution, remove(Dave));
 		while System::block_number() < service.genesis + 5 * 5 {
@@ -785,35 +788,7 @@ fn nestchain_services_anchor_prove_records_suspend_and_peg() {
 			record_bytes(RecordKind::Lock, &lock(1)),
 			record_bytes(RecordKind::Lock, &lock(2)),
 		];
-		let source_genesis =
-			pallet_service_registry::Services::<Runtime>::get(source).unwrap().genesis;
-		while System::block_number() < source_genesis + 5 {
-			next_block();
-		}
-		let anchor_source = |epoch: u32, records: &[Vec<u8>]| {
-			let root = merkle::root(records);
-			let prev = pallet_nest_anchor::Latest::<Runtime>::get(source)
-				.map(|(_, h)| h)
-				.unwrap_or_default();
-			dispatch(
-				Charlie,
-				RuntimeCall::NestAnchor(pallet_nest_anchor::Call::attest {
-					service: source,
-					epoch,
-					root,
-					prev,
-				}),
-			);
-			dispatch(
-				Bob,
-				RuntimeCall::NestAnchor(pallet_nest_anchor::Call::approve {
-					service: source,
-					epoch,
-					root,
-				}),
-			);
-		};
-		anchor_source(0, &locks);
+		anchor_epoch(source, 0, &locks, &[Charlie]);
 		for _ in 0..2 {
 			next_block();
 		}
@@ -830,10 +805,7 @@ fn nestchain_services_anchor_prove_records_suspend_and_peg() {
 		// Lock 2 is reverted in the next anchor of its source, and its claim contested.
 		let reverts =
 			vec![record_bytes(RecordKind::Revert, &PegRevert { lock_id: Hash::repeat_byte(2) })];
-		while System::block_number() < source_genesis + 10 {
-			next_block();
-		}
-		anchor_source(1, &reverts);
+		anchor_epoch(source, 1, &reverts, &[Charlie]);
 		dispatch(
 			Ferdie,
 			RuntimeCall::NestPeg(pallet_nest_peg::Call::contest {

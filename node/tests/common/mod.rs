@@ -249,3 +249,14 @@ pub async fn aura_slot(rpc: &RpcClient, number: u64) -> Option<u64> {
 		Some(u64::from_le_bytes(bytes.try_into().ok()?))
 	})
 }
+
+/// `bytes` as lowercase hex, without a prefix.
+pub fn hex(bytes: &[u8]) -> String {
+	bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The bytes of hex `text`, with or without a `0x` prefix.
+pub fn unhex(text: &str) -> Vec<u8> {
+	let text = text.trim_start_matches("0x");
+	(0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap()).collect()
+}

@@ -308,8 +308,7 @@ pub mod pallet {
 				*next = next.saturating_add(1);
 				id
 			});
-			frame_system::Pallet::<T>::inc_sufficients(&key);
-			DeviceOfKey::<T>::insert(&key, id);
+			Self::bind_key(&key, id);
 			Devices::<T>::insert(
 				id,
 				Device {
@@ -342,10 +341,8 @@ pub mod pallet {
 			let old = Self::mutate_owned(id, &who, |device| {
 				Ok(core::mem::replace(&mut device.key, new_key.clone()))
 			})?;
-			DeviceOfKey::<T>::remove(&old);
-			let _ = frame_system::Pallet::<T>::dec_sufficients(&old);
-			DeviceOfKey::<T>::insert(&new_key, id);
-			frame_system::Pallet::<T>::inc_sufficients(&new_key);
+			Self::unbind_key(&old);
+			Self::bind_key(&new_key, id);
 			Self::deposit_event(Event::KeyRotated { id, old, new: new_key });
 			Ok(())
 		}
@@ -355,11 +352,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::suspend())]
 		pub fn suspend(origin: OriginFor<T>, id: DeviceId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::mutate_owned(id, &who, |device| {
-				ensure!(device.status == DeviceStatus::Active, Error::<T>::AlreadySuspended);
-				device.status = DeviceStatus::Suspended;
-				Ok(())
-			})?;
+			Self::set_status(id, &who, DeviceStatus::Suspended, Error::<T>::AlreadySuspended)?;
 			Self::deposit_event(Event::DeviceSuspended { id });
 			Ok(())
 		}
@@ -369,11 +362,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::resume())]
 		pub fn resume(origin: OriginFor<T>, id: DeviceId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::mutate_owned(id, &who, |device| {
-				ensure!(device.status == DeviceStatus::Suspended, Error::<T>::NotSuspended);
-				device.status = DeviceStatus::Active;
-				Ok(())
-			})?;
+			Self::set_status(id, &who, DeviceStatus::Active, Error::<T>::NotSuspended)?;
 			Self::deposit_event(Event::DeviceResumed { id });
 			Ok(())
 		}
@@ -410,8 +399,7 @@ pub mod pallet {
 				Precision::BestEffort,
 			)?;
 			Devices::<T>::remove(id);
-			DeviceOfKey::<T>::remove(&device.key);
-			let _ = frame_system::Pallet::<T>::dec_sufficients(&device.key);
+			Self::unbind_key(&device.key);
 			Self::deposit_event(Event::DeviceRemoved { id });
 			Ok(())
 		}
@@ -431,6 +419,33 @@ impl<T: Config> Pallet<T> {
 			change(device)
 		})
 		.map_err(Into::into)
+	}
+
+	/// Puts device `id` in `status` as its owner `who`; `unchanged` if it already is.
+	fn set_status(
+		id: DeviceId,
+		who: &T::AccountId,
+		status: DeviceStatus,
+		unchanged: Error<T>,
+	) -> DispatchResult {
+		Self::mutate_owned(id, who, |device| {
+			ensure!(device.status != status, unchanged);
+			device.status = status;
+			Ok(())
+		})
+	}
+
+	/// Makes `key` sign for device `id`, and its account exist (with a sufficient reference)
+	/// so that it has a nonce without holding tokens.
+	fn bind_key(key: &T::AccountId, id: DeviceId) {
+		DeviceOfKey::<T>::insert(key, id);
+		frame_system::Pallet::<T>::inc_sufficients(key);
+	}
+
+	/// Undoes [`Self::bind_key`].
+	fn unbind_key(key: &T::AccountId) {
+		DeviceOfKey::<T>::remove(key);
+		let _ = frame_system::Pallet::<T>::dec_sufficients(key);
 	}
 
 	fn ensure_valid_retention(retention: BlockNumberFor<T>) -> Result<(), Error<T>> {
