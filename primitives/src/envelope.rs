@@ -135,3 +135,25 @@ impl Envelope {
 		)
 	}
 }
+
+/// What a device stores on chain: encrypted by default, plain only when explicitly public.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub enum Payload {
+	/// Data only the envelope's recipients can read.
+	Encrypted(Envelope),
+	/// Data anyone may read, stored as is.
+	Public(BoundedVec<u8, ConstU32<MAX_INLINE_BYTES>>),
+}
+
+impl Payload {
+	/// Bytes of data the chain keeps for it inline (ciphertext or plain data).
+	pub fn inline_len(&self) -> usize {
+		match self {
+			Payload::Encrypted(Envelope { body: Body::Inline(bytes), .. }) => bytes.len(),
+			Payload::Encrypted(_) => 0,
+			Payload::Public(bytes) => bytes.len(),
+		}
+	}
+}

@@ -257,6 +257,7 @@ sp_api::impl_runtime_apis! {
 			list_benchmark!(list, extra, pallet_nest_anchor, crate::NestAnchor);
 			list_benchmark!(list, extra, pallet_nest_peg, crate::NestPeg);
 			list_benchmark!(list, extra, pallet_devices, crate::Devices);
+			list_benchmark!(list, extra, pallet_payloads, crate::Payloads);
 			(list, crate::AllPalletsWithSystem::storage_info())
 		}
 
@@ -275,6 +276,7 @@ sp_api::impl_runtime_apis! {
 			add_benchmark!(params, batches, pallet_nest_anchor, crate::NestAnchor);
 			add_benchmark!(params, batches, pallet_nest_peg, crate::NestPeg);
 			add_benchmark!(params, batches, pallet_devices, crate::Devices);
+			add_benchmark!(params, batches, pallet_payloads, crate::Payloads);
 			Ok(batches)
 		}
 	}

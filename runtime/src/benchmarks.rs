@@ -118,3 +118,20 @@ impl pallet_devices::benchmarking::BenchmarkHelper for NestSetup {
 		Self::service_with_nodes(&[], 1)
 	}
 }
+
+impl pallet_payloads::benchmarking::BenchmarkHelper<AccountId> for NestSetup {
+	fn register_device(owner: &AccountId, key: &AccountId) -> pallet_devices::DeviceId {
+		let id = pallet_devices::NextDeviceId::<Runtime>::get();
+		crate::Devices::register(
+			RuntimeOrigin::signed(owner.clone()),
+			key.clone(),
+			pallet_devices::DeviceKind::Sensor,
+			None,
+			Vec::new(),
+			<Runtime as pallet_devices::Config>::MaxRetention::get(),
+			pallet_devices::FeeLimits { window: 1, max_transactions: 1, max_fees: 1 },
+		)
+		.expect("a funded owner registers a device");
+		id
+	}
+}

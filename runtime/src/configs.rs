@@ -131,9 +131,19 @@ parameter_types! {
 	pub FeeMultiplier: Multiplier = Multiplier::one();
 }
 
+/// The calls a device's owner pays for: what devices do, storing data records.
+pub struct DeviceCalls;
+impl polkadot_sdk::frame_support::traits::Contains<RuntimeCall> for DeviceCalls {
+	fn contains(call: &RuntimeCall) -> bool {
+		matches!(call, RuntimeCall::Payloads(pallet_payloads::Call::store { .. }))
+	}
+}
+
 impl pallet_transaction_payment::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
-	type OnChargeTransaction = FungibleAdapter<Balances, DealWithFees>;
+	// Fees of data records signed by a device are paid by its owner, within the device's limits.
+	type OnChargeTransaction =
+		pallet_devices::OwnerPays<DeviceCalls, FungibleAdapter<Balances, DealWithFees>>;
 	type OperationalFeeMultiplier = ConstU8<5>;
 	type WeightToFee = IdentityFee<Balance>;
 	type LengthToFee = ConstantMultiplier<Balance, TransactionByteFee>;
@@ -504,6 +514,26 @@ impl pallet_devices::Config for Runtime {
 	type MinRetention = ConstU32<HOURS>;
 	type MaxRetention = ConstU32<{ 365 * DAYS }>;
 	type WeightInfo = pallet_devices::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = crate::benchmarks::NestSetup;
+}
+
+parameter_types! {
+	pub const RecordDepositBase: Balance = deposit(1, 0);
+	/// A tenth of the general storage price: device records are small, many and short-lived.
+	pub const RecordDepositPerByte: Balance = deposit(0, 1) / 10;
+}
+
+/// Device data records: encrypted envelopes, deposits held from the device's owner.
+impl pallet_payloads::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Devices = crate::Devices;
+	type RecordDepositBase = RecordDepositBase;
+	type RecordDepositPerByte = RecordDepositPerByte;
+	type MaxPayloadLen = ConstU32<{ thingschain_primitives::envelope::MAX_INLINE_BYTES }>;
+	type MaxReaders = ConstU32<16>;
+	type WeightInfo = pallet_payloads::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::benchmarks::NestSetup;
 }

@@ -232,6 +232,8 @@ mod runtime {
 	pub type NestPeg = pallet_nest_peg;
 	#[runtime::pallet_index(34)]
 	pub type Devices = pallet_devices;
+	#[runtime::pallet_index(35)]
+	pub type Payloads = pallet_payloads;
 
 	// Development networks only: the testnet preset sets no key.
 	#[runtime::pallet_index(99)]

@@ -9,7 +9,7 @@ use polkadot_sdk::{
 	pallet_timestamp, pallet_transaction_payment,
 	sc_chain_spec::GenesisConfigBuilderRuntimeCaller,
 	sp_consensus_aura::{Slot, AURA_ENGINE_ID},
-	sp_core::{crypto::Pair, Encode},
+	sp_core::{crypto::Pair, sr25519, Encode},
 	sp_genesis_builder::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET},
 	sp_io::TestExternalities,
 	sp_keyring::Sr25519Keyring,
@@ -85,7 +85,12 @@ fn free(who: &AccountId) -> Balance {
 
 /// Signs `call` as `signer` with the runtime's transaction extensions and applies it.
 fn apply_signed(signer: Sr25519Keyring, call: RuntimeCall) -> ApplyExtrinsicResult {
-	let who = signer.to_account_id();
+	apply_signed_by(&signer.pair(), call)
+}
+
+/// Signs `call` with `pair` (any key, e.g. a device's) and applies it.
+fn apply_signed_by(pair: &sr25519::Pair, call: RuntimeCall) -> ApplyExtrinsicResult {
+	let who = AccountId::from(pair.public());
 	let extension: TxExtension = (
 		frame_system::CheckNonZeroSender::new(),
 		frame_system::CheckSpecVersion::new(),
@@ -99,7 +104,7 @@ fn apply_signed(signer: Sr25519Keyring, call: RuntimeCall) -> ApplyExtrinsicResu
 		frame_system::WeightReclaim::new(),
 	);
 	let payload = SignedPayload::new(call.clone(), extension.clone()).expect("valid payload");
-	let signature = payload.using_encoded(|bytes| signer.pair().sign(bytes));
+	let signature = payload.using_encoded(|bytes| pair.sign(bytes));
 	let xt = UncheckedExtrinsic::new_signed(call, who.into(), signature.into(), extension);
 	Executive::apply_extrinsic(xt)
 }
@@ -838,5 +843,114 @@ fn nestchain_services_anchor_prove_records_suspend_and_peg() {
 
 		// Six anchors, each paid one TIC by the institution to Bob, their only approver.
 		assert_eq!(Balances::free_balance(&owner), 10 * TIC - 6 * TIC);
+	});
+}
+
+/// An envelope for `reader` with `len` inline ciphertext bytes (dummy key material: the
+/// runtime checks bounds and readers, it cannot read the data either way).
+fn envelope_for(reader: [u8; 32], len: usize) -> thingschain_primitives::envelope::Payload {
+	use thingschain_primitives::envelope::*;
+	Payload::Encrypted(Envelope {
+		version: ENVELOPE_VERSION,
+		algorithm: Algorithm::X25519XChaCha20Poly1305,
+		ephemeral_key: [1; 32],
+		nonce: [2; 24],
+		body: Body::Inline(vec![3; len].try_into().unwrap()),
+		recipients: vec![Recipient { reader, wrapped_key: [4; 48] }].try_into().unwrap(),
+	})
+}
+
+/// The fee the last transaction signed by `who` paid.
+fn last_fee_of(who: &AccountId) -> Balance {
+	events()
+		.into_iter()
+		.rev()
+		.find_map(|event| match event {
+			RuntimeEvent::TransactionPayment(
+				pallet_transaction_payment::Event::TransactionFeePaid {
+					who: payer,
+					actual_fee,
+					..
+				},
+			) if payer == *who => Some(actual_fee),
+			_ => None,
+		})
+		.expect("a fee was paid")
+}
+
+#[test]
+fn a_device_without_tokens_stores_records_paid_by_its_owner_within_its_limits() {
+	use pallet_devices::fees::{RATE_LIMITED, SPENDING_CAP_REACHED};
+	use polkadot_sdk::{
+		frame_support::traits::fungible::InspectHold,
+		sp_runtime::transaction_validity::{InvalidTransaction, TransactionValidityError},
+	};
+	use Sr25519Keyring::Bob;
+	let refused = |code| Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(code)));
+	genesis_ext(DEV_RUNTIME_PRESET).execute_with(|| {
+		let device = sr25519::Pair::from_string("//thermometer-1", None).unwrap();
+		let key = AccountId::from(device.public());
+		let reader = [9u8; 32];
+		let limits = |max_transactions, max_fees| pallet_devices::FeeLimits {
+			window: 10,
+			max_transactions,
+			max_fees,
+		};
+		dispatch(
+			Bob,
+			RuntimeCall::Devices(pallet_devices::Call::register {
+				key: key.clone(),
+				kind: pallet_devices::DeviceKind::Sensor,
+				service: None,
+				metadata: b"cold store 4".to_vec(),
+				retention: thingschain_runtime::units::HOURS,
+				limits: limits(2, TIC),
+			}),
+		);
+		dispatch(
+			Bob,
+			RuntimeCall::Payloads(pallet_payloads::Call::grant_reader { device: 0, reader }),
+		);
+		let store = RuntimeCall::Payloads(pallet_payloads::Call::store {
+			payload: envelope_for(reader, 100),
+		});
+		let record_hold = thingschain_runtime::RuntimeHoldReason::Payloads(
+			pallet_payloads::HoldReason::RecordDeposit,
+		);
+		let held = || Balances::balance_on_hold(&record_hold, &account(Bob));
+
+		// Two readings: the owner pays each fee and deposit, to the unit; the device nothing.
+		for _ in 0..2 {
+			let before = free(&account(Bob));
+			let held_before = held();
+			assert_eq!(apply_signed_by(&device, store.clone()), Ok(Ok(())));
+			let (fee, deposit) = (last_fee_of(&key), held() - held_before);
+			assert!(fee > 0 && deposit > 0);
+			assert_eq!(free(&account(Bob)), before - fee - deposit);
+			assert_eq!(free(&key), 0);
+		}
+		let fee = last_fee_of(&key);
+		// The third in the same ten-block window is refused before it costs anything.
+		let before = free(&account(Bob));
+		assert_eq!(apply_signed_by(&device, store.clone()), refused(RATE_LIMITED));
+		assert_eq!(free(&account(Bob)), before);
+		assert_eq!(pallet_payloads::NextRecordId::<Runtime>::get(0), 2);
+
+		// Next window, a cap of one and a half fees: one reading, then the cap stops the next.
+		dispatch(
+			Bob,
+			RuntimeCall::Devices(pallet_devices::Call::set_limits {
+				id: 0,
+				limits: limits(100, fee + fee / 2),
+			}),
+		);
+		while System::block_number() % 10 != 0 {
+			next_block();
+		}
+		assert_eq!(apply_signed_by(&device, store.clone()), Ok(Ok(())));
+		let before = free(&account(Bob));
+		assert_eq!(apply_signed_by(&device, store), refused(SPENDING_CAP_REACHED));
+		assert_eq!(free(&account(Bob)), before);
+		assert_eq!(pallet_devices::Spending::<Runtime>::get(0).fees, fee);
 	});
 }

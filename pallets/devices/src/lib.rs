@@ -18,6 +18,7 @@
 //! - Each device carries what other pallets enforce for it: the **retention** period of its
 //!   data records and its fee **limits** (most transactions and most fees per window), read
 //!   through [`DeviceInspect`].
+//! - Its owner pays its transaction fees, within those limits: [`OwnerPays`].
 //! - A device may belong to a NestChain service of the registry, which must exist.
 //! - Only the owner changes a device; a suspended device's key is refused by
 //!   [`DeviceInspect::active_device`] users until it is resumed.
@@ -28,12 +29,14 @@ extern crate alloc;
 
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarking;
+pub mod fees;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
 mod tests;
 pub mod weights;
 
+pub use fees::OwnerPays;
 pub use pallet::*;
 pub use thingschain_primitives::ids::DeviceId;
 pub use weights::WeightInfo;
@@ -152,10 +155,44 @@ pub struct Device<T: Config> {
 	pub deposit: BalanceOf<T>,
 }
 
+/// What a device spent of its owner's funds in its current fee window.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct FeeUsage<Balance, BlockNumber> {
+	/// First block of the window.
+	pub window_start: BlockNumber,
+	/// Transactions paid in it.
+	pub transactions: u32,
+	/// Fees paid in it.
+	pub fees: Balance,
+}
+
+/// Why a key cannot act as a device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Inactive {
+	/// No registered device signs with it.
+	Unknown,
+	/// Its device is suspended.
+	Suspended,
+}
+
 /// What other pallets (data records, fee payment) read about devices.
 pub trait DeviceInspect<AccountId, BlockNumber, Balance> {
 	/// The active device signing with `key`: its id, owner, retention and fee limits.
-	fn active_device(key: &AccountId) -> Option<ActiveDevice<AccountId, BlockNumber, Balance>>;
+	fn active_device(
+		key: &AccountId,
+	) -> Result<ActiveDevice<AccountId, BlockNumber, Balance>, Inactive>;
 	/// The owner of device `id`, whatever its status.
 	fn owner(id: DeviceId) -> Option<AccountId>;
 }
@@ -235,6 +272,16 @@ pub mod pallet {
 	/// The device each registered key signs for.
 	#[pallet::storage]
 	pub type DeviceOfKey<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, DeviceId>;
+
+	/// What each device spent of its owner's funds on fees in its current window.
+	#[pallet::storage]
+	pub type Spending<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		DeviceId,
+		FeeUsage<BalanceOf<T>, BlockNumberFor<T>>,
+		ValueQuery,
+	>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -399,6 +446,7 @@ pub mod pallet {
 				Precision::BestEffort,
 			)?;
 			Devices::<T>::remove(id);
+			Spending::<T>::remove(id);
 			Self::unbind_key(&device.key);
 			Self::deposit_event(Event::DeviceRemoved { id });
 			Ok(())
@@ -467,13 +515,15 @@ impl<T: Config> Pallet<T> {
 impl<T: Config> DeviceInspect<T::AccountId, BlockNumberFor<T>, BalanceOf<T>> for Pallet<T> {
 	fn active_device(
 		key: &T::AccountId,
-	) -> Option<ActiveDevice<T::AccountId, BlockNumberFor<T>, BalanceOf<T>>> {
-		let id = DeviceOfKey::<T>::get(key)?;
-		Devices::<T>::get(id).filter(|d| d.status == DeviceStatus::Active).map(|d| ActiveDevice {
+	) -> Result<ActiveDevice<T::AccountId, BlockNumberFor<T>, BalanceOf<T>>, Inactive> {
+		let id = DeviceOfKey::<T>::get(key).ok_or(Inactive::Unknown)?;
+		let device = Devices::<T>::get(id).ok_or(Inactive::Unknown)?;
+		ensure!(device.status == DeviceStatus::Active, Inactive::Suspended);
+		Ok(ActiveDevice {
 			id,
-			owner: d.owner,
-			retention: d.retention,
-			limits: d.limits,
+			owner: device.owner,
+			retention: device.retention,
+			limits: device.limits,
 		})
 	}
 

@@ -1,12 +1,15 @@
-//! A test runtime: System, Balances and the device registry, with services 0 and 1.
+//! A test runtime: System, Balances, transaction payment charging device fees to owners through
+//! [`OwnerPays`](crate::OwnerPays), and the device registry, with services 0 and 1.
 
 use crate as pallet_devices;
 use polkadot_sdk::{
 	frame_support::{
 		derive_impl,
 		traits::{ConstU128, ConstU32, ConstU64, Contains},
+		weights::IdentityFee,
 	},
 	frame_system, pallet_balances,
+	pallet_transaction_payment::{self, FungibleAdapter},
 	sp_runtime::BuildStorage,
 };
 use thingschain_primitives::ids::ServiceId;
@@ -19,6 +22,7 @@ polkadot_sdk::frame_support::construct_runtime!(
 	pub enum Test {
 		System: frame_system,
 		Balances: pallet_balances,
+		TransactionPayment: pallet_transaction_payment,
 		DeviceRegistry: pallet_devices,
 	}
 );
@@ -35,6 +39,22 @@ impl pallet_balances::Config for Test {
 	type ExistentialDeposit = ConstU128<1>;
 	type AccountStore = System;
 	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+/// Owners pay for their devices' remarks; other calls are paid by their signers.
+pub struct Remarks;
+impl Contains<RuntimeCall> for Remarks {
+	fn contains(call: &RuntimeCall) -> bool {
+		matches!(call, RuntimeCall::System(frame_system::Call::remark { .. }))
+	}
+}
+
+#[derive_impl(pallet_transaction_payment::config_preludes::TestDefaultConfig)]
+impl pallet_transaction_payment::Config for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type OnChargeTransaction = crate::OwnerPays<Remarks, FungibleAdapter<Balances, ()>>;
+	type WeightToFee = IdentityFee<Balance>;
+	type LengthToFee = IdentityFee<Balance>;
 }
 
 /// An owner with funds.

@@ -57,7 +57,7 @@ fn an_owner_registers_a_device_that_can_sign_without_tokens() {
 		assert_eq!(device_events(), vec![Event::DeviceRegistered { id, owner: OWNER, key: 500 }]);
 		assert_eq!(
 			DeviceRegistry::active_device(&500),
-			Some(ActiveDevice { id, owner: OWNER, retention: 100, limits: limits(5, 20) })
+			Ok(ActiveDevice { id, owner: OWNER, retention: 100, limits: limits(5, 20) })
 		);
 		assert_eq!(<DeviceRegistry as DeviceInspect<_, _, _>>::owner(id), Some(OWNER));
 	});
@@ -126,8 +126,8 @@ fn rotating_a_key_retires_the_old_one() {
 			(None, Some(id))
 		);
 		assert_eq!((sufficients(500), sufficients(501)), (0, 1));
-		assert_eq!(DeviceRegistry::active_device(&500), None);
-		assert_eq!(DeviceRegistry::active_device(&501).map(|d| d.id), Some(id));
+		assert_eq!(DeviceRegistry::active_device(&500), Err(Inactive::Unknown));
+		assert_eq!(DeviceRegistry::active_device(&501).map(|d| d.id), Ok(id));
 		assert_eq!(device_events().last(), Some(&Event::KeyRotated { id, old: 500, new: 501 }));
 	});
 }
@@ -140,11 +140,11 @@ fn a_suspended_device_is_not_active_until_resumed() {
 		assert_noop!(DeviceRegistry::suspend(signed(OTHER_OWNER), id), Error::<Test>::NotOwner);
 		assert_ok!(DeviceRegistry::suspend(signed(OWNER), id));
 		assert_noop!(DeviceRegistry::suspend(signed(OWNER), id), Error::<Test>::AlreadySuspended);
-		assert_eq!(DeviceRegistry::active_device(&500), None);
+		assert_eq!(DeviceRegistry::active_device(&500), Err(Inactive::Suspended));
 		assert_eq!(<DeviceRegistry as DeviceInspect<_, _, _>>::owner(id), Some(OWNER));
 		assert_noop!(DeviceRegistry::resume(signed(OTHER_OWNER), id), Error::<Test>::NotOwner);
 		assert_ok!(DeviceRegistry::resume(signed(OWNER), id));
-		assert!(DeviceRegistry::active_device(&500).is_some());
+		assert!(DeviceRegistry::active_device(&500).is_ok());
 		assert_eq!(
 			device_events()[1..],
 			[Event::DeviceSuspended { id }, Event::DeviceResumed { id }]
@@ -187,6 +187,133 @@ fn removing_a_device_returns_the_deposit_and_forgets_the_key() {
 		// The key is free again, and ids are never reused.
 		assert_eq!(register(OTHER_OWNER, 500), id + 1);
 	});
+}
+
+mod owner_paid_fees {
+	use super::*;
+	use crate::fees::{RATE_LIMITED, SPENDING_CAP_REACHED};
+	use polkadot_sdk::{
+		frame_support::dispatch::{DispatchInfo, PostDispatchInfo},
+		pallet_transaction_payment::OnChargeTransaction,
+		sp_runtime::transaction_validity::{InvalidTransaction, TransactionValidityError},
+	};
+
+	type Charge = <Test as polkadot_sdk::pallet_transaction_payment::Config>::OnChargeTransaction;
+	type Liquidity = <Charge as OnChargeTransaction<Test>>::LiquidityInfo;
+
+	fn remark() -> RuntimeCall {
+		RuntimeCall::System(polkadot_sdk::frame_system::Call::remark { remark: vec![1] })
+	}
+
+	/// Charges `fee` for `call` signed by `who`, as the transaction-payment extension does.
+	fn charge(
+		who: AccountId,
+		call: &RuntimeCall,
+		fee: Balance,
+	) -> Result<Liquidity, TransactionValidityError> {
+		let info = DispatchInfo::default();
+		<Charge as OnChargeTransaction<Test>>::can_withdraw_fee(&who, call, &info, fee, 0)?;
+		<Charge as OnChargeTransaction<Test>>::withdraw_fee(&who, call, &info, fee, 0)
+	}
+
+	/// Settles a charge at `actual` fee after dispatch.
+	fn settle(who: AccountId, actual: Balance, paid: Liquidity) {
+		let post = PostDispatchInfo::default();
+		assert_ok!(<Charge as OnChargeTransaction<Test>>::correct_and_deposit_fee(
+			&who,
+			&DispatchInfo::default(),
+			&post,
+			actual,
+			0,
+			paid
+		));
+	}
+
+	fn invalid(code: u8) -> Result<(), TransactionValidityError> {
+		Err(InvalidTransaction::Custom(code).into())
+	}
+
+	#[test]
+	fn the_owner_pays_and_gets_the_refund() {
+		new_test_ext().execute_with(|| {
+			let id = register(OWNER, 500);
+			let before = Balances::balance(&OWNER);
+			let paid = charge(500, &remark(), 8).unwrap();
+			assert_eq!(Balances::balance(&OWNER), before - 8);
+			settle(500, 5, paid);
+			assert_eq!((Balances::balance(&OWNER), Balances::balance(&500)), (before - 5, 0));
+			assert_eq!(
+				Spending::<Test>::get(id),
+				FeeUsage { window_start: 0, transactions: 1, fees: 5 }
+			);
+		});
+	}
+
+	#[test]
+	fn the_rate_limit_stops_a_device_until_the_next_window() {
+		new_test_ext().execute_with(|| {
+			register(OWNER, 500); // 5 transactions, 20 fees per 10 blocks
+			let before = Balances::balance(&OWNER);
+			for _ in 0..5 {
+				charge(500, &remark(), 1).unwrap();
+			}
+			assert_eq!(charge(500, &remark(), 1).map(drop), invalid(RATE_LIMITED));
+			assert_eq!(Balances::balance(&OWNER), before - 5);
+			System::set_block_number(9);
+			assert_eq!(charge(500, &remark(), 1).map(drop), invalid(RATE_LIMITED));
+			System::set_block_number(10);
+			assert!(charge(500, &remark(), 1).is_ok());
+			assert_eq!(Balances::balance(&OWNER), before - 6);
+		});
+	}
+
+	#[test]
+	fn the_spending_cap_stops_a_device_before_it_overspends() {
+		new_test_ext().execute_with(|| {
+			let id = register(OWNER, 500);
+			let before = Balances::balance(&OWNER);
+			charge(500, &remark(), 8).unwrap();
+			charge(500, &remark(), 8).unwrap();
+			assert_eq!(charge(500, &remark(), 5).map(drop), invalid(SPENDING_CAP_REACHED));
+			// Validation alone does not count against the window either.
+			assert_eq!(
+				<Charge as OnChargeTransaction<Test>>::can_withdraw_fee(
+					&500,
+					&remark(),
+					&DispatchInfo::default(),
+					4,
+					0
+				),
+				Ok(())
+			);
+			charge(500, &remark(), 4).unwrap();
+			assert_eq!(Balances::balance(&OWNER), before - 20);
+			assert_eq!(Spending::<Test>::get(id).fees, 20);
+			assert_eq!(charge(500, &remark(), 1).map(drop), invalid(SPENDING_CAP_REACHED));
+		});
+	}
+
+	#[test]
+	fn the_owner_pays_nothing_for_suspended_devices_or_other_calls() {
+		new_test_ext().execute_with(|| {
+			let id = register(OWNER, 500);
+			let before = Balances::balance(&OWNER);
+			let transfer =
+				RuntimeCall::Balances(polkadot_sdk::pallet_balances::Call::transfer_allow_death {
+					dest: OTHER_OWNER,
+					value: 1,
+				});
+			// The device's key holds nothing to pay with itself.
+			let cannot_pay = Err(InvalidTransaction::Payment.into());
+			assert_eq!(charge(500, &transfer, 1).map(drop), cannot_pay);
+			assert_ok!(DeviceRegistry::suspend(signed(OWNER), id));
+			assert_eq!(charge(500, &remark(), 1).map(drop), cannot_pay);
+			// Accounts that are not devices pay for themselves.
+			assert!(charge(OTHER_OWNER, &remark(), 3).is_ok());
+			assert_eq!(Balances::balance(&OWNER), before);
+			assert_eq!(Spending::<Test>::get(id), FeeUsage::default());
+		});
+	}
 }
 
 #[derive(Clone, Debug)]

@@ -1,0 +1,103 @@
+//! Benchmarks of every call, each in its worst case: the longest payload, as many recipients
+//! and readers as allowed, the reader searched for last.
+
+use super::*;
+use crate::fixtures::{encrypted, reader};
+use alloc::vec::Vec;
+use polkadot_sdk::{
+	frame_benchmarking::v2::*,
+	frame_support::traits::fungible::Mutate,
+	frame_system::RawOrigin,
+	sp_runtime::traits::{Bounded, One},
+};
+
+/// What the benchmarks need from the rest of the runtime.
+pub trait BenchmarkHelper<AccountId> {
+	/// Registers a device signing with `key`, owned by the funded `owner`; returns its id.
+	fn register_device(owner: &AccountId, key: &AccountId) -> DeviceId;
+}
+
+/// A funded owner and its device with every reader granted: (owner, device key, device id).
+fn owner_with_device<T: Config>() -> (T::AccountId, T::AccountId, DeviceId)
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let owner: T::AccountId = account("owner", 0, 0);
+	let key: T::AccountId = account("device", 0, 0);
+	T::Currency::set_balance(&owner, BalanceOf::<T>::max_value() / 4u32.into());
+	let device = T::BenchmarkHelper::register_device(&owner, &key);
+	let readers: Vec<ReaderKey> = (0..T::MaxReaders::get()).map(reader).collect();
+	Readers::<T>::insert(device, BoundedVec::try_from(readers).expect("MaxReaders of them"));
+	(owner, key, device)
+}
+
+/// The largest record a device may store.
+fn largest_payload<T: Config>() -> Payload {
+	let readers: Vec<ReaderKey> = (0..T::MaxReaders::get()).map(reader).collect();
+	encrypted(&readers, T::MaxPayloadLen::get())
+}
+
+/// An owner whose device stored the largest record: (owner, device id, record id).
+fn stored_record<T: Config>() -> (T::AccountId, DeviceId, RecordId)
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let (owner, key, device) = owner_with_device::<T>();
+	Pallet::<T>::store(RawOrigin::Signed(key).into(), largest_payload::<T>())
+		.expect("the device stores");
+	(owner, device, 0)
+}
+
+#[benchmarks(where T::Currency: Mutate<T::AccountId>)]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn store() {
+		let (_, key, device) = owner_with_device::<T>();
+		let payload = largest_payload::<T>();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(key), payload);
+		assert!(Records::<T>::contains_key(device, 0));
+	}
+
+	#[benchmark]
+	fn grant_reader() {
+		let (owner, _, device) = owner_with_device::<T>();
+		let last = reader(T::MaxReaders::get() - 1);
+		Readers::<T>::mutate(device, |readers| readers.retain(|r| *r != last));
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), device, last);
+		assert!(Readers::<T>::get(device).contains(&last));
+	}
+
+	#[benchmark]
+	fn revoke_reader() {
+		let (owner, _, device) = owner_with_device::<T>();
+		let last = reader(T::MaxReaders::get() - 1);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), device, last);
+		assert!(!Readers::<T>::get(device).contains(&last));
+	}
+
+	#[benchmark]
+	fn remove() {
+		let (owner, device, record) = stored_record::<T>();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), device, record);
+		assert!(!Records::<T>::contains_key(device, record));
+	}
+
+	#[benchmark]
+	fn reap() {
+		let (_, device, record) = stored_record::<T>();
+		let expires_at = Records::<T>::get(device, record).expect("stored").expires_at;
+		frame_system::Pallet::<T>::set_block_number(expires_at + One::one());
+		let reaper: T::AccountId = account("reaper", 0, 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(reaper), device, record);
+		assert!(!Records::<T>::contains_key(device, record));
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}

@@ -1,0 +1,364 @@
+//! # Payloads: device data records, encrypted by default
+//!
+//! A registered, active device signs [`Pallet::store`] with its own key to keep a record of
+//! its data on chain. A record is an encrypted [`Envelope`]: ciphertext (inline, or its hash,
+//! size and locator when the bytes are kept off chain) and the content key wrapped for each
+//! recipient. Plain data is only accepted when the device marks it [`Payload::Public`].
+//!
+//! ```text
+//!  owner ──grant_reader(device, x25519 key)──► Readers[device] ◄── every recipient must be one
+//!  device ──store(Encrypted(envelope))──► Records[device][n]   deposit held from the owner,
+//!                                              │                 expires after the device's retention
+//!  owner ──remove(device, n)───────────────────┤── deposit returned to the owner
+//!  anyone ──reap(device, n), once expired ─────┘
+//! ```
+//!
+//! - The chain never sees plaintext or content keys: it checks the envelope's bounds and that
+//!   every recipient is a reader the owner granted. Revoking a reader means the device stops
+//!   wrapping keys for it: it reads nothing new.
+//! - The device's owner pays: the record's deposit is held from the owner, and with
+//!   `pallet_devices::OwnerPays` so is the transaction fee.
+//! - Records live for the retention period of their device, then anyone may reap them; the
+//!   deposit always goes back to whoever paid it.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+#[cfg(feature = "runtime-benchmarks")]
+pub mod benchmarking;
+#[cfg(any(test, feature = "runtime-benchmarks"))]
+mod fixtures;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod weights;
+
+pub use pallet::*;
+pub use thingschain_primitives::envelope::{Envelope, Payload, ReaderKey};
+pub use weights::WeightInfo;
+
+use codec::{Decode, Encode, MaxEncodedLen};
+use pallet_devices::{DeviceId, DeviceInspect, Inactive};
+use polkadot_sdk::{
+	frame_support::{
+		self,
+		pallet_prelude::*,
+		traits::{
+			fungible::{self, MutateHold as _},
+			tokens::Precision,
+		},
+	},
+	frame_system::{self, pallet_prelude::*},
+	sp_runtime::Saturating,
+};
+use scale_info::TypeInfo;
+use thingschain_primitives::envelope::ENVELOPE_VERSION;
+
+/// Balance of the deposit currency.
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+/// Numbers a device's records, from 0.
+pub type RecordId = u64;
+
+/// A stored record.
+#[derive(
+	Encode, Decode, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(T))]
+pub struct Record<T: Config> {
+	/// The data: an encrypted envelope, or plain data the device marked public.
+	pub payload: Payload,
+	/// Who the deposit is held from: the device's owner when it was stored.
+	pub depositor: T::AccountId,
+	/// Held from the depositor while the record exists.
+	pub deposit: BalanceOf<T>,
+	/// When it was stored.
+	pub stored_at: BlockNumberFor<T>,
+	/// From this block on, anyone may reap it.
+	pub expires_at: BlockNumberFor<T>,
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// The currency record deposits are held in.
+		type Currency: fungible::Inspect<Self::AccountId>
+			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The runtime's hold reasons, which include this pallet's.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// The device registry: which key signs for which device, its owner and retention.
+		type Devices: DeviceInspect<Self::AccountId, BlockNumberFor<Self>, BalanceOf<Self>>;
+
+		/// Held per record, besides the per-byte part.
+		#[pallet::constant]
+		type RecordDepositBase: Get<BalanceOf<Self>>;
+
+		/// Held per byte of a record's encoded payload.
+		#[pallet::constant]
+		type RecordDepositPerByte: Get<BalanceOf<Self>>;
+
+		/// Most bytes of data a record keeps inline (ciphertext or public data); at most the
+		/// envelope format's own bound.
+		#[pallet::constant]
+		type MaxPayloadLen: Get<u32>;
+
+		/// Most readers a device's owner may grant, hence most recipients per envelope.
+		#[pallet::constant]
+		type MaxReaders: Get<u32>;
+
+		/// Weights of this pallet's calls, measured by its benchmarks.
+		type WeightInfo: WeightInfo;
+
+		/// Registers the device the benchmarks store records for.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: benchmarking::BenchmarkHelper<Self::AccountId>;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// The deposit of a stored record.
+		#[codec(index = 0)]
+		RecordDeposit,
+	}
+
+	/// The X25519 keys each device's owner lets read its new records.
+	#[pallet::storage]
+	pub type Readers<T: Config> =
+		StorageMap<_, Twox64Concat, DeviceId, BoundedVec<ReaderKey, T::MaxReaders>, ValueQuery>;
+
+	/// The id each device's next record gets.
+	#[pallet::storage]
+	pub type NextRecordId<T> = StorageMap<_, Twox64Concat, DeviceId, RecordId, ValueQuery>;
+
+	/// Every stored record, by device and record id.
+	#[pallet::storage]
+	pub type Records<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, DeviceId, Twox64Concat, RecordId, Record<T>>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// Device `device` stored record `record`, kept until `expires_at`.
+		RecordStored {
+			device: DeviceId,
+			record: RecordId,
+			public: bool,
+			expires_at: BlockNumberFor<T>,
+		},
+		/// `reader` may read `device`'s new records.
+		ReaderGranted { device: DeviceId, reader: ReaderKey },
+		/// `reader` gets no new records of `device`.
+		ReaderRevoked { device: DeviceId, reader: ReaderKey },
+		/// The owner removed a record; its deposit was returned.
+		RecordRemoved { device: DeviceId, record: RecordId },
+		/// An expired record was reaped; its deposit was returned.
+		RecordReaped { device: DeviceId, record: RecordId },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The signer is not the key of a registered device, or no such device exists.
+		UnknownDevice,
+		/// The device is suspended.
+		DeviceSuspended,
+		/// Only the device's owner (for a record: whoever paid its deposit) may do this.
+		NotOwner,
+		/// The payload keeps more than `MaxPayloadLen` bytes inline.
+		PayloadTooLarge,
+		/// The envelope names more recipients than `MaxReaders`.
+		TooManyRecipients,
+		/// An encrypted envelope needs at least one recipient.
+		NoRecipients,
+		/// A recipient is not a reader the device's owner granted.
+		NotAReader,
+		/// A recipient appears twice.
+		DuplicateRecipient,
+		/// The envelope's format version is not one this chain reads.
+		UnsupportedVersion,
+		/// The reader is already granted.
+		AlreadyAReader,
+		/// The device already has `MaxReaders` readers.
+		TooManyReaders,
+		/// No such record.
+		UnknownRecord,
+		/// The record has not expired yet.
+		NotExpired,
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Store `payload` as a record of the device whose key signs, holding the record
+		/// deposit from the device's owner. An encrypted payload's recipients must all be
+		/// readers the owner granted.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::store())]
+		pub fn store(origin: OriginFor<T>, payload: Payload) -> DispatchResult {
+			let key = ensure_signed(origin)?;
+			let device = T::Devices::active_device(&key).map_err(|inactive| match inactive {
+				Inactive::Unknown => Error::<T>::UnknownDevice,
+				Inactive::Suspended => Error::<T>::DeviceSuspended,
+			})?;
+			Self::ensure_valid(device.id, &payload)?;
+
+			let deposit = T::RecordDepositBase::get().saturating_add(
+				T::RecordDepositPerByte::get()
+					.saturating_mul((payload.encoded_size() as u32).into()),
+			);
+			T::Currency::hold(&HoldReason::RecordDeposit.into(), &device.owner, deposit)?;
+			let record = NextRecordId::<T>::mutate(device.id, |next| {
+				let id = *next;
+				*next = next.saturating_add(1);
+				id
+			});
+			let stored_at = frame_system::Pallet::<T>::block_number();
+			let expires_at = stored_at.saturating_add(device.retention);
+			let public = matches!(payload, Payload::Public(_));
+			Records::<T>::insert(
+				device.id,
+				record,
+				Record { payload, depositor: device.owner, deposit, stored_at, expires_at },
+			);
+			Self::deposit_event(Event::RecordStored {
+				device: device.id,
+				record,
+				public,
+				expires_at,
+			});
+			Ok(())
+		}
+
+		/// Let the holder of X25519 key `reader` read `device`'s new records: its device wraps
+		/// content keys for it from now on.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::grant_reader())]
+		pub fn grant_reader(
+			origin: OriginFor<T>,
+			device: DeviceId,
+			reader: ReaderKey,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::ensure_owner(device, &who)?;
+			Readers::<T>::try_mutate(device, |readers| {
+				ensure!(!readers.contains(&reader), Error::<T>::AlreadyAReader);
+				readers.try_push(reader).map_err(|_| Error::<T>::TooManyReaders)
+			})?;
+			Self::deposit_event(Event::ReaderGranted { device, reader });
+			Ok(())
+		}
+
+		/// Stop wrapping `device`'s new content keys for `reader`. Records it could already
+		/// read stay readable to it.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::revoke_reader())]
+		pub fn revoke_reader(
+			origin: OriginFor<T>,
+			device: DeviceId,
+			reader: ReaderKey,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::ensure_owner(device, &who)?;
+			Readers::<T>::try_mutate(device, |readers| {
+				let at = readers.iter().position(|r| *r == reader).ok_or(Error::<T>::NotAReader)?;
+				readers.remove(at);
+				Ok::<_, Error<T>>(())
+			})?;
+			Self::deposit_event(Event::ReaderRevoked { device, reader });
+			Ok(())
+		}
+
+		/// Remove record `record` of `device` before it expires; its deposit is returned to
+		/// the caller, who paid it.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::remove())]
+		pub fn remove(origin: OriginFor<T>, device: DeviceId, record: RecordId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let stored = Records::<T>::get(device, record).ok_or(Error::<T>::UnknownRecord)?;
+			ensure!(stored.depositor == who, Error::<T>::NotOwner);
+			Self::delete(device, record, stored)?;
+			Self::deposit_event(Event::RecordRemoved { device, record });
+			Ok(())
+		}
+
+		/// Remove expired record `record` of `device`; anyone may. Its deposit goes back to
+		/// whoever paid it.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::reap())]
+		pub fn reap(origin: OriginFor<T>, device: DeviceId, record: RecordId) -> DispatchResult {
+			ensure_signed(origin)?;
+			let stored = Records::<T>::get(device, record).ok_or(Error::<T>::UnknownRecord)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(now >= stored.expires_at, Error::<T>::NotExpired);
+			Self::delete(device, record, stored)?;
+			Self::deposit_event(Event::RecordReaped { device, record });
+			Ok(())
+		}
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(
+				T::MaxPayloadLen::get() <= thingschain_primitives::envelope::MAX_INLINE_BYTES,
+				"records cannot keep more inline than the envelope format carries"
+			);
+			assert!(
+				T::MaxReaders::get() <= thingschain_primitives::envelope::MAX_READERS,
+				"envelopes cannot name more recipients than the format carries"
+			);
+		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// Checks `payload` against the chain's bounds and `device`'s granted readers.
+	fn ensure_valid(device: DeviceId, payload: &Payload) -> DispatchResult {
+		ensure!(
+			payload.inline_len() <= T::MaxPayloadLen::get() as usize,
+			Error::<T>::PayloadTooLarge
+		);
+		let Payload::Encrypted(envelope) = payload else { return Ok(()) };
+		ensure!(envelope.version == ENVELOPE_VERSION, Error::<T>::UnsupportedVersion);
+		let recipients = &envelope.recipients;
+		ensure!(!recipients.is_empty(), Error::<T>::NoRecipients);
+		ensure!(recipients.len() <= T::MaxReaders::get() as usize, Error::<T>::TooManyRecipients);
+		let readers = Readers::<T>::get(device);
+		for (i, recipient) in recipients.iter().enumerate() {
+			ensure!(readers.contains(&recipient.reader), Error::<T>::NotAReader);
+			ensure!(
+				!recipients[..i].iter().any(|earlier| earlier.reader == recipient.reader),
+				Error::<T>::DuplicateRecipient
+			);
+		}
+		Ok(())
+	}
+
+	fn ensure_owner(device: DeviceId, who: &T::AccountId) -> DispatchResult {
+		let owner = T::Devices::owner(device).ok_or(Error::<T>::UnknownDevice)?;
+		ensure!(owner == *who, Error::<T>::NotOwner);
+		Ok(())
+	}
+
+	/// Deletes a record and returns its deposit.
+	fn delete(device: DeviceId, record: RecordId, stored: Record<T>) -> DispatchResult {
+		T::Currency::release(
+			&HoldReason::RecordDeposit.into(),
+			&stored.depositor,
+			stored.deposit,
+			Precision::BestEffort,
+		)?;
+		Records::<T>::remove(device, record);
+		Ok(())
+	}
+}

@@ -1,0 +1,143 @@
+//! A test runtime: System, Balances, the device registry and the payloads pallet. Owner
+//! [`OWNER`] registers device [`DEVICE`] (key [`DEVICE_KEY`], records kept [`RETENTION`]
+//! blocks) in [`with_device`].
+
+use crate as pallet_payloads;
+use pallet_devices::{DeviceId, DeviceKind, FeeLimits};
+use polkadot_sdk::{
+	frame_support::{
+		assert_ok, derive_impl,
+		traits::{ConstU128, ConstU32, ConstU64, Everything},
+	},
+	frame_system, pallet_balances,
+	sp_runtime::BuildStorage,
+};
+
+pub type AccountId = u64;
+pub type Balance = u128;
+type Block = frame_system::mocking::MockBlock<Test>;
+
+polkadot_sdk::frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Balances: pallet_balances,
+		DeviceRegistry: pallet_devices,
+		Payloads: pallet_payloads,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type Balance = Balance;
+	type ExistentialDeposit = ConstU128<1>;
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+impl pallet_devices::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Services = Everything;
+	type DeviceDeposit = ConstU128<DEVICE_DEPOSIT>;
+	type MaxMetadataLen = ConstU32<16>;
+	type MinRetention = ConstU64<1>;
+	type MaxRetention = ConstU64<1_000>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = ServiceZero;
+}
+
+pub const RECORD_DEPOSIT_BASE: Balance = 10;
+pub const MAX_PAYLOAD_LEN: u32 = 64;
+pub const MAX_READERS: u32 = 3;
+
+impl pallet_payloads::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Devices = DeviceRegistry;
+	type RecordDepositBase = ConstU128<RECORD_DEPOSIT_BASE>;
+	type RecordDepositPerByte = ConstU128<1>;
+	type MaxPayloadLen = ConstU32<MAX_PAYLOAD_LEN>;
+	type MaxReaders = ConstU32<MAX_READERS>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = ServiceZero;
+}
+
+/// Benchmarks register devices in service 0 (every service exists here).
+#[cfg(feature = "runtime-benchmarks")]
+pub struct ServiceZero;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_devices::benchmarking::BenchmarkHelper for ServiceZero {
+	fn service() -> thingschain_primitives::ids::ServiceId {
+		0
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::benchmarking::BenchmarkHelper<AccountId> for ServiceZero {
+	fn register_device(owner: &AccountId, key: &AccountId) -> DeviceId {
+		register_device(*owner, *key)
+	}
+}
+
+pub const OWNER: AccountId = 10;
+pub const OTHER_OWNER: AccountId = 11;
+pub const DEVICE_KEY: AccountId = 500;
+pub const DEVICE: DeviceId = 0;
+pub const DEVICE_DEPOSIT: Balance = 50;
+pub const RETENTION: u64 = 100;
+pub const OWNER_FUNDS: Balance = 1_000;
+
+/// Registers a device signing with `key` for `owner`, keeping records [`RETENTION`] blocks.
+pub fn register_device(owner: AccountId, key: AccountId) -> DeviceId {
+	let id = pallet_devices::NextDeviceId::<Test>::get();
+	assert_ok!(DeviceRegistry::register(
+		RuntimeOrigin::signed(owner),
+		key,
+		DeviceKind::Sensor,
+		None,
+		vec![],
+		RETENTION,
+		FeeLimits { window: 10, max_transactions: 100, max_fees: 100 },
+	));
+	id
+}
+
+pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_balances::GenesisConfig::<Test> {
+		balances: vec![(OWNER, OWNER_FUNDS), (OTHER_OWNER, OWNER_FUNDS)],
+		..Default::default()
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	let mut ext = polkadot_sdk::sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| System::set_block_number(1));
+	ext
+}
+
+/// A test externality where [`OWNER`] registered [`DEVICE`].
+pub fn with_device() -> polkadot_sdk::sp_io::TestExternalities {
+	let mut ext = new_test_ext();
+	ext.execute_with(|| assert_eq!(register_device(OWNER, DEVICE_KEY), DEVICE));
+	ext
+}
+
+/// This pallet's events so far.
+pub fn payload_events() -> Vec<crate::Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| match r.event {
+			RuntimeEvent::Payloads(e) => Some(e),
+			_ => None,
+		})
+		.collect()
+}
