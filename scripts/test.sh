@@ -19,7 +19,7 @@ cargo test --release --locked --workspace
 
 step "every pallet benchmark runs on its mock runtime"
 cargo test --release --locked -p pallet-aura-equivocation -p pallet-devices -p pallet-dpos -p pallet-nest-anchor \
-	-p pallet-nest-peg -p pallet-service-registry --features runtime-benchmarks
+	-p pallet-nest-peg -p pallet-payloads -p pallet-service-registry --features runtime-benchmarks
 
 step "the device core builds for a small device: no_std, no networking (wasm32v1-none)"
 cargo check --release --locked -p thingschain-device-core --no-default-features --target wasm32v1-none

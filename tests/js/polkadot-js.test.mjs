@@ -1,13 +1,14 @@
 // Polkadot.js (the library behind Polkadot.js Apps) against a real `thingschain --dev` node:
 // it connects, reads chain metadata and balances, signs a transfer and a staking vote with our
-// transaction extensions, and reads the delegate ranking over the `dpos_*` RPC.
+// transaction extensions, reads the delegate ranking over the `dpos_*` RPC, and signs as a
+// token-less device whose owner pays the fee.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
-import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { cryptoWaitReady, mnemonicGenerate } from '@polkadot/util-crypto';
 
 const NODE_BIN = process.env.NODE_BIN;
 const TIC = 10n ** 12n;
@@ -119,4 +120,46 @@ test('stakes and votes for a delegate, and reads the ranking over dpos_candidate
   assert.equal(entry.elected, true);
   const pending = await provider.send('dpos_pendingRewards', [alice.address]);
   assert.ok(BigInt(pending) > 0n, `Alice earned block rewards: ${pending}`);
+});
+
+test('a device without tokens signs a mortal record transaction its owner pays for', async () => {
+  const dave = await devAccount('//Dave');
+  const device = new Keyring({ type: 'sr25519' }).addFromUri(mnemonicGenerate());
+  const reader = '0x' + '11'.repeat(32);
+  const limits = { window: 100, maxTransactions: 10, maxFees: TIC };
+  const deviceId = (await api.query.devices.nextDeviceId()).toNumber();
+  await signAndFinalize(
+    api.tx.utility.batchAll([
+      api.tx.devices.register(device.address, 'Sensor', null, 'js test', 600, limits),
+      api.tx.payloads.grantReader(deviceId, reader),
+    ]),
+    dave,
+  );
+
+  const before = (await api.query.system.account(dave.address)).data;
+  const record = api.tx.payloads.store({
+    Encrypted: {
+      version: 1,
+      algorithm: 'X25519XChaCha20Poly1305',
+      ephemeralKey: '0x' + '01'.repeat(32),
+      nonce: '0x' + '02'.repeat(24),
+      body: { Inline: '0x' + 'c1'.repeat(40) },
+      recipients: [{ reader, wrappedKey: '0x' + '07'.repeat(48) }],
+    },
+  });
+  const block = await signAndFinalize(record, device);
+  assert.ok(record.era.isMortalEra, 'Polkadot.js signs devices\' transactions mortal');
+
+  const events = await (await api.at(block)).query.system.events();
+  const feePaid = events.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event)
+    && event.data.who.toString() === device.address);
+  assert.ok(feePaid, 'the device transaction paid a fee');
+  const fee = feePaid.event.data.actualFee.toBigInt();
+  const after = (await api.query.system.account(dave.address)).data;
+  const deposit = after.reserved.toBigInt() - before.reserved.toBigInt();
+  assert.ok(fee > 0n && deposit > 0n);
+  assert.equal(before.free.toBigInt() - after.free.toBigInt(), fee + deposit, 'Dave paid fee and deposit');
+  assert.equal((await api.query.system.account(device.address)).data.free.toBigInt(), 0n);
+  const stored = (await api.query.payloads.records(deviceId, 0)).unwrap();
+  assert.ok(stored.payload.isEncrypted);
 });

@@ -110,6 +110,30 @@ pub enum OpenError {
 	CiphertextMismatch,
 }
 
+impl core::fmt::Display for SealError {
+	fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+		f.write_str(match self {
+			SealError::NoReaders => "no reader to seal for: grant a reader first",
+			SealError::TooManyReaders => "more readers than an envelope carries",
+			SealError::TooLargeForInline => "too large to keep on chain: place it externally",
+			SealError::LocatorTooLong => "the locator is too long",
+			SealError::InvalidReaderKey => "a reader key is not a valid X25519 key",
+		})
+	}
+}
+
+impl core::fmt::Display for OpenError {
+	fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+		f.write_str(match self {
+			OpenError::UnsupportedVersion => "unsupported envelope version",
+			OpenError::NotARecipient => "not a recipient of this record",
+			OpenError::Tampered => "the record was tampered with",
+			OpenError::CiphertextMissing => "the off-chain ciphertext is missing",
+			OpenError::CiphertextMismatch => "the off-chain ciphertext does not match the record",
+		})
+	}
+}
+
 /// Encrypts `plaintext` so that each of `readers` (X25519 public keys) can open it.
 pub fn seal(
 	plaintext: &[u8],

@@ -176,12 +176,12 @@ fn tail(text: &str, lines: usize) -> String {
 
 /// A fixed libp2p secret per node of a test network, so the others can name the first as
 /// boot node.
-fn node_key(index: usize) -> String {
+pub fn node_key(index: usize) -> String {
 	format!("{:064x}", index + 1)
 }
 
 /// The libp2p peer id of secret `key`.
-fn peer_id(key: &str, dir: &Path) -> String {
+pub fn peer_id(key: &str, dir: &Path) -> String {
 	let file = dir.join("bootnode.key");
 	std::fs::write(&file, key).unwrap();
 	let output = Command::new(NODE_BIN)

@@ -31,15 +31,15 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Devices::NextDeviceId` (r:1 w:1)
 	/// Proof: `Devices::NextDeviceId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Devices::Devices` (r:0 w:1)
 	/// Proof: `Devices::Devices` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	fn register() -> Weight {
 		// Proof size: measured `296`, estimated `6196` bytes.
-		// Minimum execution time: 58_265_000 picoseconds.
-		Weight::from_parts(64_727_000, 6196)
+		// Minimum execution time: 57_313_000 picoseconds.
+		Weight::from_parts(60_107_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
@@ -51,8 +51,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn rotate_key() -> Weight {
 		// Proof size: measured `557`, estimated `6196` bytes.
-		// Minimum execution time: 28_213_000 picoseconds.
-		Weight::from_parts(32_970_000, 6196)
+		// Minimum execution time: 27_640_000 picoseconds.
+		Weight::from_parts(29_264_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -60,8 +60,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Devices::Devices` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	fn suspend() -> Weight {
 		// Proof size: measured `358`, estimated `3726` bytes.
-		// Minimum execution time: 11_274_000 picoseconds.
-		Weight::from_parts(13_528_000, 3726)
+		// Minimum execution time: 11_188_000 picoseconds.
+		Weight::from_parts(12_111_000, 3726)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -69,8 +69,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Devices::Devices` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	fn resume() -> Weight {
 		// Proof size: measured `358`, estimated `3726` bytes.
-		// Minimum execution time: 11_165_000 picoseconds.
-		Weight::from_parts(13_060_000, 3726)
+		// Minimum execution time: 11_085_000 picoseconds.
+		Weight::from_parts(11_940_000, 3726)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -78,8 +78,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Devices::Devices` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	fn set_limits() -> Weight {
 		// Proof size: measured `358`, estimated `3726` bytes.
-		// Minimum execution time: 11_189_000 picoseconds.
-		Weight::from_parts(13_876_000, 3726)
+		// Minimum execution time: 11_206_000 picoseconds.
+		Weight::from_parts(12_113_000, 3726)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -88,48 +88,50 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `Devices::Spending` (r:0 w:1)
+	/// Proof: `Devices::Spending` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Devices::DeviceOfKey` (r:0 w:1)
 	/// Proof: `Devices::DeviceOfKey` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	fn remove() -> Weight {
 		// Proof size: measured `691`, estimated `6196` bytes.
-		// Minimum execution time: 49_969_000 picoseconds.
-		Weight::from_parts(55_214_000, 6196)
+		// Minimum execution time: 50_660_000 picoseconds.
+		Weight::from_parts(53_155_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(4))
-			.saturating_add(T::DbWeight::get().writes(5))
+			.saturating_add(T::DbWeight::get().writes(6))
 	}
 }
 
 /// The same weights priced with RocksDB's, for tests and mocks.
 impl WeightInfo for () {
 	fn register() -> Weight {
-		Weight::from_parts(64_727_000, 6196)
+		Weight::from_parts(60_107_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(6))
 			.saturating_add(RocksDbWeight::get().writes(6))
 	}
 	fn rotate_key() -> Weight {
-		Weight::from_parts(32_970_000, 6196)
+		Weight::from_parts(29_264_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(4))
 			.saturating_add(RocksDbWeight::get().writes(5))
 	}
 	fn suspend() -> Weight {
-		Weight::from_parts(13_528_000, 3726)
+		Weight::from_parts(12_111_000, 3726)
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 	fn resume() -> Weight {
-		Weight::from_parts(13_060_000, 3726)
+		Weight::from_parts(11_940_000, 3726)
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 	fn set_limits() -> Weight {
-		Weight::from_parts(13_876_000, 3726)
+		Weight::from_parts(12_113_000, 3726)
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 	fn remove() -> Weight {
-		Weight::from_parts(55_214_000, 6196)
+		Weight::from_parts(53_155_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(4))
-			.saturating_add(RocksDbWeight::get().writes(5))
+			.saturating_add(RocksDbWeight::get().writes(6))
 	}
 }

@@ -1,0 +1,330 @@
+//! The chain, through subxt: calls of the device registry and the payloads pallet, built from
+//! the chain's metadata, and the records they keep.
+
+use crate::{error::rpc, Error};
+use codec::Decode;
+use std::time::Duration;
+use subxt::{
+	config::polkadot::PolkadotExtrinsicParamsBuilder,
+	dynamic::{self, Value},
+	ext::scale_value::{self, Composite},
+	rpcs::{rpc_params, RpcClient},
+	tx::TransactionStatus,
+	utils::AccountId32,
+	OnlineClient, PolkadotConfig,
+};
+use subxt_signer::sr25519::Keypair;
+use thingschain_primitives::{
+	envelope::{Payload, ReaderKey},
+	ids::DeviceId,
+};
+
+/// Numbers a device's records.
+pub type RecordId = u64;
+
+/// Blocks a device's transaction stays valid: a transaction that did not make it in time is
+/// gone, never replayed later by surprise.
+pub const MORTALITY: u64 = 64;
+
+/// How long [`Pending::included`] waits.
+pub const INCLUSION_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A device's fee limits: most transactions and most fees (in plancks) per `window` blocks.
+#[derive(Clone, Copy, Debug)]
+pub struct FeeLimits {
+	pub window: u32,
+	pub max_transactions: u32,
+	pub max_fees: u128,
+}
+
+/// What registering a device says about it.
+#[derive(Clone, Debug)]
+pub struct Registration {
+	/// `Sensor`, `Actuator`, `Gateway` or `Other`.
+	pub kind: String,
+	/// The NestChain service it belongs to.
+	pub service: Option<u64>,
+	/// Free-form description.
+	pub metadata: Vec<u8>,
+	/// Blocks its records are kept.
+	pub retention: u32,
+	/// Its fee limits.
+	pub limits: FeeLimits,
+}
+
+/// One event of an included transaction.
+#[derive(Clone, Debug)]
+pub struct ChainEvent {
+	pub pallet: String,
+	pub name: String,
+	/// SCALE-encoded fields.
+	pub fields: Vec<u8>,
+}
+
+/// A transaction in a block, with its events.
+#[derive(Clone, Debug)]
+pub struct Included {
+	pub block: u64,
+	pub events: Vec<ChainEvent>,
+}
+
+impl Included {
+	/// The fields of the first `pallet.name` event, decoded as `T` (a prefix of them).
+	pub fn event<T: Decode>(&self, pallet: &str, name: &str) -> Option<T> {
+		self.events
+			.iter()
+			.find(|e| e.pallet == pallet && e.name == name)
+			.and_then(|e| T::decode(&mut &e.fields[..]).ok())
+	}
+
+	/// The fee paid for the transaction, by whoever paid it.
+	pub fn fee(&self) -> u128 {
+		self.event::<([u8; 32], u128)>("TransactionPayment", "TransactionFeePaid")
+			.map_or(0, |(_, fee)| fee)
+	}
+}
+
+/// A submitted transaction.
+pub struct Pending(
+	subxt::tx::TransactionProgress<
+		PolkadotConfig,
+		subxt::client::OnlineClientAtBlockImpl<PolkadotConfig>,
+	>,
+);
+
+impl Pending {
+	/// Waits until the transaction is in a best block and succeeded.
+	pub async fn included(mut self) -> Result<Included, Error> {
+		let wait = async {
+			loop {
+				match self.0.next().await {
+					Some(Ok(
+						TransactionStatus::InBestBlock(in_block)
+						| TransactionStatus::InFinalizedBlock(in_block),
+					)) => break Ok(in_block),
+					Some(Ok(
+						TransactionStatus::Error { message }
+						| TransactionStatus::Invalid { message }
+						| TransactionStatus::Dropped { message },
+					)) => break Err(Error::Rejected(message)),
+					Some(Ok(_)) => continue,
+					Some(Err(e)) => break Err(rpc(e)),
+					None => break Err(Error::Rpc("the status stream ended".into())),
+				}
+			}
+		};
+		let in_block =
+			tokio::time::timeout(INCLUSION_TIMEOUT, wait).await.map_err(|_| Error::Timeout)??;
+		let events =
+			in_block.wait_for_success().await.map_err(|e| Error::Rejected(e.to_string()))?;
+		let block = in_block.at().await.map_err(rpc)?.block_number();
+		let events = events
+			.iter()
+			.filter_map(Result::ok)
+			.map(|e| ChainEvent {
+				pallet: e.pallet_name().to_string(),
+				name: e.event_name().to_string(),
+				fields: e.field_bytes().to_vec(),
+			})
+			.collect();
+		Ok(Included { block, events })
+	}
+}
+
+/// A connection to a ThingsChain node.
+pub struct Chain {
+	client: OnlineClient<PolkadotConfig>,
+	rpc: RpcClient,
+}
+
+impl Chain {
+	/// Connects to the node at `url` (`ws://` or `wss://`).
+	pub async fn connect(url: &str) -> Result<Self, Error> {
+		let offline = |e: &dyn std::fmt::Display| Error::Offline(format!("{url}: {e}"));
+		let rpc = RpcClient::from_insecure_url(url).await.map_err(|e| offline(&e))?;
+		let client = OnlineClient::from_rpc_client(rpc.clone()).await.map_err(|e| offline(&e))?;
+		Ok(Self { client, rpc })
+	}
+
+	/// The next nonce of `who`, counting its transactions in the node's pool.
+	pub async fn next_nonce(&self, who: &AccountId32) -> Result<u64, Error> {
+		self.rpc.request("system_accountNextIndex", rpc_params![who.to_string()]).await.map_err(rpc)
+	}
+
+	/// Signs `call` with `signer` and `nonce`, valid for [`MORTALITY`] blocks, and submits it.
+	pub async fn submit(
+		&self,
+		call: &impl subxt::tx::Payload,
+		signer: &Keypair,
+		nonce: u64,
+	) -> Result<Pending, Error> {
+		let params = PolkadotExtrinsicParamsBuilder::<PolkadotConfig>::new()
+			.nonce(nonce)
+			.mortal(MORTALITY)
+			.build();
+		let progress = self
+			.client
+			.transactions()
+			.await
+			.map_err(rpc)?
+			.sign_and_submit_then_watch(call, signer, params)
+			.await
+			.map_err(|e| Error::Rejected(e.to_string()))?;
+		Ok(Pending(progress))
+	}
+
+	/// Signs and submits `call`, and waits for it to succeed in a best block.
+	pub async fn send(
+		&self,
+		call: &impl subxt::tx::Payload,
+		signer: &Keypair,
+	) -> Result<Included, Error> {
+		let nonce = self.next_nonce(&signer.public_key().to_account_id()).await?;
+		self.submit(call, signer, nonce).await?.included().await
+	}
+
+	/// Registers a device signing as `key`, owned and paid for by `owner`; returns its id.
+	pub async fn register_device(
+		&self,
+		owner: &Keypair,
+		key: &AccountId32,
+		registration: &Registration,
+	) -> Result<DeviceId, Error> {
+		let service = match registration.service {
+			Some(id) => Value::unnamed_variant("Some", [Value::u128(id.into())]),
+			None => Value::unnamed_variant("None", []),
+		};
+		let limits = registration.limits;
+		let call = dynamic::transaction(
+			"Devices",
+			"register",
+			Composite::Named(vec![
+				("key".into(), Value::from_bytes(key.0)),
+				("kind".into(), Value::unnamed_variant(registration.kind.clone(), [])),
+				("service".into(), service),
+				("metadata".into(), Value::from_bytes(&registration.metadata)),
+				("retention".into(), Value::u128(registration.retention.into())),
+				(
+					"limits".into(),
+					Value::named_composite([
+						("window", Value::u128(limits.window.into())),
+						("max_transactions", Value::u128(limits.max_transactions.into())),
+						("max_fees", Value::u128(limits.max_fees)),
+					]),
+				),
+			]),
+		);
+		let included = self.send(&call, owner).await?;
+		included
+			.event::<DeviceId>("Devices", "DeviceRegistered")
+			.ok_or_else(|| Error::Metadata("no DeviceRegistered event".into()))
+	}
+
+	/// Lets `reader` read `device`'s new records, as its `owner`.
+	pub async fn grant_reader(
+		&self,
+		owner: &Keypair,
+		device: DeviceId,
+		reader: ReaderKey,
+	) -> Result<Included, Error> {
+		self.send(&reader_call("grant_reader", device, reader), owner).await
+	}
+
+	/// Stops sealing `device`'s new records for `reader`, as its `owner`.
+	pub async fn revoke_reader(
+		&self,
+		owner: &Keypair,
+		device: DeviceId,
+		reader: ReaderKey,
+	) -> Result<Included, Error> {
+		self.send(&reader_call("revoke_reader", device, reader), owner).await
+	}
+
+	/// The `Payloads.store` call for `payload`. The payload is SCALE-encoded with the shared
+	/// primitives and checked against the chain's own type for it.
+	pub async fn store_call(&self, payload: &Payload) -> Result<impl subxt::tx::Payload, Error> {
+		use codec::Encode;
+		let at = self.client.at_current_block().await.map_err(rpc)?;
+		let metadata = at.metadata_ref();
+		let field = metadata
+			.pallet_by_name("Payloads")
+			.and_then(|pallet| pallet.call_variant_by_name("store"))
+			.and_then(|call| call.fields.first())
+			.ok_or_else(|| Error::Metadata("no Payloads.store(payload)".into()))?;
+		let encoded = payload.encode();
+		let value =
+			scale_value::scale::decode_as_type(&mut &encoded[..], field.ty.id, metadata.types())
+				.map_err(|e| Error::Metadata(format!("the chain's payload type differs: {e}")))?
+				.remove_context();
+		Ok(dynamic::transaction(
+			"Payloads",
+			"store",
+			Composite::Named(vec![("payload".into(), value)]),
+		))
+	}
+
+	/// The device `key` signs for, at the best block.
+	pub async fn device_of(&self, key: &AccountId32) -> Result<Option<DeviceId>, Error> {
+		let at = self.at_best().await?;
+		let address = dynamic::storage::<([u8; 32],), Value>("Devices", "DeviceOfKey");
+		let value = at.storage().try_fetch(address, (key.0,)).await.map_err(rpc)?;
+		value.map(|v| decode(v.bytes())).transpose()
+	}
+
+	/// The readers `device`'s owner granted, at the best block.
+	pub async fn readers(&self, device: DeviceId) -> Result<Vec<ReaderKey>, Error> {
+		let at = self.at_best().await?;
+		let address = dynamic::storage::<(u64,), Value>("Payloads", "Readers");
+		let value = at.storage().try_fetch(address, (device,)).await.map_err(rpc)?;
+		value.map_or(Ok(Vec::new()), |v| decode(v.bytes()))
+	}
+
+	/// Every record of `device` at the best block, by record id. A record's encoding starts
+	/// with its payload.
+	pub async fn records(&self, device: DeviceId) -> Result<Vec<(RecordId, Payload)>, Error> {
+		let at = self.at_best().await?;
+		let address = dynamic::storage::<(u64, u64), Value>("Payloads", "Records");
+		let mut entries = at.storage().iter(address, (device,)).await.map_err(rpc)?;
+		let mut records = Vec::new();
+		while let Some(entry) = entries.next().await {
+			let entry = entry.map_err(rpc)?;
+			let (_, record) = entry.key().map_err(rpc)?.decode().map_err(rpc)?;
+			records.push((record, decode(entry.value().bytes())?));
+		}
+		records.sort_by_key(|(record, _)| *record);
+		Ok(records)
+	}
+
+	async fn at_best(
+		&self,
+	) -> Result<
+		subxt::client::ClientAtBlock<
+			PolkadotConfig,
+			subxt::client::OnlineClientAtBlockImpl<PolkadotConfig>,
+		>,
+		Error,
+	> {
+		let header: serde_json::Value =
+			self.rpc.request("chain_getHeader", rpc_params![]).await.map_err(rpc)?;
+		let number = header["number"]
+			.as_str()
+			.and_then(|n| u64::from_str_radix(n.trim_start_matches("0x"), 16).ok())
+			.ok_or_else(|| Error::Rpc("chain_getHeader has no number".into()))?;
+		self.client.at_block(number).await.map_err(rpc)
+	}
+}
+
+fn reader_call(name: &'static str, device: DeviceId, reader: ReaderKey) -> impl subxt::tx::Payload {
+	dynamic::transaction(
+		"Payloads",
+		name,
+		Composite::Named(vec![
+			("device".into(), Value::u128(device.into())),
+			("reader".into(), Value::from_bytes(reader)),
+		]),
+	)
+}
+
+fn decode<T: Decode>(mut bytes: &[u8]) -> Result<T, Error> {
+	T::decode(&mut bytes).map_err(|e| Error::Metadata(format!("undecodable storage: {e}")))
+}

@@ -1,0 +1,271 @@
+//! `thingschain-device`: onboard IoT devices and move their encrypted data through ThingsChain.
+//!
+//! ```text
+//! thingschain-device keygen --out device.json
+//! thingschain-device register --owner //Bob --keys device.json
+//! thingschain-device grant --owner //Bob --device 0 --reader <x25519 hex>
+//! thingschain-device enqueue --queue ./queue --data '21.5 C'      (works offline)
+//! thingschain-device flush --keys device.json --queue ./queue      (retries until online)
+//! thingschain-device fetch --device 0 --keys reader.json           (decrypts what it may)
+//! ```
+
+use clap::{Parser, Subcommand};
+use std::{path::PathBuf, process::ExitCode, time::Duration};
+use thingschain_device::{
+	keys::{decode32, signer_from_uri},
+	Chain, DeviceId, DeviceKeys, Error, FeeLimits, Queue, Registration,
+};
+use thingschain_device_core::{open, OpenError};
+use thingschain_primitives::envelope::Payload;
+
+#[derive(Parser)]
+#[command(name = "thingschain-device", version, about)]
+struct Cli {
+	/// The node's WebSocket RPC endpoint.
+	#[arg(long, global = true, default_value = "ws://127.0.0.1:9944")]
+	url: String,
+	#[command(subcommand)]
+	command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+	/// Generate a device's (or a reader's) keys into a new key file.
+	Keygen {
+		#[arg(long)]
+		out: PathBuf,
+	},
+	/// Show a key file's device account and X25519 reader key.
+	Show {
+		#[arg(long)]
+		keys: PathBuf,
+	},
+	/// Register the device of a key file, owned and paid for by `--owner`.
+	Register {
+		/// The owner's secret URI (`//Bob`, a mnemonic, `0x<seed>`).
+		#[arg(long)]
+		owner: String,
+		#[arg(long)]
+		keys: PathBuf,
+		/// Sensor, Actuator, Gateway or Other.
+		#[arg(long, default_value = "Sensor")]
+		kind: String,
+		/// The NestChain service the device belongs to.
+		#[arg(long)]
+		service: Option<u64>,
+		#[arg(long, default_value = "")]
+		metadata: String,
+		/// Blocks its records are kept (600 = one hour at 6-second blocks).
+		#[arg(long, default_value_t = 14_400)]
+		retention: u32,
+		/// Fee window, in blocks.
+		#[arg(long, default_value_t = 600)]
+		window: u32,
+		/// Most transactions per window.
+		#[arg(long, default_value_t = 1_000)]
+		max_transactions: u32,
+		/// Most fees per window, in plancks (10^-12 TIC).
+		#[arg(long, default_value_t = 1_000_000_000_000)]
+		max_fees: u128,
+	},
+	/// Let a reader (its X25519 key, hex) read the device's new records.
+	Grant {
+		#[arg(long)]
+		owner: String,
+		#[arg(long)]
+		device: DeviceId,
+		#[arg(long)]
+		reader: String,
+	},
+	/// Stop sealing the device's new records for a reader.
+	Revoke {
+		#[arg(long)]
+		owner: String,
+		#[arg(long)]
+		device: DeviceId,
+		#[arg(long)]
+		reader: String,
+	},
+	/// Queue a reading on the device; needs no connection.
+	Enqueue {
+		#[arg(long)]
+		queue: PathBuf,
+		#[arg(long)]
+		data: String,
+		/// Store it as plain data anyone can read, instead of encrypted.
+		#[arg(long)]
+		public: bool,
+	},
+	/// Send every queued reading, sealed for the device's readers; retry while offline.
+	Flush {
+		#[arg(long)]
+		keys: PathBuf,
+		#[arg(long)]
+		queue: PathBuf,
+		/// Attempts before giving up (the readings stay queued).
+		#[arg(long, default_value_t = 5)]
+		attempts: u32,
+		/// Seconds between attempts.
+		#[arg(long, default_value_t = 10)]
+		retry_delay: u64,
+	},
+	/// Print a device's records, one JSON object per line, decrypting those sealed for
+	/// `--keys`.
+	Fetch {
+		#[arg(long)]
+		device: DeviceId,
+		/// The reader's key file; without it nothing is decrypted.
+		#[arg(long)]
+		keys: Option<PathBuf>,
+	},
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+	match run(Cli::parse()).await {
+		Ok(()) => ExitCode::SUCCESS,
+		Err(e) => {
+			eprintln!("error: {e}");
+			ExitCode::FAILURE
+		}
+	}
+}
+
+async fn run(cli: Cli) -> Result<(), Error> {
+	match cli.command {
+		Command::Keygen { out } => {
+			let keys = DeviceKeys::generate();
+			keys.save(&out)?;
+			show(&keys);
+		}
+		Command::Show { keys } => show(&DeviceKeys::load(&keys)?),
+		Command::Register {
+			owner,
+			keys,
+			kind,
+			service,
+			metadata,
+			retention,
+			window,
+			max_transactions,
+			max_fees,
+		} => {
+			let (owner, keys) = (signer_from_uri(&owner)?, DeviceKeys::load(&keys)?);
+			let registration = Registration {
+				kind,
+				service,
+				metadata: metadata.into_bytes(),
+				retention,
+				limits: FeeLimits { window, max_transactions, max_fees },
+			};
+			let chain = Chain::connect(&cli.url).await?;
+			let id = chain.register_device(&owner, &keys.account(), &registration).await?;
+			println!("device {id} registered, signing as {}", keys.account());
+		}
+		Command::Grant { owner, device, reader } => {
+			let (owner, reader) = (signer_from_uri(&owner)?, decode32(&reader)?);
+			let included =
+				Chain::connect(&cli.url).await?.grant_reader(&owner, device, reader).await?;
+			println!("reader granted in block {}", included.block);
+		}
+		Command::Revoke { owner, device, reader } => {
+			let (owner, reader) = (signer_from_uri(&owner)?, decode32(&reader)?);
+			let included =
+				Chain::connect(&cli.url).await?.revoke_reader(&owner, device, reader).await?;
+			println!("reader revoked in block {}", included.block);
+		}
+		Command::Enqueue { queue, data, public } => {
+			let seq = Queue::open(&queue)?.push(data.as_bytes(), public)?;
+			println!("reading {seq} queued");
+		}
+		Command::Flush { keys, queue, attempts, retry_delay } => {
+			flush_with_retries(
+				&cli.url,
+				&DeviceKeys::load(&keys)?,
+				&Queue::open(&queue)?,
+				attempts,
+				Duration::from_secs(retry_delay),
+			)
+			.await?
+		}
+		Command::Fetch { device, keys } => {
+			let reader = keys.map(|path| DeviceKeys::load(&path)).transpose()?;
+			let chain = Chain::connect(&cli.url).await?;
+			for (record, payload) in chain.records(device).await? {
+				println!("{}", describe(record, &payload, reader.as_ref()));
+			}
+		}
+	}
+	Ok(())
+}
+
+fn show(keys: &DeviceKeys) {
+	println!("device account: {}", keys.account());
+	println!("reader key: 0x{}", hex::encode(keys.reader_key()));
+}
+
+/// Flushes until the queue is empty or `attempts` are used; failures that may pass (offline,
+/// a full block) wait `delay` and try again.
+async fn flush_with_retries(
+	url: &str,
+	keys: &DeviceKeys,
+	queue: &Queue,
+	attempts: u32,
+	delay: Duration,
+) -> Result<(), Error> {
+	let (mut stored, mut fees) = (0, 0);
+	for attempt in 1..=attempts.max(1) {
+		let outcome = match Chain::connect(url).await {
+			Ok(chain) => thingschain_device::flush(&chain, keys, queue).await,
+			Err(e) => Err(e),
+		};
+		match outcome {
+			Ok(report) => {
+				stored += report.stored.len();
+				fees += report.fees;
+				for e in &report.errors {
+					eprintln!("attempt {attempt}: {e}");
+				}
+				if report.remaining == 0 {
+					println!("{stored} readings stored, fees paid by the owner: {fees}");
+					return Ok(());
+				}
+			}
+			Err(e) if e.is_transient() => eprintln!("attempt {attempt}: {e}"),
+			Err(e) => return Err(e),
+		}
+		if attempt < attempts {
+			tokio::time::sleep(delay).await;
+		}
+	}
+	let remaining = queue.pending()?.len();
+	println!("{stored} readings stored, fees paid by the owner: {fees}");
+	Err(Error::Offline(format!("{remaining} readings kept in the queue; flush again later")))
+}
+
+/// One record as a JSON line: public data, the plaintext if `reader` may open it, else only
+/// what anyone sees (sizes and recipients count).
+fn describe(record: u64, payload: &Payload, reader: Option<&DeviceKeys>) -> serde_json::Value {
+	use serde_json::json;
+	let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+	match payload {
+		Payload::Public(data) => json!({"record": record, "status": "public", "data": text(data)}),
+		Payload::Encrypted(envelope) => {
+			let sealed = json!({
+				"record": record,
+				"status": "sealed",
+				"ciphertext_bytes": envelope.body.size(),
+				"recipients": envelope.recipients.len(),
+			});
+			match reader.map(|keys| open(envelope, None, &keys.reader)) {
+				Some(Ok(plain)) => {
+					json!({"record": record, "status": "decrypted", "data": text(&plain)})
+				}
+				Some(Err(OpenError::NotARecipient)) | None => sealed,
+				Some(Err(e)) => {
+					json!({"record": record, "status": "unreadable", "error": e.to_string()})
+				}
+			}
+		}
+	}
+}

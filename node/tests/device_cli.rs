@@ -1,0 +1,181 @@
+//! A device onboarded and sending encrypted data end to end, with the `thingschain-device` CLI
+//! a user would run (see the README), against a `--dev` node and a second node that only
+//! syncs the chain:
+//!
+//! 1. keys for a device, a reader and a stranger; Bob registers the device and grants the
+//!    reader;
+//! 2. the device queues 100 readings and flushes them: the device holds no token, Bob pays
+//!    every fee and deposit, to the planck;
+//! 3. the reader decrypts all 100; the stranger, through the other node, sees only ciphertext,
+//!    and no plaintext is anywhere in that node's state;
+//! 4. once revoked, the reader gets nothing new.
+
+mod common;
+
+use common::{best_number, node_key, peer_id, wait_for, Node, NODE_BIN};
+use serde_json::Value as Json;
+use std::{
+	path::{Path, PathBuf},
+	process::Command,
+	time::Duration,
+};
+use subxt::{
+	dynamic::{self, At, Value},
+	OnlineClient, PolkadotConfig,
+};
+use subxt_signer::sr25519::dev;
+
+const READINGS: usize = 100;
+
+/// The CLI, built beside the node by `cargo test --workspace` (or `cargo build -p
+/// thingschain-device`).
+fn cli_bin() -> PathBuf {
+	let bin = Path::new(NODE_BIN).with_file_name("thingschain-device");
+	assert!(
+		bin.exists(),
+		"{} is missing: cargo build --release -p thingschain-device",
+		bin.display()
+	);
+	bin
+}
+
+/// Runs the CLI against `url`; returns its standard output, or panics with its error.
+fn cli(url: &str, args: &[&str]) -> String {
+	let output =
+		Command::new(cli_bin()).args(args).args(["--url", url]).output().expect("the CLI runs");
+	let (out, err) = (
+		String::from_utf8_lossy(&output.stdout).into_owned(),
+		String::from_utf8_lossy(&output.stderr).into_owned(),
+	);
+	assert!(output.status.success(), "thingschain-device {args:?} failed:\n{out}{err}");
+	out
+}
+
+/// The value after `label` on one of `output`'s lines.
+fn field<'a>(output: &'a str, label: &str) -> &'a str {
+	output
+		.lines()
+		.find_map(|line| line.strip_prefix(label))
+		.unwrap_or_else(|| panic!("no {label:?} in {output}"))
+		.trim()
+}
+
+/// `fetch`'s lines, as JSON.
+fn records(output: &str) -> Vec<Json> {
+	output.lines().map(|line| serde_json::from_str(line).expect("a JSON line")).collect()
+}
+
+/// Free and reserved (held) balance of `who` at the best block.
+async fn balance(client: &OnlineClient<PolkadotConfig>, url: &str, who: [u8; 32]) -> (u128, u128) {
+	let rpc = subxt::rpcs::RpcClient::from_insecure_url(url).await.unwrap();
+	let best = best_number(&rpc).await.unwrap();
+	let at = client.at_block(best).await.expect("best block state");
+	let address = dynamic::storage::<([u8; 32],), Value>("System", "Account");
+	let Some(account) = at.storage().try_fetch(address, (who,)).await.expect("reads") else {
+		return (0, 0);
+	};
+	let data = account.decode().expect("account decodes");
+	let get = |name| data.at("data").at(name).and_then(|v| v.as_u128()).unwrap();
+	(get("free"), get("reserved"))
+}
+
+fn reading(i: usize) -> String {
+	format!("reading {i}: {}.{} C", 20 + i / 10, i % 10)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_device_sends_encrypted_readings_paid_by_its_owner_and_only_its_reader_reads_them() {
+	let dir = tempfile::tempdir().unwrap();
+	let key = node_key(0);
+	let owner_node = Node::start("owner-node", dir.path(), &["--dev", "--tmp", "--node-key", &key]);
+	let boot =
+		format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", owner_node.p2p_port, peer_id(&key, dir.path()));
+	let other_node =
+		Node::start("other-node", dir.path(), &["--chain", "dev", "--tmp", "--bootnodes", &boot]);
+	let (url, other_url) = (owner_node.url(), other_node.url());
+	let rpc = owner_node.rpc().await;
+	wait_for("block 1", Duration::from_secs(60), || async {
+		best_number(&rpc).await.filter(|n| *n >= 1)
+	})
+	.await;
+	let client = owner_node.client().await;
+
+	// 1. Keys; Bob registers the device and grants the reader.
+	let file = |name: &str| dir.path().join(name).display().to_string();
+	let (device_keys, reader_keys, stranger_keys, queue) =
+		(file("device.json"), file("reader.json"), file("stranger.json"), file("queue"));
+	let device = cli(&url, &["keygen", "--out", &device_keys]);
+	let reader = cli(&url, &["keygen", "--out", &reader_keys]);
+	cli(&url, &["keygen", "--out", &stranger_keys]);
+	let registered = cli(
+		&url,
+		&["register", "--owner", "//Bob", "--keys", &device_keys, "--metadata", "cold room 4"],
+	);
+	let id = field(&registered, "device").split_whitespace().next().unwrap().to_string();
+	let reader_key = field(&reader, "reader key:").to_string();
+	cli(&url, &["grant", "--owner", "//Bob", "--device", &id, "--reader", &reader_key]);
+	let device_account: subxt::utils::AccountId32 =
+		field(&device, "device account:").parse().expect("an SS58 address");
+
+	// 2. A hundred readings queued (offline), then flushed.
+	for i in 0..READINGS {
+		cli(&url, &["enqueue", "--queue", &queue, "--data", &reading(i)]);
+	}
+	let bob = dev::bob().public_key().0;
+	let (bob_free, bob_held) = balance(&client, &url, bob).await;
+	let flushed = cli(&url, &["flush", "--keys", &device_keys, "--queue", &queue]);
+	assert!(flushed.contains(&format!("{READINGS} readings stored")), "{flushed}");
+	let fees: u128 =
+		field(&flushed, &format!("{READINGS} readings stored, fees paid by the owner:"))
+			.parse()
+			.unwrap();
+	assert!(fees > 0);
+	assert_eq!(std::fs::read_dir(&queue).unwrap().count(), 0, "the queue is empty");
+	let (bob_free_after, bob_held_after) = balance(&client, &url, bob).await;
+	let deposits = bob_held_after - bob_held;
+	assert!(deposits > 0);
+	assert_eq!(bob_free - bob_free_after, deposits + fees, "Bob paid every fee and deposit");
+	assert_eq!(balance(&client, &url, device_account.0).await, (0, 0), "the device holds nothing");
+
+	// 3. The reader decrypts everything; the stranger, on the other node, sees ciphertext.
+	let read = records(&cli(&url, &["fetch", "--device", &id, "--keys", &reader_keys]));
+	assert_eq!(read.len(), READINGS);
+	for (i, record) in read.iter().enumerate() {
+		assert_eq!(record["record"], i);
+		assert_eq!(record["status"], "decrypted", "{record}");
+		assert_eq!(record["data"], reading(i));
+	}
+	let other_rpc = other_node.rpc().await;
+	let synced = best_number(&rpc).await.unwrap();
+	wait_for("the other node to sync", Duration::from_secs(60), || async {
+		best_number(&other_rpc).await.filter(|n| *n >= synced)
+	})
+	.await;
+	let seen = records(&cli(&other_url, &["fetch", "--device", &id, "--keys", &stranger_keys]));
+	assert_eq!(seen.len(), READINGS);
+	assert!(seen.iter().all(|r| r["status"] == "sealed" && r.get("data").is_none()), "{seen:?}");
+	let other_client = other_node.client().await;
+	let at = other_client.at_block(synced).await.unwrap();
+	let address = dynamic::storage::<(u64, u64), Value>("Payloads", "Records");
+	let mut entries = at.storage().iter(address, (id.parse::<u64>().unwrap(),)).await.unwrap();
+	let mut stored = 0;
+	while let Some(entry) = entries.next().await {
+		let bytes = entry.unwrap().value().bytes().to_vec();
+		assert!(!bytes.windows(8).any(|w| w == b"reading "), "no plaintext in the node's state");
+		stored += 1;
+	}
+	assert_eq!(stored, READINGS);
+
+	// 4. Revoked, the reader gets nothing new.
+	cli(&url, &["revoke", "--owner", "//Bob", "--device", &id, "--reader", &reader_key]);
+	let stranger_key =
+		field(&cli(&url, &["show", "--keys", &stranger_keys]), "reader key:").to_string();
+	cli(&url, &["grant", "--owner", "//Bob", "--device", &id, "--reader", &stranger_key]);
+	cli(&url, &["enqueue", "--queue", &queue, "--data", "after the revocation"]);
+	cli(&url, &["flush", "--keys", &device_keys, "--queue", &queue]);
+	let read = records(&cli(&url, &["fetch", "--device", &id, "--keys", &reader_keys]));
+	assert_eq!(read.len(), READINGS + 1);
+	assert_eq!(read[READINGS]["status"], "sealed");
+	let seen = records(&cli(&url, &["fetch", "--device", &id, "--keys", &stranger_keys]));
+	assert_eq!(seen[READINGS]["data"], "after the revocation");
+}
