@@ -5,7 +5,7 @@
 //! 1. keys for a device, a reader and a stranger; Bob registers the device and grants the
 //!    reader;
 //! 2. the device queues 100 readings and flushes them: the device holds no token, Bob pays
-//!    every fee and deposit, to the planck;
+//!    every fee and deposit, to the planck; a reading already on chain is not sent twice;
 //! 3. the reader decrypts all 100; the stranger, through the other node, sees only ciphertext,
 //!    and no plaintext is anywhere in that node's state;
 //! 4. once revoked, the reader gets nothing new.
@@ -48,6 +48,9 @@ fn cli(url: &str, args: &[&str]) -> String {
 		String::from_utf8_lossy(&output.stderr).into_owned(),
 	);
 	assert!(output.status.success(), "thingschain-device {args:?} failed:\n{out}{err}");
+	if !err.is_empty() {
+		eprintln!("thingschain-device {args:?}: {err}");
+	}
 	out
 }
 
@@ -136,6 +139,14 @@ async fn a_device_sends_encrypted_readings_paid_by_its_owner_and_only_its_reader
 	assert!(deposits > 0);
 	assert_eq!(bob_free - bob_free_after, deposits + fees, "Bob paid every fee and deposit");
 	assert_eq!(balance(&client, &url, device_account.0).await, (0, 0), "the device holds nothing");
+
+	// A reading whose transaction landed just before the device lost its connection (the
+	// queue remembers it was sent with nonce 99, which the chain has used) is not sent twice.
+	cli(&url, &["enqueue", "--queue", &queue, "--data", "sent before a crash"]);
+	let sent_marker = [99u64.to_le_bytes().as_slice(), &[0u8; 32]].concat();
+	std::fs::write(Path::new(&queue).join(format!("{:020}.sent", 0)), sent_marker).unwrap();
+	let flushed = cli(&url, &["flush", "--keys", &device_keys, "--queue", &queue]);
+	assert!(flushed.contains("1 readings stored, fees paid by the owner: 0"), "{flushed}");
 
 	// 3. The reader decrypts everything; the stranger, on the other node, sees ciphertext.
 	let read = records(&cli(&url, &["fetch", "--device", &id, "--keys", &reader_keys]));

@@ -148,7 +148,11 @@ impl pallet_transaction_payment::Config for Runtime {
 	type WeightToFee = IdentityFee<Balance>;
 	type LengthToFee = ConstantMultiplier<Balance, TransactionByteFee>;
 	type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
-	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
+	// The SDK's measured charge, plus finding a device's owner (measured here).
+	type WeightInfo = pallet_devices::fees::ChargeWeight<
+		Runtime,
+		pallet_transaction_payment::weights::SubstrateWeight<Runtime>,
+	>;
 }
 
 impl pallet_authorship::Config for Runtime {

@@ -3,14 +3,13 @@
 
 use crate::{error::rpc, Error};
 use codec::Decode;
-use std::time::Duration;
+use std::{collections::HashMap, time::Duration};
 use subxt::{
 	config::polkadot::PolkadotExtrinsicParamsBuilder,
 	dynamic::{self, Value},
 	ext::scale_value::{self, Composite},
 	rpcs::{rpc_params, RpcClient},
-	tx::TransactionStatus,
-	utils::AccountId32,
+	utils::{AccountId32, H256},
 	OnlineClient, PolkadotConfig,
 };
 use subxt_signer::sr25519::Keypair;
@@ -26,7 +25,7 @@ pub type RecordId = u64;
 /// gone, never replayed later by surprise.
 pub const MORTALITY: u64 = 64;
 
-/// How long [`Pending::included`] waits.
+/// How long [`Chain::receipts`] waits at most.
 pub const INCLUSION_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A device's fee limits: most transactions and most fees (in plancks) per `window` blocks.
@@ -84,53 +83,6 @@ impl Included {
 	}
 }
 
-/// A submitted transaction.
-pub struct Pending(
-	subxt::tx::TransactionProgress<
-		PolkadotConfig,
-		subxt::client::OnlineClientAtBlockImpl<PolkadotConfig>,
-	>,
-);
-
-impl Pending {
-	/// Waits until the transaction is in a best block and succeeded.
-	pub async fn included(mut self) -> Result<Included, Error> {
-		let wait = async {
-			loop {
-				match self.0.next().await {
-					Some(Ok(
-						TransactionStatus::InBestBlock(in_block)
-						| TransactionStatus::InFinalizedBlock(in_block),
-					)) => break Ok(in_block),
-					Some(Ok(
-						TransactionStatus::Error { message }
-						| TransactionStatus::Invalid { message }
-						| TransactionStatus::Dropped { message },
-					)) => break Err(Error::Rejected(message)),
-					Some(Ok(_)) => continue,
-					Some(Err(e)) => break Err(rpc(e)),
-					None => break Err(Error::Rpc("the status stream ended".into())),
-				}
-			}
-		};
-		let in_block =
-			tokio::time::timeout(INCLUSION_TIMEOUT, wait).await.map_err(|_| Error::Timeout)??;
-		let events =
-			in_block.wait_for_success().await.map_err(|e| Error::Rejected(e.to_string()))?;
-		let block = in_block.at().await.map_err(rpc)?.block_number();
-		let events = events
-			.iter()
-			.filter_map(Result::ok)
-			.map(|e| ChainEvent {
-				pallet: e.pallet_name().to_string(),
-				name: e.event_name().to_string(),
-				fields: e.field_bytes().to_vec(),
-			})
-			.collect();
-		Ok(Included { block, events })
-	}
-}
-
 /// A connection to a ThingsChain node.
 pub struct Chain {
 	client: OnlineClient<PolkadotConfig>,
@@ -151,26 +103,77 @@ impl Chain {
 		self.rpc.request("system_accountNextIndex", rpc_params![who.to_string()]).await.map_err(rpc)
 	}
 
-	/// Signs `call` with `signer` and `nonce`, valid for [`MORTALITY`] blocks, and submits it.
+	/// The number of the best block.
+	pub async fn best_number(&self) -> Result<u64, Error> {
+		let header: serde_json::Value =
+			self.rpc.request("chain_getHeader", rpc_params![]).await.map_err(rpc)?;
+		header["number"]
+			.as_str()
+			.and_then(|n| u64::from_str_radix(n.trim_start_matches("0x"), 16).ok())
+			.ok_or_else(|| Error::Rpc("chain_getHeader has no number".into()))
+	}
+
+	/// The nonce of `who` at the best block: how many of its transactions are in blocks.
+	pub async fn account_nonce(&self, who: &AccountId32) -> Result<u64, Error> {
+		let at = self.at_best().await?;
+		let address = dynamic::storage::<([u8; 32],), Value>("System", "Account");
+		let value = at.storage().try_fetch(address, (who.0,)).await.map_err(rpc)?;
+		value.map_or(Ok(0), |v| decode::<u32>(v.bytes()).map(u64::from))
+	}
+
+	/// Signs `call` with `signer` and `nonce`, valid for [`MORTALITY`] blocks, and submits it;
+	/// returns its hash. Find out what became of it with [`Self::receipts`].
 	pub async fn submit(
 		&self,
 		call: &impl subxt::tx::Payload,
 		signer: &Keypair,
 		nonce: u64,
-	) -> Result<Pending, Error> {
+	) -> Result<H256, Error> {
 		let params = PolkadotExtrinsicParamsBuilder::<PolkadotConfig>::new()
 			.nonce(nonce)
 			.mortal(MORTALITY)
 			.build();
-		let progress = self
-			.client
-			.transactions()
-			.await
-			.map_err(rpc)?
-			.sign_and_submit_then_watch(call, signer, params)
+		let mut transactions = self.client.transactions().await.map_err(rpc)?;
+		let signed = transactions
+			.create_signed(call, signer, params)
 			.await
 			.map_err(|e| Error::Rejected(e.to_string()))?;
-		Ok(Pending(progress))
+		signed.submit().await.map_err(|e| Error::Rejected(e.to_string()))
+	}
+
+	/// What became of the transactions `hashes`, submitted when block `after` was the best:
+	/// follows the best chain until each is in a block, [`MORTALITY`] blocks have passed
+	/// (then the missing ones can never be included) or [`INCLUSION_TIMEOUT`]. Reads blocks
+	/// rather than the pool's status reports, which can call a transaction dropped or invalid
+	/// after it was included.
+	pub async fn receipts(
+		&self,
+		after: u64,
+		hashes: &[H256],
+	) -> Result<HashMap<H256, Result<Included, Error>>, Error> {
+		let deadline = tokio::time::Instant::now() + INCLUSION_TIMEOUT;
+		let mut found = HashMap::new();
+		let mut next = after + 1;
+		loop {
+			let best = self.best_number().await?;
+			while next <= best {
+				let at = self.client.at_block(next).await.map_err(rpc)?;
+				let extrinsics = at.extrinsics().fetch().await.map_err(rpc)?;
+				for extrinsic in extrinsics.iter() {
+					let extrinsic = extrinsic.map_err(rpc)?;
+					if hashes.contains(&extrinsic.hash()) {
+						let events = extrinsic.events().await.map_err(rpc)?;
+						found.insert(extrinsic.hash(), receipt(next, &events, &at));
+					}
+				}
+				next += 1;
+			}
+			let expired = next > after + MORTALITY + 1;
+			if found.len() == hashes.len() || expired || tokio::time::Instant::now() > deadline {
+				return Ok(found);
+			}
+			tokio::time::sleep(Duration::from_millis(500)).await;
+		}
 	}
 
 	/// Signs and submits `call`, and waits for it to succeed in a best block.
@@ -179,8 +182,10 @@ impl Chain {
 		call: &impl subxt::tx::Payload,
 		signer: &Keypair,
 	) -> Result<Included, Error> {
+		let after = self.best_number().await?;
 		let nonce = self.next_nonce(&signer.public_key().to_account_id()).await?;
-		self.submit(call, signer, nonce).await?.included().await
+		let hash = self.submit(call, signer, nonce).await?;
+		self.receipts(after, &[hash]).await?.remove(&hash).unwrap_or(Err(Error::Timeout))
 	}
 
 	/// Registers a device signing as `key`, owned and paid for by `owner`; returns its id.
@@ -295,23 +300,40 @@ impl Chain {
 		Ok(records)
 	}
 
-	async fn at_best(
-		&self,
-	) -> Result<
-		subxt::client::ClientAtBlock<
-			PolkadotConfig,
-			subxt::client::OnlineClientAtBlockImpl<PolkadotConfig>,
-		>,
-		Error,
-	> {
-		let header: serde_json::Value =
-			self.rpc.request("chain_getHeader", rpc_params![]).await.map_err(rpc)?;
-		let number = header["number"]
-			.as_str()
-			.and_then(|n| u64::from_str_radix(n.trim_start_matches("0x"), 16).ok())
-			.ok_or_else(|| Error::Rpc("chain_getHeader has no number".into()))?;
-		self.client.at_block(number).await.map_err(rpc)
+	async fn at_best(&self) -> Result<AtBlock, Error> {
+		let best = self.best_number().await?;
+		self.client.at_block(best).await.map_err(rpc)
 	}
+}
+
+/// The chain's state and blocks at one block.
+type AtBlock = subxt::client::ClientAtBlock<
+	PolkadotConfig,
+	subxt::client::OnlineClientAtBlockImpl<PolkadotConfig>,
+>;
+
+/// A transaction found in block `block`, with `events`: included, or its dispatch error.
+fn receipt(
+	block: u64,
+	events: &subxt::extrinsics::ExtrinsicEvents<PolkadotConfig>,
+	at: &AtBlock,
+) -> Result<Included, Error> {
+	let mut included = Included { block, events: Vec::new() };
+	for event in events.iter() {
+		let event = event.map_err(rpc)?;
+		if event.pallet_name() == "System" && event.event_name() == "ExtrinsicFailed" {
+			let error =
+				subxt::error::DispatchError::decode_from(event.field_bytes(), at.metadata())
+					.map_or_else(|e| e.to_string(), |e| e.to_string());
+			return Err(Error::Rejected(error));
+		}
+		included.events.push(ChainEvent {
+			pallet: event.pallet_name().to_string(),
+			name: event.event_name().to_string(),
+			fields: event.field_bytes().to_vec(),
+		});
+	}
+	Ok(included)
 }
 
 fn reader_call(name: &'static str, device: DeviceId, reader: ReaderKey) -> impl subxt::tx::Payload {

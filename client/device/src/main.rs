@@ -68,24 +68,10 @@ enum Command {
 		#[arg(long, default_value_t = 1_000_000_000_000)]
 		max_fees: u128,
 	},
-	/// Let a reader (its X25519 key, hex) read the device's new records.
-	Grant {
-		#[arg(long)]
-		owner: String,
-		#[arg(long)]
-		device: DeviceId,
-		#[arg(long)]
-		reader: String,
-	},
+	/// Let a reader read the device's new records.
+	Grant(ReaderChange),
 	/// Stop sealing the device's new records for a reader.
-	Revoke {
-		#[arg(long)]
-		owner: String,
-		#[arg(long)]
-		device: DeviceId,
-		#[arg(long)]
-		reader: String,
-	},
+	Revoke(ReaderChange),
 	/// Queue a reading on the device; needs no connection.
 	Enqueue {
 		#[arg(long)]
@@ -118,6 +104,26 @@ enum Command {
 		#[arg(long)]
 		keys: Option<PathBuf>,
 	},
+}
+
+/// A change of a device's readers, by its owner.
+#[derive(clap::Args)]
+struct ReaderChange {
+	/// The owner's secret URI.
+	#[arg(long)]
+	owner: String,
+	#[arg(long)]
+	device: DeviceId,
+	/// The reader's X25519 key, hex (`show` prints it).
+	#[arg(long)]
+	reader: String,
+}
+
+impl ReaderChange {
+	/// The owner's key and the reader's, checked before connecting.
+	fn keys(&self) -> Result<(subxt_signer::sr25519::Keypair, [u8; 32]), Error> {
+		Ok((signer_from_uri(&self.owner)?, decode32(&self.reader)?))
+	}
 }
 
 #[tokio::main]
@@ -162,16 +168,16 @@ async fn run(cli: Cli) -> Result<(), Error> {
 			let id = chain.register_device(&owner, &keys.account(), &registration).await?;
 			println!("device {id} registered, signing as {}", keys.account());
 		}
-		Command::Grant { owner, device, reader } => {
-			let (owner, reader) = (signer_from_uri(&owner)?, decode32(&reader)?);
-			let included =
-				Chain::connect(&cli.url).await?.grant_reader(&owner, device, reader).await?;
+		Command::Grant(change) => {
+			let (owner, reader) = change.keys()?;
+			let chain = Chain::connect(&cli.url).await?;
+			let included = chain.grant_reader(&owner, change.device, reader).await?;
 			println!("reader granted in block {}", included.block);
 		}
-		Command::Revoke { owner, device, reader } => {
-			let (owner, reader) = (signer_from_uri(&owner)?, decode32(&reader)?);
-			let included =
-				Chain::connect(&cli.url).await?.revoke_reader(&owner, device, reader).await?;
+		Command::Revoke(change) => {
+			let (owner, reader) = change.keys()?;
+			let chain = Chain::connect(&cli.url).await?;
+			let included = chain.revoke_reader(&owner, change.device, reader).await?;
 			println!("reader revoked in block {}", included.block);
 		}
 		Command::Enqueue { queue, data, public } => {
@@ -221,7 +227,7 @@ async fn flush_with_retries(
 		};
 		match outcome {
 			Ok(report) => {
-				stored += report.stored.len();
+				stored += report.stored;
 				fees += report.fees;
 				for e in &report.errors {
 					eprintln!("attempt {attempt}: {e}");

@@ -5,13 +5,19 @@
 //! owner granted *at that moment* (a reader revoked meanwhile gets nothing new), signs it with
 //! a fresh nonce from the node and a short mortality (a transaction that misses its window is
 //! dead, not replayed later), submits them all, and removes each reading only once its record
-//! is in a block. What fails stays queued, in order, for the next flush; the device keeps no
-//! nonce of its own that could go stale while offline.
+//! is in a block. What fails stays queued, in order, for the next flush.
+//!
+//! A reading sent but not yet seen in a block remembers the nonce it was sent with. The next
+//! flush counts it as stored if the chain has used that nonce (only the device signs with its
+//! key), and otherwise sends it again *with the same nonce*, so at most one of its
+//! transactions can ever be included: a lost connection or a crash never stores a reading
+//! twice.
 
-use crate::{chain::RecordId, Chain, DeviceKeys, Error};
+use crate::{Chain, DeviceKeys, Error};
 use codec::{Decode, Encode};
 use rand_core::OsRng;
 use std::path::{Path, PathBuf};
+use subxt::utils::H256;
 use thingschain_device_core::{seal, Placement};
 use thingschain_primitives::envelope::{Payload, ReaderKey};
 
@@ -24,6 +30,17 @@ pub struct Reading {
 	pub public: bool,
 	/// The reading.
 	pub data: Vec<u8>,
+	/// How it was last sent, if it was.
+	pub sent: Option<Sent>,
+}
+
+/// How a reading was sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct Sent {
+	/// The nonce its transaction used.
+	pub nonce: u64,
+	/// That transaction's hash.
+	pub hash: [u8; 32],
 }
 
 impl Reading {
@@ -75,34 +92,62 @@ impl Queue {
 				continue;
 			};
 			let (public, data) = <(bool, Vec<u8>)>::decode(&mut &std::fs::read(&path)?[..])
-				.map_err(|e| {
-					Error::Io(std::io::Error::new(
-						std::io::ErrorKind::InvalidData,
-						format!("{}: {e}", path.display()),
-					))
-				})?;
-			readings.push(Reading { seq, public, data });
+				.map_err(|e| invalid(&path, e))?;
+			let sent = match std::fs::read(self.sent_path(seq)) {
+				Ok(bytes) => Some(Sent::decode(&mut &bytes[..]).map_err(|e| invalid(&path, e))?),
+				Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+				Err(e) => return Err(e.into()),
+			};
+			readings.push(Reading { seq, public, data, sent });
 		}
 		readings.sort_by_key(|r| r.seq);
 		Ok(readings)
 	}
 
+	/// Notes that reading `seq` was sent as `sent`, before waiting for it.
+	pub fn mark_sent(&self, seq: u64, sent: Sent) -> Result<(), Error> {
+		let tmp = self.dir.join(format!("{seq:020}.sent.tmp"));
+		std::fs::write(&tmp, sent.encode())?;
+		Ok(std::fs::rename(&tmp, self.sent_path(seq))?)
+	}
+
+	/// Forgets how reading `seq` was sent: its transaction failed in its block, so its nonce
+	/// says nothing about the reading.
+	pub fn clear_sent(&self, seq: u64) -> Result<(), Error> {
+		match std::fs::remove_file(self.sent_path(seq)) {
+			Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+			_ => Ok(()),
+		}
+	}
+
 	/// Forgets reading `seq`, once it is on chain.
 	pub fn remove(&self, seq: u64) -> Result<(), Error> {
+		self.clear_sent(seq)?;
 		Ok(std::fs::remove_file(self.path(seq))?)
 	}
 
 	fn path(&self, seq: u64) -> PathBuf {
 		self.dir.join(format!("{seq:020}.reading"))
 	}
+
+	fn sent_path(&self, seq: u64) -> PathBuf {
+		self.dir.join(format!("{seq:020}.sent"))
+	}
+}
+
+fn invalid(path: &Path, e: codec::Error) -> Error {
+	Error::Io(std::io::Error::new(
+		std::io::ErrorKind::InvalidData,
+		format!("{}: {e}", path.display()),
+	))
 }
 
 /// What a flush did.
 #[derive(Debug, Default)]
 pub struct FlushReport {
-	/// The records stored, in queue order.
-	pub stored: Vec<RecordId>,
-	/// Fees paid for them (by the device's owner).
+	/// Readings now on chain.
+	pub stored: usize,
+	/// Fees paid for those seen in blocks during this flush (by the device's owner).
 	pub fees: u128,
 	/// Why readings stayed queued, if any did.
 	pub errors: Vec<Error>,
@@ -117,41 +162,64 @@ pub async fn flush(chain: &Chain, keys: &DeviceKeys, queue: &Queue) -> Result<Fl
 	if readings.is_empty() {
 		return Ok(report);
 	}
-	let device = chain.device_of(&keys.account()).await?.ok_or(Error::NotRegistered)?;
+	let account = keys.account();
+	let device = chain.device_of(&account).await?.ok_or(Error::NotRegistered)?;
 	let readers = chain.readers(device).await?;
-	let mut nonce = chain.next_nonce(&keys.account()).await?;
-	let mut submitted = Vec::new();
+	let after = chain.best_number().await?;
+	let used = chain.account_nonce(&account).await?;
+	let mut fresh = chain.next_nonce(&account).await?;
+	let mut waiting: Vec<(u64, Vec<H256>)> = Vec::new();
 	for reading in readings {
+		let mut hashes = Vec::new();
+		let nonce = match reading.sent {
+			Some(sent) if sent.nonce < used => {
+				queue.remove(reading.seq)?;
+				report.stored += 1;
+				continue;
+			}
+			Some(sent) => {
+				hashes.push(H256(sent.hash));
+				fresh = fresh.max(sent.nonce + 1);
+				sent.nonce
+			}
+			None => fresh,
+		};
 		let sent = async {
 			let call = chain.store_call(&reading.payload(&readers)?).await?;
 			chain.submit(&call, &keys.signer, nonce).await
 		};
 		match sent.await {
-			Ok(pending) => submitted.push((reading.seq, pending)),
+			Ok(hash) => {
+				queue.mark_sent(reading.seq, Sent { nonce, hash: hash.0 })?;
+				hashes.push(hash);
+			}
+			// Still in the pool under its old hash: wait for that one.
+			Err(_) if !hashes.is_empty() => {}
 			Err(e) => {
 				// Later readings would wait behind the missing nonce: keep them all queued.
 				report.errors.push(e);
 				break;
 			}
 		}
-		nonce += 1;
+		if reading.sent.is_none() {
+			fresh += 1;
+		}
+		waiting.push((reading.seq, hashes));
 	}
-	let outcomes = futures::future::join_all(
-		submitted.into_iter().map(|(seq, pending)| async move { (seq, pending.included().await) }),
-	)
-	.await;
-	for (seq, outcome) in outcomes {
-		match outcome {
-			Ok(included) => {
+	let all: Vec<H256> = waiting.iter().flat_map(|(_, hashes)| hashes.iter().copied()).collect();
+	let mut receipts = chain.receipts(after, &all).await?;
+	for (seq, hashes) in waiting {
+		match hashes.iter().find_map(|hash| receipts.remove(hash)) {
+			Some(Ok(included)) => {
 				queue.remove(seq)?;
+				report.stored += 1;
 				report.fees += included.fee();
-				if let Some((_, record)) =
-					included.event::<(u64, RecordId)>("Payloads", "RecordStored")
-				{
-					report.stored.push(record);
-				}
 			}
-			Err(e) => report.errors.push(e),
+			Some(Err(e)) => {
+				queue.clear_sent(seq)?;
+				report.errors.push(e);
+			}
+			None => report.errors.push(Error::Timeout),
 		}
 	}
 	report.remaining = queue.pending()?.len();
@@ -175,18 +243,32 @@ mod tests {
 		let queue = Queue::open(dir.path()).unwrap();
 		let pending = queue.pending().unwrap();
 		assert_eq!(pending.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![0, 2]);
-		assert_eq!(pending[1], Reading { seq: 2, public: false, data: b"21.7".to_vec() });
+		assert_eq!(
+			pending[1],
+			Reading { seq: 2, public: false, data: b"21.7".to_vec(), sent: None }
+		);
+		// How a reading was sent survives a restart, until it is forgotten.
+		let sent = Sent { nonce: 7, hash: [1; 32] };
+		queue.mark_sent(2, sent).unwrap();
+		assert_eq!(Queue::open(dir.path()).unwrap().pending().unwrap()[1].sent, Some(sent));
+		queue.clear_sent(2).unwrap();
+		assert_eq!(queue.pending().unwrap()[1].sent, None);
+		queue.mark_sent(2, sent).unwrap();
 		assert_eq!(queue.push(b"21.9", false).unwrap(), 3);
 		// A half-written file is not a reading.
 		std::fs::write(dir.path().join("00000000000000000009.tmp"), b"").unwrap();
 		assert_eq!(queue.pending().unwrap().len(), 3);
+		// Removing a reading removes how it was sent too.
+		queue.remove(2).unwrap();
+		assert!(!dir.path().join("00000000000000000002.sent").exists());
+		assert_eq!(queue.pending().unwrap().len(), 2);
 	}
 
 	#[test]
 	fn readings_are_sealed_for_the_readers_unless_public() {
 		let reader = ReaderSecret::generate(&mut OsRng);
 		let stranger = ReaderSecret::generate(&mut OsRng);
-		let secret = Reading { seq: 0, public: false, data: b"21.5 C".to_vec() };
+		let secret = Reading { seq: 0, public: false, data: b"21.5 C".to_vec(), sent: None };
 		let Payload::Encrypted(envelope) = secret.payload(&[reader.public_key()]).unwrap() else {
 			panic!("a private reading is encrypted")
 		};

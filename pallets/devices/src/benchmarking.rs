@@ -2,7 +2,9 @@
 
 use super::*;
 use polkadot_sdk::{
-	frame_benchmarking::v2::*, frame_support::traits::fungible::Mutate, frame_system::RawOrigin,
+	frame_benchmarking::v2::*,
+	frame_support::traits::{fungible::Mutate, Everything},
+	frame_system::RawOrigin,
 };
 
 /// What the benchmarks need from the rest of the runtime.
@@ -101,6 +103,24 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner), id);
 		assert!(!Devices::<T>::contains_key(id));
+	}
+
+	/// What [`crate::OwnerPays`] adds to charging a fee: finding the device of the signing key,
+	/// its owner and its spending, and counting the fee.
+	#[benchmark]
+	fn charge_owner() {
+		let (_, id) = owner_with_device::<T>();
+		let key: T::AccountId = account("device", 0, 0);
+		let call: <T as frame_system::Config>::RuntimeCall =
+			frame_system::Call::<T>::remark { remark: alloc::vec![] }.into();
+		#[block]
+		{
+			Pallet::<T>::sponsor::<Everything>(&key, &call, 1u32.into())
+				.expect("within its limits")
+				.expect("an active device")
+				.record();
+		}
+		assert_eq!(Spending::<T>::get(id).transactions, 1);
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

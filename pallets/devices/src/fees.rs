@@ -20,10 +20,10 @@
 //! encoded and signed exactly like any other (Polkadot.js and subxt need nothing declared).
 //! Refunds of unused weight go back to the owner and are taken off the window's spending.
 
-use crate::{BalanceOf, Config, DeviceId, DeviceInspect, FeeUsage, Pallet, Spending};
+use crate::{BalanceOf, Config, DeviceId, DeviceInspect, FeeUsage, Pallet, Spending, WeightInfo};
 use core::marker::PhantomData;
 use polkadot_sdk::{
-	frame_support::traits::Contains,
+	frame_support::{traits::Contains, weights::Weight},
 	frame_system::{self, pallet_prelude::BlockNumberFor},
 	pallet_transaction_payment::{self, OnChargeTransaction, TxCreditHold},
 	sp_runtime::{
@@ -50,17 +50,38 @@ pub struct Paid<AccountId, Balance, Liquidity> {
 }
 
 /// An owner paying for its device.
-struct Sponsor<T: Config> {
+pub(crate) struct Sponsor<T: Config> {
 	id: DeviceId,
 	owner: T::AccountId,
 	usage: FeeUsage<BalanceOf<T>, BlockNumberFor<T>>,
+}
+
+impl<T: Config> Sponsor<T> {
+	/// Counts the fee against the device's window, once the owner paid it.
+	pub(crate) fn record(&self) {
+		Spending::<T>::insert(self.id, self.usage);
+	}
+}
+
+/// The weight of charging a fee: `Inner`'s (the transaction-payment extension's own) plus
+/// finding a device's owner and counting its spending, which any signed transaction may need.
+pub struct ChargeWeight<T, Inner>(PhantomData<(T, Inner)>);
+
+impl<T, Inner> pallet_transaction_payment::WeightInfo for ChargeWeight<T, Inner>
+where
+	T: Config,
+	Inner: pallet_transaction_payment::WeightInfo,
+{
+	fn charge_transaction_payment() -> Weight {
+		Inner::charge_transaction_payment().saturating_add(T::WeightInfo::charge_owner())
+	}
 }
 
 impl<T: Config> Pallet<T> {
 	/// The owner who pays `fee` for `call` signed by `who`, if `who` is an active device's key
 	/// and `Calls` accepts the call, with the device's spending after paying it; an error if
 	/// that breaks the device's limits.
-	fn sponsor<Calls: Contains<T::RuntimeCall>>(
+	pub(crate) fn sponsor<Calls: Contains<T::RuntimeCall>>(
 		who: &T::AccountId,
 		call: &T::RuntimeCall,
 		fee: BalanceOf<T>,
@@ -117,10 +138,11 @@ where
 				let inner = Inner::withdraw_fee(who, call, info, fee_with_tip, tip)?;
 				Ok(Some(Paid { payer: who.clone(), device: None, inner }))
 			}
-			Some(Sponsor { id, owner, usage }) => {
-				let inner = Inner::withdraw_fee(&owner, call, info, fee_with_tip, tip)?;
-				Spending::<T>::insert(id, usage);
-				Ok(Some(Paid { payer: owner, device: Some((id, fee_with_tip)), inner }))
+			Some(sponsor) => {
+				let inner = Inner::withdraw_fee(&sponsor.owner, call, info, fee_with_tip, tip)?;
+				sponsor.record();
+				let device = Some((sponsor.id, fee_with_tip));
+				Ok(Some(Paid { payer: sponsor.owner, device, inner }))
 			}
 		}
 	}

@@ -19,6 +19,7 @@ pub trait WeightInfo {
 	fn resume() -> Weight;
 	fn set_limits() -> Weight;
 	fn remove() -> Weight;
+	fn charge_owner() -> Weight;
 }
 
 /// The measured weights, priced with the runtime's database weights.
@@ -38,8 +39,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Devices::Devices` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	fn register() -> Weight {
 		// Proof size: measured `296`, estimated `6196` bytes.
-		// Minimum execution time: 57_313_000 picoseconds.
-		Weight::from_parts(60_107_000, 6196)
+		// Minimum execution time: 56_817_000 picoseconds.
+		Weight::from_parts(60_904_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
@@ -51,8 +52,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn rotate_key() -> Weight {
 		// Proof size: measured `557`, estimated `6196` bytes.
-		// Minimum execution time: 27_640_000 picoseconds.
-		Weight::from_parts(29_264_000, 6196)
+		// Minimum execution time: 27_622_000 picoseconds.
+		Weight::from_parts(30_283_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -60,8 +61,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Devices::Devices` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	fn suspend() -> Weight {
 		// Proof size: measured `358`, estimated `3726` bytes.
-		// Minimum execution time: 11_188_000 picoseconds.
-		Weight::from_parts(12_111_000, 3726)
+		// Minimum execution time: 11_059_000 picoseconds.
+		Weight::from_parts(12_464_000, 3726)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -69,8 +70,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Devices::Devices` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	fn resume() -> Weight {
 		// Proof size: measured `358`, estimated `3726` bytes.
-		// Minimum execution time: 11_085_000 picoseconds.
-		Weight::from_parts(11_940_000, 3726)
+		// Minimum execution time: 11_020_000 picoseconds.
+		Weight::from_parts(12_264_000, 3726)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -78,8 +79,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Devices::Devices` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
 	fn set_limits() -> Weight {
 		// Proof size: measured `358`, estimated `3726` bytes.
-		// Minimum execution time: 11_206_000 picoseconds.
-		Weight::from_parts(12_113_000, 3726)
+		// Minimum execution time: 11_011_000 picoseconds.
+		Weight::from_parts(12_283_000, 3726)
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -95,43 +96,61 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Devices::DeviceOfKey` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	fn remove() -> Weight {
 		// Proof size: measured `691`, estimated `6196` bytes.
-		// Minimum execution time: 50_660_000 picoseconds.
-		Weight::from_parts(53_155_000, 6196)
+		// Minimum execution time: 50_027_000 picoseconds.
+		Weight::from_parts(53_398_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(6))
+	}
+	/// Storage: `Devices::DeviceOfKey` (r:1 w:0)
+	/// Proof: `Devices::DeviceOfKey` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// Storage: `Devices::Devices` (r:1 w:0)
+	/// Proof: `Devices::Devices` (`max_values`: None, `max_size`: Some(261), added: 2736, mode: `MaxEncodedLen`)
+	/// Storage: `Devices::Spending` (r:1 w:1)
+	/// Proof: `Devices::Spending` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
+	fn charge_owner() -> Weight {
+		// Proof size: measured `402`, estimated `3726` bytes.
+		// Minimum execution time: 12_015_000 picoseconds.
+		Weight::from_parts(13_574_000, 3726)
+			.saturating_add(T::DbWeight::get().reads(3))
+			.saturating_add(T::DbWeight::get().writes(1))
 	}
 }
 
 /// The same weights priced with RocksDB's, for tests and mocks.
 impl WeightInfo for () {
 	fn register() -> Weight {
-		Weight::from_parts(60_107_000, 6196)
+		Weight::from_parts(60_904_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(6))
 			.saturating_add(RocksDbWeight::get().writes(6))
 	}
 	fn rotate_key() -> Weight {
-		Weight::from_parts(29_264_000, 6196)
+		Weight::from_parts(30_283_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(4))
 			.saturating_add(RocksDbWeight::get().writes(5))
 	}
 	fn suspend() -> Weight {
-		Weight::from_parts(12_111_000, 3726)
+		Weight::from_parts(12_464_000, 3726)
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 	fn resume() -> Weight {
-		Weight::from_parts(11_940_000, 3726)
+		Weight::from_parts(12_264_000, 3726)
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 	fn set_limits() -> Weight {
-		Weight::from_parts(12_113_000, 3726)
+		Weight::from_parts(12_283_000, 3726)
 			.saturating_add(RocksDbWeight::get().reads(1))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 	fn remove() -> Weight {
-		Weight::from_parts(53_155_000, 6196)
+		Weight::from_parts(53_398_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(4))
 			.saturating_add(RocksDbWeight::get().writes(6))
+	}
+	fn charge_owner() -> Weight {
+		Weight::from_parts(13_574_000, 3726)
+			.saturating_add(RocksDbWeight::get().reads(3))
+			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 }

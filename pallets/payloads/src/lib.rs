@@ -248,9 +248,7 @@ pub mod pallet {
 			device: DeviceId,
 			reader: ReaderKey,
 		) -> DispatchResult {
-			let who = ensure_signed(origin)?;
-			Self::ensure_owner(device, &who)?;
-			Readers::<T>::try_mutate(device, |readers| {
+			Self::change_readers(origin, device, |readers| {
 				ensure!(!readers.contains(&reader), Error::<T>::AlreadyAReader);
 				readers.try_push(reader).map_err(|_| Error::<T>::TooManyReaders)
 			})?;
@@ -267,12 +265,10 @@ pub mod pallet {
 			device: DeviceId,
 			reader: ReaderKey,
 		) -> DispatchResult {
-			let who = ensure_signed(origin)?;
-			Self::ensure_owner(device, &who)?;
-			Readers::<T>::try_mutate(device, |readers| {
+			Self::change_readers(origin, device, |readers| {
 				let at = readers.iter().position(|r| *r == reader).ok_or(Error::<T>::NotAReader)?;
 				readers.remove(at);
-				Ok::<_, Error<T>>(())
+				Ok(())
 			})?;
 			Self::deposit_event(Event::ReaderRevoked { device, reader });
 			Ok(())
@@ -344,10 +340,16 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	fn ensure_owner(device: DeviceId, who: &T::AccountId) -> DispatchResult {
+	/// Applies `change` to `device`'s readers if `origin` is the device's owner.
+	fn change_readers(
+		origin: OriginFor<T>,
+		device: DeviceId,
+		change: impl FnOnce(&mut BoundedVec<ReaderKey, T::MaxReaders>) -> Result<(), Error<T>>,
+	) -> DispatchResult {
+		let who = ensure_signed(origin)?;
 		let owner = T::Devices::owner(device).ok_or(Error::<T>::UnknownDevice)?;
-		ensure!(owner == *who, Error::<T>::NotOwner);
-		Ok(())
+		ensure!(owner == who, Error::<T>::NotOwner);
+		Readers::<T>::try_mutate(device, change).map_err(Into::into)
 	}
 
 	/// Deletes a record and returns its deposit.
