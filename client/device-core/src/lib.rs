@@ -1,4 +1,4 @@
-//! # Device core: sealing and opening ThingsChain envelopes
+//! # Device core: sealing and opening ThingsChain envelopes, signing transactions
 //!
 //! The part of the device SDK that runs on the device itself and in service nodes: no
 //! networking, no `std` needed (the `std` feature only adds `std` support to dependencies).
@@ -11,6 +11,9 @@
 //! 3. for each reader: X25519(ephemeral secret, reader key) → HKDF-SHA256 (bound to both
 //!    public keys) → key-encryption key, which encrypts the content key.
 //!
+//! [`signing`] signs the device's transactions (sr25519) without any networking: a client
+//! fetches the [`signing::ChainContext`] once when online.
+//!
 //! A reader opens with its X25519 secret. Someone whose key is not among the recipients gets
 //! [`OpenError::NotARecipient`]; any change to the header, a wrapped key or the ciphertext
 //! gets [`OpenError::Tampered`]. A reader removed from a device's reader list is simply not
@@ -19,6 +22,8 @@
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
+
+pub mod signing;
 
 use alloc::vec::Vec;
 use chacha20poly1305::{

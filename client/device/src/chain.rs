@@ -13,6 +13,9 @@ use subxt::{
 	OnlineClient, PolkadotConfig,
 };
 use subxt_signer::sr25519::Keypair;
+use thingschain_device_core::signing::{
+	sign_transaction, ChainContext, DeviceKey, TRANSACTION_EXTENSIONS,
+};
 use thingschain_primitives::{
 	envelope::{Payload, ReaderKey},
 	ids::DeviceId,
@@ -139,6 +142,57 @@ impl Chain {
 			.await
 			.map_err(|e| Error::Rejected(e.to_string()))?;
 		signed.submit().await.map_err(|e| Error::Rejected(e.to_string()))
+	}
+
+	/// What a device signs against ([`ChainContext`]): the chain's genesis, runtime versions and
+	/// its last finalized block as the start of the transactions' lifetime. Fails if the
+	/// chain's transaction extensions are not those the device core signs for.
+	pub async fn signing_context(&self) -> Result<ChainContext, Error> {
+		let at = self.client.at_current_block().await.map_err(rpc)?;
+		let extensions: Vec<String> = at
+			.metadata_ref()
+			.extrinsic()
+			.transaction_extensions_by_version(0)
+			.map(|all| all.map(|e| e.identifier().to_string()).collect())
+			.unwrap_or_default();
+		if extensions != TRANSACTION_EXTENSIONS {
+			return Err(Error::Metadata(format!(
+				"the chain's transaction extensions are {extensions:?}, devices sign for {TRANSACTION_EXTENSIONS:?}"
+			)));
+		}
+		let version: serde_json::Value =
+			self.rpc.request("state_getRuntimeVersion", rpc_params![]).await.map_err(rpc)?;
+		let number = |name: &str| {
+			version[name]
+				.as_u64()
+				.and_then(|v| u32::try_from(v).ok())
+				.ok_or_else(|| Error::Rpc(format!("state_getRuntimeVersion has no {name}")))
+		};
+		Ok(ChainContext {
+			genesis_hash: self.client.genesis_hash().0,
+			spec_version: number("specVersion")?,
+			transaction_version: number("transactionVersion")?,
+			birth: (at.block_number(), at.block_hash().0),
+			mortality: MORTALITY,
+		})
+	}
+
+	/// Submits `call` signed on the device's side (by the device core) with `key` and
+	/// `nonce`, within `context`; returns its hash.
+	pub async fn submit_as_device(
+		&self,
+		call: &impl subxt::tx::Payload,
+		key: &DeviceKey,
+		nonce: u64,
+		context: &ChainContext,
+	) -> Result<H256, Error> {
+		let transactions = self.client.transactions().await.map_err(rpc)?;
+		let call = transactions.call_data(call).map_err(|e| Error::Metadata(e.to_string()))?;
+		let signed = sign_transaction(key, &call, nonce, context, rand_core::OsRng);
+		self.rpc
+			.request("author_submitExtrinsic", rpc_params![format!("0x{}", hex::encode(signed))])
+			.await
+			.map_err(|e| Error::Rejected(e.to_string()))
 	}
 
 	/// What became of the transactions `hashes`, submitted when block `after` was the best:

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::{io::Write, path::Path, str::FromStr};
 use subxt::utils::AccountId32;
 use subxt_signer::{sr25519::Keypair, SecretUri};
-use thingschain_device_core::ReaderSecret;
+use thingschain_device_core::{signing::DeviceKey, ReaderSecret};
 use thingschain_primitives::envelope::ReaderKey;
 use zeroize::Zeroizing;
 
@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 pub struct DeviceKeys {
 	seed: Zeroizing<[u8; 32]>,
 	/// Signs the device's transactions; its account is the device's key on chain.
-	pub signer: Keypair,
+	pub signer: DeviceKey,
 	/// Opens records sealed for [`Self::reader_key`].
 	pub reader: ReaderSecret,
 }
@@ -32,17 +32,15 @@ impl DeviceKeys {
 		let mut seed = Zeroizing::new([0u8; 32]);
 		OsRng.fill_bytes(seed.as_mut());
 		Self::from_secrets(seed, ReaderSecret::generate(&mut OsRng))
-			.expect("any 32 bytes are an sr25519 seed")
 	}
 
-	fn from_secrets(seed: Zeroizing<[u8; 32]>, reader: ReaderSecret) -> Result<Self, Error> {
-		let signer = Keypair::from_secret_key(*seed).map_err(|e| Error::Keys(e.to_string()))?;
-		Ok(Self { seed, signer, reader })
+	fn from_secrets(seed: Zeroizing<[u8; 32]>, reader: ReaderSecret) -> Self {
+		Self { signer: DeviceKey::from_seed(&seed), seed, reader }
 	}
 
 	/// The account the device signs as.
 	pub fn account(&self) -> AccountId32 {
-		self.signer.public_key().to_account_id()
+		AccountId32(self.signer.public())
 	}
 
 	/// The X25519 key records are sealed for, to grant this holder as a reader.
@@ -71,7 +69,7 @@ impl DeviceKeys {
 			.map_err(|e| Error::Keys(format!("{}: {e}", path.display())))?;
 		let seed = Zeroizing::new(decode32(&file.signing_seed)?);
 		let reader = ReaderSecret::from_bytes(*Zeroizing::new(decode32(&file.reader_secret)?));
-		Self::from_secrets(seed, reader)
+		Ok(Self::from_secrets(seed, reader))
 	}
 }
 
@@ -100,6 +98,9 @@ mod tests {
 		keys.save(&path).unwrap();
 		let loaded = DeviceKeys::load(&path).unwrap();
 		assert_eq!(loaded.account(), keys.account());
+		// The device core derives the account subxt (and Substrate) derive from the seed.
+		let subxt_key = Keypair::from_secret_key(*loaded.seed).unwrap();
+		assert_eq!(subxt_key.public_key().to_account_id(), keys.account());
 		assert_eq!(loaded.reader_key(), keys.reader_key());
 		assert!(matches!(DeviceKeys::generate().save(&path), Err(Error::Io(_))));
 		#[cfg(unix)]

@@ -3,7 +3,8 @@
 //! A device that is often offline queues each reading on its own storage
 //! ([`Queue::push`]). [`flush`], once online, seals every queued reading for the readers the
 //! owner granted *at that moment* (a reader revoked meanwhile gets nothing new), signs it with
-//! a fresh nonce from the node and a short mortality (a transaction that misses its window is
+//! the device core (as the device itself would) with a fresh nonce from the node and a short
+//! mortality (a transaction that misses its window is
 //! dead, not replayed later), submits them all, and removes each reading only once its record
 //! is in a block. What fails stays queued, in order, for the next flush.
 //!
@@ -165,6 +166,7 @@ pub async fn flush(chain: &Chain, keys: &DeviceKeys, queue: &Queue) -> Result<Fl
 	let account = keys.account();
 	let device = chain.device_of(&account).await?.ok_or(Error::NotRegistered)?;
 	let readers = chain.readers(device).await?;
+	let context = chain.signing_context().await?;
 	let after = chain.best_number().await?;
 	let used = chain.account_nonce(&account).await?;
 	let mut fresh = chain.next_nonce(&account).await?;
@@ -186,7 +188,7 @@ pub async fn flush(chain: &Chain, keys: &DeviceKeys, queue: &Queue) -> Result<Fl
 		};
 		let sent = async {
 			let call = chain.store_call(&reading.payload(&readers)?).await?;
-			chain.submit(&call, &keys.signer, nonce).await
+			chain.submit_as_device(&call, &keys.signer, nonce, &context).await
 		};
 		match sent.await {
 			Ok(hash) => {
