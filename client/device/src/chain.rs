@@ -144,10 +144,10 @@ impl Chain {
 		signed.submit().await.map_err(|e| Error::Rejected(e.to_string()))
 	}
 
-	/// What a device signs against ([`ChainContext`]): the chain's genesis, runtime versions and
-	/// its last finalized block as the start of the transactions' lifetime. Fails if the
-	/// chain's transaction extensions are not those the device core signs for.
-	pub async fn signing_context(&self) -> Result<ChainContext, Error> {
+	/// What a device signs against, read once for a batch of transactions: the chain at its
+	/// last finalized block, which starts the transactions' lifetime. Fails if the chain's
+	/// transaction extensions are not those the device core signs for.
+	pub async fn device_signing(&self) -> Result<DeviceSigning, Error> {
 		let at = self.client.at_current_block().await.map_err(rpc)?;
 		let extensions: Vec<String> = at
 			.metadata_ref()
@@ -168,29 +168,24 @@ impl Chain {
 				.and_then(|v| u32::try_from(v).ok())
 				.ok_or_else(|| Error::Rpc(format!("state_getRuntimeVersion has no {name}")))
 		};
-		Ok(ChainContext {
+		let context = ChainContext {
 			genesis_hash: self.client.genesis_hash().0,
 			spec_version: number("specVersion")?,
 			transaction_version: number("transactionVersion")?,
 			birth: (at.block_number(), at.block_hash().0),
 			mortality: MORTALITY,
-		})
+		};
+		Ok(DeviceSigning { at, context })
 	}
 
-	/// Submits `call` signed on the device's side (by the device core) with `key` and
-	/// `nonce`, within `context`; returns its hash.
-	pub async fn submit_as_device(
-		&self,
-		call: &impl subxt::tx::Payload,
-		key: &DeviceKey,
-		nonce: u64,
-		context: &ChainContext,
-	) -> Result<H256, Error> {
-		let transactions = self.client.transactions().await.map_err(rpc)?;
-		let call = transactions.call_data(call).map_err(|e| Error::Metadata(e.to_string()))?;
-		let signed = sign_transaction(key, &call, nonce, context, rand_core::OsRng);
+	/// Submits a transaction signed elsewhere (e.g. by [`DeviceSigning::sign_store`]); returns
+	/// its hash.
+	pub async fn submit_signed(&self, transaction: &[u8]) -> Result<H256, Error> {
 		self.rpc
-			.request("author_submitExtrinsic", rpc_params![format!("0x{}", hex::encode(signed))])
+			.request(
+				"author_submitExtrinsic",
+				rpc_params![format!("0x{}", hex::encode(transaction))],
+			)
 			.await
 			.map_err(|e| Error::Rejected(e.to_string()))
 	}
@@ -299,29 +294,6 @@ impl Chain {
 		self.send(&reader_call("revoke_reader", device, reader), owner).await
 	}
 
-	/// The `Payloads.store` call for `payload`. The payload is SCALE-encoded with the shared
-	/// primitives and checked against the chain's own type for it.
-	pub async fn store_call(&self, payload: &Payload) -> Result<impl subxt::tx::Payload, Error> {
-		use codec::Encode;
-		let at = self.client.at_current_block().await.map_err(rpc)?;
-		let metadata = at.metadata_ref();
-		let field = metadata
-			.pallet_by_name("Payloads")
-			.and_then(|pallet| pallet.call_variant_by_name("store"))
-			.and_then(|call| call.fields.first())
-			.ok_or_else(|| Error::Metadata("no Payloads.store(payload)".into()))?;
-		let encoded = payload.encode();
-		let value =
-			scale_value::scale::decode_as_type(&mut &encoded[..], field.ty.id, metadata.types())
-				.map_err(|e| Error::Metadata(format!("the chain's payload type differs: {e}")))?
-				.remove_context();
-		Ok(dynamic::transaction(
-			"Payloads",
-			"store",
-			Composite::Named(vec![("payload".into(), value)]),
-		))
-	}
-
 	/// The device `key` signs for, at the best block.
 	pub async fn device_of(&self, key: &AccountId32) -> Result<Option<DeviceId>, Error> {
 		let at = self.at_best().await?;
@@ -357,6 +329,46 @@ impl Chain {
 	async fn at_best(&self) -> Result<AtBlock, Error> {
 		let best = self.best_number().await?;
 		self.client.at_block(best).await.map_err(rpc)
+	}
+}
+
+/// The chain as a device signs for it: metadata and [`ChainContext`] of one finalized block.
+pub struct DeviceSigning {
+	at: AtBlock,
+	/// What the device core signs against.
+	pub context: ChainContext,
+}
+
+impl DeviceSigning {
+	/// A `Payloads.store(payload)` transaction signed by the device core with `key` and
+	/// `nonce`. The payload is SCALE-encoded with the shared primitives and checked against the
+	/// chain's own type for it.
+	pub fn sign_store(
+		&self,
+		payload: &Payload,
+		key: &DeviceKey,
+		nonce: u64,
+	) -> Result<Vec<u8>, Error> {
+		use codec::Encode;
+		let metadata = self.at.metadata_ref();
+		let field = metadata
+			.pallet_by_name("Payloads")
+			.and_then(|pallet| pallet.call_variant_by_name("store"))
+			.and_then(|call| call.fields.first())
+			.ok_or_else(|| Error::Metadata("no Payloads.store(payload)".into()))?;
+		let encoded = payload.encode();
+		let value =
+			scale_value::scale::decode_as_type(&mut &encoded[..], field.ty.id, metadata.types())
+				.map_err(|e| Error::Metadata(format!("the chain's payload type differs: {e}")))?
+				.remove_context();
+		let call = dynamic::transaction(
+			"Payloads",
+			"store",
+			Composite::Named(vec![("payload".into(), value)]),
+		);
+		let call =
+			self.at.transactions().call_data(&call).map_err(|e| Error::Metadata(e.to_string()))?;
+		Ok(sign_transaction(key, &call, nonce, &self.context, rand_core::OsRng))
 	}
 }
 

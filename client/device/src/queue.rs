@@ -166,7 +166,7 @@ pub async fn flush(chain: &Chain, keys: &DeviceKeys, queue: &Queue) -> Result<Fl
 	let account = keys.account();
 	let device = chain.device_of(&account).await?.ok_or(Error::NotRegistered)?;
 	let readers = chain.readers(device).await?;
-	let context = chain.signing_context().await?;
+	let signing = chain.device_signing().await?;
 	let after = chain.best_number().await?;
 	let used = chain.account_nonce(&account).await?;
 	let mut fresh = chain.next_nonce(&account).await?;
@@ -187,8 +187,9 @@ pub async fn flush(chain: &Chain, keys: &DeviceKeys, queue: &Queue) -> Result<Fl
 			None => fresh,
 		};
 		let sent = async {
-			let call = chain.store_call(&reading.payload(&readers)?).await?;
-			chain.submit_as_device(&call, &keys.signer, nonce, &context).await
+			let transaction =
+				signing.sign_store(&reading.payload(&readers)?, &keys.signer, nonce)?;
+			chain.submit_signed(&transaction).await
 		};
 		match sent.await {
 			Ok(hash) => {
