@@ -11,7 +11,7 @@
 //! The extensions are the runtime's, in its order ([`TRANSACTION_EXTENSIONS`]); a client
 //! checks them against the chain's metadata before using this module. What the device needs
 //! from the chain ([`ChainContext`]) is the same for every transaction it signs within the
-//! mortality window, so it can be fetched once per connection.
+//! mortality window, so it can be fetched once for a batch of transactions.
 
 use alloc::vec::Vec;
 use codec::{Compact, Encode};
