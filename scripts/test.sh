@@ -1,33 +1,52 @@
 #!/usr/bin/env bash
 # Sets up this machine if needed, builds everything and runs every test:
 # pallet unit and property tests, runtime tests, node end-to-end tests (real binary,
-# JSON-RPC) including the chain-spec checks, the pallet benchmarks on their mocks, the
-# try-runtime build, the device core's no_std build and the Polkadot.js client test.
+# JSON-RPC) including the chain-spec checks, the pallet benchmarks on their mocks with the
+# runtime's benchmark and try-runtime code compiled, the device core's no_std build and the
+# Polkadot.js client test. Each step prints how long it took (docs/build-times.md).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$REPO_ROOT"
 
 "$REPO_ROOT/scripts/setup.sh"
 
-step() { printf '\n=== %s\n' "$*"; }
+started=$(date +%s)
+step_started=""
+# Prints how long the previous step took, then the next step's title.
+step() {
+	if [ -n "$step_started" ]; then printf '[time] %d s\n' $(($(date +%s) - step_started)); fi
+	step_started=$(date +%s)
+	printf '\n=== %s\n' "$*"
+}
+
+# The end-to-end tests spend their time waiting for blocks and finality, so they run side by
+# side; libtest's default (one thread per core) would run two of them at a time.
+TEST_THREADS="${TEST_THREADS:-16}"
 
 step "the code is formatted (rustfmt.toml)"
 cargo fmt --all --check
 
-step "build and run the Rust tests (release: the node tests run the real binary)"
-cargo test --release --locked --workspace
+step "build the workspace and its tests (release: the node tests run the real binary)"
+cargo test --release --locked --workspace --no-run
 
-step "every pallet benchmark runs on its mock runtime"
-cargo test --release --locked -p pallet-aura-equivocation -p pallet-devices -p pallet-dpos -p pallet-nest-anchor \
-	-p pallet-nest-peg -p pallet-payloads -p pallet-service-registry --features runtime-benchmarks
+step "run the Rust tests ($TEST_THREADS at a time)"
+cargo test --release --locked --workspace -- --test-threads="$TEST_THREADS"
+
+# The pallets' tests run once more with their benchmarks and try-runtime hooks compiled in; the
+# runtime is type-checked with both (its benchmark helpers and try-runtime code), which is
+# cheaper than building it.
+step "every pallet benchmark and try-runtime hook runs on its mock runtime; the runtime type-checks with both"
+SKIP_WASM_BUILD=1 cargo test --release --locked --features runtime-benchmarks,try-runtime \
+	-p pallet-aura-equivocation -p pallet-devices -p pallet-dpos -p pallet-nest-anchor \
+	-p pallet-nest-peg -p pallet-payloads -p pallet-service-registry
+SKIP_WASM_BUILD=1 cargo check --release --locked -p thingschain-runtime \
+	--features runtime-benchmarks,try-runtime
 
 step "the device core builds for a small device: no_std, no networking (wasm32v1-none)"
 cargo check --release --locked -p thingschain-device-core --no-default-features --target wasm32v1-none
-
-step "the runtime compiles with try-runtime"
-SKIP_WASM_BUILD=1 cargo check --release --locked -p thingschain-runtime --features try-runtime
 
 step "Polkadot.js client against a real node"
 (cd tests/js && NODE_BIN="$NODE_BIN" npm test)
 
 step "all tests passed"
+printf '[time] total %d s\n' $(($(date +%s) - started))

@@ -47,12 +47,17 @@ const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
 parameter_types! {
 	/// An equivocation can be reported as long as the offender's stake is still held.
 	pub const ReportLongevity: u64 = DAYS as u64;
-	pub const BlockHashCount: BlockNumber = 2400;
+	/// Block hashes kept for mortal transactions: an hour and twenty minutes.
+	pub const BlockHashCount: BlockNumber = 40 * MINUTES;
 	pub const Version: RuntimeVersion = VERSION;
 
-	/// Two seconds of compute per 6-second block leaves time to import and gossip it.
+	/// Half of each block's time for compute leaves the other half to gossip the block and
+	/// for every delegate to import it before the next slot.
 	pub RuntimeBlockWeights: SystemBlockWeights = SystemBlockWeights::with_sensible_defaults(
-		Weight::from_parts(2u64 * WEIGHT_REF_TIME_PER_SECOND, u64::MAX),
+		Weight::from_parts(
+			WEIGHT_REF_TIME_PER_SECOND * MILLI_SECS_PER_BLOCK / 2_000,
+			u64::MAX,
+		),
 		NORMAL_DISPATCH_RATIO,
 	);
 	pub RuntimeBlockLength: SystemBlockLength = SystemBlockLength::builder()
@@ -463,7 +468,7 @@ impl pallet_service_registry::Config for Runtime {
 	type SuperNodeUnbondingPeriod = ConstU32<DAYS>;
 	type MaxServiceNodes = ConstU32<16>;
 	type MaxNameLen = ConstU32<64>;
-	// Thirty seconds; services choose their own epoch, ten minutes by default in the docs.
+	// Ten seconds; services choose their own epoch, ten minutes by default in the docs.
 	type MinEpochLength = ConstU32<5>;
 	// Per anchor, so a service anchoring every ten minutes pays 144 TIC a day.
 	type AnchorFee = ConstU128<TIC>;

@@ -40,8 +40,8 @@ pub const CANDIDATE_BOND: Balance = 1_000 * TIC;
 pub const GENESIS_VOTE: Balance = 2_000 * TIC;
 /// Commission of each genesis delegate.
 pub const GENESIS_COMMISSION: Perbill = Perbill::from_percent(10);
-/// TIC minted per authored block.
-pub const BLOCK_REWARD: Balance = TIC;
+/// TIC minted per authored block: ten TIC a minute, whatever the block time.
+pub const BLOCK_REWARD: Balance = 10 * TIC / MINUTES as Balance;
 /// Session length at genesis: ten minutes of blocks.
 pub const SESSION_LENGTH: u32 = 10 * MINUTES;
 

@@ -43,7 +43,7 @@ pub use configs::ProxyType;
 pub mod types {
 	use super::*;
 
-	/// Block number: u32 lasts 800 years at 6-second blocks.
+	/// Block number: u32 lasts 270 years at 2-second blocks.
 	pub type BlockNumber = u32;
 	/// Signature of a transaction; sr25519, ed25519 or ecdsa keys all work.
 	pub type Signature = MultiSignature;
@@ -77,8 +77,10 @@ pub mod units {
 	/// Smallest balance an account may hold; below it the account is reaped.
 	pub const EXISTENTIAL_DEPOSIT: Balance = MILLI_TIC;
 
-	/// Target block time. Aura slots have the same length.
-	pub const MILLI_SECS_PER_BLOCK: u64 = 6_000;
+	/// Target block time. Aura slots have the same length. Two seconds: IoT writes are
+	/// included quickly and GRANDPA finalizes a few seconds later, while a block still has
+	/// time to be built, gossiped and imported by every delegate.
+	pub const MILLI_SECS_PER_BLOCK: u64 = 2_000;
 	/// Length of an Aura slot.
 	pub const SLOT_DURATION: u64 = MILLI_SECS_PER_BLOCK;
 	/// Blocks per minute.
@@ -124,7 +126,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("thingschain"),
 	impl_name: alloc::borrow::Cow::Borrowed("thingschain-node"),
 	authoring_version: 1,
-	spec_version: 102,
+	spec_version: 103,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,

@@ -366,9 +366,24 @@ impl DeviceSigning {
 			"store",
 			Composite::Named(vec![("payload".into(), value)]),
 		);
-		let call =
-			self.at.transactions().call_data(&call).map_err(|e| Error::Metadata(e.to_string()))?;
-		Ok(sign_transaction(key, &call, nonce, &self.context, rand_core::OsRng))
+		self.sign_call(&call, key, nonce)
+	}
+
+	/// Any `call`, encoded with the chain's metadata and signed by the device core with `key`
+	/// and `nonce`.
+	pub fn sign_call(
+		&self,
+		call: &impl subxt::tx::Payload,
+		key: &DeviceKey,
+		nonce: u64,
+	) -> Result<Vec<u8>, Error> {
+		Ok(sign_transaction(key, &self.call_data(call)?, nonce, &self.context, rand_core::OsRng))
+	}
+
+	/// The bytes of `call` (pallet index, call index, arguments) as the chain's metadata encodes
+	/// it: what [`sign_transaction`] signs.
+	pub fn call_data(&self, call: &impl subxt::tx::Payload) -> Result<Vec<u8>, Error> {
+		self.at.transactions().call_data(call).map_err(|e| Error::Metadata(e.to_string()))
 	}
 }
 

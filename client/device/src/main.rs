@@ -55,11 +55,12 @@ enum Command {
 		service: Option<u64>,
 		#[arg(long, default_value = "")]
 		metadata: String,
-		/// Blocks its records are kept (600 = one hour at 6-second blocks).
-		#[arg(long, default_value_t = 14_400)]
+		/// Blocks its records are kept (1,800 = one hour at 2-second blocks; the default is a
+		/// day).
+		#[arg(long, default_value_t = 43_200)]
 		retention: u32,
-		/// Fee window, in blocks.
-		#[arg(long, default_value_t = 600)]
+		/// Fee window, in blocks (the default is an hour).
+		#[arg(long, default_value_t = 1_800)]
 		window: u32,
 		/// Most transactions per window.
 		#[arg(long, default_value_t = 1_000)]

@@ -1,5 +1,5 @@
 //! The CLI without a chain: keys, the offline queue, and clear errors when the node cannot be
-//! reached (the readings stay queued). `node/tests/device_cli.rs` runs it against a real node.
+//! reached (the readings stay queued). `node/tests/e2e/device_cli.rs` runs it against a real node.
 
 use std::{
 	net::TcpListener,

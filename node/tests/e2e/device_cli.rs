@@ -10,9 +10,7 @@
 //!    and no plaintext is anywhere in that node's state;
 //! 4. once revoked, the reader gets nothing new.
 
-mod common;
-
-use common::{best_number, node_key, peer_id, wait_for, Node, NODE_BIN};
+use crate::common::{best_number, node_key, peer_id, start_node, wait_for, NODE_BIN};
 use serde_json::Value as Json;
 use std::{
 	path::{Path, PathBuf},
@@ -90,14 +88,14 @@ fn reading(i: usize) -> String {
 async fn a_device_sends_encrypted_readings_paid_by_its_owner_and_only_its_reader_reads_them() {
 	let dir = tempfile::tempdir().unwrap();
 	let key = node_key(0);
-	let owner_node = Node::start("owner-node", dir.path(), &["--dev", "--tmp", "--node-key", &key]);
+	let owner_node = start_node("owner-node", dir.path(), &["--dev", "--tmp", "--node-key", &key]);
 	let boot =
 		format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", owner_node.p2p_port, peer_id(&key, dir.path()));
 	let other_node =
-		Node::start("other-node", dir.path(), &["--chain", "dev", "--tmp", "--bootnodes", &boot]);
+		start_node("other-node", dir.path(), &["--chain", "dev", "--tmp", "--bootnodes", &boot]);
 	let (url, other_url) = (owner_node.url(), other_node.url());
 	let rpc = owner_node.rpc().await;
-	wait_for("block 1", Duration::from_secs(60), || async {
+	wait_for("block 1", Duration::from_secs(120), || async {
 		best_number(&rpc).await.filter(|n| *n >= 1)
 	})
 	.await;
@@ -158,7 +156,7 @@ async fn a_device_sends_encrypted_readings_paid_by_its_owner_and_only_its_reader
 	}
 	let other_rpc = other_node.rpc().await;
 	let synced = best_number(&rpc).await.unwrap();
-	wait_for("the other node to sync", Duration::from_secs(60), || async {
+	wait_for("the other node to sync", Duration::from_secs(120), || async {
 		best_number(&other_rpc).await.filter(|n| *n >= synced)
 	})
 	.await;

@@ -1,9 +1,7 @@
 //! The chain-spec tooling: committed specs match the runtime, and `make-chain-spec.sh` turns an
 //! operator's own keys into a spec a validator can run, refusing well-known dev keys.
 
-mod common;
-
-use common::{best_number, finalized_number, wait_for, Node, NODE_BIN};
+use crate::common::{best_number, finalized_number, start_node, wait_for, NODE_BIN};
 use serde_json::{json, Value};
 use std::{
 	path::{Path, PathBuf},
@@ -126,7 +124,7 @@ async fn operator_spec_runs_on_the_operators_own_keys() {
 		]);
 		assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 	}
-	let validator = Node::start(
+	let validator = start_node(
 		"operator-validator",
 		dir.path(),
 		&[
@@ -140,11 +138,11 @@ async fn operator_spec_runs_on_the_operators_own_keys() {
 		],
 	);
 	let rpc = validator.rpc().await;
-	wait_for("blocks on the operator's chain", Duration::from_secs(60), || async {
+	wait_for("blocks on the operator's chain", Duration::from_secs(120), || async {
 		best_number(&rpc).await.filter(|n| *n >= 2)
 	})
 	.await;
-	wait_for("finality on the operator's chain", Duration::from_secs(60), || async {
+	wait_for("finality on the operator's chain", Duration::from_secs(120), || async {
 		finalized_number(&rpc).await.filter(|n| *n >= 1)
 	})
 	.await;

@@ -2,9 +2,7 @@
 //! finalizes, finality survives one validator being killed, and the killed validator
 //! catches up after a restart.
 
-mod common;
-
-use common::{aura_slot, best_number, finalized_number, start_network, wait_for};
+use crate::common::{aura_slot, best_number, finalized_number, start_network, wait_for};
 use std::{
 	collections::BTreeSet,
 	time::{Duration, Instant},

@@ -11,9 +11,7 @@
 //!    confirmation period; a second lock is reverted and its claim contested; only the
 //!    first is spendable once the contest period is over.
 
-mod common;
-
-use common::{best_number, hex, wait_for, Node};
+use crate::common::{best_number, hex, start_node, wait_for};
 use polkadot_sdk::sp_runtime::traits::{BlakeTwo256, Hash as _};
 use serde_json::{json, Value as Json};
 use std::time::Duration;
@@ -421,7 +419,7 @@ fn create_service(owner: [u8; 32], name: &str, quorum: u32) -> Call {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_government_service_anchors_proves_suspends_and_pegs() {
 	let dir = tempfile::tempdir().unwrap();
-	let node = Node::start("dev", dir.path(), &["--dev", "--tmp"]);
+	let node = start_node("dev", dir.path(), &["--dev", "--tmp"]);
 	let chain = Chain { client: node.client().await, rpc: node.rpc().await };
 	let rpc = &chain.rpc;
 	let (alice, bob, charlie, dave, eve, ferdie) =

@@ -1,7 +1,6 @@
-//! Starts real `thingschain` processes on 127.0.0.1 with free ports, and talks to them
-//! over JSON-RPC. Every process is killed when its `Node` is dropped.
-
-#![allow(dead_code)] // Each test binary uses its own subset of these helpers.
+//! Real `thingschain` processes on 127.0.0.1 with free ports: a single dev node or a network
+//! of validators, each killed when its [`Node`] is dropped. The node's end-to-end tests start
+//! their networks with this module too.
 
 use serde_json::Value;
 use std::{
@@ -18,15 +17,12 @@ use subxt::{
 	OnlineClient, PolkadotConfig,
 };
 
-/// Path of the node binary cargo built for these tests.
-pub const NODE_BIN: &str = env!("CARGO_BIN_EXE_thingschain");
-
-/// A TCP port on 127.0.0.1 that nothing listens on right now and that this test process has
-/// not handed out before: a node binds its ports only once it has started, so without the
-/// record two nodes (or a node's RPC and p2p ports) could be given the same one.
+/// A TCP port on 127.0.0.1 that nothing listens on right now and that this process has not
+/// handed out before: a node binds its ports only once it has started, so without the record
+/// two nodes (or a node's RPC and p2p ports) could be given the same one.
 pub fn free_port() -> u16 {
 	static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
-	let mut handed_out = HANDED_OUT.lock().expect("no test panics while holding the lock");
+	let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
 	loop {
 		let port = TcpListener::bind("127.0.0.1:0")
 			.and_then(|l| l.local_addr())
@@ -38,8 +34,13 @@ pub fn free_port() -> u16 {
 	}
 }
 
-/// Polls `check` every 500 ms until it yields a value or `timeout` passes.
-pub async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+/// How long a node may take to serve RPC after it starts. It compiles its runtime first (a few
+/// seconds of both cores here), so when many nodes start at once on a small machine, as the
+/// end-to-end tests do, they queue for the CPU.
+pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// Polls `check` every 200 ms until it yields a value; `None` once `timeout` has passed.
+pub async fn poll<T, F, Fut>(timeout: Duration, mut check: F) -> Option<T>
 where
 	F: FnMut() -> Fut,
 	Fut: Future<Output = Option<T>>,
@@ -47,18 +48,21 @@ where
 	let start = Instant::now();
 	loop {
 		if let Some(value) = check().await {
-			return value;
+			return Some(value);
 		}
-		assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
-		tokio::time::sleep(Duration::from_millis(500)).await;
+		if start.elapsed() >= timeout {
+			return None;
+		}
+		tokio::time::sleep(Duration::from_millis(200)).await;
 	}
 }
 
 /// A running node process.
 pub struct Node {
+	binary: PathBuf,
 	child: Option<Child>,
 	args: Vec<String>,
-	/// Name used in logs and assertions.
+	/// Name used in logs and messages.
 	pub name: String,
 	/// JSON-RPC port on 127.0.0.1.
 	pub rpc_port: u16,
@@ -68,9 +72,9 @@ pub struct Node {
 }
 
 impl Node {
-	/// Starts `thingschain` with `args` plus local-only RPC, p2p and no telemetry or
-	/// Prometheus; its output goes to `<log_dir>/<name>.log`.
-	pub fn start(name: &str, log_dir: &Path, args: &[&str]) -> Node {
+	/// Starts `binary` with `args` plus local-only RPC and p2p, and no telemetry, Prometheus
+	/// or mDNS; its output goes to `<log_dir>/<name>.log`.
+	pub fn start(binary: &Path, name: &str, log_dir: &Path, args: &[&str]) -> Node {
 		let (rpc_port, p2p_port) = (free_port(), free_port());
 		let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
 		all.extend(
@@ -86,6 +90,7 @@ impl Node {
 			.map(String::from),
 		);
 		let mut node = Node {
+			binary: binary.to_path_buf(),
 			child: None,
 			args: all,
 			name: name.to_string(),
@@ -103,12 +108,12 @@ impl Node {
 			.append(true)
 			.open(&self.log)
 			.expect("log file opens");
-		let child = Command::new(NODE_BIN)
+		let child = Command::new(&self.binary)
 			.args(&self.args)
 			.stdout(Stdio::null())
 			.stderr(log)
 			.spawn()
-			.expect("thingschain starts");
+			.unwrap_or_else(|e| panic!("{} starts: {e}", self.binary.display()));
 		self.child = Some(child);
 	}
 
@@ -131,6 +136,11 @@ impl Node {
 		self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
 	}
 
+	/// The operating system's id of the process, while it runs.
+	pub fn pid(&self) -> Option<u32> {
+		self.child.as_ref().map(Child::id)
+	}
+
 	/// The node's log so far.
 	pub fn log(&self) -> String {
 		std::fs::read_to_string(&self.log).unwrap_or_default()
@@ -141,22 +151,32 @@ impl Node {
 		format!("ws://127.0.0.1:{}", self.rpc_port)
 	}
 
-	/// A raw JSON-RPC client, once the server accepts connections.
+	/// A raw JSON-RPC client, once the server accepts connections (within
+	/// [`STARTUP_TIMEOUT`]).
 	pub async fn rpc(&self) -> RpcClient {
 		let url = self.url();
-		wait_for(&format!("{} RPC server", self.name), Duration::from_secs(60), || async {
-			RpcClient::from_insecure_url(&url).await.ok()
-		})
-		.await
+		poll(STARTUP_TIMEOUT, || async { RpcClient::from_insecure_url(&url).await.ok() })
+			.await
+			.unwrap_or_else(|| {
+				panic!("{}'s RPC server did not start:\n{}", self.name, self.tail(40))
+			})
 	}
 
-	/// A subxt client that has read the node's metadata.
+	/// A subxt client that has read the node's metadata (within [`STARTUP_TIMEOUT`]).
 	pub async fn client(&self) -> OnlineClient<PolkadotConfig> {
 		let url = self.url();
-		wait_for(&format!("{} subxt client", self.name), Duration::from_secs(60), || async {
+		poll(STARTUP_TIMEOUT, || async {
 			OnlineClient::<PolkadotConfig>::from_insecure_url(&url).await.ok()
 		})
 		.await
+		.unwrap_or_else(|| panic!("{}'s RPC server did not start:\n{}", self.name, self.tail(40)))
+	}
+
+	/// The last `lines` lines of the log.
+	pub fn tail(&self, lines: usize) -> String {
+		let log = self.log();
+		let all: Vec<&str> = log.lines().collect();
+		all[all.len().saturating_sub(lines)..].join("\n")
 	}
 }
 
@@ -164,38 +184,39 @@ impl Drop for Node {
 	fn drop(&mut self) {
 		self.kill();
 		if std::thread::panicking() {
-			eprintln!("----- log of {} -----\n{}", self.name, tail(&self.log(), 60));
+			eprintln!("----- log of {} -----\n{}", self.name, self.tail(60));
 		}
 	}
 }
 
-fn tail(text: &str, lines: usize) -> String {
-	let all: Vec<&str> = text.lines().collect();
-	all[all.len().saturating_sub(lines)..].join("\n")
-}
-
-/// A fixed libp2p secret per node of a test network, so the others can name the first as
-/// boot node.
+/// A fixed libp2p secret per node of a network, so the others can name the first as boot
+/// node.
 pub fn node_key(index: usize) -> String {
 	format!("{:064x}", index + 1)
 }
 
-/// The libp2p peer id of secret `key`.
-pub fn peer_id(key: &str, dir: &Path) -> String {
+/// The libp2p peer id of secret `key`, as `binary key inspect-node-key` prints it.
+pub fn peer_id(binary: &Path, key: &str, dir: &Path) -> String {
 	let file = dir.join("bootnode.key");
-	std::fs::write(&file, key).unwrap();
-	let output = Command::new(NODE_BIN)
+	std::fs::write(&file, key).expect("the key file is written");
+	let output = Command::new(binary)
 		.args(["key", "inspect-node-key", "--file"])
 		.arg(&file)
 		.output()
 		.expect("key inspect-node-key runs");
 	assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-	String::from_utf8(output.stdout).unwrap().trim().to_string()
+	String::from_utf8(output.stdout).expect("a peer id is text").trim().to_string()
 }
 
-/// Starts one validator per dev account in `names` (`alice`, `bob`, ...) on `chain`, each
-/// with its own database under `dir` and the first as boot node of the others.
-pub fn start_network(dir: &Path, chain: &str, names: &[&str]) -> Vec<Node> {
+/// Starts one validator per dev account in `names` (`alice`, `bob`, ...) on `chain`, each with
+/// its own database under `dir`, `extra` arguments, and the first as boot node of the others.
+pub fn start_network(
+	binary: &Path,
+	dir: &Path,
+	chain: &str,
+	names: &[&str],
+	extra: &[&str],
+) -> Vec<Node> {
 	let mut boot_node: Option<String> = None;
 	let mut nodes = Vec::new();
 	for (i, name) in names.iter().enumerate() {
@@ -207,17 +228,18 @@ pub fn start_network(dir: &Path, chain: &str, names: &[&str]) -> Vec<Node> {
 		if let Some(boot) = &boot_node {
 			args.extend(["--bootnodes", boot.as_str()]);
 		}
-		let node = Node::start(name, dir, &args);
+		args.extend(extra);
+		let node = Node::start(binary, name, dir, &args);
 		if boot_node.is_none() {
-			boot_node =
-				Some(format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", node.p2p_port, peer_id(&key, dir)));
+			let peer = peer_id(binary, &key, dir);
+			boot_node = Some(format!("/ip4/127.0.0.1/tcp/{}/p2p/{peer}", node.p2p_port));
 		}
 		nodes.push(node);
 	}
 	nodes
 }
 
-/// Number of the header `method` returns (`chain_getHeader` of the best or finalized block).
+/// Number of the header of `hash` (the best block's for `None`).
 async fn header_number(rpc: &RpcClient, hash: Option<Value>) -> Option<u64> {
 	let header: Value = rpc.request("chain_getHeader", rpc_params![hash]).await.ok()?;
 	u64::from_str_radix(header["number"].as_str()?.trim_start_matches("0x"), 16).ok()
@@ -232,31 +254,4 @@ pub async fn best_number(rpc: &RpcClient) -> Option<u64> {
 pub async fn finalized_number(rpc: &RpcClient) -> Option<u64> {
 	let hash: Value = rpc.request("chain_getFinalizedHead", rpc_params![]).await.ok()?;
 	header_number(rpc, Some(hash)).await
-}
-
-/// The Aura slot of block `number`, read from its pre-runtime digest.
-pub async fn aura_slot(rpc: &RpcClient, number: u64) -> Option<u64> {
-	let hash: Value = rpc.request("chain_getBlockHash", rpc_params![number]).await.ok()?;
-	let header: Value = rpc.request("chain_getHeader", rpc_params![hash]).await.ok()?;
-	// PreRuntime digest item: 0x06, engine id "aura", SCALE length 8 (0x20), u64 LE slot.
-	const AURA_PRE_DIGEST: &str = "0x066175726120";
-	header["digest"]["logs"].as_array()?.iter().find_map(|log| {
-		let hex = log.as_str()?.strip_prefix(AURA_PRE_DIGEST)?;
-		let bytes: Vec<u8> = (0..16)
-			.step_by(2)
-			.map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
-			.collect::<Option<_>>()?;
-		Some(u64::from_le_bytes(bytes.try_into().ok()?))
-	})
-}
-
-/// `bytes` as lowercase hex, without a prefix.
-pub fn hex(bytes: &[u8]) -> String {
-	bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The bytes of hex `text`, with or without a `0x` prefix.
-pub fn unhex(text: &str) -> Vec<u8> {
-	let text = text.trim_start_matches("0x");
-	(0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap()).collect()
 }

@@ -1,9 +1,7 @@
 //! End to end on a `--dev --tmp` node: blocks are produced and finalized, a signed transfer
 //! submitted over JSON-RPC lands, and bad input gets clear errors without hurting the node.
 
-mod common;
-
-use common::{best_number, finalized_number, wait_for, Node, NODE_BIN};
+use crate::common::{best_number, finalized_number, start_node, wait_for, NODE_BIN};
 use serde_json::Value;
 use std::time::Duration;
 use subxt::{
@@ -39,14 +37,14 @@ fn transfer(to: &Keypair, value: u128) -> impl subxt::tx::Payload {
 #[tokio::test(flavor = "multi_thread")]
 async fn dev_chain_produces_finalizes_and_accepts_transfers() {
 	let logs = tempfile::tempdir().unwrap();
-	let node = Node::start("dev", logs.path(), &["--dev", "--tmp"]);
+	let node = start_node("dev", logs.path(), &["--dev", "--tmp"]);
 	let rpc = node.rpc().await;
 
-	wait_for("block 2", Duration::from_secs(60), || async {
+	wait_for("block 2", Duration::from_secs(120), || async {
 		best_number(&rpc).await.filter(|n| *n >= 2)
 	})
 	.await;
-	wait_for("a finalized block", Duration::from_secs(60), || async {
+	wait_for("a finalized block", Duration::from_secs(120), || async {
 		finalized_number(&rpc).await.filter(|n| *n >= 1)
 	})
 	.await;
@@ -84,7 +82,7 @@ async fn dev_chain_produces_finalizes_and_accepts_transfers() {
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_input_gets_clear_errors_and_the_node_keeps_running() {
 	let logs = tempfile::tempdir().unwrap();
-	let mut node = Node::start("dev-bad-input", logs.path(), &["--dev", "--tmp"]);
+	let mut node = start_node("dev-bad-input", logs.path(), &["--dev", "--tmp"]);
 	let rpc = node.rpc().await;
 
 	// Malformed extrinsic bytes.

@@ -1,0 +1,135 @@
+//! The accounts a workload signs with: senders funded by Alice, and devices registered by Bob
+//! (who pays their fees and deposits) with one reader granted. Set up with batched
+//! transactions before the clock starts.
+
+use codec::Decode;
+use subxt::dynamic::Value;
+use subxt_signer::sr25519::dev;
+use thingschain_device::{Chain, DeviceId, Error};
+use thingschain_device_core::{signing::DeviceKey, ReaderSecret};
+
+/// One TIC in plancks.
+pub const TIC: u128 = 1_000_000_000_000;
+/// Calls per setup batch: well within a block's weight and length.
+const BATCH: usize = 250;
+
+/// A key the harness signs with, derived from its role and index so runs are repeatable.
+pub fn key(role: &str, index: usize) -> DeviceKey {
+	DeviceKey::from_seed(&crate::hash(format!("thingschain-bench/{role}/{index}").as_bytes()))
+}
+
+/// `pallet.name(fields)` as a `RuntimeCall` value, for batching.
+pub fn call(pallet: &str, name: &str, fields: Vec<(&str, Value)>) -> Value {
+	Value::unnamed_variant(pallet, [Value::named_variant(name, fields)])
+}
+
+/// `MultiAddress::Id(account)`.
+pub fn address(account: [u8; 32]) -> Value {
+	Value::unnamed_variant("Id", [Value::from_bytes(account)])
+}
+
+/// Sends `calls` as `Utility.batch_all` transactions of [`BATCH`] calls signed by `signer`,
+/// each waited for in a best block; returns the events of every batch, in order.
+async fn send_batches(
+	chain: &Chain,
+	signer: &subxt_signer::sr25519::Keypair,
+	calls: Vec<Value>,
+) -> Result<Vec<thingschain_device::chain::Included>, Error> {
+	let mut included = Vec::new();
+	let mut calls = calls.into_iter().peekable();
+	while calls.peek().is_some() {
+		let batch: Vec<Value> = calls.by_ref().take(BATCH).collect();
+		let transaction = subxt::dynamic::transaction("Utility", "batch_all", (batch,));
+		included.push(chain.send(&transaction, signer).await?);
+	}
+	Ok(included)
+}
+
+/// `count` senders, each given `amount` by Alice.
+pub async fn fund_senders(
+	chain: &Chain,
+	count: usize,
+	amount: u128,
+) -> Result<Vec<DeviceKey>, Error> {
+	let senders: Vec<DeviceKey> = (0..count).map(|i| key("sender", i)).collect();
+	let transfers = senders
+		.iter()
+		.map(|sender| {
+			call(
+				"Balances",
+				"transfer_keep_alive",
+				vec![("dest", address(sender.public())), ("value", Value::u128(amount))],
+			)
+		})
+		.collect();
+	send_batches(chain, &dev::alice(), transfers).await?;
+	Ok(senders)
+}
+
+/// Devices registered by Bob, who pays for them, with `reader` granted.
+pub struct Fleet {
+	/// Each device's signing key and id.
+	pub devices: Vec<(DeviceKey, DeviceId)>,
+	/// The reader every record is sealed for.
+	pub reader: ReaderSecret,
+}
+
+/// Registers `count` devices owned by Bob, with fee limits no run reaches and the shortest
+/// retention, and grants all of them one reader.
+pub async fn register_fleet(chain: &Chain, count: usize) -> Result<Fleet, Error> {
+	let keys: Vec<DeviceKey> = (0..count).map(|i| key("device", i)).collect();
+	let registrations = keys
+		.iter()
+		.map(|device| {
+			call(
+				"Devices",
+				"register",
+				vec![
+					("key", Value::from_bytes(device.public())),
+					("kind", Value::unnamed_variant("Sensor", [])),
+					("service", Value::unnamed_variant("None", [])),
+					("metadata", Value::from_bytes(b"bench")),
+					// An hour of 2-second blocks: the runtime's minimum.
+					("retention", Value::u128(1_800)),
+					(
+						"limits",
+						Value::named_composite([
+							("window", Value::u128(1_800)),
+							("max_transactions", Value::u128(u32::MAX.into())),
+							("max_fees", Value::u128(1_000_000 * TIC)),
+						]),
+					),
+				],
+			)
+		})
+		.collect();
+	let bob = dev::bob();
+	let ids: Vec<DeviceId> = send_batches(chain, &bob, registrations)
+		.await?
+		.iter()
+		.flat_map(|batch| batch.events.iter())
+		.filter(|event| event.pallet == "Devices" && event.name == "DeviceRegistered")
+		.map(|event| DeviceId::decode(&mut &event.fields[..]))
+		.collect::<Result<_, _>>()
+		.map_err(|e| Error::Metadata(format!("DeviceRegistered: {e}")))?;
+	if ids.len() != count {
+		return Err(Error::Metadata(format!("{} of {count} devices registered", ids.len())));
+	}
+
+	let reader = ReaderSecret::generate(&mut rand_core::OsRng);
+	let grants = ids
+		.iter()
+		.map(|id| {
+			call(
+				"Payloads",
+				"grant_reader",
+				vec![
+					("device", Value::u128((*id).into())),
+					("reader", Value::from_bytes(reader.public_key())),
+				],
+			)
+		})
+		.collect();
+	send_batches(chain, &bob, grants).await?;
+	Ok(Fleet { devices: keys.into_iter().zip(ids).collect(), reader })
+}

@@ -1,0 +1,25 @@
+//! The ThingsChain load harness.
+//!
+//! ```text
+//!  network ── starts the nodes (a dev node, or the 4-delegate local network on 127.0.0.1)
+//!  accounts ─ senders funded by Alice in batches; devices registered and paid for by Bob
+//!  workload ─ every transaction signed before the clock starts (transfers, device records)
+//!  submit ─── sends them at a fixed rate over several RPC connections; refusals by reason
+//!  observe ── follows best and finalized blocks: inclusion and finality time of each
+//!             transaction, block fullness (weight, length), the node's CPU and memory
+//!  ceiling ── this machine's limits: sr25519 verifications per core, the largest block built
+//!  report ─── percentiles, a Markdown table (docs/performance.md) and an SVG plot
+//! ```
+
+pub mod accounts;
+pub mod ceiling;
+pub mod network;
+pub mod observe;
+pub mod report;
+pub mod submit;
+pub mod workload;
+
+/// BLAKE2-256 of `bytes`: the hash the chain gives a transaction.
+pub fn hash(bytes: &[u8]) -> [u8; 32] {
+	polkadot_sdk::sp_crypto_hashing::blake2_256(bytes)
+}

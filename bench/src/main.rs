@@ -1,0 +1,378 @@
+//! `thingschain-bench`: runs a workload against real nodes on this machine and reports
+//! throughput, latency, block fullness and the node's resources (see the crate docs and
+//! `scripts/bench.sh`).
+
+use clap::Parser;
+use std::{
+	collections::HashMap,
+	path::PathBuf,
+	sync::{atomic::Ordering, Arc},
+	time::{Duration, Instant},
+};
+use subxt::rpcs::RpcClient;
+use thingschain_bench::{
+	accounts, ceiling,
+	network::{self, Node},
+	observe::{self, Limits, Progress},
+	report::{self, RunSpec, Summary},
+	submit::{self, Submissions},
+	workload::{self, Transaction, Workload},
+};
+use thingschain_device::{Chain, Error};
+
+/// The networks the harness starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Network {
+	/// One `--dev` node.
+	Dev,
+	/// The four delegates of the `local` chain, all on this machine.
+	Local,
+}
+
+impl Network {
+	fn name(self) -> &'static str {
+		match self {
+			Network::Dev => "dev",
+			Network::Local => "local",
+		}
+	}
+}
+
+/// Runs a workload against a dev node or the 4-delegate local network on 127.0.0.1.
+#[derive(Parser, Debug)]
+struct Args {
+	/// The node binary.
+	#[arg(long, default_value = "thingschain")]
+	node: PathBuf,
+	/// The network to start.
+	#[arg(long, value_enum, default_value = "dev")]
+	network: Network,
+	#[arg(long, value_enum, default_value = "transfer")]
+	workload: Workload,
+	/// Transactions offered per second.
+	#[arg(long, default_value_t = 1_000.0)]
+	rate: f64,
+	/// Seconds of submission.
+	#[arg(long, default_value_t = 60)]
+	duration: u64,
+	/// Accounts (or devices) signing; each signs `rate × duration / signers` transactions.
+	#[arg(long, default_value_t = 1_024)]
+	signers: usize,
+	/// RPC connections to submit over (spread over the network's nodes).
+	#[arg(long, default_value_t = 8)]
+	connections: usize,
+	/// Seconds to wait after the last submission for inclusion and finality.
+	#[arg(long, default_value_t = 60)]
+	drain: u64,
+	/// Extra arguments for every node (e.g. `--pool-limit=100000`).
+	#[arg(long = "node-arg", allow_hyphen_values = true)]
+	node_args: Vec<String>,
+	/// Keep the nodes' databases and logs in this folder (by default a temporary one, removed
+	/// at the end).
+	#[arg(long)]
+	keep: Option<PathBuf>,
+	/// Add the result to this Markdown file (between `<!-- bench:begin -->` and
+	/// `<!-- bench:end -->`) and write its plot beside it.
+	#[arg(long)]
+	report: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() {
+	let args = Args::parse();
+	match run(&args).await {
+		Ok(summary) => {
+			print!("{}", summary.text());
+			if let Some(path) = &args.report {
+				if let Err(e) = write_report(path, &summary) {
+					eprintln!("error: writing {}: {e}", path.display());
+					std::process::exit(1);
+				}
+			}
+		}
+		Err(e) => {
+			eprintln!("error: {e}");
+			std::process::exit(1);
+		}
+	}
+}
+
+fn say(message: impl std::fmt::Display) {
+	eprintln!("[bench] {message}");
+}
+
+async fn run(args: &Args) -> Result<Summary, String> {
+	let dir = args.keep.clone().unwrap_or_else(|| {
+		std::env::temp_dir().join(format!("thingschain-bench-{}", std::process::id()))
+	});
+	std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+	let remove_dir = || {
+		if args.keep.is_none() {
+			let _ = std::fs::remove_dir_all(&dir);
+		}
+	};
+	let extra: Vec<&str> = args.node_args.iter().map(String::as_str).collect();
+	let mut nodes = start(args, &dir, &extra);
+	let result = drive(args, &nodes).await;
+	let log = nodes[0].log();
+	for node in &mut nodes {
+		node.kill();
+	}
+	let (transactions, submissions, observations, limits) = result.inspect_err(|_| remove_dir())?;
+	say("measuring this machine's ceilings");
+	let imported = match (args.network, run_blocks(&observations)) {
+		(Network::Dev, Some((from, to))) => {
+			ceiling::import_blocks(&args.node, &dir.join("dev"), from, to).unwrap_or_else(|e| {
+				say(format!("could not re-execute the run's blocks: {e}"));
+				Vec::new()
+			})
+		}
+		_ => Vec::new(),
+	};
+	remove_dir();
+	let ceilings = report::Ceilings {
+		verifications_per_core: ceiling::sr25519_verifications_per_second(Duration::from_secs(2)),
+		built: ceiling::largest(&ceiling::built_blocks(&log)),
+		imported,
+	};
+	let spec = RunSpec {
+		workload: args.workload.name().to_string(),
+		network: args.network.name().to_string(),
+		rate: args.rate,
+		duration: args.duration,
+	};
+	Ok(report::summarise(spec, transactions, &submissions, &observations, limits, ceilings))
+}
+
+/// The first and last block that carried the run's transactions.
+fn run_blocks(observations: &observe::Observations) -> Option<(u64, u64)> {
+	let numbers = observations.blocks.values().filter(|b| b.ours > 0).map(|b| b.number);
+	let (from, to) = numbers.fold((u64::MAX, 0), |(lo, hi), n| (lo.min(n), hi.max(n)));
+	(from <= to).then_some((from, to))
+}
+
+/// Starts the network `args` names, every node with `extra` arguments.
+fn start(args: &Args, dir: &std::path::Path, extra: &[&str]) -> Vec<Node> {
+	say(format!("starting the {} network ({})", args.network.name(), args.node.display()));
+	match args.network {
+		Network::Dev => {
+			let base = dir.join("dev").display().to_string();
+			let mut node_args = vec!["--dev", "--base-path", &base];
+			node_args.extend(extra);
+			vec![Node::start(&args.node, "dev", dir, &node_args)]
+		}
+		Network::Local => network::start_network(
+			&args.node,
+			dir,
+			"local",
+			&["alice", "bob", "charlie", "dave"],
+			extra,
+		),
+	}
+}
+
+type Outcome = (usize, Arc<Submissions>, observe::Observations, Limits);
+
+/// Sets up accounts, signs the workload, submits it while observing, and waits for it to be
+/// included and finalized.
+async fn drive(args: &Args, nodes: &[Node]) -> Result<Outcome, String> {
+	let error = |e: Error| e.to_string();
+	let client = nodes[0].client().await;
+	let rpc = nodes[0].rpc().await;
+	network::poll(Duration::from_secs(120), || async {
+		network::finalized_number(&rpc).await.filter(|n| *n >= 1)
+	})
+	.await
+	.ok_or("the network finalized no block within two minutes")?;
+	let chain = Chain::connect(&nodes[0].url()).await.map_err(error)?;
+	let limits = Limits::read(&client).await?;
+
+	let total = (args.rate * args.duration as f64).ceil() as usize;
+	let transactions = prepare(args, &chain, total).await?;
+	let ids: HashMap<[u8; 32], usize> =
+		transactions.iter().enumerate().map(|(id, t)| (t.hash, id)).collect();
+	let submissions = Arc::new(Submissions::new(transactions.len()));
+	let progress = Arc::new(Progress::default());
+
+	let mut clients = Vec::new();
+	for i in 0..args.connections.max(1) {
+		let url = nodes[i % nodes.len()].url();
+		clients.push(RpcClient::from_insecure_url(&url).await.map_err(|e| e.to_string())?);
+	}
+	let floor = network::best_number(&rpc).await.ok_or("no best block")?;
+	say(format!(
+		"submitting {} transactions at {}/s over {} connections",
+		transactions.len(),
+		args.rate,
+		clients.len()
+	));
+	let start = Instant::now();
+	let observer = {
+		let (rpc, progress, pid) = (rpc.clone(), progress.clone(), nodes[0].pid());
+		tokio::spawn(async move {
+			let context = observe::Context { ids: &ids, floor, start };
+			observe::observe(&rpc, &context, pid, &progress).await
+		})
+	};
+	let reporter = tokio::spawn(report_progress(progress.clone(), submissions.clone(), start));
+	submit::submit(&clients, &transactions, args.rate, start, &submissions).await;
+	let accepted = || submissions.accepted.load(Ordering::Relaxed);
+	say(format!(
+		"all sent after {:.1} s; waiting for inclusion and finality",
+		start.elapsed().as_secs_f64()
+	));
+	network::poll(Duration::from_secs(args.drain), || async {
+		(progress.finalized.load(Ordering::Relaxed) >= accepted()).then_some(())
+	})
+	.await;
+	progress.stop.store(true, Ordering::Relaxed);
+	reporter.abort();
+	// The observer wakes at least every 250 ms to see the stop.
+	let observations = observer.await.map_err(|e| e.to_string())??;
+	let missing: Vec<(usize, u64)> = (0..transactions.len())
+		.filter(|id| !observations.included_in.contains_key(id))
+		.take(8)
+		.map(|id| (transactions[id].signer, transactions[id].nonce))
+		.collect();
+	if !missing.is_empty() {
+		say(format!("not included, for example (signer, nonce): {missing:?}"));
+	}
+	Ok((transactions.len(), submissions, observations, limits))
+}
+
+/// Funds or registers the signers and signs `total` transactions of the workload.
+async fn prepare(args: &Args, chain: &Chain, total: usize) -> Result<Vec<Transaction>, String> {
+	let error = |e: Error| e.to_string();
+	let signers = args.signers.max(1);
+	let (transfers, records) = match args.workload {
+		Workload::Transfer => (total, 0),
+		Workload::Record => (0, total),
+		Workload::Mix => (total / 2, total - total / 2),
+	};
+	let per_signer = |count: usize| count.div_ceil(signers) as u64;
+	let mut signing = chain.device_signing().await.map_err(error)?;
+	// Long enough for the signing, the run and its backlog; the runtime keeps 1,200 block hashes.
+	signing.context.mortality = 1_024;
+	let mut sets = Vec::new();
+	if transfers > 0 {
+		say(format!("funding {signers} senders"));
+		let senders =
+			accounts::fund_senders(chain, signers, 100 * accounts::TIC).await.map_err(error)?;
+		say(format!("signing {transfers} transfers"));
+		sets.push(
+			workload::transfers(&signing, &senders, per_signer(transfers), 0).map_err(error)?,
+		);
+	}
+	if records > 0 {
+		say(format!("registering {signers} devices owned by Bob"));
+		let fleet = accounts::register_fleet(chain, signers).await.map_err(error)?;
+		say(format!("sealing and signing {records} records"));
+		sets.push(
+			workload::records(&signing, &fleet, per_signer(records), signers).map_err(error)?,
+		);
+	}
+	let mut sets = sets.into_iter();
+	let first = sets.next().unwrap_or_default();
+	let mut all = sets.fold(first, workload::interleave);
+	all.truncate(total);
+	Ok(all)
+}
+
+/// Prints a progress line every second.
+async fn report_progress(progress: Arc<Progress>, submissions: Arc<Submissions>, start: Instant) {
+	let mut tick = tokio::time::interval(Duration::from_secs(1));
+	loop {
+		tick.tick().await;
+		say(format!(
+			"{:>4} s: accepted {}, refused {}, included {}, finalized {}, best #{}, lag {} ms",
+			start.elapsed().as_secs(),
+			submissions.accepted.load(Ordering::Relaxed),
+			submissions.refused_count(),
+			progress.included.load(Ordering::Relaxed),
+			progress.finalized.load(Ordering::Relaxed),
+			progress.best.load(Ordering::Relaxed),
+			submissions.lag_micros.load(Ordering::Relaxed) / 1_000,
+		));
+	}
+}
+
+/// Adds `summary` to the report at `path` and writes its plot beside it.
+fn write_report(path: &std::path::Path, summary: &Summary) -> std::io::Result<()> {
+	let plot = path.with_file_name(format!(
+		"performance-{}-{}.svg",
+		summary.spec.workload, summary.spec.network
+	));
+	std::fs::write(&plot, summary.svg())?;
+	let doc = std::fs::read_to_string(path).unwrap_or_else(|_| "# Performance\n".to_string());
+	let command = std::env::args().collect::<Vec<_>>().join(" ");
+	let mut rows: Vec<String> = existing_rows(&doc)
+		.into_iter()
+		.filter(|row| {
+			let spec = &summary.spec;
+			!row.starts_with(&format!(
+				"| {} | {} | {} × {} |",
+				spec.workload, spec.network, spec.rate, spec.duration
+			))
+		})
+		.collect();
+	rows.push(summary.markdown_row());
+	let section = format!(
+		"Last run: `{command}`, commit {}, polkadot-sdk {}, {}.\n\n{}\n{}\n",
+		commit(),
+		sdk_version(),
+		machine(),
+		Summary::markdown_header(),
+		rows.join("\n")
+	);
+	std::fs::write(path, report::replace_section(&doc, &section))
+}
+
+/// Result rows already in the report's section.
+fn existing_rows(doc: &str) -> Vec<String> {
+	let Some(section) = doc.split("<!-- bench:begin -->").nth(1) else { return Vec::new() };
+	let section = section.split("<!-- bench:end -->").next().unwrap_or_default();
+	section
+		.lines()
+		.skip_while(|l| !l.starts_with("| ---"))
+		.skip(1)
+		.take_while(|l| l.starts_with('|'))
+		.map(String::from)
+		.collect()
+}
+
+/// The commit the harness runs from.
+fn commit() -> String {
+	std::process::Command::new("git")
+		.args(["rev-parse", "--short", "HEAD"])
+		.output()
+		.ok()
+		.and_then(|o| String::from_utf8(o.stdout).ok())
+		.map_or("unknown".into(), |s| s.trim().to_string())
+}
+
+/// The Polkadot SDK release in the workspace's `Cargo.lock`.
+fn sdk_version() -> String {
+	let lock = std::fs::read_to_string("Cargo.lock").unwrap_or_default();
+	lock.split("[[package]]")
+		.find(|p| p.contains("name = \"polkadot-sdk\"\n"))
+		.and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = ")))
+		.map_or("unknown".into(), |v| v.trim_matches('"').to_string())
+}
+
+/// The machine: CPU model and count, memory.
+fn machine() -> String {
+	let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+	let model = cpuinfo
+		.lines()
+		.find_map(|l| l.strip_prefix("model name"))
+		.map(|l| l.trim_start_matches([' ', '\t', ':']).to_string())
+		.unwrap_or_else(|| "unknown CPU".into());
+	let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+	let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+	let memory_gib = meminfo
+		.lines()
+		.find_map(|l| l.strip_prefix("MemTotal:"))
+		.and_then(|l| l.trim().trim_end_matches(" kB").parse::<u64>().ok())
+		.map_or(0, |kib| kib / (1 << 20));
+	format!("{cores} × {model}, {memory_gib} GiB")
+}

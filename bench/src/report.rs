@@ -1,0 +1,426 @@
+//! A run's numbers: throughput, latency percentiles, block fullness, the node's resources and
+//! the machine's ceilings; as a Markdown table for `docs/performance.md` and an SVG plot.
+
+use crate::{
+	ceiling::{BuiltBlock, ImportedBlock},
+	observe::{Limits, Observations},
+	submit::Submissions,
+};
+use std::{collections::BTreeMap, fmt::Write as _, time::Duration};
+
+/// What a run was.
+#[derive(Clone, Debug)]
+pub struct RunSpec {
+	pub workload: String,
+	/// `dev` or `local` (4 delegates).
+	pub network: String,
+	/// Offered transactions per second.
+	pub rate: f64,
+	/// Seconds of submission.
+	pub duration: u64,
+}
+
+/// A run's results.
+#[derive(Clone, Debug)]
+pub struct Summary {
+	pub spec: RunSpec,
+	pub transactions: usize,
+	pub accepted: usize,
+	pub refused: BTreeMap<String, usize>,
+	pub included: usize,
+	pub finalized: usize,
+	/// Included transactions per second, from the first submission to the last inclusion.
+	pub included_per_second: f64,
+	/// Finalized transactions per second, from the first submission to the last finality.
+	pub finalized_per_second: f64,
+	/// Submission to first seen in a best block: p50, p95, p99.
+	pub inclusion_latency: [Duration; 3],
+	/// First seen in a best block to seen finalized: p50, p95, p99.
+	pub finality_latency: [Duration; 3],
+	/// Block time: mean interval between the run's blocks.
+	pub block_time: Duration,
+	/// Blocks that carried the run's transactions.
+	pub blocks: usize,
+	/// Mean and largest share of the block weight used, of blocks with the run's transactions.
+	pub weight_used: (f64, f64),
+	/// Mean and largest share of the normal block length used.
+	pub length_used: (f64, f64),
+	/// Largest block of the run: transactions in it.
+	pub largest_block: usize,
+	/// The node's mean CPU use (cores) and largest resident memory (bytes) during the run.
+	pub node_cpu: f64,
+	pub node_rss: u64,
+	/// This machine's ceilings: sr25519 verifications per second on one core; the largest
+	/// block the node built.
+	pub verifications_per_core: f64,
+	pub built: Option<BuiltBlock>,
+	/// The run's blocks re-executed (dev network): import time against weight.
+	pub imported: Vec<ImportedBlock>,
+	/// Included transactions and p50 inclusion latency per second of the run.
+	pub timeline: Vec<(u64, usize, Option<Duration>)>,
+}
+
+/// The `p`-th percentile (0..=100) of `sorted`.
+fn percentile(sorted: &[Duration], p: usize) -> Duration {
+	if sorted.is_empty() {
+		return Duration::ZERO;
+	}
+	sorted[((sorted.len() - 1) * p).div_ceil(100)]
+}
+
+fn percentiles(mut samples: Vec<Duration>) -> [Duration; 3] {
+	samples.sort();
+	[percentile(&samples, 50), percentile(&samples, 95), percentile(&samples, 99)]
+}
+
+fn mean_max(values: impl Iterator<Item = f64>) -> (f64, f64) {
+	let (mut sum, mut max, mut n) = (0.0, 0.0f64, 0usize);
+	for v in values {
+		sum += v;
+		max = max.max(v);
+		n += 1;
+	}
+	(if n == 0 { 0.0 } else { sum / n as f64 }, max)
+}
+
+/// This machine's ceilings, measured around a run.
+pub struct Ceilings {
+	/// sr25519 verifications per second on one core.
+	pub verifications_per_core: f64,
+	/// The largest block the node built.
+	pub built: Option<BuiltBlock>,
+	/// The run's blocks re-executed.
+	pub imported: Vec<ImportedBlock>,
+}
+
+/// Summarises a run of `transactions` transactions.
+pub fn summarise(
+	spec: RunSpec,
+	transactions: usize,
+	submissions: &Submissions,
+	observations: &Observations,
+	limits: Limits,
+	ceilings: Ceilings,
+) -> Summary {
+	let blocks = &observations.blocks;
+	let mut inclusion = Vec::new();
+	let mut finality = Vec::new();
+	let mut last_included = Duration::ZERO;
+	let mut last_finalized = Duration::ZERO;
+	let mut finalized = 0;
+	let mut per_second: BTreeMap<u64, (usize, Vec<Duration>)> = BTreeMap::new();
+	for (id, hash) in &observations.included_in {
+		let (Some(block), Some(sent)) = (blocks.get(hash), submissions.sent_at(*id)) else {
+			continue;
+		};
+		let latency = block.seen.saturating_sub(sent);
+		inclusion.push(latency);
+		last_included = last_included.max(block.seen);
+		let second = per_second.entry(block.seen.as_secs()).or_default();
+		second.0 += 1;
+		second.1.push(latency);
+		if let Some(at) = block.finalized {
+			finality.push(at.saturating_sub(block.seen));
+			last_finalized = last_finalized.max(at);
+			finalized += 1;
+		}
+	}
+	let ours: Vec<_> = blocks.values().filter(|b| b.ours > 0).collect();
+	let mut numbers: Vec<(u64, Duration)> = blocks.values().map(|b| (b.number, b.seen)).collect();
+	numbers.sort();
+	let block_time = match (numbers.first(), numbers.last()) {
+		(Some(first), Some(last)) if last.0 > first.0 => {
+			(last.1 - first.1) / (last.0 - first.0) as u32
+		}
+		_ => Duration::ZERO,
+	};
+	let process = &observations.process;
+	let included = observations.included_in.len();
+	let rate = |count: usize, until: Duration| {
+		if until.is_zero() {
+			0.0
+		} else {
+			count as f64 / until.as_secs_f64()
+		}
+	};
+	Summary {
+		transactions,
+		accepted: submissions.accepted.load(std::sync::atomic::Ordering::Relaxed),
+		refused: submissions.refused.lock().expect("not poisoned").clone(),
+		included,
+		finalized,
+		included_per_second: rate(included, last_included),
+		finalized_per_second: rate(finalized, last_finalized),
+		inclusion_latency: percentiles(inclusion),
+		finality_latency: percentiles(finality),
+		block_time,
+		blocks: ours.len(),
+		weight_used: mean_max(
+			ours.iter().map(|b| b.ref_time as f64 / limits.max_ref_time.max(1) as f64),
+		),
+		length_used: mean_max(
+			ours.iter().map(|b| b.length as f64 / limits.max_normal_length.max(1) as f64),
+		),
+		largest_block: ours.iter().map(|b| b.ours).max().unwrap_or(0),
+		node_cpu: mean_max(process.iter().skip(1).map(|s| s.cores)).0,
+		node_rss: process.iter().map(|s| s.rss).max().unwrap_or(0),
+		verifications_per_core: ceilings.verifications_per_core,
+		built: ceilings.built,
+		imported: ceilings.imported,
+		timeline: per_second
+			.into_iter()
+			.map(|(second, (count, mut latencies))| {
+				latencies.sort();
+				(second, count, Some(percentile(&latencies, 50)))
+			})
+			.collect(),
+		spec,
+	}
+}
+
+fn ms(d: Duration) -> String {
+	format!("{:.0}", d.as_secs_f64() * 1_000.0)
+}
+
+fn percent(share: f64) -> String {
+	format!("{:.0}%", share * 100.0)
+}
+
+impl Summary {
+	/// Transactions neither included nor refused.
+	pub fn lost(&self) -> usize {
+		let refused: usize = self.refused.values().sum();
+		self.transactions.saturating_sub(self.included + refused)
+	}
+
+	/// The run's results in a few lines, for the terminal.
+	pub fn text(&self) -> String {
+		let mut out = String::new();
+		let s = &self.spec;
+		let _ = writeln!(
+			out,
+			"{} on {}: {} transactions offered at {}/s for {} s",
+			s.workload, s.network, self.transactions, s.rate, s.duration
+		);
+		let _ = writeln!(
+			out,
+			"  included {} ({:.0}/s), finalized {} ({:.0}/s), refused {}, lost {}",
+			self.included,
+			self.included_per_second,
+			self.finalized,
+			self.finalized_per_second,
+			self.refused.values().sum::<usize>(),
+			self.lost()
+		);
+		for (reason, count) in &self.refused {
+			let _ = writeln!(out, "    refused {count}: {reason}");
+		}
+		let [i50, i95, i99] = self.inclusion_latency;
+		let [f50, f95, f99] = self.finality_latency;
+		let _ = writeln!(
+			out,
+			"  submission→inclusion p50/p95/p99 {}/{}/{} ms; inclusion→finality {}/{}/{} ms",
+			ms(i50),
+			ms(i95),
+			ms(i99),
+			ms(f50),
+			ms(f95),
+			ms(f99)
+		);
+		let _ = writeln!(
+			out,
+			"  {} blocks, block time {} ms, largest {} transactions; weight used {} mean / {} max, length {} / {}",
+			self.blocks,
+			ms(self.block_time),
+			self.largest_block,
+			percent(self.weight_used.0),
+			percent(self.weight_used.1),
+			percent(self.length_used.0),
+			percent(self.length_used.1)
+		);
+		let _ = writeln!(
+			out,
+			"  node: {:.2} cores mean, {} MiB RSS max",
+			self.node_cpu,
+			self.node_rss / (1 << 20)
+		);
+		let _ = writeln!(out, "  ceilings: {}", self.ceilings());
+		out
+	}
+
+	/// The ceilings and this run's share of them.
+	pub fn ceilings(&self) -> String {
+		let mut out = format!(
+			"{:.0} sr25519 checks/s per core (included/s is {:.0}% of one core's)",
+			self.verifications_per_core,
+			100.0 * self.included_per_second / self.verifications_per_core.max(1.0)
+		);
+		if let Some(built) = self.built {
+			let _ = write!(
+				out,
+				"; largest block built: {} extrinsics in {} ms = {:.0}/s (included/s is {:.0}% of that)",
+				built.extrinsics,
+				built.millis,
+				built.rate(),
+				100.0 * self.included_per_second / built.rate().max(1.0)
+			);
+		}
+		if let Some(largest) = self.imported.iter().max_by_key(|b| b.extrinsics) {
+			let (took, weight) = self
+				.imported
+				.iter()
+				.fold((0u64, 0u64), |(t, w), b| (t + b.took_ns, w + b.weight_ns));
+			let _ = write!(
+				out,
+				"; largest block imported: {} extrinsics in {:.0} ms = {:.0}/s; the run's blocks execute in {:.0}% of their weight",
+				largest.extrinsics,
+				largest.took_ns as f64 / 1e6,
+				largest.rate(),
+				100.0 * took as f64 / weight.max(1) as f64
+			);
+		}
+		out
+	}
+
+	/// The header of [`Self::markdown_row`]'s table.
+	pub fn markdown_header() -> &'static str {
+		"| workload | network | offered/s × s | included | included/s | finalized/s | refused | lost | submission→inclusion p50/p95/p99 (ms) | inclusion→finality p50/p95/p99 (ms) | block time (ms) | blocks: largest, weight mean/max, length mean/max | node CPU (cores), RSS max (MiB) | ceilings |\n\
+		 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+	}
+
+	/// The run as one row of a Markdown table.
+	pub fn markdown_row(&self) -> String {
+		let [i50, i95, i99] = self.inclusion_latency;
+		let [f50, f95, f99] = self.finality_latency;
+		let refused = if self.refused.is_empty() {
+			"0".to_string()
+		} else {
+			self.refused.iter().map(|(r, n)| format!("{n} ({r})")).collect::<Vec<_>>().join("; ")
+		};
+		format!(
+			"| {} | {} | {} × {} | {} / {} | **{:.0}** | {:.0} | {} | {} | {}/{}/{} | {}/{}/{} | {} | {}, {}/{}, {}/{} | {:.2}, {} | {} |",
+			self.spec.workload,
+			self.spec.network,
+			self.spec.rate,
+			self.spec.duration,
+			self.included,
+			self.transactions,
+			self.included_per_second,
+			self.finalized_per_second,
+			refused,
+			self.lost(),
+			ms(i50),
+			ms(i95),
+			ms(i99),
+			ms(f50),
+			ms(f95),
+			ms(f99),
+			ms(self.block_time),
+			self.largest_block,
+			percent(self.weight_used.0),
+			percent(self.weight_used.1),
+			percent(self.length_used.0),
+			percent(self.length_used.1),
+			self.node_cpu,
+			self.node_rss / (1 << 20),
+			self.ceilings()
+		)
+	}
+
+	/// Included transactions per second (bars) and p50 inclusion latency (line) over the run.
+	pub fn svg(&self) -> String {
+		const W: f64 = 720.0;
+		const H: f64 = 300.0;
+		const PAD: f64 = 48.0;
+		let seconds = self.timeline.last().map_or(1, |(s, _, _)| s + 1).max(1) as f64;
+		let max_count = self.timeline.iter().map(|(_, c, _)| *c).max().unwrap_or(1).max(1) as f64;
+		let max_latency = self
+			.timeline
+			.iter()
+			.filter_map(|(_, _, l)| l.map(|l| l.as_secs_f64()))
+			.fold(0.1f64, f64::max);
+		let x = |s: f64| PAD + s / seconds * (W - 2.0 * PAD);
+		let y = |v: f64, max: f64| H - PAD - v / max * (H - 2.0 * PAD);
+		let mut svg = format!(
+			"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" font-family=\"sans-serif\" font-size=\"12\">\n\
+			 <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+			 <text x=\"{PAD}\" y=\"20\">{} on {}: included transactions per second (bars, left axis up to {max_count:.0}) and p50 submission→inclusion latency (line, right axis up to {:.1} s)</text>\n",
+			self.spec.workload, self.spec.network, max_latency
+		);
+		let bar = (W - 2.0 * PAD) / seconds;
+		for (second, count, _) in &self.timeline {
+			let top = y(*count as f64, max_count);
+			let _ = writeln!(
+				svg,
+				"<rect x=\"{:.1}\" y=\"{top:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#4a90d9\"/>",
+				x(*second as f64),
+				(bar - 1.0).max(1.0),
+				H - PAD - top
+			);
+		}
+		let points: Vec<String> = self
+			.timeline
+			.iter()
+			.filter_map(|(s, _, l)| {
+				Some(format!(
+					"{:.1},{:.1}",
+					x(*s as f64 + 0.5),
+					y((*l)?.as_secs_f64(), max_latency)
+				))
+			})
+			.collect();
+		let _ = writeln!(
+			svg,
+			"<polyline points=\"{}\" fill=\"none\" stroke=\"#d0021b\" stroke-width=\"2\"/>",
+			points.join(" ")
+		);
+		let _ = writeln!(
+			svg,
+			"<line x1=\"{PAD}\" y1=\"{0}\" x2=\"{1}\" y2=\"{0}\" stroke=\"black\"/>\n\
+			 <text x=\"{PAD}\" y=\"{2}\">0 s</text><text x=\"{3}\" y=\"{2}\" text-anchor=\"end\">{seconds:.0} s</text>",
+			H - PAD,
+			W - PAD,
+			H - PAD + 16.0,
+			W - PAD
+		);
+		svg.push_str("</svg>\n");
+		svg
+	}
+}
+
+/// Replaces the part of `doc` between `<!-- bench:begin -->` and `<!-- bench:end -->` (or
+/// appends one) with `section`.
+pub fn replace_section(doc: &str, section: &str) -> String {
+	const BEGIN: &str = "<!-- bench:begin -->";
+	const END: &str = "<!-- bench:end -->";
+	let block = format!("{BEGIN}\n{section}{END}");
+	match (doc.find(BEGIN), doc.find(END)) {
+		(Some(b), Some(e)) if e > b => format!("{}{block}{}", &doc[..b], &doc[e + END.len()..]),
+		_ => format!("{doc}\n{block}\n"),
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn percentiles_pick_ranks() {
+		let samples: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+		assert_eq!(
+			percentiles(samples),
+			[Duration::from_millis(51), Duration::from_millis(96), Duration::from_millis(100)]
+		);
+		assert_eq!(percentiles(Vec::new()), [Duration::ZERO; 3]);
+	}
+
+	#[test]
+	fn the_section_is_replaced_and_the_rest_kept() {
+		let doc = "# Performance\nbefore\n<!-- bench:begin -->\nold\n<!-- bench:end -->\nafter\n";
+		assert_eq!(
+			replace_section(doc, "new\n"),
+			"# Performance\nbefore\n<!-- bench:begin -->\nnew\n<!-- bench:end -->\nafter\n"
+		);
+		assert!(replace_section("# Performance\n", "new\n").ends_with("new\n<!-- bench:end -->\n"));
+	}
+}

@@ -1,0 +1,171 @@
+//! Workloads: every transaction of a run, signed before it starts, so the run measures the
+//! chain and not the harness.
+
+use crate::accounts::{address, Fleet, TIC};
+use codec::Encode;
+use subxt::{dynamic::Value, ext::scale_value::Composite};
+use thingschain_device::{chain::DeviceSigning, Error};
+use thingschain_device_core::{
+	seal,
+	signing::{sign_transaction, DeviceKey},
+	Placement,
+};
+use thingschain_primitives::envelope::{Payload, ReaderKey};
+
+/// What a run sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Workload {
+	/// `Balances.transfer_keep_alive` between funded accounts.
+	Transfer,
+	/// `Payloads.store` of a 256-byte encrypted envelope, signed by token-less devices whose
+	/// owner pays.
+	Record,
+	/// Half transfers, half records.
+	Mix,
+}
+
+impl Workload {
+	/// Its name in reports.
+	pub fn name(self) -> &'static str {
+		match self {
+			Workload::Transfer => "transfer",
+			Workload::Record => "record",
+			Workload::Mix => "mix",
+		}
+	}
+}
+
+/// Size of each device record's envelope, as the chain stores it.
+pub const ENVELOPE_BYTES: usize = 256;
+
+/// A signed transaction, ready to submit.
+pub struct Transaction {
+	/// Which signer (sender or device) signed it; one signer's transactions go in nonce order.
+	pub signer: usize,
+	/// Its nonce.
+	pub nonce: u64,
+	/// The encoded transaction.
+	pub bytes: Vec<u8>,
+	/// Its hash, as blocks list it.
+	pub hash: [u8; 32],
+}
+
+/// Signs `per_signer` transfers from each of `senders` (a thousandth of a TIC to the next
+/// sender). Signers are numbered from `first_signer`.
+pub fn transfers(
+	signing: &DeviceSigning,
+	senders: &[DeviceKey],
+	per_signer: u64,
+	first_signer: usize,
+) -> Result<Vec<Transaction>, Error> {
+	let calls = (0..senders.len())
+		.map(|i| {
+			let dest = senders[(i + 1) % senders.len()].public();
+			let call = subxt::dynamic::transaction(
+				"Balances",
+				"transfer_keep_alive",
+				Composite::Named(vec![
+					("dest".into(), address(dest)),
+					("value".into(), Value::u128(TIC / 1_000)),
+				]),
+			);
+			signing.call_data(&call)
+		})
+		.collect::<Result<Vec<_>, _>>()?;
+	let context = signing.context;
+	sign_all(senders, per_signer, first_signer, |i, key, nonce| {
+		Ok(sign_transaction(key, &calls[i], nonce, &context, rand_core::OsRng))
+	})
+}
+
+/// Signs `per_signer` records from each device of `fleet`, each a fresh envelope of
+/// [`ENVELOPE_BYTES`] sealed for the fleet's reader. Signers are numbered from `first_signer`.
+pub fn records(
+	signing: &DeviceSigning,
+	fleet: &Fleet,
+	per_signer: u64,
+	first_signer: usize,
+) -> Result<Vec<Transaction>, Error> {
+	let keys: Vec<&DeviceKey> = fleet.devices.iter().map(|(key, _)| key).collect();
+	let readers = [fleet.reader.public_key()];
+	let plaintext = vec![0x42; plaintext_len(&readers)];
+	sign_all(&keys, per_signer, first_signer, |_, key, nonce| {
+		let sealed = seal(&plaintext, &readers, Placement::Inline, &mut rand_core::OsRng)
+			.map_err(Error::Seal)?;
+		signing.sign_store(&Payload::Encrypted(sealed.envelope), key, nonce)
+	})
+}
+
+/// The plaintext length whose envelope, sealed for `readers`, encodes to [`ENVELOPE_BYTES`].
+fn plaintext_len(readers: &[ReaderKey]) -> usize {
+	let envelope_len = |len: usize| {
+		seal(&vec![0; len], readers, Placement::Inline, &mut rand_core::OsRng)
+			.map(|sealed| sealed.envelope.encoded_size())
+			.unwrap_or(usize::MAX)
+	};
+	// The ciphertext's length prefix grows by a byte past 63 bytes, hence the second probe.
+	let overhead = envelope_len(64) - 64;
+	ENVELOPE_BYTES.saturating_sub(overhead)
+}
+
+/// Signs nonces `0..per_signer` of every key with `sign(index, key, nonce)` on every core,
+/// and orders the result for submission: round by round of nonces, so each signer's next
+/// transaction is ready when it arrives.
+fn sign_all<K, F>(
+	keys: &[K],
+	per_signer: u64,
+	first_signer: usize,
+	sign: F,
+) -> Result<Vec<Transaction>, Error>
+where
+	K: std::borrow::Borrow<DeviceKey> + Sync,
+	F: Fn(usize, &DeviceKey, u64) -> Result<Vec<u8>, Error> + Sync,
+{
+	let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+	let chunk = keys.len().div_ceil(threads).max(1);
+	let signed: Vec<Result<Vec<Transaction>, Error>> = std::thread::scope(|scope| {
+		let handles: Vec<_> = keys
+			.chunks(chunk)
+			.enumerate()
+			.map(|(c, chunk_keys)| {
+				let sign = &sign;
+				scope.spawn(move || {
+					let mut out = Vec::with_capacity(chunk_keys.len() * per_signer as usize);
+					for (offset, key) in chunk_keys.iter().enumerate() {
+						let index = c * chunk + offset;
+						for nonce in 0..per_signer {
+							let bytes = sign(index, key.borrow(), nonce)?;
+							let hash = crate::hash(&bytes);
+							out.push(Transaction {
+								signer: first_signer + index,
+								nonce,
+								bytes,
+								hash,
+							});
+						}
+					}
+					Ok(out)
+				})
+			})
+			.collect();
+		handles.into_iter().map(|h| h.join().expect("a signing thread panicked")).collect()
+	});
+	let mut all = Vec::new();
+	for part in signed {
+		all.extend(part?);
+	}
+	all.sort_by_key(|t| (t.nonce, t.signer));
+	Ok(all)
+}
+
+/// Interleaves two workloads' transactions, one of each in turn, keeping each one's order.
+pub fn interleave(a: Vec<Transaction>, b: Vec<Transaction>) -> Vec<Transaction> {
+	let mut out = Vec::with_capacity(a.len() + b.len());
+	let (mut a, mut b) = (a.into_iter(), b.into_iter());
+	loop {
+		match (a.next(), b.next()) {
+			(None, None) => return out,
+			(x, y) => out.extend(x.into_iter().chain(y)),
+		}
+	}
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Reproduces the results table of docs/performance.md: builds the node and the load harness
+# (`bench/`), runs each workload against real nodes on 127.0.0.1 and writes its row and plot.
+#
+#   scripts/bench.sh                  every headline run (about 12 minutes)
+#   scripts/bench.sh ARGS...          one run: thingschain-bench ARGS (see --help)
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$REPO_ROOT"
+
+build_node
+echo "[build] cargo build --release -p thingschain-bench"
+cargo build --release --locked -p thingschain-bench
+bench=("$CARGO_TARGET_DIR/release/thingschain-bench" --node "$NODE_BIN" --report docs/performance.md)
+
+if [ $# -gt 0 ]; then
+	exec "${bench[@]}" "$@"
+fi
+
+# The pool holds a 60-second burst at the offered rate (ready and future transactions).
+pool=(--node-arg=--pool-limit=200000 --node-arg=--pool-kbytes=262144)
+"${bench[@]}" "${pool[@]}" --network dev --workload transfer --rate 3000 --duration 60
+"${bench[@]}" "${pool[@]}" --network dev --workload record --rate 3000 --duration 60
+"${bench[@]}" "${pool[@]}" --network dev --workload mix --rate 3000 --duration 60
+"${bench[@]}" "${pool[@]}" --network local --workload transfer --rate 1000 --duration 300
