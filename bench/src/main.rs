@@ -118,7 +118,8 @@ async fn run(args: &Args) -> Result<Summary, String> {
 	for node in &mut nodes {
 		node.kill();
 	}
-	let (transactions, submissions, observations, limits) = result.inspect_err(|_| remove_dir())?;
+	let Outcome { transactions, submissions, observations, limits } =
+		result.inspect_err(|_| remove_dir())?;
 	say("measuring this machine's ceilings");
 	let imported = match (args.network, run_blocks(&observations)) {
 		(Network::Dev, Some((from, to))) => {
@@ -171,7 +172,14 @@ fn start(args: &Args, dir: &std::path::Path, extra: &[&str]) -> Vec<Node> {
 	}
 }
 
-type Outcome = (usize, Arc<Submissions>, observe::Observations, Limits);
+/// What a run produced, before it is summarised.
+struct Outcome {
+	/// Transactions signed and offered.
+	transactions: usize,
+	submissions: Arc<Submissions>,
+	observations: observe::Observations,
+	limits: Limits,
+}
 
 /// Sets up accounts, signs the workload, submits it while observing, and waits for it to be
 /// included and finalized.
@@ -237,7 +245,7 @@ async fn drive(args: &Args, nodes: &[Node]) -> Result<Outcome, String> {
 	if !missing.is_empty() {
 		say(format!("not included, for example (signer, nonce): {missing:?}"));
 	}
-	Ok((transactions.len(), submissions, observations, limits))
+	Ok(Outcome { transactions: transactions.len(), submissions, observations, limits })
 }
 
 /// Funds or registers the signers and signs `total` transactions of the workload.
@@ -304,7 +312,11 @@ fn write_report(path: &std::path::Path, summary: &Summary) -> std::io::Result<()
 	));
 	std::fs::write(&plot, summary.svg())?;
 	let doc = std::fs::read_to_string(path).unwrap_or_else(|_| "# Performance\n".to_string());
-	let command = std::env::args().collect::<Vec<_>>().join(" ");
+	// The harness by name, not by its path on this machine.
+	let command = std::iter::once("thingschain-bench".to_string())
+		.chain(std::env::args().skip(1))
+		.collect::<Vec<_>>()
+		.join(" ");
 	let mut rows: Vec<String> = existing_rows(&doc)
 		.into_iter()
 		.filter(|row| {

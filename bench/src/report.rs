@@ -56,8 +56,23 @@ pub struct Summary {
 	pub built: Option<BuiltBlock>,
 	/// The run's blocks re-executed (dev network): import time against weight.
 	pub imported: Vec<ImportedBlock>,
-	/// Included transactions and p50 inclusion latency per second of the run.
-	pub timeline: Vec<(u64, usize, Option<Duration>)>,
+	/// The run in windows of [`WINDOW`] seconds.
+	pub timeline: Vec<Window>,
+}
+
+/// Seconds of each [`Window`] of the timeline: several blocks, so rates do not jump between
+/// a block and none.
+pub const WINDOW: u64 = 10;
+
+/// [`WINDOW`] seconds of a run.
+#[derive(Clone, Debug)]
+pub struct Window {
+	/// Its first second since the start.
+	pub start: u64,
+	/// Transactions included per second in it (first seen in a best block).
+	pub included_per_second: f64,
+	/// Median submission→inclusion latency of those transactions.
+	pub p50_inclusion: Duration,
 }
 
 /// The `p`-th percentile (0..=100) of `sorted`.
@@ -116,7 +131,7 @@ pub fn summarise(
 		let latency = block.seen.saturating_sub(sent);
 		inclusion.push(latency);
 		last_included = last_included.max(block.seen);
-		let second = per_second.entry(block.seen.as_secs()).or_default();
+		let second = per_second.entry(block.seen.as_secs() / WINDOW * WINDOW).or_default();
 		second.0 += 1;
 		second.1.push(latency);
 		if let Some(at) = block.finalized {
@@ -169,9 +184,13 @@ pub fn summarise(
 		imported: ceilings.imported,
 		timeline: per_second
 			.into_iter()
-			.map(|(second, (count, mut latencies))| {
+			.map(|(start, (count, mut latencies))| {
 				latencies.sort();
-				(second, count, Some(percentile(&latencies, 50)))
+				Window {
+					start,
+					included_per_second: count as f64 / WINDOW as f64,
+					p50_inclusion: percentile(&latencies, 50),
+				}
 			})
 			.collect(),
 		spec,
@@ -332,41 +351,36 @@ impl Summary {
 		const W: f64 = 720.0;
 		const H: f64 = 300.0;
 		const PAD: f64 = 48.0;
-		let seconds = self.timeline.last().map_or(1, |(s, _, _)| s + 1).max(1) as f64;
-		let max_count = self.timeline.iter().map(|(_, c, _)| *c).max().unwrap_or(1).max(1) as f64;
-		let max_latency = self
-			.timeline
-			.iter()
-			.filter_map(|(_, _, l)| l.map(|l| l.as_secs_f64()))
-			.fold(0.1f64, f64::max);
+		let seconds = self.timeline.last().map_or(WINDOW, |w| w.start + WINDOW) as f64;
+		let max_rate = self.timeline.iter().map(|w| w.included_per_second).fold(1.0f64, f64::max);
+		let max_latency =
+			self.timeline.iter().map(|w| w.p50_inclusion.as_secs_f64()).fold(0.1f64, f64::max);
 		let x = |s: f64| PAD + s / seconds * (W - 2.0 * PAD);
 		let y = |v: f64, max: f64| H - PAD - v / max * (H - 2.0 * PAD);
 		let mut svg = format!(
 			"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" font-family=\"sans-serif\" font-size=\"12\">\n\
 			 <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-			 <text x=\"{PAD}\" y=\"20\">{} on {}: included transactions per second (bars, left axis up to {max_count:.0}) and p50 submission→inclusion latency (line, right axis up to {:.1} s)</text>\n",
-			self.spec.workload, self.spec.network, max_latency
+			 <text x=\"{PAD}\" y=\"20\">{} on {} at {}/s offered: included per second (bars, up to {max_rate:.0}/s),</text>\n\
+			 <text x=\"{PAD}\" y=\"36\">p50 submission→inclusion (line, up to {max_latency:.1} s), per {WINDOW} s</text>\n",
+			self.spec.workload, self.spec.network, self.spec.rate
 		);
-		let bar = (W - 2.0 * PAD) / seconds;
-		for (second, count, _) in &self.timeline {
-			let top = y(*count as f64, max_count);
+		let bar = (W - 2.0 * PAD) / seconds * WINDOW as f64;
+		for window in &self.timeline {
+			let top = y(window.included_per_second, max_rate);
 			let _ = writeln!(
 				svg,
 				"<rect x=\"{:.1}\" y=\"{top:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#4a90d9\"/>",
-				x(*second as f64),
-				(bar - 1.0).max(1.0),
+				x(window.start as f64),
+				(bar - 2.0).max(1.0),
 				H - PAD - top
 			);
 		}
 		let points: Vec<String> = self
 			.timeline
 			.iter()
-			.filter_map(|(s, _, l)| {
-				Some(format!(
-					"{:.1},{:.1}",
-					x(*s as f64 + 0.5),
-					y((*l)?.as_secs_f64(), max_latency)
-				))
+			.map(|w| {
+				let middle = w.start as f64 + WINDOW as f64 / 2.0;
+				format!("{:.1},{:.1}", x(middle), y(w.p50_inclusion.as_secs_f64(), max_latency))
 			})
 			.collect();
 		let _ = writeln!(

@@ -3,7 +3,7 @@
 
 use crate::workload::Transaction;
 use std::{
-	collections::BTreeMap,
+	collections::{BTreeMap, HashMap},
 	sync::{
 		atomic::{AtomicU64, AtomicUsize, Ordering},
 		Arc, Mutex,
@@ -50,8 +50,10 @@ impl Submissions {
 	}
 }
 
-/// Sends `transactions` in order at `rate` per second from `start`, spread over `clients`
-/// (one signer's transactions always on the same connection, so they arrive in nonce order).
+/// Sends `transactions` in order at `rate` per second from `start`, spread over `clients` by
+/// signer. A signer's next transaction goes out only once the node has answered for its
+/// previous one, so each signer's transactions reach the pool in nonce order (none waits in
+/// the future queue for one overtaken on the way).
 pub async fn submit(
 	clients: &[RpcClient],
 	transactions: &[Transaction],
@@ -62,22 +64,25 @@ pub async fn submit(
 	let lanes = clients.len();
 	let workers = clients.iter().enumerate().map(|(lane, client)| async move {
 		let in_flight = Arc::new(Semaphore::new(IN_FLIGHT_PER_CONNECTION));
-		let mut requests = Vec::new();
+		let mut last_of_signer: HashMap<usize, tokio::task::JoinHandle<()>> = HashMap::new();
 		for (id, transaction) in
 			transactions.iter().enumerate().filter(|(_, t)| t.signer % lanes == lane)
 		{
 			let due = start + Duration::from_secs_f64(id as f64 / rate);
 			tokio::time::sleep_until(due.into()).await;
+			if let Some(previous) = last_of_signer.remove(&transaction.signer) {
+				let _ = previous.await;
+			}
 			let permit = in_flight.clone().acquire_owned().await.expect("never closed");
 			let now = Instant::now();
 			submissions
 				.lag_micros
-				.store(now.duration_since(due).as_micros() as u64, Ordering::Relaxed);
+				.store(now.saturating_duration_since(due).as_micros() as u64, Ordering::Relaxed);
 			submissions.sent_at[id]
 				.store(now.duration_since(start).as_micros() as u64 + 1, Ordering::Relaxed);
 			let (client, submissions) = (client.clone(), submissions.clone());
 			let hex = format!("0x{}", hex::encode(&transaction.bytes));
-			requests.push(tokio::spawn(async move {
+			let request = tokio::spawn(async move {
 				let result: Result<serde_json::Value, _> =
 					client.request("author_submitExtrinsic", rpc_params![hex]).await;
 				drop(permit);
@@ -90,9 +95,10 @@ pub async fn submit(
 						*refused.entry(reason(&e.to_string())).or_default() += 1;
 					}
 				}
-			}));
+			});
+			last_of_signer.insert(transaction.signer, request);
 		}
-		for request in requests {
+		for (_, request) in last_of_signer {
 			let _ = request.await;
 		}
 	});
