@@ -130,7 +130,8 @@ test('a device without tokens signs a mortal record transaction its owner pays f
   const deviceId = (await api.query.devices.nextDeviceId()).toNumber();
   await signAndFinalize(
     api.tx.utility.batchAll([
-      api.tx.devices.register(device.address, 'Sensor', null, 'js test', 600, limits),
+      // Records kept an hour (1,800 2-second blocks): the runtime's shortest retention.
+      api.tx.devices.register(device.address, 'Sensor', null, 'js test', 1800, limits),
       api.tx.payloads.grantReader(deviceId, reader),
     ]),
     dave,
