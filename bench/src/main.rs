@@ -55,6 +55,10 @@ struct Args {
 	/// Seconds of submission.
 	#[arg(long, default_value_t = 60)]
 	duration: u64,
+	/// Transfers per transfer transaction: above 1, each is a `Utility.batch_all` of that many
+	/// (reported as workload `transfer-batch<N>`; transfers/s = included/s × N).
+	#[arg(long, default_value_t = 1)]
+	batch: usize,
 	/// Accounts (or devices) signing; each signs `rate × duration / signers` transactions.
 	#[arg(long, default_value_t = 1_024)]
 	signers: usize,
@@ -137,7 +141,7 @@ async fn run(args: &Args) -> Result<Summary, String> {
 		imported,
 	};
 	let spec = RunSpec {
-		workload: args.workload.name().to_string(),
+		workload: args.workload.name(args.batch),
 		network: args.network.name().to_string(),
 		rate: args.rate,
 		duration: args.duration,
@@ -268,7 +272,8 @@ async fn prepare(args: &Args, chain: &Chain, total: usize) -> Result<Vec<Transac
 			accounts::fund_senders(chain, signers, 100 * accounts::TIC).await.map_err(error)?;
 		say(format!("signing {transfers} transfers"));
 		sets.push(
-			workload::transfers(&signing, &senders, per_signer(transfers), 0).map_err(error)?,
+			workload::transfers(&signing, &senders, per_signer(transfers), args.batch, 0)
+				.map_err(error)?,
 		);
 	}
 	if records > 0 {

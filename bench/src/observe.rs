@@ -149,11 +149,11 @@ pub async fn observe(
 	while !progress.stop.load(Ordering::Relaxed) {
 		tokio::select! {
 			Some(header) = best.next() => {
-				let hash = header_hash(rpc, &header.map_err(|e| e.to_string())?).await?;
+				let hash = header_hash(&header.map_err(|e| e.to_string())?)?;
 				follow(rpc, &hash, context, &mut observations, progress).await?;
 			}
 			Some(header) = finalized.next() => {
-				let hash = header_hash(rpc, &header.map_err(|e| e.to_string())?).await?;
+				let hash = header_hash(&header.map_err(|e| e.to_string())?)?;
 				follow(rpc, &hash, context, &mut observations, progress).await?;
 				let now = context.start.elapsed();
 				let mut cursor = hash;
@@ -179,12 +179,30 @@ pub async fn observe(
 	Ok(observations)
 }
 
-/// The hash of the block whose header a subscription sent.
-async fn header_hash(rpc: &RpcClient, header: &Json) -> Result<String, String> {
-	let number = header["number"].clone();
-	rpc.request::<String>("chain_getBlockHash", rpc_params![number])
-		.await
-		.map_err(|e| format!("chain_getBlockHash: {e}"))
+/// The hash of the block whose header a subscription sent: BLAKE2-256 of the header's SCALE
+/// encoding. (Asking the node for the hash at the header's number would name the canonical
+/// block, not a fork's.)
+pub fn header_hash(header: &Json) -> Result<String, String> {
+	use codec::{Compact, Encode};
+	let bytes = |field: &Json| -> Result<Vec<u8>, String> {
+		let text = field.as_str().ok_or_else(|| format!("a header field is not hex: {field}"))?;
+		hex::decode(text.trim_start_matches("0x")).map_err(|e| format!("header field {text}: {e}"))
+	};
+	let number = header["number"]
+		.as_str()
+		.and_then(|n| u32::from_str_radix(n.trim_start_matches("0x"), 16).ok())
+		.ok_or("a header without a number")?;
+	let logs = header["digest"]["logs"].as_array().ok_or("a header without digest logs")?;
+	// Each digest log is already the SCALE encoding of its item.
+	let mut encoded = bytes(&header["parentHash"])?;
+	Compact(number).encode_to(&mut encoded);
+	encoded.extend(bytes(&header["stateRoot"])?);
+	encoded.extend(bytes(&header["extrinsicsRoot"])?);
+	Compact(logs.len() as u32).encode_to(&mut encoded);
+	for log in logs {
+		encoded.extend(bytes(log)?);
+	}
+	Ok(format!("0x{}", hex::encode(crate::hash(&encoded))))
 }
 
 /// Records block `hash` and its ancestors not seen yet, down to `floor` (the best block when

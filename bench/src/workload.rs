@@ -1,7 +1,7 @@
 //! Workloads: every transaction of a run, signed before it starts, so the run measures the
 //! chain and not the harness.
 
-use crate::accounts::{address, Fleet, TIC};
+use crate::accounts::{address, call, Fleet, TIC};
 use codec::Encode;
 use subxt::{dynamic::Value, ext::scale_value::Composite};
 use thingschain_device::{chain::DeviceSigning, Error};
@@ -25,12 +25,17 @@ pub enum Workload {
 }
 
 impl Workload {
-	/// Its name in reports.
-	pub fn name(self) -> &'static str {
-		match self {
+	/// Its name in reports, with the transfers' batch size when they are batched
+	/// (`transfer-batch50`).
+	pub fn name(self, batch: usize) -> String {
+		let name = match self {
 			Workload::Transfer => "transfer",
 			Workload::Record => "record",
 			Workload::Mix => "mix",
+		};
+		match self {
+			Workload::Transfer | Workload::Mix if batch > 1 => format!("{name}-batch{batch}"),
+			_ => name.to_string(),
 		}
 	}
 }
@@ -50,25 +55,33 @@ pub struct Transaction {
 	pub hash: [u8; 32],
 }
 
-/// Signs `per_signer` transfers from each of `senders` (a thousandth of a TIC to the next
-/// sender). Signers are numbered from `first_signer`.
+/// Signs `per_signer` transactions from each of `senders`, each a thousandth of a TIC to the
+/// next sender: one `Balances.transfer_keep_alive`, or with `batch` above 1 a
+/// `Utility.batch_all` of that many (one signature, nonce and fee for all of them). Signers
+/// are numbered from `first_signer`.
 pub fn transfers(
 	signing: &DeviceSigning,
 	senders: &[DeviceKey],
 	per_signer: u64,
+	batch: usize,
 	first_signer: usize,
 ) -> Result<Vec<Transaction>, Error> {
 	let calls = (0..senders.len())
 		.map(|i| {
-			let dest = senders[(i + 1) % senders.len()].public();
-			let call = subxt::dynamic::transaction(
-				"Balances",
-				"transfer_keep_alive",
-				Composite::Named(vec![
-					("dest".into(), address(dest)),
-					("value".into(), Value::u128(TIC / 1_000)),
-				]),
-			);
+			let transfer = || {
+				vec![
+					("dest", address(senders[(i + 1) % senders.len()].public())),
+					("value", Value::u128(TIC / 1_000)),
+				]
+			};
+			let call = if batch > 1 {
+				let transfers =
+					(0..batch).map(|_| call("Balances", "transfer_keep_alive", transfer()));
+				let calls = Value::unnamed_composite(transfers);
+				subxt::dynamic::transaction("Utility", "batch_all", named(vec![("calls", calls)]))
+			} else {
+				subxt::dynamic::transaction("Balances", "transfer_keep_alive", named(transfer()))
+			};
 			signing.call_data(&call)
 		})
 		.collect::<Result<Vec<_>, _>>()?;
@@ -76,6 +89,11 @@ pub fn transfers(
 	sign_all(senders, per_signer, first_signer, |i, key, nonce| {
 		Ok(sign_transaction(key, &calls[i], nonce, &context, rand_core::OsRng))
 	})
+}
+
+/// Call fields by name.
+fn named(fields: Vec<(&str, Value)>) -> Composite<()> {
+	Composite::Named(fields.into_iter().map(|(name, value)| (name.into(), value)).collect())
 }
 
 /// Signs `per_signer` records from each device of `fleet`, each a fresh envelope of

@@ -14,6 +14,17 @@ use polkadot_sdk::{
 };
 use thingschain_runtime::{opaque::Block, Hash};
 
+impl Cli {
+	/// The chain spec `--chain` names, for the benchmarks that build their own genesis state
+	/// instead of opening a node's database.
+	fn spec_named(
+		&self,
+		shared: &sc_cli::SharedParams,
+	) -> Result<Option<Box<dyn sc_service::ChainSpec>>, String> {
+		shared.chain.as_ref().map(|chain| self.load_spec(chain)).transpose()
+	}
+}
+
 impl SubstrateCli for Cli {
 	fn impl_name() -> String {
 		"ThingsChain Node".into()
@@ -104,24 +115,38 @@ pub fn run() -> sc_cli::Result<()> {
 			let runner = cli.create_runner(cmd)?;
 			match cmd {
 				BenchmarkCmd::Pallet(cmd) => {
-					let chain = cmd
-						.shared_params
-						.chain
-						.as_ref()
-						.map(|chain| cli.load_spec(chain))
-						.transpose()?;
-					cmd.run_with_spec::<HashingFor<Block>, ()>(chain)
+					cmd.run_with_spec::<HashingFor<Block>, ()>(cli.spec_named(&cmd.shared_params)?)
 				}
 				BenchmarkCmd::Block(cmd) => runner.sync_run(|config| {
 					let PartialComponents { client, .. } = service::new_partial(&config)?;
 					cmd.run(client)
 				}),
+				// Empty-block and per-transaction base costs, measured on the genesis of
+				// `--chain` with `System::remark`s: the runtime's `weights/block_weights.rs`
+				// and `weights/extrinsic_weights.rs`.
+				BenchmarkCmd::Overhead(cmd) => cmd.run_with_default_builder_and_spec::<Block, ()>(
+					cli.spec_named(&cmd.shared_params)?,
+				),
+				// Read and write costs of the node's database on the state at `--base-path`:
+				// the runtime's `weights/db_weights.rs`. Needs the backend's benchmarking
+				// hooks, so only a `runtime-benchmarks` build has it.
+				#[cfg(feature = "runtime-benchmarks")]
+				BenchmarkCmd::Storage(cmd) => runner.sync_run(|config| {
+					let PartialComponents { client, backend, .. } = service::new_partial(&config)?;
+					let db = backend.expose_db();
+					let storage = backend.expose_storage();
+					let shared_trie_cache = backend.expose_shared_trie_cache();
+					cmd.run(config, client, db, storage, shared_trie_cache)
+				}),
 				BenchmarkCmd::Machine(cmd) => {
 					runner.sync_run(|config| cmd.run(&config, SUBSTRATE_REFERENCE_HARDWARE.clone()))
 				}
-				_ => Err("this benchmark subcommand is not supported by thingschain; use \
-					`benchmark pallet`, `benchmark block` or `benchmark machine`"
-					.into()),
+				_ => {
+					Err("this benchmark subcommand is not supported by this build of thingschain; \
+					`benchmark pallet`, `block`, `overhead` and `machine` are, and `storage` \
+					in a build with `--features runtime-benchmarks` (scripts/benchmark.sh)"
+						.into())
+				}
 			}
 		}
 		Some(Subcommand::ChainInfo(cmd)) => {

@@ -248,16 +248,11 @@ sp_api::impl_runtime_apis! {
 			Vec<frame_support::traits::StorageInfo>,
 		) {
 			use frame_support::traits::StorageInfoTrait;
-			use polkadot_sdk::frame_benchmarking::{list_benchmark, BenchmarkList};
+			use crate::{benchmarks::{SystemBench, SystemExtensionsBench}, *};
+			use polkadot_sdk::frame_benchmarking::BenchmarkList;
 
 			let mut list = Vec::<BenchmarkList>::new();
-			list_benchmark!(list, extra, pallet_dpos, Dpos);
-			list_benchmark!(list, extra, pallet_aura_equivocation, crate::AuraEquivocation);
-			list_benchmark!(list, extra, pallet_service_registry, crate::ServiceRegistry);
-			list_benchmark!(list, extra, pallet_nest_anchor, crate::NestAnchor);
-			list_benchmark!(list, extra, pallet_nest_peg, crate::NestPeg);
-			list_benchmark!(list, extra, pallet_devices, crate::Devices);
-			list_benchmark!(list, extra, pallet_payloads, crate::Payloads);
+			list_benchmarks!(list, extra);
 			(list, crate::AllPalletsWithSystem::storage_info())
 		}
 
@@ -265,18 +260,13 @@ sp_api::impl_runtime_apis! {
 			config: polkadot_sdk::frame_benchmarking::BenchmarkConfig,
 		) -> Result<Vec<polkadot_sdk::frame_benchmarking::BenchmarkBatch>, alloc::string::String> {
 			use frame_support::traits::WhitelistedStorageKeys;
-			use polkadot_sdk::frame_benchmarking::{add_benchmark, BenchmarkBatch};
+			use crate::{benchmarks::{SystemBench, SystemExtensionsBench}, *};
+			use polkadot_sdk::frame_benchmarking::BenchmarkBatch;
 
 			let whitelist = crate::AllPalletsWithSystem::whitelisted_storage_keys();
 			let mut batches = Vec::<BenchmarkBatch>::new();
 			let params = (&config, &whitelist);
-			add_benchmark!(params, batches, pallet_dpos, Dpos);
-			add_benchmark!(params, batches, pallet_aura_equivocation, crate::AuraEquivocation);
-			add_benchmark!(params, batches, pallet_service_registry, crate::ServiceRegistry);
-			add_benchmark!(params, batches, pallet_nest_anchor, crate::NestAnchor);
-			add_benchmark!(params, batches, pallet_nest_peg, crate::NestPeg);
-			add_benchmark!(params, batches, pallet_devices, crate::Devices);
-			add_benchmark!(params, batches, pallet_payloads, crate::Payloads);
+			add_benchmarks!(params, batches);
 			Ok(batches)
 		}
 	}

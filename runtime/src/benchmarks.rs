@@ -1,5 +1,9 @@
-//! What the runtime's own pallets need to run their benchmarks here
-//! (`thingschain benchmark pallet`, see `scripts/benchmark.sh`).
+//! The pallets benchmarked in this runtime (`thingschain benchmark pallet`, see
+//! `scripts/benchmark.sh`) and what they need to run here.
+//!
+//! Every pallet whose calls a user can make is measured on this runtime, so its weights are
+//! this machine's numbers priced with this node's database (`weights/`), not the SDK's
+//! reference values.
 
 use crate::{
 	AccountId, Balances, NestAnchor, Runtime, RuntimeOrigin, ServiceRegistry, Session, SessionKeys,
@@ -12,6 +16,45 @@ use polkadot_sdk::frame_support::{
 	BoundedVec,
 };
 use thingschain_primitives::ids::{Epoch, ServiceId};
+
+pub use polkadot_sdk::frame_system_benchmarking::{
+	extensions::Pallet as SystemExtensionsBench, Pallet as SystemBench,
+};
+
+polkadot_sdk::frame_benchmarking::define_benchmarks!(
+	[frame_system, SystemBench::<Runtime>]
+	[frame_system_extensions, SystemExtensionsBench::<Runtime>]
+	[pallet_balances, Balances]
+	[pallet_timestamp, Timestamp]
+	[pallet_transaction_payment, TransactionPayment]
+	[pallet_utility, Utility]
+	[pallet_multisig, Multisig]
+	[pallet_proxy, Proxy]
+	[pallet_identity, Identity]
+	[pallet_sudo, Sudo]
+	[pallet_dpos, Dpos]
+	[pallet_aura_equivocation, AuraEquivocation]
+	[pallet_service_registry, ServiceRegistry]
+	[pallet_nest_anchor, NestAnchor]
+	[pallet_nest_peg, NestPeg]
+	[pallet_devices, Devices]
+	[pallet_payloads, Payloads]
+);
+
+/// `System`'s benchmarks with their defaults (a runtime upgrade to a sample runtime).
+impl polkadot_sdk::frame_system_benchmarking::Config for Runtime {}
+
+impl polkadot_sdk::pallet_transaction_payment::BenchmarkConfig for Runtime {
+	/// Charging a fee costs most when the delegate's share is paid out, so the block gets an
+	/// author: slot 0's delegate, the first of the session (Alice on the dev chain).
+	fn setup_benchmark_environment() {
+		use polkadot_sdk::{
+			sp_consensus_aura::{Slot, AURA_ENGINE_ID},
+			sp_runtime::DigestItem,
+		};
+		System::deposit_log(DigestItem::PreRuntime(AURA_ENGINE_ID, Slot::from(0u64).encode()));
+	}
+}
 
 /// Gives benchmark accounts real session keys (generated in the benchmark's keystore), so
 /// they can register as delegate candidates.

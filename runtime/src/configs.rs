@@ -1,10 +1,15 @@
 //! Configuration of every pallet in the runtime.
 
 use crate::{
-	units::*, AccountId, Aura, Authorship, Balance, Balances, Block, BlockNumber, Dpos, Hash,
-	Historical, Nonce, Offences, PalletInfo, Runtime, RuntimeCall, RuntimeEvent,
-	RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Session, SessionKeys,
-	Signature, System, UncheckedExtrinsic, VERSION,
+	units::*,
+	weights::{
+		self, block_weights::BlockExecutionWeight, extrinsic_weights::ExtrinsicBaseWeight,
+		paritydb_weights::constants::ParityDbWeight,
+	},
+	AccountId, Aura, Authorship, Balance, Balances, Block, BlockNumber, Dpos, Hash, Historical,
+	Nonce, Offences, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
+	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Session, SessionKeys, Signature, System,
+	UncheckedExtrinsic, VERSION,
 };
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use polkadot_sdk::{
@@ -17,10 +22,7 @@ use polkadot_sdk::{
 			ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, Imbalance, InstanceFilter,
 			OnUnbalanced, VariantCountOf,
 		},
-		weights::{
-			constants::{RocksDbWeight, WEIGHT_REF_TIME_PER_SECOND},
-			ConstantMultiplier, IdentityFee, Weight,
-		},
+		weights::{constants::WEIGHT_REF_TIME_PER_SECOND, ConstantMultiplier, IdentityFee, Weight},
 		PalletId,
 	},
 	frame_system::EnsureRoot,
@@ -43,6 +45,11 @@ use polkadot_sdk::{
 /// Share of a block that ordinary transactions may fill; the rest is kept for operational
 /// ones (e.g. GRANDPA equivocation reports) so they always fit.
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
+/// Share of a block that `on_initialize` hooks are expected to take.
+const AVERAGE_ON_INITIALIZE_RATIO: Perbill = Perbill::from_percent(10);
+/// Compute per block: half the block time.
+const MAXIMUM_BLOCK_WEIGHT: Weight =
+	Weight::from_parts(WEIGHT_REF_TIME_PER_SECOND * MILLI_SECS_PER_BLOCK / 2_000, u64::MAX);
 
 parameter_types! {
 	/// An equivocation can be reported as long as the offender's stake is still held.
@@ -52,14 +59,22 @@ parameter_types! {
 	pub const Version: RuntimeVersion = VERSION;
 
 	/// Half of each block's time for compute leaves the other half to gossip the block and
-	/// for every delegate to import it before the next slot.
-	pub RuntimeBlockWeights: SystemBlockWeights = SystemBlockWeights::with_sensible_defaults(
-		Weight::from_parts(
-			WEIGHT_REF_TIME_PER_SECOND * MILLI_SECS_PER_BLOCK / 2_000,
-			u64::MAX,
-		),
-		NORMAL_DISPATCH_RATIO,
-	);
+	/// for every delegate to import it before the next slot. The base costs of a block and of
+	/// a transaction are this machine's (`weights/`), not the SDK's reference values.
+	pub RuntimeBlockWeights: SystemBlockWeights = SystemBlockWeights::builder()
+		.base_block(BlockExecutionWeight::get())
+		.for_class(DispatchClass::all(), |class| class.base_extrinsic = ExtrinsicBaseWeight::get())
+		.for_class(DispatchClass::Normal, |class| {
+			class.max_total = Some(NORMAL_DISPATCH_RATIO * MAXIMUM_BLOCK_WEIGHT);
+		})
+		.for_class(DispatchClass::Operational, |class| {
+			class.max_total = Some(MAXIMUM_BLOCK_WEIGHT);
+			// Operational transactions may use what normal ones must leave.
+			class.reserved =
+				Some(MAXIMUM_BLOCK_WEIGHT - NORMAL_DISPATCH_RATIO * MAXIMUM_BLOCK_WEIGHT);
+		})
+		.avg_block_initialization(AVERAGE_ON_INITIALIZE_RATIO)
+		.build_or_panic();
 	pub RuntimeBlockLength: SystemBlockLength = SystemBlockLength::builder()
 		.max_length(5 * 1024 * 1024)
 		.modify_max_length_for_class(DispatchClass::Normal, |max| *max = NORMAL_DISPATCH_RATIO * *max)
@@ -77,7 +92,9 @@ impl frame_system::Config for Runtime {
 	type Nonce = Nonce;
 	type Hash = Hash;
 	type BlockHashCount = BlockHashCount;
-	type DbWeight = RocksDbWeight;
+	type DbWeight = ParityDbWeight;
+	type SystemWeightInfo = weights::frame_system::WeightInfo<Runtime>;
+	type ExtensionsWeightInfo = weights::frame_system_extensions::WeightInfo<Runtime>;
 	type Version = Version;
 	type AccountData = pallet_balances::AccountData<Balance>;
 	type SS58Prefix = SS58Prefix;
@@ -89,7 +106,7 @@ impl pallet_timestamp::Config for Runtime {
 	type OnTimestampSet = Aura;
 	// Aura checks slots against the timestamp; half a slot is the shortest valid period.
 	type MinimumPeriod = ConstU64<{ SLOT_DURATION / 2 }>;
-	type WeightInfo = ();
+	type WeightInfo = weights::pallet_timestamp::WeightInfo<Runtime>;
 }
 
 impl pallet_balances::Config for Runtime {
@@ -101,7 +118,7 @@ impl pallet_balances::Config for Runtime {
 	type MaxLocks = ConstU32<50>;
 	type MaxReserves = ConstU32<50>;
 	type ReserveIdentifier = [u8; 8];
-	type WeightInfo = pallet_balances::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = weights::pallet_balances::WeightInfo<Runtime>;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type RuntimeFreezeReason = RuntimeFreezeReason;
 	type FreezeIdentifier = RuntimeFreezeReason;
@@ -156,7 +173,7 @@ impl pallet_transaction_payment::Config for Runtime {
 	// The SDK's measured charge, plus finding a device's owner (measured here).
 	type WeightInfo = pallet_devices::fees::ChargeWeight<
 		Runtime,
-		pallet_transaction_payment::weights::SubstrateWeight<Runtime>,
+		weights::pallet_transaction_payment::WeightInfo<Runtime>,
 	>;
 }
 
@@ -245,7 +262,7 @@ impl pallet_offences::Config for Runtime {
 parameter_types! {
 	/// Recording an offence in pallet-offences (its report, the concurrent-reports index and
 	/// the deferred-slash bookkeeping) and slashing its offender.
-	pub AuraOffenceHandlingWeight: Weight = RocksDbWeight::get()
+	pub AuraOffenceHandlingWeight: Weight = ParityDbWeight::get()
 		.reads_writes(3, 3)
 		.saturating_add(<pallet_dpos::weights::SubstrateWeight<Runtime> as pallet_dpos::WeightInfo>::slash());
 }
@@ -302,7 +319,7 @@ impl pallet_utility::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
 	type PalletsOrigin = crate::OriginCaller;
-	type WeightInfo = pallet_utility::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = weights::pallet_utility::WeightInfo<Runtime>;
 }
 
 parameter_types! {
@@ -319,7 +336,7 @@ impl pallet_multisig::Config for Runtime {
 	type DepositBase = DepositBase;
 	type DepositFactor = DepositFactor;
 	type MaxSignatories = MaxSignatories;
-	type WeightInfo = pallet_multisig::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = weights::pallet_multisig::WeightInfo<Runtime>;
 	type BlockNumberProvider = System;
 }
 
@@ -390,7 +407,7 @@ impl pallet_proxy::Config for Runtime {
 	type ProxyDepositBase = ProxyDepositBase;
 	type ProxyDepositFactor = ProxyDepositFactor;
 	type MaxProxies = ConstU32<32>;
-	type WeightInfo = pallet_proxy::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = weights::pallet_proxy::WeightInfo<Runtime>;
 	type MaxPending = ConstU32<32>;
 	type CallHasher = BlakeTwo256;
 	type AnnouncementDepositBase = AnnouncementDepositBase;
@@ -401,7 +418,7 @@ impl pallet_proxy::Config for Runtime {
 impl pallet_sudo::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
-	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = weights::pallet_sudo::WeightInfo<Runtime>;
 }
 
 parameter_types! {
@@ -437,6 +454,8 @@ impl pallet_identity::Config for Runtime {
 	type MaxUsernameLength = ConstU32<32>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = ();
+	// Still the SDK's reference-machine weights (priced with our database weights): its
+	// benchmarks take over half an hour here; identity calls are rare.
 	type WeightInfo = pallet_identity::weights::SubstrateWeight<Runtime>;
 }
 

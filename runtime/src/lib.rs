@@ -19,11 +19,14 @@ use alloc::vec::Vec;
 #[cfg(feature = "std")]
 include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
-pub mod apis;
+// Before `apis`, which calls the benchmark-list macros it defines.
 #[cfg(feature = "runtime-benchmarks")]
+#[macro_use]
 mod benchmarks;
+pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
+pub mod weights;
 
 use polkadot_sdk::{
 	frame_support, frame_system, pallet_aura, pallet_authorship, pallet_balances, pallet_grandpa,
@@ -126,7 +129,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("thingschain"),
 	impl_name: alloc::borrow::Cow::Borrowed("thingschain-node"),
 	authoring_version: 1,
-	spec_version: 103,
+	spec_version: 104,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
