@@ -128,7 +128,7 @@ pub fn run() -> sc_cli::Result<()> {
 					cli.spec_named(&cmd.shared_params)?,
 				),
 				// Read and write costs of the node's database on the state at `--base-path`:
-				// the runtime's `weights/db_weights.rs`. Needs the backend's benchmarking
+				// the runtime's `weights/paritydb_weights.rs`. Needs the backend's benchmarking
 				// hooks, so only a `runtime-benchmarks` build has it.
 				#[cfg(feature = "runtime-benchmarks")]
 				BenchmarkCmd::Storage(cmd) => runner.sync_run(|config| {

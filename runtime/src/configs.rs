@@ -262,7 +262,7 @@ impl pallet_offences::Config for Runtime {
 parameter_types! {
 	/// Recording an offence in pallet-offences (its report, the concurrent-reports index and
 	/// the deferred-slash bookkeeping) and slashing its offender.
-	pub AuraOffenceHandlingWeight: Weight = ParityDbWeight::get()
+	pub AuraOffenceHandlingWeight: Weight = <Runtime as frame_system::Config>::DbWeight::get()
 		.reads_writes(3, 3)
 		.saturating_add(<pallet_dpos::weights::SubstrateWeight<Runtime> as pallet_dpos::WeightInfo>::slash());
 }
