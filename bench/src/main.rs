@@ -55,8 +55,9 @@ struct Args {
 	/// Seconds of submission.
 	#[arg(long, default_value_t = 60)]
 	duration: u64,
-	/// Transfers per transfer transaction: above 1, each is a `Utility.batch_all` of that many
-	/// (reported as workload `transfer-batch<N>`; transfers/s = included/s × N).
+	/// Calls per transaction: above 1, each transfer transaction is a `Utility.batch_all` of
+	/// that many transfers and each record transaction a `Payloads.store_batch` of that many
+	/// records (reported as workload `transfer-batch<N>`; writes/s = included/s × N).
 	#[arg(long, default_value_t = 1)]
 	batch: usize,
 	/// Accounts (or devices) signing; each signs `rate × duration / signers` transactions.
@@ -281,7 +282,8 @@ async fn prepare(args: &Args, chain: &Chain, total: usize) -> Result<Vec<Transac
 		let fleet = accounts::register_fleet(chain, signers).await.map_err(error)?;
 		say(format!("sealing and signing {records} records"));
 		sets.push(
-			workload::records(&signing, &fleet, per_signer(records), signers).map_err(error)?,
+			workload::records(&signing, &fleet, per_signer(records), args.batch, signers)
+				.map_err(error)?,
 		);
 	}
 	let mut sets = sets.into_iter();

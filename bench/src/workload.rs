@@ -25,17 +25,18 @@ pub enum Workload {
 }
 
 impl Workload {
-	/// Its name in reports, with the transfers' batch size when they are batched
-	/// (`transfer-batch50`).
+	/// Its name in reports, with the batch size when transactions are batched
+	/// (`transfer-batch50`, `record-batch64`).
 	pub fn name(self, batch: usize) -> String {
 		let name = match self {
 			Workload::Transfer => "transfer",
 			Workload::Record => "record",
 			Workload::Mix => "mix",
 		};
-		match self {
-			Workload::Transfer | Workload::Mix if batch > 1 => format!("{name}-batch{batch}"),
-			_ => name.to_string(),
+		if batch > 1 {
+			format!("{name}-batch{batch}")
+		} else {
+			name.to_string()
 		}
 	}
 }
@@ -96,21 +97,32 @@ fn named(fields: Vec<(&str, Value)>) -> Composite<()> {
 	Composite::Named(fields.into_iter().map(|(name, value)| (name.into(), value)).collect())
 }
 
-/// Signs `per_signer` records from each device of `fleet`, each a fresh envelope of
-/// [`ENVELOPE_BYTES`] sealed for the fleet's reader. Signers are numbered from `first_signer`.
+/// Signs `per_signer` record transactions from each device of `fleet`, each record a fresh
+/// envelope of [`ENVELOPE_BYTES`] sealed for the fleet's reader: one `Payloads.store`, or with
+/// `batch` above 1 a `Payloads.store_batch` of that many. Signers are numbered from
+/// `first_signer`.
 pub fn records(
 	signing: &DeviceSigning,
 	fleet: &Fleet,
 	per_signer: u64,
+	batch: usize,
 	first_signer: usize,
 ) -> Result<Vec<Transaction>, Error> {
 	let keys: Vec<&DeviceKey> = fleet.devices.iter().map(|(key, _)| key).collect();
 	let readers = [fleet.reader.public_key()];
 	let plaintext = vec![0x42; plaintext_len(&readers)];
+	let record = || {
+		seal(&plaintext, &readers, Placement::Inline, &mut rand_core::OsRng)
+			.map(|sealed| Payload::Encrypted(sealed.envelope))
+			.map_err(Error::Seal)
+	};
 	sign_all(&keys, per_signer, first_signer, |_, key, nonce| {
-		let sealed = seal(&plaintext, &readers, Placement::Inline, &mut rand_core::OsRng)
-			.map_err(Error::Seal)?;
-		signing.sign_store(&Payload::Encrypted(sealed.envelope), key, nonce)
+		if batch > 1 {
+			let payloads = (0..batch).map(|_| record()).collect::<Result<Vec<_>, _>>()?;
+			signing.sign_store_batch(&payloads, key, nonce)
+		} else {
+			signing.sign_store(&record()?, key, nonce)
+		}
 	})
 }
 

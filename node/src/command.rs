@@ -3,6 +3,7 @@
 use crate::{
 	chain_spec,
 	cli::{Cli, Subcommand},
+	pool::PoolSettings,
 	service,
 };
 use polkadot_sdk::{
@@ -61,7 +62,7 @@ macro_rules! with_partial {
 	($cli:expr, $cmd:expr, |$partial:ident, $config:ident| $body:expr) => {{
 		let runner = $cli.create_runner($cmd)?;
 		runner.async_run(|$config| {
-			let $partial = service::new_partial(&$config)?;
+			let $partial = service::new_partial(&$config, None)?;
 			$body
 		})
 	}};
@@ -118,7 +119,7 @@ pub fn run() -> sc_cli::Result<()> {
 					cmd.run_with_spec::<HashingFor<Block>, ()>(cli.spec_named(&cmd.shared_params)?)
 				}
 				BenchmarkCmd::Block(cmd) => runner.sync_run(|config| {
-					let PartialComponents { client, .. } = service::new_partial(&config)?;
+					let PartialComponents { client, .. } = service::new_partial(&config, None)?;
 					cmd.run(client)
 				}),
 				// Empty-block and per-transaction base costs, measured on the genesis of
@@ -132,7 +133,8 @@ pub fn run() -> sc_cli::Result<()> {
 				// hooks, so only a `runtime-benchmarks` build has it.
 				#[cfg(feature = "runtime-benchmarks")]
 				BenchmarkCmd::Storage(cmd) => runner.sync_run(|config| {
-					let PartialComponents { client, backend, .. } = service::new_partial(&config)?;
+					let PartialComponents { client, backend, .. } =
+						service::new_partial(&config, None)?;
 					let db = backend.expose_db();
 					let storage = backend.expose_storage();
 					let shared_trie_cache = backend.expose_shared_trie_cache();
@@ -155,13 +157,14 @@ pub fn run() -> sc_cli::Result<()> {
 		}
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
+			let pool = PoolSettings::from_cli(&cli.run.pool_config, cli.run.shared_params.is_dev());
 			runner.run_node_until_exit(|config| async move {
 				match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => {
-						service::new_full::<sc_network::NetworkWorker<Block, Hash>>(config)
+						service::new_full::<sc_network::NetworkWorker<Block, Hash>>(config, &pool)
 					}
 					sc_network::config::NetworkBackendType::Litep2p => {
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config)
+						service::new_full::<sc_network::Litep2pNetworkBackend>(config, &pool)
 					}
 				}
 				.map_err(sc_cli::Error::Service)

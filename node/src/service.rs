@@ -1,6 +1,7 @@
 //! The node service: client, block-import pipeline, networking, Aura authoring, GRANDPA
 //! finality and RPC, wired together.
 
+use crate::pool::{self, PoolSettings};
 use futures::FutureExt;
 use polkadot_sdk::{
 	sc_basic_authorship,
@@ -127,8 +128,12 @@ pub type Service = sc_service::PartialComponents<
 	),
 >;
 
-/// Builds the client, database, transaction pool and block-import pipeline.
-pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
+/// Builds the client, database, transaction pool and block-import pipeline. `pool` is the
+/// running node's pool; maintenance subcommands, which pool nothing, pass `None`.
+pub fn new_partial(
+	config: &Configuration,
+	pool: Option<&PoolSettings>,
+) -> Result<Service, ServiceError> {
 	let telemetry = config
 		.telemetry_endpoints
 		.clone()
@@ -157,16 +162,7 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 
 	let select_chain = sc_consensus::LongestChain::new(backend.clone());
 
-	let transaction_pool = Arc::from(
-		sc_transaction_pool::Builder::new(
-			task_manager.spawn_essential_handle(),
-			client.clone(),
-			config.role.is_authority().into(),
-		)
-		.with_options(config.transaction_pool.clone())
-		.with_prometheus(config.prometheus_registry())
-		.build(),
-	);
+	let transaction_pool = Arc::from(pool::build(pool, config, client.clone(), &task_manager));
 
 	let BlockImportPipeline { block_import, grandpa_link, import_queue } =
 		build_block_import_pipeline(
@@ -189,9 +185,11 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	})
 }
 
-/// Builds and starts a full node; an authority also authors blocks and votes on finality.
+/// Builds and starts a full node with the transaction pool `pool`; an authority also authors
+/// blocks and votes on finality.
 pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 	config: Configuration,
+	pool: &PoolSettings,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -202,7 +200,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 		select_chain,
 		transaction_pool,
 		other: (block_import, grandpa_link, mut telemetry),
-	} = new_partial(&config)?;
+	} = new_partial(&config, Some(pool))?;
 
 	let mut net_config = sc_network::config::FullNetworkConfiguration::<
 		Block,

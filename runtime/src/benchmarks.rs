@@ -46,13 +46,16 @@ impl polkadot_sdk::frame_system_benchmarking::Config for Runtime {}
 
 impl polkadot_sdk::pallet_transaction_payment::BenchmarkConfig for Runtime {
 	/// Charging a fee costs most when the delegate's share is paid out, so the block gets an
-	/// author: slot 0's delegate, the first of the session (Alice on the dev chain).
+	/// author: slot 0's delegate, the first of the session (Alice on the dev chain), noted by
+	/// `Authorship`'s `on_initialize` as in every block, before any transaction pays a fee.
 	fn setup_benchmark_environment() {
 		use polkadot_sdk::{
+			frame_support::traits::Hooks,
 			sp_consensus_aura::{Slot, AURA_ENGINE_ID},
 			sp_runtime::DigestItem,
 		};
 		System::deposit_log(DigestItem::PreRuntime(AURA_ENGINE_ID, Slot::from(0u64).encode()));
+		crate::Authorship::on_initialize(System::block_number());
 	}
 }
 

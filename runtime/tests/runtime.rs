@@ -90,6 +90,11 @@ fn apply_signed(signer: Sr25519Keyring, call: RuntimeCall) -> ApplyExtrinsicResu
 
 /// Signs `call` with `pair` (any key, e.g. a device's) and applies it.
 fn apply_signed_by(pair: &sr25519::Pair, call: RuntimeCall) -> ApplyExtrinsicResult {
+	Executive::apply_extrinsic(signed_by(pair, call))
+}
+
+/// `call` signed with `pair` and the runtime's transaction extensions, at its next nonce.
+fn signed_by(pair: &sr25519::Pair, call: RuntimeCall) -> UncheckedExtrinsic {
 	let who = AccountId::from(pair.public());
 	let extension: TxExtension = (
 		frame_system::CheckNonZeroSender::new(),
@@ -105,8 +110,7 @@ fn apply_signed_by(pair: &sr25519::Pair, call: RuntimeCall) -> ApplyExtrinsicRes
 	);
 	let payload = SignedPayload::new(call.clone(), extension.clone()).expect("valid payload");
 	let signature = payload.using_encoded(|bytes| pair.sign(bytes));
-	let xt = UncheckedExtrinsic::new_signed(call, who.into(), signature.into(), extension);
-	Executive::apply_extrinsic(xt)
+	UncheckedExtrinsic::new_signed(call, who.into(), signature.into(), extension)
 }
 
 /// Applies a signed call and requires both the transaction and its dispatch to succeed.
@@ -215,6 +219,28 @@ fn signed_transfer_moves_funds_and_charges_fees() {
 		assert_eq!(to_author + burned, fee);
 		assert_eq!(to_author, fee / 5, "fee {fee}");
 		assert_eq!(System::account_nonce(&account(Bob)), 1);
+	});
+}
+
+#[test]
+fn a_transaction_is_charged_its_measured_overhead_with_its_extensions_counted_once() {
+	use polkadot_sdk::frame_support::dispatch::DispatchClass;
+	use thingschain_runtime::{configs::RuntimeBlockWeights, weights::extrinsic_weights};
+	genesis_ext(DEV_RUNTIME_PRESET).execute_with(|| {
+		let measured = extrinsic_weights::ExtrinsicBaseWeight::get();
+		let remark = RuntimeCall::System(frame_system::Call::remark { remark: vec![] });
+		let info = signed_by(&Sr25519Keyring::Alice.pair(), remark).get_dispatch_info();
+		let base = RuntimeBlockWeights::get().get(DispatchClass::Normal).base_extrinsic;
+		let fixed = base + info.extension_weight;
+		// Never less than `benchmark overhead` timed for a whole no-op transaction ...
+		assert!(fixed.all_gte(measured), "{fixed:?} charged, {measured:?} measured");
+		// ... and the extensions, weighed on their own, are not charged again in the base.
+		assert_eq!(
+			fixed.ref_time(),
+			measured.ref_time().max(info.extension_weight.ref_time()),
+			"base {base:?}, extensions {:?}",
+			info.extension_weight
+		);
 	});
 }
 
@@ -878,46 +904,70 @@ fn last_fee_of(who: &AccountId) -> Balance {
 		.expect("a fee was paid")
 }
 
+/// Fee limits of a device: `max_transactions` actions and `max_fees` per ten blocks.
+fn device_limits(
+	max_transactions: u32,
+	max_fees: Balance,
+) -> pallet_devices::FeeLimits<Balance, u32> {
+	pallet_devices::FeeLimits { window: 10, max_transactions, max_fees }
+}
+
+/// The reader every test device wraps keys for.
+const DEVICE_READER: [u8; 32] = [9; 32];
+
+/// Bob registers device 0 (a token-less key) within `limits` and grants it [`DEVICE_READER`];
+/// returns the device's key pair.
+fn bobs_device(limits: pallet_devices::FeeLimits<Balance, u32>) -> sr25519::Pair {
+	let device = sr25519::Pair::from_string("//thermometer-1", None).unwrap();
+	dispatch(
+		Sr25519Keyring::Bob,
+		RuntimeCall::Devices(pallet_devices::Call::register {
+			key: device.public().into(),
+			kind: pallet_devices::DeviceKind::Sensor,
+			service: None,
+			metadata: b"cold store 4".to_vec(),
+			retention: thingschain_runtime::units::HOURS,
+			limits,
+		}),
+	);
+	dispatch(
+		Sr25519Keyring::Bob,
+		RuntimeCall::Payloads(pallet_payloads::Call::grant_reader {
+			device: 0,
+			reader: DEVICE_READER,
+		}),
+	);
+	device
+}
+
+/// What `who` holds for record deposits.
+fn held_for_records(who: &AccountId) -> Balance {
+	use polkadot_sdk::frame_support::traits::fungible::InspectHold;
+	let reason = thingschain_runtime::RuntimeHoldReason::Payloads(
+		pallet_payloads::HoldReason::RecordDeposit,
+	);
+	Balances::balance_on_hold(&reason, who)
+}
+
+/// A transaction refused with custom code `code`.
+fn refused(code: u8) -> ApplyExtrinsicResult {
+	use polkadot_sdk::sp_runtime::transaction_validity::{
+		InvalidTransaction, TransactionValidityError,
+	};
+	Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(code)))
+}
+
 #[test]
 fn a_device_without_tokens_stores_records_paid_by_its_owner_within_its_limits() {
 	use pallet_devices::fees::{RATE_LIMITED, SPENDING_CAP_REACHED};
-	use polkadot_sdk::{
-		frame_support::traits::fungible::InspectHold,
-		sp_runtime::transaction_validity::{InvalidTransaction, TransactionValidityError},
-	};
 	use Sr25519Keyring::Bob;
-	let refused = |code| Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(code)));
 	genesis_ext(DEV_RUNTIME_PRESET).execute_with(|| {
-		let device = sr25519::Pair::from_string("//thermometer-1", None).unwrap();
+		let device = bobs_device(device_limits(2, TIC));
 		let key = AccountId::from(device.public());
-		let reader = [9u8; 32];
-		let limits = |max_transactions, max_fees| pallet_devices::FeeLimits {
-			window: 10,
-			max_transactions,
-			max_fees,
-		};
-		dispatch(
-			Bob,
-			RuntimeCall::Devices(pallet_devices::Call::register {
-				key: key.clone(),
-				kind: pallet_devices::DeviceKind::Sensor,
-				service: None,
-				metadata: b"cold store 4".to_vec(),
-				retention: thingschain_runtime::units::HOURS,
-				limits: limits(2, TIC),
-			}),
-		);
-		dispatch(
-			Bob,
-			RuntimeCall::Payloads(pallet_payloads::Call::grant_reader { device: 0, reader }),
-		);
 		let store = RuntimeCall::Payloads(pallet_payloads::Call::store {
-			payload: envelope_for(reader, 100),
+			payload: envelope_for(DEVICE_READER, 100),
 		});
-		let record_hold = thingschain_runtime::RuntimeHoldReason::Payloads(
-			pallet_payloads::HoldReason::RecordDeposit,
-		);
-		let held = || Balances::balance_on_hold(&record_hold, &account(Bob));
+		let held = || held_for_records(&account(Bob));
 
 		// Two readings: the owner pays each fee and deposit, to the unit; the device nothing.
 		for _ in 0..2 {
@@ -941,7 +991,7 @@ fn a_device_without_tokens_stores_records_paid_by_its_owner_within_its_limits() 
 			Bob,
 			RuntimeCall::Devices(pallet_devices::Call::set_limits {
 				id: 0,
-				limits: limits(100, fee + fee / 2),
+				limits: device_limits(100, fee + fee / 2),
 			}),
 		);
 		while System::block_number() % 10 != 0 {
@@ -952,5 +1002,59 @@ fn a_device_without_tokens_stores_records_paid_by_its_owner_within_its_limits() 
 		assert_eq!(apply_signed_by(&device, store), refused(SPENDING_CAP_REACHED));
 		assert_eq!(free(&account(Bob)), before);
 		assert_eq!(pallet_devices::Spending::<Runtime>::get(0).fees, fee);
+	});
+}
+
+#[test]
+fn a_device_batches_records_for_one_fee_and_each_counts_against_its_rate_limit() {
+	use pallet_devices::fees::RATE_LIMITED;
+	use polkadot_sdk::sp_runtime::transaction_validity::{
+		InvalidTransaction, TransactionValidityError,
+	};
+	use Sr25519Keyring::Bob;
+	genesis_ext(DEV_RUNTIME_PRESET).execute_with(|| {
+		let device = bobs_device(device_limits(4, TIC));
+		let key = AccountId::from(device.public());
+		let payload = envelope_for(DEVICE_READER, 100);
+		let store_batch = |n: usize| {
+			RuntimeCall::Payloads(pallet_payloads::Call::store_batch {
+				payloads: vec![payload.clone(); n].try_into().unwrap(),
+			})
+		};
+		let store =
+			RuntimeCall::Payloads(pallet_payloads::Call::store { payload: payload.clone() });
+
+		assert_eq!(apply_signed_by(&device, store), Ok(Ok(())));
+		let single_fee = last_fee_of(&key);
+		let (before, held_before) = (free(&account(Bob)), held_for_records(&account(Bob)));
+		assert_eq!(apply_signed_by(&device, store_batch(3)), Ok(Ok(())));
+		// One fee for three records, less than three single fees; three deposits.
+		let (fee, held) = (last_fee_of(&key), held_for_records(&account(Bob)) - held_before);
+		assert!(fee < 2 * single_fee, "a batch of 3 cost {fee}, one record {single_fee}");
+		assert_eq!(held, 3 * held_before);
+		assert_eq!(free(&account(Bob)), before - fee - held);
+		assert_eq!(pallet_payloads::NextRecordId::<Runtime>::get(0), 4);
+
+		// Four records used the window's four actions: one more, batched or not, is refused.
+		let before = free(&account(Bob));
+		assert_eq!(apply_signed_by(&device, store_batch(1)), refused(RATE_LIMITED));
+		// A batch larger than the whole limit never fits, even in a fresh window.
+		while System::block_number() % 10 != 0 {
+			next_block();
+		}
+		assert_eq!(apply_signed_by(&device, store_batch(5)), refused(RATE_LIMITED));
+		assert_eq!(free(&account(Bob)), before);
+
+		// Wrapping stores in `Utility.batch` does not make the owner pay: the device's own
+		// empty account is charged, so the transaction is refused.
+		let wrapped = RuntimeCall::Utility(polkadot_sdk::pallet_utility::Call::batch {
+			calls: vec![store_batch(1), store_batch(1)],
+		});
+		assert_eq!(
+			apply_signed_by(&device, wrapped),
+			Err(TransactionValidityError::Invalid(InvalidTransaction::Payment))
+		);
+		assert_eq!(free(&account(Bob)), before);
+		assert_eq!(pallet_payloads::NextRecordId::<Runtime>::get(0), 4);
 	});
 }

@@ -341,14 +341,41 @@ pub struct DeviceSigning {
 
 impl DeviceSigning {
 	/// A `Payloads.store(payload)` transaction signed by the device core with `key` and
-	/// `nonce`. The payload is SCALE-encoded with the shared primitives and checked against the
-	/// chain's own type for it.
+	/// `nonce`.
 	pub fn sign_store(
 		&self,
 		payload: &Payload,
 		key: &DeviceKey,
 		nonce: u64,
 	) -> Result<Vec<u8>, Error> {
+		let fields = vec![("payload".into(), self.payload_value(payload)?)];
+		self.sign_call(
+			&dynamic::transaction("Payloads", "store", Composite::Named(fields)),
+			key,
+			nonce,
+		)
+	}
+
+	/// A `Payloads.store_batch(payloads)` transaction signed by the device core with `key` and
+	/// `nonce`: one signature, nonce and fee for all of `payloads` (at most the chain's
+	/// `Payloads.MaxBatch`).
+	pub fn sign_store_batch(
+		&self,
+		payloads: &[Payload],
+		key: &DeviceKey,
+		nonce: u64,
+	) -> Result<Vec<u8>, Error> {
+		let values =
+			payloads.iter().map(|p| self.payload_value(p)).collect::<Result<Vec<_>, _>>()?;
+		let fields = vec![("payloads".into(), Value::unnamed_composite(values))];
+		let call = dynamic::transaction("Payloads", "store_batch", Composite::Named(fields));
+		self.sign_call(&call, key, nonce)
+	}
+
+	/// `payload` as a value of the chain's own type for it: SCALE-encoded with the shared
+	/// primitives and decoded with the chain's metadata, so a format the chain does not share
+	/// is an error here, not a refused transaction.
+	fn payload_value(&self, payload: &Payload) -> Result<Value, Error> {
 		use codec::Encode;
 		let metadata = self.at.metadata_ref();
 		let field = metadata
@@ -357,16 +384,9 @@ impl DeviceSigning {
 			.and_then(|call| call.fields.first())
 			.ok_or_else(|| Error::Metadata("no Payloads.store(payload)".into()))?;
 		let encoded = payload.encode();
-		let value =
-			scale_value::scale::decode_as_type(&mut &encoded[..], field.ty.id, metadata.types())
-				.map_err(|e| Error::Metadata(format!("the chain's payload type differs: {e}")))?
-				.remove_context();
-		let call = dynamic::transaction(
-			"Payloads",
-			"store",
-			Composite::Named(vec![("payload".into(), value)]),
-		);
-		self.sign_call(&call, key, nonce)
+		Ok(scale_value::scale::decode_as_type(&mut &encoded[..], field.ty.id, metadata.types())
+			.map_err(|e| Error::Metadata(format!("the chain's payload type differs: {e}")))?
+			.remove_context())
 	}
 
 	/// Any `call`, encoded with the chain's metadata and signed by the device core with `key`

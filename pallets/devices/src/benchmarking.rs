@@ -2,10 +2,16 @@
 
 use super::*;
 use polkadot_sdk::{
-	frame_benchmarking::v2::*,
-	frame_support::traits::{fungible::Mutate, Everything},
-	frame_system::RawOrigin,
+	frame_benchmarking::v2::*, frame_support::traits::fungible::Mutate, frame_system::RawOrigin,
 };
+
+/// Owners pay for every call of their devices, one action each.
+struct EveryCall;
+impl<Call> crate::SponsoredCalls<Call> for EveryCall {
+	fn actions(_: &Call) -> Option<u32> {
+		Some(1)
+	}
+}
 
 /// What the benchmarks need from the rest of the runtime.
 pub trait BenchmarkHelper {
@@ -115,7 +121,7 @@ mod benchmarks {
 			frame_system::Call::<T>::remark { remark: alloc::vec![] }.into();
 		#[block]
 		{
-			Pallet::<T>::sponsor::<Everything>(&key, &call, 1u32.into())
+			Pallet::<T>::sponsor::<EveryCall>(&key, &call, 1u32.into())
 				.expect("within its limits")
 				.expect("an active device")
 				.record();

@@ -1,12 +1,14 @@
 //! Owner-paid fees: a device holds no tokens, its owner pays for what it signs.
 //!
 //! [`OwnerPays`] wraps the runtime's fee charging (`pallet_transaction_payment`'s
-//! `OnChargeTransaction`). When an active device signs a call `Calls` accepts, the fee is taken
-//! from the device's owner instead, and only while the device stays within its
-//! [`FeeLimits`](crate::FeeLimits): at most `max_transactions` and `max_fees` per window of
-//! `window` blocks (windows start at multiples of `window`). A stolen device key can therefore
-//! cost its owner no more than `max_fees` per window, until the owner suspends the device or
-//! rotates its key.
+//! `OnChargeTransaction`). When an active device signs a call its owner pays for
+//! ([`SponsoredCalls`]), the fee is taken from the device's owner instead, and only while the
+//! device stays within its [`FeeLimits`](crate::FeeLimits): at most `max_transactions` paid
+//! actions and `max_fees` per window of `window` blocks (windows start at multiples of
+//! `window`). A call counts as the actions it does, so a batch of n records counts n: batching
+//! saves fees, never the limit. A stolen device key can therefore cost its owner no more than
+//! `max_fees` per window, nor hold more than `max_transactions` records' deposits, until the
+//! owner suspends the device or rotates its key.
 //!
 //! ```text
 //!  device tx ──ChargeTransactionPayment──► OwnerPays ── active device, call sponsored? ──┐
@@ -23,7 +25,7 @@
 use crate::{BalanceOf, Config, DeviceId, DeviceInspect, FeeUsage, Pallet, Spending, WeightInfo};
 use core::marker::PhantomData;
 use polkadot_sdk::{
-	frame_support::{traits::Contains, weights::Weight},
+	frame_support::weights::Weight,
 	frame_system::{self, pallet_prelude::BlockNumberFor},
 	pallet_transaction_payment::{self, OnChargeTransaction, TxCreditHold},
 	sp_runtime::{
@@ -32,11 +34,20 @@ use polkadot_sdk::{
 	},
 };
 
-/// `InvalidTransaction::Custom` code: the device made `max_transactions` in this window.
+/// `InvalidTransaction::Custom` code: the call would take the device past `max_transactions`
+/// paid actions in this window.
 pub const RATE_LIMITED: u8 = 1;
 /// `InvalidTransaction::Custom` code: the fee would take the device past `max_fees` in this
 /// window.
 pub const SPENDING_CAP_REACHED: u8 = 2;
+
+/// The device-signed calls an owner pays for, and what each counts against the device's
+/// `max_transactions`.
+pub trait SponsoredCalls<Call> {
+	/// How many paid actions `call` does (a batch of n records: n), or `None` if its signer,
+	/// not a device's owner, pays for it.
+	fn actions(call: &Call) -> Option<u32>;
+}
 
 /// Charges fees of device-signed calls in `Calls` to the device's owner, through `Inner`.
 pub struct OwnerPays<Calls, Inner>(PhantomData<(Calls, Inner)>);
@@ -79,17 +90,15 @@ where
 
 impl<T: Config> Pallet<T> {
 	/// The owner who pays `fee` for `call` signed by `who`, if `who` is an active device's key
-	/// and `Calls` accepts the call, with the device's spending after paying it; an error if
+	/// and `Calls` sponsors the call, with the device's spending after paying it; an error if
 	/// that breaks the device's limits.
-	pub(crate) fn sponsor<Calls: Contains<T::RuntimeCall>>(
+	pub(crate) fn sponsor<Calls: SponsoredCalls<T::RuntimeCall>>(
 		who: &T::AccountId,
 		call: &T::RuntimeCall,
 		fee: BalanceOf<T>,
 	) -> Result<Option<Sponsor<T>>, TransactionValidityError> {
 		let Ok(device) = Self::active_device(who) else { return Ok(None) };
-		if !Calls::contains(call) {
-			return Ok(None);
-		}
+		let Some(actions) = Calls::actions(call) else { return Ok(None) };
 		let limits = device.limits;
 		let now = frame_system::Pallet::<T>::block_number();
 		let window_start = now.saturating_sub(now % limits.window);
@@ -97,10 +106,10 @@ impl<T: Config> Pallet<T> {
 		if usage.window_start != window_start {
 			usage = FeeUsage { window_start, transactions: 0, fees: Zero::zero() };
 		}
-		if usage.transactions >= limits.max_transactions {
+		usage.transactions = usage.transactions.saturating_add(actions);
+		if usage.transactions > limits.max_transactions {
 			return Err(InvalidTransaction::Custom(RATE_LIMITED).into());
 		}
-		usage.transactions += 1;
 		usage.fees = usage.fees.saturating_add(fee);
 		if usage.fees > limits.max_fees {
 			return Err(InvalidTransaction::Custom(SPENDING_CAP_REACHED).into());
@@ -120,7 +129,7 @@ where
 impl<T, Calls, Inner> OnChargeTransaction<T> for OwnerPays<Calls, Inner>
 where
 	T: Config + pallet_transaction_payment::Config,
-	Calls: Contains<T::RuntimeCall>,
+	Calls: SponsoredCalls<T::RuntimeCall>,
 	Inner: OnChargeTransaction<T, Balance = BalanceOf<T>>,
 {
 	type Balance = BalanceOf<T>;

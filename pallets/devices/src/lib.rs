@@ -36,7 +36,7 @@ mod mock;
 mod tests;
 pub mod weights;
 
-pub use fees::OwnerPays;
+pub use fees::{OwnerPays, SponsoredCalls};
 pub use pallet::*;
 pub use thingschain_primitives::ids::DeviceId;
 pub use weights::WeightInfo;
@@ -107,7 +107,7 @@ pub enum DeviceStatus {
 	Suspended,
 }
 
-/// How much a device may spend of its owner's funds on fees per `window` blocks.
+/// How much a device may spend of its owner's funds per `window` blocks.
 #[derive(
 	Clone,
 	Copy,
@@ -123,7 +123,8 @@ pub enum DeviceStatus {
 pub struct FeeLimits<Balance, BlockNumber> {
 	/// Length of a window, in blocks (at least one).
 	pub window: BlockNumber,
-	/// Most transactions per window.
+	/// Most paid actions per window: a record each (so a batch of n counts n), or another
+	/// call its owner pays for.
 	pub max_transactions: u32,
 	/// Most fees per window.
 	pub max_fees: Balance,
@@ -172,7 +173,7 @@ pub struct Device<T: Config> {
 pub struct FeeUsage<Balance, BlockNumber> {
 	/// First block of the window.
 	pub window_start: BlockNumber,
-	/// Transactions paid in it.
+	/// Paid actions in it (see [`FeeLimits::max_transactions`]).
 	pub transactions: u32,
 	/// Fees paid in it.
 	pub fees: Balance,

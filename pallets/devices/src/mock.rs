@@ -41,11 +41,17 @@ impl pallet_balances::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 }
 
-/// Owners pay for their devices' remarks; other calls are paid by their signers.
+/// Owners pay for their devices' remarks, one action per 100 bytes begun (so the tests can
+/// make a call of several actions); other calls are paid by their signers.
 pub struct Remarks;
-impl Contains<RuntimeCall> for Remarks {
-	fn contains(call: &RuntimeCall) -> bool {
-		matches!(call, RuntimeCall::System(frame_system::Call::remark { .. }))
+impl crate::SponsoredCalls<RuntimeCall> for Remarks {
+	fn actions(call: &RuntimeCall) -> Option<u32> {
+		match call {
+			RuntimeCall::System(frame_system::Call::remark { remark }) => {
+				Some((remark.len() as u32).div_ceil(100).max(1))
+			}
+			_ => None,
+		}
 	}
 }
 

@@ -267,6 +267,32 @@ mod owner_paid_fees {
 		});
 	}
 
+	/// A remark the mock's owners pay for as `actions` actions.
+	fn remark_of(actions: usize) -> RuntimeCall {
+		RuntimeCall::System(polkadot_sdk::frame_system::Call::remark {
+			remark: vec![1; 100 * actions],
+		})
+	}
+
+	#[test]
+	fn a_batched_call_counts_every_action_against_the_rate_limit() {
+		new_test_ext().execute_with(|| {
+			let id = register(OWNER, 500); // 5 actions, 20 fees per 10 blocks
+			let before = Balances::balance(&OWNER);
+			// Six actions in one call: over the limit, so nothing is charged.
+			assert_eq!(charge(500, &remark_of(6), 1).map(drop), invalid(RATE_LIMITED));
+			assert_eq!(Balances::balance(&OWNER), before);
+			assert_eq!(Spending::<Test>::get(id).transactions, 0);
+			charge(500, &remark_of(4), 1).unwrap();
+			assert_eq!(Spending::<Test>::get(id).transactions, 4);
+			// One fee for four actions, but the fifth and sixth do not fit in two more.
+			assert_eq!(charge(500, &remark_of(2), 1).map(drop), invalid(RATE_LIMITED));
+			charge(500, &remark_of(1), 1).unwrap();
+			assert_eq!(Balances::balance(&OWNER), before - 2);
+			assert_eq!(charge(500, &remark(), 1).map(drop), invalid(RATE_LIMITED));
+		});
+	}
+
 	#[test]
 	fn the_spending_cap_stops_a_device_before_it_overspends() {
 		new_test_ext().execute_with(|| {

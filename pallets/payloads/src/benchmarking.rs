@@ -62,6 +62,16 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn store_batch(n: Linear<1, { T::MaxBatch::get() }>) {
+		let (_, key, device) = owner_with_device::<T>();
+		let payloads: Vec<Payload> = (0..n).map(|_| largest_payload::<T>()).collect();
+		let payloads = BoundedVec::try_from(payloads).expect("at most MaxBatch of them");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(key), payloads);
+		assert!(Records::<T>::contains_key(device, RecordId::from(n) - 1));
+	}
+
+	#[benchmark]
 	fn grant_reader() {
 		let (owner, _, device) = owner_with_device::<T>();
 		let last = reader(T::MaxReaders::get() - 1);

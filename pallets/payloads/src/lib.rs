@@ -8,7 +8,7 @@
 //! ```text
 //!  owner ──grant_reader(device, x25519 key)──► Readers[device] ◄── every recipient must be one
 //!  device ──store(Encrypted(envelope))──► Records[device][n]   deposit held from the owner,
-//!                                              │                 expires after the device's retention
+//!         ──store_batch([envelope, ...])──►   ..[n + k]          expires after the device's retention
 //!  owner ──remove(device, n)───────────────────┤── deposit returned to the owner
 //!  anyone ──reap(device, n), once expired ─────┘
 //! ```
@@ -18,12 +18,17 @@
 //!   wrapping keys for it: it reads nothing new.
 //! - The device's owner pays: the record's deposit is held from the owner, and with
 //!   `pallet_devices::OwnerPays` so is the transaction fee.
+//! - A device that buffers readings sends them with [`Pallet::store_batch`]: one signature,
+//!   nonce and fee for up to `MaxBatch` records, each checked and kept exactly as `store`
+//!   would. Its device still counts every record against its rate limit.
 //! - Records live for the retention period of their device, then anyone may reap them; the
 //!   deposit always goes back to whoever paid it.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
+
+use alloc::vec::Vec;
 
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarking;
@@ -51,7 +56,7 @@ use polkadot_sdk::{
 		},
 	},
 	frame_system::{self, pallet_prelude::*},
-	sp_runtime::Saturating,
+	sp_runtime::traits::{Saturating, Zero},
 };
 use scale_info::TypeInfo;
 use thingschain_primitives::envelope::ENVELOPE_VERSION;
@@ -116,6 +121,10 @@ pub mod pallet {
 		/// Most readers a device's owner may grant, hence most recipients per envelope.
 		#[pallet::constant]
 		type MaxReaders: Get<u32>;
+
+		/// Most records one [`Pallet::store_batch`] stores.
+		#[pallet::constant]
+		type MaxBatch: Get<u32>;
 
 		/// Weights of this pallet's calls, measured by its benchmarks.
 		type WeightInfo: WeightInfo;
@@ -195,6 +204,8 @@ pub mod pallet {
 		UnknownRecord,
 		/// The record has not expired yet.
 		NotExpired,
+		/// A batch needs at least one payload.
+		EmptyBatch,
 	}
 
 	#[pallet::call]
@@ -206,37 +217,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::store())]
 		pub fn store(origin: OriginFor<T>, payload: Payload) -> DispatchResult {
 			let key = ensure_signed(origin)?;
-			let device = T::Devices::active_device(&key).map_err(|inactive| match inactive {
-				Inactive::Unknown => Error::<T>::UnknownDevice,
-				Inactive::Suspended => Error::<T>::DeviceSuspended,
-			})?;
-			Self::ensure_valid(device.id, &payload)?;
-
-			let deposit = T::RecordDepositBase::get().saturating_add(
-				T::RecordDepositPerByte::get()
-					.saturating_mul((payload.encoded_size() as u32).into()),
-			);
-			T::Currency::hold(&HoldReason::RecordDeposit.into(), &device.owner, deposit)?;
-			let record = NextRecordId::<T>::mutate(device.id, |next| {
-				let id = *next;
-				*next = next.saturating_add(1);
-				id
-			});
-			let stored_at = frame_system::Pallet::<T>::block_number();
-			let expires_at = stored_at.saturating_add(device.retention);
-			let public = matches!(payload, Payload::Public(_));
-			Records::<T>::insert(
-				device.id,
-				record,
-				Record { payload, depositor: device.owner, deposit, stored_at, expires_at },
-			);
-			Self::deposit_event(Event::RecordStored {
-				device: device.id,
-				record,
-				public,
-				expires_at,
-			});
-			Ok(())
+			Self::store_all(&key, [payload].into())
 		}
 
 		/// Let the holder of X25519 key `reader` read `device`'s new records: its device wraps
@@ -300,6 +281,20 @@ pub mod pallet {
 			Self::deposit_event(Event::RecordReaped { device, record });
 			Ok(())
 		}
+
+		/// Store each of `payloads`, in order, as [`Pallet::store`] stores one: the records get
+		/// consecutive ids and their deposits are held from the device's owner together. All
+		/// or nothing: a payload that fails a check fails the batch.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::store_batch(payloads.len() as u32))]
+		pub fn store_batch(
+			origin: OriginFor<T>,
+			payloads: BoundedVec<Payload, T::MaxBatch>,
+		) -> DispatchResult {
+			let key = ensure_signed(origin)?;
+			ensure!(!payloads.is_empty(), Error::<T>::EmptyBatch);
+			Self::store_all(&key, payloads.into_inner())
+		}
 	}
 
 	#[pallet::hooks]
@@ -318,8 +313,54 @@ pub mod pallet {
 }
 
 impl<T: Config> Pallet<T> {
-	/// Checks `payload` against the chain's bounds and `device`'s granted readers.
-	fn ensure_valid(device: DeviceId, payload: &Payload) -> DispatchResult {
+	/// Stores `payloads` as records of the active device signing with `key`, after checking
+	/// every one, and holds their deposits from its owner at once.
+	fn store_all(key: &T::AccountId, payloads: Vec<Payload>) -> DispatchResult {
+		let device = T::Devices::active_device(key).map_err(|inactive| match inactive {
+			Inactive::Unknown => Error::<T>::UnknownDevice,
+			Inactive::Suspended => Error::<T>::DeviceSuspended,
+		})?;
+		let readers = Readers::<T>::get(device.id);
+		let deposits = payloads
+			.iter()
+			.map(|payload| {
+				Self::ensure_valid(&readers, payload)?;
+				Ok(T::RecordDepositBase::get().saturating_add(
+					T::RecordDepositPerByte::get()
+						.saturating_mul((payload.encoded_size() as u32).into()),
+				))
+			})
+			.collect::<Result<Vec<BalanceOf<T>>, DispatchError>>()?;
+		let total = deposits.iter().fold(BalanceOf::<T>::zero(), |sum, d| sum.saturating_add(*d));
+		T::Currency::hold(&HoldReason::RecordDeposit.into(), &device.owner, total)?;
+
+		let first = NextRecordId::<T>::mutate(device.id, |next| {
+			let first = *next;
+			*next = next.saturating_add(payloads.len() as RecordId);
+			first
+		});
+		let stored_at = frame_system::Pallet::<T>::block_number();
+		let expires_at = stored_at.saturating_add(device.retention);
+		for (record, (payload, deposit)) in (first..).zip(payloads.into_iter().zip(deposits)) {
+			let public = matches!(payload, Payload::Public(_));
+			let depositor = device.owner.clone();
+			Records::<T>::insert(
+				device.id,
+				record,
+				Record { payload, depositor, deposit, stored_at, expires_at },
+			);
+			Self::deposit_event(Event::RecordStored {
+				device: device.id,
+				record,
+				public,
+				expires_at,
+			});
+		}
+		Ok(())
+	}
+
+	/// Checks `payload` against the chain's bounds and the device's granted `readers`.
+	fn ensure_valid(readers: &[ReaderKey], payload: &Payload) -> DispatchResult {
 		ensure!(
 			payload.inline_len() <= T::MaxPayloadLen::get() as usize,
 			Error::<T>::PayloadTooLarge
@@ -329,7 +370,6 @@ impl<T: Config> Pallet<T> {
 		let recipients = &envelope.recipients;
 		ensure!(!recipients.is_empty(), Error::<T>::NoRecipients);
 		ensure!(recipients.len() <= T::MaxReaders::get() as usize, Error::<T>::TooManyRecipients);
-		let readers = Readers::<T>::get(device);
 		for (i, recipient) in recipients.iter().enumerate() {
 			ensure!(readers.contains(&recipient.reader), Error::<T>::NotAReader);
 			ensure!(

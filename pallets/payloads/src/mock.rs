@@ -56,6 +56,7 @@ impl pallet_devices::Config for Test {
 pub const RECORD_DEPOSIT_BASE: Balance = 10;
 pub const MAX_PAYLOAD_LEN: u32 = 64;
 pub const MAX_READERS: u32 = 3;
+pub const MAX_BATCH: u32 = 4;
 
 impl pallet_payloads::Config for Test {
 	type Currency = Balances;
@@ -65,6 +66,7 @@ impl pallet_payloads::Config for Test {
 	type RecordDepositPerByte = ConstU128<1>;
 	type MaxPayloadLen = ConstU32<MAX_PAYLOAD_LEN>;
 	type MaxReaders = ConstU32<MAX_READERS>;
+	type MaxBatch = ConstU32<MAX_BATCH>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = ServiceZero;

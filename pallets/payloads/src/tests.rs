@@ -8,7 +8,10 @@ use crate::{
 use codec::Encode;
 use polkadot_sdk::frame_support::{
 	assert_noop, assert_ok,
-	traits::fungible::{Inspect as _, InspectHold as _, Mutate as _},
+	traits::{
+		fungible::{Inspect as _, InspectHold as _, Mutate as _},
+		ConstU32,
+	},
 };
 use proptest::prelude::*;
 use thingschain_primitives::envelope::Body;
@@ -149,6 +152,100 @@ fn an_owner_who_cannot_pay_the_deposit_stores_nothing() {
 	});
 }
 
+/// `payloads` as a batch.
+fn batch(payloads: Vec<Payload>) -> BoundedVec<Payload, ConstU32<MAX_BATCH>> {
+	payloads.try_into().unwrap()
+}
+
+#[test]
+fn a_batch_stores_each_record_as_store_would() {
+	with_device().execute_with(|| {
+		grant(0);
+		store(public(1));
+		let payloads =
+			vec![encrypted(&[reader(0)], 8), public(MAX_PAYLOAD_LEN as usize), public(0)];
+		let free = Balances::balance(&OWNER);
+		let held_before = held(OWNER);
+		assert_ok!(Payloads::store_batch(signed(DEVICE_KEY), batch(payloads.clone())));
+		// Consecutive ids after the device's earlier record, each with its own deposit.
+		for (record, payload) in (1..).zip(&payloads) {
+			let deposit = deposit_of(payload);
+			assert_eq!(
+				Records::<Test>::get(DEVICE, record),
+				Some(Record {
+					payload: payload.clone(),
+					depositor: OWNER,
+					deposit,
+					stored_at: 1,
+					expires_at: 1 + RETENTION
+				})
+			);
+		}
+		assert_eq!(NextRecordId::<Test>::get(DEVICE), 4);
+		let total: Balance = payloads.iter().map(deposit_of).sum();
+		assert_eq!((held(OWNER), Balances::balance(&OWNER)), (held_before + total, free - total));
+		let stored: Vec<_> = payload_events()
+			.into_iter()
+			.filter_map(|e| match e {
+				Event::RecordStored { record, public, .. } => Some((record, public)),
+				_ => None,
+			})
+			.collect();
+		assert_eq!(stored, vec![(0, true), (1, false), (2, true), (3, true)]);
+		// Each record of the batch is removed on its own, returning its own deposit.
+		assert_ok!(Payloads::remove(signed(OWNER), DEVICE, 2));
+		assert_eq!(held(OWNER), held_before + total - deposit_of(&payloads[1]));
+	});
+}
+
+#[test]
+fn a_batch_with_one_bad_payload_stores_nothing() {
+	with_device().execute_with(|| {
+		grant(0);
+		let bad = encrypted(&[reader(1)], 8);
+		assert_noop!(
+			Payloads::store_batch(signed(DEVICE_KEY), batch(vec![public(1), bad, public(2)])),
+			Error::<Test>::NotAReader
+		);
+		assert_noop!(
+			Payloads::store_batch(
+				signed(DEVICE_KEY),
+				batch(vec![public(1), public(MAX_PAYLOAD_LEN as usize + 1)])
+			),
+			Error::<Test>::PayloadTooLarge
+		);
+		assert_noop!(
+			Payloads::store_batch(signed(DEVICE_KEY), batch(vec![])),
+			Error::<Test>::EmptyBatch
+		);
+		assert_noop!(
+			Payloads::store_batch(signed(OWNER), batch(vec![public(1)])),
+			Error::<Test>::UnknownDevice
+		);
+		assert_ok!(DeviceRegistry::suspend(signed(OWNER), DEVICE));
+		assert_noop!(
+			Payloads::store_batch(signed(DEVICE_KEY), batch(vec![public(1)])),
+			Error::<Test>::DeviceSuspended
+		);
+	});
+}
+
+#[test]
+fn an_owner_who_cannot_pay_every_deposit_of_a_batch_stores_none() {
+	new_test_ext().execute_with(|| {
+		let poor = 12;
+		// Enough for one record's deposit, not for two.
+		Balances::set_balance(&poor, DEVICE_DEPOSIT + 1 + deposit_of(&public(8)) + 5);
+		let device = register_device(poor, 600);
+		let free = Balances::balance(&poor);
+		assert!(Payloads::store_batch(signed(600), batch(vec![public(8), public(8)])).is_err());
+		assert_eq!(Records::<Test>::iter_prefix(device).count(), 0);
+		assert_eq!(NextRecordId::<Test>::get(device), 0);
+		assert_eq!(Balances::balance(&poor), free);
+		assert_ok!(Payloads::store_batch(signed(600), batch(vec![public(8)])));
+	});
+}
+
 #[test]
 fn owners_grant_and_revoke_readers() {
 	with_device().execute_with(|| {
@@ -232,6 +329,7 @@ fn expired_records_are_reaped_by_anyone_and_the_deposit_returned() {
 #[derive(Clone, Debug)]
 enum Op {
 	Store(usize),
+	StoreBatch(Vec<usize>),
 	Remove(RecordId),
 	Reap(RecordId),
 	Wait(u64),
@@ -240,6 +338,7 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
 	prop_oneof![
 		(0..80usize).prop_map(Op::Store),
+		prop::collection::vec(0..70usize, 0..=MAX_BATCH as usize).prop_map(Op::StoreBatch),
 		(0..12u64).prop_map(Op::Remove),
 		(0..12u64).prop_map(Op::Reap),
 		(1..60u64).prop_map(Op::Wait),
@@ -262,6 +361,19 @@ proptest! {
 						let refused = Payloads::store(signed(DEVICE_KEY), public(len));
 						prop_assert_eq!(refused, Err(Error::<Test>::PayloadTooLarge.into()));
 						refused
+					},
+					Op::StoreBatch(lens) => {
+						let fits = !lens.is_empty() && lens.iter().all(|len| *len <= MAX_PAYLOAD_LEN as usize);
+						let next = NextRecordId::<Test>::get(DEVICE);
+						let stored = Payloads::store_batch(
+							signed(DEVICE_KEY),
+							batch(lens.iter().map(|len| public(*len)).collect()),
+						);
+						// A batch that fits may still find the owner out of funds: all or nothing.
+						prop_assert!(fits || stored.is_err());
+						let added = if stored.is_ok() { lens.len() as RecordId } else { 0 };
+						prop_assert_eq!(NextRecordId::<Test>::get(DEVICE), next + added);
+						stored
 					},
 					Op::Remove(record) => Payloads::remove(signed(OWNER), DEVICE, record),
 					Op::Reap(record) => {

@@ -18,6 +18,8 @@
 //   dev
 //   --wasm-execution
 //   compiled
+//   --header
+//   scripts/weights-header.txt
 //   --weight-path
 //   runtime/src/weights
 
@@ -29,15 +31,15 @@ parameter_types! {
 	/// Calculated by multiplying the *Average* with `1.0` and adding `0`.
 	///
 	/// Stats nanoseconds:
-	///   Min, Max: 312_582, 431_805
-	///   Average:  343_639
-	///   Median:   338_980
-	///   Std-Dev:  23727.62
+	///   Min, Max: 225_494, 2_144_424
+	///   Average:  277_027
+	///   Median:   253_780
+	///   Std-Dev:  189285.4
 	///
 	/// Percentiles nanoseconds:
-	///   99th: 428_086
-	///   95th: 400_548
-	///   75th: 350_155
+	///   99th: 387_283
+	///   95th: 308_960
+	///   75th: 266_477
 	pub const BlockExecutionWeight: Weight =
-		Weight::from_parts(WEIGHT_REF_TIME_PER_NANOS.saturating_mul(343_639), 0);
+		Weight::from_parts(WEIGHT_REF_TIME_PER_NANOS.saturating_mul(277_027), 0);
 }

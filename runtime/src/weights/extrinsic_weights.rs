@@ -18,6 +18,8 @@
 //   dev
 //   --wasm-execution
 //   compiled
+//   --header
+//   scripts/weights-header.txt
 //   --weight-path
 //   runtime/src/weights
 
@@ -29,15 +31,15 @@ parameter_types! {
 	/// Calculated by multiplying the *Average* with `1.0` and adding `0`.
 	///
 	/// Stats nanoseconds:
-	///   Min, Max: 143_468, 238_953
-	///   Average:  177_084
-	///   Median:   157_101
-	///   Std-Dev:  34112.02
+	///   Min, Max: 146_067, 228_556
+	///   Average:  173_797
+	///   Median:   158_373
+	///   Std-Dev:  26197.45
 	///
 	/// Percentiles nanoseconds:
-	///   99th: 237_178
-	///   95th: 233_517
-	///   75th: 213_947
+	///   99th: 224_140
+	///   95th: 220_957
+	///   75th: 192_514
 	pub const ExtrinsicBaseWeight: Weight =
-		Weight::from_parts(WEIGHT_REF_TIME_PER_NANOS.saturating_mul(177_084), 0);
+		Weight::from_parts(WEIGHT_REF_TIME_PER_NANOS.saturating_mul(173_797), 0);
 }

@@ -19,15 +19,11 @@ impl<T: frame_system::Config> polkadot_sdk::pallet_transaction_payment::WeightIn
 	/// Proof: `Devices::DeviceOfKey` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Aura::Authorities` (r:1 w:0)
-	/// Proof: `Aura::Authorities` (`max_values`: Some(1), `max_size`: Some(3202), added: 3697, mode: `MaxEncodedLen`)
-	/// Storage: `Session::Validators` (r:1 w:0)
-	/// Proof: `Session::Validators` (`max_values`: Some(1), `max_size`: None, mode: `Measured`)
 	fn charge_transaction_payment() -> Weight {
-		// Proof size: measured `484`, estimated `6196` bytes.
-		// Minimum execution time: 117_829_000 picoseconds.
-		Weight::from_parts(208_259_000, 6196)
-			.saturating_add(T::DbWeight::get().reads(5))
+		// Proof size: measured `210`, estimated `6196` bytes.
+		// Minimum execution time: 112_134_000 picoseconds.
+		Weight::from_parts(204_249_000, 6196)
+			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 }
