@@ -3,7 +3,7 @@
 
 use crate::workload::Transaction;
 use std::{
-	collections::{BTreeMap, HashMap},
+	collections::{BTreeMap, HashMap, HashSet},
 	sync::{
 		atomic::{AtomicU64, AtomicUsize, Ordering},
 		Arc, Mutex,
@@ -50,10 +50,16 @@ impl Submissions {
 	}
 }
 
+/// Why a transaction was not sent: its signer's earlier one was refused, so it could only wait
+/// in the pool's future queue for a nonce that never comes (a client resends the refused one
+/// first).
+pub const AFTER_REFUSAL: &str = "not sent: an earlier transaction of its signer was refused";
+
 /// Sends `transactions` in order at `rate` per second from `start`, spread over `clients` by
 /// signer. A signer's next transaction goes out only once the node has answered for its
 /// previous one, so each signer's transactions reach the pool in nonce order (none waits in
-/// the future queue for one overtaken on the way).
+/// the future queue for one overtaken on the way); after a refusal, none of that signer's
+/// later ones goes out ([`AFTER_REFUSAL`]).
 pub async fn submit(
 	clients: &[RpcClient],
 	transactions: &[Transaction],
@@ -64,14 +70,22 @@ pub async fn submit(
 	let lanes = clients.len();
 	let workers = clients.iter().enumerate().map(|(lane, client)| async move {
 		let in_flight = Arc::new(Semaphore::new(IN_FLIGHT_PER_CONNECTION));
-		let mut last_of_signer: HashMap<usize, tokio::task::JoinHandle<()>> = HashMap::new();
+		let mut last_of_signer: HashMap<usize, tokio::task::JoinHandle<bool>> = HashMap::new();
+		let mut refused_signers = HashSet::new();
 		for (id, transaction) in
 			transactions.iter().enumerate().filter(|(_, t)| t.signer % lanes == lane)
 		{
 			let due = start + Duration::from_secs_f64(id as f64 / rate);
 			tokio::time::sleep_until(due.into()).await;
 			if let Some(previous) = last_of_signer.remove(&transaction.signer) {
-				let _ = previous.await;
+				if !previous.await.unwrap_or(false) {
+					refused_signers.insert(transaction.signer);
+				}
+			}
+			if refused_signers.contains(&transaction.signer) {
+				let mut refused = submissions.refused.lock().expect("not poisoned");
+				*refused.entry(AFTER_REFUSAL.to_string()).or_default() += 1;
+				continue;
 			}
 			let permit = in_flight.clone().acquire_owned().await.expect("never closed");
 			let now = Instant::now();
@@ -89,10 +103,12 @@ pub async fn submit(
 				match result {
 					Ok(_) => {
 						submissions.accepted.fetch_add(1, Ordering::Relaxed);
+						true
 					}
 					Err(e) => {
 						let mut refused = submissions.refused.lock().expect("not poisoned");
 						*refused.entry(reason(&e.to_string())).or_default() += 1;
+						false
 					}
 				}
 			});

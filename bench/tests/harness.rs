@@ -52,10 +52,11 @@ fn a_short_mixed_run_includes_and_reports_every_transaction() {
 	assert!(dir.path().join("performance-mix-dev.svg").exists(), "the plot is written");
 }
 
-/// The SDK's fork-aware pool, flooded, used to accept every submission and then evict
-/// accepted transactions silently, stranding their senders' later nonces. A node whose pool
-/// holds 300 transactions, offered 4,000 transfers in two seconds, must refuse what it cannot
-/// hold with the pool's error and include every transaction it accepted.
+/// The SDK's pools, flooded, accept submissions and then evict accepted transactions
+/// silently, stranding their senders' later nonces. A node whose pool holds 300 transactions,
+/// offered 4,000 transfers in two seconds, must refuse what it cannot hold with the pool's
+/// error and include every transaction it accepted. (The harness sends no more of a signer's
+/// transactions after one is refused, as a client would resend that one first.)
 #[test]
 fn a_flooded_pool_refuses_what_it_cannot_hold_and_loses_nothing_it_accepted() {
 	let stdout = run_harness(&[
@@ -76,7 +77,6 @@ fn a_flooded_pool_refuses_what_it_cannot_hold_and_loses_nothing_it_accepted() {
 		.find_map(|line| line.split("refused ").nth(1)?.split(',').next()?.parse().ok())
 		.unwrap_or_else(|| panic!("no refusal count in {stdout}"));
 	assert!(refused > 0, "a 300-transaction pool took 4,000 at once: {stdout}");
-	assert!(stdout.contains(&format!("refused {refused}: ")), "{stdout}");
 	assert!(stdout.contains("Immediately Dropped"), "refused with the pool's error: {stdout}");
 	assert!(stdout.contains(", lost 0"), "every accepted transaction is included: {stdout}");
 }

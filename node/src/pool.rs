@@ -1,102 +1,264 @@
-//! The transaction pool, built so that a full pool refuses what it cannot hold.
+//! The transaction pool, gated so that a full pool refuses what it cannot hold.
 //!
-//! The SDK sizes the fork-aware pool's views with a ready queue of `--pool-limit` and a
-//! future queue of a tenth of it, and lets its mempool hold both. Flooded, a view's ready
-//! queue then overflows before the mempool does: the view evicts its oldest transactions,
-//! which frees room in the mempool, so every submission is answered with success while
-//! accepted transactions vanish without a word to their senders, and each lost nonce strands
-//! its sender's later transactions (measured in `docs/performance.md`).
+//! The SDK's pools enforce `--pool-limit` and `--pool-kbytes` by eviction: flooded, the
+//! fork-aware pool's views overflow before its mempool does, so every submission is answered
+//! with success while accepted transactions vanish without a word to their senders, and each
+//! lost nonce strands its sender's later transactions (measured in `docs/performance.md`). A
+//! pool that takes no future transactions would refuse instead, but it also refuses a sender's
+//! next nonce whenever a new block's view is built without its predecessor yet, so it refuses
+//! senders that did nothing wrong.
 //!
-//! Here the fork-aware pool has no separate future queue: the mempool holds at most what a
-//! view's ready queue holds, so it fills first, and from then on a new transaction is refused
-//! at submission (JSON-RPC error 1016, `Immediately Dropped`) instead of pushing an accepted
-//! one out. A transaction whose nonce is ahead of its sender's pooled ones is refused the same
-//! way: its sender sends them in order (as every wallet and the device SDK do). A transaction
-//! paying a higher priority may still replace accepted ones, which their watchers see as
-//! `dropped`. The single-state pool (`--pool-type single-state`) is the SDK's as it is.
+//! So the node puts an admission gate in front of the SDK's pool: a transaction is refused at
+//! submission (JSON-RPC error 1016, `Immediately Dropped`) once the pool holds `--pool-limit`
+//! transactions or `--pool-kbytes` of them, counting ready and future ones. The SDK's pool
+//! behind the gate is built with twice those limits, so its own eviction never runs: what it
+//! accepted it keeps until it is included or becomes invalid. Transactions from the node
+//! itself (`submit_local`, e.g. equivocation reports) are never gated.
 //!
 //! ```text
-//!  submit ─► mempool (≤ --pool-limit, ≤ --pool-kbytes) ──full──► refused: 1016
-//!               │
-//!               └─► every view's ready queue (same limits: never the one that overflows)
+//!  RPC / gossip ─► gate: ready + future + this one within --pool-limit / --pool-kbytes?
+//!                    │ no ─► refused: 1016 Immediately Dropped
+//!                    ▼ yes
+//!                  SDK pool (fork-aware or single-state), limits 2 × the gate's: never evicts
 //! ```
 
+use async_trait::async_trait;
+use codec::Encode;
 use polkadot_sdk::{
-	sc_cli::{TransactionPoolParams, TransactionPoolType},
+	sc_cli::TransactionPoolParams,
 	sc_service::{Configuration, TaskManager},
-	sc_transaction_pool::{
-		self, ForkAwareTxPool, Options, PoolLimit, TransactionPoolHandle, TransactionPoolWrapper,
+	sc_transaction_pool::{self, PoolLimit, TransactionPoolHandle, TransactionPoolOptions},
+	sc_transaction_pool_api::{
+		error::Error as PoolError, ChainEvent, ImportNotificationStream, LocalTransactionFor,
+		LocalTransactionPool, MaintainedTransactionPool, PoolStatus, ReadyTransactions,
+		TransactionFor, TransactionPool, TransactionSource, TransactionStatusStreamFor, TxHash,
+		TxInvalidityReportMap,
 	},
+	sp_runtime::traits::Block as BlockT,
 };
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashMap, pin::Pin, sync::Arc};
 use thingschain_runtime::opaque::Block;
 
 use crate::service::FullClient;
 
-/// How long a transaction found invalid stays banned, unless `--tx-ban-seconds` says
-/// otherwise (the SDK's default; none on a `--dev` chain).
-const DEFAULT_BAN: Duration = Duration::from_secs(30 * 60);
+/// The SDK's pool, as its builder makes it.
+type Inner = TransactionPoolHandle<Block, FullClient>;
 
-/// The pool a node runs, from its command line.
+/// How much more the SDK's pool may hold than the gate lets in: room for the submissions
+/// that pass the gate at the same time, so the SDK's own limits are never reached.
+const INNER_LIMIT_FACTOR: usize = 2;
+
+/// The pool a running node has, from its command line.
 #[derive(Clone, Debug)]
 pub struct PoolSettings {
-	/// Which of the SDK's pools.
-	pub kind: TransactionPoolType,
-	/// Most transactions, and most bytes of them, the pool holds.
+	/// Most transactions, and most bytes of them, admitted at once.
 	pub limit: PoolLimit,
-	/// How long a transaction found invalid stays banned.
-	pub ban_time: Duration,
+	/// The SDK pool's own options: its kind and ban time as given, twice the gate's limits.
+	inner: TransactionPoolOptions,
 }
 
 impl PoolSettings {
 	/// The pool `params` (the node's `--pool-*` flags) ask for, on a `--dev` chain or not.
 	pub fn from_cli(params: &TransactionPoolParams, is_dev: bool) -> Self {
-		let ban_time = match params.tx_ban_seconds {
-			Some(seconds) => Duration::from_secs(seconds),
-			None if is_dev => Duration::ZERO,
-			None => DEFAULT_BAN,
-		};
-		Self {
-			kind: params.pool_type,
-			limit: PoolLimit { count: params.pool_limit, total_bytes: params.pool_kbytes * 1024 },
-			ban_time,
-		}
+		let limit = PoolLimit { count: params.pool_limit, total_bytes: params.pool_kbytes * 1024 };
+		let inner = TransactionPoolOptions::new_with_params(
+			limit.count.saturating_mul(INNER_LIMIT_FACTOR),
+			limit.total_bytes.saturating_mul(INNER_LIMIT_FACTOR),
+			params.tx_ban_seconds,
+			params.pool_type.into(),
+			is_dev,
+			params.pool_best_blocks_only,
+		);
+		Self { limit, inner }
 	}
 }
 
-/// The pool for `client`: with the running node's `settings`, the fork-aware pool refusing
-/// when full (see the module documentation); otherwise (the single-state pool, or a
-/// maintenance subcommand, which pools nothing) the pool as the SDK builds it from `config`.
+/// The node's transaction pool: the SDK's, behind an admission gate (see the module
+/// documentation).
+pub struct GatedPool {
+	inner: Inner,
+	/// What the gate admits; `None` for maintenance subcommands, which pool nothing.
+	limit: Option<PoolLimit>,
+}
+
+/// The pool for `client`: with the running node's `settings`, gated by them; otherwise (a
+/// maintenance subcommand) the SDK's pool as `config` describes it, ungated.
 pub fn build(
 	settings: Option<&PoolSettings>,
 	config: &Configuration,
 	client: Arc<FullClient>,
 	task_manager: &TaskManager,
-) -> TransactionPoolHandle<Block, FullClient> {
-	let is_validator = config.role.is_authority().into();
-	match settings {
-		Some(settings) if matches!(settings.kind, TransactionPoolType::ForkAware) => {
-			let options = Options {
-				ready: settings.limit.clone(),
-				future: PoolLimit { count: 0, total_bytes: 0 },
-				reject_future_transactions: false,
-				ban_time: settings.ban_time,
-			};
-			TransactionPoolWrapper(Box::new(ForkAwareTxPool::new_full(
-				options,
-				is_validator,
-				config.prometheus_registry(),
-				task_manager.spawn_essential_handle(),
-				client,
-			)))
+) -> GatedPool {
+	let options = settings.map_or_else(|| config.transaction_pool.clone(), |s| s.inner.clone());
+	let inner = sc_transaction_pool::Builder::new(
+		task_manager.spawn_essential_handle(),
+		client,
+		config.role.is_authority().into(),
+	)
+	.with_options(options)
+	.with_prometheus(config.prometheus_registry())
+	.build();
+	GatedPool { inner, limit: settings.map(|s| s.limit.clone()) }
+}
+
+impl GatedPool {
+	/// Whether `xt` may enter after `admitted` (count, bytes) others of the same submission:
+	/// the pool's ready and future transactions, those and `xt` within the limit.
+	fn admits(
+		&self,
+		status: &PoolStatus,
+		admitted: &mut (usize, usize),
+		xt: &TransactionFor<Self>,
+	) -> bool {
+		let Some(limit) = &self.limit else { return true };
+		let len = xt.encoded_size();
+		let count = status.ready + status.future + admitted.0 + 1;
+		let bytes = status.ready_bytes + status.future_bytes + admitted.1 + len;
+		let fits = count <= limit.count && bytes <= limit.total_bytes;
+		if fits {
+			*admitted = (admitted.0 + 1, admitted.1 + len);
 		}
-		_ => sc_transaction_pool::Builder::new(
-			task_manager.spawn_essential_handle(),
-			client,
-			is_validator,
-		)
-		.with_options(config.transaction_pool.clone())
-		.with_prometheus(config.prometheus_registry())
-		.build(),
+		fits
+	}
+
+	/// The refusal of a transaction the pool has no room for.
+	fn full() -> <Inner as TransactionPool>::Error {
+		PoolError::ImmediatelyDropped.into()
+	}
+
+	/// Checks a single submission at the gate.
+	fn admit_one(
+		&self,
+		xt: &TransactionFor<Self>,
+	) -> Result<(), <Inner as TransactionPool>::Error> {
+		match self.admits(&self.inner.status(), &mut (0, 0), xt) {
+			true => Ok(()),
+			false => Err(Self::full()),
+		}
+	}
+}
+
+#[async_trait]
+impl TransactionPool for GatedPool {
+	type Block = Block;
+	type Hash = <Inner as TransactionPool>::Hash;
+	type InPoolTransaction = <Inner as TransactionPool>::InPoolTransaction;
+	type Error = <Inner as TransactionPool>::Error;
+
+	async fn submit_at(
+		&self,
+		at: <Self::Block as BlockT>::Hash,
+		source: TransactionSource,
+		xts: Vec<TransactionFor<Self>>,
+	) -> Result<Vec<Result<TxHash<Self>, Self::Error>>, Self::Error> {
+		let status = self.inner.status();
+		let mut admitted = (0, 0);
+		let (passed, refused): (Vec<_>, Vec<_>) = xts
+			.into_iter()
+			.enumerate()
+			.partition(|(_, xt)| self.admits(&status, &mut admitted, xt));
+		let (order, passed): (Vec<usize>, Vec<_>) = passed.into_iter().unzip();
+		let mut results: Vec<Option<Result<TxHash<Self>, Self::Error>>> =
+			(0..order.len() + refused.len()).map(|_| None).collect();
+		for (i, _) in refused {
+			results[i] = Some(Err(Self::full()));
+		}
+		let submitted = self.inner.submit_at(at, source, passed).await?;
+		for (i, result) in order.into_iter().zip(submitted) {
+			results[i] = Some(result);
+		}
+		Ok(results.into_iter().map(|r| r.expect("every index is filled once")).collect())
+	}
+
+	async fn submit_one(
+		&self,
+		at: <Self::Block as BlockT>::Hash,
+		source: TransactionSource,
+		xt: TransactionFor<Self>,
+	) -> Result<TxHash<Self>, Self::Error> {
+		self.admit_one(&xt)?;
+		self.inner.submit_one(at, source, xt).await
+	}
+
+	async fn submit_and_watch(
+		&self,
+		at: <Self::Block as BlockT>::Hash,
+		source: TransactionSource,
+		xt: TransactionFor<Self>,
+	) -> Result<Pin<Box<TransactionStatusStreamFor<Self>>>, Self::Error> {
+		self.admit_one(&xt)?;
+		self.inner.submit_and_watch(at, source, xt).await
+	}
+
+	async fn ready_at(
+		&self,
+		at: <Self::Block as BlockT>::Hash,
+	) -> Box<dyn ReadyTransactions<Item = Arc<Self::InPoolTransaction>> + Send> {
+		self.inner.ready_at(at).await
+	}
+
+	fn ready(&self) -> Box<dyn ReadyTransactions<Item = Arc<Self::InPoolTransaction>> + Send> {
+		self.inner.ready()
+	}
+
+	async fn report_invalid(
+		&self,
+		at: Option<<Self::Block as BlockT>::Hash>,
+		invalid_tx_errors: TxInvalidityReportMap<TxHash<Self>>,
+	) -> Vec<Arc<Self::InPoolTransaction>> {
+		self.inner.report_invalid(at, invalid_tx_errors).await
+	}
+
+	fn futures(&self) -> Vec<Self::InPoolTransaction> {
+		self.inner.futures()
+	}
+
+	fn status(&self) -> PoolStatus {
+		self.inner.status()
+	}
+
+	fn import_notification_stream(&self) -> ImportNotificationStream<TxHash<Self>> {
+		self.inner.import_notification_stream()
+	}
+
+	fn on_broadcasted(&self, propagations: HashMap<TxHash<Self>, Vec<String>>) {
+		self.inner.on_broadcasted(propagations)
+	}
+
+	fn hash_of(&self, xt: &TransactionFor<Self>) -> TxHash<Self> {
+		self.inner.hash_of(xt)
+	}
+
+	fn ready_transaction(&self, hash: &TxHash<Self>) -> Option<Arc<Self::InPoolTransaction>> {
+		self.inner.ready_transaction(hash)
+	}
+
+	async fn ready_at_with_timeout(
+		&self,
+		at: <Self::Block as BlockT>::Hash,
+		timeout: std::time::Duration,
+	) -> Box<dyn ReadyTransactions<Item = Arc<Self::InPoolTransaction>> + Send> {
+		self.inner.ready_at_with_timeout(at, timeout).await
+	}
+}
+
+#[async_trait]
+impl MaintainedTransactionPool for GatedPool {
+	async fn maintain(&self, event: ChainEvent<Self::Block>) {
+		self.inner.maintain(event).await
+	}
+}
+
+impl LocalTransactionPool for GatedPool {
+	type Block = Block;
+	type Hash = <Inner as LocalTransactionPool>::Hash;
+	type Error = <Inner as LocalTransactionPool>::Error;
+
+	fn submit_local(
+		&self,
+		at: <Self::Block as BlockT>::Hash,
+		xt: LocalTransactionFor<Self>,
+	) -> Result<Self::Hash, Self::Error> {
+		self.inner.submit_local(at, xt)
 	}
 }

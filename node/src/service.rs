@@ -9,7 +9,6 @@ use polkadot_sdk::{
 	sc_consensus, sc_consensus_aura, sc_consensus_grandpa, sc_executor, sc_network, sc_offchain,
 	sc_service::{self, error::Error as ServiceError, Configuration, TaskManager, WarpSyncConfig},
 	sc_telemetry::{Telemetry, TelemetryWorker},
-	sc_transaction_pool,
 	sc_transaction_pool_api::OffchainTransactionPoolFactory,
 	sp_consensus_aura::sr25519::{AuthorityId as AuraId, AuthorityPair as AuraPair},
 	sp_io,
@@ -33,7 +32,7 @@ pub type FullClient =
 	sc_service::TFullClient<Block, RuntimeApi, sc_executor::WasmExecutor<HostFunctions>>;
 type FullBackend = sc_service::TFullBackend<Block>;
 type FullSelectChain = sc_consensus::LongestChain<FullBackend, Block>;
-type TransactionPool = sc_transaction_pool::TransactionPoolHandle<Block, FullClient>;
+type TransactionPool = pool::GatedPool;
 
 /// The block import every imported or authored block passes through.
 pub type NodeBlockImport =
