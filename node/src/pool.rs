@@ -15,11 +15,21 @@
 //! accepted it keeps until it is included or becomes invalid. Transactions from the node
 //! itself (`submit_local`, e.g. equivocation reports) are never gated.
 //!
+//! Submissions also wait while the pool follows a new block (`maintain`). The fork-aware
+//! pool builds a new block's view from the old view and a snapshot of its mempool, then swaps
+//! it in; a transaction submitted in between reaches only the old view. If it waited there
+//! for a predecessor, it is dropped with the old view, and every later nonce of its sender is
+//! stranded: under 1,000 transfers/s, 3,299 of 60,000 accepted transactions were lost that way
+//! (`docs/performance.md`). Holding submissions back for the few milliseconds of a view
+//! switch closes that window.
+//!
 //! ```text
 //!  RPC / gossip ─► gate: ready + future + this one within --pool-limit / --pool-kbytes?
 //!                    │ no ─► refused: 1016 Immediately Dropped
 //!                    ▼ yes
 //!                  SDK pool (fork-aware or single-state), limits 2 × the gate's: never evicts
+//!                    ▲
+//!  new block ─► maintain (submissions wait until the new view is in place)
 //! ```
 
 use async_trait::async_trait;
@@ -79,6 +89,8 @@ pub struct GatedPool {
 	inner: Inner,
 	/// What the gate admits; `None` for maintenance subcommands, which pool nothing.
 	limit: Option<PoolLimit>,
+	/// Held shared by submissions and exclusively while the pool follows a new block.
+	maintenance: tokio::sync::RwLock<()>,
 }
 
 /// The pool for `client`: with the running node's `settings`, gated by them; otherwise (a
@@ -98,7 +110,7 @@ pub fn build(
 	.with_options(options)
 	.with_prometheus(config.prometheus_registry())
 	.build();
-	GatedPool { inner, limit: settings.map(|s| s.limit.clone()) }
+	GatedPool { inner, limit: settings.map(|s| s.limit.clone()), maintenance: Default::default() }
 }
 
 impl GatedPool {
@@ -151,6 +163,7 @@ impl TransactionPool for GatedPool {
 		source: TransactionSource,
 		xts: Vec<TransactionFor<Self>>,
 	) -> Result<Vec<Result<TxHash<Self>, Self::Error>>, Self::Error> {
+		let _submitting = self.maintenance.read().await;
 		let status = self.inner.status();
 		let mut admitted = (0, 0);
 		let (passed, refused): (Vec<_>, Vec<_>) = xts
@@ -176,6 +189,7 @@ impl TransactionPool for GatedPool {
 		source: TransactionSource,
 		xt: TransactionFor<Self>,
 	) -> Result<TxHash<Self>, Self::Error> {
+		let _submitting = self.maintenance.read().await;
 		self.admit_one(&xt)?;
 		self.inner.submit_one(at, source, xt).await
 	}
@@ -186,6 +200,7 @@ impl TransactionPool for GatedPool {
 		source: TransactionSource,
 		xt: TransactionFor<Self>,
 	) -> Result<Pin<Box<TransactionStatusStreamFor<Self>>>, Self::Error> {
+		let _submitting = self.maintenance.read().await;
 		self.admit_one(&xt)?;
 		self.inner.submit_and_watch(at, source, xt).await
 	}
@@ -245,6 +260,7 @@ impl TransactionPool for GatedPool {
 #[async_trait]
 impl MaintainedTransactionPool for GatedPool {
 	async fn maintain(&self, event: ChainEvent<Self::Block>) {
+		let _maintaining = self.maintenance.write().await;
 		self.inner.maintain(event).await
 	}
 }
