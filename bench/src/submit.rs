@@ -44,6 +44,11 @@ impl Submissions {
 		}
 	}
 
+	/// Counts one transaction refused for `reason`.
+	fn refuse(&self, reason: String) {
+		*self.refused.lock().expect("not poisoned").entry(reason).or_default() += 1;
+	}
+
 	/// Transactions refused, in all.
 	pub fn refused_count(&self) -> usize {
 		self.refused.lock().expect("not poisoned").values().sum()
@@ -83,8 +88,7 @@ pub async fn submit(
 				}
 			}
 			if refused_signers.contains(&transaction.signer) {
-				let mut refused = submissions.refused.lock().expect("not poisoned");
-				*refused.entry(AFTER_REFUSAL.to_string()).or_default() += 1;
+				submissions.refuse(AFTER_REFUSAL.to_string());
 				continue;
 			}
 			let permit = in_flight.clone().acquire_owned().await.expect("never closed");
@@ -106,8 +110,7 @@ pub async fn submit(
 						true
 					}
 					Err(e) => {
-						let mut refused = submissions.refused.lock().expect("not poisoned");
-						*refused.entry(reason(&e.to_string())).or_default() += 1;
+						submissions.refuse(reason(&e.to_string()));
 						false
 					}
 				}

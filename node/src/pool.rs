@@ -113,24 +113,35 @@ pub fn build(
 	GatedPool { inner, limit: settings.map(|s| s.limit.clone()), maintenance: Default::default() }
 }
 
-impl GatedPool {
-	/// Whether `xt` may enter after `admitted` (count, bytes) others of the same submission:
-	/// the pool's ready and future transactions, those and `xt` within the limit.
-	fn admits(
-		&self,
-		status: &PoolStatus,
-		admitted: &mut (usize, usize),
-		xt: &TransactionFor<Self>,
-	) -> bool {
-		let Some(limit) = &self.limit else { return true };
+/// What the gate still lets into the pool: transactions and bytes.
+struct Room {
+	count: usize,
+	bytes: usize,
+}
+
+impl Room {
+	/// Takes room for `xt`, if there is enough.
+	fn take(&mut self, xt: &TransactionFor<GatedPool>) -> bool {
 		let len = xt.encoded_size();
-		let count = status.ready + status.future + admitted.0 + 1;
-		let bytes = status.ready_bytes + status.future_bytes + admitted.1 + len;
-		let fits = count <= limit.count && bytes <= limit.total_bytes;
+		let fits = self.count >= 1 && self.bytes >= len;
 		if fits {
-			*admitted = (admitted.0 + 1, admitted.1 + len);
+			self.count -= 1;
+			self.bytes -= len;
 		}
 		fits
+	}
+}
+
+impl GatedPool {
+	/// The room left under the limit by the pool's ready and future transactions; all of it
+	/// when ungated.
+	fn room(&self) -> Room {
+		let Some(limit) = &self.limit else { return Room { count: usize::MAX, bytes: usize::MAX } };
+		let status = self.inner.status();
+		Room {
+			count: limit.count.saturating_sub(status.ready + status.future),
+			bytes: limit.total_bytes.saturating_sub(status.ready_bytes + status.future_bytes),
+		}
 	}
 
 	/// The refusal of a transaction the pool has no room for.
@@ -143,7 +154,7 @@ impl GatedPool {
 		&self,
 		xt: &TransactionFor<Self>,
 	) -> Result<(), <Inner as TransactionPool>::Error> {
-		match self.admits(&self.inner.status(), &mut (0, 0), xt) {
+		match self.room().take(xt) {
 			true => Ok(()),
 			false => Err(Self::full()),
 		}
@@ -164,23 +175,17 @@ impl TransactionPool for GatedPool {
 		xts: Vec<TransactionFor<Self>>,
 	) -> Result<Vec<Result<TxHash<Self>, Self::Error>>, Self::Error> {
 		let _submitting = self.maintenance.read().await;
-		let status = self.inner.status();
-		let mut admitted = (0, 0);
-		let (passed, refused): (Vec<_>, Vec<_>) = xts
+		let mut room = self.room();
+		let admitted: Vec<bool> = xts.iter().map(|xt| room.take(xt)).collect();
+		let passed = xts.into_iter().zip(&admitted).filter_map(|(xt, ok)| ok.then_some(xt));
+		let mut submitted = self.inner.submit_at(at, source, passed.collect()).await?.into_iter();
+		Ok(admitted
 			.into_iter()
-			.enumerate()
-			.partition(|(_, xt)| self.admits(&status, &mut admitted, xt));
-		let (order, passed): (Vec<usize>, Vec<_>) = passed.into_iter().unzip();
-		let mut results: Vec<Option<Result<TxHash<Self>, Self::Error>>> =
-			(0..order.len() + refused.len()).map(|_| None).collect();
-		for (i, _) in refused {
-			results[i] = Some(Err(Self::full()));
-		}
-		let submitted = self.inner.submit_at(at, source, passed).await?;
-		for (i, result) in order.into_iter().zip(submitted) {
-			results[i] = Some(result);
-		}
-		Ok(results.into_iter().map(|r| r.expect("every index is filled once")).collect())
+			.map(|ok| match ok {
+				true => submitted.next().expect("the pool answers for each admitted transaction"),
+				false => Err(Self::full()),
+			})
+			.collect())
 	}
 
 	async fn submit_one(
