@@ -39,6 +39,10 @@ pub struct Summary {
 	pub finality_latency: [Duration; 3],
 	/// Block time: mean interval between the run's blocks.
 	pub block_time: Duration,
+	/// Blocks seen in a best chain and then retracted: never finalized, at a height that was.
+	pub forked: usize,
+	/// The longest time the finalized head stood still, from the start to its last move.
+	pub finality_stall: Duration,
 	/// Blocks that carried the run's transactions.
 	pub blocks: usize,
 	/// Mean and largest share of the block weight used, of blocks with the run's transactions.
@@ -149,6 +153,8 @@ pub fn summarise(
 		}
 		_ => Duration::ZERO,
 	};
+	let (forked, finality_stall) =
+		forks_and_stall(&blocks.values().map(|b| (b.number, b.finalized)).collect::<Vec<_>>());
 	let process = &observations.process;
 	let included = observations.included_in.len();
 	let rate = |count: usize, until: Duration| {
@@ -169,6 +175,8 @@ pub fn summarise(
 		inclusion_latency: percentiles(inclusion),
 		finality_latency: percentiles(finality),
 		block_time,
+		forked,
+		finality_stall,
 		blocks: ours.len(),
 		weight_used: mean_max(
 			ours.iter().map(|b| b.ref_time as f64 / limits.max_ref_time.max(1) as f64),
@@ -195,6 +203,20 @@ pub fn summarise(
 			.collect(),
 		spec,
 	}
+}
+
+/// Of blocks seen as (number, when finalized): how many were retracted (never finalized, at a
+/// height that was), and the longest time the finalized head stood still since the start.
+fn forks_and_stall(blocks: &[(u64, Option<Duration>)]) -> (usize, Duration) {
+	let highest_final = blocks.iter().filter(|(_, at)| at.is_some()).map(|(n, _)| *n).max();
+	let forked = blocks
+		.iter()
+		.filter(|(n, at)| at.is_none() && highest_final.is_some_and(|h| *n <= h))
+		.count();
+	let mut moved: Vec<Duration> = blocks.iter().filter_map(|(_, at)| *at).collect();
+	moved.push(Duration::ZERO);
+	moved.sort();
+	(forked, moved.windows(2).map(|w| w[1] - w[0]).max().unwrap_or_default())
 }
 
 fn ms(d: Duration) -> String {
@@ -248,9 +270,11 @@ impl Summary {
 		);
 		let _ = writeln!(
 			out,
-			"  {} blocks, block time {} ms, largest {} transactions; weight used {} mean / {} max, length {} / {}",
+			"  {} blocks, block time {} ms, {} forked, finality stood still {} ms at most; largest {} transactions; weight used {} mean / {} max, length {} / {}",
 			self.blocks,
 			ms(self.block_time),
+			self.forked,
+			ms(self.finality_stall),
 			self.largest_block,
 			percent(self.weight_used.0),
 			percent(self.weight_used.1),
@@ -303,7 +327,7 @@ impl Summary {
 
 	/// The header of [`Self::markdown_row`]'s table.
 	pub fn markdown_header() -> &'static str {
-		"| workload | network | offered/s × s | included | included/s | finalized/s | refused | lost | submission→inclusion p50/p95/p99 (ms) | inclusion→finality p50/p95/p99 (ms) | block time (ms) | blocks: largest, weight mean/max, length mean/max | node CPU (cores), RSS max (MiB) | ceilings |\n\
+		"| workload | network | offered/s × s | included | included/s | finalized/s | refused | lost | submission→inclusion p50/p95/p99 (ms) | inclusion→finality p50/p95/p99 (ms) | block time (ms), forked blocks, longest finality wait (ms) | blocks: largest, weight mean/max, length mean/max | node CPU (cores), RSS max (MiB) | ceilings |\n\
 		 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 	}
 
@@ -317,7 +341,7 @@ impl Summary {
 			self.refused.iter().map(|(r, n)| format!("{n} ({r})")).collect::<Vec<_>>().join("; ")
 		};
 		format!(
-			"| {} | {} | {} × {} | {} / {} | **{:.0}** | {:.0} | {} | {} | {}/{}/{} | {}/{}/{} | {} | {}, {}/{}, {}/{} | {:.2}, {} | {} |",
+			"| {} | {} | {} × {} | {} / {} | **{:.0}** | {:.0} | {} | {} | {}/{}/{} | {}/{}/{} | {}, {}, {} | {}, {}/{}, {}/{} | {:.2}, {} | {} |",
 			self.spec.workload,
 			self.spec.network,
 			self.spec.rate,
@@ -335,6 +359,8 @@ impl Summary {
 			ms(f95),
 			ms(f99),
 			ms(self.block_time),
+			self.forked,
+			ms(self.finality_stall),
 			self.largest_block,
 			percent(self.weight_used.0),
 			percent(self.weight_used.1),
@@ -426,6 +452,22 @@ mod tests {
 			[Duration::from_millis(51), Duration::from_millis(96), Duration::from_millis(100)]
 		);
 		assert_eq!(percentiles(Vec::new()), [Duration::ZERO; 3]);
+	}
+
+	#[test]
+	fn retracted_blocks_and_the_longest_wait_for_finality_are_found() {
+		let s = Duration::from_secs;
+		// Blocks 1..=4 finalized at 2, 3, 9 and 10 s; a fork's block 3 never; block 5 not yet.
+		let blocks = [
+			(1, Some(s(2))),
+			(2, Some(s(3))),
+			(3, Some(s(9))),
+			(3, None),
+			(4, Some(s(10))),
+			(5, None),
+		];
+		assert_eq!(forks_and_stall(&blocks), (1, s(6)));
+		assert_eq!(forks_and_stall(&[]), (0, Duration::ZERO));
 	}
 
 	#[test]

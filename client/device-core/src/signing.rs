@@ -115,6 +115,12 @@ pub fn sign_transaction(
 	body.encode()
 }
 
+/// The hash the chain knows an encoded `transaction` by (its pool, its blocks' extrinsics):
+/// a device knows what to look for before it submits.
+pub fn transaction_hash(transaction: &[u8]) -> [u8; 32] {
+	blake2_256(transaction)
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;

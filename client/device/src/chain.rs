@@ -6,7 +6,7 @@ use codec::Decode;
 use std::{collections::HashMap, time::Duration};
 use subxt::{
 	config::polkadot::PolkadotExtrinsicParamsBuilder,
-	dynamic::{self, Value},
+	dynamic::{self, At, Value},
 	ext::scale_value::{self, Composite},
 	rpcs::{rpc_params, RpcClient},
 	utils::{AccountId32, H256},
@@ -179,7 +179,8 @@ impl Chain {
 	}
 
 	/// Submits a transaction signed elsewhere (e.g. by [`DeviceSigning::sign_store`]); returns
-	/// its hash.
+	/// its hash. [`Error::Rejected`] when the node refused it; [`Error::Rpc`] when the answer
+	/// was lost, so the transaction may have reached the pool.
 	pub async fn submit_signed(&self, transaction: &[u8]) -> Result<H256, Error> {
 		self.rpc
 			.request(
@@ -187,7 +188,34 @@ impl Chain {
 				rpc_params![format!("0x{}", hex::encode(transaction))],
 			)
 			.await
-			.map_err(|e| Error::Rejected(e.to_string()))
+			.map_err(|e| match e {
+				subxt::rpcs::Error::User(refusal) => Error::Rejected(refusal.to_string()),
+				e => rpc(e),
+			})
+	}
+
+	/// How many readings `device` sends in one transaction: the chain's `Payloads.MaxBatch`,
+	/// and no more than its fee limits allow in a window (each record of a batch counts), so
+	/// that a batch always fits one.
+	pub async fn batch_size(&self, device: DeviceId) -> Result<usize, Error> {
+		let at = self.at_best().await?;
+		let max_batch = at
+			.metadata_ref()
+			.pallet_by_name("Payloads")
+			.and_then(|pallet| pallet.constant_by_name("MaxBatch"))
+			.ok_or_else(|| Error::Metadata("no Payloads.MaxBatch".into()))
+			.and_then(|constant| decode::<u32>(constant.value()))?;
+		let address = dynamic::storage::<(u64,), Value>("Devices", "Devices");
+		let value = at.storage().try_fetch(address, (device,)).await.map_err(rpc)?;
+		let per_window = value
+			.ok_or(Error::NotRegistered)?
+			.decode()
+			.map_err(rpc)?
+			.at("limits")
+			.at("max_transactions")
+			.and_then(|v| v.as_u128())
+			.ok_or_else(|| Error::Metadata("a device without limits.max_transactions".into()))?;
+		Ok(max_batch.min(u32::try_from(per_window).unwrap_or(u32::MAX)).max(1) as usize)
 	}
 
 	/// What became of the transactions `hashes`, submitted when block `after` was the best:

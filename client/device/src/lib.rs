@@ -7,18 +7,21 @@
 //! - [`chain`]: registering devices, granting and revoking readers, storing records, reading
 //!   them back;
 //! - [`queue`]: readings kept on the device until it is online, then sealed, signed and sent
-//!   ([`queue::flush`]); what fails stays queued for the next attempt.
+//!   ([`queue::flush`]); what fails stays queued for the next attempt;
+//! - [`batches`]: how a flush groups readings into `Payloads.store_batch` transactions and
+//!   gives them nonces, so that none is ever stored twice.
 //!
 //! Sealing and opening come from `thingschain-device-core`, which builds without `std` for
 //! the device itself.
 //!
 //! ```text
-//!  device: measure ─► Queue (disk) ─flush─► seal for the granted readers ─► sign (mortal, fresh nonce)
+//!  device: measure ─► Queue (disk) ─flush─► seal for the granted readers ─► sign a batch (mortal, fresh nonce)
 //!                                                                            │ fee: the owner pays
 //!  reader: fetch ◄── Payloads.Records ◄──────────────────────────────────────┘
 //!          open with its X25519 secret; anyone else sees ciphertext
 //! ```
 
+pub mod batches;
 pub mod chain;
 pub mod error;
 pub mod keys;

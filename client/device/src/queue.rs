@@ -2,24 +2,29 @@
 //!
 //! A device that is often offline queues each reading on its own storage
 //! ([`Queue::push`]). [`flush`], once online, seals every queued reading for the readers the
-//! owner granted *at that moment* (a reader revoked meanwhile gets nothing new), signs it with
-//! the device core (as the device itself would) with a fresh nonce from the node and a short
-//! mortality (a transaction that misses its window is
-//! dead, not replayed later), submits them all, and removes each reading only once its record
-//! is in a block. What fails stays queued, in order, for the next flush.
+//! owner granted *at that moment* (a reader revoked meanwhile gets nothing new), signs them
+//! with the device core (as the device itself would) in `Payloads.store_batch`es
+//! ([`crate::batches`]) with fresh nonces from the node and a short mortality (a transaction
+//! that misses its window is dead, not replayed later), submits them all, and removes each
+//! reading only once its record is in a block. What fails stays queued, in order, for the next
+//! flush.
 //!
-//! A reading sent but not yet seen in a block remembers the nonce it was sent with. The next
-//! flush counts it as stored if the chain has used that nonce (only the device signs with its
-//! key), and otherwise sends it again *with the same nonce*, so at most one of its
-//! transactions can ever be included: a lost connection or a crash never stores a reading
-//! twice.
+//! A reading sent but not yet seen in a block remembers the nonce it was sent with (noted
+//! before it is submitted). The next flush counts it as stored if the chain has used that
+//! nonce (only the device signs with its key), and otherwise sends it again *with the same
+//! nonce and the same batch*, so at most one of its transactions can ever be included: a lost
+//! connection or a crash never stores a reading twice.
 
-use crate::{Chain, DeviceKeys, Error};
+use crate::{
+	batches::{self, Batch},
+	chain::DeviceSigning,
+	Chain, DeviceKeys, Error,
+};
 use codec::{Decode, Encode};
 use rand_core::OsRng;
 use std::path::{Path, PathBuf};
 use subxt::utils::H256;
-use thingschain_device_core::{seal, Placement};
+use thingschain_device_core::{seal, signing::transaction_hash, Placement};
 use thingschain_primitives::envelope::{Payload, ReaderKey};
 
 /// A queued reading.
@@ -167,59 +172,41 @@ pub async fn flush(chain: &Chain, keys: &DeviceKeys, queue: &Queue) -> Result<Fl
 	let device = chain.device_of(&account).await?.ok_or(Error::NotRegistered)?;
 	let readers = chain.readers(device).await?;
 	let signing = chain.device_signing().await?;
+	let size = chain.batch_size(device).await?;
 	let after = chain.best_number().await?;
 	let used = chain.account_nonce(&account).await?;
-	let mut fresh = chain.next_nonce(&account).await?;
-	let mut waiting: Vec<(u64, Vec<H256>)> = Vec::new();
-	for reading in readings {
-		let mut hashes = Vec::new();
-		let nonce = match reading.sent {
-			Some(sent) if sent.nonce < used => {
-				queue.remove(reading.seq)?;
-				report.stored += 1;
-				continue;
-			}
-			Some(sent) => {
-				hashes.push(H256(sent.hash));
-				fresh = fresh.max(sent.nonce + 1);
-				sent.nonce
-			}
-			None => fresh,
-		};
-		let sent = async {
-			let transaction =
-				signing.sign_store(&reading.payload(&readers)?, &keys.signer, nonce)?;
-			chain.submit_signed(&transaction).await
-		};
-		match sent.await {
-			Ok(hash) => {
-				queue.mark_sent(reading.seq, Sent { nonce, hash: hash.0 })?;
-				hashes.push(hash);
-			}
-			// Still in the pool under its old hash: wait for that one.
-			Err(_) if !hashes.is_empty() => {}
+	let next = chain.next_nonce(&account).await?;
+	let plan = batches::plan(readings, used, next, size);
+	for seq in plan.stored {
+		queue.remove(seq)?;
+		report.stored += 1;
+	}
+	let mut waiting = Vec::new();
+	for batch in plan.batches {
+		match send(chain, &signing, keys, queue, &readers, &batch).await {
+			Ok(hashes) => waiting.push((batch, hashes)),
 			Err(e) => {
-				// Later readings would wait behind the missing nonce: keep them all queued.
+				// Later batches would wait behind the missing nonce: keep them all queued.
 				report.errors.push(e);
 				break;
 			}
 		}
-		if reading.sent.is_none() {
-			fresh += 1;
-		}
-		waiting.push((reading.seq, hashes));
 	}
 	let all: Vec<H256> = waiting.iter().flat_map(|(_, hashes)| hashes.iter().copied()).collect();
 	let mut receipts = chain.receipts(after, &all).await?;
-	for (seq, hashes) in waiting {
+	for (batch, hashes) in waiting {
 		match hashes.iter().find_map(|hash| receipts.remove(hash)) {
 			Some(Ok(included)) => {
-				queue.remove(seq)?;
-				report.stored += 1;
+				for reading in &batch.readings {
+					queue.remove(reading.seq)?;
+				}
+				report.stored += batch.readings.len();
 				report.fees += included.fee();
 			}
 			Some(Err(e)) => {
-				queue.clear_sent(seq)?;
+				for reading in &batch.readings {
+					queue.clear_sent(reading.seq)?;
+				}
 				report.errors.push(e);
 			}
 			None => report.errors.push(Error::Timeout),
@@ -227,6 +214,47 @@ pub async fn flush(chain: &Chain, keys: &DeviceKeys, queue: &Queue) -> Result<Fl
 	}
 	report.remaining = queue.pending()?.len();
 	Ok(report)
+}
+
+/// Seals `batch`'s readings for `readers`, signs them in one transaction and submits it;
+/// returns the hashes to wait for. Each reading is noted as sent before the submission, so
+/// a crash right after it still leaves the nonce known.
+async fn send(
+	chain: &Chain,
+	signing: &DeviceSigning,
+	keys: &DeviceKeys,
+	queue: &Queue,
+	readers: &[ReaderKey],
+	batch: &Batch,
+) -> Result<Vec<H256>, Error> {
+	let payloads =
+		batch.readings.iter().map(|r| r.payload(readers)).collect::<Result<Vec<_>, _>>()?;
+	let transaction = match payloads.as_slice() {
+		[payload] => signing.sign_store(payload, &keys.signer, batch.nonce)?,
+		_ => signing.sign_store_batch(&payloads, &keys.signer, batch.nonce)?,
+	};
+	let sent = Sent { nonce: batch.nonce, hash: transaction_hash(&transaction) };
+	for reading in &batch.readings {
+		queue.mark_sent(reading.seq, sent)?;
+	}
+	let mut hashes = batch.sent_as.clone();
+	match chain.submit_signed(&transaction).await {
+		// Waited for by the hash the device computed (a node that hashed differently would
+		// never report it included).
+		Ok(_) => hashes.push(H256(sent.hash)),
+		// Still in the pool under an earlier hash: wait for that one.
+		Err(_) if !hashes.is_empty() => {}
+		// Refused, so never sent: the readings go in a new batch next time.
+		Err(e @ Error::Rejected(_)) => {
+			for reading in &batch.readings {
+				queue.clear_sent(reading.seq)?;
+			}
+			return Err(e);
+		}
+		// Perhaps sent: next time the same readings go again with the same nonce.
+		Err(e) => return Err(e),
+	}
+	Ok(hashes)
 }
 
 #[cfg(test)]

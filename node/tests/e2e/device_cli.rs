@@ -4,8 +4,9 @@
 //!
 //! 1. keys for a device, a reader and a stranger; Bob registers the device and grants the
 //!    reader;
-//! 2. the device queues 100 readings and flushes them: the device holds no token, Bob pays
-//!    every fee and deposit, to the planck; a reading already on chain is not sent twice;
+//! 2. the device queues 100 readings and flushes them, in two `Payloads.store_batch`
+//!    transactions: the device holds no token, Bob pays every fee and deposit, to the planck;
+//!    a reading already on chain is not sent twice;
 //! 3. the reader decrypts all 100; the stranger, through the other node, sees only ciphertext,
 //!    and no plaintext is anywhere in that node's state;
 //! 4. once revoked, the reader gets nothing new.
@@ -66,18 +67,30 @@ fn records(output: &str) -> Vec<Json> {
 	output.lines().map(|line| serde_json::from_str(line).expect("a JSON line")).collect()
 }
 
-/// Free and reserved (held) balance of `who` at the best block.
-async fn balance(client: &OnlineClient<PolkadotConfig>, url: &str, who: [u8; 32]) -> (u128, u128) {
+/// `who`'s `System.Account` at the best block: nonce, free and reserved (held) balance.
+async fn account(client: &OnlineClient<PolkadotConfig>, url: &str, who: [u8; 32]) -> Account {
 	let rpc = subxt::rpcs::RpcClient::from_insecure_url(url).await.unwrap();
 	let best = best_number(&rpc).await.unwrap();
 	let at = client.at_block(best).await.expect("best block state");
 	let address = dynamic::storage::<([u8; 32],), Value>("System", "Account");
 	let Some(account) = at.storage().try_fetch(address, (who,)).await.expect("reads") else {
-		return (0, 0);
+		return Account::default();
 	};
-	let data = account.decode().expect("account decodes");
-	let get = |name| data.at("data").at(name).and_then(|v| v.as_u128()).unwrap();
-	(get("free"), get("reserved"))
+	let account = account.decode().expect("account decodes");
+	let get = |value: Option<&Value>| value.and_then(|v| v.as_u128()).unwrap();
+	Account {
+		nonce: get(account.at("nonce")) as u64,
+		free: get(account.at("data").at("free")),
+		reserved: get(account.at("data").at("reserved")),
+	}
+}
+
+/// What [`account`] reads.
+#[derive(Debug, Default, PartialEq)]
+struct Account {
+	nonce: u64,
+	free: u128,
+	reserved: u128,
 }
 
 fn reading(i: usize) -> String {
@@ -123,7 +136,7 @@ async fn a_device_sends_encrypted_readings_paid_by_its_owner_and_only_its_reader
 		cli(&url, &["enqueue", "--queue", &queue, "--data", &reading(i)]);
 	}
 	let bob = dev::bob().public_key().0;
-	let (bob_free, bob_held) = balance(&client, &url, bob).await;
+	let before = account(&client, &url, bob).await;
 	let flushed = cli(&url, &["flush", "--keys", &device_keys, "--queue", &queue]);
 	assert!(flushed.contains(&format!("{READINGS} readings stored")), "{flushed}");
 	let fees: u128 =
@@ -132,16 +145,20 @@ async fn a_device_sends_encrypted_readings_paid_by_its_owner_and_only_its_reader
 			.unwrap();
 	assert!(fees > 0);
 	assert_eq!(std::fs::read_dir(&queue).unwrap().count(), 0, "the queue is empty");
-	let (bob_free_after, bob_held_after) = balance(&client, &url, bob).await;
-	let deposits = bob_held_after - bob_held;
+	let after = account(&client, &url, bob).await;
+	let deposits = after.reserved - before.reserved;
 	assert!(deposits > 0);
-	assert_eq!(bob_free - bob_free_after, deposits + fees, "Bob paid every fee and deposit");
-	assert_eq!(balance(&client, &url, device_account.0).await, (0, 0), "the device holds nothing");
+	assert_eq!(before.free - after.free, deposits + fees, "Bob paid every fee and deposit");
+	let device = account(&client, &url, device_account.0).await;
+	assert_eq!((device.free, device.reserved), (0, 0), "the device holds nothing");
+	// In Payloads.store_batch transactions of the chain's MaxBatch (64): two for 100.
+	assert_eq!(device.nonce, 2, "100 readings in two transactions");
 
 	// A reading whose transaction landed just before the device lost its connection (the
-	// queue remembers it was sent with nonce 99, which the chain has used) is not sent twice.
+	// queue remembers it was sent with the last nonce, which the chain has used) is not sent
+	// twice.
 	cli(&url, &["enqueue", "--queue", &queue, "--data", "sent before a crash"]);
-	let sent_marker = [99u64.to_le_bytes().as_slice(), &[0u8; 32]].concat();
+	let sent_marker = [(device.nonce - 1).to_le_bytes().as_slice(), &[0u8; 32]].concat();
 	std::fs::write(Path::new(&queue).join(format!("{:020}.sent", 0)), sent_marker).unwrap();
 	let flushed = cli(&url, &["flush", "--keys", &device_keys, "--queue", &queue]);
 	assert!(flushed.contains("1 readings stored, fees paid by the owner: 0"), "{flushed}");
