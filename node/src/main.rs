@@ -6,6 +6,7 @@ mod chain_spec;
 mod cli;
 mod command;
 mod pool;
+mod proposer;
 mod rpc;
 mod service;
 

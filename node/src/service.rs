@@ -1,7 +1,10 @@
 //! The node service: client, block-import pipeline, networking, Aura authoring, GRANDPA
 //! finality and RPC, wired together.
 
-use crate::pool::{self, PoolSettings};
+use crate::{
+	pool::{self, PoolSettings},
+	proposer::LeaveTimeToImport,
+};
 use futures::FutureExt;
 use polkadot_sdk::{
 	sc_basic_authorship,
@@ -43,15 +46,10 @@ pub type NodeBlockImport =
 /// Blocks between GRANDPA justifications that are stored and served to syncing peers.
 const GRANDPA_JUSTIFICATION_PERIOD: u32 = 512;
 
-/// The share of a slot its author may spend building the block. The rest carries the block to
-/// the next author, who must import it before its own slot begins, or it builds on the parent
-/// and forks the chain; on a loaded machine importing takes about as long as building. A third
-/// is what the relay chain leaves block execution (2 s of 6); an idle machine fills a block's
-/// weight limit in about that time, a loaded one builds a smaller block instead of a late one.
-/// (The SDK template's two thirds, and a half, were measured on the local network, four nodes
-/// on two cores: blocks came late, several authors built at the same height, and finality
-/// stood still for up to 8 s; docs/performance.md, lever 9.)
-const PROPOSAL_SLOT_PORTION: f32 = 1.0 / 3.0;
+/// The share of a slot Aura gives its author to build and finish the block (the SDK
+/// template's); `proposer::LeaveTimeToImport` builds in part of it, so that the next author
+/// has the rest of the slot to import the block.
+const PROPOSAL_SLOT_PORTION: f32 = 2.0 / 3.0;
 
 /// The block-import pipeline.
 ///
@@ -321,13 +319,13 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 	})?;
 
 	if role.is_authority() {
-		let proposer_factory = sc_basic_authorship::ProposerFactory::new(
+		let proposer_factory = LeaveTimeToImport(sc_basic_authorship::ProposerFactory::new(
 			task_manager.spawn_handle(),
 			client.clone(),
 			transaction_pool.clone(),
 			prometheus_registry.as_ref(),
 			telemetry.as_ref().map(|x| x.handle()),
-		);
+		));
 
 		let slot_duration = sc_consensus_aura::slot_duration::<AuraId, _, _>(&*client)?;
 		let aura = sc_consensus_aura::start_aura::<AuraPair, _, _, _, _, _, _, _, _, _, _>(
