@@ -2,7 +2,7 @@
 # Reproduces the results table of docs/performance.md: builds the node and the load harness
 # (`bench/`), runs each workload against real nodes on 127.0.0.1 and writes its row and plot.
 #
-#   scripts/bench.sh                  every headline run (about 30 minutes)
+#   scripts/bench.sh                  every headline run (about 40 minutes)
 #   scripts/bench.sh ARGS...          one run: thingschain-bench ARGS (see --help)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -23,6 +23,9 @@ pool=(--node-arg=--pool-limit=200000 --node-arg=--pool-kbytes=262144)
 "${bench[@]}" "${pool[@]}" --network dev --workload transfer --batch 50 --rate 70 --duration 60
 "${bench[@]}" "${pool[@]}" --network dev --workload record --rate 500 --duration 30
 "${bench[@]}" "${pool[@]}" --network dev --workload record --batch 64 --rate 50 --duration 30
+# NestChain anchoring: every other node of 16-node services attests, a super node approves.
+"${bench[@]}" "${pool[@]}" --network dev --workload attest --rate 500 --duration 60 --signers 16
+"${bench[@]}" "${pool[@]}" --network dev --workload mix --rate 600 --duration 60
 "${bench[@]}" "${pool[@]}" --network local --workload transfer --rate 300 --duration 60
 # 1,000 transfers a second for five minutes on the four-delegate network, in batches of 50.
 "${bench[@]}" "${pool[@]}" --network local --workload transfer --batch 50 --rate 20 --duration 300

@@ -4,18 +4,29 @@
 
 use codec::Decode;
 use subxt::dynamic::Value;
-use subxt_signer::sr25519::dev;
-use thingschain_device::{Chain, DeviceId, Error};
+use subxt_signer::sr25519::{dev, Keypair};
+use thingschain_device::{chain::Included, Chain, DeviceId, Error};
 use thingschain_device_core::{signing::DeviceKey, ReaderSecret};
 
 /// One TIC in plancks.
 pub const TIC: u128 = 1_000_000_000_000;
 /// Calls per setup batch: well within a block's weight and length.
-const BATCH: usize = 250;
+pub const BATCH: usize = 250;
 
-/// A key the harness signs with, derived from its role and index so runs are repeatable.
+/// The seed of a key the harness signs with, derived from its role and index so runs are
+/// repeatable.
+fn seed(role: &str, index: usize) -> [u8; 32] {
+	crate::hash(format!("thingschain-bench/{role}/{index}").as_bytes())
+}
+
+/// The key of `role` number `index`, as the device core signs with it.
 pub fn key(role: &str, index: usize) -> DeviceKey {
-	DeviceKey::from_seed(&crate::hash(format!("thingschain-bench/{role}/{index}").as_bytes()))
+	DeviceKey::from_seed(&seed(role, index))
+}
+
+/// The same key as [`key`], as subxt signs with it (for setup transactions).
+pub fn keypair(role: &str, index: usize) -> Keypair {
+	Keypair::from_secret_key(seed(role, index)).expect("any 32 bytes are an sr25519 mini secret")
 }
 
 /// `pallet.name(fields)` as a `RuntimeCall` value, for batching.
@@ -28,21 +39,27 @@ pub fn address(account: [u8; 32]) -> Value {
 	Value::unnamed_variant("Id", [Value::from_bytes(account)])
 }
 
-/// Sends `calls` as `Utility.batch_all` transactions of [`BATCH`] calls signed by `signer`,
-/// each waited for in a best block; returns the events of every batch, in order.
-async fn send_batches(
+/// Sends `calls` as `Utility.batch_all` transactions of `per_batch` calls signed by
+/// `signer`, all submitted at once with consecutive nonces, and waits for each to succeed in
+/// a best block; returns the events of every batch, in order.
+pub async fn send_batches(
 	chain: &Chain,
-	signer: &subxt_signer::sr25519::Keypair,
+	signer: &Keypair,
 	calls: Vec<Value>,
-) -> Result<Vec<thingschain_device::chain::Included>, Error> {
-	let mut included = Vec::new();
+	per_batch: usize,
+) -> Result<Vec<Included>, Error> {
+	let after = chain.best_number().await?;
+	let first = chain.next_nonce(&signer.public_key().to_account_id()).await?;
+	let mut hashes = Vec::new();
 	let mut calls = calls.into_iter().peekable();
 	while calls.peek().is_some() {
-		let batch: Vec<Value> = calls.by_ref().take(BATCH).collect();
+		let batch: Vec<Value> = calls.by_ref().take(per_batch).collect();
 		let transaction = subxt::dynamic::transaction("Utility", "batch_all", (batch,));
-		included.push(chain.send(&transaction, signer).await?);
+		let nonce = first + hashes.len() as u64;
+		hashes.push(chain.submit(&transaction, signer, nonce).await?);
 	}
-	Ok(included)
+	let mut receipts = chain.receipts(after, &hashes).await?;
+	hashes.iter().map(|hash| receipts.remove(hash).unwrap_or(Err(Error::Timeout))).collect()
 }
 
 /// `count` senders, each given `amount` by Alice.
@@ -62,7 +79,7 @@ pub async fn fund_senders(
 			)
 		})
 		.collect();
-	send_batches(chain, &dev::alice(), transfers).await?;
+	send_batches(chain, &dev::alice(), transfers, BATCH).await?;
 	Ok(senders)
 }
 
@@ -104,14 +121,8 @@ pub async fn register_fleet(chain: &Chain, count: usize) -> Result<Fleet, Error>
 		})
 		.collect();
 	let bob = dev::bob();
-	let ids: Vec<DeviceId> = send_batches(chain, &bob, registrations)
-		.await?
-		.iter()
-		.flat_map(|batch| batch.events.iter())
-		.filter(|event| event.pallet == "Devices" && event.name == "DeviceRegistered")
-		.map(|event| DeviceId::decode(&mut &event.fields[..]))
-		.collect::<Result<_, _>>()
-		.map_err(|e| Error::Metadata(format!("DeviceRegistered: {e}")))?;
+	let batches = send_batches(chain, &bob, registrations, BATCH).await?;
+	let ids: Vec<DeviceId> = first_fields(&batches, "Devices", "DeviceRegistered")?;
 	if ids.len() != count {
 		return Err(Error::Metadata(format!("{} of {count} devices registered", ids.len())));
 	}
@@ -130,6 +141,22 @@ pub async fn register_fleet(chain: &Chain, count: usize) -> Result<Fleet, Error>
 			)
 		})
 		.collect();
-	send_batches(chain, &bob, grants).await?;
+	send_batches(chain, &bob, grants, BATCH).await?;
 	Ok(Fleet { devices: keys.into_iter().zip(ids).collect(), reader })
+}
+
+/// The leading field (decoded as `T`) of every `pallet.name` event of `batches`, in order:
+/// the ids of what they created.
+pub fn first_fields<T: Decode>(
+	batches: &[Included],
+	pallet: &str,
+	name: &str,
+) -> Result<Vec<T>, Error> {
+	batches
+		.iter()
+		.flat_map(|batch| batch.events.iter())
+		.filter(|event| event.pallet == pallet && event.name == name)
+		.map(|event| T::decode(&mut &event.fields[..]))
+		.collect::<Result<_, _>>()
+		.map_err(|e| Error::Metadata(format!("{pallet}.{name}: {e}")))
 }

@@ -3,7 +3,9 @@
 //! ```text
 //!  network ── starts the nodes (a dev node, or the 4-delegate local network on 127.0.0.1)
 //!  accounts ─ senders funded by Alice in batches; devices registered and paid for by Bob
-//!  workload ─ every transaction signed before the clock starts (transfers, device records)
+//!  nest ───── NestChain services, identity-verified service nodes and a super node
+//!  workload ─ every transaction signed before the clock starts (transfers, device records,
+//!             attestations and approvals)
 //!  submit ─── sends them at a fixed rate over several RPC connections; refusals by reason
 //!  observe ── follows best and finalized blocks: inclusion and finality time of each
 //!             transaction, block fullness (weight, length), the node's CPU and memory
@@ -13,6 +15,7 @@
 
 pub mod accounts;
 pub mod ceiling;
+pub mod nest;
 pub mod network;
 pub mod observe;
 pub mod report;

@@ -11,7 +11,7 @@ use std::{
 };
 use subxt::rpcs::RpcClient;
 use thingschain_bench::{
-	accounts, ceiling,
+	accounts, ceiling, nest,
 	network::{self, Node},
 	observe::{self, Limits, Progress},
 	report::{self, RunSpec, Summary},
@@ -201,7 +201,7 @@ async fn drive(args: &Args, nodes: &[Node]) -> Result<Outcome, String> {
 	let limits = Limits::read(&client).await?;
 
 	let total = (args.rate * args.duration as f64).ceil() as usize;
-	let transactions = prepare(args, &chain, total).await?;
+	let Prepared { transactions, anchors } = prepare(args, &chain, &client, total).await?;
 	let ids: HashMap<[u8; 32], usize> =
 		transactions.iter().enumerate().map(|(id, t)| (t.hash, id)).collect();
 	let submissions = Arc::new(Submissions::new(transactions.len()));
@@ -250,17 +250,42 @@ async fn drive(args: &Args, nodes: &[Node]) -> Result<Outcome, String> {
 	if !missing.is_empty() {
 		say(format!("not included, for example (signer, nonce): {missing:?}"));
 	}
+	if anchors > 0 {
+		let anchored = nest::anchored(&client).await?;
+		say(format!("{anchored} of {anchors} services anchored"));
+		// With every attestation and approval included, a missing anchor is one that failed.
+		if anchored != anchors && missing.is_empty() {
+			return Err(format!(
+				"all included, but only {anchored} of {anchors} services anchored"
+			));
+		}
+	}
 	Ok(Outcome { transactions: transactions.len(), submissions, observations, limits })
 }
 
+/// The signed transactions of a run.
+struct Prepared {
+	/// In submission order.
+	transactions: Vec<Transaction>,
+	/// Services the run's attestations and approvals anchor.
+	anchors: usize,
+}
+
 /// Funds or registers the signers and signs `total` transactions of the workload.
-async fn prepare(args: &Args, chain: &Chain, total: usize) -> Result<Vec<Transaction>, String> {
+async fn prepare(
+	args: &Args,
+	chain: &Chain,
+	client: &subxt::OnlineClient<subxt::PolkadotConfig>,
+	total: usize,
+) -> Result<Prepared, String> {
 	let error = |e: Error| e.to_string();
 	let signers = args.signers.max(1);
-	let (transfers, records) = match args.workload {
-		Workload::Transfer => (total, 0),
-		Workload::Record => (0, total),
-		Workload::Mix => (total / 2, total - total / 2),
+	let third = total / 3;
+	let (transfers, records, attestations) = match args.workload {
+		Workload::Transfer => (total, 0, 0),
+		Workload::Record => (0, total, 0),
+		Workload::Attest => (0, 0, total),
+		Workload::Mix => (third, total - 2 * third, third),
 	};
 	let per_signer = |count: usize| count.div_ceil(signers) as u64;
 	let mut signing = chain.device_signing().await.map_err(error)?;
@@ -286,11 +311,24 @@ async fn prepare(args: &Args, chain: &Chain, total: usize) -> Result<Vec<Transac
 				.map_err(error)?,
 		);
 	}
+	let mut anchors = 0;
+	if attestations > 0 {
+		let rules = nest::Rules::read(client).await?;
+		// Every node but the first attests in the run, and the super node approves: as many
+		// transactions per service as it has nodes.
+		let nodes = signers.clamp(2, rules.max_nodes);
+		anchors = (attestations / nodes).max(1);
+		say(format!("setting up {anchors} services of {nodes} identity-verified nodes"));
+		let nest = nest::set_up(chain, rules, nodes, anchors).await.map_err(error)?;
+		say(format!("signing {} attestations and approvals", anchors * nodes));
+		sets.push(workload::attestations(&signing, &nest, 2 * signers).map_err(error)?);
+	}
 	let mut sets = sets.into_iter();
 	let first = sets.next().unwrap_or_default();
-	let mut all = sets.fold(first, workload::interleave);
-	all.truncate(total);
-	Ok(all)
+	let mut transactions = sets.fold(first, workload::interleave);
+	// Cuts only the tail of the longest set: never an attestation, whose count is rounded down.
+	transactions.truncate(total);
+	Ok(Prepared { transactions, anchors })
 }
 
 /// Prints a progress line every second.

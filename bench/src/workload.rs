@@ -1,7 +1,10 @@
 //! Workloads: every transaction of a run, signed before it starts, so the run measures the
 //! chain and not the harness.
 
-use crate::accounts::{address, call, Fleet, TIC};
+use crate::{
+	accounts::{address, call, Fleet, TIC},
+	nest::{self, Nest},
+};
 use codec::Encode;
 use subxt::{dynamic::Value, ext::scale_value::Composite};
 use thingschain_device::{chain::DeviceSigning, Error};
@@ -20,7 +23,11 @@ pub enum Workload {
 	/// `Payloads.store` of a 256-byte encrypted envelope, signed by token-less devices whose
 	/// owner pays.
 	Record,
-	/// Half transfers, half records.
+	/// NestChain anchoring: `NestAnchor.attest` of an ended epoch by identity-verified
+	/// service nodes and `NestAnchor.approve` by a super node, one epoch of many services;
+	/// the last of each service's transactions anchors it.
+	Attest,
+	/// A third each of transfers, records and attestations.
 	Mix,
 }
 
@@ -31,6 +38,7 @@ impl Workload {
 		let name = match self {
 			Workload::Transfer => "transfer",
 			Workload::Record => "record",
+			Workload::Attest => "attest",
 			Workload::Mix => "mix",
 		};
 		if batch > 1 {
@@ -87,13 +95,13 @@ pub fn transfers(
 		})
 		.collect::<Result<Vec<_>, _>>()?;
 	let context = signing.context;
-	sign_all(senders, per_signer, first_signer, |i, key, nonce| {
+	sign_all(senders, 0..per_signer, first_signer, |i, key, nonce| {
 		Ok(sign_transaction(key, &calls[i], nonce, &context, rand_core::OsRng))
 	})
 }
 
 /// Call fields by name.
-fn named(fields: Vec<(&str, Value)>) -> Composite<()> {
+pub fn named(fields: Vec<(&str, Value)>) -> Composite<()> {
 	Composite::Named(fields.into_iter().map(|(name, value)| (name.into(), value)).collect())
 }
 
@@ -116,13 +124,44 @@ pub fn records(
 			.map(|sealed| Payload::Encrypted(sealed.envelope))
 			.map_err(Error::Seal)
 	};
-	sign_all(&keys, per_signer, first_signer, |_, key, nonce| {
+	sign_all(&keys, 0..per_signer, first_signer, |_, key, nonce| {
 		if batch > 1 {
 			let payloads = (0..batch).map(|_| record()).collect::<Result<Vec<_>, _>>()?;
 			signing.sign_store_batch(&payloads, key, nonce)
 		} else {
 			signing.sign_store(&record()?, key, nonce)
 		}
+	})
+}
+
+/// Signs the run's side of `nest`'s anchors: each attester's attestation of every service
+/// and the super node's approval of every service, in service order. Signers are numbered
+/// from `first_signer`, the super node last.
+pub fn attestations(
+	signing: &DeviceSigning,
+	nest: &Nest,
+	first_signer: usize,
+) -> Result<Vec<Transaction>, Error> {
+	let signers: Vec<&DeviceKey> = nest.attesters.iter().chain([&nest.super_node]).collect();
+	let supernode = nest.attesters.len();
+	let services = nest.services.len() as u64;
+	let nonces = nest::FIRST_NONCE..nest::FIRST_NONCE + services;
+	sign_all(&signers, nonces, first_signer, |i, key, nonce| {
+		let (service, root) = nest.services[(nonce - nest::FIRST_NONCE) as usize];
+		let call = if i == supernode {
+			subxt::dynamic::transaction(
+				"NestAnchor",
+				"approve",
+				named(nest::approve_fields(service, root)),
+			)
+		} else {
+			subxt::dynamic::transaction(
+				"NestAnchor",
+				"attest",
+				named(nest::attest_fields(service, root)),
+			)
+		};
+		signing.sign_call(&call, key, nonce)
 	})
 }
 
@@ -138,12 +177,12 @@ fn plaintext_len(readers: &[ReaderKey]) -> usize {
 	ENVELOPE_BYTES.saturating_sub(overhead)
 }
 
-/// Signs nonces `0..per_signer` of every key with `sign(index, key, nonce)` on every core,
-/// and orders the result for submission: round by round of nonces, so each signer's next
-/// transaction is ready when it arrives.
+/// Signs `nonces` of every key with `sign(index, key, nonce)` on every core, and orders the
+/// result for submission: round by round of nonces, so each signer's next transaction is
+/// ready when it arrives.
 fn sign_all<K, F>(
 	keys: &[K],
-	per_signer: u64,
+	nonces: std::ops::Range<u64>,
 	first_signer: usize,
 	sign: F,
 ) -> Result<Vec<Transaction>, Error>
@@ -158,12 +197,12 @@ where
 			.chunks(chunk)
 			.enumerate()
 			.map(|(c, chunk_keys)| {
-				let sign = &sign;
+				let (sign, nonces) = (&sign, nonces.clone());
 				scope.spawn(move || {
-					let mut out = Vec::with_capacity(chunk_keys.len() * per_signer as usize);
+					let mut out = Vec::with_capacity(chunk_keys.len() * nonces.clone().count());
 					for (offset, key) in chunk_keys.iter().enumerate() {
 						let index = c * chunk + offset;
-						for nonce in 0..per_signer {
+						for nonce in nonces.clone() {
 							let bytes = sign(index, key.borrow(), nonce)?;
 							let hash = crate::hash(&bytes);
 							out.push(Transaction {

@@ -24,6 +24,7 @@ use subxt::{
 	OnlineClient, PolkadotConfig,
 };
 use subxt_signer::sr25519::{dev, Keypair};
+use thingschain_bench::nest::{known_good_fields, request_judgement_fields, set_identity_fields};
 use thingschain_primitives::{
 	ids::Hash,
 	merkle::{self, InclusionProof},
@@ -260,45 +261,19 @@ async fn verify_identities(chain: &Chain, people: &[&Keypair], registrar: &Keypa
 	let mut judgements = Vec::new();
 	let mut requests = Vec::new();
 	for who in people {
-		let display = format!("{} node", hex(&account(who)[..4]));
-		let info = Value::named_composite([
-			("additional", Value::unnamed_composite(Vec::new())),
-			(
-				"display",
-				Value::unnamed_variant(
-					format!("Raw{}", display.len()),
-					[Value::from_bytes(display)],
-				),
-			),
-			("legal", none()),
-			("web", none()),
-			("riot", none()),
-			("email", none()),
-			("pgp_fingerprint", none()),
-			("image", none()),
-			("twitter", none()),
-		]);
-		let set = call("Identity", "set_identity", vec![("info", info)]);
-		// The judgement names the hash of the identity it judges: the SCALE encoding of the
-		// info, which is `set_identity`'s call data after the pallet and call indices.
+		let set = call(
+			"Identity",
+			"set_identity",
+			set_identity_fields(&format!("{} node", hex(&account(who)[..4]))),
+		);
 		let call_data =
 			chain.client.transactions().await.unwrap().call_data(&set.payload()).unwrap();
-		let identity = BlakeTwo256::hash(&call_data[2..]).0;
 		judgements.push(call(
 			"Identity",
 			"provide_judgement",
-			vec![
-				("reg_index", Value::u128(0)),
-				("target", address(account(who))),
-				("judgement", Value::unnamed_variant("KnownGood", [])),
-				("identity", Value::from_bytes(identity)),
-			],
+			known_good_fields(account(who), &call_data),
 		));
-		let request = call(
-			"Identity",
-			"request_judgement",
-			vec![("reg_index", Value::u128(0)), ("max_fee", Value::u128(0))],
-		);
+		let request = call("Identity", "request_judgement", request_judgement_fields());
 		requests.push(batch(vec![set, request]));
 	}
 	futures::future::join_all(

@@ -220,15 +220,20 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		/// As a trusted node of `service`, attest that `root` is its confirmed state at the
 		/// end of `epoch`, building on the anchor with hash `prev` (zero for the first).
+		///
+		/// Weighed as the attestation that anchors and pays the most approvers; charged what
+		/// it did: most attestations only add to a candidate.
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::attest())]
+		#[pallet::weight(
+			T::WeightInfo::attest(T::MaxApprovers::get()).max(T::WeightInfo::attest_kept())
+		)]
 		pub fn attest(
 			origin: OriginFor<T>,
 			service: ServiceId,
 			epoch: Epoch,
 			root: Hash,
 			prev: Hash,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let node = ensure_signed(origin)?;
 			let quorum = Self::ensure_open(service, epoch)?;
 			ensure!(T::Registry::is_service_node(service, &node), Error::<T>::NotServiceNode);
@@ -266,25 +271,31 @@ pub mod pallet {
 				.try_push(node.clone())
 				.map_err(|_| Error::<T>::TooManyAttesters)?;
 			Self::deposit_event(Event::Attested { service, epoch, node, root });
-			Self::anchor_or_keep(service, epoch, candidates, index, quorum)
+			let paid = Self::anchor_or_keep(service, epoch, candidates, index, quorum)?;
+			Ok(Some(paid.map_or_else(T::WeightInfo::attest_kept, T::WeightInfo::attest)).into())
 		}
 
 		/// As a super node, approve `root` for `service`'s `epoch`. Approving a second root
 		/// for the same epoch (pending or anchored) slashes the caller instead.
+		///
+		/// Weighed as the approval that anchors and pays the most approvers; an approval that
+		/// only adds to a candidate is charged as such.
 		#[pallet::call_index(1)]
-		#[pallet::weight(T::WeightInfo::approve())]
+		#[pallet::weight(
+			T::WeightInfo::approve(T::MaxApprovers::get()).max(T::WeightInfo::approve_kept())
+		)]
 		pub fn approve(
 			origin: OriginFor<T>,
 			service: ServiceId,
 			epoch: Epoch,
 			root: Hash,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			ensure!(T::Registry::is_super_node(&who), Error::<T>::NotSuperNode);
 			if let Some(anchor) = Anchors::<T>::get(service, epoch) {
 				if anchor.root != root && anchor.approvers.contains(&who) {
 					Self::punish_double_approval(service, epoch, &who);
-					return Ok(());
+					return Ok(().into());
 				}
 				return Err(Error::<T>::StaleEpoch.into());
 			}
@@ -295,14 +306,15 @@ pub mod pallet {
 			if let Some(other) = candidates.iter().position(|c| c.approvers.contains(&who)) {
 				ensure!(other != index, Error::<T>::AlreadyApproved);
 				Self::punish_double_approval(service, epoch, &who);
-				return Ok(());
+				return Ok(().into());
 			}
 			candidates[index]
 				.approvers
 				.try_push(who.clone())
 				.map_err(|_| Error::<T>::TooManyApprovers)?;
 			Self::deposit_event(Event::Approved { service, epoch, who, root });
-			Self::anchor_or_keep(service, epoch, candidates, index, quorum)
+			let paid = Self::anchor_or_keep(service, epoch, candidates, index, quorum)?;
+			Ok(Some(paid.map_or_else(T::WeightInfo::approve_kept, T::WeightInfo::approve)).into())
 		}
 	}
 }
@@ -338,20 +350,21 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Anchors candidate `index` if it has `quorum` attestations and enough approvals, and
-	/// its approvers are paid; otherwise stores the candidates.
+	/// its approvers are paid; returns how many were paid. Otherwise stores the candidates
+	/// and returns `None`.
 	fn anchor_or_keep(
 		service: ServiceId,
 		epoch: Epoch,
 		candidates: BoundedVec<Candidate<T>, T::MaxCandidates>,
 		index: usize,
 		quorum: u32,
-	) -> DispatchResult {
+	) -> Result<Option<u32>, DispatchError> {
 		let candidate = &candidates[index];
 		let ready = candidate.attesters.len() as u32 >= quorum
 			&& candidate.approvers.len() as u32 >= Self::required_approvals();
 		if !ready {
 			Pending::<T>::insert(service, (epoch, candidates));
-			return Ok(());
+			return Ok(None);
 		}
 		T::Registry::pay_anchor_fee(service, &candidate.approvers)
 			.map_err(|_| Error::<T>::AnchorFeeUnpaid)?;
@@ -370,7 +383,7 @@ impl<T: Config> Pallet<T> {
 		Latest::<T>::insert(service, (epoch, hash));
 		Pending::<T>::remove(service);
 		Self::deposit_event(Event::Anchored { service, epoch, root: candidate.root, hash });
-		Ok(())
+		Ok(Some(candidate.approvers.len() as u32))
 	}
 
 	/// Slashes super node `who` for approving a second root of `epoch`.

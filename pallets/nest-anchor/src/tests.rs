@@ -290,3 +290,49 @@ fn records_are_proven_against_the_anchored_root() {
 		assert_eq!(NestAnchor::verify_inclusion(0, 0, &records[2], &proof), Some(false));
 	});
 }
+
+#[test]
+fn each_call_is_charged_for_the_path_it_took() {
+	new_test_ext().execute_with(|| {
+		type W = <Test as Config>::WeightInfo;
+		let charged = |result: DispatchResultWithPostInfo| result.expect("succeeds").actual_weight;
+		let most = <<Test as Config>::MaxApprovers as Get<u32>>::get();
+		assert!(W::attest_kept().all_lt(W::attest(most)), "a kept attestation costs less");
+		assert!(W::approve_kept().all_lt(W::approve(most)), "a kept approval costs less");
+
+		end_epoch(0);
+		assert_eq!(
+			charged(NestAnchor::attest(signed(1), 0, 0, root(1), Hash::zero())),
+			Some(W::attest_kept())
+		);
+		assert_eq!(
+			charged(NestAnchor::approve(signed(21), 0, 0, root(1))),
+			Some(W::approve_kept())
+		);
+		assert_eq!(
+			charged(NestAnchor::approve(signed(22), 0, 0, root(1))),
+			Some(W::approve_kept())
+		);
+		// The quorum's second attestation anchors and pays the two approvers.
+		assert_eq!(
+			charged(NestAnchor::attest(signed(2), 0, 0, root(1), Hash::zero())),
+			Some(W::attest(2))
+		);
+
+		end_epoch(1);
+		let prev = prev();
+		for node in [1, 2] {
+			assert_eq!(
+				charged(NestAnchor::attest(signed(node), 0, 1, root(2), prev)),
+				Some(W::attest_kept())
+			);
+		}
+		assert_eq!(
+			charged(NestAnchor::approve(signed(21), 0, 1, root(2))),
+			Some(W::approve_kept())
+		);
+		// The second approval anchors and pays both.
+		assert_eq!(charged(NestAnchor::approve(signed(22), 0, 1, root(2))), Some(W::approve(2)));
+		assert!(Anchors::<Test>::contains_key(0, 1));
+	});
+}

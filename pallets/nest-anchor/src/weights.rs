@@ -13,8 +13,10 @@ use polkadot_sdk::frame_support::{traits::Get, weights::{constants::RocksDbWeigh
 
 /// What each of `pallet_nest_anchor`'s calls and hooks costs.
 pub trait WeightInfo {
-	fn attest() -> Weight;
-	fn approve() -> Weight;
+	fn attest(p: u32, ) -> Weight;
+	fn attest_kept() -> Weight;
+	fn approve(p: u32, ) -> Weight;
+	fn approve_kept() -> Weight;
 }
 
 /// The measured weights, priced with the runtime's database weights.
@@ -32,12 +34,30 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `NestAnchor::Anchors` (r:0 w:1)
 	/// Proof: `NestAnchor::Anchors` (`max_values`: None, `max_size`: Some(1149), added: 3624, mode: `MaxEncodedLen`)
-	fn attest() -> Weight {
-		// Proof size: measured `6276`, estimated `86889` bytes.
-		// Minimum execution time: 1_723_017_000 picoseconds.
-		Weight::from_parts(1_905_775_000, 86889)
-			.saturating_add(T::DbWeight::get().reads(37))
-			.saturating_add(T::DbWeight::get().writes(36))
+	/// The range of component `p` is `[1, 32]`.
+	fn attest(p: u32, ) -> Weight {
+		// Proof size: measured `1541`, estimated `9890` bytes.
+		// Minimum execution time: 132_981_000 picoseconds.
+		Weight::from_parts(175_402_451, 9890)
+			.saturating_add(Weight::from_parts(74_144_047, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(5))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().writes(4))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(p.into())))
+			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(p.into()))
+	}
+	/// Storage: `ServiceRegistry::Services` (r:1 w:0)
+	/// Proof: `ServiceRegistry::Services` (`max_values`: None, `max_size`: Some(636), added: 3111, mode: `MaxEncodedLen`)
+	/// Storage: `NestAnchor::Latest` (r:1 w:0)
+	/// Proof: `NestAnchor::Latest` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `NestAnchor::Pending` (r:1 w:1)
+	/// Proof: `NestAnchor::Pending` (`max_values`: None, `max_size`: Some(6425), added: 8900, mode: `MaxEncodedLen`)
+	fn attest_kept() -> Weight {
+		// Proof size: measured `1089`, estimated `9890` bytes.
+		// Minimum execution time: 66_271_000 picoseconds.
+		Weight::from_parts(93_589_000, 9890)
+			.saturating_add(T::DbWeight::get().reads(3))
+			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `ServiceRegistry::SuperNodes` (r:1 w:0)
 	/// Proof: `ServiceRegistry::SuperNodes` (`max_values`: None, `max_size`: Some(69), added: 2544, mode: `MaxEncodedLen`)
@@ -53,25 +73,67 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ServiceRegistry::ActiveSuperNodes` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:33 w:33)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	fn approve() -> Weight {
-		// Proof size: measured `6934`, estimated `86889` bytes.
-		// Minimum execution time: 1_750_288_000 picoseconds.
-		Weight::from_parts(1_911_584_000, 86889)
-			.saturating_add(T::DbWeight::get().reads(39))
-			.saturating_add(T::DbWeight::get().writes(36))
+	/// The range of component `p` is `[1, 32]`.
+	fn approve(p: u32, ) -> Weight {
+		// Proof size: measured `1750`, estimated `9890` bytes.
+		// Minimum execution time: 212_189_000 picoseconds.
+		Weight::from_parts(117_426_986, 9890)
+			.saturating_add(Weight::from_parts(91_827_562, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(7))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().writes(4))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(p.into())))
+			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(p.into()))
+	}
+	/// Storage: `ServiceRegistry::SuperNodes` (r:1 w:0)
+	/// Proof: `ServiceRegistry::SuperNodes` (`max_values`: None, `max_size`: Some(69), added: 2544, mode: `MaxEncodedLen`)
+	/// Storage: `NestAnchor::Anchors` (r:1 w:0)
+	/// Proof: `NestAnchor::Anchors` (`max_values`: None, `max_size`: Some(1149), added: 3624, mode: `MaxEncodedLen`)
+	/// Storage: `ServiceRegistry::Services` (r:1 w:0)
+	/// Proof: `ServiceRegistry::Services` (`max_values`: None, `max_size`: Some(636), added: 3111, mode: `MaxEncodedLen`)
+	/// Storage: `NestAnchor::Latest` (r:1 w:0)
+	/// Proof: `NestAnchor::Latest` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `NestAnchor::Pending` (r:1 w:1)
+	/// Proof: `NestAnchor::Pending` (`max_values`: None, `max_size`: Some(6425), added: 8900, mode: `MaxEncodedLen`)
+	/// Storage: `ServiceRegistry::ActiveSuperNodes` (r:1 w:0)
+	/// Proof: `ServiceRegistry::ActiveSuperNodes` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	fn approve_kept() -> Weight {
+		// Proof size: measured `3236`, estimated `9890` bytes.
+		// Minimum execution time: 106_348_000 picoseconds.
+		Weight::from_parts(116_518_000, 9890)
+			.saturating_add(T::DbWeight::get().reads(6))
+			.saturating_add(T::DbWeight::get().writes(1))
 	}
 }
 
 /// The same weights priced with RocksDB's, for tests and mocks.
 impl WeightInfo for () {
-	fn attest() -> Weight {
-		Weight::from_parts(1_905_775_000, 86889)
-			.saturating_add(RocksDbWeight::get().reads(37))
-			.saturating_add(RocksDbWeight::get().writes(36))
+	fn attest(p: u32, ) -> Weight {
+		Weight::from_parts(175_402_451, 9890)
+			.saturating_add(Weight::from_parts(74_144_047, 0).saturating_mul(p.into()))
+			.saturating_add(RocksDbWeight::get().reads(5))
+			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(p.into())))
+			.saturating_add(RocksDbWeight::get().writes(4))
+			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(p.into())))
+			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(p.into()))
 	}
-	fn approve() -> Weight {
-		Weight::from_parts(1_911_584_000, 86889)
-			.saturating_add(RocksDbWeight::get().reads(39))
-			.saturating_add(RocksDbWeight::get().writes(36))
+	fn attest_kept() -> Weight {
+		Weight::from_parts(93_589_000, 9890)
+			.saturating_add(RocksDbWeight::get().reads(3))
+			.saturating_add(RocksDbWeight::get().writes(1))
+	}
+	fn approve(p: u32, ) -> Weight {
+		Weight::from_parts(117_426_986, 9890)
+			.saturating_add(Weight::from_parts(91_827_562, 0).saturating_mul(p.into()))
+			.saturating_add(RocksDbWeight::get().reads(7))
+			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(p.into())))
+			.saturating_add(RocksDbWeight::get().writes(4))
+			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(p.into())))
+			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(p.into()))
+	}
+	fn approve_kept() -> Weight {
+		Weight::from_parts(116_518_000, 9890)
+			.saturating_add(RocksDbWeight::get().reads(6))
+			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 }

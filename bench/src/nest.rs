@@ -1,0 +1,246 @@
+//! The NestChain side of a run: services owned by Bob, each trusting the same
+//! identity-verified service nodes, and one super node whose approval anchors an epoch.
+//!
+//! ```text
+//!  Alice (sudo)  add herself as registrar, fund the nodes, create the services
+//!  each node     set an identity and ask Alice to judge it; the super node stakes
+//!  Alice         judge every node KnownGood
+//!  Bob (owner)   trust every node in every service
+//!  node 0        attest epoch 0 of every service
+//!  ─── the run ── nodes 1.. attest epoch 0 of every service, the super node approves it;
+//!                 whichever comes last anchors the epoch (no order between them matters)
+//! ```
+
+use crate::{
+	accounts::{self, address, call, first_fields, send_batches, TIC},
+	workload::named,
+};
+use codec::Encode;
+use subxt::{dynamic::Value, OnlineClient, PolkadotConfig};
+use subxt_signer::sr25519::{dev, Keypair};
+use thingschain_device::{Chain, Error};
+use thingschain_device_core::signing::DeviceKey;
+use thingschain_primitives::ids::{Hash, ServiceId};
+
+/// Attestations per setup batch: an attestation weighs up to ~3 ms.
+const ATTEST_BATCH: usize = 100;
+/// What each node and the super node get from Alice: fees and the identity deposit.
+const NODE_FUNDS: u128 = 1_000 * TIC;
+
+/// The services of a run and who attests and approves them.
+pub struct Nest {
+	/// Each service and the root its epoch 0 is attested with.
+	pub services: Vec<(ServiceId, Hash)>,
+	/// The nodes that attest during the run (every node but node 0, which attested in setup).
+	pub attesters: Vec<DeviceKey>,
+	/// The super node that approves every anchor.
+	pub super_node: DeviceKey,
+}
+
+/// The nonce of the run's first transaction of every attester and of the super node: each
+/// sent one setup transaction.
+pub const FIRST_NONCE: u64 = 1;
+
+/// The registry's rules a run's setup follows (`ServiceRegistry` constants).
+#[derive(Clone, Copy, Debug)]
+pub struct Rules {
+	/// The most trusted nodes a service may have.
+	pub max_nodes: usize,
+	/// The shortest epoch, in blocks: the run's services use it, so epoch 0 ends soon.
+	pub min_epoch: u32,
+	/// The smallest super-node stake.
+	pub min_stake: u128,
+}
+
+impl Rules {
+	/// Reads them from the chain's metadata.
+	pub async fn read(client: &OnlineClient<PolkadotConfig>) -> Result<Self, String> {
+		let at = client.at_current_block().await.map_err(|e| e.to_string())?;
+		let metadata = at.metadata_ref();
+		fn constant<T: codec::Decode>(metadata: &subxt::Metadata, name: &str) -> Result<T, String> {
+			metadata
+				.pallet_by_name("ServiceRegistry")
+				.and_then(|p| p.constant_by_name(name))
+				.and_then(|c| T::decode(&mut c.value()).ok())
+				.ok_or_else(|| format!("no ServiceRegistry.{name}"))
+		}
+		Ok(Rules {
+			max_nodes: constant::<u32>(metadata, "MaxServiceNodes")? as usize,
+			min_epoch: constant(metadata, "MinEpochLength")?,
+			min_stake: constant(metadata, "MinSuperNodeStake")?,
+		})
+	}
+}
+
+/// Sets up `services` services, each trusting `nodes` service nodes (quorum: all of them),
+/// with node 0's attestation of epoch 0 in every one; see the module's picture.
+pub async fn set_up(
+	chain: &Chain,
+	rules: Rules,
+	nodes: usize,
+	services: usize,
+) -> Result<Nest, Error> {
+	let alice = dev::alice();
+	let node_keys: Vec<_> = (0..nodes).map(|i| accounts::keypair("service-node", i)).collect();
+	let super_node = accounts::keypair("super-node", 0);
+	let accounts_of = node_keys.iter().chain([&super_node]).map(|k| k.public_key().0);
+	let registrar = address(alice.public_key().0);
+	let mut calls = vec![sudo(call("Identity", "add_registrar", vec![("account", registrar)]))];
+	calls.extend(accounts_of.map(|account| {
+		call(
+			"Balances",
+			"transfer_keep_alive",
+			vec![("dest", address(account)), ("value", Value::u128(NODE_FUNDS + rules.min_stake))],
+		)
+	}));
+	calls.extend((0..services).map(|i| {
+		sudo(call(
+			"ServiceRegistry",
+			"create_service",
+			vec![
+				("owner", id(&dev::bob())),
+				("name", Value::from_bytes(format!("bench-{i}"))),
+				("quorum", Value::u128(nodes as u128)),
+				("epoch_length", Value::u128(rules.min_epoch.into())),
+			],
+		))
+	}));
+	let created = send_batches(chain, &alice, calls, accounts::BATCH).await?;
+	let ids: Vec<ServiceId> = first_fields(&created, "ServiceRegistry", "ServiceCreated")?;
+	if ids.len() != services {
+		return Err(Error::Metadata(format!("{} of {services} services created", ids.len())));
+	}
+	let epoch_ends = created.last().map_or(0, |c| c.block) + u64::from(rules.min_epoch);
+
+	let signing = chain.device_signing().await?;
+	let mut judgements = Vec::new();
+	let mut requests = Vec::new();
+	for (i, node) in node_keys.iter().enumerate() {
+		let identity = set_identity_fields(&format!("bench node {i}"));
+		let payload =
+			subxt::dynamic::transaction("Identity", "set_identity", named(identity.clone()));
+		let judgement = known_good_fields(node.public_key().0, &signing.call_data(&payload)?);
+		judgements.push(call("Identity", "provide_judgement", judgement));
+		let set = call("Identity", "set_identity", identity);
+		let request = call("Identity", "request_judgement", request_judgement_fields());
+		requests.push(send_batches(chain, node, vec![set, request], 2));
+	}
+	let stake = subxt::dynamic::transaction(
+		"ServiceRegistry",
+		"register_super_node",
+		vec![Value::u128(rules.min_stake)],
+	);
+	let (requested, staked) =
+		futures::join!(futures::future::try_join_all(requests), chain.send(&stake, &super_node));
+	requested?;
+	staked?;
+	send_batches(chain, &alice, judgements, accounts::BATCH).await?;
+
+	let trust = ids.iter().flat_map(|service| {
+		node_keys.iter().map(move |node| {
+			call(
+				"ServiceRegistry",
+				"add_service_node",
+				vec![("service", Value::u128((*service).into())), ("node", id(node))],
+			)
+		})
+	});
+	send_batches(chain, &dev::bob(), trust.collect(), accounts::BATCH).await?;
+
+	let services: Vec<(ServiceId, Hash)> =
+		ids.into_iter().map(|service| (service, root(service))).collect();
+	while chain.best_number().await? < epoch_ends {
+		tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+	}
+	let first = services
+		.iter()
+		.map(|(service, root)| call("NestAnchor", "attest", attest_fields(*service, *root)));
+	send_batches(chain, &node_keys[0], first.collect(), ATTEST_BATCH).await?;
+
+	Ok(Nest {
+		services,
+		attesters: (1..nodes).map(|i| accounts::key("service-node", i)).collect(),
+		super_node: accounts::key("super-node", 0),
+	})
+}
+
+/// Counts the services with an anchored epoch at the last finalized block.
+pub async fn anchored(client: &OnlineClient<PolkadotConfig>) -> Result<usize, String> {
+	let at = client.at_current_block().await.map_err(|e| e.to_string())?;
+	let latest = subxt::dynamic::storage::<(ServiceId,), Value>("NestAnchor", "Latest");
+	let mut entries = at.storage().iter(latest, ()).await.map_err(|e| e.to_string())?;
+	let mut count = 0;
+	while let Some(entry) = entries.next().await {
+		entry.map_err(|e| e.to_string())?;
+		count += 1;
+	}
+	Ok(count)
+}
+
+/// The fields of `NestAnchor.attest` of `service`'s epoch 0, the first anchor.
+pub fn attest_fields(service: ServiceId, root: Hash) -> Vec<(&'static str, Value)> {
+	let mut fields = approve_fields(service, root);
+	fields.push(("prev", Value::from_bytes(Hash::zero())));
+	fields
+}
+
+/// The fields of `NestAnchor.approve` of `service`'s epoch 0.
+pub fn approve_fields(service: ServiceId, root: Hash) -> Vec<(&'static str, Value)> {
+	vec![
+		("service", Value::u128(service.into())),
+		("epoch", Value::u128(0)),
+		("root", Value::from_bytes(root)),
+	]
+}
+
+/// The root service `service`'s epoch 0 is attested with.
+fn root(service: ServiceId) -> Hash {
+	Hash::from(crate::hash(&(b"thingschain-bench/root", service).encode()))
+}
+
+/// `Sudo.sudo(call)`.
+fn sudo(inner: Value) -> Value {
+	call("Sudo", "sudo", vec![("call", inner)])
+}
+
+/// An account id field.
+fn id(who: &Keypair) -> Value {
+	Value::from_bytes(who.public_key().0)
+}
+
+/// The fields of `Identity.set_identity` with `display` as its only information.
+pub fn set_identity_fields(display: &str) -> Vec<(&'static str, Value)> {
+	let none = || Value::unnamed_variant("None", []);
+	let raw = Value::unnamed_variant(format!("Raw{}", display.len()), [Value::from_bytes(display)]);
+	let info = Value::named_composite([
+		("additional", Value::unnamed_composite(Vec::new())),
+		("display", raw),
+		("legal", none()),
+		("web", none()),
+		("riot", none()),
+		("email", none()),
+		("pgp_fingerprint", none()),
+		("image", none()),
+		("twitter", none()),
+	]);
+	vec![("info", info)]
+}
+
+/// The fields of `Identity.request_judgement` asking registrar 0, for no fee.
+pub fn request_judgement_fields() -> Vec<(&'static str, Value)> {
+	vec![("reg_index", Value::u128(0)), ("max_fee", Value::u128(0))]
+}
+
+/// The fields of registrar 0's `Identity.provide_judgement` that the identity `target` set
+/// with `set_identity` (that call's data) is `KnownGood`.
+pub fn known_good_fields(target: [u8; 32], set_identity: &[u8]) -> Vec<(&'static str, Value)> {
+	// A judgement names the hash of the identity it judges: the SCALE encoding of the info,
+	// which is `set_identity`'s call data after the pallet and call indices.
+	let identity = crate::hash(set_identity.get(2..).unwrap_or_default());
+	vec![
+		("reg_index", Value::u128(0)),
+		("target", address(target)),
+		("judgement", Value::unnamed_variant("KnownGood", [])),
+		("identity", Value::from_bytes(identity)),
+	]
+}
