@@ -13,12 +13,14 @@
 
 use crate::{
 	accounts::{self, address, call, first_fields, send_batches, TIC},
+	network, observe,
 	workload::named,
 };
 use codec::Encode;
+use std::time::Duration;
 use subxt::{dynamic::Value, OnlineClient, PolkadotConfig};
 use subxt_signer::sr25519::{dev, Keypair};
-use thingschain_device::{Chain, Error};
+use thingschain_device::{chain::DeviceSigning, Chain, Error};
 use thingschain_device_core::signing::DeviceKey;
 use thingschain_primitives::ids::{Hash, ServiceId};
 
@@ -56,18 +58,15 @@ impl Rules {
 	/// Reads them from the chain's metadata.
 	pub async fn read(client: &OnlineClient<PolkadotConfig>) -> Result<Self, String> {
 		let at = client.at_current_block().await.map_err(|e| e.to_string())?;
-		let metadata = at.metadata_ref();
-		fn constant<T: codec::Decode>(metadata: &subxt::Metadata, name: &str) -> Result<T, String> {
-			metadata
-				.pallet_by_name("ServiceRegistry")
-				.and_then(|p| p.constant_by_name(name))
-				.and_then(|c| T::decode(&mut c.value()).ok())
-				.ok_or_else(|| format!("no ServiceRegistry.{name}"))
-		}
+		let number = |name: &str| {
+			observe::constant(at.metadata_ref(), "ServiceRegistry", name)?
+				.as_u128()
+				.ok_or_else(|| format!("ServiceRegistry.{name} is not a number"))
+		};
 		Ok(Rules {
-			max_nodes: constant::<u32>(metadata, "MaxServiceNodes")? as usize,
-			min_epoch: constant(metadata, "MinEpochLength")?,
-			min_stake: constant(metadata, "MinSuperNodeStake")?,
+			max_nodes: number("MaxServiceNodes")? as usize,
+			min_epoch: number("MinEpochLength")? as u32,
+			min_stake: number("MinSuperNodeStake")?,
 		})
 	}
 }
@@ -76,6 +75,7 @@ impl Rules {
 /// with node 0's attestation of epoch 0 in every one; see the module's picture.
 pub async fn set_up(
 	chain: &Chain,
+	signing: &DeviceSigning,
 	rules: Rules,
 	nodes: usize,
 	services: usize,
@@ -112,7 +112,6 @@ pub async fn set_up(
 	}
 	let epoch_ends = created.last().map_or(0, |c| c.block) + u64::from(rules.min_epoch);
 
-	let signing = chain.device_signing().await?;
 	let mut judgements = Vec::new();
 	let mut requests = Vec::new();
 	for (i, node) in node_keys.iter().enumerate() {
@@ -149,9 +148,10 @@ pub async fn set_up(
 
 	let services: Vec<(ServiceId, Hash)> =
 		ids.into_iter().map(|service| (service, root(service))).collect();
-	while chain.best_number().await? < epoch_ends {
-		tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-	}
+	let ended = || async { chain.best_number().await.ok().filter(|best| *best >= epoch_ends) };
+	network::poll(Duration::from_secs(120), ended)
+		.await
+		.ok_or_else(|| Error::Rpc(format!("block {epoch_ends}, the end of epoch 0, never came")))?;
 	let first = services
 		.iter()
 		.map(|(service, root)| call("NestAnchor", "attest", attest_fields(*service, *root)));

@@ -61,21 +61,8 @@ impl Limits {
 	pub async fn read(client: &OnlineClient<PolkadotConfig>) -> Result<Self, String> {
 		let at = client.at_current_block().await.map_err(|e| e.to_string())?;
 		let metadata = at.metadata_ref();
-		let constant = |name: &str| -> Result<scale_value::Value<()>, String> {
-			let constant = metadata
-				.pallet_by_name("System")
-				.and_then(|p| p.constant_by_name(name))
-				.ok_or(format!("no System.{name}"))?;
-			scale_value::scale::decode_as_type(
-				&mut constant.value(),
-				constant.ty(),
-				metadata.types(),
-			)
-			.map(|v| v.remove_context())
-			.map_err(|e| format!("System.{name}: {e}"))
-		};
-		let weights = constant("BlockWeights")?;
-		let length = constant("BlockLength")?;
+		let weights = constant(metadata, "System", "BlockWeights")?;
+		let length = constant(metadata, "System", "BlockLength")?;
 		Ok(Limits {
 			max_ref_time: weights
 				.at("max_block")
@@ -89,6 +76,21 @@ impl Limits {
 				.ok_or("System.BlockLength has no max.normal")? as u64,
 		})
 	}
+}
+
+/// The runtime constant `pallet.name`, decoded with its type from `metadata`.
+pub fn constant(
+	metadata: &subxt::Metadata,
+	pallet: &str,
+	name: &str,
+) -> Result<scale_value::Value<()>, String> {
+	let constant = metadata
+		.pallet_by_name(pallet)
+		.and_then(|p| p.constant_by_name(name))
+		.ok_or(format!("no {pallet}.{name}"))?;
+	scale_value::scale::decode_as_type(&mut constant.value(), constant.ty(), metadata.types())
+		.map(|v| v.remove_context())
+		.map_err(|e| format!("{pallet}.{name}: {e}"))
 }
 
 /// What the observer recorded.

@@ -148,20 +148,16 @@ pub fn attestations(
 	let nonces = nest::FIRST_NONCE..nest::FIRST_NONCE + services;
 	sign_all(&signers, nonces, first_signer, |i, key, nonce| {
 		let (service, root) = nest.services[(nonce - nest::FIRST_NONCE) as usize];
-		let call = if i == supernode {
-			subxt::dynamic::transaction(
-				"NestAnchor",
-				"approve",
-				named(nest::approve_fields(service, root)),
-			)
+		let (name, fields) = if i == supernode {
+			("approve", nest::approve_fields(service, root))
 		} else {
-			subxt::dynamic::transaction(
-				"NestAnchor",
-				"attest",
-				named(nest::attest_fields(service, root)),
-			)
+			("attest", nest::attest_fields(service, root))
 		};
-		signing.sign_call(&call, key, nonce)
+		signing.sign_call(
+			&subxt::dynamic::transaction("NestAnchor", name, named(fields)),
+			key,
+			nonce,
+		)
 	})
 }
 
