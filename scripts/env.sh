@@ -1,6 +1,8 @@
 # Sourced by the other scripts: one place for paths every script agrees on.
 # shellcheck shell=bash
 
+# Where rustup installs cargo (scripts/setup.sh installs it there on a bare machine).
+case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) export PATH="$HOME/.cargo/bin:$PATH" ;; esac
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # The build lives outside the checkout so fresh clones (CI) reuse earlier builds.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/thingschain/target}"

@@ -14,7 +14,8 @@
 # bond; the highest backed of them are the first delegates.
 #
 # Keys of the well-known dev accounts (Alice, Bob, ...) are refused unless
-# --allow-dev-keys is given: anyone can sign with them.
+# --allow-dev-keys is given: anyone can sign with them. The spec is a `Live` chain, or with
+# --allow-dev-keys a `Local` one: the node refuses to load a Live spec that holds such a key.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -37,6 +38,7 @@ preset=$(field preset)
 preset_chain=dev
 
 dev_keys="$work/dev-keys.txt"
+chain_type=live
 if [ "$allow_dev_keys" != "--allow-dev-keys" ]; then
 	for who in Alice Bob Charlie Dave Eve Ferdie; do
 		for scheme in sr25519 ed25519; do
@@ -46,6 +48,7 @@ if [ "$allow_dev_keys" != "--allow-dev-keys" ]; then
 	done > "$dev_keys"
 else
 	: > "$dev_keys"
+	chain_type=local
 fi
 
 # The runtime this node was built with, taken from its own built-in spec.
@@ -61,7 +64,7 @@ python3 "$REPO_ROOT/scripts/operator_patch.py" patch "$work/preset.json" "$opera
 
 plain="$out_dir/$id.json"
 raw="$out_dir/$id-raw.json"
-"${cli[@]}" --chain-spec-path "$plain" create --chain-name "$name" --chain-id "$id" -t live \
+"${cli[@]}" --chain-spec-path "$plain" create --chain-name "$name" --chain-id "$id" -t "$chain_type" \
 	--properties tokenSymbol=TIC,tokenDecimals=12,ss58Format=42 \
 	--runtime "$runtime" --verify patch "$work/patch.json"
 "${cli[@]}" --chain-spec-path "$raw" convert-to-raw "$plain"

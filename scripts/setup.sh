@@ -2,7 +2,8 @@
 # Installs what a fresh Debian machine lacks to build and test ThingsChain.
 # Idempotent: every step checks first and says what it does; safe to run again.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/env.sh"
+cd "$REPO_ROOT"
 
 say() { printf '[setup] %s\n' "$*"; }
 
@@ -10,7 +11,10 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 # --- system packages -------------------------------------------------------
-APT_PKGS=(protobuf-compiler clang libclang-dev lld cmake pkg-config libssl-dev make git curl)
+# nodejs and npm run the Polkadot.js client tests (tests/js); a machine that already has a
+# Node.js of its own (with npm) keeps it.
+APT_PKGS=(protobuf-compiler clang libclang-dev lld cmake pkg-config libssl-dev make git curl ca-certificates)
+if ! command -v npm >/dev/null; then APT_PKGS+=(nodejs npm); fi
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -27,11 +31,19 @@ fi
 # rust-toolchain.toml pins the version, targets and components; asking rustup
 # for them here makes the install explicit (and works where rustup would not
 # auto-install from the toolchain file).
-if ! command -v rustup >/dev/null; then
-  echo "rustup is required (https://rustup.rs); install it and run this script again" >&2
-  exit 1
-fi
 TOOLCHAIN=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
+if ! command -v rustup >/dev/null; then
+  # The official installer (https://rustup.rs), with the pinned toolchain as the default.
+  say "rustup: installing it with Rust $TOOLCHAIN"
+  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs |
+    sh -s -- -y --no-modify-path --profile minimal --default-toolchain "$TOOLCHAIN"
+  say "rustup: installed in ~/.cargo/bin (scripts/env.sh puts it on PATH)"
+fi
+installed_toolchains=$(rustup toolchain list)
+if ! grep -q "^$TOOLCHAIN" <<<"$installed_toolchains"; then
+  say "rustup: installing Rust $TOOLCHAIN"
+  rustup toolchain install --profile minimal "$TOOLCHAIN"
+fi
 installed_targets=$(rustup target list --installed --toolchain "$TOOLCHAIN" 2>/dev/null || true)
 for t in wasm32v1-none wasm32-unknown-unknown; do
   if grep -qx "$t" <<<"$installed_targets"; then
@@ -62,7 +74,8 @@ if [ -f tests/js/package.json ]; then
       touch tests/js/node_modules
     fi
   else
-    say "npm not found: the JS client tests will be skipped"
+    echo "npm is missing though apt installed nodejs and npm: install Node.js 20 or newer" >&2
+    exit 1
   fi
 fi
 

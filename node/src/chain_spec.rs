@@ -2,7 +2,12 @@
 
 use polkadot_sdk::{
 	sc_service::{self, ChainType, Properties},
+	sp_core::{
+		crypto::{AccountId32, Ss58Codec},
+		hexdisplay::HexDisplay,
+	},
 	sp_genesis_builder::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET},
+	sp_keyring::{Ed25519Keyring, Sr25519Keyring},
 };
 use thingschain_runtime::{
 	genesis_config_presets::TESTNET_RUNTIME_PRESET,
@@ -61,12 +66,13 @@ pub fn local_testnet() -> Result<ChainSpec, String> {
 	)
 }
 
-/// Public test network without sudo.
+/// The shape of a public network (three delegates, no sudo) on well-known dev keys, to try it
+/// out: a `Local` chain. A real network's spec comes from `scripts/make-chain-spec.sh`.
 pub fn testnet() -> Result<ChainSpec, String> {
 	from_preset(
 		"ThingsChain Testnet",
 		"thingschain_testnet",
-		ChainType::Live,
+		ChainType::Local,
 		TESTNET_RUNTIME_PRESET,
 	)
 }
@@ -85,7 +91,56 @@ pub fn load(id: &str) -> Result<Box<dyn sc_service::ChainSpec>, String> {
 					path.display()
 				));
 			}
-			Box::new(ChainSpec::from_json_file(path)?)
+			let spec = ChainSpec::from_json_file(path)?;
+			refuse_well_known_keys_on_live(&spec)?;
+			Box::new(spec)
 		}
 	})
+}
+
+/// A well-known development key: anyone can sign with it (`//Alice`, `//Bob`, ... and their
+/// `//stash` accounts, sr25519 and ed25519).
+struct WellKnownKey {
+	/// The keyring's name and the scheme, as `Alice (sr25519)`.
+	name: String,
+	/// The public key in lower-case hex without `0x`, as raw storage holds it.
+	hex: String,
+	/// The public key as an SS58 address, as a genesis patch holds it.
+	ss58: String,
+}
+
+/// Every well-known development key, in the forms a chain spec may hold it.
+fn well_known_keys() -> impl Iterator<Item = WellKnownKey> {
+	let sr25519 = Sr25519Keyring::iter().map(|k| (format!("{k:?} (sr25519)"), k.to_raw_public()));
+	let ed25519 = Ed25519Keyring::iter().map(|k| (format!("{k:?} (ed25519)"), k.to_raw_public()));
+	sr25519.chain(ed25519).map(|(name, public)| WellKnownKey {
+		name,
+		hex: format!("{}", HexDisplay::from(&public)),
+		ss58: AccountId32::from(public).to_ss58check(),
+	})
+}
+
+/// Refuses a `Live` chain spec (a real network's) that holds a well-known development key
+/// anywhere in its genesis, as an account, a session key or in raw storage: whoever signs with
+/// it controls what the key was given (funds, a delegate's slots, sudo).
+fn refuse_well_known_keys_on_live(spec: &ChainSpec) -> Result<(), String> {
+	use sc_service::ChainSpec as _;
+	if spec.chain_type() != ChainType::Live {
+		return Ok(());
+	}
+	let json = spec.as_json(false)?;
+	let found: Vec<String> = well_known_keys()
+		.filter(|key| json.contains(&key.hex) || json.contains(&key.ss58))
+		.map(|key| key.name)
+		.collect();
+	if found.is_empty() {
+		return Ok(());
+	}
+	Err(format!(
+		"chain spec `{}` is a Live chain but holds well-known development keys, which anyone can \
+		 sign with: {}. Make a real network's spec with your own keys \
+		 (scripts/make-chain-spec.sh), or set its chainType to Local to experiment",
+		spec.id(),
+		found.join(", ")
+	))
 }

@@ -4,7 +4,7 @@
 //! - [`envelope`]: the encrypted envelope device data travels and rests in;
 //! - [`ids`]: how services, epochs and devices are numbered;
 //! - [`merkle`]: the Merkle tree NestChain state is anchored with, and its inclusion proofs;
-//! - [`nest`]: records a NestChain commits to, such as peg locks.
+//! - [`nest`]: the typed records a NestChain commits to: its own data and peg locks.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 

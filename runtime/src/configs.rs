@@ -22,7 +22,10 @@ use polkadot_sdk::{
 			ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, Imbalance, InstanceFilter,
 			OnUnbalanced, VariantCountOf,
 		},
-		weights::{constants::WEIGHT_REF_TIME_PER_SECOND, ConstantMultiplier, IdentityFee, Weight},
+		weights::{
+			constants::WEIGHT_REF_TIME_PER_SECOND, ConstantMultiplier, IdentityFee, Weight,
+			WeightToFee as _,
+		},
 		PalletId,
 	},
 	frame_system::EnsureRoot,
@@ -31,12 +34,12 @@ use polkadot_sdk::{
 	},
 	pallet_aura, pallet_authorship, pallet_balances, pallet_grandpa, pallet_identity,
 	pallet_multisig, pallet_offences, pallet_proxy, pallet_sudo, pallet_timestamp,
-	pallet_transaction_payment::{self, ConstFeeMultiplier, FungibleAdapter, Multiplier},
+	pallet_transaction_payment::{self, FungibleAdapter, Multiplier, TargetedFeeAdjustment},
 	pallet_utility,
 	sp_consensus_aura::sr25519::AuthorityId as AuraId,
 	sp_runtime::{
-		traits::{BlakeTwo256, Convert, ConvertInto, One, OpaqueKeys, Verify},
-		Perbill,
+		traits::{BlakeTwo256, Bounded, Convert, ConvertInto, One, OpaqueKeys, Verify},
+		FixedPointNumber, Perbill, Perquintill,
 	},
 	sp_session,
 	sp_version::RuntimeVersion,
@@ -186,10 +189,48 @@ impl OnUnbalanced<Credit<AccountId, Balances>> for DealWithFees {
 }
 
 parameter_types! {
-	/// A hundredth of a micro-TIC per byte keeps small device writes cheap.
-	pub const TransactionByteFee: Balance = MICRO_TIC / 100;
-	pub FeeMultiplier: Multiplier = Multiplier::one();
+	/// A byte costs its share of a block's room, as a unit of weight does: filling a block's
+	/// normal length costs what filling its normal compute costs (0.85 TIC at the base
+	/// multiplier, ~0.19 micro-TIC a byte). Cheaper bytes made it nearly free to fill every
+	/// block with a few large transactions and crowd out devices; a 256-byte device record's
+	/// fee stays mostly its weight.
+	pub TransactionByteFee: Balance = normal_weight_fee() / normal_max_length();
+	/// Fees follow congestion: blocks fuller than this share of their normal compute raise the
+	/// weight fee's multiplier, emptier ones lower it. IoT load runs blocks full for long, so
+	/// the target is half of them rather than the quarter of general-purpose chains.
+	pub const TargetBlockFullness: Perquintill = Perquintill::from_percent(50);
+	/// How fast the multiplier moves: Polkadot's daily rate (3/40,000 a 6-second block) at
+	/// 2-second blocks. Blocks full all day raise the weight fee ~1.7x, and it compounds for as
+	/// long as they stay full; emptier blocks bring it back down as fast.
+	pub AdjustmentVariable: Multiplier = Multiplier::saturating_from_rational(1, 40_000);
+	/// Fees never drop below the benchmarked cost: an owner's device limits stay predictable.
+	pub MinimumMultiplier: Multiplier = Multiplier::one();
+	/// No ceiling but the arithmetic's: congestion keeps raising the price.
+	pub MaximumMultiplier: Multiplier = Bounded::max_value();
 }
+
+/// The fee of a block's whole normal-dispatch compute, at the base multiplier.
+fn normal_weight_fee() -> Balance {
+	let max = RuntimeBlockWeights::get().get(DispatchClass::Normal).max_total;
+	<Runtime as pallet_transaction_payment::Config>::WeightToFee::weight_to_fee(
+		&max.unwrap_or(MAXIMUM_BLOCK_WEIGHT),
+	)
+}
+
+/// The room of a block for normal transactions, in bytes.
+fn normal_max_length() -> Balance {
+	Balance::from(*RuntimeBlockLength::get().max.get(DispatchClass::Normal)).max(1)
+}
+
+/// The fee multiplier after each block: up under congestion, down to the base when blocks are
+/// emptier than the target.
+pub type SlowAdjustingFeeUpdate<R> = TargetedFeeAdjustment<
+	R,
+	TargetBlockFullness,
+	AdjustmentVariable,
+	MinimumMultiplier,
+	MaximumMultiplier,
+>;
 
 /// The calls a device's owner pays for: what devices do, storing data records, each record
 /// one action against the device's rate limit.
@@ -214,7 +255,7 @@ impl pallet_transaction_payment::Config for Runtime {
 	type OperationalFeeMultiplier = ConstU8<5>;
 	type WeightToFee = IdentityFee<Balance>;
 	type LengthToFee = ConstantMultiplier<Balance, TransactionByteFee>;
-	type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
+	type FeeMultiplierUpdate = SlowAdjustingFeeUpdate<Self>;
 	// The SDK's measured charge, plus finding a device's owner (measured here).
 	type WeightInfo = pallet_devices::fees::ChargeWeight<
 		Runtime,
@@ -251,8 +292,13 @@ impl pallet_dpos::Config for Runtime {
 	type MaxVotes = ConstU32<16>;
 	type MaxUnlockingChunks = ConstU32<32>;
 	type MaxMetadataLen = ConstU32<256>;
-	type UnbondingPeriod = ConstU32<DAYS>;
+	// A week: far longer than the report window at any session length up to 70 minutes
+	// (`set_session_length` refuses longer ones), so an equivocating delegate's stake is still
+	// held when the last report of its offence can come.
+	type UnbondingPeriod = ConstU32<{ 7 * DAYS }>;
 	type EquivocationSlash = EquivocationSlash;
+	// A day of the genesis 10-minute sessions.
+	type SlashReportWindow = ConstU32<144>;
 	type WeightInfo = pallet_dpos::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::benchmarks::SessionKeysHelper;
@@ -566,6 +612,9 @@ impl pallet_nest_peg::Config for Runtime {
 	type Registry = crate::ServiceRegistry;
 	type Balance = Balance;
 	type UpdateOrigin = EnsureRoot<AccountId>;
+	// A lock's next epoch (ten minutes on the design's epochs) must be anchored with no
+	// revert before its claim can be final; governance asks more of a service it trusts less.
+	type DefaultFinalityEpochs = ConstU32<1>;
 	type WeightInfo = pallet_nest_peg::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::benchmarks::NestSetup;

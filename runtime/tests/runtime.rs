@@ -213,11 +213,11 @@ fn signed_transfer_moves_funds_and_charges_fees() {
 		assert_eq!(free(&account(Charlie)), DEV_ENDOWMENT + 10 * TIC);
 		let fee = DEV_ENDOWMENT - 10 * TIC - free(&account(Bob));
 		assert!(!fee.is_zero() && fee < TIC / 100, "a transfer costs a small, non-zero fee: {fee}");
-		// A fifth of the fee goes to the block's delegate; the rest is burned.
+		// Four fifths of the fee, rounded down, are burned; the rest goes to the block's delegate.
 		let to_author = free(&account(Alice)) - alice_before;
 		let burned = issuance - Balances::total_issuance();
 		assert_eq!(to_author + burned, fee);
-		assert_eq!(to_author, fee / 5, "fee {fee}");
+		assert_eq!(to_author, fee - fee * 4 / 5, "fee {fee}");
 		assert_eq!(System::account_nonce(&account(Bob)), 1);
 	});
 }
@@ -241,6 +241,83 @@ fn a_transaction_is_charged_its_measured_overhead_with_its_extensions_counted_on
 			"base {base:?}, extensions {:?}",
 			info.extension_weight
 		);
+	});
+}
+
+/// The fee of a signed transfer from Bob, as the runtime would charge it now.
+fn transfer_fee() -> Balance {
+	let call = transfer(&account(Sr25519Keyring::Charlie), TIC);
+	let xt = signed_by(&Sr25519Keyring::Bob.pair(), call);
+	pallet_transaction_payment::Pallet::<Runtime>::compute_fee(
+		xt.encoded_size() as u32,
+		&xt.get_dispatch_info(),
+		0,
+	)
+}
+
+#[test]
+fn sustained_full_blocks_raise_the_fee_and_emptier_ones_bring_it_back_to_the_base() {
+	use pallet_transaction_payment::{Multiplier, NextFeeMultiplier};
+	use polkadot_sdk::{frame_support::dispatch::DispatchClass, sp_runtime::traits::One};
+	use thingschain_runtime::configs::RuntimeBlockWeights;
+	genesis_ext(DEV_RUNTIME_PRESET).execute_with(|| {
+		let base_fee = transfer_fee();
+		assert_eq!(NextFeeMultiplier::<Runtime>::get(), Multiplier::one());
+		let normal_max = RuntimeBlockWeights::get().get(DispatchClass::Normal).max_total.unwrap();
+
+		// A flood fills every block's normal compute: each block raises the multiplier.
+		let mut multiplier = Multiplier::one();
+		for _ in 0..200 {
+			let used = System::block_weight().get(DispatchClass::Normal).clone();
+			System::register_extra_weight_unchecked(
+				normal_max.saturating_sub(used),
+				DispatchClass::Normal,
+			);
+			next_block();
+			let next = NextFeeMultiplier::<Runtime>::get();
+			assert!(next > multiplier, "a full block raised {multiplier:?} to {next:?}");
+			multiplier = next;
+		}
+		let congested_fee = transfer_fee();
+		assert!(congested_fee > base_fee, "fee {base_fee} -> {congested_fee} under congestion");
+
+		// Empty blocks lower it again, to the benchmarked base and never below.
+		let mut blocks = 0;
+		while NextFeeMultiplier::<Runtime>::get() > Multiplier::one() {
+			next_block();
+			blocks += 1;
+			assert!(blocks <= 400, "the multiplier came back down");
+		}
+		next_block();
+		assert_eq!(NextFeeMultiplier::<Runtime>::get(), Multiplier::one());
+		assert_eq!(transfer_fee(), base_fee);
+	});
+}
+
+#[test]
+fn filling_a_block_with_bytes_costs_what_filling_it_with_compute_costs() {
+	use polkadot_sdk::frame_support::{dispatch::DispatchClass, weights::WeightToFee};
+	use thingschain_runtime::configs::{RuntimeBlockLength, RuntimeBlockWeights};
+	type Payment = pallet_transaction_payment::Pallet<Runtime>;
+	genesis_ext(DEV_RUNTIME_PRESET).execute_with(|| {
+		let normal_length = *RuntimeBlockLength::get().max.get(DispatchClass::Normal);
+		let normal_weight =
+			RuntimeBlockWeights::get().get(DispatchClass::Normal).max_total.unwrap();
+		let by_length = Payment::length_to_fee(normal_length);
+		let by_weight = <Runtime as pallet_transaction_payment::Config>::WeightToFee::weight_to_fee(
+			&normal_weight,
+		);
+		// Equal but for the byte fee's rounding down (less than a unit a byte).
+		assert!(by_length <= by_weight && by_weight - by_length < Balance::from(normal_length));
+
+		// A megabyte of remark now costs about a fifth of a TIC (it cost 0.023 TIC), the length fee
+		// nearly all of it.
+		let remark = RuntimeCall::System(frame_system::Call::remark { remark: vec![0; 1 << 20] });
+		let xt = signed_by(&Sr25519Keyring::Bob.pair(), remark);
+		let fee = Payment::compute_fee(xt.encoded_size() as u32, &xt.get_dispatch_info(), 0);
+		assert!(fee > TIC / 6 && fee < TIC / 4, "a 1 MiB transaction costs {fee}");
+		// A device-sized transaction stays cheap: a transfer under a thousandth of a TIC.
+		assert!(transfer_fee() < TIC / 1_000, "a transfer costs {}", transfer_fee());
 	});
 }
 
@@ -833,33 +910,38 @@ fn nestchain_services_anchor_prove_records_suspend_and_peg() {
 				}),
 			);
 		}
-		// Lock 2 is reverted in the next anchor of its source, and its claim contested.
+		// Lock 2 is reverted in the next anchor of its source, and its claim contested; that
+		// anchor is lock 1's final epoch (the runtime waits for one), without a revert of it.
 		let reverts =
 			vec![record_bytes(RecordKind::Revert, &PegRevert { lock_id: Hash::repeat_byte(2) })];
 		anchor_epoch(source, 1, &reverts, &[Charlie]);
 		dispatch(
 			Ferdie,
 			RuntimeCall::NestPeg(pallet_nest_peg::Call::contest {
+				source,
 				lock_id: Hash::repeat_byte(2),
 				epoch: 1,
 				proof: InclusionProof::build(&reverts, 0).unwrap(),
 			}),
 		);
-		let contest_ends =
-			pallet_nest_peg::Claims::<Runtime>::get(Hash::repeat_byte(1)).unwrap().contest_ends;
-		while System::block_number() < contest_ends {
+		let final_at = pallet_nest_peg::Claims::<Runtime>::get(source, Hash::repeat_byte(1))
+			.unwrap()
+			.final_at()
+			.expect("the final epoch is anchored");
+		while System::block_number() < final_at {
 			next_block();
 		}
 		// Lock 1 is final: Dave gives it to Eve; lock 2 is void.
 		let give = |byte: u8| {
 			RuntimeCall::NestPeg(pallet_nest_peg::Call::transfer {
+				source,
 				lock_id: Hash::repeat_byte(byte),
 				to: account(Eve),
 			})
 		};
 		dispatch(Dave, give(1));
 		assert_eq!(
-			pallet_nest_peg::Claims::<Runtime>::get(Hash::repeat_byte(1)).unwrap().holder,
+			pallet_nest_peg::Claims::<Runtime>::get(source, Hash::repeat_byte(1)).unwrap().holder,
 			account(Eve)
 		);
 		assert_eq!(

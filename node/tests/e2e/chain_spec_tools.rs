@@ -147,3 +147,47 @@ async fn operator_spec_runs_on_the_operators_own_keys() {
 	})
 	.await;
 }
+
+/// `thingschain export-chain-spec --chain local [--raw]`, as JSON.
+fn export_local(raw: bool) -> Value {
+	let mut args = vec!["export-chain-spec", "--chain", "local"];
+	if raw {
+		args.push("--raw");
+	}
+	let output = node(&args);
+	assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+	serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn a_live_spec_holding_well_known_keys_is_refused() {
+	// The built-in public-network demo runs on dev keys, so it is not a Live chain.
+	let output = node(&["export-chain-spec", "--chain", "testnet"]);
+	assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+	let testnet: Value = serde_json::from_slice(&output.stdout).unwrap();
+	assert_eq!(testnet["chainType"], "Local");
+
+	// The local network's spec (Alice, Bob, ... as accounts, delegates and sudo) passed off as
+	// a real network's, in its plain form (SS58 addresses in the genesis patch) and its raw
+	// form (public keys inside storage keys and values): the node refuses to load either.
+	let dir = tempfile::tempdir().unwrap();
+	for raw in [false, true] {
+		let mut spec = export_local(raw);
+		spec["chainType"] = "Live".into();
+		let path = dir.path().join(format!("live-{raw}.json"));
+		std::fs::write(&path, serde_json::to_vec(&spec).unwrap()).unwrap();
+		let output = node(&["export-chain-spec", "--chain", path.to_str().unwrap()]);
+		assert!(!output.status.success(), "a Live spec with dev keys loaded (raw: {raw})");
+		let stderr = String::from_utf8_lossy(&output.stderr);
+		assert!(
+			stderr.contains("well-known development keys") && stderr.contains("Alice (sr25519)"),
+			"names the keys (raw: {raw}): {stderr}"
+		);
+
+		// The same spec as a Local chain loads.
+		spec["chainType"] = "Local".into();
+		std::fs::write(&path, serde_json::to_vec(&spec).unwrap()).unwrap();
+		let output = node(&["export-chain-spec", "--chain", path.to_str().unwrap()]);
+		assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+	}
+}

@@ -8,8 +8,9 @@
 //!    paying Bob the anchor fee; a record is proven over `nest_verifyInclusion`;
 //! 4. Eve is removed (quorum still met, epoch 3 anchors), then Dave (suspended, refused);
 //! 5. a record locked on a bank service is claimed on a land registry after the
-//!    confirmation period; a second lock is reverted and its claim contested; only the
-//!    first is spendable once the contest period is over.
+//!    confirmation period; a second lock is reverted in the bank's next epoch and its claim
+//!    contested; only the first is spendable, once that epoch is anchored and the contest
+//!    period after it is over.
 
 use crate::common::{best_number, hex, start_node, wait_for};
 use polkadot_sdk::sp_runtime::traits::{BlakeTwo256, Hash as _};
@@ -556,19 +557,25 @@ async fn a_government_service_anchors_proves_suspends_and_pegs() {
 		call(
 			"NestPeg",
 			"transfer",
-			vec![("lock_id", hash(Hash::repeat_byte(byte))), ("to", id(account(&eve)))],
+			vec![
+				("source", Value::u128(bank.id.into())),
+				("lock_id", hash(Hash::repeat_byte(byte))),
+				("to", id(account(&eve))),
+			],
 		)
 	};
-	fails_with(&chain, &give(1), &dave, "StillInContestPeriod").await;
+	// Frozen until the bank anchors its next epoch and the contest period after it passes.
+	fails_with(&chain, &give(1), &dave, "NotFinal").await;
 
 	// Lock 2 is reverted in the bank's next anchor; Ferdie contests its claim with the proof.
 	let reverts =
 		vec![record_bytes(RecordKind::Revert, &PegRevert { lock_id: Hash::repeat_byte(2) })];
-	bank.anchor(&chain, 1, &reverts, &[&charlie], &bob).await;
+	let final_anchor = bank.anchor(&chain, 1, &reverts, &[&charlie], &bob).await;
 	let contest = call(
 		"NestPeg",
 		"contest",
 		vec![
+			("source", Value::u128(bank.id.into())),
 			("lock_id", hash(Hash::repeat_byte(2))),
 			("epoch", Value::u128(1)),
 			("proof", proof_value(&InclusionProof::build(&reverts, 0).unwrap())),
@@ -577,8 +584,8 @@ async fn a_government_service_anchors_proves_suspends_and_pegs() {
 	assert_eq!(ok(&chain, &contest, &ferdie).await.count("NestPeg.ClaimContested"), 1);
 	fails_with(&chain, &claim(1, 0), &ferdie, "AlreadyClaimed").await;
 
-	// After the contest period lock 1 is Dave's to spend; lock 2 is void.
-	reach_block(rpc, claimed.block + CONTEST).await;
+	// The contest period after that anchor over, lock 1 is Dave's to spend; lock 2 is void.
+	reach_block(rpc, final_anchor.block + CONTEST).await;
 	assert_eq!(ok(&chain, &give(1), &dave).await.count("NestPeg.Transferred"), 1);
 	fails_with(&chain, &give(2), &dave, "NotClaimed").await;
 }

@@ -113,13 +113,20 @@ mod benchmarks {
 		assert!(Ledgers::<T>::get(&who).expect("stake remains").unlocking.is_empty());
 	}
 
+	/// The list is full: the newcomer finds the least backed of `MaxCandidates` and evicts
+	/// it, settling its rewards.
 	#[benchmark]
 	fn register_candidate() {
-		let who = bonded::<T>("candidate", 0, T::MinCandidateBond::get());
+		BlockReward::<T>::put(T::MinCandidateBond::get());
+		for index in Candidates::<T>::count()..T::MaxCandidates::get() {
+			Dpos::<T>::reward_author(&candidate::<T>(index));
+		}
+		let who = bonded::<T>("newcomer", 0, T::MinCandidateBond::get() * 3u32.into());
 		T::BenchmarkHelper::set_session_keys(&who);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), Perbill::from_percent(5), max_metadata::<T>());
 		assert!(Candidates::<T>::contains_key(&who));
+		assert_eq!(Candidates::<T>::count(), T::MaxCandidates::get());
 	}
 
 	#[benchmark]
@@ -207,9 +214,12 @@ mod benchmarks {
 	fn set_session_length() -> Result<(), BenchmarkError> {
 		let origin =
 			T::UpdateOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		// The longest session the slash report window allows.
+		let window: BlockNumberFor<T> = T::SlashReportWindow::get().into();
+		let blocks = (T::UnbondingPeriod::get() - 1u32.into()) / window;
 		#[extrinsic_call]
-		_(origin as T::RuntimeOrigin, 50u32.into());
-		assert_eq!(SessionLength::<T>::get(), 50u32.into());
+		_(origin as T::RuntimeOrigin, blocks);
+		assert_eq!(SessionLength::<T>::get(), blocks);
 		Ok(())
 	}
 
@@ -234,14 +244,17 @@ mod benchmarks {
 		assert_eq!(AuthoredBlocks::<T>::get(&author), 1);
 	}
 
+	/// One offender of a reported offence: what its session's offences cost it so far is
+	/// read and updated, then its bond slashed.
 	#[benchmark]
 	fn slash() {
 		let candidates = rewarded_candidates::<T>();
 		let who = candidates[0].clone();
 		let before = Dpos::<T>::active_stake(&who);
+		let session = T::ValidatorSet::session_index();
 		#[block]
 		{
-			Dpos::<T>::slash(&who, Perbill::from_percent(10));
+			Dpos::<T>::slash_for_offence(&who, Perbill::from_percent(10), session);
 		}
 		assert!(Dpos::<T>::active_stake(&who) < before);
 	}

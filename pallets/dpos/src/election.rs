@@ -105,6 +105,7 @@ impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
 
 	fn end_session(session: SessionIndex) {
 		Self::chill_absent(session);
+		Self::forget_slashes_leaving_the_window(session);
 	}
 
 	fn start_session(_: SessionIndex) {}

@@ -149,6 +149,13 @@ pub mod pallet {
 		#[pallet::constant]
 		type EquivocationSlash: Get<Perbill>;
 
+		/// Sessions in which an offence still slashes, counting the one it happened in: a
+		/// report of an older session takes nothing, and what each offender lost is kept
+		/// this long. The window, at the longest session governance may set, is shorter than
+		/// [`Config::UnbondingPeriod`], so an offender cannot withdraw before it closes.
+		#[pallet::constant]
+		type SlashReportWindow: Get<SessionIndex>;
+
 		/// Weights of this pallet's calls, measured by its benchmarks.
 		type WeightInfo: WeightInfo;
 
@@ -185,6 +192,13 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Delegations<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, Delegation<T::AccountId>>;
+
+	/// The share of each offender's bond slashed for its offences in each session, for the
+	/// sessions of the report window: a later report of the same session (pallet-offences
+	/// hands every earlier offender of an offence to each new report) takes only an increase.
+	#[pallet::storage]
+	pub type SessionSlashes<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, SessionIndex, Blake2_128Concat, T::AccountId, Perbill>;
 
 	/// Rewards settled to an account and not yet claimed.
 	#[pallet::storage]
@@ -249,6 +263,10 @@ pub mod pallet {
 				.expect("minting the pot's existential deposit works at genesis");
 			BlockReward::<T>::put(self.block_reward);
 			if !self.session_length.is_zero() {
+				assert!(
+					Pallet::<T>::report_window_fits(self.session_length),
+					"the slash report window at this session length outlasts the unbonding period"
+				);
 				SessionLength::<T>::put(self.session_length);
 			}
 			if self.desired_delegates != 0 {
@@ -288,6 +306,15 @@ pub mod pallet {
 		CandidateUpdated { who: T::AccountId, commission: Perbill },
 		/// `who` is no longer a candidate; its self-bond is unbonding until `unlock_at`.
 		CandidateLeft { who: T::AccountId, unbonding: BalanceOf<T>, unlock_at: BlockNumberFor<T> },
+		/// The candidate list was full: `who`, the least backed, made room for `by`, which
+		/// bonds more than `who`'s whole backing; `who`'s self-bond is unbonding until
+		/// `unlock_at`.
+		CandidateEvicted {
+			who: T::AccountId,
+			by: T::AccountId,
+			unbonding: BalanceOf<T>,
+			unlock_at: BlockNumberFor<T>,
+		},
 		/// The chilled candidate `who` may be elected again.
 		CandidateResumed { who: T::AccountId },
 		/// `voter` now approves `targets`.
@@ -310,6 +337,8 @@ pub mod pallet {
 		DelegateChilled { who: T::AccountId, session: SessionIndex },
 		/// `amount` of `who`'s stake was slashed for an offence.
 		Slashed { who: T::AccountId, amount: BalanceOf<T> },
+		/// Offences of `session` were reported after the report window: nothing was slashed.
+		OffenceTooOld { session: SessionIndex },
 		/// The block reward is now `amount`.
 		BlockRewardSet { amount: BalanceOf<T> },
 		/// Sessions now last `blocks` blocks.
@@ -344,7 +373,8 @@ pub mod pallet {
 		AlreadyCandidate,
 		/// The account is not a candidate.
 		NotCandidate,
-		/// `MaxCandidates` are registered.
+		/// `MaxCandidates` are registered, and the least backed has at least the caller's
+		/// self-bond behind it.
 		TooManyCandidates,
 		/// The account has no session keys; set them with `session.set_keys` first.
 		NoSessionKeys,
@@ -380,6 +410,9 @@ pub mod pallet {
 		NoRewards,
 		/// A session must last at least one block.
 		InvalidSessionLength,
+		/// Sessions that long would make the slash report window outlast the unbonding
+		/// period: an offender could withdraw before its offence is reported.
+		SessionOutlastsUnbonding,
 		/// The number of delegates must be between `MinDelegates` and `MaxDelegates`.
 		InvalidDelegateCount,
 	}
@@ -393,6 +426,7 @@ pub mod pallet {
 			assert!(T::MinDelegates::get() <= T::MaxDelegates::get());
 			assert!(T::MaxDelegates::get() <= T::MaxCandidates::get());
 			assert!(T::MaxUnlockingChunks::get() > 0);
+			assert!(T::SlashReportWindow::get() > 0, "an offence is reportable in its session");
 		}
 	}
 
@@ -428,7 +462,7 @@ pub mod pallet {
 			ensure!(amount <= ledger.active, Error::<T>::InsufficientStake);
 			let active = ledger.active - amount;
 			Self::ensure_active_allowed(&who, active)?;
-			let unlock_at = Self::start_unbonding(&mut ledger, amount)?;
+			let unlock_at = Self::start_unbonding(&mut ledger, amount, ChunksFull::Refuse)?;
 			Self::set_active(&who, ledger, active);
 			Self::deposit_event(Event::Unbonded { who, amount, unlock_at });
 			Ok(())
@@ -479,7 +513,9 @@ pub mod pallet {
 		/// Register the caller as a delegate candidate, its active stake as self-bond.
 		///
 		/// Needs at least `MinCandidateBond` active stake and session keys, and the caller may
-		/// not vote, delegate or have delegators.
+		/// not vote, delegate or have delegators. When `MaxCandidates` are registered, the
+		/// least backed of them is evicted (its self-bond starts unbonding) if the caller's
+		/// self-bond is more than that candidate's whole backing.
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::register_candidate())]
 		pub fn register_candidate(
@@ -521,21 +557,7 @@ pub mod pallet {
 		pub fn leave_candidates(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			ensure!(Candidates::<T>::contains_key(&who), Error::<T>::NotCandidate);
-			Self::settle(&who);
-			Candidates::<T>::remove(&who);
-			Backings::<T>::mutate_exists(&who, |maybe| {
-				if let Some(backing) = maybe {
-					backing.self_bond = Zero::zero();
-					if backing.voters == 0 {
-						*maybe = None;
-					}
-				}
-			});
-			let mut ledger = Ledgers::<T>::get(&who).unwrap_or_default();
-			let unbonding = ledger.active;
-			let unlock_at = Self::start_unbonding(&mut ledger, unbonding)?;
-			ledger.active = Zero::zero();
-			Self::store_ledger(&who, ledger);
+			let (unbonding, unlock_at) = Self::end_candidacy(&who)?;
 			Self::deposit_event(Event::CandidateLeft { who, unbonding, unlock_at });
 			Ok(())
 		}
@@ -681,6 +703,7 @@ pub mod pallet {
 		) -> DispatchResult {
 			T::UpdateOrigin::ensure_origin(origin)?;
 			ensure!(!blocks.is_zero(), Error::<T>::InvalidSessionLength);
+			ensure!(Self::report_window_fits(blocks), Error::<T>::SessionOutlastsUnbonding);
 			SessionLength::<T>::put(blocks);
 			Self::deposit_event(Event::SessionLengthSet { blocks });
 			Ok(())
@@ -715,6 +738,16 @@ impl<T: Config> Get<BlockNumberFor<T>> for CurrentSessionLength<T> {
 	fn get() -> BlockNumberFor<T> {
 		SessionLength::<T>::get()
 	}
+}
+
+/// What unbonding does when every unlocking chunk is taken.
+enum ChunksFull {
+	/// Refuse with `TooManyUnlockingChunks`: the staker withdraws unlocked chunks first.
+	Refuse,
+	/// Add to the newest chunk, which then unlocks with the new amount: ending a candidacy
+	/// never fails on the candidate's own chunks (a squatter filling them could otherwise keep
+	/// its slot against eviction).
+	Merge,
 }
 
 impl<T: Config> Pallet<T> {
@@ -764,7 +797,20 @@ impl<T: Config> Pallet<T> {
 			!check_keys || T::ValidatorRegistration::is_registered(who),
 			Error::<T>::NoSessionKeys
 		);
-		ensure!(Candidates::<T>::count() < T::MaxCandidates::get(), Error::<T>::TooManyCandidates);
+		if Candidates::<T>::count() >= T::MaxCandidates::get() {
+			// A full list takes a newcomer who bonds more than the least backed candidate has
+			// behind it, so a squatter of minimum bonds cannot hold the slots.
+			let (least, backing) =
+				Self::least_backed_candidate().ok_or(Error::<T>::TooManyCandidates)?;
+			ensure!(self_bond > backing, Error::<T>::TooManyCandidates);
+			let (unbonding, unlock_at) = Self::end_candidacy(&least)?;
+			Self::deposit_event(Event::CandidateEvicted {
+				who: least,
+				by: who.clone(),
+				unbonding,
+				unlock_at,
+			});
+		}
 
 		Backings::<T>::mutate(who, |backing| {
 			let backing = backing.get_or_insert_with(Default::default);
@@ -775,6 +821,40 @@ impl<T: Config> Pallet<T> {
 		Candidates::<T>::insert(who, Candidate { metadata, chilled: false });
 		Self::deposit_event(Event::CandidateRegistered { who: who.clone(), self_bond, commission });
 		Ok(())
+	}
+
+	/// The candidate with the least backing (self-bond and votes) and that backing.
+	fn least_backed_candidate() -> Option<(T::AccountId, BalanceOf<T>)> {
+		Candidates::<T>::iter_keys()
+			.map(|who| {
+				let backing = Backings::<T>::get(&who).map(|b| b.total()).unwrap_or_default();
+				(who, backing)
+			})
+			.min_by_key(|(_, backing)| *backing)
+	}
+
+	/// Ends `who`'s candidacy: settles its rewards, removes it and starts unbonding its whole
+	/// self-bond; returns the amount and when it unlocks. Votes for it stay (they count again
+	/// if it registers again) and their rewards so far stay claimable.
+	fn end_candidacy(
+		who: &T::AccountId,
+	) -> Result<(BalanceOf<T>, BlockNumberFor<T>), DispatchError> {
+		Self::settle(who);
+		Candidates::<T>::remove(who);
+		Backings::<T>::mutate_exists(who, |maybe| {
+			if let Some(backing) = maybe {
+				backing.self_bond = Zero::zero();
+				if backing.voters == 0 {
+					*maybe = None;
+				}
+			}
+		});
+		let mut ledger = Ledgers::<T>::get(who).unwrap_or_default();
+		let unbonding = ledger.active;
+		let unlock_at = Self::start_unbonding(&mut ledger, unbonding, ChunksFull::Merge)?;
+		ledger.active = Zero::zero();
+		Self::store_ledger(who, ledger);
+		Ok((unbonding, unlock_at))
 	}
 
 	/// Replaces `who`'s approvals with `targets`.
@@ -829,14 +909,20 @@ impl<T: Config> Pallet<T> {
 	fn start_unbonding(
 		ledger: &mut Ledger<T>,
 		amount: BalanceOf<T>,
+		when_full: ChunksFull,
 	) -> Result<BlockNumberFor<T>, DispatchError> {
 		let unlock_at = frame_system::Pallet::<T>::block_number() + T::UnbondingPeriod::get();
 		if amount.is_zero() {
 			return Ok(unlock_at);
 		}
+		let merge_with_newest = ledger.unlocking.last().is_some_and(|chunk| {
+			chunk.unlock_at == unlock_at
+				|| (ledger.unlocking.is_full() && matches!(when_full, ChunksFull::Merge))
+		});
 		match ledger.unlocking.last_mut() {
-			Some(chunk) if chunk.unlock_at == unlock_at => {
-				chunk.value = chunk.value.saturating_add(amount)
+			Some(chunk) if merge_with_newest => {
+				chunk.value = chunk.value.saturating_add(amount);
+				chunk.unlock_at = unlock_at;
 			}
 			_ => ledger
 				.unlocking

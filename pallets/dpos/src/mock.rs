@@ -88,7 +88,9 @@ impl pallet_session::Config for Test {
 
 pub const MIN_STAKE: Balance = 10;
 pub const MIN_BOND: Balance = 100;
-pub const UNBONDING: u64 = 10;
+pub const UNBONDING: u64 = 50;
+/// Sessions an offence slashes in: 30 blocks at [`SESSION`], less than [`UNBONDING`].
+pub const REPORT_WINDOW: u32 = 3;
 pub const SESSION: u64 = 10;
 pub const REWARD: Balance = 1_000;
 
@@ -117,6 +119,7 @@ impl crate::Config for Test {
 	type MaxMetadataLen = ConstU32<16>;
 	type UnbondingPeriod = ConstU64<UNBONDING>;
 	type EquivocationSlash = EquivocationSlash;
+	type SlashReportWindow = ConstU32<REPORT_WINDOW>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarkHelper;

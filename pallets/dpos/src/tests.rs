@@ -71,6 +71,9 @@ pub fn assert_invariants() {
 		}
 		assert!(Ledgers::<Test>::contains_key(who), "a voter has a ledger");
 	}
+	for (session, who, _) in SessionSlashes::<Test>::iter() {
+		assert!(Dpos::in_report_window(session), "{who}'s slash of session {session} is kept");
+	}
 	for (who, delegation) in Delegations::<Test>::iter() {
 		assert!(Voters::<Test>::contains_key(delegation.target), "target of {who} is a voter");
 		assert!(!Delegations::<Test>::contains_key(delegation.target), "chains are one hop");
@@ -171,7 +174,7 @@ mod staking {
 			assert_eq!(ledger.active, 50);
 			assert_eq!(
 				ledger.unlocking.into_inner(),
-				vec![UnlockChunk { value: 50, unlock_at: 11 }]
+				vec![UnlockChunk { value: 50, unlock_at: 1 + UNBONDING }]
 			);
 			assert_eq!(held(10), 100, "unbonding stake stays held");
 		});
@@ -211,7 +214,7 @@ mod staking {
 			assert_eq!(ledger.active, 85);
 			assert_eq!(
 				ledger.unlocking.into_inner(),
-				vec![UnlockChunk { value: 15, unlock_at: 11 }]
+				vec![UnlockChunk { value: 15, unlock_at: 1 + UNBONDING }]
 			);
 		});
 	}
@@ -296,9 +299,72 @@ mod candidates {
 				if who < 7 {
 					assert_ok!(result);
 				} else {
+					// No more than the least backed (4, 5 and 6 have the minimum): refused.
 					assert_noop!(result, Error::<Test>::TooManyCandidates);
 				}
 			}
+		});
+	}
+
+	#[test]
+	fn a_full_candidate_list_takes_who_bonds_more_than_the_least_backed() {
+		ExtBuilder::default().build_and_execute(|| {
+			// A squatter fills the free slots with minimum bonds; one is also voted for.
+			for who in 4..=6 {
+				assert_ok!(Dpos::bond(origin(who), MIN_BOND));
+				assert_ok!(Dpos::register_candidate(
+					origin(who),
+					Perbill::zero(),
+					Default::default()
+				));
+			}
+			vote_with(8, 50, vec![4]);
+			// An honest newcomer bonds more than 5 or 6 has behind it, less than 4.
+			set_keys(7);
+			assert_ok!(Dpos::bond(origin(7), MIN_BOND + 1));
+			assert_ok!(Dpos::register_candidate(origin(7), Perbill::zero(), Default::default()));
+			let Event::CandidateEvicted { who: evicted, by, unbonding, unlock_at } =
+				dpos_events().into_iter().rev().nth(1).unwrap()
+			else {
+				panic!("an eviction before the registration")
+			};
+			assert!(evicted == 5 || evicted == 6, "the least backed went: {evicted}");
+			assert_eq!((by, unbonding, unlock_at), (7, MIN_BOND, 1 + UNBONDING));
+			assert!(!Candidates::<Test>::contains_key(evicted));
+			assert_eq!(Ledgers::<Test>::get(evicted).unwrap().unlocking[0].value, MIN_BOND);
+			assert_eq!(Candidates::<Test>::count(), 6);
+		});
+	}
+
+	#[test]
+	fn full_unlocking_chunks_do_not_keep_a_candidate_from_being_evicted() {
+		ExtBuilder::default().build_and_execute(|| {
+			for who in 4..=6 {
+				assert_ok!(Dpos::bond(origin(who), MIN_BOND + 10));
+				assert_ok!(Dpos::register_candidate(
+					origin(who),
+					Perbill::zero(),
+					Default::default()
+				));
+			}
+			// 4 fills its unlocking chunks, one a block, then holds the least backing.
+			for _ in 0..3 {
+				assert_ok!(Dpos::unbond(origin(4), 1));
+				run_to_block(System::block_number() + 1);
+			}
+			assert_noop!(Dpos::unbond(origin(4), 1), Error::<Test>::TooManyUnlockingChunks);
+			set_keys(7);
+			assert_ok!(Dpos::bond(origin(7), MIN_BOND + 10));
+			assert_ok!(Dpos::register_candidate(origin(7), Perbill::zero(), Default::default()));
+			assert!(!Candidates::<Test>::contains_key(4));
+			// The self-bond joined the newest chunk, which now unlocks with it.
+			let ledger = Ledgers::<Test>::get(4).unwrap();
+			let newest = ledger.unlocking.last().unwrap();
+			assert_eq!(ledger.unlocking.len(), 3);
+			assert_eq!(
+				(newest.value, newest.unlock_at),
+				(1 + MIN_BOND + 7, System::block_number() + UNBONDING)
+			);
 		});
 	}
 
@@ -599,6 +665,14 @@ mod election {
 				Dpos::set_session_length(RuntimeOrigin::root(), 0),
 				Error::<Test>::InvalidSessionLength
 			);
+			// Sessions so long that the report window would outlast the unbonding period.
+			assert_noop!(
+				Dpos::set_session_length(
+					RuntimeOrigin::root(),
+					UNBONDING / REPORT_WINDOW as u64 + 1
+				),
+				Error::<Test>::SessionOutlastsUnbonding
+			);
 			assert_ok!(Dpos::set_session_length(RuntimeOrigin::root(), 4));
 			assert_eq!(last_event(), Event::SessionLengthSet { blocks: 4 });
 			run_to_block(4);
@@ -742,12 +816,78 @@ mod slashing {
 	use super::*;
 
 	fn report(offender: AccountId) {
-		let details = OffenceDetails { offender: (offender, ()), reporters: vec![] };
+		report_in(&[offender], 0);
+	}
+
+	/// What pallet-offences does on each report of an offence in `session`: every offender
+	/// known for it so far, the earlier ones again.
+	fn report_in(offenders: &[AccountId], session: SessionIndex) {
+		let details: Vec<_> = offenders
+			.iter()
+			.map(|who| OffenceDetails { offender: (*who, ()), reporters: vec![] })
+			.collect();
 		<Dpos as OnOffenceHandler<AccountId, (AccountId, ()), _>>::on_offence(
-			&[details],
-			&[Perbill::from_percent(100)],
-			0,
+			&details,
+			&vec![Perbill::from_percent(100); offenders.len()],
+			session,
 		);
+	}
+
+	fn slashes() -> usize {
+		dpos_events().iter().filter(|e| matches!(e, Event::Slashed { .. })).count()
+	}
+
+	#[test]
+	fn later_reports_of_an_offence_do_not_slash_its_earlier_offenders_again() {
+		ExtBuilder::default().build_and_execute(|| {
+			report_in(&[1], 0);
+			// A second offender of the same offence is reported: pallet-offences passes both.
+			report_in(&[1, 2], 0);
+			report_in(&[1, 2], 0);
+			assert_eq!(slashes(), 2, "each offender paid once");
+			assert_eq!(Dpos::active_stake(&1), 450);
+			assert_eq!(Dpos::active_stake(&2), 360);
+			assert_eq!(SessionSlashes::<Test>::get(0, 1), Some(Perbill::from_percent(10)));
+		});
+	}
+
+	#[test]
+	fn an_offence_in_another_session_slashes_again() {
+		ExtBuilder::default().build_and_execute(|| {
+			report_in(&[1], 0);
+			run_to_session(1);
+			report_in(&[1], 1);
+			assert_eq!(slashes(), 2);
+			assert_eq!(Dpos::active_stake(&1), 405);
+		});
+	}
+
+	#[test]
+	fn an_equivocator_cannot_withdraw_before_the_report_window_closes() {
+		ExtBuilder::default().build_and_execute(|| {
+			// Delegate 2 equivocates in session 0 and leaves at once to take its bond out.
+			assert_ok!(Dpos::leave_candidates(origin(2)));
+			// The last block in which its offence may still be reported ...
+			run_to_block(SESSION * REPORT_WINDOW as u64 - 1);
+			assert_eq!(Session::current_index(), REPORT_WINDOW - 1);
+			// ... its stake is still unbonding, so the report takes its share.
+			assert_noop!(Dpos::withdraw_unbonded(origin(2)), Error::<Test>::UnbondingNotFinished);
+			report_in(&[2], 0);
+			assert_eq!(last_event(), Event::Slashed { who: 2, amount: 40 });
+			assert_eq!(held(2), 360);
+		});
+	}
+
+	#[test]
+	fn a_report_after_the_window_slashes_nothing_and_the_records_are_gone() {
+		ExtBuilder::default().build_and_execute(|| {
+			report_in(&[1], 0);
+			run_to_session(REPORT_WINDOW);
+			assert_eq!(SessionSlashes::<Test>::iter_prefix(0).count(), 0, "forgotten");
+			report_in(&[1, 2], 0);
+			assert_eq!(last_event(), Event::OffenceTooOld { session: 0 });
+			assert_eq!((Dpos::active_stake(&1), Dpos::active_stake(&2)), (450, 400));
+		});
 	}
 
 	#[test]

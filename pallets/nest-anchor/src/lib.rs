@@ -323,15 +323,15 @@ impl<T: Config> Pallet<T> {
 	/// Checks that `service` exists, is active and that `epoch` is the next one to anchor and
 	/// has ended; returns the service's quorum.
 	fn ensure_open(service: ServiceId, epoch: Epoch) -> Result<u32, DispatchError> {
-		let (quorum, epoch_length, genesis, active) =
-			T::Registry::service(service).ok_or(Error::<T>::UnknownService)?;
-		ensure!(active, Error::<T>::ServiceSuspended);
+		let terms = T::Registry::service(service).ok_or(Error::<T>::UnknownService)?;
+		ensure!(terms.active, Error::<T>::ServiceSuspended);
 		let next = Latest::<T>::get(service).map_or(0, |(e, _)| e.saturating_add(1));
 		ensure!(epoch >= next, Error::<T>::StaleEpoch);
 		ensure!(epoch == next, Error::<T>::EpochGap);
-		let ends = genesis.saturating_add(epoch_length.saturating_mul((epoch + 1).into()));
+		let ends =
+			terms.genesis.saturating_add(terms.epoch_length.saturating_mul((epoch + 1).into()));
 		ensure!(frame_system::Pallet::<T>::block_number() >= ends, Error::<T>::EpochNotEnded);
-		Ok(quorum)
+		Ok(terms.quorum)
 	}
 
 	/// The candidates proposed for `epoch` of `service`.

@@ -32,11 +32,16 @@ fn anchored_lock<T: Config>(depth: u32) -> (PegLock<T::AccountId>, Epoch, Inclus
 	(lock, epoch, proof)
 }
 
-/// A claimed lock whose contest period is over.
+/// A claimed lock that is final: its source anchored the claim's final epoch (without a
+/// revert) and the contest period passed.
 fn final_claim<T: Config>() -> PegLock<T::AccountId> {
 	let (lock, epoch, proof) = anchored_lock::<T>(1);
 	Peg::<T>::claim(RawOrigin::Signed(lock.beneficiary.clone()).into(), lock.clone(), epoch, proof)
 		.expect("proven lock is claimed");
+	let final_epoch = Claims::<T>::get(lock.source, lock.lock_id).expect("claimed").final_epoch;
+	while T::Anchors::anchor(lock.source, final_epoch).is_none() {
+		T::BenchmarkHelper::anchor(lock.source, &[0u32.encode()]);
+	}
 	let now = frame_system::Pallet::<T>::block_number();
 	frame_system::Pallet::<T>::set_block_number(now + ContestPeriod::<T>::get());
 	lock
@@ -52,9 +57,11 @@ mod benchmarks {
 		let relayer: T::AccountId = account("relayer", 0, 0);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(relayer), lock.clone(), epoch, proof);
-		assert!(Claims::<T>::contains_key(lock.lock_id));
+		assert!(Claims::<T>::contains_key(lock.source, lock.lock_id));
 	}
 
+	/// The revert is in the claim's final epoch, which is anchored: the finality check reads
+	/// that anchor and the proof another.
 	#[benchmark]
 	fn contest(d: Linear<1, 12>) {
 		let (lock, epoch, proof) = anchored_lock::<T>(1);
@@ -68,12 +75,19 @@ mod benchmarks {
 		let revert = record_bytes(RecordKind::Revert, &PegRevert { lock_id: lock.lock_id });
 		let mut records: Vec<Vec<u8>> = (0..(1u32 << d)).map(|i| i.encode()).collect();
 		records[0] = revert;
-		let later = T::BenchmarkHelper::anchor(lock.source, &records);
+		let final_epoch = Claims::<T>::get(lock.source, lock.lock_id).expect("claimed").final_epoch;
+		while T::Anchors::anchor(lock.source, final_epoch.saturating_sub(1)).is_none() {
+			T::BenchmarkHelper::anchor(lock.source, &[0u32.encode()]);
+		}
+		let last = T::BenchmarkHelper::anchor(lock.source, &records);
 		let proof = InclusionProof::build(&records, 0).expect("the revert is a record");
 		let challenger: T::AccountId = account("challenger", 0, 0);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(challenger), lock.lock_id, later, proof);
-		assert_eq!(Claims::<T>::get(lock.lock_id).unwrap().status, ClaimStatus::Contested);
+		_(RawOrigin::Signed(challenger), lock.source, lock.lock_id, last, proof);
+		assert_eq!(
+			Claims::<T>::get(lock.source, lock.lock_id).unwrap().status,
+			ClaimStatus::Contested
+		);
 	}
 
 	#[benchmark]
@@ -81,8 +95,8 @@ mod benchmarks {
 		let lock = final_claim::<T>();
 		let to: T::AccountId = account("to", 0, 0);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(lock.beneficiary.clone()), lock.lock_id, to.clone());
-		assert_eq!(Claims::<T>::get(lock.lock_id).unwrap().holder, to);
+		_(RawOrigin::Signed(lock.beneficiary.clone()), lock.source, lock.lock_id, to.clone());
+		assert_eq!(Claims::<T>::get(lock.source, lock.lock_id).unwrap().holder, to);
 	}
 
 	#[benchmark]
@@ -91,11 +105,14 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(lock.beneficiary.clone()),
-			lock.lock_id,
 			lock.source,
+			lock.lock_id,
 			lock.beneficiary.clone(),
 		);
-		assert_eq!(Claims::<T>::get(lock.lock_id).unwrap().status, ClaimStatus::Returned);
+		assert_eq!(
+			Claims::<T>::get(lock.source, lock.lock_id).unwrap().status,
+			ClaimStatus::Returned
+		);
 	}
 
 	#[benchmark]
@@ -105,6 +122,17 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, 7u32.into(), 9u32.into());
 		assert_eq!(ContestPeriod::<T>::get(), 9u32.into());
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_finality_epochs() -> Result<(), BenchmarkError> {
+		let origin =
+			T::UpdateOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let (source, _) = T::BenchmarkHelper::source_and_destination();
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, source, 3);
+		assert_eq!(Peg::<T>::finality_epochs(source), 3);
 		Ok(())
 	}
 

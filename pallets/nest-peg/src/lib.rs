@@ -4,20 +4,26 @@
 //! the SPV proofs:
 //!
 //! ```text
-//!  source NestChain                 WebChain                          destination NestChain
-//!  lock record in state ──anchor──► Anchors(source, e)
-//!                                   claim(lock, e, proof)  ◄── after ConfirmationPeriod
-//!                                   ├─ contest(revert in a later anchor) ──► Contested
-//!                                   └─ ContestPeriod passes ──► Final ──► transfer / return
-//!                                                                          (to source only)
+//!  source NestChain              WebChain                                destination
+//!  lock in epoch e ──anchor──►  Anchors(source, e)
+//!                               claim(lock, e, proof)  ◄── after ConfirmationPeriod
+//!                               ├─ contest: a revert anchored in epochs e ..= e+k ──► Contested
+//!                               └─ epochs e+1 ..= e+k anchored, then ContestPeriod ──► Final
+//!                                                                  ──► transfer / return
+//!                                                                      (to source only)
 //! ```
 //!
 //! 1. A value or record is locked on the source NestChain: its service nodes put a
-//!    [`PegLock`] in the source's state, which gets anchored.
+//!    [`PegLock`] in the source's state, which gets anchored in epoch `e`.
 //! 2. After the anchor is `ConfirmationPeriod` blocks old, anyone claims the lock on WebChain
-//!    with an inclusion proof against that anchor. A lock is claimed once, ever.
-//! 3. During `ContestPeriod` the claimed value is frozen: anyone may cancel the claim by
-//!    proving a [`PegRevert`] of the lock in a later anchor of the source.
+//!    with an inclusion proof against that anchor. A lock is claimed once, ever; claims are
+//!    keyed by the source and the lock id, so no other service can take a lock's id first.
+//! 3. The claimed value stays frozen until the source has anchored its next `k` epochs
+//!    ([`FinalityEpochs`], per source service, at least 1) and `ContestPeriod` blocks have
+//!    passed since the last of them, so whoever watches the source can answer that anchor.
+//!    Until then anyone may void the claim by proving a [`PegRevert`] of the lock anchored in
+//!    epochs `e ..= e + k`, the lock's own epoch included. A claim is never final while the
+//!    source has not anchored those epochs, however long that takes.
 //! 4. Then the claim is final: the holder may transfer it on the destination, and it can only
 //!    go back to the chain it came from.
 
@@ -85,16 +91,25 @@ pub struct Claim<T: Config> {
 	pub epoch: Epoch,
 	/// Who holds it on the destination.
 	pub holder: T::AccountId,
-	/// First block at which it is final.
-	pub contest_ends: BlockNumberFor<T>,
+	/// The last source epoch a revert may be anchored in (`epoch` + the source's finality
+	/// epochs when it was claimed); once it is anchored the contest period starts.
+	pub final_epoch: Epoch,
+	/// Blocks the claim stays contestable after `final_epoch` is anchored.
+	pub contest_period: BlockNumberFor<T>,
 	/// Where it stands.
 	pub status: ClaimStatus,
 }
 
 impl<T: Config> Claim<T> {
-	/// Whether it is claimed, past its contest period and not contested.
+	/// The first block at which it is final, once the source has anchored `final_epoch`.
+	pub fn final_at(&self) -> Option<BlockNumberFor<T>> {
+		let (_, anchored_at) = T::Anchors::anchor(self.lock.source, self.final_epoch)?;
+		Some(anchored_at.saturating_add(self.contest_period))
+	}
+
+	/// Whether it is claimed, not contested, and past its last contestable block.
 	pub fn is_final(&self, now: BlockNumberFor<T>) -> bool {
-		self.status == ClaimStatus::Claimed && now >= self.contest_ends
+		self.status == ClaimStatus::Claimed && self.final_at().is_some_and(|at| now >= at)
 	}
 }
 
@@ -116,8 +131,13 @@ pub mod pallet {
 		/// The registry's balance type.
 		type Balance: Parameter + MaxEncodedLen;
 
-		/// Who sets the confirmation and contest periods (governance).
+		/// Who sets the periods and each service's finality epochs (governance).
 		type UpdateOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// Later epochs a source must anchor before its locks' claims can be final, for a
+		/// service governance has not set its own for. At least 1.
+		#[pallet::constant]
+		type DefaultFinalityEpochs: Get<Epoch>;
 
 		/// Weights of this pallet's calls, measured by its benchmarks.
 		type WeightInfo: WeightInfo;
@@ -127,9 +147,10 @@ pub mod pallet {
 		type BenchmarkHelper: benchmarking::BenchmarkHelper;
 	}
 
-	/// Every lock ever claimed, by lock id.
+	/// Every lock ever claimed, by source service and lock id.
 	#[pallet::storage]
-	pub type Claims<T: Config> = StorageMap<_, Blake2_128Concat, Hash, Claim<T>>;
+	pub type Claims<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, ServiceId, Blake2_128Concat, Hash, Claim<T>>;
 
 	#[pallet::type_value]
 	pub fn DefaultPeriod<T: Config>() -> BlockNumberFor<T> {
@@ -141,10 +162,15 @@ pub mod pallet {
 	pub type ConfirmationPeriod<T: Config> =
 		StorageValue<_, BlockNumberFor<T>, ValueQuery, DefaultPeriod<T>>;
 
-	/// Blocks a claimed value stays frozen and contestable.
+	/// Blocks a claim stays contestable after its last contestable source epoch is anchored.
 	#[pallet::storage]
 	pub type ContestPeriod<T: Config> =
 		StorageValue<_, BlockNumberFor<T>, ValueQuery, DefaultPeriod<T>>;
+
+	/// Later epochs each source service must anchor before a claim of its lock is final,
+	/// where governance set them ([`Config::DefaultFinalityEpochs`] elsewhere).
+	#[pallet::storage]
+	pub type FinalityEpochs<T: Config> = StorageMap<_, Blake2_128Concat, ServiceId, Epoch>;
 
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
@@ -171,23 +197,26 @@ pub mod pallet {
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
 		/// Lock `lock_id` from `source` was claimed on `destination` for `holder`; it is final
-		/// at `contest_ends`.
+		/// `contest_period` blocks after `source` anchors `final_epoch`, unless contested.
 		Claimed {
-			lock_id: Hash,
 			source: ServiceId,
+			lock_id: Hash,
 			destination: ServiceId,
 			holder: T::AccountId,
-			contest_ends: BlockNumberFor<T>,
+			final_epoch: Epoch,
+			contest_period: BlockNumberFor<T>,
 		},
-		/// A later anchor of the source proved lock `lock_id` undone; its claim is void.
-		ClaimContested { lock_id: Hash, by: T::AccountId },
+		/// An anchor of the source proved lock `lock_id` undone; its claim is void.
+		ClaimContested { source: ServiceId, lock_id: Hash, by: T::AccountId },
 		/// The claimed value moved to `to` on its destination.
-		Transferred { lock_id: Hash, from: T::AccountId, to: T::AccountId },
+		Transferred { source: ServiceId, lock_id: Hash, from: T::AccountId, to: T::AccountId },
 		/// The claimed value went back to its source chain `source`, for `to`.
-		Returned { lock_id: Hash, source: ServiceId, to: T::AccountId },
+		Returned { source: ServiceId, lock_id: Hash, to: T::AccountId },
 		/// Claims now wait `confirmation` blocks after their anchor and stay contestable for
-		/// `contest` blocks.
+		/// `contest` blocks after their last contestable epoch is anchored.
 		PeriodsSet { confirmation: BlockNumberFor<T>, contest: BlockNumberFor<T> },
+		/// Claims of `service`'s locks are final once it anchored `epochs` later epochs.
+		FinalityEpochsSet { service: ServiceId, epochs: Epoch },
 	}
 
 	#[pallet::error]
@@ -198,7 +227,7 @@ pub mod pallet {
 		InvalidProof,
 		/// The anchor is younger than `ConfirmationPeriod`.
 		ClaimTooEarly,
-		/// This lock was already claimed.
+		/// This lock of this source was already claimed.
 		AlreadyClaimed,
 		/// Source and destination are the same chain.
 		SameChain,
@@ -208,16 +237,25 @@ pub mod pallet {
 		UnknownClaim,
 		/// The claim was contested or returned.
 		NotClaimed,
-		/// The contest period is over; the claim is final.
-		ContestPeriodOver,
-		/// The revert must be in a later anchor than the lock.
-		RevertNotLater,
-		/// The value is frozen until its contest period ends.
-		StillInContestPeriod,
+		/// The claim is final: it can no longer be contested.
+		AlreadyFinal,
+		/// The revert is anchored before the lock's own epoch.
+		RevertBeforeLock,
+		/// The revert is anchored after the claim's last contestable epoch.
+		RevertAfterFinalEpoch,
+		/// The value is frozen until the claim is final.
+		NotFinal,
 		/// Only the holder may move it.
 		NotHolder,
-		/// A pegged value can only go back to the chain it came from.
-		WrongReturnChain,
+		/// A service's finality epochs must be at least 1: its next epoch may revert a lock.
+		NoFinalityEpochs,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(T::DefaultFinalityEpochs::get() >= 1, "a claim waits for one later epoch");
+		}
 	}
 
 	#[pallet::call]
@@ -234,9 +272,12 @@ pub mod pallet {
 		) -> DispatchResult {
 			ensure_signed(origin)?;
 			ensure!(lock.source != lock.destination, Error::<T>::SameChain);
-			ensure!(!Claims::<T>::contains_key(lock.lock_id), Error::<T>::AlreadyClaimed);
 			ensure!(
-				T::Registry::service(lock.destination).is_some_and(|(_, _, _, active)| active),
+				!Claims::<T>::contains_key(lock.source, lock.lock_id),
+				Error::<T>::AlreadyClaimed
+			);
+			ensure!(
+				T::Registry::service(lock.destination).is_some_and(|terms| terms.active),
 				Error::<T>::DestinationUnavailable
 			);
 			let anchored_at = Self::ensure_proven(
@@ -250,79 +291,93 @@ pub mod pallet {
 				now >= anchored_at.saturating_add(ConfirmationPeriod::<T>::get()),
 				Error::<T>::ClaimTooEarly
 			);
-			let contest_ends = now.saturating_add(ContestPeriod::<T>::get());
+			let final_epoch = epoch.saturating_add(Self::finality_epochs(lock.source));
+			let contest_period = ContestPeriod::<T>::get();
 			Self::deposit_event(Event::Claimed {
-				lock_id: lock.lock_id,
 				source: lock.source,
+				lock_id: lock.lock_id,
 				destination: lock.destination,
 				holder: lock.beneficiary.clone(),
-				contest_ends,
+				final_epoch,
+				contest_period,
 			});
 			Claims::<T>::insert(
+				lock.source,
 				lock.lock_id,
 				Claim {
 					holder: lock.beneficiary.clone(),
 					lock,
 					epoch,
-					contest_ends,
+					final_epoch,
+					contest_period,
 					status: ClaimStatus::Claimed,
 				},
 			);
 			Ok(())
 		}
 
-		/// Void the claim of `lock_id` by proving, against the source's anchor of a later
-		/// `epoch`, that the lock was undone. Only within the contest period.
+		/// Void the claim of `source`'s lock `lock_id` by proving, against the source's anchor
+		/// of `epoch` (the lock's own epoch up to the claim's final epoch), that the lock was
+		/// undone. Only while the claim is not final.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::contest(proof.siblings.len() as u32))]
 		pub fn contest(
 			origin: OriginFor<T>,
+			source: ServiceId,
 			lock_id: Hash,
 			epoch: Epoch,
 			proof: InclusionProof,
 		) -> DispatchResult {
 			let by = ensure_signed(origin)?;
-			let mut claim = Claims::<T>::get(lock_id).ok_or(Error::<T>::UnknownClaim)?;
+			let mut claim = Claims::<T>::get(source, lock_id).ok_or(Error::<T>::UnknownClaim)?;
 			ensure!(claim.status == ClaimStatus::Claimed, Error::<T>::NotClaimed);
-			let now = frame_system::Pallet::<T>::block_number();
-			ensure!(now < claim.contest_ends, Error::<T>::ContestPeriodOver);
-			ensure!(epoch > claim.epoch, Error::<T>::RevertNotLater);
+			ensure!(
+				!claim.is_final(frame_system::Pallet::<T>::block_number()),
+				Error::<T>::AlreadyFinal
+			);
+			ensure!(epoch >= claim.epoch, Error::<T>::RevertBeforeLock);
+			ensure!(epoch <= claim.final_epoch, Error::<T>::RevertAfterFinalEpoch);
 			let revert = record_bytes(RecordKind::Revert, &PegRevert { lock_id });
-			Self::ensure_proven(claim.lock.source, epoch, &revert, &proof)?;
+			Self::ensure_proven(source, epoch, &revert, &proof)?;
 			claim.status = ClaimStatus::Contested;
-			Claims::<T>::insert(lock_id, claim);
-			Self::deposit_event(Event::ClaimContested { lock_id, by });
+			Claims::<T>::insert(source, lock_id, claim);
+			Self::deposit_event(Event::ClaimContested { source, lock_id, by });
 			Ok(())
 		}
 
-		/// Give the final claimed value `lock_id` to `to` on its destination chain.
+		/// Give the final claimed value of `source`'s lock `lock_id` to `to` on its
+		/// destination chain.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::transfer())]
-		pub fn transfer(origin: OriginFor<T>, lock_id: Hash, to: T::AccountId) -> DispatchResult {
+		pub fn transfer(
+			origin: OriginFor<T>,
+			source: ServiceId,
+			lock_id: Hash,
+			to: T::AccountId,
+		) -> DispatchResult {
 			let from = ensure_signed(origin)?;
-			let mut claim = Self::final_claim_of(lock_id, &from)?;
+			let mut claim = Self::final_claim_of(source, lock_id, &from)?;
 			claim.holder = to.clone();
-			Claims::<T>::insert(lock_id, claim);
-			Self::deposit_event(Event::Transferred { lock_id, from, to });
+			Claims::<T>::insert(source, lock_id, claim);
+			Self::deposit_event(Event::Transferred { source, lock_id, from, to });
 			Ok(())
 		}
 
-		/// Send the final claimed value `lock_id` back to `service`, which must be the chain it
-		/// came from, for `to`; its service nodes then release the lock there.
+		/// Send the final claimed value of `source`'s lock `lock_id` back to `source`, the
+		/// only chain it may go to, for `to`; its service nodes then release the lock there.
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::return_to_source())]
 		pub fn return_to_source(
 			origin: OriginFor<T>,
+			source: ServiceId,
 			lock_id: Hash,
-			service: ServiceId,
 			to: T::AccountId,
 		) -> DispatchResult {
 			let holder = ensure_signed(origin)?;
-			let mut claim = Self::final_claim_of(lock_id, &holder)?;
-			ensure!(service == claim.lock.source, Error::<T>::WrongReturnChain);
+			let mut claim = Self::final_claim_of(source, lock_id, &holder)?;
 			claim.status = ClaimStatus::Returned;
-			Claims::<T>::insert(lock_id, claim);
-			Self::deposit_event(Event::Returned { lock_id, source: service, to });
+			Claims::<T>::insert(source, lock_id, claim);
+			Self::deposit_event(Event::Returned { source, lock_id, to });
 			Ok(())
 		}
 
@@ -340,10 +395,31 @@ pub mod pallet {
 			Self::deposit_event(Event::PeriodsSet { confirmation, contest });
 			Ok(())
 		}
+
+		/// Set how many later epochs `service` must anchor before a claim of its lock is
+		/// final (at least 1), for claims made from now on.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::set_finality_epochs())]
+		pub fn set_finality_epochs(
+			origin: OriginFor<T>,
+			service: ServiceId,
+			epochs: Epoch,
+		) -> DispatchResult {
+			T::UpdateOrigin::ensure_origin(origin)?;
+			ensure!(epochs >= 1, Error::<T>::NoFinalityEpochs);
+			FinalityEpochs::<T>::insert(service, epochs);
+			Self::deposit_event(Event::FinalityEpochsSet { service, epochs });
+			Ok(())
+		}
 	}
 }
 
 impl<T: Config> Pallet<T> {
+	/// Later epochs `service` must anchor before a claim of its lock is final.
+	pub fn finality_epochs(service: ServiceId) -> Epoch {
+		FinalityEpochs::<T>::get(service).unwrap_or_else(T::DefaultFinalityEpochs::get).max(1)
+	}
+
 	/// Checks `record` against `service`'s anchor of `epoch`; returns when it was anchored.
 	fn ensure_proven(
 		service: ServiceId,
@@ -357,15 +433,16 @@ impl<T: Config> Pallet<T> {
 		Ok(anchored_at)
 	}
 
-	/// The claim of `lock_id`, if `who` holds it and it is final.
-	fn final_claim_of(lock_id: Hash, who: &T::AccountId) -> Result<Claim<T>, DispatchError> {
-		let claim = Claims::<T>::get(lock_id).ok_or(Error::<T>::UnknownClaim)?;
+	/// The claim of `source`'s lock `lock_id`, if `who` holds it and it is final.
+	fn final_claim_of(
+		source: ServiceId,
+		lock_id: Hash,
+		who: &T::AccountId,
+	) -> Result<Claim<T>, DispatchError> {
+		let claim = Claims::<T>::get(source, lock_id).ok_or(Error::<T>::UnknownClaim)?;
 		ensure!(claim.status == ClaimStatus::Claimed, Error::<T>::NotClaimed);
 		ensure!(claim.holder == *who, Error::<T>::NotHolder);
-		ensure!(
-			claim.is_final(frame_system::Pallet::<T>::block_number()),
-			Error::<T>::StillInContestPeriod
-		);
+		ensure!(claim.is_final(frame_system::Pallet::<T>::block_number()), Error::<T>::NotFinal);
 		Ok(claim)
 	}
 }

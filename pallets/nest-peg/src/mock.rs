@@ -1,5 +1,5 @@
-//! A test runtime with the real registry and anchors: two services, source 0 and
-//! destination 1, each with two trusted nodes, and one super node.
+//! A test runtime with the real registry and anchors: three services, source 0, destination 1
+//! and another 2, each with two trusted nodes, and one super node.
 
 use crate as pallet_nest_peg;
 use pallet_service_registry::VerifyIdentity;
@@ -50,8 +50,12 @@ pub const SUPER: AccountId = 20;
 pub const EPOCH: u64 = 10;
 pub const CONFIRMATION: u64 = 5;
 pub const CONTEST: u64 = 10;
+/// Later epochs a source must anchor before its locks' claims are final.
+pub const FINALITY_EPOCHS: u32 = 2;
 pub const SOURCE: ServiceId = 0;
 pub const DESTINATION: ServiceId = 1;
+/// A third service, run by whoever wants to take another service's lock ids.
+pub const OTHER: ServiceId = 2;
 
 ord_parameter_types! {
 	pub const Governance: AccountId = ROOT;
@@ -109,6 +113,7 @@ impl crate::Config for Test {
 	type Registry = Registry;
 	type Balance = Balance;
 	type UpdateOrigin = frame_system::EnsureRoot<AccountId>;
+	type DefaultFinalityEpochs = ConstU32<FINALITY_EPOCHS>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = AnchorSetup;
@@ -168,9 +173,9 @@ pub fn anchor_records(service: ServiceId, records: &[Vec<u8>]) -> Epoch {
 	let latest = pallet_nest_anchor::Latest::<Test>::get(service);
 	let epoch = latest.map_or(0, |(e, _)| e + 1);
 	let prev = latest.map(|(_, hash)| hash).unwrap_or_default();
-	let (_, length, genesis, _) =
+	let terms =
 		<Registry as pallet_service_registry::ServiceInspect<_, _, _>>::service(service).unwrap();
-	let ends = genesis + length * (epoch as u64 + 1);
+	let ends = terms.genesis + terms.epoch_length * (epoch as u64 + 1);
 	if System::block_number() < ends {
 		System::set_block_number(ends);
 	}
@@ -205,7 +210,11 @@ pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
 	ext.execute_with(|| {
 		System::set_block_number(1);
 		let signed = RuntimeOrigin::signed;
-		for (id, name) in [(SOURCE, b"gov-id".to_vec()), (DESTINATION, b"bank".to_vec())] {
+		for (id, name) in [
+			(SOURCE, b"gov-id".to_vec()),
+			(DESTINATION, b"bank".to_vec()),
+			(OTHER, b"other".to_vec()),
+		] {
 			Registry::create_service(signed(ROOT), OWNER, name, 2, EPOCH).unwrap();
 			for node in nodes_of(id) {
 				Registry::add_service_node(signed(OWNER), id, node).unwrap();

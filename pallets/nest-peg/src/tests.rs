@@ -2,6 +2,7 @@
 
 use crate::{mock::*, *};
 use polkadot_sdk::frame_support::{assert_noop, assert_ok};
+use thingschain_primitives::nest::data_record;
 
 fn signed(who: AccountId) -> RuntimeOrigin {
 	RuntimeOrigin::signed(who)
@@ -22,23 +23,49 @@ fn lock_record(lock: &PegLock<AccountId>) -> Vec<u8> {
 	record_bytes(RecordKind::Lock, lock)
 }
 
-/// Anchors a source epoch holding `lock` among other records; returns (epoch, proof).
+fn revert_record(byte: u8) -> Vec<u8> {
+	record_bytes(RecordKind::Revert, &PegRevert { lock_id: id(byte) })
+}
+
+/// Anchors the next epoch of `lock`'s source holding it among the service's own data;
+/// returns (epoch, proof).
 fn anchor_lock(lock: &PegLock<AccountId>) -> (Epoch, InclusionProof) {
-	let records = vec![b"id:alice".to_vec(), lock_record(lock), b"id:bob".to_vec()];
-	let epoch = anchor_records(SOURCE, &records);
+	let records = vec![data_record(b"id:alice"), lock_record(lock), data_record(b"id:bob")];
+	let epoch = anchor_records(lock.source, &records);
 	(epoch, prove(&records, 1))
+}
+
+/// Anchors epochs of the source holding only its own data until `epoch` is anchored.
+fn anchor_source_until(epoch: Epoch) {
+	while pallet_nest_anchor::Latest::<Test>::get(SOURCE).is_none_or(|(e, _)| e < epoch) {
+		anchor_records(SOURCE, &[data_record(b"id:carol")]);
+	}
 }
 
 fn confirm() {
 	System::set_block_number(System::block_number() + CONFIRMATION);
 }
 
-fn end_contest() {
+/// Anchors the claim's final epoch and lets its contest period pass.
+fn finalize(lock_id: Hash) {
+	anchor_source_until(Claims::<Test>::get(SOURCE, lock_id).unwrap().final_epoch);
 	System::set_block_number(System::block_number() + CONTEST);
 }
 
 fn claim(lock: &PegLock<AccountId>, epoch: Epoch, proof: InclusionProof) -> DispatchResult {
 	Peg::claim(signed(3), lock.clone(), epoch, proof)
+}
+
+/// Anchors and claims `lock`; returns its epoch.
+fn claimed(lock: &PegLock<AccountId>) -> Epoch {
+	let (epoch, proof) = anchor_lock(lock);
+	confirm();
+	assert_ok!(claim(lock, epoch, proof));
+	epoch
+}
+
+fn contest(byte: u8, epoch: Epoch, proof: InclusionProof) -> DispatchResult {
+	Peg::contest(signed(5), SOURCE, id(byte), epoch, proof)
 }
 
 #[test]
@@ -50,15 +77,16 @@ fn a_proven_lock_is_claimed_after_the_confirmation_period() {
 		assert_noop!(claim(&lock, epoch, proof.clone()), Error::<Test>::ClaimTooEarly);
 		confirm();
 		assert_ok!(claim(&lock, epoch, proof));
-		let claim = Claims::<Test>::get(id(1)).unwrap();
+		let claim = Claims::<Test>::get(SOURCE, id(1)).unwrap();
 		assert_eq!((claim.holder, claim.status, claim.epoch), (7, ClaimStatus::Claimed, epoch));
 		System::assert_last_event(
 			Event::Claimed {
-				lock_id: id(1),
 				source: SOURCE,
+				lock_id: id(1),
 				destination: DESTINATION,
 				holder: 7,
-				contest_ends: System::block_number() + CONTEST,
+				final_epoch: epoch + FINALITY_EPOCHS,
+				contest_period: CONTEST,
 			}
 			.into(),
 		);
@@ -81,6 +109,29 @@ fn a_lock_is_claimed_once_ever() {
 }
 
 #[test]
+fn another_service_cannot_take_a_locks_id_first() {
+	new_test_ext().execute_with(|| {
+		// Another service sees the source's lock id coming and locks the same id first, for
+		// its own account 8: its claim stands, as a lock of that service.
+		let squatter = PegLock { source: OTHER, beneficiary: 8, ..lock(1) };
+		let (epoch, proof) = anchor_lock(&squatter);
+		confirm();
+		assert_ok!(claim(&squatter, epoch, proof.clone()));
+
+		// The source's own lock of that id is still claimed, for its beneficiary; the other
+		// service cannot pass its lock off as the source's (proofs are checked against the
+		// source's anchors).
+		let (source_epoch, source_proof) = anchor_lock(&lock(1));
+		confirm();
+		let forged = PegLock { source: SOURCE, ..squatter.clone() };
+		assert_noop!(claim(&forged, source_epoch, proof), Error::<Test>::InvalidProof);
+		assert_ok!(claim(&lock(1), source_epoch, source_proof));
+		assert_eq!(Claims::<Test>::get(SOURCE, id(1)).unwrap().holder, 7);
+		assert_eq!(Claims::<Test>::get(OTHER, id(1)).unwrap().holder, 8);
+	});
+}
+
+#[test]
 fn claims_need_a_valid_proof_against_an_anchor() {
 	new_test_ext().execute_with(|| {
 		let lock = lock(1);
@@ -94,6 +145,21 @@ fn claims_need_a_valid_proof_against_an_anchor() {
 		assert_noop!(claim(&forged, epoch, proof.clone()), Error::<Test>::InvalidProof);
 		let wrong_place = InclusionProof { leaf_index: 0, ..proof };
 		assert_noop!(claim(&lock, epoch, wrong_place), Error::<Test>::InvalidProof);
+	});
+}
+
+#[test]
+fn a_data_record_cannot_pass_for_a_lock() {
+	new_test_ext().execute_with(|| {
+		// A user gets data of their choosing into the source's state: the exact bytes of a
+		// lock to themselves, and its bare encoding.
+		let lock = PegLock { beneficiary: 8, ..lock(1) };
+		let records = vec![data_record(&lock_record(&lock)), data_record(&lock.encode())];
+		let epoch = anchor_records(SOURCE, &records);
+		confirm();
+		for index in 0..2 {
+			assert_noop!(claim(&lock, epoch, prove(&records, index)), Error::<Test>::InvalidProof);
+		}
 	});
 }
 
@@ -117,106 +183,145 @@ fn the_destination_must_be_another_active_service() {
 }
 
 #[test]
-fn the_value_is_frozen_during_the_contest_period_then_transferable() {
+fn a_claim_is_final_only_after_the_sources_next_epochs_are_anchored_and_answerable() {
 	new_test_ext().execute_with(|| {
-		let lock = lock(1);
-		let (epoch, proof) = anchor_lock(&lock);
-		confirm();
-		assert_ok!(claim(&lock, epoch, proof));
-		assert_noop!(Peg::transfer(signed(7), id(1), 9), Error::<Test>::StillInContestPeriod);
-		end_contest();
-		assert_noop!(Peg::transfer(signed(9), id(1), 9), Error::<Test>::NotHolder);
-		assert_noop!(Peg::transfer(signed(7), id(2), 9), Error::<Test>::UnknownClaim);
-		assert_ok!(Peg::transfer(signed(7), id(1), 9));
-		assert_eq!(Claims::<Test>::get(id(1)).unwrap().holder, 9);
-		System::assert_last_event(Event::Transferred { lock_id: id(1), from: 7, to: 9 }.into());
+		let epoch = claimed(&lock(1));
+		let transfer = || Peg::transfer(signed(7), SOURCE, id(1), 9);
+		// However long the source takes to anchor its next epochs (here, a hundred blocks
+		// of a stalled source), the value stays frozen: a revert may still come.
+		System::set_block_number(System::block_number() + 10 * CONTEST);
+		assert_noop!(transfer(), Error::<Test>::NotFinal);
+		anchor_source_until(epoch + FINALITY_EPOCHS - 1);
+		System::set_block_number(System::block_number() + 10 * CONTEST);
+		assert_noop!(transfer(), Error::<Test>::NotFinal);
+		// The final epoch is anchored: watchers have the contest period to answer it.
+		anchor_source_until(epoch + FINALITY_EPOCHS);
+		System::set_block_number(System::block_number() + CONTEST - 1);
+		assert_noop!(transfer(), Error::<Test>::NotFinal);
+		System::set_block_number(System::block_number() + 1);
+
+		assert_noop!(Peg::transfer(signed(9), SOURCE, id(1), 9), Error::<Test>::NotHolder);
+		assert_noop!(Peg::transfer(signed(7), SOURCE, id(2), 9), Error::<Test>::UnknownClaim);
+		assert_noop!(Peg::transfer(signed(7), OTHER, id(1), 9), Error::<Test>::UnknownClaim);
+		assert_ok!(transfer());
+		assert_eq!(Claims::<Test>::get(SOURCE, id(1)).unwrap().holder, 9);
+		System::assert_last_event(
+			Event::Transferred { source: SOURCE, lock_id: id(1), from: 7, to: 9 }.into(),
+		);
 	});
 }
 
 #[test]
-fn a_revert_in_a_later_anchor_voids_the_claim() {
+fn a_revert_in_the_locks_own_epoch_voids_the_claim() {
 	new_test_ext().execute_with(|| {
-		let lock = lock(1);
-		let (epoch, proof) = anchor_lock(&lock);
+		// The source's state both locks and reverts lock 1 in the same epoch.
+		let records = vec![lock_record(&lock(1)), revert_record(1)];
+		let epoch = anchor_records(SOURCE, &records);
 		confirm();
-		assert_ok!(claim(&lock, epoch, proof.clone()));
-		let revert = record_bytes(RecordKind::Revert, &PegRevert { lock_id: id(1) });
-		// A revert in the same anchor as the lock is not later.
-		assert_noop!(Peg::contest(signed(5), id(1), epoch, proof), Error::<Test>::RevertNotLater);
-		let records = vec![b"id:carol".to_vec(), revert.clone()];
-		let later = anchor_records(SOURCE, &records);
-		assert_noop!(
-			Peg::contest(signed(5), id(1), later, prove(&records, 0)),
-			Error::<Test>::InvalidProof
+		assert_ok!(claim(&lock(1), epoch, prove(&records, 0)));
+		assert_noop!(contest(1, epoch, prove(&records, 0)), Error::<Test>::InvalidProof);
+		assert_ok!(contest(1, epoch, prove(&records, 1)));
+		assert_eq!(Claims::<Test>::get(SOURCE, id(1)).unwrap().status, ClaimStatus::Contested);
+		System::assert_last_event(
+			Event::ClaimContested { source: SOURCE, lock_id: id(1), by: 5 }.into(),
 		);
-		assert_ok!(Peg::contest(signed(5), id(1), later, prove(&records, 1)));
-		assert_eq!(Claims::<Test>::get(id(1)).unwrap().status, ClaimStatus::Contested);
-		System::assert_last_event(Event::ClaimContested { lock_id: id(1), by: 5 }.into());
-		end_contest();
-		assert_noop!(Peg::transfer(signed(7), id(1), 9), Error::<Test>::NotClaimed);
-		assert_noop!(
-			Peg::contest(signed(5), id(1), later, prove(&records, 1)),
-			Error::<Test>::NotClaimed
-		);
+		// Void for good: it never becomes final, and cannot be contested again.
+		finalize(id(1));
+		assert_noop!(Peg::transfer(signed(7), SOURCE, id(1), 9), Error::<Test>::NotClaimed);
+		assert_noop!(contest(1, epoch, prove(&records, 1)), Error::<Test>::NotClaimed);
+	});
+}
+
+#[test]
+fn a_revert_in_the_final_epoch_voids_the_claim_within_the_contest_period() {
+	new_test_ext().execute_with(|| {
+		let epoch = claimed(&lock(1));
+		anchor_source_until(epoch + FINALITY_EPOCHS - 1);
+		let records = vec![data_record(b"id:dave"), revert_record(1)];
+		let last = anchor_records(SOURCE, &records);
+		assert_eq!(last, epoch + FINALITY_EPOCHS);
+		System::set_block_number(System::block_number() + CONTEST - 1);
+		assert_ok!(contest(1, last, prove(&records, 1)));
+		assert_eq!(Claims::<Test>::get(SOURCE, id(1)).unwrap().status, ClaimStatus::Contested);
+	});
+}
+
+#[test]
+fn only_reverts_between_the_lock_and_the_final_epoch_count() {
+	new_test_ext().execute_with(|| {
+		// Claims stay contestable for ten epochs after their final epoch is anchored.
+		assert_ok!(Peg::set_periods(RuntimeOrigin::root(), CONFIRMATION, 10 * EPOCH));
+		// A revert anchored before the lock (an earlier lock of that id, undone) ...
+		let early = vec![revert_record(1)];
+		let before = anchor_records(SOURCE, &early);
+		let epoch = claimed(&lock(1));
+		assert_noop!(contest(1, before, prove(&early, 0)), Error::<Test>::RevertBeforeLock);
+		// ... and one after the final epoch, which the claim never waited for.
+		anchor_source_until(epoch + FINALITY_EPOCHS);
+		let late = vec![revert_record(1)];
+		let after = anchor_records(SOURCE, &late);
+		assert_noop!(contest(1, after, prove(&late, 0)), Error::<Test>::RevertAfterFinalEpoch);
 	});
 }
 
 #[test]
 fn a_claim_cannot_be_contested_once_final() {
 	new_test_ext().execute_with(|| {
-		let lock = lock(1);
-		let (epoch, proof) = anchor_lock(&lock);
-		confirm();
-		assert_ok!(claim(&lock, epoch, proof));
-		end_contest();
-		let records = vec![record_bytes(RecordKind::Revert, &PegRevert { lock_id: id(1) })];
-		let later = anchor_records(SOURCE, &records);
-		assert_noop!(
-			Peg::contest(signed(5), id(1), later, prove(&records, 0)),
-			Error::<Test>::ContestPeriodOver
-		);
+		let epoch = claimed(&lock(1));
+		anchor_source_until(epoch + FINALITY_EPOCHS - 1);
+		let records = vec![revert_record(1)];
+		let last = anchor_records(SOURCE, &records);
+		System::set_block_number(System::block_number() + CONTEST);
+		assert_noop!(contest(1, last, prove(&records, 0)), Error::<Test>::AlreadyFinal);
 	});
 }
 
 #[test]
-fn a_pegged_value_only_returns_to_its_source() {
+fn a_final_value_goes_back_to_its_source_once() {
 	new_test_ext().execute_with(|| {
-		let lock = lock(1);
-		let (epoch, proof) = anchor_lock(&lock);
-		confirm();
-		assert_ok!(claim(&lock, epoch, proof));
-		assert_noop!(
-			Peg::return_to_source(signed(7), id(1), SOURCE, 7),
-			Error::<Test>::StillInContestPeriod
-		);
-		end_contest();
-		assert_noop!(
-			Peg::return_to_source(signed(7), id(1), DESTINATION, 7),
-			Error::<Test>::WrongReturnChain
-		);
-		assert_ok!(Peg::return_to_source(signed(7), id(1), SOURCE, 7));
-		System::assert_last_event(Event::Returned { lock_id: id(1), source: SOURCE, to: 7 }.into());
-		assert_noop!(Peg::transfer(signed(7), id(1), 9), Error::<Test>::NotClaimed);
+		claimed(&lock(1));
+		let back = || Peg::return_to_source(signed(7), SOURCE, id(1), 7);
+		assert_noop!(back(), Error::<Test>::NotFinal);
+		finalize(id(1));
+		assert_ok!(back());
+		System::assert_last_event(Event::Returned { source: SOURCE, lock_id: id(1), to: 7 }.into());
+		assert_noop!(back(), Error::<Test>::NotClaimed);
+		assert_noop!(Peg::transfer(signed(7), SOURCE, id(1), 9), Error::<Test>::NotClaimed);
 	});
 }
 
 #[test]
-fn governance_sets_the_periods() {
+fn governance_sets_the_periods_and_each_services_finality_epochs() {
+	use polkadot_sdk::sp_runtime::DispatchError::BadOrigin;
 	new_test_ext().execute_with(|| {
 		assert_eq!(
 			(ConfirmationPeriod::<Test>::get(), ContestPeriod::<Test>::get()),
 			(CONFIRMATION, CONTEST)
 		);
+		assert_eq!(Peg::finality_epochs(SOURCE), FINALITY_EPOCHS);
+		assert_noop!(Peg::set_periods(signed(1), 1, 2), BadOrigin);
+		assert_noop!(Peg::set_finality_epochs(signed(OWNER), SOURCE, 5), BadOrigin);
 		assert_noop!(
-			Peg::set_periods(signed(1), 1, 2),
-			polkadot_sdk::sp_runtime::DispatchError::BadOrigin
+			Peg::set_finality_epochs(RuntimeOrigin::root(), SOURCE, 0),
+			Error::<Test>::NoFinalityEpochs
 		);
+
+		let earlier = claimed(&lock(1));
 		assert_ok!(Peg::set_periods(RuntimeOrigin::root(), 1, 2));
 		System::assert_last_event(Event::PeriodsSet { confirmation: 1, contest: 2 }.into());
-		let lock = lock(1);
+		assert_ok!(Peg::set_finality_epochs(RuntimeOrigin::root(), SOURCE, 5));
+		System::assert_last_event(Event::FinalityEpochsSet { service: SOURCE, epochs: 5 }.into());
+		assert_eq!(Peg::finality_epochs(SOURCE), 5);
+		assert_eq!(Peg::finality_epochs(DESTINATION), FINALITY_EPOCHS);
+
+		// New claims take the new terms; the earlier claim keeps its own.
+		let lock = lock(2);
 		let (epoch, proof) = anchor_lock(&lock);
 		System::set_block_number(System::block_number() + 1);
 		assert_ok!(claim(&lock, epoch, proof));
-		assert_eq!(Claims::<Test>::get(id(1)).unwrap().contest_ends, System::block_number() + 2);
+		let new = Claims::<Test>::get(SOURCE, id(2)).unwrap();
+		assert_eq!((new.final_epoch, new.contest_period), (epoch + 5, 2));
+		let old = Claims::<Test>::get(SOURCE, id(1)).unwrap();
+		assert_eq!((old.final_epoch, old.contest_period), (earlier + FINALITY_EPOCHS, CONTEST));
 	});
 }

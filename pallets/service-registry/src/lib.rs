@@ -130,10 +130,23 @@ pub struct SuperNode<T: Config> {
 	pub unlocks_at: Option<BlockNumberFor<T>>,
 }
 
+/// What the anchor and peg pallets read of a service.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ServiceTerms<BlockNumber> {
+	/// Attestations an epoch's root needs.
+	pub quorum: u32,
+	/// Blocks per epoch.
+	pub epoch_length: BlockNumber,
+	/// The block epoch 0 starts at.
+	pub genesis: BlockNumber,
+	/// Whether the service is active (not suspended).
+	pub active: bool,
+}
+
 /// What the anchor and peg pallets need to know about services and super nodes.
 pub trait ServiceInspect<AccountId, BlockNumber, Balance> {
-	/// The service, if it exists: (quorum, epoch length, genesis block, active).
-	fn service(id: ServiceId) -> Option<(u32, BlockNumber, BlockNumber, bool)>;
+	/// The service's terms, if it exists.
+	fn service(id: ServiceId) -> Option<ServiceTerms<BlockNumber>>;
 	/// Whether `who` is a trusted node of `service`.
 	fn is_service_node(service: ServiceId, who: &AccountId) -> bool;
 	/// Whether `who` is an active (not leaving) super node.
@@ -484,9 +497,13 @@ impl<T: Config> frame_support::traits::Contains<ServiceId> for Pallet<T> {
 }
 
 impl<T: Config> ServiceInspect<T::AccountId, BlockNumberFor<T>, BalanceOf<T>> for Pallet<T> {
-	fn service(id: ServiceId) -> Option<(u32, BlockNumberFor<T>, BlockNumberFor<T>, bool)> {
-		Services::<T>::get(id)
-			.map(|s| (s.quorum, s.epoch_length, s.genesis, s.status == ServiceStatus::Active))
+	fn service(id: ServiceId) -> Option<ServiceTerms<BlockNumberFor<T>>> {
+		Services::<T>::get(id).map(|s| ServiceTerms {
+			quorum: s.quorum,
+			epoch_length: s.epoch_length,
+			genesis: s.genesis,
+			active: s.status == ServiceStatus::Active,
+		})
 	}
 
 	fn is_service_node(service: ServiceId, who: &T::AccountId) -> bool {

@@ -77,7 +77,10 @@ fn the_owner_onboards_verified_nodes_and_the_quorum_activates_the_service() {
 		assert_eq!(status(), ServiceStatus::Active);
 		assert!(registry_events().contains(&Event::ServiceResumed { service: 0 }));
 		assert!(<Registry as ServiceInspect<_, _, _>>::is_service_node(0, &2));
-		assert_eq!(<Registry as ServiceInspect<_, _, _>>::service(0), Some((2, 10, 1, true)));
+		assert_eq!(
+			<Registry as ServiceInspect<_, _, _>>::service(0),
+			Some(ServiceTerms { quorum: 2, epoch_length: 10, genesis: 1, active: true })
+		);
 	});
 }
 
