@@ -5,9 +5,8 @@
 #   scripts/generate-chain-specs.sh           regenerate the files
 #   scripts/generate-chain-specs.sh --check   fail if a committed file no longer matches
 #
-# The check compares everything, the runtime code too: the WASM build maps this checkout's,
-# the registry's and the home directory's paths to fixed names (runtime/build.rs), so the
-# same sources give the same blob in any folder.
+# The check compares everything but the runtime code itself: the WASM bytes embed the
+# build's source paths, so two correct builds in different folders differ there.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
