@@ -138,7 +138,7 @@ impl pallet_nest_peg::benchmarking::BenchmarkHelper for NestSetup {
 		let prev = latest.map(|(_, hash)| hash).unwrap_or_default();
 		let service_info =
 			pallet_service_registry::Services::<Runtime>::get(service).expect("exists");
-		let ends = service_info.genesis + service_info.epoch_length * (epoch + 1);
+		let ends = service_info.terms().epoch_end(epoch);
 		if System::block_number() < ends {
 			System::set_block_number(ends);
 		}

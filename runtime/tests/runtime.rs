@@ -793,7 +793,7 @@ fn nestchain_services_anchor_prove_records_suspend_and_peg() {
 		                    records: &[Vec<u8>],
 		                    attesters: &[Sr25519Keyring]| {
 			let info = pallet_service_registry::Services::<Runtime>::get(service).unwrap();
-			while System::block_number() < info.genesis + info.epoch_length * (epoch + 1) {
+			while System::block_number() < info.terms().epoch_end(epoch) {
 				next_block();
 			}
 			let prev = pallet_nest_anchor::Latest::<Runtime>::get(service)
@@ -846,7 +846,7 @@ fn nestchain_services_anchor_prove_records_suspend_and_peg() {
 		anchor_epoch(0, 3, &records(3), &[Charlie, Dave]);
 		assert!(pallet_nest_anchor::Anchors::<Runtime>::contains_key(0, 3));
 		as_two_of_multisig(&institution, remove(Dave));
-		while System::block_number() < service.genesis + 5 * 5 {
+		while System::block_number() < service.terms().epoch_end(4) {
 			next_block();
 		}
 		let prev = pallet_nest_anchor::Latest::<Runtime>::get(0).unwrap().1;

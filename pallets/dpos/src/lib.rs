@@ -915,12 +915,9 @@ impl<T: Config> Pallet<T> {
 		if amount.is_zero() {
 			return Ok(unlock_at);
 		}
-		let merge_with_newest = ledger.unlocking.last().is_some_and(|chunk| {
-			chunk.unlock_at == unlock_at
-				|| (ledger.unlocking.is_full() && matches!(when_full, ChunksFull::Merge))
-		});
+		let merge_when_full = ledger.unlocking.is_full() && matches!(when_full, ChunksFull::Merge);
 		match ledger.unlocking.last_mut() {
-			Some(chunk) if merge_with_newest => {
+			Some(chunk) if chunk.unlock_at == unlock_at || merge_when_full => {
 				chunk.value = chunk.value.saturating_add(amount);
 				chunk.unlock_at = unlock_at;
 			}

@@ -25,9 +25,9 @@ fn signed<T: Config>(who: &T::AccountId) -> OriginFor<T> {
 
 /// A service with `MaxAttesters` trusted nodes whose epoch 0 has ended, the most competing
 /// roots it can have (each attested by one node), every node but the last `quorum`
-/// attesting one of them, and enough super nodes that an anchor needs `approvals`
-/// approvals (or more, if other super nodes are active) and they can give them. Returns the service, the `quorum` nodes left
-/// to attest `ROOT`, and the super nodes.
+/// attesting one of them, and enough super nodes that an anchor needs `approvals` approvals
+/// (or more, if other super nodes are active) and they can give them. Returns the service,
+/// the `quorum` nodes left to attest `ROOT`, and the super nodes.
 fn contested_epoch<T: Config>(approvals: u32) -> (ServiceId, Vec<T::AccountId>, Vec<T::AccountId>) {
 	let nodes: Vec<T::AccountId> =
 		(0..T::MaxAttesters::get()).map(|i| account("node", i, 0)).collect();

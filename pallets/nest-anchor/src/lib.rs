@@ -47,10 +47,7 @@ use pallet_service_registry::ServiceInspect;
 use polkadot_sdk::{
 	frame_support::{self, pallet_prelude::*},
 	frame_system::{self, pallet_prelude::*},
-	sp_runtime::{
-		traits::{Hash as _, Saturating},
-		Perbill,
-	},
+	sp_runtime::{traits::Hash as _, Perbill},
 };
 use scale_info::TypeInfo;
 use thingschain_primitives::{
@@ -328,9 +325,10 @@ impl<T: Config> Pallet<T> {
 		let next = Latest::<T>::get(service).map_or(0, |(e, _)| e.saturating_add(1));
 		ensure!(epoch >= next, Error::<T>::StaleEpoch);
 		ensure!(epoch == next, Error::<T>::EpochGap);
-		let ends =
-			terms.genesis.saturating_add(terms.epoch_length.saturating_mul((epoch + 1).into()));
-		ensure!(frame_system::Pallet::<T>::block_number() >= ends, Error::<T>::EpochNotEnded);
+		ensure!(
+			frame_system::Pallet::<T>::block_number() >= terms.epoch_end(epoch),
+			Error::<T>::EpochNotEnded
+		);
 		Ok(terms.quorum)
 	}
 

@@ -173,9 +173,9 @@ pub fn anchor_records(service: ServiceId, records: &[Vec<u8>]) -> Epoch {
 	let latest = pallet_nest_anchor::Latest::<Test>::get(service);
 	let epoch = latest.map_or(0, |(e, _)| e + 1);
 	let prev = latest.map(|(_, hash)| hash).unwrap_or_default();
-	let terms =
-		<Registry as pallet_service_registry::ServiceInspect<_, _, _>>::service(service).unwrap();
-	let ends = terms.genesis + terms.epoch_length * (epoch as u64 + 1);
+	let ends = <Registry as pallet_service_registry::ServiceInspect<_, _, _>>::service(service)
+		.unwrap()
+		.epoch_end(epoch);
 	if System::block_number() < ends {
 		System::set_block_number(ends);
 	}

@@ -29,6 +29,7 @@ mod tests;
 pub mod weights;
 
 pub use pallet::*;
+use thingschain_primitives::ids::Epoch;
 pub use thingschain_primitives::ids::ServiceId;
 pub use weights::WeightInfo;
 
@@ -46,7 +47,7 @@ use polkadot_sdk::{
 	},
 	frame_system::{self, pallet_prelude::*},
 	sp_runtime::{
-		traits::{Saturating, Zero},
+		traits::{AtLeast32BitUnsigned, Saturating, Zero},
 		Perbill,
 	},
 };
@@ -108,6 +109,16 @@ pub struct Service<T: Config> {
 }
 
 impl<T: Config> Service<T> {
+	/// What the anchor and peg pallets read of it.
+	pub fn terms(&self) -> ServiceTerms<BlockNumberFor<T>> {
+		ServiceTerms {
+			quorum: self.quorum,
+			epoch_length: self.epoch_length,
+			genesis: self.genesis,
+			active: self.status == ServiceStatus::Active,
+		}
+	}
+
 	/// The status its node count calls for.
 	fn status_for_nodes(&self) -> ServiceStatus {
 		if self.nodes.len() as u32 >= self.quorum {
@@ -141,6 +152,13 @@ pub struct ServiceTerms<BlockNumber> {
 	pub genesis: BlockNumber,
 	/// Whether the service is active (not suspended).
 	pub active: bool,
+}
+
+impl<BlockNumber: AtLeast32BitUnsigned + Copy> ServiceTerms<BlockNumber> {
+	/// The first block after `epoch`: from it on, the epoch can be anchored.
+	pub fn epoch_end(&self, epoch: Epoch) -> BlockNumber {
+		self.genesis.saturating_add(self.epoch_length.saturating_mul((epoch + 1).into()))
+	}
 }
 
 /// What the anchor and peg pallets need to know about services and super nodes.
@@ -498,12 +516,7 @@ impl<T: Config> frame_support::traits::Contains<ServiceId> for Pallet<T> {
 
 impl<T: Config> ServiceInspect<T::AccountId, BlockNumberFor<T>, BalanceOf<T>> for Pallet<T> {
 	fn service(id: ServiceId) -> Option<ServiceTerms<BlockNumberFor<T>>> {
-		Services::<T>::get(id).map(|s| ServiceTerms {
-			quorum: s.quorum,
-			epoch_length: s.epoch_length,
-			genesis: s.genesis,
-			active: s.status == ServiceStatus::Active,
-		})
+		Services::<T>::get(id).map(|s| s.terms())
 	}
 
 	fn is_service_node(service: ServiceId, who: &T::AccountId) -> bool {
