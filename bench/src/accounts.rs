@@ -7,6 +7,7 @@ use subxt::dynamic::Value;
 use subxt_signer::sr25519::{dev, Keypair};
 use thingschain_device::{chain::Included, Chain, DeviceId, Error};
 use thingschain_device_core::{signing::DeviceKey, ReaderSecret};
+use thingschain_primitives::device::KeyBinding;
 
 /// One TIC in plancks.
 pub const TIC: u128 = 1_000_000_000_000;
@@ -91,18 +92,26 @@ pub struct Fleet {
 	pub reader: ReaderSecret,
 }
 
-/// Registers `count` devices owned by Bob, with fee limits no run reaches and the shortest
-/// retention, and grants all of them one reader.
+/// The first nonce a device's transactions use: binding its key spent nonce 0.
+pub const FIRST_DEVICE_NONCE: u64 = 1;
+
+/// Registers `count` devices owned by Bob, with limits no run reaches and the shortest
+/// retention, and grants all of them one reader. The bench's device keys are fresh on every
+/// chain it starts, so each signs its binding at nonce 0.
 pub async fn register_fleet(chain: &Chain, count: usize) -> Result<Fleet, Error> {
 	let keys: Vec<DeviceKey> = (0..count).map(|i| key("device", i)).collect();
+	let bob = dev::bob();
+	let binding = KeyBinding::new(chain.genesis_hash(), bob.public_key().0, 0u32).message();
 	let registrations = keys
 		.iter()
 		.map(|device| {
+			let proof = device.sign(&binding, rand_core::OsRng);
 			call(
 				"Devices",
 				"register",
 				vec![
 					("key", Value::from_bytes(device.public())),
+					("proof", Value::unnamed_variant("Sr25519", [Value::from_bytes(proof)])),
 					("kind", Value::unnamed_variant("Sensor", [])),
 					("service", Value::unnamed_variant("None", [])),
 					("metadata", Value::from_bytes(b"bench")),
@@ -114,13 +123,13 @@ pub async fn register_fleet(chain: &Chain, count: usize) -> Result<Fleet, Error>
 							("window", Value::u128(1_800)),
 							("max_transactions", Value::u128(u32::MAX.into())),
 							("max_fees", Value::u128(1_000_000 * TIC)),
+							("max_deposits", Value::u128(1_000_000 * TIC)),
 						]),
 					),
 				],
 			)
 		})
 		.collect();
-	let bob = dev::bob();
 	let batches = send_batches(chain, &bob, registrations, BATCH).await?;
 	let ids: Vec<DeviceId> = first_fields(&batches, "Devices", "DeviceRegistered")?;
 	if ids.len() != count {

@@ -2,18 +2,18 @@
 //! chain and not the harness.
 
 use crate::{
-	accounts::{address, call, Fleet, TIC},
+	accounts::{address, call, Fleet, FIRST_DEVICE_NONCE, TIC},
 	nest::{self, Nest},
 };
 use codec::Encode;
 use subxt::{dynamic::Value, ext::scale_value::Composite};
-use thingschain_device::{chain::DeviceSigning, Error};
+use thingschain_device::{batches, chain::DeviceSigning, Error};
 use thingschain_device_core::{
 	seal,
 	signing::{sign_transaction, DeviceKey},
 	Placement,
 };
-use thingschain_primitives::envelope::{Payload, ReaderKey};
+use thingschain_primitives::envelope::{Payload, Provenance, ReaderKey};
 
 /// What a run sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -119,17 +119,25 @@ pub fn records(
 	let keys: Vec<&DeviceKey> = fleet.devices.iter().map(|(key, _)| key).collect();
 	let readers = [fleet.reader.public_key()];
 	let plaintext = vec![0x42; plaintext_len(&readers)];
-	let record = || {
-		seal(&plaintext, &readers, Placement::Inline, &mut rand_core::OsRng)
+	let genesis_hash = signing.context.genesis_hash.into();
+	// The `index`-th record of the transaction with `nonce` of device `device`.
+	let record = |device, nonce, index| {
+		let provenance = Provenance { genesis_hash, device };
+		let sequence = batches::sequence(nonce, index);
+		seal(&plaintext, &readers, Placement::Inline, &provenance, sequence, &mut rand_core::OsRng)
 			.map(|sealed| Payload::Encrypted(sealed.envelope))
 			.map_err(Error::Seal)
 	};
-	sign_all(&keys, 0..per_signer, first_signer, |_, key, nonce| {
+	let nonces = FIRST_DEVICE_NONCE..FIRST_DEVICE_NONCE + per_signer;
+	sign_all(&keys, nonces, first_signer, |i, key, nonce| {
+		let device = fleet.devices[i].1;
 		if batch > 1 {
-			let payloads = (0..batch).map(|_| record()).collect::<Result<Vec<_>, _>>()?;
+			let payloads = (0..batch as u64)
+				.map(|j| record(device, nonce, j))
+				.collect::<Result<Vec<_>, _>>()?;
 			signing.sign_store_batch(&payloads, key, nonce)
 		} else {
-			signing.sign_store(&record()?, key, nonce)
+			signing.sign_store(&record(device, nonce, 0)?, key, nonce)
 		}
 	})
 }
@@ -164,7 +172,8 @@ pub fn attestations(
 /// The plaintext length whose envelope, sealed for `readers`, encodes to [`ENVELOPE_BYTES`].
 fn plaintext_len(readers: &[ReaderKey]) -> usize {
 	let envelope_len = |len: usize| {
-		seal(&vec![0; len], readers, Placement::Inline, &mut rand_core::OsRng)
+		let provenance = Provenance { genesis_hash: Default::default(), device: 0 };
+		seal(&vec![0; len], readers, Placement::Inline, &provenance, 0, &mut rand_core::OsRng)
 			.map(|sealed| sealed.envelope.encoded_size())
 			.unwrap_or(usize::MAX)
 	};

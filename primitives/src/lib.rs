@@ -1,6 +1,7 @@
 //! Formats every part of ThingsChain agrees on, in one small `no_std` crate: the runtime checks
 //! them, service nodes and the device SDK produce them.
 //!
+//! - [`device`]: what a device key signs to be bound to its owner's device;
 //! - [`envelope`]: the encrypted envelope device data travels and rests in;
 //! - [`ids`]: how services, epochs and devices are numbered;
 //! - [`merkle`]: the Merkle tree NestChain state is anchored with, and its inclusion proofs;
@@ -10,6 +11,7 @@
 
 extern crate alloc;
 
+pub mod device;
 pub mod envelope;
 pub mod ids;
 pub mod merkle;

@@ -133,17 +133,11 @@ impl pallet_nest_peg::benchmarking::BenchmarkHelper for NestSetup {
 	}
 
 	fn anchor(service: ServiceId, records: &[Vec<u8>]) -> Epoch {
-		let latest = pallet_nest_anchor::Latest::<Runtime>::get(service);
-		let epoch = latest.map_or(0, |(e, _)| e + 1);
-		let prev = latest.map(|(_, hash)| hash).unwrap_or_default();
-		let service_info =
-			pallet_service_registry::Services::<Runtime>::get(service).expect("exists");
-		let ends = service_info.terms().epoch_end(epoch);
-		if System::block_number() < ends {
-			System::set_block_number(ends);
-		}
+		let (epoch, prev) = due_epoch(service);
 		let root = thingschain_primitives::merkle::root(records);
-		for node in service_info.nodes {
+		let nodes =
+			pallet_service_registry::Services::<Runtime>::get(service).expect("exists").nodes;
+		for node in nodes {
 			NestAnchor::attest(RuntimeOrigin::signed(node), service, epoch, root, prev)
 				.expect("trusted node attests");
 		}
@@ -156,28 +150,77 @@ impl pallet_nest_peg::benchmarking::BenchmarkHelper for NestSetup {
 		.expect("super node approves");
 		epoch
 	}
+
+	fn skip(service: ServiceId) -> Epoch {
+		let (epoch, _) = due_epoch(service);
+		NestAnchor::skip_epoch(RuntimeOrigin::root(), service, epoch).expect("root skips epochs");
+		epoch
+	}
 }
 
-impl pallet_devices::benchmarking::BenchmarkHelper for NestSetup {
+/// The next epoch of `service` to settle, and the hash of the anchor before it, once time has
+/// moved (forward only) to its end.
+fn due_epoch(service: ServiceId) -> (Epoch, thingschain_primitives::ids::Hash) {
+	let latest = pallet_nest_anchor::Latest::<Runtime>::get(service);
+	let epoch = latest.map_or(0, |(e, _)| e + 1);
+	let service_info = pallet_service_registry::Services::<Runtime>::get(service).expect("exists");
+	let ends = service_info.terms().epoch_end(epoch);
+	if System::block_number() < ends {
+		System::set_block_number(ends);
+	}
+	(epoch, latest.map(|(_, hash)| hash).unwrap_or_default())
+}
+
+/// The keystore key type device keys are generated under in benchmarks.
+const DEVICE_KEY_TYPE: polkadot_sdk::sp_core::crypto::KeyTypeId =
+	polkadot_sdk::sp_core::crypto::KeyTypeId(*b"tdev");
+
+impl pallet_devices::benchmarking::BenchmarkHelper<AccountId, crate::Signature> for NestSetup {
 	fn service() -> ServiceId {
 		use pallet_nest_anchor::benchmarking::BenchmarkHelper;
 		Self::service_with_nodes(&[], 1)
 	}
+
+	fn device_key(index: u32) -> AccountId {
+		let seed = alloc::format!("//device-{index}").into_bytes();
+		let public = polkadot_sdk::sp_io::crypto::sr25519_generate(DEVICE_KEY_TYPE, Some(seed));
+		AccountId::from(public)
+	}
+
+	fn sign(key: &AccountId, message: &[u8]) -> crate::Signature {
+		let public = polkadot_sdk::sp_core::sr25519::Public::from_raw(key.clone().into());
+		polkadot_sdk::sp_io::crypto::sr25519_sign(DEVICE_KEY_TYPE, &public, message)
+			.expect("the key was generated in the keystore")
+			.into()
+	}
 }
 
 impl pallet_payloads::benchmarking::BenchmarkHelper<AccountId> for NestSetup {
-	fn register_device(owner: &AccountId, key: &AccountId) -> pallet_devices::DeviceId {
+	fn register_device(owner: &AccountId) -> (AccountId, pallet_devices::DeviceId) {
+		use pallet_devices::benchmarking::BenchmarkHelper;
+		let key = Self::device_key(0);
 		let id = pallet_devices::NextDeviceId::<Runtime>::get();
 		crate::Devices::register(
 			RuntimeOrigin::signed(owner.clone()),
 			key.clone(),
+			pallet_devices::benchmarking::key_proof::<Runtime>(owner, &key),
 			pallet_devices::DeviceKind::Sensor,
 			None,
 			Vec::new(),
 			<Runtime as pallet_devices::Config>::MaxRetention::get(),
-			pallet_devices::FeeLimits { window: 1, max_transactions: 1, max_fees: 1 },
+			pallet_devices::FeeLimits {
+				window: 1,
+				max_transactions: 1,
+				max_fees: 1,
+				max_deposits: crate::Balance::MAX,
+			},
 		)
 		.expect("a funded owner registers a device");
-		id
+		(key, id)
+	}
+
+	fn remove_device(owner: &AccountId, id: pallet_devices::DeviceId) {
+		crate::Devices::remove(RuntimeOrigin::signed(owner.clone()), id)
+			.expect("the owner removes its device");
 	}
 }

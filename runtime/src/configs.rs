@@ -299,6 +299,9 @@ impl pallet_dpos::Config for Runtime {
 	type EquivocationSlash = EquivocationSlash;
 	// A day of the genesis 10-minute sessions.
 	type SlashReportWindow = ConstU32<144>;
+	// An equivocator of the current session is disabled: Aura refuses its blocks until the
+	// delegate set changes.
+	type Disabler = Session;
 	type WeightInfo = pallet_dpos::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::benchmarks::SessionKeysHelper;
@@ -324,7 +327,8 @@ impl pallet_session::Config for Runtime {
 	type SessionManager = pallet_session::historical::NoteHistoricalRoot<Self, Dpos>;
 	type SessionHandler = <SessionKeys as OpaqueKeys>::KeyTypeIdProviders;
 	type Keys = SessionKeys;
-	type DisablingStrategy = ();
+	// At most a third of the delegates disabled at once, as the SDK's default strategy.
+	type DisablingStrategy = pallet_session::disabling::UpToLimitDisablingStrategy;
 	type WeightInfo = pallet_session::weights::SubstrateWeight<Runtime>;
 	type Currency = Balances;
 	type KeyDeposit = ();
@@ -370,7 +374,8 @@ impl pallet_aura_equivocation::Config for Runtime {
 
 impl pallet_aura::Config for Runtime {
 	type AuthorityId = AuraId;
-	type DisabledValidators = ();
+	// A disabled delegate's blocks are refused.
+	type DisabledValidators = Session;
 	type MaxAuthorities = MaxAuthorities;
 	type AllowMultipleBlocksPerSlot = ConstBool<false>;
 	type SlotDuration = pallet_aura::MinimumPeriodTimesTwo<Runtime>;
@@ -574,8 +579,12 @@ impl pallet_service_registry::Config for Runtime {
 	type IdentityVerifier = RegistrarJudgement;
 	// Slashed super-node stake is burned.
 	type OnSlash = ();
+	// A node that leaves loses its pending attestations.
+	type OnNodeRemoved = crate::NestAnchor;
 	type MinSuperNodeStake = ConstU128<{ 10_000 * TIC }>;
 	type SuperNodeUnbondingPeriod = ConstU32<DAYS>;
+	// Ranked by stake; a full set admits only a higher stake than its lowest.
+	type MaxSuperNodes = ConstU32<64>;
 	type MaxServiceNodes = ConstU32<16>;
 	type MaxNameLen = ConstU32<64>;
 	// Ten seconds; services choose their own epoch, ten minutes by default in the docs.
@@ -601,7 +610,12 @@ impl pallet_nest_anchor::Config for Runtime {
 	type DoubleApprovalSlash = DoubleApprovalSlash;
 	type MaxAttesters = ConstU32<16>;
 	type MaxApprovers = ConstU32<32>;
-	type MaxCandidates = ConstU32<4>;
+	// A root for every trusted node (`MaxAttesters`): conflicting roots never crowd out one.
+	type MaxCandidates = ConstU32<16>;
+	// Root until on-chain governance routes its decisions here; each service's owner too.
+	type AdminOrigin = EnsureRoot<AccountId>;
+	// A day without approving, while others anchor, and anyone may chill a super node.
+	type IdlePeriod = ConstU32<DAYS>;
 	type WeightInfo = pallet_nest_anchor::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::benchmarks::NestSetup;
@@ -630,6 +644,10 @@ impl pallet_devices::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Services = crate::ServiceRegistry;
+	// Device keys prove possession with the signatures transactions use (sr25519 for the SDK).
+	type Signature = crate::Signature;
+	// Its reader list goes with a removed device; its records expire as usual.
+	type OnRemoved = crate::Payloads;
 	type DeviceDeposit = DeviceDeposit;
 	type MaxMetadataLen = ConstU32<128>;
 	// From an hour of data to a year of it.

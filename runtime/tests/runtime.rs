@@ -535,42 +535,43 @@ fn session_rotation_elects_delegates_and_authors_earn_rewards() {
 	});
 }
 
-#[test]
-fn an_aura_equivocation_report_slashes_and_chills_the_delegate() {
+/// A report that `offender` sealed two different headers for `slot`, with the proof that its
+/// key is a delegate's of this session.
+fn aura_equivocation_report(offender: Sr25519Keyring, slot: Slot) -> RuntimeCall {
 	use polkadot_sdk::{
 		frame_support::traits::KeyOwnerProofSystem,
 		sp_consensus_aura::sr25519::AuthorityId as AuraId,
 		sp_consensus_slots::EquivocationProof,
 		sp_core::{crypto::key_types::AURA, H256},
 	};
+	let sealed = |variant: u8| {
+		let digest = Digest { logs: vec![DigestItem::PreRuntime(AURA_ENGINE_ID, slot.encode())] };
+		let mut header =
+			Header::new(5, H256::repeat_byte(variant), H256::zero(), H256::zero(), digest);
+		let signature = offender.pair().sign(header.hash().as_ref());
+		header.digest_mut().push(DigestItem::Seal(AURA_ENGINE_ID, signature.encode()));
+		header
+	};
+	let key: AuraId = offender.public().into();
+	let key_owner_proof = thingschain_runtime::Historical::prove((AURA, key.clone()))
+		.expect("the offender is a delegate of this session");
+	RuntimeCall::AuraEquivocation(pallet_aura_equivocation::Call::report_equivocation {
+		equivocation_proof: Box::new(EquivocationProof {
+			offender: key,
+			slot,
+			first_header: sealed(1),
+			second_header: sealed(2),
+		}),
+		key_owner_proof,
+	})
+}
+
+#[test]
+fn an_aura_equivocation_report_slashes_and_chills_the_delegate() {
 	use Sr25519Keyring::{Alice, Bob};
 	genesis_ext(DEV_RUNTIME_PRESET).execute_with(|| {
-		let slot = Slot::from(1_000u64);
-		// Two different headers Alice sealed for the same slot.
-		let sealed = |variant: u8| {
-			let digest =
-				Digest { logs: vec![DigestItem::PreRuntime(AURA_ENGINE_ID, slot.encode())] };
-			let mut header =
-				Header::new(5, H256::repeat_byte(variant), H256::zero(), H256::zero(), digest);
-			let signature = Alice.pair().sign(header.hash().as_ref());
-			header.digest_mut().push(DigestItem::Seal(AURA_ENGINE_ID, signature.encode()));
-			header
-		};
-		let offender: AuraId = Alice.public().into();
-		let key_owner_proof = thingschain_runtime::Historical::prove((AURA, offender.clone()))
-			.expect("Alice is a delegate of this session");
-		let report =
-			RuntimeCall::AuraEquivocation(pallet_aura_equivocation::Call::report_equivocation {
-				equivocation_proof: Box::new(EquivocationProof {
-					offender,
-					slot,
-					first_header: sealed(1),
-					second_header: sealed(2),
-				}),
-				key_owner_proof,
-			});
 		let bob_before = free(&account(Bob));
-		dispatch(Bob, report);
+		dispatch(Bob, aura_equivocation_report(Alice, Slot::from(1_000u64)));
 
 		// 10% of Alice's 1,000 TIC bond is slashed (and burned), and she is chilled.
 		assert!(events().iter().any(|e| matches!(
@@ -580,6 +581,32 @@ fn an_aura_equivocation_report_slashes_and_chills_the_delegate() {
 		)));
 		assert!(pallet_dpos::Candidates::<Runtime>::get(account(Alice)).unwrap().chilled);
 		assert_eq!(free(&account(Bob)), bob_before, "an honest reporter pays no fee");
+	});
+}
+
+#[test]
+fn an_equivocating_delegate_is_disabled_and_aura_refuses_its_blocks() {
+	use polkadot_sdk::frame_support::traits::DisabledValidators;
+	use Sr25519Keyring::{Alice, Bob};
+	genesis_ext(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+		dispatch(Bob, aura_equivocation_report(Alice, Slot::from(1_000u64)));
+		let validators = thingschain_runtime::Session::validators();
+		let alice = validators.iter().position(|v| *v == account(Alice)).unwrap() as u64;
+		assert!(<thingschain_runtime::Session as DisabledValidators>::is_disabled(alice as u32));
+		// Alice's next slot: a block authored in it does not even initialize.
+		let header = Executive::finalize_block();
+		let number = System::block_number() + 1;
+		let n = validators.len() as u64;
+		let slot = (u64::from(number)..).find(|slot| slot % n == alice).unwrap();
+		let digest = Digest {
+			logs: vec![DigestItem::PreRuntime(AURA_ENGINE_ID, Slot::from(slot).encode())],
+		};
+		let next =
+			Header::new(number, Default::default(), Default::default(), header.hash(), digest);
+		let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+			Executive::initialize_block(&next)
+		}));
+		assert!(refused.is_err(), "a disabled delegate's block is refused");
 	});
 }
 
@@ -954,15 +981,21 @@ fn nestchain_services_anchor_prove_records_suspend_and_peg() {
 	});
 }
 
-/// An envelope for `reader` with `len` inline ciphertext bytes (dummy key material: the
-/// runtime checks bounds and readers, it cannot read the data either way).
-fn envelope_for(reader: [u8; 32], len: usize) -> thingschain_primitives::envelope::Payload {
+/// The device's `sequence`-th envelope for `reader` with `len` inline ciphertext bytes (dummy
+/// key material: the runtime checks bounds, readers and sequence, it cannot read the data
+/// either way).
+fn envelope_for(
+	reader: [u8; 32],
+	len: usize,
+	sequence: u64,
+) -> thingschain_primitives::envelope::Payload {
 	use thingschain_primitives::envelope::*;
 	Payload::Encrypted(Envelope {
 		version: ENVELOPE_VERSION,
 		algorithm: Algorithm::X25519XChaCha20Poly1305,
 		ephemeral_key: [1; 32],
 		nonce: [2; 24],
+		sequence,
 		body: Body::Inline(vec![3; len].try_into().unwrap()),
 		recipients: vec![Recipient { reader, wrapped_key: [4; 48] }].try_into().unwrap(),
 	})
@@ -991,7 +1024,7 @@ fn device_limits(
 	max_transactions: u32,
 	max_fees: Balance,
 ) -> pallet_devices::FeeLimits<Balance, u32> {
-	pallet_devices::FeeLimits { window: 10, max_transactions, max_fees }
+	pallet_devices::FeeLimits { window: 10, max_transactions, max_fees, max_deposits: TIC }
 }
 
 /// The reader every test device wraps keys for.
@@ -1001,17 +1034,7 @@ const DEVICE_READER: [u8; 32] = [9; 32];
 /// returns the device's key pair.
 fn bobs_device(limits: pallet_devices::FeeLimits<Balance, u32>) -> sr25519::Pair {
 	let device = sr25519::Pair::from_string("//thermometer-1", None).unwrap();
-	dispatch(
-		Sr25519Keyring::Bob,
-		RuntimeCall::Devices(pallet_devices::Call::register {
-			key: device.public().into(),
-			kind: pallet_devices::DeviceKind::Sensor,
-			service: None,
-			metadata: b"cold store 4".to_vec(),
-			retention: thingschain_runtime::units::HOURS,
-			limits,
-		}),
-	);
+	dispatch(Sr25519Keyring::Bob, register_device(&device, &account(Sr25519Keyring::Bob), limits));
 	dispatch(
 		Sr25519Keyring::Bob,
 		RuntimeCall::Payloads(pallet_payloads::Call::grant_reader {
@@ -1020,6 +1043,25 @@ fn bobs_device(limits: pallet_devices::FeeLimits<Balance, u32>) -> sr25519::Pair
 		}),
 	);
 	device
+}
+
+/// `owner` registers `device`, with the device key's proof of possession.
+fn register_device(
+	device: &sr25519::Pair,
+	owner: &AccountId,
+	limits: pallet_devices::FeeLimits<Balance, u32>,
+) -> RuntimeCall {
+	let key = AccountId::from(device.public());
+	let binding = pallet_devices::Pallet::<Runtime>::key_binding(owner, &key);
+	RuntimeCall::Devices(pallet_devices::Call::register {
+		key,
+		proof: device.sign(&binding.message()).into(),
+		kind: pallet_devices::DeviceKind::Sensor,
+		service: None,
+		metadata: b"cold store 4".to_vec(),
+		retention: thingschain_runtime::units::HOURS,
+		limits,
+	})
 }
 
 /// What `who` holds for record deposits.
@@ -1046,16 +1088,18 @@ fn a_device_without_tokens_stores_records_paid_by_its_owner_within_its_limits() 
 	genesis_ext(DEV_RUNTIME_PRESET).execute_with(|| {
 		let device = bobs_device(device_limits(2, TIC));
 		let key = AccountId::from(device.public());
-		let store = RuntimeCall::Payloads(pallet_payloads::Call::store {
-			payload: envelope_for(DEVICE_READER, 100),
-		});
+		let store = |sequence| {
+			RuntimeCall::Payloads(pallet_payloads::Call::store {
+				payload: envelope_for(DEVICE_READER, 100, sequence),
+			})
+		};
 		let held = || held_for_records(&account(Bob));
 
 		// Two readings: the owner pays each fee and deposit, to the unit; the device nothing.
-		for _ in 0..2 {
+		for sequence in 0..2 {
 			let before = free(&account(Bob));
 			let held_before = held();
-			assert_eq!(apply_signed_by(&device, store.clone()), Ok(Ok(())));
+			assert_eq!(apply_signed_by(&device, store(sequence)), Ok(Ok(())));
 			let (fee, deposit) = (last_fee_of(&key), held() - held_before);
 			assert!(fee > 0 && deposit > 0);
 			assert_eq!(free(&account(Bob)), before - fee - deposit);
@@ -1064,9 +1108,9 @@ fn a_device_without_tokens_stores_records_paid_by_its_owner_within_its_limits() 
 		let fee = last_fee_of(&key);
 		// The third in the same ten-block window is refused before it costs anything.
 		let before = free(&account(Bob));
-		assert_eq!(apply_signed_by(&device, store.clone()), refused(RATE_LIMITED));
+		assert_eq!(apply_signed_by(&device, store(2)), refused(RATE_LIMITED));
 		assert_eq!(free(&account(Bob)), before);
-		assert_eq!(pallet_payloads::NextRecordId::<Runtime>::get(0), 2);
+		assert_eq!(pallet_payloads::Ledgers::<Runtime>::get(0).next_record, 2);
 
 		// Next window, a cap of one and a half fees: one reading, then the cap stops the next.
 		dispatch(
@@ -1079,9 +1123,9 @@ fn a_device_without_tokens_stores_records_paid_by_its_owner_within_its_limits() 
 		while System::block_number() % 10 != 0 {
 			next_block();
 		}
-		assert_eq!(apply_signed_by(&device, store.clone()), Ok(Ok(())));
+		assert_eq!(apply_signed_by(&device, store(2)), Ok(Ok(())));
 		let before = free(&account(Bob));
-		assert_eq!(apply_signed_by(&device, store), refused(SPENDING_CAP_REACHED));
+		assert_eq!(apply_signed_by(&device, store(3)), refused(SPENDING_CAP_REACHED));
 		assert_eq!(free(&account(Bob)), before);
 		assert_eq!(pallet_devices::Spending::<Runtime>::get(0).fees, fee);
 	});
@@ -1097,46 +1141,107 @@ fn a_device_batches_records_for_one_fee_and_each_counts_against_its_rate_limit()
 	genesis_ext(DEV_RUNTIME_PRESET).execute_with(|| {
 		let device = bobs_device(device_limits(4, TIC));
 		let key = AccountId::from(device.public());
-		let payload = envelope_for(DEVICE_READER, 100);
-		let store_batch = |n: usize| {
+		// Envelopes numbered from `first`, as many as asked for.
+		let store_batch = |first: u64, n: u64| {
+			let payloads = (first..first + n).map(|s| envelope_for(DEVICE_READER, 100, s));
 			RuntimeCall::Payloads(pallet_payloads::Call::store_batch {
-				payloads: vec![payload.clone(); n].try_into().unwrap(),
+				payloads: payloads.collect::<Vec<_>>().try_into().unwrap(),
 			})
 		};
-		let store =
-			RuntimeCall::Payloads(pallet_payloads::Call::store { payload: payload.clone() });
+		let store = RuntimeCall::Payloads(pallet_payloads::Call::store {
+			payload: envelope_for(DEVICE_READER, 100, 0),
+		});
 
 		assert_eq!(apply_signed_by(&device, store), Ok(Ok(())));
 		let single_fee = last_fee_of(&key);
 		let (before, held_before) = (free(&account(Bob)), held_for_records(&account(Bob)));
-		assert_eq!(apply_signed_by(&device, store_batch(3)), Ok(Ok(())));
+		assert_eq!(apply_signed_by(&device, store_batch(1, 3)), Ok(Ok(())));
 		// One fee for three records, less than three single fees; three deposits.
 		let (fee, held) = (last_fee_of(&key), held_for_records(&account(Bob)) - held_before);
 		assert!(fee < 2 * single_fee, "a batch of 3 cost {fee}, one record {single_fee}");
 		assert_eq!(held, 3 * held_before);
 		assert_eq!(free(&account(Bob)), before - fee - held);
-		assert_eq!(pallet_payloads::NextRecordId::<Runtime>::get(0), 4);
+		assert_eq!(pallet_payloads::Ledgers::<Runtime>::get(0).next_record, 4);
 
 		// Four records used the window's four actions: one more, batched or not, is refused.
 		let before = free(&account(Bob));
-		assert_eq!(apply_signed_by(&device, store_batch(1)), refused(RATE_LIMITED));
+		assert_eq!(apply_signed_by(&device, store_batch(4, 1)), refused(RATE_LIMITED));
 		// A batch larger than the whole limit never fits, even in a fresh window.
 		while System::block_number() % 10 != 0 {
 			next_block();
 		}
-		assert_eq!(apply_signed_by(&device, store_batch(5)), refused(RATE_LIMITED));
+		assert_eq!(apply_signed_by(&device, store_batch(4, 5)), refused(RATE_LIMITED));
 		assert_eq!(free(&account(Bob)), before);
 
 		// Wrapping stores in `Utility.batch` does not make the owner pay: the device's own
 		// empty account is charged, so the transaction is refused.
 		let wrapped = RuntimeCall::Utility(polkadot_sdk::pallet_utility::Call::batch {
-			calls: vec![store_batch(1), store_batch(1)],
+			calls: vec![store_batch(4, 1), store_batch(5, 1)],
 		});
 		assert_eq!(
 			apply_signed_by(&device, wrapped),
 			Err(TransactionValidityError::Invalid(InvalidTransaction::Payment))
 		);
 		assert_eq!(free(&account(Bob)), before);
-		assert_eq!(pallet_payloads::NextRecordId::<Runtime>::get(0), 4);
+		assert_eq!(pallet_payloads::Ledgers::<Runtime>::get(0).next_record, 4);
+	});
+}
+
+#[test]
+fn device_keys_need_their_own_proof_and_a_key_bound_again_cannot_replay_old_transactions() {
+	use polkadot_sdk::sp_runtime::transaction_validity::{
+		InvalidTransaction, TransactionValidityError,
+	};
+	use Sr25519Keyring::{Bob, Eve};
+	genesis_ext(DEV_RUNTIME_PRESET).execute_with(|| {
+		let device = bobs_device(device_limits(10, TIC));
+		let key = AccountId::from(device.public());
+		// Eve cannot bind a key she does not hold: her signature is no proof for it.
+		let eve_key = sr25519::Pair::from_string("//squatted", None).unwrap();
+		let RuntimeCall::Devices(pallet_devices::Call::register { key: squatted, .. }) =
+			register_device(&eve_key, &account(Eve), device_limits(10, TIC))
+		else {
+			unreachable!()
+		};
+		let binding = pallet_devices::Pallet::<Runtime>::key_binding(&account(Eve), &squatted);
+		let forged = pallet_devices::Call::register {
+			key: squatted,
+			proof: Eve.pair().sign(&binding.message()).into(),
+			kind: pallet_devices::DeviceKind::Sensor,
+			service: None,
+			metadata: vec![],
+			retention: thingschain_runtime::units::HOURS,
+			limits: device_limits(10, TIC),
+		};
+		assert_eq!(
+			apply_signed(Eve, RuntimeCall::Devices(forged)).unwrap().unwrap_err(),
+			pallet_devices::Error::<Runtime>::InvalidKeyProof.into()
+		);
+
+		// The device stores a reading with an immortal transaction.
+		let old = signed_by(
+			&device,
+			RuntimeCall::Payloads(pallet_payloads::Call::store {
+				payload: envelope_for(DEVICE_READER, 100, 0),
+			}),
+		);
+		assert_eq!(Executive::apply_extrinsic(old.clone()), Ok(Ok(())));
+		// Removed, the device's account is gone; registered again (a new device id, so a new
+		// record sequence), the same key must not accept that transaction a second time.
+		dispatch(Bob, RuntimeCall::Devices(pallet_devices::Call::remove { id: 0 }));
+		assert!(!System::account_exists(&key));
+		dispatch(Bob, register_device(&device, &account(Bob), device_limits(10, TIC)));
+		dispatch(
+			Bob,
+			RuntimeCall::Payloads(pallet_payloads::Call::grant_reader {
+				device: 1,
+				reader: DEVICE_READER,
+			}),
+		);
+		assert_eq!(
+			Executive::apply_extrinsic(old),
+			Err(TransactionValidityError::Invalid(InvalidTransaction::Stale))
+		);
+		assert!(!pallet_payloads::Records::<Runtime>::contains_key(1, 0));
 	});
 }

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady, mnemonicGenerate } from '@polkadot/util-crypto';
+import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 
 const NODE_BIN = process.env.NODE_BIN;
 const TIC = 10n ** 12n;
@@ -126,12 +127,21 @@ test('a device without tokens signs a mortal record transaction its owner pays f
   const dave = await devAccount('//Dave');
   const device = new Keyring({ type: 'sr25519' }).addFromUri(mnemonicGenerate());
   const reader = '0x' + '11'.repeat(32);
-  const limits = { window: 100, maxTransactions: 10, maxFees: TIC };
+  const limits = { window: 100, maxTransactions: 10, maxFees: TIC, maxDeposits: TIC };
   const deviceId = (await api.query.devices.nextDeviceId()).toNumber();
+  // The device key's proof of possession: its signature of its binding to Dave on this chain,
+  // at its nonce (0: a fresh key).
+  const binding = u8aConcat(
+    stringToU8a('tc/device/bind/1'),
+    api.genesisHash.toU8a(),
+    dave.publicKey,
+    api.createType('u32', 0).toU8a(),
+  );
+  const proof = { Sr25519: u8aToHex(device.sign(binding)) };
   await signAndFinalize(
     api.tx.utility.batchAll([
       // Records kept an hour (1,800 2-second blocks): the runtime's shortest retention.
-      api.tx.devices.register(device.address, 'Sensor', null, 'js test', 1800, limits),
+      api.tx.devices.register(device.address, proof, 'Sensor', null, 'js test', 1800, limits),
       api.tx.payloads.grantReader(deviceId, reader),
     ]),
     dave,
@@ -140,10 +150,11 @@ test('a device without tokens signs a mortal record transaction its owner pays f
   const before = (await api.query.system.account(dave.address)).data;
   const record = api.tx.payloads.store({
     Encrypted: {
-      version: 1,
+      version: 2,
       algorithm: 'X25519XChaCha20Poly1305',
       ephemeralKey: '0x' + '01'.repeat(32),
       nonce: '0x' + '02'.repeat(24),
+      sequence: 1,
       body: { Inline: '0x' + 'c1'.repeat(40) },
       recipients: [{ reader, wrappedKey: '0x' + '07'.repeat(48) }],
     },

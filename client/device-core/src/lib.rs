@@ -7,7 +7,9 @@
 //! the composition:
 //!
 //! 1. draw a content key, an ephemeral X25519 key pair and a 24-byte nonce;
-//! 2. encrypt the data with the content key, authenticating the envelope header;
+//! 2. encrypt the data with the content key, authenticating the envelope header and its
+//!    provenance (the chain and the device: an envelope re-stored by another device, or on
+//!    another chain, does not open);
 //! 3. for each reader: X25519(ephemeral secret, reader key) → HKDF-SHA256 (bound to both
 //!    public keys) → key-encryption key, which encrypts the content key.
 //!
@@ -16,7 +18,8 @@
 //!
 //! A reader opens with its X25519 secret. Someone whose key is not among the recipients gets
 //! [`OpenError::NotARecipient`]; any change to the header, a wrapped key or the ciphertext
-//! gets [`OpenError::Tampered`]. A reader removed from a device's reader list is simply not
+//! gets [`OpenError::Tampered`], and so does an envelope opened as another device's or another
+//! chain's than it was sealed for. A reader removed from a device's reader list is simply not
 //! a recipient of the records sealed afterwards.
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -34,14 +37,14 @@ use hkdf::Hkdf;
 use rand_core::{CryptoRng, RngCore};
 use sha2::Sha256;
 use thingschain_primitives::envelope::{
-	ciphertext_hash, Algorithm, Body, Envelope, ReaderKey, Recipient, ENVELOPE_VERSION,
-	MAX_INLINE_BYTES, MAX_READERS,
+	ciphertext_hash, Algorithm, Body, Envelope, Header, Provenance, ReaderKey, Recipient,
+	ENVELOPE_VERSION, MAX_INLINE_BYTES, MAX_READERS,
 };
 use x25519_dalek::{PublicKey, StaticSecret};
 use zeroize::Zeroizing;
 
 /// Domain of the key-encryption-key derivation.
-const WRAP_INFO: &[u8] = b"tc/envelope/v1/wrap";
+const WRAP_INFO: &[u8] = b"tc/envelope/v2/wrap";
 
 /// A reader's X25519 secret key.
 pub struct ReaderSecret(StaticSecret);
@@ -107,7 +110,8 @@ pub enum OpenError {
 	UnsupportedVersion,
 	/// The content key was not wrapped for this reader.
 	NotARecipient,
-	/// The header, the wrapped key or the ciphertext was changed.
+	/// The header, the wrapped key or the ciphertext was changed, or the envelope was sealed
+	/// for another chain or device than the provenance it is opened with.
 	Tampered,
 	/// The envelope's body is external and no ciphertext was given.
 	CiphertextMissing,
@@ -132,18 +136,23 @@ impl core::fmt::Display for OpenError {
 		f.write_str(match self {
 			OpenError::UnsupportedVersion => "unsupported envelope version",
 			OpenError::NotARecipient => "not a recipient of this record",
-			OpenError::Tampered => "the record was tampered with",
+			OpenError::Tampered => {
+				"the record was tampered with, or sealed for another device or chain"
+			}
 			OpenError::CiphertextMissing => "the off-chain ciphertext is missing",
 			OpenError::CiphertextMismatch => "the off-chain ciphertext does not match the record",
 		})
 	}
 }
 
-/// Encrypts `plaintext` so that each of `readers` (X25519 public keys) can open it.
+/// Encrypts `plaintext` so that each of `readers` (X25519 public keys) can open it, as the
+/// `sequence`-th record of the device and chain of `provenance`.
 pub fn seal(
 	plaintext: &[u8],
 	readers: &[ReaderKey],
 	placement: Placement,
+	provenance: &Provenance,
+	sequence: u64,
 	rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<Sealed, SealError> {
 	if readers.is_empty() {
@@ -170,13 +179,15 @@ pub fn seal(
 	let mut nonce = [0u8; 24];
 	rng.fill_bytes(&mut nonce);
 
-	let aad = Envelope::associated_data(
-		ENVELOPE_VERSION,
-		Algorithm::X25519XChaCha20Poly1305,
-		&ephemeral_key,
-		&nonce,
-		locator.as_ref().map(|l: &thingschain_primitives::envelope::Locator| l.as_slice()),
-	);
+	let header = Header {
+		version: ENVELOPE_VERSION,
+		algorithm: Algorithm::X25519XChaCha20Poly1305,
+		ephemeral_key: &ephemeral_key,
+		nonce: &nonce,
+		sequence,
+		locator: locator.as_ref().map(|l: &thingschain_primitives::envelope::Locator| l.as_slice()),
+	};
+	let aad = header.associated_data(provenance);
 	let ciphertext = XChaCha20Poly1305::new(content_key.as_ref().into())
 		.encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad: &aad })
 		.expect("XChaCha20-Poly1305 encrypts any length this format allows");
@@ -214,6 +225,7 @@ pub fn seal(
 			algorithm: Algorithm::X25519XChaCha20Poly1305,
 			ephemeral_key,
 			nonce,
+			sequence,
 			body,
 			recipients: recipients.try_into().expect("reader count checked above"),
 		},
@@ -221,10 +233,12 @@ pub fn seal(
 	})
 }
 
-/// Decrypts `envelope` as the reader holding `secret`; `external` is the ciphertext fetched
-/// from the locator when the body is external.
+/// Decrypts `envelope`, a record of the device and chain of `provenance`, as the reader
+/// holding `secret`; `external` is the ciphertext fetched from the locator when the body is
+/// external.
 pub fn open(
 	envelope: &Envelope,
+	provenance: &Provenance,
 	external: Option<&[u8]>,
 	secret: &ReaderSecret,
 ) -> Result<Zeroizing<Vec<u8>>, OpenError> {
@@ -244,7 +258,7 @@ pub fn open(
 			bytes
 		}
 	};
-	let aad = envelope.own_associated_data();
+	let aad = envelope.header().associated_data(provenance);
 	let nonce = XNonce::from_slice(&envelope.nonce);
 
 	let shared = secret.0.diffie_hellman(&PublicKey::from(envelope.ephemeral_key));

@@ -2,9 +2,13 @@
 
 use super::*;
 use hex_literal::hex;
+use polkadot_sdk::sp_core::H256;
 use proptest::prelude::*;
-use rand_core::OsRng;
+use rand_core::{CryptoRng, OsRng, RngCore};
 use thingschain_primitives::envelope::MAX_LOCATOR_BYTES;
+
+/// Device 3 of the chain of genesis hash `0x0707..`.
+const HERE: Provenance = Provenance { genesis_hash: H256([7; 32]), device: 3 };
 
 fn readers(n: usize) -> Vec<ReaderSecret> {
 	(0..n).map(|_| ReaderSecret::generate(&mut OsRng)).collect()
@@ -17,35 +21,36 @@ fn keys(readers: &[ReaderSecret]) -> Vec<ReaderKey> {
 #[test]
 fn every_reader_opens_an_inline_record_and_a_stranger_does_not() {
 	let readers = readers(3);
-	let sealed = seal(b"21.5 C", &keys(&readers), Placement::Inline, &mut OsRng).unwrap();
+	let sealed = seal(b"21.5 C", &keys(&readers), Placement::Inline, &HERE, 1, &mut OsRng).unwrap();
 	assert_eq!(sealed.external_ciphertext, None);
 	assert_eq!(sealed.envelope.body.size(), 6 + 16);
 	for reader in &readers {
-		assert_eq!(open(&sealed.envelope, None, reader).unwrap().as_slice(), b"21.5 C");
+		assert_eq!(open(&sealed.envelope, &HERE, None, reader).unwrap().as_slice(), b"21.5 C");
 	}
 	let stranger = ReaderSecret::generate(&mut OsRng);
-	assert_eq!(open(&sealed.envelope, None, &stranger), Err(OpenError::NotARecipient));
+	assert_eq!(open(&sealed.envelope, &HERE, None, &stranger), Err(OpenError::NotARecipient));
 }
 
 #[test]
 fn a_stranger_posing_as_a_recipient_cannot_unwrap_the_key() {
 	let reader = ReaderSecret::generate(&mut OsRng);
 	let mut sealed =
-		seal(b"secret", &[reader.public_key()], Placement::Inline, &mut OsRng).unwrap();
+		seal(b"secret", &[reader.public_key()], Placement::Inline, &HERE, 1, &mut OsRng).unwrap();
 	// The stranger relabels the reader's wrapped key as its own.
 	let stranger = ReaderSecret::generate(&mut OsRng);
 	sealed.envelope.recipients[0].reader = stranger.public_key();
-	assert_eq!(open(&sealed.envelope, None, &stranger), Err(OpenError::Tampered));
+	assert_eq!(open(&sealed.envelope, &HERE, None, &stranger), Err(OpenError::Tampered));
 }
 
 #[test]
 fn any_change_to_an_envelope_is_detected() {
 	let reader = ReaderSecret::generate(&mut OsRng);
-	let sealed = seal(b"reading", &[reader.public_key()], Placement::Inline, &mut OsRng).unwrap();
+	let sealed =
+		seal(b"reading", &[reader.public_key()], Placement::Inline, &HERE, 1, &mut OsRng).unwrap();
 	let tampered = |change: &dyn Fn(&mut Envelope)| {
 		let mut envelope = sealed.envelope.clone();
 		change(&mut envelope);
-		open(&envelope, None, &reader)
+		open(&envelope, &HERE, None, &reader)
 	};
 	assert_eq!(
 		tampered(&|e| if let Body::Inline(bytes) = &mut e.body {
@@ -56,7 +61,23 @@ fn any_change_to_an_envelope_is_detected() {
 	assert_eq!(tampered(&|e| e.nonce[0] ^= 1), Err(OpenError::Tampered));
 	assert_eq!(tampered(&|e| e.ephemeral_key[0] ^= 1), Err(OpenError::Tampered));
 	assert_eq!(tampered(&|e| e.recipients[0].wrapped_key[0] ^= 1), Err(OpenError::Tampered));
-	assert_eq!(tampered(&|e| e.version = 2), Err(OpenError::UnsupportedVersion));
+	assert_eq!(tampered(&|e| e.sequence += 1), Err(OpenError::Tampered));
+	assert_eq!(tampered(&|e| e.version = 1), Err(OpenError::UnsupportedVersion));
+}
+
+#[test]
+fn an_envelope_opens_only_as_a_record_of_the_device_and_chain_it_was_sealed_for() {
+	let reader = ReaderSecret::generate(&mut OsRng);
+	let sealed =
+		seal(b"door open", &[reader.public_key()], Placement::Inline, &HERE, 1, &mut OsRng)
+			.unwrap();
+	// Another device re-storing it, or someone replaying it on another chain.
+	let other_device = Provenance { device: 4, ..HERE };
+	let other_chain = Provenance { genesis_hash: H256([8; 32]), ..HERE };
+	for elsewhere in [other_device, other_chain] {
+		assert_eq!(open(&sealed.envelope, &elsewhere, None, &reader), Err(OpenError::Tampered));
+	}
+	assert_eq!(open(&sealed.envelope, &HERE, None, &reader).unwrap().as_slice(), b"door open");
 }
 
 #[test]
@@ -64,31 +85,37 @@ fn external_ciphertext_is_checked_against_the_envelope() {
 	let reader = ReaderSecret::generate(&mut OsRng);
 	let data = vec![7u8; 10_000];
 	let placement = Placement::External { locator: b"ipfs://bafy-record" };
-	let sealed = seal(&data, &[reader.public_key()], placement, &mut OsRng).unwrap();
+	let sealed = seal(&data, &[reader.public_key()], placement, &HERE, 1, &mut OsRng).unwrap();
 	let ciphertext = sealed.external_ciphertext.unwrap();
 	let Body::External { hash, size, locator } = &sealed.envelope.body else {
 		panic!("an external body")
 	};
 	assert_eq!((*hash, *size), (ciphertext_hash(&ciphertext), data.len() as u64 + 16));
 	assert_eq!(locator.as_slice(), b"ipfs://bafy-record");
-	assert_eq!(open(&sealed.envelope, Some(&ciphertext), &reader).unwrap().as_slice(), &data[..]);
-	assert_eq!(open(&sealed.envelope, None, &reader), Err(OpenError::CiphertextMissing));
+	assert_eq!(
+		open(&sealed.envelope, &HERE, Some(&ciphertext), &reader).unwrap().as_slice(),
+		&data[..]
+	);
+	assert_eq!(open(&sealed.envelope, &HERE, None, &reader), Err(OpenError::CiphertextMissing));
 	let mut changed = ciphertext.clone();
 	changed[0] ^= 1;
-	assert_eq!(open(&sealed.envelope, Some(&changed), &reader), Err(OpenError::CiphertextMismatch));
+	assert_eq!(
+		open(&sealed.envelope, &HERE, Some(&changed), &reader),
+		Err(OpenError::CiphertextMismatch)
+	);
 	// The locator is authenticated too: pointing the envelope elsewhere breaks it.
 	let mut moved = sealed.envelope.clone();
 	if let Body::External { locator, .. } = &mut moved.body {
 		*locator = b"https://elsewhere".to_vec().try_into().unwrap();
 	}
-	assert_eq!(open(&moved, Some(&ciphertext), &reader), Err(OpenError::Tampered));
+	assert_eq!(open(&moved, &HERE, Some(&ciphertext), &reader), Err(OpenError::Tampered));
 }
 
 #[test]
 fn sealing_refuses_what_the_format_cannot_hold() {
 	let reader = [ReaderSecret::generate(&mut OsRng).public_key()];
 	let seal_inline = |data: &[u8], readers: &[ReaderKey]| {
-		seal(data, readers, Placement::Inline, &mut OsRng).map(|_| ())
+		seal(data, readers, Placement::Inline, &HERE, 1, &mut OsRng).map(|_| ())
 	};
 	assert_eq!(seal_inline(b"x", &[]), Err(SealError::NoReaders));
 	let many = keys(&readers(MAX_READERS as usize + 1));
@@ -102,7 +129,8 @@ fn sealing_refuses_what_the_format_cannot_hold() {
 	);
 	let long = [b'a'; MAX_LOCATOR_BYTES as usize + 1];
 	assert_eq!(
-		seal(b"x", &reader, Placement::External { locator: &long }, &mut OsRng).map(|_| ()),
+		seal(b"x", &reader, Placement::External { locator: &long }, &HERE, 1, &mut OsRng)
+			.map(|_| ()),
 		Err(SealError::LocatorTooLong)
 	);
 	// The all-zero key is a low-order point: every shared secret with it is zero.
@@ -112,13 +140,20 @@ fn sealing_refuses_what_the_format_cannot_hold() {
 #[test]
 fn a_revoked_reader_reads_old_records_but_nothing_sealed_after() {
 	let [kept, revoked]: [ReaderSecret; 2] = readers(2).try_into().ok().unwrap();
-	let before =
-		seal(b"before", &[kept.public_key(), revoked.public_key()], Placement::Inline, &mut OsRng)
-			.unwrap();
-	let after = seal(b"after", &[kept.public_key()], Placement::Inline, &mut OsRng).unwrap();
-	assert_eq!(open(&before.envelope, None, &revoked).unwrap().as_slice(), b"before");
-	assert_eq!(open(&after.envelope, None, &revoked), Err(OpenError::NotARecipient));
-	assert_eq!(open(&after.envelope, None, &kept).unwrap().as_slice(), b"after");
+	let before = seal(
+		b"before",
+		&[kept.public_key(), revoked.public_key()],
+		Placement::Inline,
+		&HERE,
+		1,
+		&mut OsRng,
+	)
+	.unwrap();
+	let after =
+		seal(b"after", &[kept.public_key()], Placement::Inline, &HERE, 1, &mut OsRng).unwrap();
+	assert_eq!(open(&before.envelope, &HERE, None, &revoked).unwrap().as_slice(), b"before");
+	assert_eq!(open(&after.envelope, &HERE, None, &revoked), Err(OpenError::NotARecipient));
+	assert_eq!(open(&after.envelope, &HERE, None, &kept).unwrap().as_slice(), b"after");
 }
 
 #[test]
@@ -132,9 +167,9 @@ proptest! {
 	#[test]
 	fn any_data_round_trips(data in prop::collection::vec(any::<u8>(), 0..(MAX_INLINE_BYTES as usize - 16)), n in 1usize..4) {
 		let readers = readers(n);
-		let sealed = seal(&data, &keys(&readers), Placement::Inline, &mut OsRng).unwrap();
+		let sealed = seal(&data, &keys(&readers), Placement::Inline, &HERE, 1, &mut OsRng).unwrap();
 		for reader in &readers {
-			let opened = open(&sealed.envelope, None, reader).unwrap();
+			let opened = open(&sealed.envelope, &HERE, None, reader).unwrap();
 			prop_assert_eq!(opened.as_slice(), &data[..]);
 		}
 	}
@@ -201,3 +236,51 @@ fn hkdf_sha256_matches_rfc_5869() {
 		)
 	);
 }
+
+/// Not random at all: the bytes 0, 1, 2, ... so that sealing is reproducible.
+struct Counting(u8);
+
+impl RngCore for Counting {
+	fn next_u32(&mut self) -> u32 {
+		rand_core::impls::next_u32_via_fill(self)
+	}
+	fn next_u64(&mut self) -> u64 {
+		rand_core::impls::next_u64_via_fill(self)
+	}
+	fn fill_bytes(&mut self, dest: &mut [u8]) {
+		for byte in dest {
+			*byte = self.0;
+			self.0 = self.0.wrapping_add(1);
+		}
+	}
+	fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+		self.fill_bytes(dest);
+		Ok(())
+	}
+}
+
+// Only for the vector below: a real device seals with its operating system's generator.
+impl CryptoRng for Counting {}
+
+/// This format's own vector, for other implementations of it: "21.5 C", sealed as record 9 of
+/// device 3 (genesis `0x07..07`) for the reader of secret `0x01..01`, with the content key,
+/// ephemeral secret and nonce drawn as the bytes 0, 1, 2, ... (in that order).
+#[test]
+fn sealing_matches_the_envelope_vector() {
+	use codec::Encode;
+	let reader = ReaderSecret::from_bytes([1; 32]);
+	let sealed =
+		seal(b"21.5 C", &[reader.public_key()], Placement::Inline, &HERE, 9, &mut Counting(0))
+			.unwrap();
+	assert_eq!(hex::encode(sealed.envelope.encode()), ENVELOPE_VECTOR);
+	assert_eq!(open(&sealed.envelope, &HERE, None, &reader).unwrap().as_slice(), b"21.5 C");
+}
+
+/// The SCALE encoding of the envelope [`sealing_matches_the_envelope_vector`] seals.
+const ENVELOPE_VECTOR: &str = concat!(
+	"0200358072d6365880d1aeea329adf9121383851ed21a28e3b75e965d0d2cd166254404142434445",
+	"464748494a4b4c4d4e4f505152535455565709000000000000000058e6082b45f0a3415a3e2eccaf",
+	"6fc847b8f77afef46f8704a4e09292b651c278b9772c569f5fa9bb13d906b46ab68c9df9dc2b4409",
+	"f8a2094dce1f6b67da3c12f35babcbab22ef63f5301ed17f329006d8ae8bef32677d767deae300b9",
+	"5740063a364074c24ace67",
+);

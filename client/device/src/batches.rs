@@ -17,6 +17,13 @@ use crate::queue::Reading;
 use std::collections::BTreeMap;
 use subxt::utils::H256;
 
+/// The envelope sequence of the `index`-th reading of the batch sent with `nonce`: above every
+/// reading of earlier nonces (the key's nonces only grow, and are kept when a key is bound
+/// again), the same when a batch is sent again with its nonce, as the chain requires.
+pub fn sequence(nonce: u64, index: u64) -> u64 {
+	(nonce << 16) | index
+}
+
 /// One transaction to send.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Batch {

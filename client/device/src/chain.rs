@@ -17,6 +17,7 @@ use thingschain_device_core::signing::{
 	sign_transaction, ChainContext, DeviceKey, TRANSACTION_EXTENSIONS,
 };
 use thingschain_primitives::{
+	device::KeyBinding,
 	envelope::{Payload, ReaderKey},
 	ids::DeviceId,
 };
@@ -31,12 +32,14 @@ pub const MORTALITY: u64 = 64;
 /// How long [`Chain::receipts`] waits at most.
 pub const INCLUSION_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// A device's fee limits: most transactions and most fees (in plancks) per `window` blocks.
+/// A device's limits: most transactions and most fees (in plancks) per `window` blocks, most
+/// record deposits held at once.
 #[derive(Clone, Copy, Debug)]
 pub struct FeeLimits {
 	pub window: u32,
 	pub max_transactions: u32,
 	pub max_fees: u128,
+	pub max_deposits: u128,
 }
 
 /// What registering a device says about it.
@@ -122,6 +125,28 @@ impl Chain {
 		let address = dynamic::storage::<([u8; 32],), Value>("System", "Account");
 		let value = at.storage().try_fetch(address, (who.0,)).await.map_err(rpc)?;
 		value.map_or(Ok(0), |v| decode::<u32>(v.bytes()).map(u64::from))
+	}
+
+	/// The chain's genesis hash.
+	pub fn genesis_hash(&self) -> [u8; 32] {
+		self.client.genesis_hash().0
+	}
+
+	/// What `key` signs to consent to be bound to a device of `owner`, at the best block: the
+	/// key's nonce is its account's, or the one it kept when it was retired if higher (as the
+	/// device registry computes it).
+	pub async fn key_binding(
+		&self,
+		owner: &AccountId32,
+		key: &AccountId32,
+	) -> Result<KeyBinding<[u8; 32], [u8; 32], u32>, Error> {
+		let nonce = u32::try_from(self.account_nonce(key).await?)
+			.map_err(|_| Error::Metadata("a nonce beyond u32".into()))?;
+		let at = self.at_best().await?;
+		let address = dynamic::storage::<([u8; 32],), Value>("Devices", "RetiredKeys");
+		let retired = at.storage().try_fetch(address, (key.0,)).await.map_err(rpc)?;
+		let retired = retired.map_or(Ok(0), |v| decode::<u32>(v.bytes()))?;
+		Ok(KeyBinding::new(self.genesis_hash(), owner.0, nonce.max(retired)))
 	}
 
 	/// Signs `call` with `signer` and `nonce`, valid for [`MORTALITY`] blocks, and submits it;
@@ -265,11 +290,13 @@ impl Chain {
 		self.receipts(after, &[hash]).await?.remove(&hash).unwrap_or(Err(Error::Timeout))
 	}
 
-	/// Registers a device signing as `key`, owned and paid for by `owner`; returns its id.
+	/// Registers the device signing as `key`, owned and paid for by `owner`, with `proof`, the
+	/// key's sr25519 signature of its [`Self::key_binding`] to `owner`; returns its id.
 	pub async fn register_device(
 		&self,
 		owner: &Keypair,
 		key: &AccountId32,
+		proof: [u8; 64],
 		registration: &Registration,
 	) -> Result<DeviceId, Error> {
 		let service = match registration.service {
@@ -282,6 +309,7 @@ impl Chain {
 			"register",
 			Composite::Named(vec![
 				("key".into(), Value::from_bytes(key.0)),
+				("proof".into(), Value::unnamed_variant("Sr25519", [Value::from_bytes(proof)])),
 				("kind".into(), Value::unnamed_variant(registration.kind.clone(), [])),
 				("service".into(), service),
 				("metadata".into(), Value::from_bytes(&registration.metadata)),
@@ -292,6 +320,7 @@ impl Chain {
 						("window", Value::u128(limits.window.into())),
 						("max_transactions", Value::u128(limits.max_transactions.into())),
 						("max_fees", Value::u128(limits.max_fees)),
+						("max_deposits", Value::u128(limits.max_deposits)),
 					]),
 				),
 			]),
@@ -328,6 +357,15 @@ impl Chain {
 		let address = dynamic::storage::<([u8; 32],), Value>("Devices", "DeviceOfKey");
 		let value = at.storage().try_fetch(address, (key.0,)).await.map_err(rpc)?;
 		value.map(|v| decode(v.bytes())).transpose()
+	}
+
+	/// The owner of `device`, at the best block.
+	pub async fn owner_of(&self, device: DeviceId) -> Result<Option<AccountId32>, Error> {
+		let at = self.at_best().await?;
+		let address = dynamic::storage::<(u64,), Value>("Devices", "Devices");
+		let value = at.storage().try_fetch(address, (device,)).await.map_err(rpc)?;
+		// A device's encoding starts with its owner.
+		value.map(|v| decode::<[u8; 32]>(v.bytes()).map(AccountId32)).transpose()
 	}
 
 	/// The readers `device`'s owner granted, at the best block.

@@ -17,6 +17,9 @@ pub enum Error {
 	Metadata(String),
 	/// The signing key is not a registered device's.
 	NotRegistered,
+	/// The device is bound to another owner than the one its key file pins (or pins none):
+	/// nothing is sealed for readers that owner chose.
+	OwnerMismatch { pinned: Option<String>, found: String },
 	/// A key file or key is malformed.
 	Keys(String),
 	/// The data cannot be sealed.
@@ -42,6 +45,14 @@ impl std::fmt::Display for Error {
 			Error::Timeout => f.write_str("the transaction was not included in time"),
 			Error::Metadata(e) => write!(f, "unexpected chain metadata: {e}"),
 			Error::NotRegistered => f.write_str("this key is not a registered, active device's"),
+			Error::OwnerMismatch { pinned: Some(pinned), found } => write!(
+				f,
+				"the device is registered by {found}, not by {pinned}, the owner its key file trusts"
+			),
+			Error::OwnerMismatch { pinned: None, found } => write!(
+				f,
+				"the device is registered by {found}, but its key file trusts no owner: register it with this key file"
+			),
 			Error::Keys(e) => write!(f, "bad key: {e}"),
 			Error::Seal(e) => write!(f, "cannot seal: {e}"),
 			Error::Io(e) => write!(f, "{e}"),

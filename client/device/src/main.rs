@@ -16,7 +16,7 @@ use thingschain_device::{
 	Chain, DeviceId, DeviceKeys, Error, FeeLimits, Queue, Registration,
 };
 use thingschain_device_core::{open, OpenError};
-use thingschain_primitives::envelope::Payload;
+use thingschain_primitives::envelope::{Payload, Provenance};
 
 #[derive(Parser)]
 #[command(name = "thingschain-device", version, about)]
@@ -40,7 +40,8 @@ enum Command {
 		#[arg(long)]
 		keys: PathBuf,
 	},
-	/// Register the device of a key file, owned and paid for by `--owner`.
+	/// Register the device of a key file, owned and paid for by `--owner`: the device key signs
+	/// its binding to that owner, who the key file then pins.
 	Register {
 		/// The owner's secret URI (`//Bob`, a mnemonic, `0x<seed>`).
 		#[arg(long)]
@@ -68,6 +69,9 @@ enum Command {
 		/// Most fees per window, in plancks (10^-12 TIC).
 		#[arg(long, default_value_t = 1_000_000_000_000)]
 		max_fees: u128,
+		/// Most record deposits held at once, in plancks (the default is 10 TIC).
+		#[arg(long, default_value_t = 10_000_000_000_000)]
+		max_deposits: u128,
 	},
 	/// Let a reader read the device's new records.
 	Grant(ReaderChange),
@@ -156,18 +160,26 @@ async fn run(cli: Cli) -> Result<(), Error> {
 			window,
 			max_transactions,
 			max_fees,
+			max_deposits,
 		} => {
-			let (owner, keys) = (signer_from_uri(&owner)?, DeviceKeys::load(&keys)?);
+			let (owner, path) = (signer_from_uri(&owner)?, keys);
+			let mut keys = DeviceKeys::load(&path)?;
 			let registration = Registration {
 				kind,
 				service,
 				metadata: metadata.into_bytes(),
 				retention,
-				limits: FeeLimits { window, max_transactions, max_fees },
+				limits: FeeLimits { window, max_transactions, max_fees, max_deposits },
 			};
 			let chain = Chain::connect(&cli.url).await?;
-			let id = chain.register_device(&owner, &keys.account(), &registration).await?;
-			println!("device {id} registered, signing as {}", keys.account());
+			let owner_account = owner.public_key().to_account_id();
+			let binding = chain.key_binding(&owner_account, &keys.account()).await?;
+			let proof = keys.prove_binding(&path, &binding)?;
+			let id = chain.register_device(&owner, &keys.account(), proof, &registration).await?;
+			println!(
+				"device {id} registered, signing as {}, owned by {owner_account}",
+				keys.account()
+			);
 		}
 		Command::Grant(change) => {
 			let (owner, reader) = change.keys()?;
@@ -198,8 +210,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
 		Command::Fetch { device, keys } => {
 			let reader = keys.map(|path| DeviceKeys::load(&path)).transpose()?;
 			let chain = Chain::connect(&cli.url).await?;
+			let provenance = Provenance { genesis_hash: chain.genesis_hash().into(), device };
 			for (record, payload) in chain.records(device).await? {
-				println!("{}", describe(record, &payload, reader.as_ref()));
+				println!("{}", describe(record, &payload, &provenance, reader.as_ref()));
 			}
 		}
 	}
@@ -250,9 +263,14 @@ async fn flush_with_retries(
 	Err(Error::Offline(format!("{remaining} readings kept in the queue; flush again later")))
 }
 
-/// One record as a JSON line: public data, the plaintext if `reader` may open it, else only
-/// what anyone sees (sizes and recipients count).
-fn describe(record: u64, payload: &Payload, reader: Option<&DeviceKeys>) -> serde_json::Value {
+/// One record of the device and chain of `provenance` as a JSON line: public data, the
+/// plaintext if `reader` may open it, else only what anyone sees (sizes and recipients count).
+fn describe(
+	record: u64,
+	payload: &Payload,
+	provenance: &Provenance,
+	reader: Option<&DeviceKeys>,
+) -> serde_json::Value {
 	use serde_json::json;
 	let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
 	match payload {
@@ -264,7 +282,7 @@ fn describe(record: u64, payload: &Payload, reader: Option<&DeviceKeys>) -> serd
 				"ciphertext_bytes": envelope.body.size(),
 				"recipients": envelope.recipients.len(),
 			});
-			match reader.map(|keys| open(envelope, None, &keys.reader)) {
+			match reader.map(|keys| open(envelope, provenance, None, &keys.reader)) {
 				Some(Ok(plain)) => {
 					json!({"record": record, "status": "decrypted", "data": text(&plain)})
 				}

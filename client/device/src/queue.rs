@@ -1,8 +1,11 @@
 //! Readings kept on the device until it can reach the chain.
 //!
 //! A device that is often offline queues each reading on its own storage
-//! ([`Queue::push`]). [`flush`], once online, seals every queued reading for the readers the
-//! owner granted *at that moment* (a reader revoked meanwhile gets nothing new), signs them
+//! ([`Queue::push`]). [`flush`], once online, checks that the device is still bound to the
+//! owner its key file pins (else it seals nothing: a key registered by someone else must not
+//! leak readings to readers they chose), seals every queued reading for the readers the
+//! owner granted *at that moment* (a reader revoked meanwhile gets nothing new) as a record of
+//! this device on this chain, numbered by [`batches::sequence`], signs them
 //! with the device core (as the device itself would) in `Payloads.store_batch`es
 //! ([`crate::batches`]) with fresh nonces from the node and a short mortality (a transaction
 //! that misses its window is dead, not replayed later), submits them all, and removes each
@@ -25,7 +28,7 @@ use rand_core::OsRng;
 use std::path::{Path, PathBuf};
 use subxt::utils::H256;
 use thingschain_device_core::{seal, signing::transaction_hash, Placement};
-use thingschain_primitives::envelope::{Payload, ReaderKey};
+use thingschain_primitives::envelope::{Payload, Provenance, ReaderKey};
 
 /// A queued reading.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,8 +53,14 @@ pub struct Sent {
 }
 
 impl Reading {
-	/// The payload to store: sealed for `readers`, or as is when public.
-	pub fn payload(&self, readers: &[ReaderKey]) -> Result<Payload, Error> {
+	/// The payload to store: sealed for `readers` as the `sequence`-th record of the device
+	/// and chain of `provenance`, or as is when public.
+	pub fn payload(
+		&self,
+		readers: &[ReaderKey],
+		provenance: &Provenance,
+		sequence: u64,
+	) -> Result<Payload, Error> {
 		if self.public {
 			let data =
 				self.data.clone().try_into().map_err(|_| {
@@ -59,7 +68,9 @@ impl Reading {
 				})?;
 			return Ok(Payload::Public(data));
 		}
-		Ok(Payload::Encrypted(seal(&self.data, readers, Placement::Inline, &mut OsRng)?.envelope))
+		let sealed =
+			seal(&self.data, readers, Placement::Inline, provenance, sequence, &mut OsRng)?;
+		Ok(Payload::Encrypted(sealed.envelope))
 	}
 }
 
@@ -170,8 +181,14 @@ pub async fn flush(chain: &Chain, keys: &DeviceKeys, queue: &Queue) -> Result<Fl
 	}
 	let account = keys.account();
 	let device = chain.device_of(&account).await?.ok_or(Error::NotRegistered)?;
+	let owner = chain.owner_of(device).await?.ok_or(Error::NotRegistered)?;
+	if keys.owner.as_ref() != Some(&owner) {
+		let pinned = keys.owner.as_ref().map(ToString::to_string);
+		return Err(Error::OwnerMismatch { pinned, found: owner.to_string() });
+	}
 	let readers = chain.readers(device).await?;
 	let signing = chain.device_signing().await?;
+	let provenance = Provenance { genesis_hash: signing.context.genesis_hash.into(), device };
 	let size = chain.batch_size(device).await?;
 	let after = chain.best_number().await?;
 	let used = chain.account_nonce(&account).await?;
@@ -183,7 +200,7 @@ pub async fn flush(chain: &Chain, keys: &DeviceKeys, queue: &Queue) -> Result<Fl
 	}
 	let mut waiting = Vec::new();
 	for batch in plan.batches {
-		match send(chain, &signing, keys, queue, &readers, &batch).await {
+		match send(chain, &signing, keys, queue, (&readers, &provenance), &batch).await {
 			Ok(hashes) => waiting.push((batch, hashes)),
 			Err(e) => {
 				// Later batches would wait behind the missing nonce: keep them all queued.
@@ -216,19 +233,21 @@ pub async fn flush(chain: &Chain, keys: &DeviceKeys, queue: &Queue) -> Result<Fl
 	Ok(report)
 }
 
-/// Seals `batch`'s readings for `readers`, signs them in one transaction and submits it;
-/// returns the hashes to wait for. Each reading is noted as sent before the submission, so
-/// a crash right after it still leaves the nonce known.
+/// Seals `batch`'s readings for `readers` as records of `provenance`, signs them in one
+/// transaction and submits it; returns the hashes to wait for. Each reading is noted as sent
+/// before the submission, so a crash right after it still leaves the nonce known.
 async fn send(
 	chain: &Chain,
 	signing: &DeviceSigning,
 	keys: &DeviceKeys,
 	queue: &Queue,
-	readers: &[ReaderKey],
+	(readers, provenance): (&[ReaderKey], &Provenance),
 	batch: &Batch,
 ) -> Result<Vec<H256>, Error> {
-	let payloads =
-		batch.readings.iter().map(|r| r.payload(readers)).collect::<Result<Vec<_>, _>>()?;
+	let payloads = (0..)
+		.zip(&batch.readings)
+		.map(|(i, r)| r.payload(readers, provenance, batches::sequence(batch.nonce, i)))
+		.collect::<Result<Vec<_>, _>>()?;
 	let transaction = match payloads.as_slice() {
 		[payload] => signing.sign_store(payload, &keys.signer, batch.nonce)?,
 		_ => signing.sign_store_batch(&payloads, &keys.signer, batch.nonce)?,
@@ -300,15 +319,19 @@ mod tests {
 		let reader = ReaderSecret::generate(&mut OsRng);
 		let stranger = ReaderSecret::generate(&mut OsRng);
 		let secret = Reading { seq: 0, public: false, data: b"21.5 C".to_vec(), sent: None };
-		let Payload::Encrypted(envelope) = secret.payload(&[reader.public_key()]).unwrap() else {
+		let here = Provenance { genesis_hash: [7; 32].into(), device: 3 };
+		let Payload::Encrypted(envelope) =
+			secret.payload(&[reader.public_key()], &here, 5).unwrap()
+		else {
 			panic!("a private reading is encrypted")
 		};
-		assert_eq!(open(&envelope, None, &reader).unwrap().as_slice(), b"21.5 C");
-		assert!(open(&envelope, None, &stranger).is_err());
-		assert!(matches!(secret.payload(&[]), Err(Error::Seal(_))));
+		assert_eq!(envelope.sequence, 5);
+		assert_eq!(open(&envelope, &here, None, &reader).unwrap().as_slice(), b"21.5 C");
+		assert!(open(&envelope, &here, None, &stranger).is_err());
+		assert!(matches!(secret.payload(&[], &here, 6), Err(Error::Seal(_))));
 		let public = Reading { public: true, ..secret };
 		assert!(
-			matches!(public.payload(&[]), Ok(Payload::Public(data)) if data.as_slice() == b"21.5 C")
+			matches!(public.payload(&[], &here, 7), Ok(Payload::Public(data)) if data.as_slice() == b"21.5 C")
 		);
 	}
 }

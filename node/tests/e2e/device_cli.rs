@@ -9,7 +9,8 @@
 //!    a reading already on chain is not sent twice;
 //! 3. the reader decrypts all 100; the stranger, through the other node, sees only ciphertext,
 //!    and no plaintext is anywhere in that node's state;
-//! 4. once revoked, the reader gets nothing new.
+//! 4. once revoked, the reader gets nothing new;
+//! 5. a key file that trusts another owner than the device's seals nothing.
 
 use crate::common::{best_number, node_key, peer_id, start_node, wait_for, NODE_BIN};
 use serde_json::Value as Json;
@@ -151,8 +152,9 @@ async fn a_device_sends_encrypted_readings_paid_by_its_owner_and_only_its_reader
 	assert_eq!(before.free - after.free, deposits + fees, "Bob paid every fee and deposit");
 	let device = account(&client, &url, device_account.0).await;
 	assert_eq!((device.free, device.reserved), (0, 0), "the device holds nothing");
-	// In Payloads.store_batch transactions of the chain's MaxBatch (64): two for 100.
-	assert_eq!(device.nonce, 2, "100 readings in two transactions");
+	// In Payloads.store_batch transactions of the chain's MaxBatch (64): two for 100, after
+	// nonce 0, which the key's binding to Bob spent.
+	assert_eq!(device.nonce, 3, "100 readings in two transactions");
 
 	// A reading whose transaction landed just before the device lost its connection (the
 	// queue remembers it was sent with the last nonce, which the chain has used) is not sent
@@ -204,4 +206,20 @@ async fn a_device_sends_encrypted_readings_paid_by_its_owner_and_only_its_reader
 	assert_eq!(read[READINGS]["status"], "sealed");
 	let seen = records(&cli(&url, &["fetch", "--device", &id, "--keys", &stranger_keys]));
 	assert_eq!(seen[READINGS]["data"], "after the revocation");
+
+	// 5. The same device key, in a key file pinned to Charlie: the device is Bob's on chain,
+	// so nothing is sealed or sent, and the reading stays queued.
+	let mut file: Json = serde_json::from_slice(&std::fs::read(&device_keys).unwrap()).unwrap();
+	file["owner"] = Json::String(dev::charlie().public_key().to_account_id().to_string());
+	let misled = dir.path().join("misled.json");
+	std::fs::write(&misled, serde_json::to_vec(&file).unwrap()).unwrap();
+	cli(&url, &["enqueue", "--queue", &queue, "--data", "for Charlie's readers"]);
+	let output = Command::new(cli_bin())
+		.args(["flush", "--keys", misled.to_str().unwrap(), "--queue", &queue, "--attempts", "1"])
+		.args(["--url", &url])
+		.output()
+		.unwrap();
+	let err = String::from_utf8_lossy(&output.stderr);
+	assert!(!output.status.success() && err.contains("the owner its key file trusts"), "{err}");
+	assert_eq!(records(&cli(&url, &["fetch", "--device", &id])).len(), READINGS + 1);
 }

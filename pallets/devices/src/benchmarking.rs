@@ -1,4 +1,5 @@
-//! Benchmarks of every call, each in its worst case (longest metadata, a service to check).
+//! Benchmarks of every call, each in its worst case (longest metadata, a service to check, a
+//! key proof to verify, a retired key bound again).
 
 use super::*;
 use polkadot_sdk::{
@@ -14,13 +15,35 @@ impl<Call> crate::SponsoredCalls<Call> for EveryCall {
 }
 
 /// What the benchmarks need from the rest of the runtime.
-pub trait BenchmarkHelper {
+pub trait BenchmarkHelper<AccountId, Signature> {
 	/// A NestChain service that exists.
 	fn service() -> ServiceId;
+	/// The account of device key number `index`, a key [`Self::sign`] signs with.
+	fn device_key(index: u32) -> AccountId;
+	/// `key`'s signature of `message`.
+	fn sign(key: &AccountId, message: &[u8]) -> Signature;
 }
 
 fn limits<T: Config>() -> FeeLimits<BalanceOf<T>, BlockNumberFor<T>> {
-	FeeLimits { window: 10u32.into(), max_transactions: 100, max_fees: T::DeviceDeposit::get() }
+	let deposit = T::DeviceDeposit::get();
+	FeeLimits {
+		window: 10u32.into(),
+		max_transactions: 100,
+		max_fees: deposit,
+		max_deposits: deposit,
+	}
+}
+
+/// `key`'s proof of possession for binding it to `owner`.
+pub fn key_proof<T: Config>(owner: &T::AccountId, key: &T::AccountId) -> T::Signature {
+	T::BenchmarkHelper::sign(key, &Pallet::<T>::key_binding(owner, key).message())
+}
+
+/// Device key `index`, retired at nonce 7: binding it again restores that nonce.
+fn retired_key<T: Config>(index: u32) -> T::AccountId {
+	let key = T::BenchmarkHelper::device_key(index);
+	RetiredKeys::<T>::insert(&key, T::Nonce::from(7u32));
+	key
 }
 
 /// A funded owner with one registered device; returns the owner and the device's id.
@@ -31,9 +54,11 @@ where
 	let owner: T::AccountId = account("owner", 0, 0);
 	T::Currency::set_balance(&owner, T::DeviceDeposit::get() * 100u32.into());
 	let id = NextDeviceId::<T>::get();
+	let key = T::BenchmarkHelper::device_key(0);
 	Pallet::<T>::register(
 		RawOrigin::Signed(owner.clone()).into(),
-		account("device", 0, 0),
+		key.clone(),
+		key_proof::<T>(&owner, &key),
 		DeviceKind::Sensor,
 		Some(T::BenchmarkHelper::service()),
 		alloc::vec![0; T::MaxMetadataLen::get() as usize],
@@ -52,13 +77,15 @@ mod benchmarks {
 	fn register() {
 		let owner: T::AccountId = account("owner", 0, 0);
 		T::Currency::set_balance(&owner, T::DeviceDeposit::get() * 100u32.into());
-		let key: T::AccountId = account("device", 0, 0);
+		let key = retired_key::<T>(0);
+		let proof = key_proof::<T>(&owner, &key);
 		let metadata = alloc::vec![0; T::MaxMetadataLen::get() as usize];
 		let service = T::BenchmarkHelper::service();
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(owner),
 			key.clone(),
+			proof,
 			DeviceKind::Sensor,
 			Some(service),
 			metadata,
@@ -71,9 +98,10 @@ mod benchmarks {
 	#[benchmark]
 	fn rotate_key() {
 		let (owner, id) = owner_with_device::<T>();
-		let new_key: T::AccountId = account("device", 1, 0);
+		let new_key = retired_key::<T>(1);
+		let proof = key_proof::<T>(&owner, &new_key);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(owner), id, new_key.clone());
+		_(RawOrigin::Signed(owner), id, new_key.clone(), proof);
 		assert_eq!(DeviceOfKey::<T>::get(&new_key), Some(id));
 	}
 
@@ -97,7 +125,12 @@ mod benchmarks {
 	#[benchmark]
 	fn set_limits() {
 		let (owner, id) = owner_with_device::<T>();
-		let new = FeeLimits { window: 20u32.into(), max_transactions: 1, max_fees: 1u32.into() };
+		let new = FeeLimits {
+			window: 20u32.into(),
+			max_transactions: 1,
+			max_fees: 1u32.into(),
+			max_deposits: 1u32.into(),
+		};
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner), id, new);
 		assert_eq!(Devices::<T>::get(id).map(|d| d.limits), Some(new));
@@ -116,7 +149,7 @@ mod benchmarks {
 	#[benchmark]
 	fn charge_owner() {
 		let (_, id) = owner_with_device::<T>();
-		let key: T::AccountId = account("device", 0, 0);
+		let key = T::BenchmarkHelper::device_key(0);
 		let call: <T as frame_system::Config>::RuntimeCall =
 			frame_system::Call::<T>::remark { remark: alloc::vec![] }.into();
 		#[block]

@@ -7,8 +7,8 @@
 //! actions and `max_fees` per window of `window` blocks (windows start at multiples of
 //! `window`). A call counts as the actions it does, so a batch of n records counts n: batching
 //! saves fees, never the limit. A stolen device key can therefore cost its owner no more than
-//! `max_fees` per window, nor hold more than `max_transactions` records' deposits, until the
-//! owner suspends the device or rotates its key.
+//! `max_fees` per window (and the data records pallet holds no more than `max_deposits` of
+//! record deposits for it), until the owner suspends the device or rotates its key.
 //!
 //! ```text
 //!  device tx ──ChargeTransactionPayment──► OwnerPays ── active device, call sponsored? ──┐

@@ -1,27 +1,35 @@
 //! # Devices: the registry of IoT devices and their signing keys
 //!
 //! An **owner** (any account, typically an institution's multisig) registers a device with
-//! the public key the device signs with. The device gets a [`DeviceId`] that outlives key
-//! rotations; its key account is made to exist on chain (a "sufficient" reference), so a
-//! device holding no tokens still has a nonce and can sign transactions whose fees its owner
-//! pays.
+//! the public key the device signs with, and that key's **proof of possession**: its signature
+//! of a [`KeyBinding`] to this owner on this chain, at the key's current nonce. Nobody can bind
+//! a key they do not hold, and every proof binds once. The device gets a [`DeviceId`] that
+//! outlives key rotations; its key account is made to exist on chain (a "sufficient"
+//! reference), so a device holding no tokens still has a nonce and can sign transactions
+//! whose fees its owner pays.
 //!
 //! ```text
-//!  owner ──register(key, kind, service, metadata, retention, limits)──► Device #id (Active)
-//!    │        holds DeviceDeposit                                        │  ▲
-//!    ├──rotate_key(id, new_key)── old key stops, new key signs ──────────┤  │
+//!  owner ──register(key, proof, kind, service, metadata, retention, limits)──► Device #id (Active)
+//!    │        holds DeviceDeposit                                                │  ▲
+//!    ├──rotate_key(id, new_key, proof)── old key stops, new key signs ───────────┤  │
 //!    ├──suspend(id) ─────────────────────────────────────────────────────► Suspended
 //!    ├──resume(id) ─────────────────────────────────────────────────────────┘
-//!    └──remove(id)── deposit returned, key forgotten
+//!    └──remove(id)── deposit returned, key retired (its nonce kept)
 //! ```
 //!
+//! A key that stops signing for a device (rotated out, or its device removed) is **retired**:
+//! its nonce is kept in [`RetiredKeys`], and restored if the key is bound again, so the
+//! transactions it signed before can never be replayed.
+//!
 //! - Each device carries what other pallets enforce for it: the **retention** period of its
-//!   data records and its fee **limits** (most transactions and most fees per window), read
-//!   through [`DeviceInspect`].
+//!   data records and its **limits** (most transactions and most fees per window, most record
+//!   deposits held at once), read through [`DeviceInspect`].
 //! - Its owner pays its transaction fees, within those limits: [`OwnerPays`].
 //! - A device may belong to a NestChain service of the registry, which must exist.
 //! - Only the owner changes a device; a suspended device's key is refused by
 //!   [`DeviceInspect::active_device`] users until it is resumed.
+//! - Removing a device tells the pallets keeping its data ([`Config::OnRemoved`]), which drop
+//!   what only the device needed (its reader list).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -54,9 +62,10 @@ use polkadot_sdk::{
 		},
 	},
 	frame_system::{self, pallet_prelude::*},
-	sp_runtime::traits::Zero,
+	sp_runtime::traits::{IdentifyAccount, One, Saturating, Verify, Zero},
 };
 use scale_info::TypeInfo;
+pub use thingschain_primitives::device::KeyBinding;
 use thingschain_primitives::ids::ServiceId;
 
 /// Balance of the deposit currency.
@@ -107,7 +116,8 @@ pub enum DeviceStatus {
 	Suspended,
 }
 
-/// How much a device may spend of its owner's funds per `window` blocks.
+/// How much a device may spend of its owner's funds: fees per `window` blocks, and record
+/// deposits held at once.
 #[derive(
 	Clone,
 	Copy,
@@ -128,6 +138,9 @@ pub struct FeeLimits<Balance, BlockNumber> {
 	pub max_transactions: u32,
 	/// Most fees per window.
 	pub max_fees: Balance,
+	/// Most deposits held from the owner for the device's records at once (a stolen key
+	/// can lock no more of the owner's funds than this).
+	pub max_deposits: Balance,
 }
 
 /// A registered device.
@@ -198,6 +211,28 @@ pub trait DeviceInspect<AccountId, BlockNumber, Balance> {
 	fn owner(id: DeviceId) -> Option<AccountId>;
 }
 
+/// Told when a device is removed, by the pallets keeping what belongs to it.
+pub trait OnDeviceRemoved {
+	/// Device `id` was removed.
+	fn on_device_removed(id: DeviceId);
+	/// The most [`Self::on_device_removed`] weighs.
+	fn weight() -> Weight;
+}
+
+impl OnDeviceRemoved for () {
+	fn on_device_removed(_: DeviceId) {}
+	fn weight() -> Weight {
+		Weight::zero()
+	}
+}
+
+/// The key binding a device key signs, for `T`'s chain.
+pub type KeyBindingOf<T> = KeyBinding<
+	<T as frame_system::Config>::Hash,
+	<T as frame_system::Config>::AccountId,
+	<T as frame_system::Config>::Nonce,
+>;
+
 /// An active device, as [`DeviceInspect`] reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActiveDevice<AccountId, BlockNumber, Balance> {
@@ -230,6 +265,12 @@ pub mod pallet {
 		/// The NestChain services that exist (the service registry).
 		type Services: Contains<ServiceId>;
 
+		/// A device key's signature: its proof of possession of the key.
+		type Signature: Verify<Signer: IdentifyAccount<AccountId = Self::AccountId>> + Parameter;
+
+		/// Told when a device is removed (the data records pallet).
+		type OnRemoved: OnDeviceRemoved;
+
 		/// Held from the owner per registered device.
 		#[pallet::constant]
 		type DeviceDeposit: Get<BalanceOf<Self>>;
@@ -249,9 +290,9 @@ pub mod pallet {
 		/// Weights of this pallet's calls, measured by its benchmarks.
 		type WeightInfo: WeightInfo;
 
-		/// Creates the service the benchmarks register devices for.
+		/// Creates the service the benchmarks register devices for, and signs as device keys.
 		#[cfg(feature = "runtime-benchmarks")]
-		type BenchmarkHelper: benchmarking::BenchmarkHelper;
+		type BenchmarkHelper: benchmarking::BenchmarkHelper<Self::AccountId, Self::Signature>;
 	}
 
 	/// Why this pallet holds funds.
@@ -273,6 +314,11 @@ pub mod pallet {
 	/// The device each registered key signs for.
 	#[pallet::storage]
 	pub type DeviceOfKey<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, DeviceId>;
+
+	/// The nonce of each key that signed for a device and no longer does, restored if it is
+	/// bound again: its account may have been removed since, which resets a nonce.
+	#[pallet::storage]
+	pub type RetiredKeys<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, T::Nonce>;
 
 	/// What each device spent of its owner's funds on fees in its current window.
 	#[pallet::storage]
@@ -321,18 +367,23 @@ pub mod pallet {
 		AlreadySuspended,
 		/// The device is not suspended.
 		NotSuspended,
+		/// The proof is not the key's signature of its binding to the caller on this chain
+		/// at the key's current nonce.
+		InvalidKeyProof,
 	}
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Register a device signing with `key`, holding `DeviceDeposit` from the caller, its
-		/// owner. Its records are kept `retention` blocks; `limits` bound the fees it spends
-		/// of the owner's funds.
+		/// owner. `proof` is the key's signature of [`Pallet::key_binding`] to the caller. Its
+		/// records are kept `retention` blocks; `limits` bound the fees and deposits it costs
+		/// the owner.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::register())]
 		pub fn register(
 			origin: OriginFor<T>,
 			key: T::AccountId,
+			proof: T::Signature,
 			kind: DeviceKind,
 			service: Option<ServiceId>,
 			metadata: Vec<u8>,
@@ -341,6 +392,7 @@ pub mod pallet {
 		) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
 			ensure!(!DeviceOfKey::<T>::contains_key(&key), Error::<T>::KeyInUse);
+			let nonce = Self::ensure_key_proof(&owner, &key, &proof)?;
 			let metadata =
 				BoundedVec::try_from(metadata).map_err(|_| Error::<T>::MetadataTooLong)?;
 			if let Some(service) = service {
@@ -356,7 +408,7 @@ pub mod pallet {
 				*next = next.saturating_add(1);
 				id
 			});
-			Self::bind_key(&key, id);
+			Self::bind_key(&key, nonce, id);
 			Devices::<T>::insert(
 				id,
 				Device {
@@ -375,22 +427,25 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Make device `id` sign with `new_key` from now on; its old key is forgotten (a
-		/// stolen key stops working).
+		/// Make device `id` sign with `new_key` from now on; `proof` is the new key's
+		/// signature of [`Pallet::key_binding`] to the caller. The old key is retired (a stolen
+		/// key stops working).
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::rotate_key())]
 		pub fn rotate_key(
 			origin: OriginFor<T>,
 			id: DeviceId,
 			new_key: T::AccountId,
+			proof: T::Signature,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			ensure!(!DeviceOfKey::<T>::contains_key(&new_key), Error::<T>::KeyInUse);
+			let nonce = Self::ensure_key_proof(&who, &new_key, &proof)?;
 			let old = Self::mutate_owned(id, &who, |device| {
 				Ok(core::mem::replace(&mut device.key, new_key.clone()))
 			})?;
 			Self::unbind_key(&old);
-			Self::bind_key(&new_key, id);
+			Self::bind_key(&new_key, nonce, id);
 			Self::deposit_event(Event::KeyRotated { id, old, new: new_key });
 			Ok(())
 		}
@@ -433,9 +488,10 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Remove device `id`: its key is forgotten and the deposit returned to the owner.
+		/// Remove device `id`: its key is retired and the deposit returned to the owner; the
+		/// pallets keeping its data are told ([`Config::OnRemoved`]).
 		#[pallet::call_index(5)]
-		#[pallet::weight(T::WeightInfo::remove())]
+		#[pallet::weight(T::WeightInfo::remove().saturating_add(T::OnRemoved::weight()))]
 		pub fn remove(origin: OriginFor<T>, id: DeviceId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let device = Devices::<T>::get(id).ok_or(Error::<T>::UnknownDevice)?;
@@ -449,6 +505,7 @@ pub mod pallet {
 			Devices::<T>::remove(id);
 			Spending::<T>::remove(id);
 			Self::unbind_key(&device.key);
+			T::OnRemoved::on_device_removed(id);
 			Self::deposit_event(Event::DeviceRemoved { id });
 			Ok(())
 		}
@@ -456,6 +513,31 @@ pub mod pallet {
 }
 
 impl<T: Config> Pallet<T> {
+	/// What `key` signs to consent to be bound to a device of `owner` now: this chain's genesis
+	/// hash and the key's nonce (kept from when it was retired, if it was).
+	pub fn key_binding(owner: &T::AccountId, key: &T::AccountId) -> KeyBindingOf<T> {
+		let genesis_hash = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+		KeyBinding::new(genesis_hash, owner.clone(), Self::key_nonce(key))
+	}
+
+	/// `key`'s nonce: its account's, or the one it had when it was retired if that is higher.
+	fn key_nonce(key: &T::AccountId) -> T::Nonce {
+		let nonce = frame_system::Pallet::<T>::account_nonce(key);
+		RetiredKeys::<T>::get(key).map_or(nonce, |retired| retired.max(nonce))
+	}
+
+	/// Checks that `proof` is `key`'s signature of its binding to `owner`; returns the nonce
+	/// it signed.
+	fn ensure_key_proof(
+		owner: &T::AccountId,
+		key: &T::AccountId,
+		proof: &T::Signature,
+	) -> Result<T::Nonce, Error<T>> {
+		let binding = Self::key_binding(owner, key);
+		ensure!(proof.verify(&binding.message()[..], key), Error::<T>::InvalidKeyProof);
+		Ok(binding.nonce)
+	}
+
 	/// Changes device `id` as its owner `who`; returns what `change` returns.
 	fn mutate_owned<R>(
 		id: DeviceId,
@@ -485,15 +567,22 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Makes `key` sign for device `id`, and its account exist (with a sufficient reference)
-	/// so that it has a nonce without holding tokens.
-	fn bind_key(key: &T::AccountId, id: DeviceId) {
+	/// so that it has a nonce without holding tokens. Its nonce becomes the one after
+	/// `signed`, the nonce its proof signed: the proof is spent.
+	fn bind_key(key: &T::AccountId, signed: T::Nonce, id: DeviceId) {
 		DeviceOfKey::<T>::insert(key, id);
+		RetiredKeys::<T>::remove(key);
 		frame_system::Pallet::<T>::inc_sufficients(key);
+		frame_system::Account::<T>::mutate(key, |account| {
+			account.nonce = signed.saturating_add(One::one())
+		});
 	}
 
-	/// Undoes [`Self::bind_key`].
+	/// Undoes [`Self::bind_key`], keeping the key's nonce: its account may go away with its
+	/// sufficient reference, and the nonce with it.
 	fn unbind_key(key: &T::AccountId) {
 		DeviceOfKey::<T>::remove(key);
+		RetiredKeys::<T>::insert(key, frame_system::Pallet::<T>::account_nonce(key));
 		let _ = frame_system::Pallet::<T>::dec_sufficients(key);
 	}
 

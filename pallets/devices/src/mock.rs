@@ -10,7 +10,7 @@ use polkadot_sdk::{
 	},
 	frame_system, pallet_balances,
 	pallet_transaction_payment::{self, FungibleAdapter},
-	sp_runtime::BuildStorage,
+	sp_runtime::{testing::TestSignature, BuildStorage},
 };
 use thingschain_primitives::ids::ServiceId;
 
@@ -83,6 +83,8 @@ impl pallet_devices::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Services = TwoServices;
+	type Signature = TestSignature;
+	type OnRemoved = ();
 	type DeviceDeposit = ConstU128<DEPOSIT>;
 	type MaxMetadataLen = ConstU32<16>;
 	type MinRetention = ConstU64<MIN_RETENTION>;
@@ -93,10 +95,21 @@ impl pallet_devices::Config for Test {
 }
 
 #[cfg(feature = "runtime-benchmarks")]
-impl crate::benchmarking::BenchmarkHelper for TwoServices {
+impl crate::benchmarking::BenchmarkHelper<AccountId, TestSignature> for TwoServices {
 	fn service() -> ServiceId {
 		0
 	}
+	fn device_key(index: u32) -> AccountId {
+		500 + AccountId::from(index)
+	}
+	fn sign(key: &AccountId, message: &[u8]) -> TestSignature {
+		TestSignature(*key, message.to_vec())
+	}
+}
+
+/// `key`'s proof of possession for binding it to `owner` now.
+pub fn proof(owner: AccountId, key: AccountId) -> TestSignature {
+	TestSignature(key, DeviceRegistry::key_binding(&owner, &key).message())
 }
 
 pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {

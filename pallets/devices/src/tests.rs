@@ -5,6 +5,7 @@ use polkadot_sdk::frame_support::{
 	assert_noop, assert_ok,
 	traits::fungible::{Inspect as _, InspectHold as _},
 };
+use polkadot_sdk::sp_runtime::testing::TestSignature;
 use proptest::prelude::*;
 
 fn signed(who: AccountId) -> RuntimeOrigin {
@@ -12,7 +13,7 @@ fn signed(who: AccountId) -> RuntimeOrigin {
 }
 
 fn limits(max_transactions: u32, max_fees: Balance) -> FeeLimits<Balance, u64> {
-	FeeLimits { window: 10, max_transactions, max_fees }
+	FeeLimits { window: 10, max_transactions, max_fees, max_deposits: 100 }
 }
 
 /// Registers a sensor signing with `key` for `owner`, in service 0; returns its id.
@@ -21,6 +22,7 @@ fn register(owner: AccountId, key: AccountId) -> DeviceId {
 	assert_ok!(DeviceRegistry::register(
 		signed(owner),
 		key,
+		proof(owner, key),
 		DeviceKind::Sensor,
 		Some(0),
 		b"thermometer".to_vec(),
@@ -70,11 +72,12 @@ fn registration_errors() {
 			DeviceRegistry::register(
 				signed(owner),
 				key,
+				proof(owner, key),
 				DeviceKind::Gateway,
 				service,
 				metadata.to_vec(),
 				retention,
-				FeeLimits { window, max_transactions: 1, max_fees: 1 },
+				FeeLimits { window, max_transactions: 1, max_fees: 1, max_deposits: 1 },
 			)
 		};
 		register(OWNER, 500);
@@ -110,16 +113,19 @@ fn rotating_a_key_retires_the_old_one() {
 	new_test_ext().execute_with(|| {
 		let id = register(OWNER, 500);
 		register(OWNER, 600);
-		assert_noop!(
-			DeviceRegistry::rotate_key(signed(OTHER_OWNER), id, 501),
-			Error::<Test>::NotOwner
-		);
-		assert_noop!(DeviceRegistry::rotate_key(signed(OWNER), id, 600), Error::<Test>::KeyInUse);
-		assert_noop!(
-			DeviceRegistry::rotate_key(signed(OWNER), 9, 501),
-			Error::<Test>::UnknownDevice
-		);
-		assert_ok!(DeviceRegistry::rotate_key(signed(OWNER), id, 501));
+		let rotate =
+			|owner, id, key| DeviceRegistry::rotate_key(signed(owner), id, key, proof(owner, key));
+		assert_noop!(rotate(OTHER_OWNER, id, 501), Error::<Test>::NotOwner);
+		assert_noop!(rotate(OWNER, id, 600), Error::<Test>::KeyInUse);
+		assert_noop!(rotate(OWNER, 9, 501), Error::<Test>::UnknownDevice);
+		// Rotating to a key needs that key's proof, not the old key's or the owner's.
+		for wrong in [proof(OWNER, 500), TestSignature(OWNER, proof(OWNER, 501).1)] {
+			assert_noop!(
+				DeviceRegistry::rotate_key(signed(OWNER), id, 501, wrong),
+				Error::<Test>::InvalidKeyProof
+			);
+		}
+		assert_ok!(rotate(OWNER, id, 501));
 		assert_eq!(Devices::<Test>::get(id).unwrap().key, 501);
 		assert_eq!(
 			(DeviceOfKey::<Test>::get(500), DeviceOfKey::<Test>::get(501)),
@@ -160,7 +166,7 @@ fn the_owner_sets_fee_limits() {
 			DeviceRegistry::set_limits(signed(OTHER_OWNER), id, limits(1, 1)),
 			Error::<Test>::NotOwner
 		);
-		let empty = FeeLimits { window: 0, max_transactions: 1, max_fees: 1 };
+		let empty = FeeLimits { window: 0, ..limits(1, 1) };
 		assert_noop!(
 			DeviceRegistry::set_limits(signed(OWNER), id, empty),
 			Error::<Test>::EmptyFeeWindow
@@ -186,6 +192,78 @@ fn removing_a_device_returns_the_deposit_and_forgets_the_key() {
 		assert_eq!(device_events().last(), Some(&Event::DeviceRemoved { id }));
 		// The key is free again, and ids are never reused.
 		assert_eq!(register(OTHER_OWNER, 500), id + 1);
+	});
+}
+
+/// Registers a Sensor for `owner` signing with `key`, with `proof` as its proof of possession.
+fn register_with(owner: AccountId, key: AccountId, proof: TestSignature) -> DispatchResult {
+	DeviceRegistry::register(
+		signed(owner),
+		key,
+		proof,
+		DeviceKind::Sensor,
+		None,
+		vec![],
+		100,
+		limits(5, 20),
+	)
+}
+
+#[test]
+fn nobody_binds_a_key_they_do_not_hold() {
+	new_test_ext().execute_with(|| {
+		// A squatter signs the binding itself, for a key it has only seen.
+		let squatted = TestSignature(OTHER_OWNER, proof(OTHER_OWNER, 500).1);
+		assert_noop!(register_with(OTHER_OWNER, 500, squatted), Error::<Test>::InvalidKeyProof);
+		// The device's real proof, made for its owner, seen in the pool and sent by another.
+		let for_owner = proof(OWNER, 500);
+		assert_noop!(
+			register_with(OTHER_OWNER, 500, for_owner.clone()),
+			Error::<Test>::InvalidKeyProof
+		);
+		// A proof for another chain (another genesis hash) does not bind here either.
+		let binding = DeviceRegistry::key_binding(&OWNER, &500);
+		let elsewhere = KeyBinding { genesis_hash: [1; 32].into(), ..binding };
+		assert_noop!(
+			register_with(OWNER, 500, TestSignature(500, elsewhere.message())),
+			Error::<Test>::InvalidKeyProof
+		);
+		assert_ok!(register_with(OWNER, 500, for_owner.clone()));
+		assert_eq!(DeviceOfKey::<Test>::get(500), Some(0));
+		// Spent: once the device is removed, its proof does not bind the key again.
+		assert_ok!(DeviceRegistry::remove(signed(OWNER), 0));
+		assert_noop!(register_with(OWNER, 500, for_owner), Error::<Test>::InvalidKeyProof);
+		assert_ok!(register_with(OWNER, 500, proof(OWNER, 500)));
+	});
+}
+
+#[test]
+fn a_retired_key_bound_again_keeps_its_nonce_so_old_transactions_cannot_replay() {
+	new_test_ext().execute_with(|| {
+		let id = register(OWNER, 500);
+		// The device signs three transactions (nonces 1, 2, 3: binding spent nonce 0).
+		for _ in 0..3 {
+			System::inc_account_nonce(500);
+		}
+		assert_eq!(System::account_nonce(500), 4);
+		assert_ok!(DeviceRegistry::remove(signed(OWNER), id));
+		// Its account is gone, and with it the nonce the chain checks...
+		assert!(!System::account_exists(&500));
+		assert_eq!(System::account_nonce(500), 0);
+		assert_eq!(RetiredKeys::<Test>::get(500), Some(4));
+		// ...until the key is bound again: then its transactions 1, 2 and 3 stay spent.
+		let again = register(OTHER_OWNER, 500);
+		assert_eq!(System::account_nonce(500), 5);
+		assert!(!RetiredKeys::<Test>::contains_key(500));
+		// Rotated out, a key is retired just the same.
+		assert_ok!(DeviceRegistry::rotate_key(
+			signed(OTHER_OWNER),
+			again,
+			501,
+			proof(OTHER_OWNER, 501)
+		));
+		assert_eq!(RetiredKeys::<Test>::get(500), Some(5));
+		assert_eq!(System::account_nonce(501), 1);
 	});
 }
 
@@ -373,9 +451,12 @@ proptest! {
 			for op in ops {
 				let _ = match op {
 					Op::Register { owner, key } => DeviceRegistry::register(
-						signed(owner), key, DeviceKind::Sensor, None, vec![], 100, limits(1, 1),
+						signed(owner), key, proof(owner, key), DeviceKind::Sensor, None, vec![], 100,
+						limits(1, 1),
 					),
-					Op::Rotate { owner, id, key } => DeviceRegistry::rotate_key(signed(owner), id, key),
+					Op::Rotate { owner, id, key } => {
+						DeviceRegistry::rotate_key(signed(owner), id, key, proof(owner, key))
+					}
 					Op::Suspend { owner, id } => DeviceRegistry::suspend(signed(owner), id),
 					Op::Remove { owner, id } => DeviceRegistry::remove(signed(owner), id),
 				};

@@ -41,6 +41,7 @@ mod election;
 mod rewards;
 pub mod runtime_api;
 mod slashing;
+pub use slashing::DisableOffender;
 mod types;
 pub mod weights;
 
@@ -155,6 +156,9 @@ pub mod pallet {
 		/// [`Config::UnbondingPeriod`], so an offender cannot withdraw before it closes.
 		#[pallet::constant]
 		type SlashReportWindow: Get<SessionIndex>;
+
+		/// Disables a delegate for an offence of the current session (pallet-session).
+		type Disabler: DisableOffender<Self::AccountId>;
 
 		/// Weights of this pallet's calls, measured by its benchmarks.
 		type WeightInfo: WeightInfo;

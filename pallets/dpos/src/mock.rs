@@ -80,7 +80,8 @@ impl pallet_session::Config for Test {
 	type SessionManager = Dpos;
 	type SessionHandler = TestSessionHandler;
 	type Keys = MockSessionKeys;
-	type DisablingStrategy = ();
+	// Half the set, less one, may be disabled: with the mock's three delegates, one can be.
+	type DisablingStrategy = pallet_session::disabling::UpToLimitDisablingStrategy<2>;
 	type WeightInfo = ();
 	type Currency = Balances;
 	type KeyDeposit = ();
@@ -119,6 +120,7 @@ impl crate::Config for Test {
 	type MaxMetadataLen = ConstU32<16>;
 	type UnbondingPeriod = ConstU64<UNBONDING>;
 	type EquivocationSlash = EquivocationSlash;
+	type Disabler = Session;
 	type SlashReportWindow = ConstU32<REPORT_WINDOW>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]

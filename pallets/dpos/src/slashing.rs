@@ -1,5 +1,7 @@
 //! Slashing: equivocations reported through `pallet-offences` cost the offender a share of
-//! its bond and its candidacy until it resumes.
+//! its bond and its candidacy until it resumes. An offence of the current session also
+//! disables the offender ([`Config::Disabler`], pallet-session's disabling strategy in the
+//! runtime): Aura refuses the blocks it authors until the delegate set changes.
 //!
 //! Each offender pays once per session it offended in: pallet-offences hands the earlier
 //! offenders of an offence to every later report of it, so what was taken is remembered
@@ -9,7 +11,25 @@
 //! last report can come.
 
 use crate::*;
-use polkadot_sdk::sp_staking::offence::{OffenceDetails, OnOffenceHandler};
+use polkadot_sdk::sp_staking::offence::{OffenceDetails, OffenceSeverity, OnOffenceHandler};
+
+/// Disables an offending delegate until the delegate set changes.
+pub trait DisableOffender<AccountId> {
+	/// `who` offended, with `severity` (its slash).
+	fn disable(who: &AccountId, severity: Perbill);
+}
+
+impl<AccountId> DisableOffender<AccountId> for () {
+	fn disable(_: &AccountId, _: Perbill) {}
+}
+
+/// pallet-session disables validators as its `DisablingStrategy` decides, and re-enables them
+/// when the set changes.
+impl<T: pallet_session::Config> DisableOffender<T::ValidatorId> for pallet_session::Pallet<T> {
+	fn disable(who: &T::ValidatorId, severity: Perbill) {
+		Self::report_offence(who.clone(), OffenceSeverity(severity));
+	}
+}
 
 impl<T: Config> Pallet<T> {
 	/// Slashes `fraction` of `who`'s bond, active stake first, then unbonding chunks (newest
@@ -78,9 +98,16 @@ impl<T: Config, Identification>
 			Self::deposit_event(Event::OffenceTooOld { session });
 			return T::DbWeight::get().reads_writes(1, 1);
 		}
+		let current = session == T::ValidatorSet::session_index();
 		for details in offenders {
-			Self::slash_for_offence(&details.offender.0, T::EquivocationSlash::get(), session);
+			let (offender, slash) = (&details.offender.0, T::EquivocationSlash::get());
+			Self::slash_for_offence(offender, slash, session);
+			if current {
+				T::Disabler::disable(offender, slash);
+			}
 		}
-		T::WeightInfo::slash().saturating_mul(offenders.len() as u64)
+		// Disabling reads and writes the session's validators and disabled list.
+		let disable = if current { T::DbWeight::get().reads_writes(2, 1) } else { Weight::zero() };
+		T::WeightInfo::slash().saturating_add(disable).saturating_mul(offenders.len() as u64)
 	}
 }

@@ -879,6 +879,32 @@ mod slashing {
 	}
 
 	#[test]
+	fn an_offender_of_the_current_session_is_disabled_until_the_set_changes() {
+		let four = vec![
+			(1, 500, Perbill::zero()),
+			(2, 400, Perbill::zero()),
+			(3, 300, Perbill::zero()),
+			(4, 200, Perbill::zero()),
+		];
+		ExtBuilder::default().candidates(four).build_and_execute(|| {
+			use polkadot_sdk::frame_support::traits::DisabledValidators;
+			run_to_session(1);
+			let index = |who| Session::validators().iter().position(|v| *v == who).unwrap() as u32;
+			// An offence of an earlier session slashes, but disables nobody now.
+			report_in(&[2], 0);
+			assert!(!Session::is_disabled(index(2)));
+			// One of this session: its offender's blocks are refused from now on.
+			report_in(&[1], 1);
+			assert!(Session::is_disabled(index(1)));
+			// A slashed delegate is chilled, so the next election changes the set, and the
+			// disabled list is cleared with it.
+			run_to_session(3);
+			assert!(!Session::validators().contains(&1));
+			assert!(Session::disabled_validators().is_empty());
+		});
+	}
+
+	#[test]
 	fn a_report_after_the_window_slashes_nothing_and_the_records_are_gone() {
 		ExtBuilder::default().build_and_execute(|| {
 			report_in(&[1], 0);

@@ -1,11 +1,14 @@
-//! Benchmarks of both calls on an epoch with the most competing roots, in their two paths:
-//! the attestation or approval that completes the anchor and pays `p` approvers, and one
-//! that only adds to a candidate (the common case; the calls refund to it).
+//! Benchmarks of every call on a contested epoch (half the trusted nodes attest competing
+//! roots, the other half are `ROOT`'s quorum, every one re-checked when the anchor is
+//! decided), in their two paths for `attest` and `approve`: the one that completes the anchor
+//! and pays `p` approvers, and one that only adds to a candidate (the common case; the calls
+//! refund to it). Then the owner's (or governance's) ways out of a stalled epoch, and what a
+//! node's removal costs.
 
 use super::*;
 use crate::Pallet as NestAnchor;
 use alloc::vec::Vec;
-use polkadot_sdk::{frame_benchmarking::v2::*, frame_system::RawOrigin};
+use polkadot_sdk::{frame_benchmarking::v2::*, frame_system::RawOrigin, sp_runtime::traits::One};
 
 /// What the benchmarks need from the registry.
 pub trait BenchmarkHelper<AccountId> {
@@ -23,6 +26,12 @@ fn signed<T: Config>(who: &T::AccountId) -> OriginFor<T> {
 	RawOrigin::Signed(who.clone()).into()
 }
 
+/// The approvals epoch 0 of `service` needs.
+fn required<T: Config>(service: ServiceId) -> u32 {
+	let terms = T::Registry::service(service).expect("the service exists");
+	NestAnchor::<T>::required_approvals(&terms, 0)
+}
+
 /// A service with `MaxAttesters` trusted nodes whose epoch 0 has ended, the most competing
 /// roots it can have (each attested by one node), every node but the last `quorum`
 /// attesting one of them, and enough super nodes that an anchor needs `approvals` approvals
@@ -31,14 +40,14 @@ fn signed<T: Config>(who: &T::AccountId) -> OriginFor<T> {
 fn contested_epoch<T: Config>(approvals: u32) -> (ServiceId, Vec<T::AccountId>, Vec<T::AccountId>) {
 	let nodes: Vec<T::AccountId> =
 		(0..T::MaxAttesters::get()).map(|i| account("node", i, 0)).collect();
-	// Other roots, leaving at least two nodes for `ROOT`'s quorum.
-	let others = (T::MaxCandidates::get() as usize - 1).min(nodes.len() - 2);
+	// Half the nodes attest other roots, the other half (at least two) are `ROOT`'s quorum.
+	let others = (nodes.len() / 2).min(T::MaxCandidates::get() as usize - 1);
 	let quorum = (nodes.len() - others) as u32;
 	let service = T::BenchmarkHelper::service_with_nodes(&nodes, quorum);
 	let mut supers: Vec<T::AccountId> = Vec::new();
 	// Super nodes already active (a test genesis has some) raise the approvals needed
 	// without being ours to approve with: add ours until they alone give them.
-	let required = || NestAnchor::<T>::required_approvals();
+	let required = || required::<T>(service);
 	while (required() < approvals || supers.len() < required() as usize)
 		&& supers.len() < 4 * T::MaxApprovers::get() as usize
 	{
@@ -85,7 +94,7 @@ mod benchmarks {
 	fn attest(p: Linear<1, { T::MaxApprovers::get() }>) {
 		let (service, quorum, supers) = contested_epoch::<T>(p);
 		let (last, first) = quorum.split_last().expect("a quorum has members");
-		back::<T>(service, first, &supers, NestAnchor::<T>::required_approvals() as usize);
+		back::<T>(service, first, &supers, required::<T>(service) as usize);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(last.clone()), service, 0, ROOT, Hash::zero());
 		assert!(Anchors::<T>::contains_key(service, 0));
@@ -105,7 +114,7 @@ mod benchmarks {
 	#[benchmark]
 	fn approve(p: Linear<1, { T::MaxApprovers::get() }>) {
 		let (service, quorum, supers) = contested_epoch::<T>(p);
-		let needed = NestAnchor::<T>::required_approvals() as usize;
+		let needed = required::<T>(service) as usize;
 		back::<T>(service, &quorum, &supers, needed - 1);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(supers[needed - 1].clone()), service, 0, ROOT);
@@ -117,11 +126,66 @@ mod benchmarks {
 	#[benchmark]
 	fn approve_kept() {
 		let (service, quorum, supers) = contested_epoch::<T>(T::MaxApprovers::get());
-		let needed = NestAnchor::<T>::required_approvals() as usize;
+		let needed = required::<T>(service) as usize;
 		back::<T>(service, &quorum, &supers, needed - 2);
 		#[extrinsic_call]
 		approve(RawOrigin::Signed(supers[needed - 2].clone()), service, 0, ROOT);
 		assert!(!Anchors::<T>::contains_key(service, 0));
+	}
+
+	/// Governance drops a contested epoch's pending roots.
+	#[benchmark]
+	fn expire_pending() -> Result<(), BenchmarkError> {
+		let (service, _, _) = contested_epoch::<T>(T::MaxApprovers::get());
+		let admin =
+			T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		#[extrinsic_call]
+		_(admin as T::RuntimeOrigin, service);
+		assert!(Pending::<T>::get(service).is_none());
+		Ok(())
+	}
+
+	/// Governance skips a contested epoch.
+	#[benchmark]
+	fn skip_epoch() -> Result<(), BenchmarkError> {
+		let (service, _, _) = contested_epoch::<T>(T::MaxApprovers::get());
+		let admin =
+			T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		#[extrinsic_call]
+		_(admin as T::RuntimeOrigin, service, 0);
+		assert!(Anchors::<T>::get(service, 0).is_some_and(|anchor| anchor.skipped));
+		Ok(())
+	}
+
+	/// A node whose attestation is pending leaves its service.
+	#[benchmark]
+	fn on_service_node_removed() {
+		let (service, quorum, supers) = contested_epoch::<T>(T::MaxApprovers::get());
+		let needed = required::<T>(service) as usize;
+		back::<T>(service, &quorum[..1], &supers, needed - 1);
+		#[block]
+		{
+			<NestAnchor<T> as OnServiceNodeRemoved<T::AccountId>>::on_service_node_removed(
+				service, &quorum[0],
+			);
+		}
+		let (_, candidates) = Pending::<T>::get(service).expect("others still pending");
+		assert!(candidates.iter().all(|c| !c.attesters.contains(&quorum[0])));
+	}
+
+	/// Anyone chills a super node that stayed idle while anchors were made.
+	#[benchmark]
+	fn chill_idle() {
+		let (_, _, supers) = contested_epoch::<T>(T::MaxApprovers::get());
+		let idle = supers.last().expect("super nodes approve").clone();
+		let now = frame_system::Pallet::<T>::block_number();
+		LastApproved::<T>::insert(&idle, now);
+		LastAnchoredAt::<T>::put(now + One::one());
+		frame_system::Pallet::<T>::set_block_number(now + T::IdlePeriod::get() + One::one());
+		let caller: T::AccountId = account("caller", 0, 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), idle.clone());
+		assert!(!T::Registry::is_super_node(&idle));
 	}
 
 	impl_benchmark_test_suite!(NestAnchor, crate::mock::new_test_ext(), crate::mock::Test);

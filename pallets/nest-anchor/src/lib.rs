@@ -12,9 +12,21 @@
 //! ```
 //!
 //! - Only the service's trusted nodes attest (Proof of Truth), one root per node and epoch,
-//!   and only while the service is active (enough trusted nodes).
+//!   and only while the service is active (enough trusted nodes). A node whose registrar
+//!   judgement was withdrawn is refused (`IdentityNotVerified`).
 //! - An anchor needs `quorum` attestations of the same (root, previous anchor) and approvals
-//!   from `ApprovalThreshold` of the active super nodes (at least one).
+//!   from `ApprovalThreshold` of the super nodes that were active when the epoch began (at
+//!   least one): super nodes registered since cannot raise the bar. A super node that stays
+//!   idle for `IdlePeriod` blocks while anchors are made without it can be chilled by anyone
+//!   (`chill_idle`). Only attestations of
+//!   nodes still trusted and approvals of super nodes still active count when it is decided;
+//!   a node removed from its service loses its pending attestations at once.
+//! - **No permanent stall.** An epoch has room for a root per trusted node, so no number of
+//!   conflicting roots locks the honest one out. The service's owner (or governance,
+//!   `AdminOrigin`) can expire an epoch's pending roots (`expire_pending`: nodes attest
+//!   afresh) or skip the epoch altogether (`skip_epoch`: it is settled with no state, and the
+//!   next epoch builds on the anchor before it); the peg voids claims whose finality window
+//!   holds a skipped epoch.
 //! - Anchors form a hash chain per service: epochs are anchored in order, each naming the
 //!   hash of the previous anchor; a skipped epoch, a wrong previous anchor or an epoch that
 //!   has not ended yet is refused with a named error.
@@ -42,12 +54,16 @@ pub mod weights;
 pub use pallet::*;
 pub use weights::WeightInfo;
 
+use alloc::vec::Vec;
 use codec::{Decode, Encode, MaxEncodedLen};
-use pallet_service_registry::ServiceInspect;
+use pallet_service_registry::{NodeStanding, OnServiceNodeRemoved, ServiceInspect, ServiceTerms};
 use polkadot_sdk::{
 	frame_support::{self, pallet_prelude::*},
 	frame_system::{self, pallet_prelude::*},
-	sp_runtime::{traits::Hash as _, Perbill},
+	sp_runtime::{
+		traits::{Hash as _, Saturating},
+		Perbill,
+	},
 };
 use scale_info::TypeInfo;
 use thingschain_primitives::{
@@ -55,7 +71,7 @@ use thingschain_primitives::{
 	merkle::InclusionProof,
 };
 
-/// An anchored epoch of a service.
+/// An anchored (or skipped) epoch of a service.
 #[derive(
 	Encode, Decode, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, TypeInfo, MaxEncodedLen,
 )]
@@ -71,6 +87,8 @@ pub struct Anchor<T: Config> {
 	pub anchored_at: BlockNumberFor<T>,
 	/// The super nodes that approved it; approving another root for the epoch is slashed.
 	pub approvers: BoundedVec<T::AccountId, T::MaxApprovers>,
+	/// Settled by its owner or governance with no state (root zero, no approvers).
+	pub skipped: bool,
 }
 
 /// A root proposed for an epoch, with who backs it so far.
@@ -91,8 +109,11 @@ pub struct Candidate<T: Config> {
 
 /// What other pallets (the peg) read about anchors.
 pub trait AnchorInspect<BlockNumber> {
-	/// The root anchored for `service`'s `epoch` and the block it was anchored at.
+	/// The root anchored for `service`'s `epoch` and the block it was anchored at (none for
+	/// an epoch that was skipped).
 	fn anchor(service: ServiceId, epoch: Epoch) -> Option<(Hash, BlockNumber)>;
+	/// Whether `service`'s `epoch` was skipped: settled with no state.
+	fn skipped(service: ServiceId, epoch: Epoch) -> bool;
 }
 
 /// The hash that chains an anchor to the next.
@@ -126,6 +147,9 @@ pub mod pallet {
 		#[pallet::constant]
 		type ApprovalThreshold: Get<Perbill>;
 
+		/// Who may expire or skip any service's pending epoch besides its owner (governance).
+		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
 		/// Share of its stake a super node loses for approving two roots of one epoch.
 		#[pallet::constant]
 		type DoubleApprovalSlash: Get<Perbill>;
@@ -138,7 +162,13 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxApprovers: Get<u32>;
 
-		/// Most competing roots per epoch.
+		/// Blocks a super node may go without approving, while others anchor, before anyone
+		/// may chill it.
+		#[pallet::constant]
+		type IdlePeriod: Get<BlockNumberFor<Self>>;
+
+		/// Most competing roots per epoch: at least `MaxAttesters`, a root for every trusted
+		/// node, so conflicting roots never leave the honest one without room.
 		#[pallet::constant]
 		type MaxCandidates: Get<u32>;
 
@@ -159,6 +189,15 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Latest<T: Config> = StorageMap<_, Twox64Concat, ServiceId, (Epoch, Hash)>;
 
+	/// The block each super node last approved a root at.
+	#[pallet::storage]
+	pub type LastApproved<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, BlockNumberFor<T>>;
+
+	/// The block the latest anchor of any service was made at.
+	#[pallet::storage]
+	pub type LastAnchoredAt<T: Config> = StorageValue<_, BlockNumberFor<T>>;
+
 	/// Roots proposed for the next epoch of each service, not yet anchored.
 	#[pallet::storage]
 	pub type Pending<T: Config> =
@@ -177,6 +216,10 @@ pub mod pallet {
 		Anchored { service: ServiceId, epoch: Epoch, root: Hash, hash: Hash },
 		/// Super node `who` approved two roots for one epoch and lost `slashed`.
 		DoubleApproval { service: ServiceId, epoch: Epoch, who: T::AccountId, slashed: T::Balance },
+		/// The pending roots of `service`'s `epoch` were dropped: its nodes attest afresh.
+		PendingExpired { service: ServiceId, epoch: Epoch },
+		/// `service`'s `epoch` was skipped: settled with no state; the next builds on `hash`.
+		EpochSkipped { service: ServiceId, epoch: Epoch, hash: Hash },
 	}
 
 	#[pallet::error]
@@ -187,6 +230,14 @@ pub mod pallet {
 		ServiceSuspended,
 		/// Only the service's trusted (identity-verified) nodes attest.
 		NotServiceNode,
+		/// The node's identity no longer has a positive registrar judgement.
+		IdentityNotVerified,
+		/// Only the service's owner (or governance) may expire or skip its epoch.
+		NotServiceOwner,
+		/// No root is pending for the service's next epoch.
+		NothingPending,
+		/// The super node approved within `IdlePeriod`, or no anchor was made without it since.
+		NotIdle,
 		/// Only active super nodes approve.
 		NotSuperNode,
 		/// The epoch is already anchored.
@@ -232,8 +283,12 @@ pub mod pallet {
 			prev: Hash,
 		) -> DispatchResultWithPostInfo {
 			let node = ensure_signed(origin)?;
-			let quorum = Self::ensure_open(service, epoch)?;
-			ensure!(T::Registry::is_service_node(service, &node), Error::<T>::NotServiceNode);
+			let terms = Self::ensure_open(service, epoch)?;
+			match T::Registry::service_node(service, &node) {
+				NodeStanding::NotANode => return Err(Error::<T>::NotServiceNode.into()),
+				NodeStanding::Unverified => return Err(Error::<T>::IdentityNotVerified.into()),
+				NodeStanding::Trusted => {}
+			}
 			let latest = Latest::<T>::get(service).map(|(_, hash)| hash).unwrap_or_default();
 			ensure!(prev == latest, Error::<T>::WrongPreviousAnchor);
 
@@ -268,7 +323,7 @@ pub mod pallet {
 				.try_push(node.clone())
 				.map_err(|_| Error::<T>::TooManyAttesters)?;
 			Self::deposit_event(Event::Attested { service, epoch, node, root });
-			let paid = Self::anchor_or_keep(service, epoch, candidates, index, quorum)?;
+			let paid = Self::anchor_or_keep(service, epoch, candidates, index, &terms)?;
 			Ok(Some(paid.map_or_else(T::WeightInfo::attest_kept, T::WeightInfo::attest)).into())
 		}
 
@@ -296,7 +351,7 @@ pub mod pallet {
 				}
 				return Err(Error::<T>::StaleEpoch.into());
 			}
-			let quorum = Self::ensure_open(service, epoch)?;
+			let terms = Self::ensure_open(service, epoch)?;
 			let mut candidates = Self::pending(service, epoch);
 			let index =
 				candidates.iter().position(|c| c.root == root).ok_or(Error::<T>::UnknownRoot)?;
@@ -309,19 +364,106 @@ pub mod pallet {
 				.approvers
 				.try_push(who.clone())
 				.map_err(|_| Error::<T>::TooManyApprovers)?;
+			LastApproved::<T>::insert(&who, frame_system::Pallet::<T>::block_number());
 			Self::deposit_event(Event::Approved { service, epoch, who, root });
-			let paid = Self::anchor_or_keep(service, epoch, candidates, index, quorum)?;
+			let paid = Self::anchor_or_keep(service, epoch, candidates, index, &terms)?;
 			Ok(Some(paid.map_or_else(T::WeightInfo::approve_kept, T::WeightInfo::approve)).into())
+		}
+
+		/// Drop every root pending for `service`'s next epoch, as its owner or governance: its
+		/// nodes attest afresh (after a split, or roots from nodes since removed).
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::expire_pending())]
+		pub fn expire_pending(origin: OriginFor<T>, service: ServiceId) -> DispatchResult {
+			Self::ensure_owner_or_admin(origin, service)?;
+			let (epoch, _) = Pending::<T>::take(service).ok_or(Error::<T>::NothingPending)?;
+			Self::deposit_event(Event::PendingExpired { service, epoch });
+			Ok(())
+		}
+
+		/// Settle `service`'s `epoch` (its next, ended) with no state, as its owner or
+		/// governance, when its nodes cannot agree on one: the next epoch builds on the anchor
+		/// before it. Pending roots are dropped; a suspended service may skip too.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::skip_epoch())]
+		pub fn skip_epoch(
+			origin: OriginFor<T>,
+			service: ServiceId,
+			epoch: Epoch,
+		) -> DispatchResult {
+			Self::ensure_owner_or_admin(origin, service)?;
+			Self::ensure_due(service, epoch)?;
+			let prev = Latest::<T>::get(service).map(|(_, hash)| hash).unwrap_or_default();
+			let hash = anchor_hash(service, epoch, &Hash::zero(), &prev);
+			Anchors::<T>::insert(
+				service,
+				epoch,
+				Anchor {
+					root: Hash::zero(),
+					prev,
+					hash,
+					anchored_at: frame_system::Pallet::<T>::block_number(),
+					approvers: BoundedVec::new(),
+					skipped: true,
+				},
+			);
+			Latest::<T>::insert(service, (epoch, hash));
+			Pending::<T>::remove(service);
+			Self::deposit_event(Event::EpochSkipped { service, epoch, hash });
+			Ok(())
+		}
+
+		/// Chill `super_node`, which has approved nothing for `IdlePeriod` blocks (since it was
+		/// admitted, if it never did) while anchors were made without it. Anyone may.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::chill_idle())]
+		pub fn chill_idle(origin: OriginFor<T>, super_node: T::AccountId) -> DispatchResult {
+			ensure_signed(origin)?;
+			let since =
+				T::Registry::super_node_since(&super_node).ok_or(Error::<T>::NotSuperNode)?;
+			let last = LastApproved::<T>::get(&super_node).map_or(since, |last| last.max(since));
+			let now = frame_system::Pallet::<T>::block_number();
+			let anchored_since = LastAnchoredAt::<T>::get().is_some_and(|at| at > last);
+			ensure!(
+				anchored_since && now >= last.saturating_add(T::IdlePeriod::get()),
+				Error::<T>::NotIdle
+			);
+			T::Registry::chill_super_node(&super_node);
+			LastApproved::<T>::remove(&super_node);
+			Ok(())
+		}
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(
+				T::MaxCandidates::get() >= T::MaxAttesters::get(),
+				"every trusted node must have room for its root, or conflicting roots lock out the honest one"
+			);
 		}
 	}
 }
 
 impl<T: Config> Pallet<T> {
 	/// Checks that `service` exists, is active and that `epoch` is the next one to anchor and
-	/// has ended; returns the service's quorum.
-	fn ensure_open(service: ServiceId, epoch: Epoch) -> Result<u32, DispatchError> {
-		let terms = T::Registry::service(service).ok_or(Error::<T>::UnknownService)?;
+	/// has ended; returns the service's terms.
+	fn ensure_open(
+		service: ServiceId,
+		epoch: Epoch,
+	) -> Result<ServiceTerms<BlockNumberFor<T>>, DispatchError> {
+		let terms = Self::ensure_due(service, epoch)?;
 		ensure!(terms.active, Error::<T>::ServiceSuspended);
+		Ok(terms)
+	}
+
+	/// Checks that `service` exists and that `epoch` is the next one to settle and has ended;
+	/// returns the service's terms.
+	fn ensure_due(
+		service: ServiceId,
+		epoch: Epoch,
+	) -> Result<ServiceTerms<BlockNumberFor<T>>, DispatchError> {
+		let terms = T::Registry::service(service).ok_or(Error::<T>::UnknownService)?;
 		let next = Latest::<T>::get(service).map_or(0, |(e, _)| e.saturating_add(1));
 		ensure!(epoch >= next, Error::<T>::StaleEpoch);
 		ensure!(epoch == next, Error::<T>::EpochGap);
@@ -329,7 +471,19 @@ impl<T: Config> Pallet<T> {
 			frame_system::Pallet::<T>::block_number() >= terms.epoch_end(epoch),
 			Error::<T>::EpochNotEnded
 		);
-		Ok(terms.quorum)
+		Ok(terms)
+	}
+
+	/// Checks that `origin` is `service`'s owner or the admin origin.
+	fn ensure_owner_or_admin(origin: OriginFor<T>, service: ServiceId) -> DispatchResult {
+		let owner = T::Registry::service_owner(service).ok_or(Error::<T>::UnknownService)?;
+		match T::AdminOrigin::try_origin(origin) {
+			Ok(_) => Ok(()),
+			Err(origin) => {
+				ensure!(ensure_signed(origin)? == owner, Error::<T>::NotServiceOwner);
+				Ok(())
+			}
+		}
 	}
 
 	/// The candidates proposed for `epoch` of `service`.
@@ -342,9 +496,10 @@ impl<T: Config> Pallet<T> {
 
 	/// How many approvals an anchor needs with the super nodes active now: the threshold
 	/// share, rounded up, at least one and at most `MaxApprovers`.
-	pub fn required_approvals() -> u32 {
+	pub fn required_approvals(terms: &ServiceTerms<BlockNumberFor<T>>, epoch: Epoch) -> u32 {
 		let share = T::ApprovalThreshold::get();
-		share.mul_ceil(T::Registry::super_nodes()).clamp(1, T::MaxApprovers::get())
+		let voters = T::Registry::super_nodes_since(terms.epoch_start(epoch));
+		share.mul_ceil(voters).clamp(1, T::MaxApprovers::get())
 	}
 
 	/// Anchors candidate `index` if it has `quorum` attestations and enough approvals, and
@@ -355,16 +510,30 @@ impl<T: Config> Pallet<T> {
 		epoch: Epoch,
 		candidates: BoundedVec<Candidate<T>, T::MaxCandidates>,
 		index: usize,
-		quorum: u32,
+		terms: &ServiceTerms<BlockNumberFor<T>>,
 	) -> Result<Option<u32>, DispatchError> {
 		let candidate = &candidates[index];
-		let ready = candidate.attesters.len() as u32 >= quorum
-			&& candidate.approvers.len() as u32 >= Self::required_approvals();
+		// Only those still trusted, and still super nodes, count now.
+		let attesters = candidate
+			.attesters
+			.iter()
+			.filter(|node| T::Registry::service_node(service, node) == NodeStanding::Trusted)
+			.count() as u32;
+		let approvers: BoundedVec<T::AccountId, T::MaxApprovers> = candidate
+			.approvers
+			.iter()
+			.filter(|who| T::Registry::is_super_node(who))
+			.cloned()
+			.collect::<Vec<_>>()
+			.try_into()
+			.expect("a subset of a bounded list");
+		let ready = attesters >= terms.quorum
+			&& approvers.len() as u32 >= Self::required_approvals(terms, epoch);
 		if !ready {
 			Pending::<T>::insert(service, (epoch, candidates));
 			return Ok(None);
 		}
-		T::Registry::pay_anchor_fee(service, &candidate.approvers)
+		T::Registry::pay_anchor_fee(service, &approvers)
 			.map_err(|_| Error::<T>::AnchorFeeUnpaid)?;
 		let hash = anchor_hash(service, epoch, &candidate.root, &candidate.prev);
 		Anchors::<T>::insert(
@@ -375,13 +544,15 @@ impl<T: Config> Pallet<T> {
 				prev: candidate.prev,
 				hash,
 				anchored_at: frame_system::Pallet::<T>::block_number(),
-				approvers: candidate.approvers.clone(),
+				approvers: approvers.clone(),
+				skipped: false,
 			},
 		);
 		Latest::<T>::insert(service, (epoch, hash));
+		LastAnchoredAt::<T>::put(frame_system::Pallet::<T>::block_number());
 		Pending::<T>::remove(service);
 		Self::deposit_event(Event::Anchored { service, epoch, root: candidate.root, hash });
-		Ok(Some(candidate.approvers.len() as u32))
+		Ok(Some(approvers.len() as u32))
 	}
 
 	/// Slashes super node `who` for approving a second root of `epoch`.
@@ -398,12 +569,41 @@ impl<T: Config> Pallet<T> {
 		record: &[u8],
 		proof: &InclusionProof,
 	) -> Option<bool> {
-		Anchors::<T>::get(service, epoch).map(|anchor| proof.verify(&anchor.root, record))
+		Anchors::<T>::get(service, epoch)
+			.filter(|anchor| !anchor.skipped)
+			.map(|anchor| proof.verify(&anchor.root, record))
 	}
 }
 
 impl<T: Config> AnchorInspect<BlockNumberFor<T>> for Pallet<T> {
 	fn anchor(service: ServiceId, epoch: Epoch) -> Option<(Hash, BlockNumberFor<T>)> {
-		Anchors::<T>::get(service, epoch).map(|anchor| (anchor.root, anchor.anchored_at))
+		Anchors::<T>::get(service, epoch)
+			.filter(|anchor| !anchor.skipped)
+			.map(|anchor| (anchor.root, anchor.anchored_at))
+	}
+
+	fn skipped(service: ServiceId, epoch: Epoch) -> bool {
+		Anchors::<T>::get(service, epoch).is_some_and(|anchor| anchor.skipped)
+	}
+}
+
+/// A node removed from its service loses its pending attestations; a root nobody attests or
+/// approves any more makes room for others.
+impl<T: Config> OnServiceNodeRemoved<T::AccountId> for Pallet<T> {
+	fn on_service_node_removed(service: ServiceId, node: &T::AccountId) {
+		Pending::<T>::mutate_exists(service, |pending| {
+			let Some((_, candidates)) = pending else { return };
+			for candidate in candidates.iter_mut() {
+				candidate.attesters.retain(|attester| attester != node);
+			}
+			candidates.retain(|c| !c.attesters.is_empty() || !c.approvers.is_empty());
+			if candidates.is_empty() {
+				*pending = None;
+			}
+		});
+	}
+
+	fn weight() -> Weight {
+		T::WeightInfo::on_service_node_removed()
 	}
 }

@@ -46,15 +46,23 @@ pub const NODES: [AccountId; 3] = [1, 2, 3];
 pub const SUPERS: [AccountId; 3] = [21, 22, 23];
 pub const SUPER_STAKE: Balance = 10_000;
 pub const EPOCH: u64 = 10;
+/// Blocks a super node may stay idle while others anchor.
+pub const IDLE_PERIOD: u64 = 30;
 
 ord_parameter_types! {
 	pub const Governance: AccountId = ROOT;
 }
 
+parameter_types! {
+	/// Accounts whose registrar judgement a test withdrew.
+	pub storage Unverified: Vec<AccountId> = Vec::new();
+}
+
+/// Every identity is verified, but those in [`Unverified`].
 pub struct AllVerified;
 impl VerifyIdentity<AccountId> for AllVerified {
-	fn is_verified(_: &AccountId) -> bool {
-		true
+	fn is_verified(who: &AccountId) -> bool {
+		!Unverified::get().contains(who)
 	}
 }
 
@@ -64,8 +72,10 @@ impl pallet_service_registry::Config for Test {
 	type CreateOrigin = frame_system::EnsureSignedBy<Governance, AccountId>;
 	type IdentityVerifier = AllVerified;
 	type OnSlash = ();
+	type OnNodeRemoved = NestAnchor;
 	type MinSuperNodeStake = ConstU128<1_000>;
 	type SuperNodeUnbondingPeriod = ConstU64<20>;
+	type MaxSuperNodes = ConstU32<16>;
 	type MaxServiceNodes = ConstU32<4>;
 	type MaxNameLen = ConstU32<16>;
 	type MinEpochLength = ConstU64<5>;
@@ -94,6 +104,8 @@ impl crate::Config for Test {
 	type MaxAttesters = ConstU32<4>;
 	type MaxApprovers = ConstU32<8>;
 	type MaxCandidates = ConstU32<4>;
+	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
+	type IdlePeriod = ConstU64<IDLE_PERIOD>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = RegistrySetup;

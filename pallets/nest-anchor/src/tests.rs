@@ -39,6 +39,11 @@ fn anchor(epoch: Epoch, root: Hash) {
 	assert!(Anchors::<Test>::contains_key(0, epoch), "epoch {epoch} is anchored");
 }
 
+/// Service 0's terms.
+fn terms() -> pallet_service_registry::ServiceTerms<u64> {
+	<Registry as pallet_service_registry::ServiceInspect<_, _, _>>::service(0).unwrap()
+}
+
 fn stake(super_node: AccountId) -> Balance {
 	Balances::balance_on_hold(
 		&pallet_service_registry::HoldReason::SuperNodeStake.into(),
@@ -112,7 +117,7 @@ fn an_owner_that_cannot_pay_holds_the_anchor_back_until_it_can() {
 fn approvals_are_needed_from_the_threshold_of_super_nodes() {
 	new_test_ext().execute_with(|| {
 		// Half of three super nodes, rounded up.
-		assert_eq!(NestAnchor::required_approvals(), 2);
+		assert_eq!(NestAnchor::required_approvals(&terms(), 0), 2);
 		end_epoch(0);
 		for node in NODES {
 			assert_ok!(NestAnchor::attest(signed(node), 0, 0, root(1), Hash::zero()));
@@ -334,5 +339,156 @@ fn each_call_is_charged_for_the_path_it_took() {
 		// The second approval anchors and pays both.
 		assert_eq!(charged(NestAnchor::approve(signed(22), 0, 1, root(2))), Some(W::approve(2)));
 		assert!(Anchors::<Test>::contains_key(0, 1));
+	});
+}
+
+#[test]
+fn a_removed_node_loses_its_pending_attestation_and_a_departed_super_node_its_approval() {
+	new_test_ext().execute_with(|| {
+		end_epoch(0);
+		assert_ok!(NestAnchor::attest(signed(1), 0, 0, root(1), Hash::zero()));
+		assert_ok!(Registry::remove_service_node(signed(OWNER), 0, 1));
+		let (_, candidates) = Pending::<Test>::get(0).unwrap_or_default();
+		assert!(candidates.iter().all(|c| !c.attesters.contains(&1)));
+		// Super node 21 approves, then leaves: its approval no longer counts either.
+		assert_ok!(NestAnchor::attest(signed(2), 0, 0, root(1), Hash::zero()));
+		assert_ok!(NestAnchor::approve(signed(21), 0, 0, root(1)));
+		assert_ok!(Registry::leave_super_nodes(signed(21)));
+		assert_ok!(NestAnchor::attest(signed(3), 0, 0, root(1), Hash::zero()));
+		// Two current attestations, but the one approval came from a super node gone since.
+		assert!(!Anchors::<Test>::contains_key(0, 0));
+		assert_ok!(NestAnchor::approve(signed(22), 0, 0, root(1)));
+		let anchor = Anchors::<Test>::get(0, 0).expect("anchored by current members");
+		assert_eq!(anchor.approvers.into_inner(), vec![22]);
+	});
+}
+
+#[test]
+fn a_node_whose_judgement_was_withdrawn_is_refused_and_its_attestation_stops_counting() {
+	new_test_ext().execute_with(|| {
+		end_epoch(0);
+		assert_ok!(NestAnchor::attest(signed(1), 0, 0, root(1), Hash::zero()));
+		Unverified::set(&vec![1, 3]);
+		assert_noop!(
+			NestAnchor::attest(signed(3), 0, 0, root(1), Hash::zero()),
+			Error::<Test>::IdentityNotVerified
+		);
+		assert_ok!(NestAnchor::attest(signed(2), 0, 0, root(1), Hash::zero()));
+		for super_node in [21, 22] {
+			assert_ok!(NestAnchor::approve(signed(super_node), 0, 0, root(1)));
+		}
+		// Two attestations, one of them from a node no longer verified: below the quorum.
+		assert!(!Anchors::<Test>::contains_key(0, 0));
+		Unverified::set(&vec![1]);
+		assert_ok!(NestAnchor::attest(signed(3), 0, 0, root(1), Hash::zero()));
+		assert!(Anchors::<Test>::contains_key(0, 0));
+	});
+}
+
+#[test]
+fn conflicting_roots_of_every_other_node_leave_room_for_the_honest_one() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(Registry::add_service_node(signed(OWNER), 0, 4));
+		end_epoch(0);
+		// Three compromised nodes attest three different roots: the most the nodes but one
+		// can, and still no `TooManyCandidates` for the fourth.
+		for node in [1, 2, 3] {
+			assert_ok!(NestAnchor::attest(signed(node), 0, 0, root(node as u8), Hash::zero()));
+		}
+		assert_ok!(NestAnchor::attest(signed(4), 0, 0, root(9), Hash::zero()));
+		assert_eq!(Pending::<Test>::get(0).unwrap().1.len(), 4);
+	});
+}
+
+#[test]
+fn the_owner_or_governance_expires_a_split_epoch_and_nodes_attest_afresh() {
+	new_test_ext().execute_with(|| {
+		end_epoch(0);
+		assert_ok!(NestAnchor::attest(signed(1), 0, 0, root(1), Hash::zero()));
+		assert_ok!(NestAnchor::attest(signed(2), 0, 0, root(2), Hash::zero()));
+		assert_noop!(NestAnchor::expire_pending(signed(1), 0), Error::<Test>::NotServiceOwner);
+		assert_noop!(NestAnchor::expire_pending(signed(OWNER), 9), Error::<Test>::UnknownService);
+		assert_ok!(NestAnchor::expire_pending(signed(OWNER), 0));
+		assert_eq!(anchor_events().last(), Some(&Event::PendingExpired { service: 0, epoch: 0 }));
+		assert!(Pending::<Test>::get(0).is_none());
+		assert_noop!(
+			NestAnchor::expire_pending(RuntimeOrigin::root(), 0),
+			Error::<Test>::NothingPending
+		);
+		// Node 2 may attest again, and the epoch is anchored.
+		anchor(0, root(1));
+		// Governance may expire too.
+		end_epoch(1);
+		assert_ok!(NestAnchor::attest(signed(1), 0, 1, root(3), prev()));
+		assert_ok!(NestAnchor::expire_pending(RuntimeOrigin::root(), 0));
+	});
+}
+
+#[test]
+fn a_stalled_epoch_is_skipped_and_the_next_builds_on_the_anchor_before() {
+	new_test_ext().execute_with(|| {
+		anchor(0, root(1));
+		let before = prev();
+		assert_noop!(NestAnchor::skip_epoch(signed(OWNER), 0, 1), Error::<Test>::EpochNotEnded);
+		end_epoch(1);
+		assert_ok!(NestAnchor::attest(signed(1), 0, 1, root(2), before));
+		assert_ok!(NestAnchor::attest(signed(2), 0, 1, root(3), before));
+		assert_noop!(NestAnchor::skip_epoch(signed(2), 0, 1), Error::<Test>::NotServiceOwner);
+		assert_noop!(NestAnchor::skip_epoch(signed(OWNER), 0, 2), Error::<Test>::EpochGap);
+		assert_ok!(NestAnchor::skip_epoch(signed(OWNER), 0, 1));
+		let skip = Anchors::<Test>::get(0, 1).unwrap();
+		assert!(skip.skipped && skip.approvers.is_empty());
+		assert_eq!((skip.root, skip.prev), (Hash::zero(), before));
+		assert_eq!(
+			anchor_events().last(),
+			Some(&Event::EpochSkipped { service: 0, epoch: 1, hash: skip.hash })
+		);
+		assert!(Pending::<Test>::get(0).is_none());
+		// A skipped epoch holds no state: nothing is proven against it.
+		assert_eq!(<NestAnchor as AnchorInspect<_>>::anchor(0, 1), None);
+		assert!(<NestAnchor as AnchorInspect<_>>::skipped(0, 1));
+		let proof = merkle::InclusionProof::build(&[vec![1]], 0).unwrap();
+		assert_eq!(NestAnchor::verify_inclusion(0, 1, &[1], &proof), None);
+		// The next epoch names the skip as its previous anchor.
+		anchor(2, root(4));
+		assert_eq!(Anchors::<Test>::get(0, 2).unwrap().prev, skip.hash);
+	});
+}
+
+#[test]
+fn super_nodes_admitted_after_an_epoch_began_do_not_raise_its_threshold() {
+	new_test_ext().execute_with(|| {
+		// Epoch 0 began at block 1 with three super nodes; five more join at block 5.
+		System::set_block_number(5);
+		for flood in 24..=28 {
+			assert_ok!(Registry::register_super_node(signed(flood), SUPER_STAKE));
+		}
+		assert_eq!(NestAnchor::required_approvals(&terms(), 0), 2);
+		// Epoch 1 begins with all eight: it needs four.
+		assert_eq!(NestAnchor::required_approvals(&terms(), 1), 4);
+		anchor(0, root(1));
+		assert_eq!(Anchors::<Test>::get(0, 0).unwrap().approvers.len(), 2);
+	});
+}
+
+#[test]
+fn an_idle_super_node_is_chilled_by_anyone_once_anchors_were_made_without_it() {
+	new_test_ext().execute_with(|| {
+		// Nothing was anchored yet: 23 missed nothing.
+		System::set_block_number(1 + IDLE_PERIOD);
+		assert_noop!(NestAnchor::chill_idle(signed(7), 23), Error::<Test>::NotIdle);
+		anchor(0, root(1)); // approved by 21 and 22
+		let anchored = System::block_number();
+		assert!(anchored >= 1 + IDLE_PERIOD);
+		assert_ok!(NestAnchor::chill_idle(signed(7), 23));
+		assert!(!<Registry as pallet_service_registry::ServiceInspect<_, _, _>>::is_super_node(
+			&23
+		));
+		assert_noop!(NestAnchor::chill_idle(signed(7), 23), Error::<Test>::NotSuperNode);
+		// 21 approved just now: not idle, however long ago it was admitted.
+		assert_noop!(NestAnchor::chill_idle(signed(7), 21), Error::<Test>::NotIdle);
+		// With two super nodes left, one approval is enough for the next epoch.
+		end_epoch(1);
+		assert_eq!(NestAnchor::required_approvals(&terms(), 1), 1);
 	});
 }

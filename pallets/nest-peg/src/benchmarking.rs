@@ -11,6 +11,8 @@ pub trait BenchmarkHelper {
 	fn source_and_destination() -> (ServiceId, ServiceId);
 	/// Anchors the next epoch of `service` with `records`; returns the epoch.
 	fn anchor(service: ServiceId, records: &[Vec<u8>]) -> Epoch;
+	/// Skips the next epoch of `service` (as governance); returns the epoch.
+	fn skip(service: ServiceId) -> Epoch;
 }
 
 /// `2^depth` records of the source, the lock among them, anchored and confirmed.
@@ -32,12 +34,18 @@ fn anchored_lock<T: Config>(depth: u32) -> (PegLock<T::AccountId>, Epoch, Inclus
 	(lock, epoch, proof)
 }
 
-/// A claimed lock that is final: its source anchored the claim's final epoch (without a
-/// revert) and the contest period passed.
-fn final_claim<T: Config>() -> PegLock<T::AccountId> {
+/// A lock anchored in a two-record epoch and claimed by its beneficiary.
+fn claimed_lock<T: Config>() -> PegLock<T::AccountId> {
 	let (lock, epoch, proof) = anchored_lock::<T>(1);
 	Peg::<T>::claim(RawOrigin::Signed(lock.beneficiary.clone()).into(), lock.clone(), epoch, proof)
 		.expect("proven lock is claimed");
+	lock
+}
+
+/// A claimed lock that is final: its source anchored the claim's final epoch (without a
+/// revert) and the contest period passed.
+fn final_claim<T: Config>() -> PegLock<T::AccountId> {
+	let lock = claimed_lock::<T>();
 	let final_epoch = Claims::<T>::get(lock.source, lock.lock_id).expect("claimed").final_epoch;
 	while T::Anchors::anchor(lock.source, final_epoch).is_none() {
 		T::BenchmarkHelper::anchor(lock.source, &[0u32.encode()]);
@@ -64,14 +72,7 @@ mod benchmarks {
 	/// that anchor and the proof another.
 	#[benchmark]
 	fn contest(d: Linear<1, 12>) {
-		let (lock, epoch, proof) = anchored_lock::<T>(1);
-		Peg::<T>::claim(
-			RawOrigin::Signed(lock.beneficiary.clone()).into(),
-			lock.clone(),
-			epoch,
-			proof,
-		)
-		.expect("proven lock is claimed");
+		let lock = claimed_lock::<T>();
 		let revert = record_bytes(RecordKind::Revert, &PegRevert { lock_id: lock.lock_id });
 		let mut records: Vec<Vec<u8>> = (0..(1u32 << d)).map(|i| i.encode()).collect();
 		records[0] = revert;
@@ -134,6 +135,18 @@ mod benchmarks {
 		_(origin as T::RuntimeOrigin, source, 3);
 		assert_eq!(Peg::<T>::finality_epochs(source), 3);
 		Ok(())
+	}
+
+	/// A claim whose final epoch its source skipped is voided.
+	#[benchmark]
+	fn void_skipped() {
+		let lock = claimed_lock::<T>();
+		let skipped = T::BenchmarkHelper::skip(lock.source);
+		let watcher: T::AccountId = account("watcher", 0, 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(watcher), lock.source, lock.lock_id, skipped);
+		let voided = Claims::<T>::get(lock.source, lock.lock_id).expect("claimed");
+		assert_eq!(voided.status, ClaimStatus::Contested);
 	}
 
 	impl_benchmark_test_suite!(Peg, crate::mock::new_test_ext(), crate::mock::Test);

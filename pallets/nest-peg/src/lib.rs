@@ -23,7 +23,9 @@
 //!    passed since the last of them, so whoever watches the source can answer that anchor.
 //!    Until then anyone may void the claim by proving a [`PegRevert`] of the lock anchored in
 //!    epochs `e ..= e + k`, the lock's own epoch included. A claim is never final while the
-//!    source has not anchored those epochs, however long that takes.
+//!    source has not anchored those epochs, however long that takes. An epoch of that window
+//!    the source skipped (settled with no state, see `pallet_nest_anchor`) may have held a
+//!    revert nobody can prove: anyone may void the claim by naming it ([`Pallet::void_skipped`]).
 //! 4. Then the claim is final: the holder may transfer it on the destination, and it can only
 //!    go back to the chain it came from.
 
@@ -206,7 +208,8 @@ pub mod pallet {
 			final_epoch: Epoch,
 			contest_period: BlockNumberFor<T>,
 		},
-		/// An anchor of the source proved lock `lock_id` undone; its claim is void.
+		/// An anchor of the source proved lock `lock_id` undone, or the source skipped an epoch
+		/// of its window; its claim is void.
 		ClaimContested { source: ServiceId, lock_id: Hash, by: T::AccountId },
 		/// The claimed value moved to `to` on its destination.
 		Transferred { source: ServiceId, lock_id: Hash, from: T::AccountId, to: T::AccountId },
@@ -235,6 +238,8 @@ pub mod pallet {
 		DestinationUnavailable,
 		/// No claim of this lock.
 		UnknownClaim,
+		/// The source did not skip that epoch.
+		NotSkipped,
 		/// The claim was contested or returned.
 		NotClaimed,
 		/// The claim is final: it can no longer be contested.
@@ -329,19 +334,10 @@ pub mod pallet {
 			proof: InclusionProof,
 		) -> DispatchResult {
 			let by = ensure_signed(origin)?;
-			let mut claim = Claims::<T>::get(source, lock_id).ok_or(Error::<T>::UnknownClaim)?;
-			ensure!(claim.status == ClaimStatus::Claimed, Error::<T>::NotClaimed);
-			ensure!(
-				!claim.is_final(frame_system::Pallet::<T>::block_number()),
-				Error::<T>::AlreadyFinal
-			);
-			ensure!(epoch >= claim.epoch, Error::<T>::RevertBeforeLock);
-			ensure!(epoch <= claim.final_epoch, Error::<T>::RevertAfterFinalEpoch);
+			let claim = Self::contestable(source, lock_id, epoch)?;
 			let revert = record_bytes(RecordKind::Revert, &PegRevert { lock_id });
 			Self::ensure_proven(source, epoch, &revert, &proof)?;
-			claim.status = ClaimStatus::Contested;
-			Claims::<T>::insert(source, lock_id, claim);
-			Self::deposit_event(Event::ClaimContested { source, lock_id, by });
+			Self::void(source, lock_id, claim, by);
 			Ok(())
 		}
 
@@ -411,10 +407,49 @@ pub mod pallet {
 			Self::deposit_event(Event::FinalityEpochsSet { service, epochs });
 			Ok(())
 		}
+
+		/// Void the claim of `source`'s lock `lock_id` because the source skipped `epoch` (the
+		/// lock's own epoch up to the claim's final epoch): a revert it held can never be
+		/// proven. Only while the claim is not final; its value can then go nowhere.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::void_skipped())]
+		pub fn void_skipped(
+			origin: OriginFor<T>,
+			source: ServiceId,
+			lock_id: Hash,
+			epoch: Epoch,
+		) -> DispatchResult {
+			let by = ensure_signed(origin)?;
+			let claim = Self::contestable(source, lock_id, epoch)?;
+			ensure!(T::Anchors::skipped(source, epoch), Error::<T>::NotSkipped);
+			Self::void(source, lock_id, claim, by);
+			Ok(())
+		}
 	}
 }
 
 impl<T: Config> Pallet<T> {
+	/// The claim of `source`'s lock `lock_id`, if it is still contestable with `epoch`: not
+	/// final, and `epoch` within its window (the lock's epoch to its final epoch).
+	fn contestable(source: ServiceId, lock_id: Hash, epoch: Epoch) -> Result<Claim<T>, Error<T>> {
+		let claim = Claims::<T>::get(source, lock_id).ok_or(Error::<T>::UnknownClaim)?;
+		ensure!(claim.status == ClaimStatus::Claimed, Error::<T>::NotClaimed);
+		ensure!(
+			!claim.is_final(frame_system::Pallet::<T>::block_number()),
+			Error::<T>::AlreadyFinal
+		);
+		ensure!(epoch >= claim.epoch, Error::<T>::RevertBeforeLock);
+		ensure!(epoch <= claim.final_epoch, Error::<T>::RevertAfterFinalEpoch);
+		Ok(claim)
+	}
+
+	/// Voids `claim`, contested `by` someone.
+	fn void(source: ServiceId, lock_id: Hash, mut claim: Claim<T>, by: T::AccountId) {
+		claim.status = ClaimStatus::Contested;
+		Claims::<T>::insert(source, lock_id, claim);
+		Self::deposit_event(Event::ClaimContested { source, lock_id, by });
+	}
+
 	/// Later epochs `service` must anchor before a claim of its lock is final.
 	pub fn finality_epochs(service: ServiceId) -> Epoch {
 		FinalityEpochs::<T>::get(service).unwrap_or_else(T::DefaultFinalityEpochs::get).max(1)

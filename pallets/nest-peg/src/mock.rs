@@ -48,6 +48,8 @@ pub const ROOT: AccountId = 100;
 pub const OWNER: AccountId = 10;
 pub const SUPER: AccountId = 20;
 pub const EPOCH: u64 = 10;
+/// Blocks a super node may stay idle while others anchor.
+pub const IDLE_PERIOD: u64 = 30;
 pub const CONFIRMATION: u64 = 5;
 pub const CONTEST: u64 = 10;
 /// Later epochs a source must anchor before its locks' claims are final.
@@ -74,8 +76,10 @@ impl pallet_service_registry::Config for Test {
 	type CreateOrigin = frame_system::EnsureSignedBy<Governance, AccountId>;
 	type IdentityVerifier = AllVerified;
 	type OnSlash = ();
+	type OnNodeRemoved = NestAnchor;
 	type MinSuperNodeStake = ConstU128<1_000>;
 	type SuperNodeUnbondingPeriod = ConstU64<20>;
+	type MaxSuperNodes = ConstU32<16>;
 	type MaxServiceNodes = ConstU32<4>;
 	type MaxNameLen = ConstU32<16>;
 	type MinEpochLength = ConstU64<5>;
@@ -103,6 +107,8 @@ impl pallet_nest_anchor::Config for Test {
 	type MaxAttesters = ConstU32<4>;
 	type MaxApprovers = ConstU32<8>;
 	type MaxCandidates = ConstU32<4>;
+	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
+	type IdlePeriod = ConstU64<IDLE_PERIOD>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = AnchorSetup;
@@ -147,6 +153,10 @@ impl crate::benchmarking::BenchmarkHelper for AnchorSetup {
 		anchor_records(service, records)
 	}
 
+	fn skip(service: ServiceId) -> Epoch {
+		skip_next(service)
+	}
+
 	fn source_and_destination() -> (ServiceId, ServiceId) {
 		use pallet_nest_anchor::benchmarking::BenchmarkHelper;
 		// Fresh services for every benchmark; one super node approves their anchors.
@@ -170,21 +180,35 @@ pub fn nodes_of(id: ServiceId) -> [AccountId; 2] {
 /// Anchors the next epoch of `service` with `records` (moving time to its end if needed);
 /// returns the epoch.
 pub fn anchor_records(service: ServiceId, records: &[Vec<u8>]) -> Epoch {
-	let latest = pallet_nest_anchor::Latest::<Test>::get(service);
-	let epoch = latest.map_or(0, |(e, _)| e + 1);
-	let prev = latest.map(|(_, hash)| hash).unwrap_or_default();
-	let ends = <Registry as pallet_service_registry::ServiceInspect<_, _, _>>::service(service)
-		.unwrap()
-		.epoch_end(epoch);
-	if System::block_number() < ends {
-		System::set_block_number(ends);
-	}
+	let (epoch, prev) = due_epoch(service);
 	let root = merkle::root(records);
 	for node in nodes_of(service) {
 		NestAnchor::attest(RuntimeOrigin::signed(node), service, epoch, root, prev).unwrap();
 	}
 	NestAnchor::approve(RuntimeOrigin::signed(SUPER), service, epoch, root).unwrap();
 	epoch
+}
+
+/// Skips the next epoch of `service` as governance (moving time to its end if needed);
+/// returns the epoch.
+pub fn skip_next(service: ServiceId) -> Epoch {
+	let (epoch, _) = due_epoch(service);
+	NestAnchor::skip_epoch(RuntimeOrigin::root(), service, epoch).unwrap();
+	epoch
+}
+
+/// The next epoch of `service` to settle, and the hash of the anchor before it, once time has
+/// moved (forward only) to its end.
+fn due_epoch(service: ServiceId) -> (Epoch, Hash) {
+	let latest = pallet_nest_anchor::Latest::<Test>::get(service);
+	let epoch = latest.map_or(0, |(e, _)| e + 1);
+	let ends = <Registry as pallet_service_registry::ServiceInspect<_, _, _>>::service(service)
+		.unwrap()
+		.epoch_end(epoch);
+	if System::block_number() < ends {
+		System::set_block_number(ends);
+	}
+	(epoch, latest.map(|(_, hash)| hash).unwrap_or_default())
 }
 
 /// The proof of `records[index]`.

@@ -325,3 +325,47 @@ fn governance_sets_the_periods_and_each_services_finality_epochs() {
 		assert_eq!((old.final_epoch, old.contest_period), (earlier + FINALITY_EPOCHS, CONTEST));
 	});
 }
+
+#[test]
+fn a_claim_whose_window_holds_a_skipped_epoch_is_voided() {
+	new_test_ext().execute_with(|| {
+		let lock = lock(1);
+		let epoch = claimed(&lock);
+		let final_epoch = Claims::<Test>::get(SOURCE, id(1)).unwrap().final_epoch;
+		// The source skips an epoch of the window: a revert it held can never be proven.
+		anchor_source_until(final_epoch - 1);
+		let skipped = skip_next(SOURCE);
+		assert!(skipped > epoch && skipped <= final_epoch);
+		// The lock's own epoch was anchored, not skipped.
+		assert_noop!(Peg::void_skipped(signed(5), SOURCE, id(1), epoch), Error::<Test>::NotSkipped);
+		assert_ok!(Peg::void_skipped(signed(5), SOURCE, id(1), skipped));
+		assert_eq!(Claims::<Test>::get(SOURCE, id(1)).unwrap().status, ClaimStatus::Contested);
+		// Voided, its value goes nowhere.
+		anchor_source_until(final_epoch + 1);
+		System::set_block_number(System::block_number() + CONTEST);
+		assert_noop!(Peg::transfer(signed(7), SOURCE, id(1), 8), Error::<Test>::NotClaimed);
+	});
+}
+
+#[test]
+fn a_skipped_epoch_after_the_window_voids_nothing() {
+	new_test_ext().execute_with(|| {
+		let lock = lock(1);
+		claimed(&lock);
+		let final_epoch = Claims::<Test>::get(SOURCE, id(1)).unwrap().final_epoch;
+		anchor_source_until(final_epoch);
+		// Within the contest period, an epoch past the window is refused as such...
+		assert_noop!(
+			Peg::void_skipped(signed(5), SOURCE, id(1), final_epoch + 1),
+			Error::<Test>::RevertAfterFinalEpoch
+		);
+		// ...and once it is skipped (its end is a contest period after the final anchor),
+		// the claim is final and stays so.
+		let skipped = skip_next(SOURCE);
+		assert_noop!(
+			Peg::void_skipped(signed(5), SOURCE, id(1), skipped),
+			Error::<Test>::AlreadyFinal
+		);
+		assert_ok!(Peg::transfer(signed(7), SOURCE, id(1), 8));
+	});
+}

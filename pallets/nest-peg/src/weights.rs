@@ -19,6 +19,7 @@ pub trait WeightInfo {
 	fn return_to_source() -> Weight;
 	fn set_periods() -> Weight;
 	fn set_finality_epochs() -> Weight;
+	fn void_skipped() -> Weight;
 }
 
 /// The measured weights, priced with the runtime's database weights.
@@ -29,7 +30,7 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ServiceRegistry::Services` (r:1 w:0)
 	/// Proof: `ServiceRegistry::Services` (`max_values`: None, `max_size`: Some(636), added: 3111, mode: `MaxEncodedLen`)
 	/// Storage: `NestAnchor::Anchors` (r:1 w:0)
-	/// Proof: `NestAnchor::Anchors` (`max_values`: None, `max_size`: Some(1149), added: 3624, mode: `MaxEncodedLen`)
+	/// Proof: `NestAnchor::Anchors` (`max_values`: None, `max_size`: Some(1150), added: 3625, mode: `MaxEncodedLen`)
 	/// Storage: `NestPeg::ConfirmationPeriod` (r:1 w:0)
 	/// Proof: `NestPeg::ConfirmationPeriod` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `NestPeg::FinalityEpochs` (r:1 w:0)
@@ -38,45 +39,45 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `NestPeg::ContestPeriod` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// The range of component `d` is `[1, 12]`.
 	fn claim(d: u32, ) -> Weight {
-		// Proof size: measured `564`, estimated `4614` bytes.
-		// Minimum execution time: 35_713_000 picoseconds.
-		Weight::from_parts(39_415_678, 4614)
-			.saturating_add(Weight::from_parts(1_366_222, 0).saturating_mul(d.into()))
+		// Proof size: measured `619`, estimated `4615` bytes.
+		// Minimum execution time: 36_755_000 picoseconds.
+		Weight::from_parts(37_785_539, 4615)
+			.saturating_add(Weight::from_parts(2_560_606, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `NestPeg::Claims` (r:1 w:1)
 	/// Proof: `NestPeg::Claims` (`max_values`: None, `max_size`: Some(217), added: 2692, mode: `MaxEncodedLen`)
 	/// Storage: `NestAnchor::Anchors` (r:1 w:0)
-	/// Proof: `NestAnchor::Anchors` (`max_values`: None, `max_size`: Some(1149), added: 3624, mode: `MaxEncodedLen`)
+	/// Proof: `NestAnchor::Anchors` (`max_values`: None, `max_size`: Some(1150), added: 3625, mode: `MaxEncodedLen`)
 	/// The range of component `d` is `[1, 12]`.
 	fn contest(d: u32, ) -> Weight {
-		// Proof size: measured `549`, estimated `4614` bytes.
-		// Minimum execution time: 31_016_000 picoseconds.
-		Weight::from_parts(28_470_240, 4614)
-			.saturating_add(Weight::from_parts(1_887_115, 0).saturating_mul(d.into()))
+		// Proof size: measured `583`, estimated `4615` bytes.
+		// Minimum execution time: 31_687_000 picoseconds.
+		Weight::from_parts(31_227_078, 4615)
+			.saturating_add(Weight::from_parts(1_342_654, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `NestPeg::Claims` (r:1 w:1)
 	/// Proof: `NestPeg::Claims` (`max_values`: None, `max_size`: Some(217), added: 2692, mode: `MaxEncodedLen`)
 	/// Storage: `NestAnchor::Anchors` (r:1 w:0)
-	/// Proof: `NestAnchor::Anchors` (`max_values`: None, `max_size`: Some(1149), added: 3624, mode: `MaxEncodedLen`)
+	/// Proof: `NestAnchor::Anchors` (`max_values`: None, `max_size`: Some(1150), added: 3625, mode: `MaxEncodedLen`)
 	fn transfer() -> Weight {
-		// Proof size: measured `549`, estimated `4614` bytes.
-		// Minimum execution time: 25_748_000 picoseconds.
-		Weight::from_parts(28_342_000, 4614)
+		// Proof size: measured `583`, estimated `4615` bytes.
+		// Minimum execution time: 26_188_000 picoseconds.
+		Weight::from_parts(28_913_000, 4615)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `NestPeg::Claims` (r:1 w:1)
 	/// Proof: `NestPeg::Claims` (`max_values`: None, `max_size`: Some(217), added: 2692, mode: `MaxEncodedLen`)
 	/// Storage: `NestAnchor::Anchors` (r:1 w:0)
-	/// Proof: `NestAnchor::Anchors` (`max_values`: None, `max_size`: Some(1149), added: 3624, mode: `MaxEncodedLen`)
+	/// Proof: `NestAnchor::Anchors` (`max_values`: None, `max_size`: Some(1150), added: 3625, mode: `MaxEncodedLen`)
 	fn return_to_source() -> Weight {
-		// Proof size: measured `549`, estimated `4614` bytes.
-		// Minimum execution time: 25_828_000 picoseconds.
-		Weight::from_parts(28_493_000, 4614)
+		// Proof size: measured `583`, estimated `4615` bytes.
+		// Minimum execution time: 26_340_000 picoseconds.
+		Weight::from_parts(28_822_000, 4615)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -86,16 +87,27 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `NestPeg::ConfirmationPeriod` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn set_periods() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Minimum execution time: 5_868_000 picoseconds.
-		Weight::from_parts(7_021_000, 0)
+		// Minimum execution time: 5_918_000 picoseconds.
+		Weight::from_parts(6_770_000, 0)
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `NestPeg::FinalityEpochs` (r:0 w:1)
 	/// Proof: `NestPeg::FinalityEpochs` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	fn set_finality_epochs() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Minimum execution time: 7_551_000 picoseconds.
-		Weight::from_parts(12_509_000, 0)
+		// Minimum execution time: 7_321_000 picoseconds.
+		Weight::from_parts(8_593_000, 0)
+			.saturating_add(T::DbWeight::get().writes(1))
+	}
+	/// Storage: `NestPeg::Claims` (r:1 w:1)
+	/// Proof: `NestPeg::Claims` (`max_values`: None, `max_size`: Some(217), added: 2692, mode: `MaxEncodedLen`)
+	/// Storage: `NestAnchor::Anchors` (r:1 w:0)
+	/// Proof: `NestAnchor::Anchors` (`max_values`: None, `max_size`: Some(1150), added: 3625, mode: `MaxEncodedLen`)
+	fn void_skipped() -> Weight {
+		// Proof size: measured `551`, estimated `4615` bytes.
+		// Minimum execution time: 27_972_000 picoseconds.
+		Weight::from_parts(33_430_000, 4615)
+			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 }
@@ -103,33 +115,38 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights priced with RocksDB's, for tests and mocks.
 impl WeightInfo for () {
 	fn claim(d: u32, ) -> Weight {
-		Weight::from_parts(39_415_678, 4614)
-			.saturating_add(Weight::from_parts(1_366_222, 0).saturating_mul(d.into()))
+		Weight::from_parts(37_785_539, 4615)
+			.saturating_add(Weight::from_parts(2_560_606, 0).saturating_mul(d.into()))
 			.saturating_add(RocksDbWeight::get().reads(6))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 	fn contest(d: u32, ) -> Weight {
-		Weight::from_parts(28_470_240, 4614)
-			.saturating_add(Weight::from_parts(1_887_115, 0).saturating_mul(d.into()))
+		Weight::from_parts(31_227_078, 4615)
+			.saturating_add(Weight::from_parts(1_342_654, 0).saturating_mul(d.into()))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 	fn transfer() -> Weight {
-		Weight::from_parts(28_342_000, 4614)
+		Weight::from_parts(28_913_000, 4615)
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 	fn return_to_source() -> Weight {
-		Weight::from_parts(28_493_000, 4614)
+		Weight::from_parts(28_822_000, 4615)
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 	fn set_periods() -> Weight {
-		Weight::from_parts(7_021_000, 0)
+		Weight::from_parts(6_770_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(2))
 	}
 	fn set_finality_epochs() -> Weight {
-		Weight::from_parts(12_509_000, 0)
+		Weight::from_parts(8_593_000, 0)
+			.saturating_add(RocksDbWeight::get().writes(1))
+	}
+	fn void_skipped() -> Weight {
+		Weight::from_parts(33_430_000, 4615)
+			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 }

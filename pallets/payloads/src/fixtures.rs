@@ -14,8 +14,9 @@ pub fn reader(i: u32) -> ReaderKey {
 	key
 }
 
-/// An encrypted payload of `len` inline ciphertext bytes for `readers`.
-pub fn encrypted(readers: &[ReaderKey], len: u32) -> Payload {
+/// An encrypted payload of `len` inline ciphertext bytes for `readers`, the device's
+/// `sequence`-th.
+pub fn encrypted(readers: &[ReaderKey], len: u32, sequence: u64) -> Payload {
 	let recipients: Vec<Recipient> =
 		readers.iter().map(|reader| Recipient { reader: *reader, wrapped_key: [7; 48] }).collect();
 	Payload::Encrypted(Envelope {
@@ -23,6 +24,7 @@ pub fn encrypted(readers: &[ReaderKey], len: u32) -> Payload {
 		algorithm: Algorithm::X25519XChaCha20Poly1305,
 		ephemeral_key: [1; 32],
 		nonce: [2; 24],
+		sequence,
 		body: Body::Inline(alloc::vec![0xC1; len as usize].try_into().expect("within the format")),
 		recipients: recipients.try_into().expect("within the format"),
 	})

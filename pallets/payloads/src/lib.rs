@@ -7,22 +7,32 @@
 //!
 //! ```text
 //!  owner ──grant_reader(device, x25519 key)──► Readers[device] ◄── every recipient must be one
-//!  device ──store(Encrypted(envelope))──► Records[device][n]   deposit held from the owner,
-//!         ──store_batch([envelope, ...])──►   ..[n + k]          expires after the device's retention
-//!  owner ──remove(device, n)───────────────────┤── deposit returned to the owner
+//!  device ──store(Encrypted(envelope))──► Records[device][n]   deposit held from the owner (within
+//!         ──store_batch([envelope, ...])──►   ..[n + k]          the device's max_deposits), expires
+//!                                                                after the device's retention
+//!  owner ──remove(device, n)───────────────────┐
+//!  on_idle: every expired record, oldest first ├── deposit returned to the owner
 //!  anyone ──reap(device, n), once expired ─────┘
 //! ```
 //!
-//! - The chain never sees plaintext or content keys: it checks the envelope's bounds and that
-//!   every recipient is a reader the owner granted. Revoking a reader means the device stops
-//!   wrapping keys for it: it reads nothing new.
+//! - The chain never sees plaintext or content keys: it checks the envelope's bounds, that
+//!   every recipient is a reader the owner granted, and that the envelope's sequence is above
+//!   every earlier one of the device (an envelope is authenticated with its device and chain,
+//!   see [`thingschain_primitives::envelope`], so one copied into another device's records
+//!   does not open, and one stored again by its own device is refused here). Revoking a
+//!   reader means the device stops wrapping keys for it: it reads nothing new.
 //! - The device's owner pays: the record's deposit is held from the owner, and with
-//!   `pallet_devices::OwnerPays` so is the transaction fee.
+//!   `pallet_devices::OwnerPays` so is the transaction fee. The deposits held for a device's
+//!   records never exceed its `max_deposits` limit, so a stolen device key locks no more of
+//!   its owner's funds than that.
 //! - A device that buffers readings sends them with [`Pallet::store_batch`]: one signature,
 //!   nonce and fee for up to `MaxBatch` records, each checked and kept exactly as `store`
 //!   would. Its device still counts every record against its rate limit.
-//! - Records live for the retention period of their device, then anyone may reap them; the
-//!   deposit always goes back to whoever paid it.
+//! - Records live for the retention period of their device. Then the chain deletes them in
+//!   `on_idle`, with the block's spare weight, oldest first, resuming where it stopped; anyone
+//!   may also [`Pallet::reap`] one. The deposit always goes back to whoever paid it.
+//! - A removed device's reader list goes with it; its records stay until they expire (or its
+//!   owner removes them).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -44,8 +54,8 @@ pub use pallet::*;
 pub use thingschain_primitives::envelope::{Envelope, Payload, ReaderKey};
 pub use weights::WeightInfo;
 
-use codec::{Decode, Encode, MaxEncodedLen};
-use pallet_devices::{DeviceId, DeviceInspect, Inactive};
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use pallet_devices::{DeviceId, DeviceInspect, Inactive, OnDeviceRemoved};
 use polkadot_sdk::{
 	frame_support::{
 		self,
@@ -54,9 +64,10 @@ use polkadot_sdk::{
 			fungible::{self, MutateHold as _},
 			tokens::Precision,
 		},
+		weights::WeightMeter,
 	},
 	frame_system::{self, pallet_prelude::*},
-	sp_runtime::traits::{Saturating, Zero},
+	sp_runtime::traits::{One, Saturating, Zero},
 };
 use scale_info::TypeInfo;
 use thingschain_primitives::envelope::ENVELOPE_VERSION;
@@ -84,6 +95,61 @@ pub struct Record<T: Config> {
 	pub stored_at: BlockNumberFor<T>,
 	/// From this block on, anyone may reap it.
 	pub expires_at: BlockNumberFor<T>,
+}
+
+/// What the chain keeps about one device's records as a whole.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Ledger<Balance> {
+	/// The id the next record gets.
+	pub next_record: RecordId,
+	/// Records that exist now.
+	pub live: u64,
+	/// Deposits held for them.
+	pub held: Balance,
+	/// The highest envelope sequence stored, if any envelope was.
+	pub last_sequence: Option<u64>,
+}
+
+/// The records of one device stored in one block, which expire together: ids `first..end`.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Expiring {
+	/// The first not yet deleted.
+	pub first: RecordId,
+	/// One past the last.
+	pub end: RecordId,
+}
+
+/// What one step of reaping did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReapStep {
+	/// Nothing expires at the block looked at: the cursor moved past it.
+	Skipped,
+	/// The first record left of a range expiring there was handled (deleted, unless its owner
+	/// removed it before).
+	Reaped,
 }
 
 #[frame_support::pallet]
@@ -147,14 +213,24 @@ pub mod pallet {
 	pub type Readers<T: Config> =
 		StorageMap<_, Twox64Concat, DeviceId, BoundedVec<ReaderKey, T::MaxReaders>, ValueQuery>;
 
-	/// The id each device's next record gets.
+	/// Each device's records as a whole: next id, count, deposits held, last sequence.
 	#[pallet::storage]
-	pub type NextRecordId<T> = StorageMap<_, Twox64Concat, DeviceId, RecordId, ValueQuery>;
+	pub type Ledgers<T: Config> =
+		StorageMap<_, Twox64Concat, DeviceId, Ledger<BalanceOf<T>>, ValueQuery>;
 
 	/// Every stored record, by device and record id.
 	#[pallet::storage]
 	pub type Records<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, DeviceId, Twox64Concat, RecordId, Record<T>>;
+
+	/// The records that expire at each block, by device.
+	#[pallet::storage]
+	pub type Expiries<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, BlockNumberFor<T>, Twox64Concat, DeviceId, Expiring>;
+
+	/// The next block whose expiring records `on_idle` deletes: every earlier one is done.
+	#[pallet::storage]
+	pub type ReapCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -206,6 +282,10 @@ pub mod pallet {
 		NotExpired,
 		/// A batch needs at least one payload.
 		EmptyBatch,
+		/// The envelope's sequence is not above the last one the device stored.
+		StaleSequence,
+		/// The deposits would exceed the device's `max_deposits`: remove records, or raise it.
+		DepositCapReached,
 	}
 
 	#[pallet::call]
@@ -299,6 +379,11 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Deletes expired records with the block's spare weight.
+		fn on_idle(now: BlockNumberFor<T>, limit: Weight) -> Weight {
+			Self::reap_expired(now, limit)
+		}
+
 		fn integrity_test() {
 			assert!(
 				T::MaxPayloadLen::get() <= thingschain_primitives::envelope::MAX_INLINE_BYTES,
@@ -321,10 +406,11 @@ impl<T: Config> Pallet<T> {
 			Inactive::Suspended => Error::<T>::DeviceSuspended,
 		})?;
 		let readers = Readers::<T>::get(device.id);
+		let mut ledger = Ledgers::<T>::get(device.id);
 		let deposits = payloads
 			.iter()
 			.map(|payload| {
-				Self::ensure_valid(&readers, payload)?;
+				Self::ensure_valid(&readers, payload, &mut ledger.last_sequence)?;
 				Ok(T::RecordDepositBase::get().saturating_add(
 					T::RecordDepositPerByte::get()
 						.saturating_mul((payload.encoded_size() as u32).into()),
@@ -332,15 +418,22 @@ impl<T: Config> Pallet<T> {
 			})
 			.collect::<Result<Vec<BalanceOf<T>>, DispatchError>>()?;
 		let total = deposits.iter().fold(BalanceOf::<T>::zero(), |sum, d| sum.saturating_add(*d));
+		ledger.held = ledger.held.saturating_add(total);
+		ensure!(ledger.held <= device.limits.max_deposits, Error::<T>::DepositCapReached);
 		T::Currency::hold(&HoldReason::RecordDeposit.into(), &device.owner, total)?;
 
-		let first = NextRecordId::<T>::mutate(device.id, |next| {
-			let first = *next;
-			*next = next.saturating_add(payloads.len() as RecordId);
-			first
-		});
+		let first = ledger.next_record;
+		let count = payloads.len() as RecordId;
+		ledger.next_record = first.saturating_add(count);
+		ledger.live = ledger.live.saturating_add(count);
+		Ledgers::<T>::insert(device.id, ledger);
 		let stored_at = frame_system::Pallet::<T>::block_number();
 		let expires_at = stored_at.saturating_add(device.retention);
+		Expiries::<T>::mutate(expires_at, device.id, |expiring| {
+			// A device's records of one block have consecutive ids.
+			let first = expiring.map_or(first, |earlier: Expiring| earlier.first);
+			*expiring = Some(Expiring { first, end: ledger.next_record });
+		});
 		for (record, (payload, deposit)) in (first..).zip(payloads.into_iter().zip(deposits)) {
 			let public = matches!(payload, Payload::Public(_));
 			let depositor = device.owner.clone();
@@ -359,14 +452,23 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Checks `payload` against the chain's bounds and the device's granted `readers`.
-	fn ensure_valid(readers: &[ReaderKey], payload: &Payload) -> DispatchResult {
+	/// Checks `payload` against the chain's bounds and the device's granted `readers`, and an
+	/// envelope's sequence against the device's `last_sequence`, which it then becomes.
+	fn ensure_valid(
+		readers: &[ReaderKey],
+		payload: &Payload,
+		last_sequence: &mut Option<u64>,
+	) -> DispatchResult {
 		ensure!(
 			payload.inline_len() <= T::MaxPayloadLen::get() as usize,
 			Error::<T>::PayloadTooLarge
 		);
 		let Payload::Encrypted(envelope) = payload else { return Ok(()) };
 		ensure!(envelope.version == ENVELOPE_VERSION, Error::<T>::UnsupportedVersion);
+		ensure!(
+			last_sequence.is_none_or(|last| envelope.sequence > last),
+			Error::<T>::StaleSequence
+		);
 		let recipients = &envelope.recipients;
 		ensure!(!recipients.is_empty(), Error::<T>::NoRecipients);
 		ensure!(recipients.len() <= T::MaxReaders::get() as usize, Error::<T>::TooManyRecipients);
@@ -377,6 +479,7 @@ impl<T: Config> Pallet<T> {
 				Error::<T>::DuplicateRecipient
 			);
 		}
+		*last_sequence = Some(envelope.sequence);
 		Ok(())
 	}
 
@@ -392,7 +495,8 @@ impl<T: Config> Pallet<T> {
 		Readers::<T>::try_mutate(device, change).map_err(Into::into)
 	}
 
-	/// Deletes a record and returns its deposit.
+	/// Deletes a record and returns its deposit. The device's ledger goes with its last
+	/// record once the device itself is gone.
 	fn delete(device: DeviceId, record: RecordId, stored: Record<T>) -> DispatchResult {
 		T::Currency::release(
 			&HoldReason::RecordDeposit.into(),
@@ -401,6 +505,79 @@ impl<T: Config> Pallet<T> {
 			Precision::BestEffort,
 		)?;
 		Records::<T>::remove(device, record);
+		let ledger = Ledgers::<T>::mutate(device, |ledger| {
+			ledger.live = ledger.live.saturating_sub(1);
+			ledger.held = ledger.held.saturating_sub(stored.deposit);
+			*ledger
+		});
+		if ledger.live == 0 && T::Devices::owner(device).is_none() {
+			Ledgers::<T>::remove(device);
+		}
 		Ok(())
+	}
+
+	/// Deletes expired records, oldest first, within `limit`; returns the weight used. Resumes
+	/// at [`ReapCursor`] where the last call stopped.
+	fn reap_expired(now: BlockNumberFor<T>, limit: Weight) -> Weight {
+		let mut meter = WeightMeter::with_limit(limit);
+		if meter.try_consume(T::DbWeight::get().reads_writes(1, 1)).is_err() {
+			return Weight::zero();
+		}
+		let step = T::WeightInfo::reap_expired_record().max(T::WeightInfo::skip_reaped_block());
+		let start = ReapCursor::<T>::get();
+		let mut cursor = start;
+		while meter.can_consume(step) {
+			match Self::reap_step(&mut cursor, now) {
+				None => break,
+				Some(ReapStep::Skipped) => meter.consume(T::WeightInfo::skip_reaped_block()),
+				Some(ReapStep::Reaped) => meter.consume(T::WeightInfo::reap_expired_record()),
+			}
+		}
+		if cursor != start {
+			ReapCursor::<T>::put(cursor);
+		}
+		meter.consumed()
+	}
+
+	/// One step of reaping at `cursor`, if it is not past `now`: deletes the first record left
+	/// that expires there, or moves the cursor to the next block when none is left.
+	pub(crate) fn reap_step(
+		cursor: &mut BlockNumberFor<T>,
+		now: BlockNumberFor<T>,
+	) -> Option<ReapStep> {
+		if *cursor > now {
+			return None;
+		}
+		let Some((device, expiring)) = Expiries::<T>::iter_prefix(*cursor).next() else {
+			*cursor = cursor.saturating_add(One::one());
+			return Some(ReapStep::Skipped);
+		};
+		let record = expiring.first;
+		if expiring.first.saturating_add(1) >= expiring.end {
+			Expiries::<T>::remove(*cursor, device);
+		} else {
+			Expiries::<T>::insert(*cursor, device, Expiring { first: record + 1, ..expiring });
+		}
+		// Gone already if its owner removed it.
+		if let Some(stored) = Records::<T>::get(device, record) {
+			if Self::delete(device, record, stored).is_ok() {
+				Self::deposit_event(Event::RecordReaped { device, record });
+			}
+		}
+		Some(ReapStep::Reaped)
+	}
+}
+
+/// A removed device's readers are forgotten; its ledger too, if it has no records left.
+impl<T: Config> OnDeviceRemoved for Pallet<T> {
+	fn on_device_removed(id: DeviceId) {
+		Readers::<T>::remove(id);
+		if Ledgers::<T>::get(id).live == 0 {
+			Ledgers::<T>::remove(id);
+		}
+	}
+
+	fn weight() -> Weight {
+		T::WeightInfo::on_device_removed()
 	}
 }

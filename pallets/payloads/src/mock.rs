@@ -10,7 +10,7 @@ use polkadot_sdk::{
 		traits::{ConstU128, ConstU32, ConstU64, Everything},
 	},
 	frame_system, pallet_balances,
-	sp_runtime::BuildStorage,
+	sp_runtime::{testing::TestSignature, BuildStorage},
 };
 
 pub type AccountId = u64;
@@ -44,6 +44,8 @@ impl pallet_devices::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Services = Everything;
+	type Signature = TestSignature;
+	type OnRemoved = Payloads;
 	type DeviceDeposit = ConstU128<DEVICE_DEPOSIT>;
 	type MaxMetadataLen = ConstU32<16>;
 	type MinRetention = ConstU64<1>;
@@ -77,16 +79,25 @@ impl pallet_payloads::Config for Test {
 pub struct ServiceZero;
 
 #[cfg(feature = "runtime-benchmarks")]
-impl pallet_devices::benchmarking::BenchmarkHelper for ServiceZero {
+impl pallet_devices::benchmarking::BenchmarkHelper<AccountId, TestSignature> for ServiceZero {
 	fn service() -> thingschain_primitives::ids::ServiceId {
 		0
+	}
+	fn device_key(index: u32) -> AccountId {
+		DEVICE_KEY + AccountId::from(index)
+	}
+	fn sign(key: &AccountId, message: &[u8]) -> TestSignature {
+		TestSignature(*key, message.to_vec())
 	}
 }
 
 #[cfg(feature = "runtime-benchmarks")]
 impl crate::benchmarking::BenchmarkHelper<AccountId> for ServiceZero {
-	fn register_device(owner: &AccountId, key: &AccountId) -> DeviceId {
-		register_device(*owner, *key)
+	fn register_device(owner: &AccountId) -> (AccountId, DeviceId) {
+		(DEVICE_KEY, register_capped_device(*owner, DEVICE_KEY, Balance::MAX))
+	}
+	fn remove_device(owner: &AccountId, id: DeviceId) {
+		assert_ok!(DeviceRegistry::remove(RuntimeOrigin::signed(*owner), id));
 	}
 }
 
@@ -97,18 +108,28 @@ pub const DEVICE: DeviceId = 0;
 pub const DEVICE_DEPOSIT: Balance = 50;
 pub const RETENTION: u64 = 100;
 pub const OWNER_FUNDS: Balance = 1_000;
+/// Most deposits held for a device's records.
+pub const MAX_DEPOSITS: Balance = 700;
 
-/// Registers a device signing with `key` for `owner`, keeping records [`RETENTION`] blocks.
+/// Registers a device signing with `key` for `owner`, keeping records [`RETENTION`] blocks,
+/// with [`MAX_DEPOSITS`].
 pub fn register_device(owner: AccountId, key: AccountId) -> DeviceId {
+	register_capped_device(owner, key, MAX_DEPOSITS)
+}
+
+/// Registers a device as [`register_device`] does, with `max_deposits`.
+pub fn register_capped_device(owner: AccountId, key: AccountId, max_deposits: Balance) -> DeviceId {
 	let id = pallet_devices::NextDeviceId::<Test>::get();
+	let proof = TestSignature(key, DeviceRegistry::key_binding(&owner, &key).message());
 	assert_ok!(DeviceRegistry::register(
 		RuntimeOrigin::signed(owner),
 		key,
+		proof,
 		DeviceKind::Sensor,
 		None,
 		vec![],
 		RETENTION,
-		FeeLimits { window: 10, max_transactions: 100, max_fees: 100 },
+		FeeLimits { window: 10, max_transactions: 100, max_fees: 100, max_deposits },
 	));
 	id
 }

@@ -10,8 +10,9 @@ use polkadot_sdk::frame_support::{
 	assert_noop, assert_ok,
 	traits::{
 		fungible::{Inspect as _, InspectHold as _, Mutate as _},
-		ConstU32,
+		ConstU32, Get, Hooks,
 	},
+	weights::Weight,
 };
 use proptest::prelude::*;
 use thingschain_primitives::envelope::Body;
@@ -38,7 +39,7 @@ fn held(owner: AccountId) -> Balance {
 
 /// The device stores `payload`; returns the new record's id.
 fn store(payload: Payload) -> RecordId {
-	let id = NextRecordId::<Test>::get(DEVICE);
+	let id = Ledgers::<Test>::get(DEVICE).next_record;
 	assert_ok!(Payloads::store(signed(DEVICE_KEY), payload));
 	id
 }
@@ -48,7 +49,7 @@ fn a_device_stores_an_encrypted_record_paid_by_its_owner() {
 	with_device().execute_with(|| {
 		grant(0);
 		grant(1);
-		let payload = encrypted(&[reader(1), reader(0)], MAX_PAYLOAD_LEN);
+		let payload = encrypted(&[reader(1), reader(0)], MAX_PAYLOAD_LEN, 1);
 		let free = Balances::balance(&OWNER);
 		assert_eq!(store(payload.clone()), 0);
 		let record = Records::<Test>::get(DEVICE, 0).unwrap();
@@ -69,7 +70,7 @@ fn a_device_stores_an_encrypted_record_paid_by_its_owner() {
 				expires_at: 1 + RETENTION
 			})
 		);
-		assert_eq!(store(encrypted(&[reader(0)], 1)), 1);
+		assert_eq!(store(encrypted(&[reader(0)], 1, 2)), 1);
 	});
 }
 
@@ -80,7 +81,7 @@ fn plain_data_is_stored_only_when_marked_public() {
 		assert!(matches!(payload_events().last(), Some(Event::RecordStored { public: true, .. })));
 		// Without readers, nothing can be encrypted for anyone.
 		assert_noop!(
-			Payloads::store(signed(DEVICE_KEY), encrypted(&[reader(0)], 8)),
+			Payloads::store(signed(DEVICE_KEY), encrypted(&[reader(0)], 8, 1)),
 			Error::<Test>::NotAReader
 		);
 	});
@@ -90,7 +91,9 @@ fn plain_data_is_stored_only_when_marked_public() {
 fn records_off_chain_keep_only_hash_size_and_locator() {
 	with_device().execute_with(|| {
 		grant(0);
-		let Payload::Encrypted(mut envelope) = encrypted(&[reader(0)], 0) else { unreachable!() };
+		let Payload::Encrypted(mut envelope) = encrypted(&[reader(0)], 0, 1) else {
+			unreachable!()
+		};
 		envelope.body = Body::External {
 			hash: thingschain_primitives::envelope::ciphertext_hash(b"big ciphertext"),
 			size: 10 * 1024 * 1024,
@@ -114,29 +117,32 @@ fn store_errors() {
 			Error::<Test>::PayloadTooLarge
 		);
 		assert_noop!(
-			store_as(DEVICE_KEY, encrypted(&[reader(0)], MAX_PAYLOAD_LEN + 1)),
+			store_as(DEVICE_KEY, encrypted(&[reader(0)], MAX_PAYLOAD_LEN + 1, 1)),
 			Error::<Test>::PayloadTooLarge
 		);
 		let four: Vec<_> = (0..4).map(reader).collect();
-		assert_noop!(store_as(DEVICE_KEY, encrypted(&four, 8)), Error::<Test>::TooManyRecipients);
-		assert_noop!(store_as(DEVICE_KEY, encrypted(&[], 8)), Error::<Test>::NoRecipients);
 		assert_noop!(
-			store_as(DEVICE_KEY, encrypted(&[reader(0), reader(2)], 8)),
+			store_as(DEVICE_KEY, encrypted(&four, 8, 1)),
+			Error::<Test>::TooManyRecipients
+		);
+		assert_noop!(store_as(DEVICE_KEY, encrypted(&[], 8, 1)), Error::<Test>::NoRecipients);
+		assert_noop!(
+			store_as(DEVICE_KEY, encrypted(&[reader(0), reader(2)], 8, 1)),
 			Error::<Test>::NotAReader
 		);
 		assert_noop!(
-			store_as(DEVICE_KEY, encrypted(&[reader(1), reader(1)], 8)),
+			store_as(DEVICE_KEY, encrypted(&[reader(1), reader(1)], 8, 1)),
 			Error::<Test>::DuplicateRecipient
 		);
-		let Payload::Encrypted(mut future) = encrypted(&[reader(0)], 8) else { unreachable!() };
-		future.version = 2;
+		let Payload::Encrypted(mut future) = encrypted(&[reader(0)], 8, 1) else { unreachable!() };
+		future.version = 1;
 		assert_noop!(
 			store_as(DEVICE_KEY, Payload::Encrypted(future)),
 			Error::<Test>::UnsupportedVersion
 		);
 		assert_ok!(DeviceRegistry::suspend(signed(OWNER), DEVICE));
 		assert_noop!(store_as(DEVICE_KEY, public(1)), Error::<Test>::DeviceSuspended);
-		assert_eq!(NextRecordId::<Test>::get(DEVICE), 0);
+		assert_eq!(Ledgers::<Test>::get(DEVICE), Ledger::default());
 	});
 }
 
@@ -163,7 +169,7 @@ fn a_batch_stores_each_record_as_store_would() {
 		grant(0);
 		store(public(1));
 		let payloads =
-			vec![encrypted(&[reader(0)], 8), public(MAX_PAYLOAD_LEN as usize), public(0)];
+			vec![encrypted(&[reader(0)], 8, 1), public(MAX_PAYLOAD_LEN as usize), public(0)];
 		let free = Balances::balance(&OWNER);
 		let held_before = held(OWNER);
 		assert_ok!(Payloads::store_batch(signed(DEVICE_KEY), batch(payloads.clone())));
@@ -181,7 +187,7 @@ fn a_batch_stores_each_record_as_store_would() {
 				})
 			);
 		}
-		assert_eq!(NextRecordId::<Test>::get(DEVICE), 4);
+		assert_eq!(Ledgers::<Test>::get(DEVICE).next_record, 4);
 		let total: Balance = payloads.iter().map(deposit_of).sum();
 		assert_eq!((held(OWNER), Balances::balance(&OWNER)), (held_before + total, free - total));
 		let stored: Vec<_> = payload_events()
@@ -202,7 +208,7 @@ fn a_batch_stores_each_record_as_store_would() {
 fn a_batch_with_one_bad_payload_stores_nothing() {
 	with_device().execute_with(|| {
 		grant(0);
-		let bad = encrypted(&[reader(1)], 8);
+		let bad = encrypted(&[reader(1)], 8, 1);
 		assert_noop!(
 			Payloads::store_batch(signed(DEVICE_KEY), batch(vec![public(1), bad, public(2)])),
 			Error::<Test>::NotAReader
@@ -240,7 +246,7 @@ fn an_owner_who_cannot_pay_every_deposit_of_a_batch_stores_none() {
 		let free = Balances::balance(&poor);
 		assert!(Payloads::store_batch(signed(600), batch(vec![public(8), public(8)])).is_err());
 		assert_eq!(Records::<Test>::iter_prefix(device).count(), 0);
-		assert_eq!(NextRecordId::<Test>::get(device), 0);
+		assert_eq!(Ledgers::<Test>::get(device), Ledger::default());
 		assert_eq!(Balances::balance(&poor), free);
 		assert_ok!(Payloads::store_batch(signed(600), batch(vec![public(8)])));
 	});
@@ -270,7 +276,7 @@ fn owners_grant_and_revoke_readers() {
 			Payloads::revoke_reader(signed(OTHER_OWNER), DEVICE, reader(0)),
 			Error::<Test>::NotOwner
 		);
-		store(encrypted(&[reader(0)], 8));
+		store(encrypted(&[reader(0)], 8, 1));
 		assert_ok!(Payloads::revoke_reader(signed(OWNER), DEVICE, reader(0)));
 		assert_noop!(
 			Payloads::revoke_reader(signed(OWNER), DEVICE, reader(0)),
@@ -278,7 +284,7 @@ fn owners_grant_and_revoke_readers() {
 		);
 		// A revoked reader gets nothing new; what it could read stays.
 		assert_noop!(
-			Payloads::store(signed(DEVICE_KEY), encrypted(&[reader(0)], 8)),
+			Payloads::store(signed(DEVICE_KEY), encrypted(&[reader(0)], 8, 2)),
 			Error::<Test>::NotAReader
 		);
 		assert!(Records::<Test>::contains_key(DEVICE, 0));
@@ -326,6 +332,153 @@ fn expired_records_are_reaped_by_anyone_and_the_deposit_returned() {
 	});
 }
 
+#[test]
+fn a_device_cannot_store_an_envelope_again_or_out_of_sequence() {
+	with_device().execute_with(|| {
+		grant(0);
+		let sealed = |sequence| encrypted(&[reader(0)], 8, sequence);
+		store(sealed(5));
+		// The same envelope again (a replay by a stolen key), or an older one: refused.
+		for stale in [5, 4] {
+			assert_noop!(
+				Payloads::store(signed(DEVICE_KEY), sealed(stale)),
+				Error::<Test>::StaleSequence
+			);
+		}
+		// Within a batch too, and the whole batch is refused.
+		assert_noop!(
+			Payloads::store_batch(signed(DEVICE_KEY), batch(vec![sealed(7), public(1), sealed(7)])),
+			Error::<Test>::StaleSequence
+		);
+		assert_ok!(Payloads::store_batch(signed(DEVICE_KEY), batch(vec![sealed(6), sealed(9)])));
+		assert_eq!(Ledgers::<Test>::get(DEVICE).last_sequence, Some(9));
+		// Public data carries no sequence and leaves it as it is.
+		store(public(1));
+		assert_eq!(Ledgers::<Test>::get(DEVICE).last_sequence, Some(9));
+	});
+}
+
+#[test]
+fn a_stolen_device_key_locks_no_more_than_the_devices_deposit_cap() {
+	with_device().execute_with(|| {
+		let free = Balances::balance(&OWNER);
+		// The thief stores the largest records it may until the cap stops it.
+		let largest = public(MAX_PAYLOAD_LEN as usize);
+		let per_record = deposit_of(&largest);
+		let fit = (MAX_DEPOSITS / per_record) as RecordId;
+		for _ in 0..fit {
+			store(largest.clone());
+		}
+		assert_noop!(
+			Payloads::store(signed(DEVICE_KEY), largest.clone()),
+			Error::<Test>::DepositCapReached
+		);
+		assert_noop!(
+			Payloads::store_batch(signed(DEVICE_KEY), batch(vec![public(1), largest.clone()])),
+			Error::<Test>::DepositCapReached
+		);
+		assert!(held(OWNER) <= MAX_DEPOSITS);
+		assert_eq!(held(OWNER), fit as Balance * per_record);
+		assert_eq!(Balances::balance(&OWNER), free - held(OWNER));
+		assert_eq!(Ledgers::<Test>::get(DEVICE).held, held(OWNER));
+		// Deleting a record makes room again.
+		assert_ok!(Payloads::remove(signed(OWNER), DEVICE, 0));
+		store(largest);
+	});
+}
+
+/// Runs `on_idle` at the current block with room for `steps` reaping steps.
+fn idle(steps: u64) -> Weight {
+	let step =
+		<() as WeightInfo>::reap_expired_record().max(<() as WeightInfo>::skip_reaped_block());
+	let db: polkadot_sdk::frame_support::weights::RuntimeDbWeight =
+		<Test as frame_system::Config>::DbWeight::get();
+	let limit = db.reads_writes(1, 1).saturating_add(step.saturating_mul(steps));
+	<Payloads as Hooks<u64>>::on_idle(System::block_number(), limit)
+}
+
+/// Advances to block `n`, running `on_idle` with plenty of room at every block on the way.
+fn run_to(n: u64) {
+	while System::block_number() < n {
+		idle(1_000);
+		System::set_block_number(System::block_number() + 1);
+	}
+}
+
+#[test]
+fn expired_records_are_deleted_in_on_idle_oldest_first_resuming_where_it_stopped() {
+	with_device().execute_with(|| {
+		let free = Balances::balance(&OWNER);
+		store(public(1));
+		assert_ok!(Payloads::store_batch(signed(DEVICE_KEY), batch(vec![public(2), public(3)])));
+		System::set_block_number(2);
+		store(public(4));
+		run_to(1 + RETENTION);
+		// Every block before was looked at: nothing expired there.
+		assert_eq!(ReapCursor::<Test>::get(), 1 + RETENTION);
+		assert_eq!(Records::<Test>::iter_prefix(DEVICE).count(), 4);
+		// Room for two steps: the two oldest go; the cursor stays on their block.
+		let used = idle(2);
+		assert!(!used.is_zero());
+		let remaining: Vec<RecordId> = Records::<Test>::iter_key_prefix(DEVICE).collect();
+		assert_eq!(remaining.len(), 2);
+		assert!(remaining.contains(&2) && remaining.contains(&3));
+		assert_eq!(ReapCursor::<Test>::get(), 1 + RETENTION);
+		// No room for a step: nothing happens, and nothing is charged.
+		assert_eq!(idle(0), Weight::zero());
+		idle(1_000);
+		assert_eq!(Records::<Test>::iter_prefix(DEVICE).count(), 1);
+		// The record of the next block waits for its own expiry.
+		System::set_block_number(2 + RETENTION);
+		idle(1_000);
+		assert_eq!(Records::<Test>::iter_prefix(DEVICE).count(), 0);
+		assert_eq!((held(OWNER), Balances::balance(&OWNER)), (0, free));
+		let reaped = payload_events()
+			.into_iter()
+			.filter(|e| matches!(e, Event::RecordReaped { .. }))
+			.count();
+		assert_eq!(reaped, 4);
+		assert_eq!(Expiries::<Test>::iter().count(), 0);
+	});
+}
+
+#[test]
+fn a_record_removed_or_reaped_by_hand_is_skipped_by_on_idle() {
+	with_device().execute_with(|| {
+		let (first, second) = (store(public(1)), store(public(2)));
+		assert_ok!(Payloads::remove(signed(OWNER), DEVICE, first));
+		run_to(1 + RETENTION);
+		assert_ok!(Payloads::reap(signed(77), DEVICE, second));
+		idle(1_000);
+		assert_eq!(ReapCursor::<Test>::get(), 2 + RETENTION);
+		assert_eq!(Expiries::<Test>::iter().count(), 0);
+		assert_eq!(held(OWNER), 0);
+	});
+}
+
+#[test]
+fn removing_a_device_drops_its_readers_and_its_ledger_with_its_last_record() {
+	with_device().execute_with(|| {
+		grant(0);
+		let record = store(public(1));
+		assert_ok!(DeviceRegistry::remove(signed(OWNER), DEVICE));
+		assert!(!Readers::<Test>::contains_key(DEVICE));
+		// Its record stays, its owner's to remove, until it expires.
+		assert_eq!(Ledgers::<Test>::get(DEVICE).live, 1);
+		run_to(1 + RETENTION);
+		idle(1_000);
+		assert!(!Records::<Test>::contains_key(DEVICE, record));
+		assert!(!Ledgers::<Test>::contains_key(DEVICE));
+		assert_eq!(held(OWNER), 0);
+		// A device without records leaves nothing behind at once.
+		let other = register_device(OWNER, 600);
+		assert_ok!(Payloads::grant_reader(signed(OWNER), other, reader(0)));
+		assert_ok!(DeviceRegistry::remove(signed(OWNER), other));
+		assert!(!Readers::<Test>::contains_key(other));
+		assert!(!Ledgers::<Test>::contains_key(other));
+	});
+}
+
 #[derive(Clone, Debug)]
 enum Op {
 	Store(usize),
@@ -333,6 +486,7 @@ enum Op {
 	Remove(RecordId),
 	Reap(RecordId),
 	Wait(u64),
+	Idle(u64),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -342,13 +496,15 @@ fn op() -> impl Strategy<Value = Op> {
 		(0..12u64).prop_map(Op::Remove),
 		(0..12u64).prop_map(Op::Reap),
 		(1..60u64).prop_map(Op::Wait),
+		(0..4u64).prop_map(Op::Idle),
 	]
 }
 
 proptest! {
-	/// Whatever is stored, removed, reaped or refused: the owner's held record deposits are
-	/// exactly the deposits of the records that exist, no record outlives a reap after its
-	/// expiry, and no token is created or destroyed.
+	/// Whatever is stored, removed, reaped (by hand or in `on_idle`) or refused: the owner's
+	/// held record deposits are exactly the deposits of the records that exist, within the
+	/// device's cap, and the ledger counts them; every record is reaped once `on_idle` had room
+	/// after its expiry; no token is created or destroyed.
 	#[test]
 	fn deposits_match_the_records_that_exist(ops in prop::collection::vec(op(), 1..40)) {
 		with_device().execute_with(|| {
@@ -364,7 +520,7 @@ proptest! {
 					},
 					Op::StoreBatch(lens) => {
 						let fits = !lens.is_empty() && lens.iter().all(|len| *len <= MAX_PAYLOAD_LEN as usize);
-						let next = NextRecordId::<Test>::get(DEVICE);
+						let next = Ledgers::<Test>::get(DEVICE).next_record;
 						let stored = Payloads::store_batch(
 							signed(DEVICE_KEY),
 							batch(lens.iter().map(|len| public(*len)).collect()),
@@ -372,7 +528,7 @@ proptest! {
 						// A batch that fits may still find the owner out of funds: all or nothing.
 						prop_assert!(fits || stored.is_err());
 						let added = if stored.is_ok() { lens.len() as RecordId } else { 0 };
-						prop_assert_eq!(NextRecordId::<Test>::get(DEVICE), next + added);
+						prop_assert_eq!(Ledgers::<Test>::get(DEVICE).next_record, next + added);
 						stored
 					},
 					Op::Remove(record) => Payloads::remove(signed(OWNER), DEVICE, record),
@@ -384,11 +540,22 @@ proptest! {
 						reaped
 					},
 					Op::Wait(blocks) => {
-						System::set_block_number(System::block_number() + blocks);
+						run_to(System::block_number() + blocks);
+						Ok(())
+					},
+					Op::Idle(steps) => {
+						idle(steps);
 						Ok(())
 					},
 				};
+				prop_assert!(held(OWNER) <= MAX_DEPOSITS);
 			}
+			let ledger = Ledgers::<Test>::get(DEVICE);
+			prop_assert_eq!(ledger.held, held(OWNER));
+			prop_assert_eq!(ledger.live, Records::<Test>::iter_prefix(DEVICE).count() as u64);
+			idle(1_000);
+			let now = System::block_number();
+			prop_assert!(Records::<Test>::iter_prefix_values(DEVICE).all(|r| r.expires_at > now));
 			let deposits: Balance = Records::<Test>::iter_prefix_values(DEVICE)
 				.map(|r| {
 					assert_eq!(r.deposit, deposit_of(&r.payload));

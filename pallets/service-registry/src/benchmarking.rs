@@ -1,4 +1,5 @@
-//! Benchmarks of every call, each in its worst case (a service full of nodes).
+//! Benchmarks of every call, each in its worst case (a service full of nodes, a full
+//! super-node set).
 
 use super::*;
 use crate::Pallet as Registry;
@@ -84,12 +85,21 @@ mod benchmarks {
 		assert_eq!(Services::<T>::get(id).unwrap().status, ServiceStatus::Suspended);
 	}
 
+	/// Into a full set, evicting its lowest stake (the last admitted, of equal stakes).
 	#[benchmark]
 	fn register_super_node() {
+		let min = T::MinSuperNodeStake::get();
+		for i in 0..T::MaxSuperNodes::get() {
+			let member = funded::<T>("member", i);
+			Registry::<T>::register_super_node(RawOrigin::Signed(member).into(), min)
+				.expect("room in the set");
+		}
 		let who = funded::<T>("super", 0);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), T::MinSuperNodeStake::get());
+		_(RawOrigin::Signed(who.clone()), min + 1u32.into());
 		assert!(SuperNodes::<T>::contains_key(&who));
+		let evicted: T::AccountId = account("member", T::MaxSuperNodes::get() - 1, 0);
+		assert!(SuperNodes::<T>::get(&evicted).is_some_and(|n| n.unlocks_at.is_some()));
 	}
 
 	#[benchmark]

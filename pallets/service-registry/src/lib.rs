@@ -9,10 +9,18 @@
 //!   than its quorum is **suspended**; its anchors are refused until it has enough again.
 //! - **Super nodes** deposit a large stake (held on their account) to approve anchors; an
 //!   approval of two different roots for one service epoch is slashed
-//!   ([`ServiceInspect::slash_super_node`], called by the anchor pallet).
+//!   ([`ServiceInspect::slash_super_node`], called by the anchor pallet). The active set is
+//!   bounded (`MaxSuperNodes`) and ranked by stake: when it is full, a newcomer must stake
+//!   more than the lowest, who is evicted (and unbonds as if it had left). Each remembers when
+//!   it was admitted, so the anchor pallet counts only those active since an epoch began, and
+//!   can chill one that stops approving ([`ServiceInspect::chill_super_node`]).
 //! - **Fees**: each accepted anchor costs its service's owner `AnchorFee`, shared equally by
 //!   the super nodes that approved it ([`ServiceInspect::pay_anchor_fee`]): the institution
 //!   pays for the information its NestChain attaches to WebChain.
+//!
+//! - Only **current** trusted nodes count: [`ServiceInspect::service_node`] answers from the
+//!   node list and the node's registrar judgement as they are now, and removing a node tells
+//!   the anchor pallet ([`Config::OnNodeRemoved`]), which drops its pending attestations.
 //!
 //! Other pallets read the registry through [`ServiceInspect`].
 
@@ -64,6 +72,32 @@ pub type CreditOf<T> =
 pub trait VerifyIdentity<AccountId> {
 	/// True if `who` proved who it is to a trusted registrar.
 	fn is_verified(who: &AccountId) -> bool;
+}
+
+/// How an account stands with a service's trusted nodes, now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeStanding {
+	/// Not one of the service's nodes (never added, or removed).
+	NotANode,
+	/// One of its nodes, but its identity no longer has a positive registrar judgement.
+	Unverified,
+	/// A trusted node: on the list, its identity verified.
+	Trusted,
+}
+
+/// Told when a trusted node leaves a service, by the pallets that keep what it did.
+pub trait OnServiceNodeRemoved<AccountId> {
+	/// `node` is no longer a node of `service`.
+	fn on_service_node_removed(service: ServiceId, node: &AccountId);
+	/// The most [`Self::on_service_node_removed`] weighs.
+	fn weight() -> Weight;
+}
+
+impl<AccountId> OnServiceNodeRemoved<AccountId> for () {
+	fn on_service_node_removed(_: ServiceId, _: &AccountId) {}
+	fn weight() -> Weight {
+		Weight::zero()
+	}
 }
 
 /// Whether a service accepts anchors.
@@ -141,6 +175,25 @@ pub struct SuperNode<T: Config> {
 	pub unlocks_at: Option<BlockNumberFor<T>>,
 }
 
+/// A member of the active super-node set.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct ActiveSuperNode<AccountId, Balance, BlockNumber> {
+	/// The super node.
+	pub who: AccountId,
+	/// Its held stake, which ranks it.
+	pub stake: Balance,
+	/// The block it was admitted at.
+	pub since: BlockNumber,
+}
+
+/// The active super-node set of `T`.
+pub type ActiveSetOf<T> = BoundedVec<
+	ActiveSuperNode<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>,
+	<T as Config>::MaxSuperNodes,
+>;
+
 /// What the anchor and peg pallets read of a service.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct ServiceTerms<BlockNumber> {
@@ -155,9 +208,14 @@ pub struct ServiceTerms<BlockNumber> {
 }
 
 impl<BlockNumber: AtLeast32BitUnsigned + Copy> ServiceTerms<BlockNumber> {
+	/// The first block of `epoch`.
+	pub fn epoch_start(&self, epoch: Epoch) -> BlockNumber {
+		self.genesis.saturating_add(self.epoch_length.saturating_mul(epoch.into()))
+	}
+
 	/// The first block after `epoch`: from it on, the epoch can be anchored.
 	pub fn epoch_end(&self, epoch: Epoch) -> BlockNumber {
-		self.genesis.saturating_add(self.epoch_length.saturating_mul((epoch + 1).into()))
+		self.epoch_start(epoch.saturating_add(1))
 	}
 }
 
@@ -165,12 +223,19 @@ impl<BlockNumber: AtLeast32BitUnsigned + Copy> ServiceTerms<BlockNumber> {
 pub trait ServiceInspect<AccountId, BlockNumber, Balance> {
 	/// The service's terms, if it exists.
 	fn service(id: ServiceId) -> Option<ServiceTerms<BlockNumber>>;
-	/// Whether `who` is a trusted node of `service`.
-	fn is_service_node(service: ServiceId, who: &AccountId) -> bool;
+	/// The service's owner, if it exists.
+	fn service_owner(id: ServiceId) -> Option<AccountId>;
+	/// How `who` stands with `service`'s trusted nodes now.
+	fn service_node(service: ServiceId, who: &AccountId) -> NodeStanding;
 	/// Whether `who` is an active (not leaving) super node.
 	fn is_super_node(who: &AccountId) -> bool;
-	/// Number of active super nodes.
-	fn super_nodes() -> u32;
+	/// The block active super node `who` was admitted at.
+	fn super_node_since(who: &AccountId) -> Option<BlockNumber>;
+	/// Number of active super nodes admitted at or before block `at`.
+	fn super_nodes_since(at: BlockNumber) -> u32;
+	/// Takes active super node `who` out of the set, unbonding as if it had left; false if it
+	/// is not one.
+	fn chill_super_node(who: &AccountId) -> bool;
 	/// Slashes `fraction` of super node `who`'s stake; returns the amount.
 	fn slash_super_node(who: &AccountId, fraction: Perbill) -> Balance;
 	/// Moves the anchor fee from `service`'s owner to the `approvers` of its anchor, in equal
@@ -208,6 +273,9 @@ pub mod pallet {
 		/// Where slashed super-node stake goes; `()` burns it.
 		type OnSlash: OnUnbalanced<CreditOf<Self>>;
 
+		/// Told when a node leaves a service (the anchor pallet).
+		type OnNodeRemoved: OnServiceNodeRemoved<Self::AccountId>;
+
 		/// What a service's owner pays the approving super nodes per accepted anchor.
 		#[pallet::constant]
 		type AnchorFee: Get<BalanceOf<Self>>;
@@ -219,6 +287,10 @@ pub mod pallet {
 		/// Blocks a leaving super node's stake stays held (and slashable).
 		#[pallet::constant]
 		type SuperNodeUnbondingPeriod: Get<BlockNumberFor<Self>>;
+
+		/// Most active super nodes.
+		#[pallet::constant]
+		type MaxSuperNodes: Get<u32>;
 
 		/// Most trusted nodes per service.
 		#[pallet::constant]
@@ -260,9 +332,9 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type SuperNodes<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, SuperNode<T>>;
 
-	/// Number of active super nodes.
+	/// The active super nodes, with their stakes and admission blocks.
 	#[pallet::storage]
-	pub type ActiveSuperNodes<T> = StorageValue<_, u32, ValueQuery>;
+	pub type ActiveSet<T: Config> = StorageValue<_, ActiveSetOf<T>, ValueQuery>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -288,6 +360,11 @@ pub mod pallet {
 		SuperNodeRegistered { who: T::AccountId, stake: BalanceOf<T> },
 		/// `who` stopped approving; its stake is released at `unlocks_at`.
 		SuperNodeLeft { who: T::AccountId, unlocks_at: BlockNumberFor<T> },
+		/// `who` was evicted from the full set by a higher stake; its stake is released at
+		/// `unlocks_at`.
+		SuperNodeEvicted { who: T::AccountId, unlocks_at: BlockNumberFor<T> },
+		/// `who` was chilled for not approving; its stake is released at `unlocks_at`.
+		SuperNodeChilled { who: T::AccountId, unlocks_at: BlockNumberFor<T> },
 		/// The stake of a departed super node was released.
 		SuperNodeStakeWithdrawn { who: T::AccountId, amount: BalanceOf<T> },
 		/// `amount` of super node `who`'s stake was slashed.
@@ -318,6 +395,8 @@ pub mod pallet {
 		TooManyServiceNodes,
 		/// The stake is below `MinSuperNodeStake`.
 		StakeTooLow,
+		/// The super-node set is full and the stake is not above its lowest.
+		StakeTooLowForFullSet,
 		/// The account already is a super node.
 		AlreadySuperNode,
 		/// The account is not an active super node.
@@ -384,9 +463,12 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Stop trusting `node`. Called by the owner, or by the node itself to leave.
+		/// Stop trusting `node`. Called by the owner, or by the node itself to leave. Its
+		/// pending attestations are dropped ([`Config::OnNodeRemoved`]).
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::remove_service_node())]
+		#[pallet::weight(
+			T::WeightInfo::remove_service_node().saturating_add(T::OnNodeRemoved::weight())
+		)]
 		pub fn remove_service_node(
 			origin: OriginFor<T>,
 			service: ServiceId,
@@ -401,6 +483,7 @@ pub mod pallet {
 				s.nodes.remove(position);
 				Ok(())
 			})?;
+			T::OnNodeRemoved::on_service_node_removed(service, &node);
 			Self::deposit_event(Event::ServiceNodeRemoved { service, node });
 			Ok(())
 		}
@@ -419,7 +502,8 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Become a super node, holding `stake` (at least `MinSuperNodeStake`).
+		/// Become a super node, holding `stake` (at least `MinSuperNodeStake`). When the set is
+		/// full, `stake` must be above its lowest, which is evicted.
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::register_super_node())]
 		pub fn register_super_node(
@@ -429,9 +513,20 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			ensure!(!SuperNodes::<T>::contains_key(&who), Error::<T>::AlreadySuperNode);
 			ensure!(stake >= T::MinSuperNodeStake::get(), Error::<T>::StakeTooLow);
+			let mut set = ActiveSet::<T>::get();
+			if set.is_full() {
+				let lowest = Self::lowest(&set).ok_or(Error::<T>::StakeTooLowForFullSet)?;
+				ensure!(stake > set[lowest].stake, Error::<T>::StakeTooLowForFullSet);
+				let evicted = set.remove(lowest).who;
+				let unlocks_at = Self::start_unbonding(&evicted);
+				Self::deposit_event(Event::SuperNodeEvicted { who: evicted, unlocks_at });
+			}
 			T::Currency::hold(&HoldReason::SuperNodeStake.into(), &who, stake)?;
 			SuperNodes::<T>::insert(&who, SuperNode { stake, unlocks_at: None });
-			ActiveSuperNodes::<T>::mutate(|n| *n = n.saturating_add(1));
+			let since = frame_system::Pallet::<T>::block_number();
+			set.try_push(ActiveSuperNode { who: who.clone(), stake, since })
+				.map_err(|_| Error::<T>::StakeTooLowForFullSet)?;
+			ActiveSet::<T>::put(set);
 			Self::deposit_event(Event::SuperNodeRegistered { who, stake });
 			Ok(())
 		}
@@ -442,17 +537,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::leave_super_nodes())]
 		pub fn leave_super_nodes(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let unlocks_at =
-				frame_system::Pallet::<T>::block_number() + T::SuperNodeUnbondingPeriod::get();
-			SuperNodes::<T>::try_mutate(&who, |node| {
-				let node = node
-					.as_mut()
-					.filter(|n| n.unlocks_at.is_none())
-					.ok_or(Error::<T>::NotSuperNode)?;
-				node.unlocks_at = Some(unlocks_at);
-				Ok::<_, Error<T>>(())
-			})?;
-			ActiveSuperNodes::<T>::mutate(|n| *n = n.saturating_sub(1));
+			let unlocks_at = Self::deactivate(&who).ok_or(Error::<T>::NotSuperNode)?;
 			Self::deposit_event(Event::SuperNodeLeft { who, unlocks_at });
 			Ok(())
 		}
@@ -479,6 +564,34 @@ pub mod pallet {
 }
 
 impl<T: Config> Pallet<T> {
+	/// The position of the set's lowest stake; of equal stakes, the latest admitted (the set
+	/// keeps admission order).
+	fn lowest(set: &ActiveSetOf<T>) -> Option<usize> {
+		set.iter().enumerate().rev().min_by_key(|(_, member)| member.stake).map(|(i, _)| i)
+	}
+
+	/// Starts `who`'s unbonding period; returns when its stake is released.
+	fn start_unbonding(who: &T::AccountId) -> BlockNumberFor<T> {
+		let unlocks_at = frame_system::Pallet::<T>::block_number()
+			.saturating_add(T::SuperNodeUnbondingPeriod::get());
+		SuperNodes::<T>::mutate(who, |node| {
+			if let Some(node) = node {
+				node.unlocks_at = Some(unlocks_at);
+			}
+		});
+		unlocks_at
+	}
+
+	/// Takes active super node `who` out of the set and starts its unbonding; returns when its
+	/// stake is released, or `None` if it is not active.
+	fn deactivate(who: &T::AccountId) -> Option<BlockNumberFor<T>> {
+		let mut set = ActiveSet::<T>::get();
+		let position = set.iter().position(|member| member.who == *who)?;
+		set.remove(position);
+		ActiveSet::<T>::put(set);
+		Some(Self::start_unbonding(who))
+	}
+
 	/// Changes `service` as its owner `who`, then suspends or resumes it if its node count
 	/// now calls for it.
 	fn mutate_owned(
@@ -519,16 +632,36 @@ impl<T: Config> ServiceInspect<T::AccountId, BlockNumberFor<T>, BalanceOf<T>> fo
 		Services::<T>::get(id).map(|s| s.terms())
 	}
 
-	fn is_service_node(service: ServiceId, who: &T::AccountId) -> bool {
-		Services::<T>::get(service).is_some_and(|s| s.nodes.contains(who))
+	fn service_owner(id: ServiceId) -> Option<T::AccountId> {
+		Services::<T>::get(id).map(|s| s.owner)
+	}
+
+	fn service_node(service: ServiceId, who: &T::AccountId) -> NodeStanding {
+		if !Services::<T>::get(service).is_some_and(|s| s.nodes.contains(who)) {
+			NodeStanding::NotANode
+		} else if !T::IdentityVerifier::is_verified(who) {
+			NodeStanding::Unverified
+		} else {
+			NodeStanding::Trusted
+		}
 	}
 
 	fn is_super_node(who: &T::AccountId) -> bool {
 		SuperNodes::<T>::get(who).is_some_and(|n| n.unlocks_at.is_none())
 	}
 
-	fn super_nodes() -> u32 {
-		ActiveSuperNodes::<T>::get()
+	fn super_node_since(who: &T::AccountId) -> Option<BlockNumberFor<T>> {
+		ActiveSet::<T>::get().into_iter().find(|member| member.who == *who).map(|m| m.since)
+	}
+
+	fn super_nodes_since(at: BlockNumberFor<T>) -> u32 {
+		ActiveSet::<T>::get().iter().filter(|member| member.since <= at).count() as u32
+	}
+
+	fn chill_super_node(who: &T::AccountId) -> bool {
+		let Some(unlocks_at) = Self::deactivate(who) else { return false };
+		Self::deposit_event(Event::SuperNodeChilled { who: who.clone(), unlocks_at });
+		true
 	}
 
 	fn slash_super_node(who: &T::AccountId, fraction: Perbill) -> BalanceOf<T> {
@@ -539,6 +672,11 @@ impl<T: Config> ServiceInspect<T::AccountId, BlockNumberFor<T>, BalanceOf<T>> fo
 		T::OnSlash::on_unbalanced(credit);
 		node.stake = node.stake.saturating_sub(amount);
 		SuperNodes::<T>::insert(who, node);
+		ActiveSet::<T>::mutate(|set| {
+			if let Some(member) = set.iter_mut().find(|member| member.who == *who) {
+				member.stake = member.stake.saturating_sub(amount);
+			}
+		});
 		Self::deposit_event(Event::SuperNodeSlashed { who: who.clone(), amount });
 		amount
 	}

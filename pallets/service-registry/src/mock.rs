@@ -67,8 +67,10 @@ impl crate::Config for Test {
 	type CreateOrigin = frame_system::EnsureSignedBy<Governance, AccountId>;
 	type IdentityVerifier = TestIdentities;
 	type OnSlash = ();
+	type OnNodeRemoved = ();
 	type MinSuperNodeStake = ConstU128<MIN_SUPER_STAKE>;
 	type SuperNodeUnbondingPeriod = ConstU64<SUPER_UNBONDING>;
+	type MaxSuperNodes = ConstU32<3>;
 	type MaxServiceNodes = ConstU32<4>;
 	type MaxNameLen = ConstU32<16>;
 	type MinEpochLength = ConstU64<5>;

@@ -76,7 +76,13 @@ fn the_owner_onboards_verified_nodes_and_the_quorum_activates_the_service() {
 		assert_ok!(Registry::add_service_node(signed(OWNER), 0, 2));
 		assert_eq!(status(), ServiceStatus::Active);
 		assert!(registry_events().contains(&Event::ServiceResumed { service: 0 }));
-		assert!(<Registry as ServiceInspect<_, _, _>>::is_service_node(0, &2));
+		let standing = |who| <Registry as ServiceInspect<_, _, _>>::service_node(0, &who);
+		assert_eq!((standing(2), standing(9)), (NodeStanding::Trusted, NodeStanding::NotANode));
+		// A node whose registrar judgement is withdrawn stays listed, but is not trusted.
+		Verified::set(vec![1, 3, 4]);
+		assert_eq!(standing(2), NodeStanding::Unverified);
+		Verified::set(vec![1, 2, 3, 4]);
+		assert_eq!(<Registry as ServiceInspect<_, _, _>>::service_owner(0), Some(OWNER));
 		assert_eq!(
 			<Registry as ServiceInspect<_, _, _>>::service(0),
 			Some(ServiceTerms { quorum: 2, epoch_length: 10, genesis: 1, active: true })
@@ -155,7 +161,7 @@ fn super_nodes_stake_leave_and_withdraw_after_unbonding() {
 			Error::<Test>::AlreadySuperNode
 		);
 		assert_eq!(held(5), 5_000);
-		assert_eq!(ActiveSuperNodes::<Test>::get(), 1);
+		assert_eq!(ActiveSet::<Test>::get().len(), 1);
 		assert_noop!(
 			Registry::withdraw_super_node_stake(signed(5)),
 			Error::<Test>::StakeStillLocked
@@ -163,7 +169,7 @@ fn super_nodes_stake_leave_and_withdraw_after_unbonding() {
 		assert_ok!(Registry::leave_super_nodes(signed(5)));
 		assert_noop!(Registry::leave_super_nodes(signed(5)), Error::<Test>::NotSuperNode);
 		assert!(!<Registry as ServiceInspect<_, _, _>>::is_super_node(&5));
-		assert_eq!(ActiveSuperNodes::<Test>::get(), 0);
+		assert_eq!(ActiveSet::<Test>::get().len(), 0);
 		System::set_block_number(1 + SUPER_UNBONDING - 1);
 		assert_noop!(
 			Registry::withdraw_super_node_stake(signed(5)),
@@ -231,5 +237,33 @@ fn an_owner_that_cannot_pay_the_anchor_fee_pays_nothing() {
 		);
 		assert_eq!(Balances::free_balance(OWNER), 1 + spare);
 		assert_eq!([5, 6].map(|who| Balances::free_balance(who)), [100_000, 100_000]);
+	});
+}
+
+#[test]
+fn a_full_super_node_set_admits_only_a_higher_stake_and_evicts_the_lowest() {
+	new_test_ext().execute_with(|| {
+		// The mock's set holds three.
+		for (who, stake) in [(5, 2_000), (6, 1_000), (7, 3_000)] {
+			Balances::set_balance(&who, 100_000);
+			assert_ok!(Registry::register_super_node(signed(who), stake));
+		}
+		Balances::set_balance(&8, 100_000);
+		// Idle accounts cannot crowd the staked ones out for the minimum, or a tie.
+		for stake in [1_000, 999] {
+			assert!(Registry::register_super_node(signed(8), stake).is_err());
+		}
+		assert_ok!(Registry::register_super_node(signed(8), 1_001));
+		let members: Vec<AccountId> = ActiveSet::<Test>::get().iter().map(|m| m.who).collect();
+		assert_eq!(members, vec![5, 7, 8]);
+		assert!(!<Registry as ServiceInspect<_, _, _>>::is_super_node(&6));
+		let unlocks_at = System::block_number() + SUPER_UNBONDING;
+		assert!(registry_events().contains(&Event::SuperNodeEvicted { who: 6, unlocks_at }));
+		// Evicted, it unbonds as if it had left, and withdraws after the period.
+		System::set_block_number(unlocks_at);
+		assert_ok!(Registry::withdraw_super_node_stake(signed(6)));
+		// A slash lowers a member's rank.
+		<Registry as ServiceInspect<_, _, _>>::slash_super_node(&7, Perbill::from_percent(90));
+		assert_eq!(ActiveSet::<Test>::get()[1].stake, 300);
 	});
 }
