@@ -253,19 +253,54 @@ pub mod pallet {
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
 
-	#[pallet::config]
+	/// Defaults for test runtimes: `#[derive_impl(config_preludes::TestDefaultConfig)]`
+	/// leaves a mock to say only what is its own. Only with `std`: test signatures are.
+	#[cfg(feature = "std")]
+	pub mod config_preludes {
+		use super::*;
+		use polkadot_sdk::{
+			frame_support::{derive_impl, traits::ConstUint},
+			sp_runtime::testing::TestSignature,
+		};
+
+		/// The values the mocks of the device registry and the data records share: `u64`
+		/// accounts whose keys sign with `TestSignature`.
+		pub struct TestDefaultConfig;
+
+		#[derive_impl(frame_system::config_preludes::TestDefaultConfig, no_aggregated_types)]
+		impl frame_system::DefaultConfig for TestDefaultConfig {}
+
+		#[frame_support::register_default_impl(TestDefaultConfig)]
+		impl DefaultConfig for TestDefaultConfig {
+			#[inject_runtime_type]
+			type RuntimeHoldReason = ();
+			type Services = frame_support::traits::Everything;
+			type Signature = TestSignature;
+			type OnRemoved = ();
+			type DeviceDeposit = ConstUint<50>;
+			type MaxMetadataLen = ConstU32<16>;
+			type MinRetention = ConstUint<1>;
+			type MaxRetention = ConstUint<1_000>;
+			type WeightInfo = ();
+		}
+	}
+
+	#[pallet::config(with_default)]
 	pub trait Config: polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>> {
 		/// The currency device deposits are held in.
+		#[pallet::no_default]
 		type Currency: fungible::Inspect<Self::AccountId>
 			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
 
 		/// The runtime's hold reasons, which include this pallet's.
+		#[pallet::no_default_bounds]
 		type RuntimeHoldReason: From<HoldReason>;
 
 		/// The NestChain services that exist (the service registry).
 		type Services: Contains<ServiceId>;
 
 		/// A device key's signature: its proof of possession of the key.
+		#[pallet::no_default_bounds]
 		type Signature: Verify<Signer: IdentifyAccount<AccountId = Self::AccountId>> + Parameter;
 
 		/// Told when a device is removed (the data records pallet).
@@ -273,6 +308,7 @@ pub mod pallet {
 
 		/// Held from the owner per registered device.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type DeviceDeposit: Get<BalanceOf<Self>>;
 
 		/// Longest metadata, in bytes.
@@ -281,10 +317,12 @@ pub mod pallet {
 
 		/// Shortest retention of a device's records, in blocks.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type MinRetention: Get<BlockNumberFor<Self>>;
 
 		/// Longest retention of a device's records, in blocks.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type MaxRetention: Get<BlockNumberFor<Self>>;
 
 		/// Weights of this pallet's calls, measured by its benchmarks.
@@ -292,6 +330,7 @@ pub mod pallet {
 
 		/// Creates the service the benchmarks register devices for, and signs as device keys.
 		#[cfg(feature = "runtime-benchmarks")]
+		#[pallet::no_default]
 		type BenchmarkHelper: benchmarking::BenchmarkHelper<Self::AccountId, Self::Signature>;
 	}
 

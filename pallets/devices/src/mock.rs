@@ -5,7 +5,7 @@ use crate as pallet_devices;
 use polkadot_sdk::{
 	frame_support::{
 		derive_impl,
-		traits::{ConstU128, ConstU32, ConstU64, Contains},
+		traits::{ConstU128, ConstU64, Contains},
 		weights::IdentityFee,
 	},
 	frame_system, pallet_balances,
@@ -79,17 +79,13 @@ impl Contains<ServiceId> for TwoServices {
 	}
 }
 
+#[derive_impl(pallet_devices::config_preludes::TestDefaultConfig)]
 impl pallet_devices::Config for Test {
 	type Currency = Balances;
-	type RuntimeHoldReason = RuntimeHoldReason;
 	type Services = TwoServices;
-	type Signature = TestSignature;
-	type OnRemoved = ();
 	type DeviceDeposit = ConstU128<DEPOSIT>;
-	type MaxMetadataLen = ConstU32<16>;
 	type MinRetention = ConstU64<MIN_RETENTION>;
 	type MaxRetention = ConstU64<MAX_RETENTION>;
-	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = TwoServices;
 }
@@ -123,15 +119,4 @@ pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
 	let mut ext = polkadot_sdk::sp_io::TestExternalities::new(storage);
 	ext.execute_with(|| System::set_block_number(1));
 	ext
-}
-
-/// This pallet's events so far.
-pub fn device_events() -> Vec<crate::Event<Test>> {
-	System::events()
-		.into_iter()
-		.filter_map(|r| match r.event {
-			RuntimeEvent::DeviceRegistry(e) => Some(e),
-			_ => None,
-		})
-		.collect()
 }

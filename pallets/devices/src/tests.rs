@@ -56,7 +56,10 @@ fn an_owner_registers_a_device_that_can_sign_without_tokens() {
 		// The key holds nothing, yet exists on chain: it has a nonce and can sign.
 		assert_eq!(Balances::balance(&500), 0);
 		assert!(System::account_exists(&500));
-		assert_eq!(device_events(), vec![Event::DeviceRegistered { id, owner: OWNER, key: 500 }]);
+		assert_eq!(
+			System::read_events_for_pallet::<Event<Test>>(),
+			vec![Event::DeviceRegistered { id, owner: OWNER, key: 500 }]
+		);
 		assert_eq!(
 			DeviceRegistry::active_device(&500),
 			Ok(ActiveDevice { id, owner: OWNER, retention: 100, limits: limits(5, 20) })
@@ -134,7 +137,10 @@ fn rotating_a_key_retires_the_old_one() {
 		assert_eq!((sufficients(500), sufficients(501)), (0, 1));
 		assert_eq!(DeviceRegistry::active_device(&500), Err(Inactive::Unknown));
 		assert_eq!(DeviceRegistry::active_device(&501).map(|d| d.id), Ok(id));
-		assert_eq!(device_events().last(), Some(&Event::KeyRotated { id, old: 500, new: 501 }));
+		assert_eq!(
+			System::read_events_for_pallet::<Event<Test>>().last(),
+			Some(&Event::KeyRotated { id, old: 500, new: 501 })
+		);
 	});
 }
 
@@ -152,7 +158,7 @@ fn a_suspended_device_is_not_active_until_resumed() {
 		assert_ok!(DeviceRegistry::resume(signed(OWNER), id));
 		assert!(DeviceRegistry::active_device(&500).is_ok());
 		assert_eq!(
-			device_events()[1..],
+			System::read_events_for_pallet::<Event<Test>>()[1..],
 			[Event::DeviceSuspended { id }, Event::DeviceResumed { id }]
 		);
 	});
@@ -173,7 +179,10 @@ fn the_owner_sets_fee_limits() {
 		);
 		assert_ok!(DeviceRegistry::set_limits(signed(OWNER), id, limits(1, 2)));
 		assert_eq!(DeviceRegistry::active_device(&500).unwrap().limits, limits(1, 2));
-		assert_eq!(device_events().last(), Some(&Event::LimitsSet { id, limits: limits(1, 2) }));
+		assert_eq!(
+			System::read_events_for_pallet::<Event<Test>>().last(),
+			Some(&Event::LimitsSet { id, limits: limits(1, 2) })
+		);
 	});
 }
 
@@ -189,7 +198,10 @@ fn removing_a_device_returns_the_deposit_and_forgets_the_key() {
 		assert!(!DeviceOfKey::<Test>::contains_key(500));
 		assert!(!System::account_exists(&500));
 		assert_noop!(DeviceRegistry::remove(signed(OWNER), id), Error::<Test>::UnknownDevice);
-		assert_eq!(device_events().last(), Some(&Event::DeviceRemoved { id }));
+		assert_eq!(
+			System::read_events_for_pallet::<Event<Test>>().last(),
+			Some(&Event::DeviceRemoved { id })
+		);
 		// The key is free again, and ids are never reused.
 		assert_eq!(register(OTHER_OWNER, 500), id + 1);
 	});

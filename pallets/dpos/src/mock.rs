@@ -234,14 +234,3 @@ pub fn run_to_session(index: u32) {
 		run_to_block(System::block_number() + 1);
 	}
 }
-
-/// This pallet's events so far, oldest first.
-pub fn dpos_events() -> Vec<crate::Event<Test>> {
-	System::events()
-		.into_iter()
-		.filter_map(|record| match record.event {
-			RuntimeEvent::Dpos(event) => Some(event),
-			_ => None,
-		})
-		.collect()
-}

@@ -23,7 +23,7 @@ fn backing(who: AccountId) -> Backing<Test> {
 }
 
 fn last_event() -> Event<Test> {
-	dpos_events().pop().expect("an event was emitted")
+	System::read_events_for_pallet::<Event<Test>>().pop().expect("an event was emitted")
 }
 
 fn set_keys(who: AccountId) {
@@ -117,7 +117,8 @@ mod genesis {
 			assert_eq!(Session::validators(), vec![1, 2, 3, 4, 5, 6]);
 			assert_eq!(Dpos::elect(), Err(0));
 			run_to_session(2);
-			assert!(dpos_events().contains(&Event::ElectionSkipped { session: 2, eligible: 0 }));
+			assert!(System::read_events_for_pallet::<Event<Test>>()
+				.contains(&Event::ElectionSkipped { session: 2, eligible: 0 }));
 		});
 	}
 
@@ -324,7 +325,7 @@ mod candidates {
 			assert_ok!(Dpos::bond(origin(7), MIN_BOND + 1));
 			assert_ok!(Dpos::register_candidate(origin(7), Perbill::zero(), Default::default()));
 			let Event::CandidateEvicted { who: evicted, by, unbonding, unlock_at } =
-				dpos_events().into_iter().rev().nth(1).unwrap()
+				System::read_events_for_pallet::<Event<Test>>().into_iter().rev().nth(1).unwrap()
 			else {
 				panic!("an eviction before the registration")
 			};
@@ -582,7 +583,7 @@ mod election {
 			// Session 1 was planned at genesis; the election at its start plans session 2.
 			run_to_session(1);
 			assert_eq!(Session::validators(), vec![1, 2, 3]);
-			assert!(dpos_events()
+			assert!(System::read_events_for_pallet::<Event<Test>>()
 				.contains(&Event::DelegatesElected { session: 2, delegates: vec![4, 1, 2] }));
 			run_to_session(2);
 			assert_eq!(Session::validators(), vec![4, 1, 2]);
@@ -596,7 +597,9 @@ mod election {
 	fn an_unchanged_result_is_not_announced_again() {
 		ExtBuilder::default().build_and_execute(|| {
 			run_to_session(3);
-			assert!(!dpos_events().iter().any(|e| matches!(e, Event::DelegatesElected { .. })));
+			assert!(!System::read_events_for_pallet::<Event<Test>>()
+				.iter()
+				.any(|e| matches!(e, Event::DelegatesElected { .. })));
 			assert_eq!(Session::validators(), vec![1, 2, 3]);
 		});
 	}
@@ -607,7 +610,8 @@ mod election {
 			assert_ok!(Dpos::leave_candidates(origin(2)));
 			assert_ok!(Dpos::leave_candidates(origin(3)));
 			run_to_session(2);
-			assert!(dpos_events().contains(&Event::ElectionSkipped { session: 2, eligible: 1 }));
+			assert!(System::read_events_for_pallet::<Event<Test>>()
+				.contains(&Event::ElectionSkipped { session: 2, eligible: 1 }));
 			assert_eq!(Session::validators(), vec![1, 2, 3]);
 		});
 	}
@@ -627,7 +631,8 @@ mod election {
 			assert_ok!(Dpos::register_candidate(origin(4), Perbill::zero(), Default::default()));
 			Offline::set(vec![3]);
 			run_to_session(1);
-			assert!(dpos_events().contains(&Event::DelegateChilled { who: 3, session: 0 }));
+			assert!(System::read_events_for_pallet::<Event<Test>>()
+				.contains(&Event::DelegateChilled { who: 3, session: 0 }));
 			assert!(Candidates::<Test>::get(3).unwrap().chilled);
 			assert!(!Candidates::<Test>::get(1).unwrap().chilled);
 			run_to_session(2);
@@ -781,9 +786,10 @@ mod rewards {
 			let issuance = Balances::total_issuance();
 			Offline::set(vec![2]);
 			run_to_block(31);
-			let minted =
-				dpos_events().iter().filter(|e| matches!(e, Event::BlockRewarded { .. })).count()
-					as u128;
+			let minted = System::read_events_for_pallet::<Event<Test>>()
+				.iter()
+				.filter(|e| matches!(e, Event::BlockRewarded { .. }))
+				.count() as u128;
 			assert_eq!(Balances::total_issuance(), issuance + minted * REWARD);
 			for who in [1, 2, 3, 10] {
 				if Dpos::pending_rewards(&who) > 0 {
@@ -834,7 +840,10 @@ mod slashing {
 	}
 
 	fn slashes() -> usize {
-		dpos_events().iter().filter(|e| matches!(e, Event::Slashed { .. })).count()
+		System::read_events_for_pallet::<Event<Test>>()
+			.iter()
+			.filter(|e| matches!(e, Event::Slashed { .. }))
+			.count()
 	}
 
 	#[test]
@@ -1019,7 +1028,7 @@ proptest! {
 				apply(op);
 				assert_invariants();
 			}
-			let events = dpos_events();
+			let events = System::read_events_for_pallet::<Event<Test>>();
 			let minted: Balance = events.iter().map(|e| match e {
 				Event::BlockRewarded { commission, to_backers, .. } => commission + to_backers,
 				_ => 0,

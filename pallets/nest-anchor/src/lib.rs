@@ -134,12 +134,46 @@ pub mod pallet {
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
 
-	#[pallet::config]
+	/// Defaults for test runtimes: `#[derive_impl(config_preludes::TestDefaultConfig)]`
+	/// leaves a mock to say only what is its own.
+	pub mod config_preludes {
+		use super::*;
+		use polkadot_sdk::frame_support::{derive_impl, parameter_types, traits::ConstUint};
+
+		/// The values the mocks of the anchors and the peg share.
+		pub struct TestDefaultConfig;
+
+		parameter_types! {
+			/// Half of the super nodes, rounded up, approve an anchor.
+			pub const ApprovalThreshold: Perbill = Perbill::from_percent(50);
+			/// A fifth of its stake for approving two roots of one epoch.
+			pub const DoubleApprovalSlash: Perbill = Perbill::from_percent(20);
+		}
+
+		#[derive_impl(frame_system::config_preludes::TestDefaultConfig, no_aggregated_types)]
+		impl frame_system::DefaultConfig for TestDefaultConfig {}
+
+		#[frame_support::register_default_impl(TestDefaultConfig)]
+		impl DefaultConfig for TestDefaultConfig {
+			type ApprovalThreshold = ApprovalThreshold;
+			type AdminOrigin = frame_system::EnsureRoot<u64>;
+			type DoubleApprovalSlash = DoubleApprovalSlash;
+			type MaxAttesters = ConstU32<4>;
+			type MaxApprovers = ConstU32<8>;
+			type IdlePeriod = ConstUint<30>;
+			type MaxCandidates = ConstU32<4>;
+			type WeightInfo = ();
+		}
+	}
+
+	#[pallet::config(with_default)]
 	pub trait Config: polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>> {
 		/// Services, their trusted nodes and the super nodes.
+		#[pallet::no_default]
 		type Registry: ServiceInspect<Self::AccountId, BlockNumberFor<Self>, Self::Balance>;
 
 		/// The registry's balance type (of super-node stakes).
+		#[pallet::no_default]
 		type Balance: Parameter + MaxEncodedLen + Default + Copy;
 
 		/// Share of the active super nodes whose approval an anchor needs (at least one, at
@@ -148,6 +182,7 @@ pub mod pallet {
 		type ApprovalThreshold: Get<Perbill>;
 
 		/// Who may expire or skip any service's pending epoch besides its owner (governance).
+		#[pallet::no_default_bounds]
 		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
 		/// Share of its stake a super node loses for approving two roots of one epoch.
@@ -165,6 +200,7 @@ pub mod pallet {
 		/// Blocks a super node may go without approving, while others anchor, before anyone
 		/// may chill it.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type IdlePeriod: Get<BlockNumberFor<Self>>;
 
 		/// Most competing roots per epoch: at least `MaxAttesters`, a root for every trusted
@@ -177,6 +213,7 @@ pub mod pallet {
 
 		/// Sets up services and super nodes for the benchmarks.
 		#[cfg(feature = "runtime-benchmarks")]
+		#[pallet::no_default]
 		type BenchmarkHelper: benchmarking::BenchmarkHelper<Self::AccountId>;
 	}
 

@@ -5,10 +5,10 @@ use pallet_service_registry::VerifyIdentity;
 use polkadot_sdk::{
 	frame_support::{
 		derive_impl, ord_parameter_types, parameter_types,
-		traits::{ConstU128, ConstU32, ConstU64},
+		traits::{ConstU128, ConstU64},
 	},
 	frame_system, pallet_balances,
-	sp_runtime::{BuildStorage, Perbill},
+	sp_runtime::BuildStorage,
 };
 
 pub type AccountId = u64;
@@ -66,21 +66,13 @@ impl VerifyIdentity<AccountId> for AllVerified {
 	}
 }
 
+#[derive_impl(pallet_service_registry::config_preludes::TestDefaultConfig)]
 impl pallet_service_registry::Config for Test {
 	type Currency = Balances;
-	type RuntimeHoldReason = RuntimeHoldReason;
 	type CreateOrigin = frame_system::EnsureSignedBy<Governance, AccountId>;
 	type IdentityVerifier = AllVerified;
-	type OnSlash = ();
+	// A node that leaves loses its pending attestations.
 	type OnNodeRemoved = NestAnchor;
-	type MinSuperNodeStake = ConstU128<1_000>;
-	type SuperNodeUnbondingPeriod = ConstU64<20>;
-	type MaxSuperNodes = ConstU32<16>;
-	type MaxServiceNodes = ConstU32<4>;
-	type MaxNameLen = ConstU32<16>;
-	type MinEpochLength = ConstU64<5>;
-	type AnchorFee = ConstU128<100>;
-	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = AllVerified;
 }
@@ -90,23 +82,11 @@ impl pallet_service_registry::benchmarking::BenchmarkHelper<AccountId> for AllVe
 	fn verify_identity(_: &AccountId) {}
 }
 
-parameter_types! {
-	/// Two of three super nodes must approve.
-	pub const ApprovalThreshold: Perbill = Perbill::from_percent(50);
-	pub const DoubleApprovalSlash: Perbill = Perbill::from_percent(20);
-}
-
+#[derive_impl(pallet_nest_anchor::config_preludes::TestDefaultConfig)]
 impl crate::Config for Test {
 	type Registry = Registry;
 	type Balance = Balance;
-	type ApprovalThreshold = ApprovalThreshold;
-	type DoubleApprovalSlash = DoubleApprovalSlash;
-	type MaxAttesters = ConstU32<4>;
-	type MaxApprovers = ConstU32<8>;
-	type MaxCandidates = ConstU32<4>;
-	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
 	type IdlePeriod = ConstU64<IDLE_PERIOD>;
-	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = RegistrySetup;
 }
@@ -159,15 +139,4 @@ pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
 		System::reset_events();
 	});
 	ext
-}
-
-/// This pallet's events so far.
-pub fn anchor_events() -> Vec<crate::Event<Test>> {
-	System::events()
-		.into_iter()
-		.filter_map(|r| match r.event {
-			RuntimeEvent::NestAnchor(e) => Some(e),
-			_ => None,
-		})
-		.collect()
 }

@@ -62,7 +62,7 @@ fn quorum_attestations_and_super_node_approvals_anchor_an_epoch() {
 		assert_ok!(NestAnchor::attest(signed(2), 0, 0, root(1), Hash::zero()));
 		let hash = anchor_hash(0, 0, &root(1), &Hash::zero());
 		assert_eq!(
-			anchor_events().last(),
+			System::read_events_for_pallet::<Event<Test>>().last(),
 			Some(&Event::Anchored { service: 0, epoch: 0, root: root(1), hash })
 		);
 		let anchor = Anchors::<Test>::get(0, 0).unwrap();
@@ -199,12 +199,9 @@ fn conflicting_roots_are_flagged_and_only_a_quorum_anchors() {
 		end_epoch(0);
 		assert_ok!(NestAnchor::attest(signed(1), 0, 0, root(1), Hash::zero()));
 		assert_ok!(NestAnchor::attest(signed(2), 0, 0, root(2), Hash::zero()));
-		assert!(anchor_events().contains(&Event::ConflictingRoots {
-			service: 0,
-			epoch: 0,
-			root: root(2),
-			other: root(1)
-		}));
+		assert!(System::read_events_for_pallet::<Event<Test>>().contains(
+			&Event::ConflictingRoots { service: 0, epoch: 0, root: root(2), other: root(1) }
+		));
 		for super_node in [21, 22] {
 			assert_ok!(NestAnchor::approve(signed(super_node), 0, 0, root(2)));
 		}
@@ -259,7 +256,7 @@ fn approving_two_roots_of_one_epoch_is_slashed() {
 		// 20% of 10,000 is taken, and the second approval does not count.
 		assert_eq!(stake(21), 8_000);
 		assert_eq!(
-			anchor_events().last(),
+			System::read_events_for_pallet::<Event<Test>>().last(),
 			Some(&Event::DoubleApproval { service: 0, epoch: 0, who: 21, slashed: 2_000 })
 		);
 		let (_, candidates) = Pending::<Test>::get(0).unwrap();
@@ -409,7 +406,10 @@ fn the_owner_or_governance_expires_a_split_epoch_and_nodes_attest_afresh() {
 		assert_noop!(NestAnchor::expire_pending(signed(1), 0), Error::<Test>::NotServiceOwner);
 		assert_noop!(NestAnchor::expire_pending(signed(OWNER), 9), Error::<Test>::UnknownService);
 		assert_ok!(NestAnchor::expire_pending(signed(OWNER), 0));
-		assert_eq!(anchor_events().last(), Some(&Event::PendingExpired { service: 0, epoch: 0 }));
+		assert_eq!(
+			System::read_events_for_pallet::<Event<Test>>().last(),
+			Some(&Event::PendingExpired { service: 0, epoch: 0 })
+		);
 		assert!(Pending::<Test>::get(0).is_none());
 		assert_noop!(
 			NestAnchor::expire_pending(RuntimeOrigin::root(), 0),
@@ -440,7 +440,7 @@ fn a_stalled_epoch_is_skipped_and_the_next_builds_on_the_anchor_before() {
 		assert!(skip.skipped && skip.approvers.is_empty());
 		assert_eq!((skip.root, skip.prev), (Hash::zero(), before));
 		assert_eq!(
-			anchor_events().last(),
+			System::read_events_for_pallet::<Event<Test>>().last(),
 			Some(&Event::EpochSkipped { service: 0, epoch: 1, hash: skip.hash })
 		);
 		assert!(Pending::<Test>::get(0).is_none());

@@ -5,11 +5,11 @@ use crate as pallet_nest_peg;
 use pallet_service_registry::VerifyIdentity;
 use polkadot_sdk::{
 	frame_support::{
-		derive_impl, ord_parameter_types, parameter_types,
-		traits::{ConstU128, ConstU32, ConstU64},
+		derive_impl, ord_parameter_types,
+		traits::{ConstU128, ConstU32},
 	},
 	frame_system, pallet_balances,
-	sp_runtime::{BuildStorage, Perbill},
+	sp_runtime::BuildStorage,
 };
 use thingschain_primitives::{
 	ids::{Epoch, Hash, ServiceId},
@@ -48,8 +48,6 @@ pub const ROOT: AccountId = 100;
 pub const OWNER: AccountId = 10;
 pub const SUPER: AccountId = 20;
 pub const EPOCH: u64 = 10;
-/// Blocks a super node may stay idle while others anchor.
-pub const IDLE_PERIOD: u64 = 30;
 pub const CONFIRMATION: u64 = 5;
 pub const CONTEST: u64 = 10;
 /// Later epochs a source must anchor before its locks' claims are final.
@@ -70,21 +68,15 @@ impl VerifyIdentity<AccountId> for AllVerified {
 	}
 }
 
+#[derive_impl(pallet_service_registry::config_preludes::TestDefaultConfig)]
 impl pallet_service_registry::Config for Test {
 	type Currency = Balances;
-	type RuntimeHoldReason = RuntimeHoldReason;
 	type CreateOrigin = frame_system::EnsureSignedBy<Governance, AccountId>;
 	type IdentityVerifier = AllVerified;
-	type OnSlash = ();
+	// A node that leaves loses its pending attestations.
 	type OnNodeRemoved = NestAnchor;
-	type MinSuperNodeStake = ConstU128<1_000>;
-	type SuperNodeUnbondingPeriod = ConstU64<20>;
-	type MaxSuperNodes = ConstU32<16>;
-	type MaxServiceNodes = ConstU32<4>;
-	type MaxNameLen = ConstU32<16>;
-	type MinEpochLength = ConstU64<5>;
+	// Anchors are free here: the peg's tests count no fees.
 	type AnchorFee = ConstU128<0>;
-	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = AllVerified;
 }
@@ -94,22 +86,10 @@ impl pallet_service_registry::benchmarking::BenchmarkHelper<AccountId> for AllVe
 	fn verify_identity(_: &AccountId) {}
 }
 
-parameter_types! {
-	pub const ApprovalThreshold: Perbill = Perbill::from_percent(50);
-	pub const DoubleApprovalSlash: Perbill = Perbill::from_percent(20);
-}
-
+#[derive_impl(pallet_nest_anchor::config_preludes::TestDefaultConfig)]
 impl pallet_nest_anchor::Config for Test {
 	type Registry = Registry;
 	type Balance = Balance;
-	type ApprovalThreshold = ApprovalThreshold;
-	type DoubleApprovalSlash = DoubleApprovalSlash;
-	type MaxAttesters = ConstU32<4>;
-	type MaxApprovers = ConstU32<8>;
-	type MaxCandidates = ConstU32<4>;
-	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
-	type IdlePeriod = ConstU64<IDLE_PERIOD>;
-	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = AnchorSetup;
 }

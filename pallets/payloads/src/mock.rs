@@ -7,7 +7,7 @@ use pallet_devices::{DeviceId, DeviceKind, FeeLimits};
 use polkadot_sdk::{
 	frame_support::{
 		assert_ok, derive_impl,
-		traits::{ConstU128, ConstU32, ConstU64, Everything},
+		traits::{ConstU128, ConstU32},
 	},
 	frame_system, pallet_balances,
 	sp_runtime::{testing::TestSignature, BuildStorage},
@@ -40,17 +40,11 @@ impl pallet_balances::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 }
 
+#[derive_impl(pallet_devices::config_preludes::TestDefaultConfig)]
 impl pallet_devices::Config for Test {
 	type Currency = Balances;
-	type RuntimeHoldReason = RuntimeHoldReason;
-	type Services = Everything;
-	type Signature = TestSignature;
 	type OnRemoved = Payloads;
 	type DeviceDeposit = ConstU128<DEVICE_DEPOSIT>;
-	type MaxMetadataLen = ConstU32<16>;
-	type MinRetention = ConstU64<1>;
-	type MaxRetention = ConstU64<1_000>;
-	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = ServiceZero;
 }
@@ -152,15 +146,4 @@ pub fn with_device() -> polkadot_sdk::sp_io::TestExternalities {
 	let mut ext = new_test_ext();
 	ext.execute_with(|| assert_eq!(register_device(OWNER, DEVICE_KEY), DEVICE));
 	ext
-}
-
-/// This pallet's events so far.
-pub fn payload_events() -> Vec<crate::Event<Test>> {
-	System::events()
-		.into_iter()
-		.filter_map(|r| match r.event {
-			RuntimeEvent::Payloads(e) => Some(e),
-			_ => None,
-		})
-		.collect()
 }

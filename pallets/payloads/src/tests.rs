@@ -62,7 +62,7 @@ fn a_device_stores_an_encrypted_record_paid_by_its_owner() {
 		// The device's key holds nothing and paid nothing.
 		assert_eq!(Balances::balance(&DEVICE_KEY), 0);
 		assert_eq!(
-			payload_events().last(),
+			System::read_events_for_pallet::<Event<Test>>().last(),
 			Some(&Event::RecordStored {
 				device: DEVICE,
 				record: 0,
@@ -78,7 +78,10 @@ fn a_device_stores_an_encrypted_record_paid_by_its_owner() {
 fn plain_data_is_stored_only_when_marked_public() {
 	with_device().execute_with(|| {
 		assert_eq!(store(public(MAX_PAYLOAD_LEN as usize)), 0);
-		assert!(matches!(payload_events().last(), Some(Event::RecordStored { public: true, .. })));
+		assert!(matches!(
+			System::read_events_for_pallet::<Event<Test>>().last(),
+			Some(Event::RecordStored { public: true, .. })
+		));
 		// Without readers, nothing can be encrypted for anyone.
 		assert_noop!(
 			Payloads::store(signed(DEVICE_KEY), encrypted(&[reader(0)], 8, 1)),
@@ -190,7 +193,7 @@ fn a_batch_stores_each_record_as_store_would() {
 		assert_eq!(Ledgers::<Test>::get(DEVICE).next_record, 4);
 		let total: Balance = payloads.iter().map(deposit_of).sum();
 		assert_eq!((held(OWNER), Balances::balance(&OWNER)), (held_before + total, free - total));
-		let stored: Vec<_> = payload_events()
+		let stored: Vec<_> = System::read_events_for_pallet::<Event<Test>>()
 			.into_iter()
 			.filter_map(|e| match e {
 				Event::RecordStored { record, public, .. } => Some((record, public)),
@@ -290,7 +293,7 @@ fn owners_grant_and_revoke_readers() {
 		assert!(Records::<Test>::contains_key(DEVICE, 0));
 		assert_eq!(Readers::<Test>::get(DEVICE).into_inner(), vec![reader(1), reader(2)]);
 		assert_eq!(
-			payload_events().last(),
+			System::read_events_for_pallet::<Event<Test>>().last(),
 			Some(&Event::ReaderRevoked { device: DEVICE, reader: reader(0) })
 		);
 	});
@@ -311,7 +314,10 @@ fn the_owner_removes_a_record_and_gets_the_deposit_back() {
 		assert_ok!(Payloads::remove(signed(OWNER), DEVICE, record));
 		assert_eq!((held(OWNER), Balances::balance(&OWNER)), (0, free + DEVICE_DEPOSIT));
 		assert!(!Records::<Test>::contains_key(DEVICE, record));
-		assert_eq!(payload_events().last(), Some(&Event::RecordRemoved { device: DEVICE, record }));
+		assert_eq!(
+			System::read_events_for_pallet::<Event<Test>>().last(),
+			Some(&Event::RecordRemoved { device: DEVICE, record })
+		);
 	});
 }
 
@@ -328,7 +334,10 @@ fn expired_records_are_reaped_by_anyone_and_the_deposit_returned() {
 		assert_eq!((held(OWNER), Balances::balance(&OWNER)), (0, free));
 		assert_eq!(Balances::balance(&77), 0);
 		assert_noop!(Payloads::reap(signed(77), DEVICE, record), Error::<Test>::UnknownRecord);
-		assert_eq!(payload_events().last(), Some(&Event::RecordReaped { device: DEVICE, record }));
+		assert_eq!(
+			System::read_events_for_pallet::<Event<Test>>().last(),
+			Some(&Event::RecordReaped { device: DEVICE, record })
+		);
 	});
 }
 
@@ -433,7 +442,7 @@ fn expired_records_are_deleted_in_on_idle_oldest_first_resuming_where_it_stopped
 		idle(1_000);
 		assert_eq!(Records::<Test>::iter_prefix(DEVICE).count(), 0);
 		assert_eq!((held(OWNER), Balances::balance(&OWNER)), (0, free));
-		let reaped = payload_events()
+		let reaped = System::read_events_for_pallet::<Event<Test>>()
 			.into_iter()
 			.filter(|e| matches!(e, Event::RecordReaped { .. }))
 			.count();

@@ -254,38 +254,76 @@ pub mod pallet {
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
 
-	#[pallet::config]
+	/// Defaults for test runtimes: `#[derive_impl(config_preludes::TestDefaultConfig)]`
+	/// leaves a mock to say only what is its own.
+	pub mod config_preludes {
+		use super::*;
+		use polkadot_sdk::frame_support::{derive_impl, traits::ConstUint};
+
+		/// The values the mocks of the registry, the anchors and the peg share.
+		pub struct TestDefaultConfig;
+
+		#[derive_impl(frame_system::config_preludes::TestDefaultConfig, no_aggregated_types)]
+		impl frame_system::DefaultConfig for TestDefaultConfig {}
+
+		#[frame_support::register_default_impl(TestDefaultConfig)]
+		impl DefaultConfig for TestDefaultConfig {
+			#[inject_runtime_type]
+			type RuntimeHoldReason = ();
+			type OnSlash = ();
+			type OnNodeRemoved = ();
+			type AnchorFee = ConstUint<100>;
+			type MinSuperNodeStake = ConstUint<1_000>;
+			type SuperNodeUnbondingPeriod = ConstUint<20>;
+			type MaxSuperNodes = ConstU32<16>;
+			type MaxServiceNodes = ConstU32<4>;
+			type MaxNameLen = ConstU32<16>;
+			type MinEpochLength = ConstUint<5>;
+			type WeightInfo = ();
+		}
+	}
+
+	#[pallet::config(with_default)]
 	pub trait Config: polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>> {
 		/// The currency super nodes stake.
+		#[pallet::no_default]
 		type Currency: fungible::Mutate<Self::AccountId>
 			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
 			+ fungible::hold::Balanced<Self::AccountId>;
 
 		/// The runtime's hold reasons, which include this pallet's.
+		#[pallet::no_default_bounds]
 		type RuntimeHoldReason: From<HoldReason>;
 
 		/// Who creates services (governance).
+		#[pallet::no_default]
 		type CreateOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
 		/// Whether a would-be service node's identity is verified.
+		#[pallet::no_default]
 		type IdentityVerifier: VerifyIdentity<Self::AccountId>;
 
 		/// Where slashed super-node stake goes; `()` burns it.
+		#[pallet::no_default_bounds]
 		type OnSlash: OnUnbalanced<CreditOf<Self>>;
 
 		/// Told when a node leaves a service (the anchor pallet).
+		#[pallet::no_default_bounds]
 		type OnNodeRemoved: OnServiceNodeRemoved<Self::AccountId>;
 
 		/// What a service's owner pays the approving super nodes per accepted anchor.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type AnchorFee: Get<BalanceOf<Self>>;
 
 		/// Smallest super-node stake.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type MinSuperNodeStake: Get<BalanceOf<Self>>;
 
 		/// Blocks a leaving super node's stake stays held (and slashable).
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type SuperNodeUnbondingPeriod: Get<BlockNumberFor<Self>>;
 
 		/// Most active super nodes.
@@ -302,6 +340,7 @@ pub mod pallet {
 
 		/// Shortest epoch, in blocks.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type MinEpochLength: Get<BlockNumberFor<Self>>;
 
 		/// Weights of this pallet's calls, measured by its benchmarks.
@@ -309,6 +348,7 @@ pub mod pallet {
 
 		/// Sets up what the benchmarks need from other pallets (verified identities).
 		#[cfg(feature = "runtime-benchmarks")]
+		#[pallet::no_default]
 		type BenchmarkHelper: benchmarking::BenchmarkHelper<Self::AccountId>;
 	}
 

@@ -61,21 +61,16 @@ polkadot_sdk::frame_support::ord_parameter_types! {
 	pub const Governance: AccountId = ROOT;
 }
 
+#[derive_impl(crate::config_preludes::TestDefaultConfig)]
 impl crate::Config for Test {
 	type Currency = Balances;
-	type RuntimeHoldReason = RuntimeHoldReason;
 	type CreateOrigin = frame_system::EnsureSignedBy<Governance, AccountId>;
 	type IdentityVerifier = TestIdentities;
-	type OnSlash = ();
-	type OnNodeRemoved = ();
 	type MinSuperNodeStake = ConstU128<MIN_SUPER_STAKE>;
 	type SuperNodeUnbondingPeriod = ConstU64<SUPER_UNBONDING>;
+	// Small enough for a test to fill.
 	type MaxSuperNodes = ConstU32<3>;
-	type MaxServiceNodes = ConstU32<4>;
-	type MaxNameLen = ConstU32<16>;
-	type MinEpochLength = ConstU64<5>;
 	type AnchorFee = ConstU128<ANCHOR_FEE>;
-	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = TestIdentities;
 }
@@ -101,15 +96,4 @@ pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
 		Verified::set(vec![1, 2, 3, 4]);
 	});
 	ext
-}
-
-/// This pallet's events so far.
-pub fn registry_events() -> Vec<crate::Event<Test>> {
-	System::events()
-		.into_iter()
-		.filter_map(|r| match r.event {
-			RuntimeEvent::Registry(e) => Some(e),
-			_ => None,
-		})
-		.collect()
 }

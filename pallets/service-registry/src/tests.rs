@@ -48,7 +48,7 @@ fn governance_creates_services_that_start_suspended() {
 		assert_eq!(service.status, ServiceStatus::Suspended);
 		assert_eq!(NextServiceId::<Test>::get(), 2);
 		assert_eq!(
-			registry_events()[0],
+			System::read_events_for_pallet::<Event<Test>>()[0],
 			Event::ServiceCreated { id: 0, owner: OWNER, quorum: 2, epoch_length: 10 }
 		);
 	});
@@ -75,7 +75,8 @@ fn the_owner_onboards_verified_nodes_and_the_quorum_activates_the_service() {
 		assert_eq!(status(), ServiceStatus::Suspended, "one node is below the quorum of two");
 		assert_ok!(Registry::add_service_node(signed(OWNER), 0, 2));
 		assert_eq!(status(), ServiceStatus::Active);
-		assert!(registry_events().contains(&Event::ServiceResumed { service: 0 }));
+		assert!(System::read_events_for_pallet::<Event<Test>>()
+			.contains(&Event::ServiceResumed { service: 0 }));
 		let standing = |who| <Registry as ServiceInspect<_, _, _>>::service_node(0, &who);
 		assert_eq!((standing(2), standing(9)), (NodeStanding::Trusted, NodeStanding::NotANode));
 		// A node whose registrar judgement is withdrawn stays listed, but is not trusted.
@@ -106,7 +107,8 @@ fn losing_nodes_below_the_quorum_suspends_the_service() {
 		);
 		assert_ok!(Registry::remove_service_node(signed(2), 0, 2));
 		assert_eq!(status(), ServiceStatus::Suspended);
-		assert!(registry_events().contains(&Event::ServiceSuspended { service: 0 }));
+		assert!(System::read_events_for_pallet::<Event<Test>>()
+			.contains(&Event::ServiceSuspended { service: 0 }));
 		assert_noop!(
 			Registry::remove_service_node(signed(OWNER), 0, 2),
 			Error::<Test>::NotServiceNode
@@ -193,7 +195,8 @@ fn slashing_a_super_node_burns_its_share_of_the_stake() {
 		assert_eq!(slashed, 1_000);
 		assert_eq!(SuperNodes::<Test>::get(5).unwrap().stake, 3_000);
 		assert_eq!(Balances::total_issuance(), issuance - 1_000);
-		assert!(registry_events().contains(&Event::SuperNodeSlashed { who: 5, amount: 1_000 }));
+		assert!(System::read_events_for_pallet::<Event<Test>>()
+			.contains(&Event::SuperNodeSlashed { who: 5, amount: 1_000 }));
 	});
 }
 
@@ -209,7 +212,7 @@ fn the_owner_pays_the_anchor_fee_to_the_approvers_in_equal_shares() {
 		assert_eq!(pay(&[5, 6]), Ok(ANCHOR_FEE));
 		// 3 split in two: the first approver takes the indivisible rest.
 		assert_eq!(balances(), [before[0] - 3, before[1] + 2, before[2] + 1]);
-		assert!(registry_events().contains(&Event::AnchorFeePaid {
+		assert!(System::read_events_for_pallet::<Event<Test>>().contains(&Event::AnchorFeePaid {
 			service: 0,
 			payer: OWNER,
 			fee: 3
@@ -258,7 +261,8 @@ fn a_full_super_node_set_admits_only_a_higher_stake_and_evicts_the_lowest() {
 		assert_eq!(members, vec![5, 7, 8]);
 		assert!(!<Registry as ServiceInspect<_, _, _>>::is_super_node(&6));
 		let unlocks_at = System::block_number() + SUPER_UNBONDING;
-		assert!(registry_events().contains(&Event::SuperNodeEvicted { who: 6, unlocks_at }));
+		assert!(System::read_events_for_pallet::<Event<Test>>()
+			.contains(&Event::SuperNodeEvicted { who: 6, unlocks_at }));
 		// Evicted, it unbonds as if it had left, and withdraws after the period.
 		System::set_block_number(unlocks_at);
 		assert_ok!(Registry::withdraw_super_node_stake(signed(6)));
