@@ -362,8 +362,35 @@ parameter_types! {
 		.saturating_add(<pallet_dpos::weights::SubstrateWeight<Runtime> as pallet_dpos::WeightInfo>::slash());
 }
 
+/// Aura's slots and authorities and the session they belong to, for equivocation reports.
+pub struct AuraSchedule;
+impl pallet_aura_equivocation::SlotSchedule<AuraId> for AuraSchedule {
+	fn session() -> polkadot_sdk::sp_staking::SessionIndex {
+		pallet_session::Pallet::<Runtime>::current_index()
+	}
+	fn slot() -> polkadot_sdk::sp_consensus_aura::Slot {
+		pallet_aura::CurrentSlot::<Runtime>::get()
+	}
+	fn authorities() -> alloc::vec::Vec<AuraId> {
+		pallet_aura::Authorities::<Runtime>::get().into_inner()
+	}
+}
+
+/// Session roots older than any report may name are dropped from the history.
+pub struct PruneHistorical;
+impl pallet_aura_equivocation::PruneSessions for PruneHistorical {
+	fn prune_up_to(session: polkadot_sdk::sp_staking::SessionIndex) {
+		pallet_session::historical::Pallet::<Runtime>::prune_up_to(session);
+	}
+}
+
 impl pallet_aura_equivocation::Config for Runtime {
 	type AuthorityId = AuraId;
+	type Schedule = AuraSchedule;
+	type PruneSessions = PruneHistorical;
+	// The slashing window: a report older than it would slash nothing.
+	type ReportWindow = <Runtime as pallet_dpos::Config>::SlashReportWindow;
+	type MaxAuthorities = MaxAuthorities;
 	type KeyOwnerProof = sp_session::MembershipProof;
 	type Offender = pallet_session::historical::IdentificationTuple<Self>;
 	type KeyOwnerProofSystem = Historical;

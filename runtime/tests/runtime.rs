@@ -535,6 +535,11 @@ fn session_rotation_elects_delegates_and_authors_earn_rewards() {
 	});
 }
 
+/// The current block's Aura slot.
+fn current_slot() -> Slot {
+	polkadot_sdk::pallet_aura::CurrentSlot::<Runtime>::get()
+}
+
 /// A report that `offender` sealed two different headers for `slot`, with the proof that its
 /// key is a delegate's of this session.
 fn aura_equivocation_report(offender: Sr25519Keyring, slot: Slot) -> RuntimeCall {
@@ -570,8 +575,18 @@ fn aura_equivocation_report(offender: Sr25519Keyring, slot: Slot) -> RuntimeCall
 fn an_aura_equivocation_report_slashes_and_chills_the_delegate() {
 	use Sr25519Keyring::{Alice, Bob};
 	genesis_ext(DEV_RUNTIME_PRESET).execute_with(|| {
+		// A slot of hers not yet come, or one before the chain's first block, is refused.
+		for slot in [1_000u64, 0] {
+			assert_eq!(
+				apply_signed(Bob, aura_equivocation_report(Alice, Slot::from(slot)))
+					.unwrap()
+					.unwrap_err(),
+				pallet_aura_equivocation::Error::<Runtime>::SlotNotInSession.into()
+			);
+		}
+		// The current slot, hers on a one-delegate chain.
 		let bob_before = free(&account(Bob));
-		dispatch(Bob, aura_equivocation_report(Alice, Slot::from(1_000u64)));
+		dispatch(Bob, aura_equivocation_report(Alice, current_slot()));
 
 		// 10% of Alice's 1,000 TIC bond is slashed (and burned), and she is chilled.
 		assert!(events().iter().any(|e| matches!(
@@ -589,9 +604,19 @@ fn an_equivocating_delegate_is_disabled_and_aura_refuses_its_blocks() {
 	use polkadot_sdk::frame_support::traits::DisabledValidators;
 	use Sr25519Keyring::{Alice, Bob};
 	genesis_ext(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
-		dispatch(Bob, aura_equivocation_report(Alice, Slot::from(1_000u64)));
 		let validators = thingschain_runtime::Session::validators();
 		let alice = validators.iter().position(|v| *v == account(Alice)).unwrap() as u64;
+		// Blocks until Alice's turn has come, then her equivocation in it; another delegate's
+		// slot is not hers to equivocate in.
+		while u64::from(current_slot()) % validators.len() as u64 != alice {
+			next_block();
+		}
+		let theirs = Slot::from(u64::from(current_slot()) - 1);
+		assert_eq!(
+			apply_signed(Bob, aura_equivocation_report(Alice, theirs)).unwrap().unwrap_err(),
+			pallet_aura_equivocation::Error::<Runtime>::NotSlotAuthor.into()
+		);
+		dispatch(Bob, aura_equivocation_report(Alice, current_slot()));
 		assert!(<thingschain_runtime::Session as DisabledValidators>::is_disabled(alice as u32));
 		// Alice's next slot: a block authored in it does not even initialize.
 		let header = Executive::finalize_block();

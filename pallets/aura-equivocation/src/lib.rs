@@ -4,6 +4,11 @@
 //! sealed by the same authority for the same slot (the node logs them when it imports the
 //! second) can report them with [`Pallet::report_equivocation`], together with a proof that
 //! the key belonged to a validator of that session (`pallet-session`'s historical proofs).
+//! The report must also fit the chain's record of that session ([`SessionSlots`], kept at the
+//! first block of every session for `ReportWindow` sessions): the slot lies within the session
+//! the key-ownership proof names, the offender was that slot's author (Aura's authorities of
+//! the session, in turn), and the session is recent enough (`ReportTooOld` after the window,
+//! when its historical root is pruned too).
 //! A valid report becomes an [`AuraEquivocationOffence`] handed to the runtime's
 //! `ReportOffence` (pallet-offences), whose handler slashes the offender; the reporter pays no
 //! fee.
@@ -36,8 +41,43 @@ use polkadot_sdk::{
 	sp_consensus_slots::{EquivocationProof, Slot},
 	sp_runtime::{traits::Member, KeyTypeId, RuntimeAppPublic},
 	sp_session::{GetSessionNumber, GetValidatorCount},
-	sp_staking::offence::ReportOffence,
+	sp_staking::{offence::ReportOffence, SessionIndex},
 };
+
+/// What the chain knows now of Aura's slots and sessions.
+pub trait SlotSchedule<AuthorityId> {
+	/// The current session.
+	fn session() -> SessionIndex;
+	/// The current block's slot.
+	fn slot() -> Slot;
+	/// Aura's authorities, in turn order (slot `s` is theirs at `s % len`).
+	fn authorities() -> alloc::vec::Vec<AuthorityId>;
+}
+
+/// Forgets session history no report may need any more.
+pub trait PruneSessions {
+	/// Drops what is kept of the sessions before `session`.
+	fn prune_up_to(session: SessionIndex);
+}
+
+/// A session as reports are checked against it.
+#[derive(
+	codec::Encode,
+	codec::Decode,
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	scale_info::TypeInfo,
+	MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(T))]
+pub struct SessionRecord<T: Config> {
+	/// The slot of its first block.
+	pub first_slot: Slot,
+	/// Its Aura authorities, in turn order.
+	pub authorities: BoundedVec<T::AuthorityId, T::MaxAuthorities>,
+}
 
 /// An equivocation proof for this runtime's headers and Aura keys.
 pub type EquivocationProofOf<T> = EquivocationProof<HeaderFor<T>, <T as Config>::AuthorityId>;
@@ -67,6 +107,20 @@ pub mod pallet {
 			IdentificationTuple = Self::Offender,
 		>;
 
+		/// The current session, slot and authorities (pallet-session and pallet-aura).
+		type Schedule: SlotSchedule<Self::AuthorityId>;
+
+		/// Prunes the session history older than the report window (the historical roots).
+		type PruneSessions: PruneSessions;
+
+		/// Sessions a report counts for, its own included (the slashing pallet's window).
+		#[pallet::constant]
+		type ReportWindow: Get<SessionIndex>;
+
+		/// Most Aura authorities.
+		#[pallet::constant]
+		type MaxAuthorities: Get<u32>;
+
 		/// Receives the offence (pallet-offences).
 		type ReportOffence: ReportOffence<
 			Self::AccountId,
@@ -82,6 +136,10 @@ pub mod pallet {
 		/// Weights of this pallet's calls, measured by its benchmarks.
 		type WeightInfo: WeightInfo;
 	}
+
+	/// The sessions a report may still name: the slot each began at and its authorities.
+	#[pallet::storage]
+	pub type SessionSlots<T: Config> = StorageMap<_, Twox64Concat, SessionIndex, SessionRecord<T>>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -99,6 +157,36 @@ pub mod pallet {
 		InvalidKeyOwnershipProof,
 		/// This equivocation was already reported.
 		DuplicateOffenceReport,
+		/// The session named is older than the report window.
+		ReportTooOld,
+		/// The slot is not one of the session the key-ownership proof names.
+		SlotNotInSession,
+		/// The offender was not the author of that slot.
+		NotSlotAuthor,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// At the first block of a session, records its first slot and authorities, and
+		/// forgets the session that leaves the report window.
+		fn on_initialize(_: BlockNumberFor<T>) -> Weight {
+			let session = T::Schedule::session();
+			if SessionSlots::<T>::contains_key(session) {
+				return T::DbWeight::get().reads(2);
+			}
+			let authorities = BoundedVec::truncate_from(T::Schedule::authorities());
+			SessionSlots::<T>::insert(
+				session,
+				SessionRecord { first_slot: T::Schedule::slot(), authorities },
+			);
+			if let Some(leaving) = session.checked_sub(T::ReportWindow::get()) {
+				SessionSlots::<T>::remove(leaving);
+				T::PruneSessions::prune_up_to(leaving.saturating_add(1));
+			}
+			// The session, slot and authorities read; the record written and one removed; the
+			// historical root pruned.
+			T::DbWeight::get().reads_writes(5, 4)
+		}
 	}
 
 	#[pallet::call]
@@ -109,8 +197,9 @@ pub mod pallet {
 		#[pallet::call_index(0)]
 		#[pallet::weight(
 			T::WeightInfo::check_equivocation_proof()
-				// The historical root the key-ownership proof is checked against.
-				.saturating_add(T::DbWeight::get().reads(1))
+				// The historical root the key-ownership proof is checked against, the current
+				// session and slot, and the records of the session named and the next.
+				.saturating_add(T::DbWeight::get().reads(5))
 				.saturating_add(T::OffenceHandlingWeight::get())
 		)]
 		pub fn report_equivocation(
@@ -126,6 +215,7 @@ pub mod pallet {
 			let session_index = key_owner_proof.session();
 			let validator_set_count = key_owner_proof.validator_count();
 			let EquivocationProof { offender, slot, .. } = *equivocation_proof;
+			Self::ensure_fits_session(session_index, slot, &offender)?;
 			let offender_key = offender.clone();
 			let offender = T::KeyOwnerProofSystem::check_proof(
 				(T::AuthorityId::ID, offender),
@@ -143,5 +233,27 @@ pub mod pallet {
 			});
 			Ok(Pays::No.into())
 		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// Checks that `session` is within the report window, that `slot` is one of its slots
+	/// (from its first up to the next session's first, or the current slot) and that
+	/// `offender` was that slot's author.
+	fn ensure_fits_session(
+		session: SessionIndex,
+		slot: Slot,
+		offender: &T::AuthorityId,
+	) -> Result<(), Error<T>> {
+		let current = T::Schedule::session();
+		ensure!(current.saturating_sub(session) < T::ReportWindow::get(), Error::<T>::ReportTooOld);
+		let record = SessionSlots::<T>::get(session).ok_or(Error::<T>::SlotNotInSession)?;
+		let end = SessionSlots::<T>::get(session.saturating_add(1))
+			.map_or(T::Schedule::slot().saturating_add(1u64), |next| next.first_slot);
+		ensure!(record.first_slot <= slot && slot < end, Error::<T>::SlotNotInSession);
+		let turns = record.authorities.len() as u64;
+		let author = (turns > 0).then(|| &record.authorities[(u64::from(slot) % turns) as usize]);
+		ensure!(author == Some(offender), Error::<T>::NotSlotAuthor);
+		Ok(())
 	}
 }

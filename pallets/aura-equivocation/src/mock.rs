@@ -43,6 +43,50 @@ parameter_types! {
 	/// Offences reported: offender, session, validator count, slot.
 	pub static Reported: Vec<(AccountId, SessionIndex, u32, Slot)> = vec![];
 	pub const OffenceHandlingWeight: Weight = Weight::from_parts(1_000, 0);
+	/// The session and slot of the current block.
+	pub static CurrentSession: SessionIndex = SESSION;
+	pub static CurrentSlot: u64 = 1;
+	/// The sessions before this one the history was pruned of.
+	pub static PrunedUpTo: SessionIndex = 0;
+}
+
+/// Reports count for three sessions.
+pub const REPORT_WINDOW: SessionIndex = 3;
+
+/// Aura's authorities in turn order: Alice has the slots `0 mod 4`, Bob `1`, Charlie `2`, Dave
+/// `3`.
+pub fn authorities() -> Vec<AuthorityId> {
+	["//Alice", "//Bob", "//Charlie", "//Dave"].map(|seed| key(seed).1).to_vec()
+}
+
+/// The schedule the statics above describe.
+pub struct TestSchedule;
+impl crate::SlotSchedule<AuthorityId> for TestSchedule {
+	fn session() -> SessionIndex {
+		CurrentSession::get()
+	}
+	fn slot() -> Slot {
+		Slot::from(CurrentSlot::get())
+	}
+	fn authorities() -> Vec<AuthorityId> {
+		authorities()
+	}
+}
+
+/// Notes how far the history was pruned.
+pub struct TestPruning;
+impl crate::PruneSessions for TestPruning {
+	fn prune_up_to(session: SessionIndex) {
+		PrunedUpTo::set(session);
+	}
+}
+
+/// Starts session `session` at slot `slot`, as the chain's first block of it would.
+pub fn start_session(session: SessionIndex, slot: u64) {
+	use polkadot_sdk::frame_support::traits::Hooks;
+	CurrentSession::set(session);
+	CurrentSlot::set(slot);
+	AuraEquivocation::on_initialize(System::block_number());
 }
 
 /// Proves key ownership from [`KeyOwners`] for proofs of [`SESSION`].
@@ -104,6 +148,10 @@ impl crate::Config for Test {
 	type KeyOwnerProof = MembershipProof;
 	type Offender = (AccountId, ());
 	type KeyOwnerProofSystem = TestKeyOwnerProofs;
+	type Schedule = TestSchedule;
+	type PruneSessions = TestPruning;
+	type ReportWindow = polkadot_sdk::frame_support::traits::ConstU32<REPORT_WINDOW>;
+	type MaxAuthorities = polkadot_sdk::frame_support::traits::ConstU32<8>;
 	type ReportOffence = TestOffences;
 	type OffenceHandlingWeight = OffenceHandlingWeight;
 	type WeightInfo = ();
@@ -146,6 +194,9 @@ pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
 		System::set_block_number(1);
 		KeyOwners::set(vec![(key("//Alice").1, 1), (key("//Bob").1, 2)]);
 		Reported::set(vec![]);
+		// SESSION began at slot 1; the current block is at slot 100.
+		start_session(SESSION, 1);
+		CurrentSlot::set(100);
 	});
 	ext
 }

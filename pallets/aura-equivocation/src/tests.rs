@@ -40,14 +40,14 @@ fn report(
 fn two_blocks_sealed_in_one_slot_are_reported_as_an_offence() {
 	new_test_ext().execute_with(|| {
 		let (alice, alice_key) = key("//Alice");
-		let first = sealed_header(10, 42, 1, &alice);
-		let second = sealed_header(10, 42, 2, &alice);
+		let first = sealed_header(10, 40, 1, &alice);
+		let second = sealed_header(10, 40, 2, &alice);
 		let post =
-			report(proof(&alice_key, 42, first, second), membership()).expect("valid report");
+			report(proof(&alice_key, 40, first, second), membership()).expect("valid report");
 		assert_eq!(post.pays_fee, Pays::No, "an honest reporter pays nothing");
-		assert_eq!(Reported::get(), vec![(1, SESSION, VALIDATORS, Slot::from(42))]);
+		assert_eq!(Reported::get(), vec![(1, SESSION, VALIDATORS, Slot::from(40))]);
 		System::assert_last_event(
-			Event::EquivocationReported { reporter: 9, offender: alice_key, slot: Slot::from(42) }
+			Event::EquivocationReported { reporter: 9, offender: alice_key, slot: Slot::from(40) }
 				.into(),
 		);
 	});
@@ -58,8 +58,8 @@ fn the_same_equivocation_is_reported_once() {
 	new_test_ext().execute_with(|| {
 		let (alice, alice_key) = key("//Alice");
 		let report_again = || {
-			let (first, second) = (sealed_header(3, 5, 1, &alice), sealed_header(3, 5, 2, &alice));
-			report(proof(&alice_key, 5, first, second), membership())
+			let (first, second) = (sealed_header(3, 4, 1, &alice), sealed_header(3, 4, 2, &alice));
+			report(proof(&alice_key, 4, first, second), membership())
 		};
 		assert_ok!(report_again());
 		assert_noop!(report_again(), Error::<Test>::DuplicateOffenceReport);
@@ -71,24 +71,24 @@ fn proofs_that_show_no_equivocation_are_rejected() {
 	new_test_ext().execute_with(|| {
 		let (alice, alice_key) = key("//Alice");
 		let (bob, _) = key("//Bob");
-		let header = sealed_header(10, 42, 1, &alice);
-		let mut unsealed = sealed_header(10, 42, 2, &alice);
+		let header = sealed_header(10, 40, 1, &alice);
+		let mut unsealed = sealed_header(10, 40, 2, &alice);
 		unsealed.digest_mut().pop();
 		let invalid = [
-			("the same header twice", proof(&alice_key, 42, header.clone(), header.clone())),
+			("the same header twice", proof(&alice_key, 40, header.clone(), header.clone())),
 			(
 				"different slots",
-				proof(&alice_key, 42, header.clone(), sealed_header(10, 43, 2, &alice)),
+				proof(&alice_key, 40, header.clone(), sealed_header(10, 41, 2, &alice)),
 			),
 			(
 				"a slot the headers are not in",
-				proof(&alice_key, 41, header.clone(), sealed_header(10, 42, 2, &alice)),
+				proof(&alice_key, 39, header.clone(), sealed_header(10, 40, 2, &alice)),
 			),
 			(
 				"one header sealed by another key",
-				proof(&alice_key, 42, header.clone(), sealed_header(10, 42, 2, &bob)),
+				proof(&alice_key, 40, header.clone(), sealed_header(10, 40, 2, &bob)),
 			),
-			("an unsealed header", proof(&alice_key, 42, header.clone(), unsealed)),
+			("an unsealed header", proof(&alice_key, 40, header.clone(), unsealed)),
 		];
 		for (what, proof) in invalid {
 			assert_noop!(report(proof, membership()), Error::<Test>::InvalidEquivocationProof);
@@ -104,20 +104,19 @@ fn the_key_must_belong_to_a_validator_of_the_session() {
 		let equivocation = || {
 			proof(
 				&charlie_key,
-				8,
-				sealed_header(4, 8, 1, &charlie),
-				sealed_header(4, 8, 2, &charlie),
+				10,
+				sealed_header(4, 10, 1, &charlie),
+				sealed_header(4, 10, 2, &charlie),
 			)
 		};
 		assert_noop!(report(equivocation(), membership()), Error::<Test>::InvalidKeyOwnershipProof);
 		let (alice, alice_key) = key("//Alice");
+		// A proof of another session than the one the slot is in: the chain's record of the
+		// session refuses it before its key-ownership proof is even checked.
 		let old_session = MembershipProof { session: SESSION - 1, ..membership() };
 		let alice_equivocation =
 			proof(&alice_key, 8, sealed_header(4, 8, 1, &alice), sealed_header(4, 8, 2, &alice));
-		assert_noop!(
-			report(alice_equivocation, old_session),
-			Error::<Test>::InvalidKeyOwnershipProof
-		);
+		assert_noop!(report(alice_equivocation, old_session), Error::<Test>::SlotNotInSession);
 	});
 }
 
@@ -151,4 +150,59 @@ fn the_slash_grows_with_the_share_of_validators_that_equivocate() {
 	assert_eq!(offence(4).slash_fraction(1), Perbill::from_rational(9u32, 16));
 	assert_eq!(offence(4).slash_fraction(2), Perbill::one());
 	assert_eq!(offence(0).slash_fraction(1), Perbill::one());
+}
+
+/// Alice's equivocation in `slot`.
+fn alice_in(slot: u64) -> Box<EquivocationProofOf<Test>> {
+	let (alice, alice_key) = key("//Alice");
+	proof(&alice_key, slot, sealed_header(4, slot, 1, &alice), sealed_header(4, slot, 2, &alice))
+}
+
+#[test]
+fn only_the_author_of_the_slot_can_equivocate_in_it() {
+	new_test_ext().execute_with(|| {
+		// Slot 40 is Alice's turn: Bob's two seals in it are no Aura blocks of his.
+		let (bob, bob_key) = key("//Bob");
+		let bob_in_alices_slot =
+			proof(&bob_key, 40, sealed_header(4, 40, 1, &bob), sealed_header(4, 40, 2, &bob));
+		assert_noop!(report(bob_in_alices_slot, membership()), Error::<Test>::NotSlotAuthor);
+		let bobs_own =
+			proof(&bob_key, 41, sealed_header(4, 41, 1, &bob), sealed_header(4, 41, 2, &bob));
+		assert_ok!(report(bobs_own, membership()));
+	});
+}
+
+#[test]
+fn the_slot_must_lie_within_the_session_the_proof_names() {
+	new_test_ext().execute_with(|| {
+		// Before the session began, or after the current slot.
+		SessionSlots::<Test>::remove(SESSION);
+		start_session(SESSION, 8);
+		CurrentSlot::set(100);
+		for slot in [4, 104] {
+			assert_noop!(report(alice_in(slot), membership()), Error::<Test>::SlotNotInSession);
+		}
+		// Once the next session began at slot 60, slot 64 is that session's, not this one's.
+		start_session(SESSION + 1, 60);
+		assert_noop!(report(alice_in(64), membership()), Error::<Test>::SlotNotInSession);
+		// A session the chain never recorded.
+		let unknown = MembershipProof { session: SESSION + 2, ..membership() };
+		assert_noop!(report(alice_in(64), unknown), Error::<Test>::SlotNotInSession);
+		assert_ok!(report(alice_in(56), membership()));
+	});
+}
+
+#[test]
+fn a_report_after_the_window_is_refused_and_the_history_pruned() {
+	new_test_ext().execute_with(|| {
+		for (session, slot) in [(SESSION + 1, 200), (SESSION + 2, 300)] {
+			start_session(session, slot);
+		}
+		// Still within the window (three sessions, its own included).
+		assert_ok!(report(alice_in(40), membership()));
+		start_session(SESSION + 3, 400);
+		assert!(!SessionSlots::<Test>::contains_key(SESSION));
+		assert_eq!(PrunedUpTo::get(), SESSION + 1);
+		assert_noop!(report(alice_in(44), membership()), Error::<Test>::ReportTooOld);
+	});
 }
