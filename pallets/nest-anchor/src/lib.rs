@@ -54,7 +54,6 @@ pub mod weights;
 pub use pallet::*;
 pub use weights::WeightInfo;
 
-use alloc::vec::Vec;
 use codec::{Decode, Encode, MaxEncodedLen};
 use pallet_service_registry::{NodeStanding, OnServiceNodeRemoved, ServiceInspect, ServiceTerms};
 use polkadot_sdk::{
@@ -539,6 +538,33 @@ impl<T: Config> Pallet<T> {
 		share.mul_ceil(voters).clamp(1, T::MaxApprovers::get())
 	}
 
+	/// The approvers to pay if `candidate` has `quorum` attestations and enough approvals from
+	/// those still trusted and still super nodes. Leaving out those that no longer are can only
+	/// lower the counts, so a candidate already short without that is kept before the registry
+	/// is asked about each of its members.
+	fn current_approvers(
+		service: ServiceId,
+		epoch: Epoch,
+		terms: &ServiceTerms<BlockNumberFor<T>>,
+		candidate: &Candidate<T>,
+	) -> Option<BoundedVec<T::AccountId, T::MaxApprovers>> {
+		let required = Self::required_approvals(terms, epoch);
+		let short = |count: usize, needed: u32| (count as u32) < needed;
+		if short(candidate.attesters.len(), terms.quorum)
+			|| short(candidate.approvers.len(), required)
+		{
+			return None;
+		}
+		let mut approvers = candidate.approvers.clone();
+		approvers.retain(|who| T::Registry::is_super_node(who));
+		let trusted = candidate
+			.attesters
+			.iter()
+			.filter(|node| T::Registry::service_node(service, node) == NodeStanding::Trusted)
+			.count();
+		(!short(approvers.len(), required) && !short(trusted, terms.quorum)).then_some(approvers)
+	}
+
 	/// Anchors candidate `index` if it has `quorum` attestations and enough approvals, and
 	/// its approvers are paid; returns how many were paid. Otherwise stores the candidates
 	/// and returns `None`.
@@ -549,27 +575,12 @@ impl<T: Config> Pallet<T> {
 		index: usize,
 		terms: &ServiceTerms<BlockNumberFor<T>>,
 	) -> Result<Option<u32>, DispatchError> {
-		let candidate = &candidates[index];
-		// Only those still trusted, and still super nodes, count now.
-		let attesters = candidate
-			.attesters
-			.iter()
-			.filter(|node| T::Registry::service_node(service, node) == NodeStanding::Trusted)
-			.count() as u32;
-		let approvers: BoundedVec<T::AccountId, T::MaxApprovers> = candidate
-			.approvers
-			.iter()
-			.filter(|who| T::Registry::is_super_node(who))
-			.cloned()
-			.collect::<Vec<_>>()
-			.try_into()
-			.expect("a subset of a bounded list");
-		let ready = attesters >= terms.quorum
-			&& approvers.len() as u32 >= Self::required_approvals(terms, epoch);
-		if !ready {
+		let Some(approvers) = Self::current_approvers(service, epoch, terms, &candidates[index])
+		else {
 			Pending::<T>::insert(service, (epoch, candidates));
 			return Ok(None);
-		}
+		};
+		let candidate = &candidates[index];
 		T::Registry::pay_anchor_fee(service, &approvers)
 			.map_err(|_| Error::<T>::AnchorFeeUnpaid)?;
 		let hash = anchor_hash(service, epoch, &candidate.root, &candidate.prev);
