@@ -5,6 +5,7 @@
 mod chain_spec;
 mod cli;
 mod command;
+mod equivocation;
 mod pool;
 mod proposer;
 mod rpc;

@@ -2,6 +2,7 @@
 //! finality and RPC, wired together.
 
 use crate::{
+	equivocation::ReportEquivocations,
 	pool::{self, PoolSettings},
 	proposer::LeaveTimeToImport,
 };
@@ -39,9 +40,11 @@ type FullBackend = sc_service::TFullBackend<Block>;
 type FullSelectChain = sc_consensus::LongestChain<FullBackend, Block>;
 type TransactionPool = pool::GatedPool;
 
-/// The block import every imported or authored block passes through.
-pub type NodeBlockImport =
-	sc_consensus_grandpa::GrandpaBlockImport<FullBackend, Block, FullClient, FullSelectChain>;
+/// The block import every imported or authored block passes through: Aura equivocations
+/// are reported, then GRANDPA records authority-set changes, then the client stores it.
+pub type NodeBlockImport = ReportEquivocations<
+	sc_consensus_grandpa::GrandpaBlockImport<FullBackend, Block, FullClient, FullSelectChain>,
+>;
 
 /// Blocks between GRANDPA justifications that are stored and served to syncing peers.
 const GRANDPA_JUSTIFICATION_PERIOD: u32 = 512;
@@ -57,8 +60,8 @@ const PROPOSAL_SLOT_PORTION: f32 = 2.0 / 3.0;
 /// `import queue (Aura header + inherent checks) -> block_import -> client`. The radiating
 /// block graph's DAG import wraps `block_import` here, so it sees blocks from every source.
 pub struct BlockImportPipeline {
-	/// The import chain; today GRANDPA's import (which records authority-set changes)
-	/// over the client.
+	/// The import chain: the Aura equivocation reporter over GRANDPA's import (which records
+	/// authority-set changes) over the client.
 	pub block_import: NodeBlockImport,
 	/// GRANDPA's view of the import, used to start the voter.
 	pub grandpa_link: sc_consensus_grandpa::LinkHalf<Block, FullClient, FullSelectChain>,
@@ -70,22 +73,29 @@ fn build_block_import_pipeline(
 	config: &Configuration,
 	client: &Arc<FullClient>,
 	select_chain: &FullSelectChain,
+	transaction_pool: &Arc<TransactionPool>,
 	task_manager: &TaskManager,
 	telemetry: Option<&Telemetry>,
 ) -> Result<BlockImportPipeline, ServiceError> {
-	let (block_import, grandpa_link) = sc_consensus_grandpa::block_import(
+	let (grandpa_import, grandpa_link) = sc_consensus_grandpa::block_import(
 		client.clone(),
 		GRANDPA_JUSTIFICATION_PERIOD,
 		client,
 		select_chain.clone(),
 		telemetry.map(|t| t.handle()),
 	)?;
+	let block_import = ReportEquivocations::new(
+		grandpa_import.clone(),
+		client.clone(),
+		OffchainTransactionPoolFactory::new(transaction_pool.clone()),
+		sc_consensus_aura::slot_duration(&**client)?,
+	);
 
 	let cidp_client = client.clone();
 	let import_queue = sc_consensus_aura::import_queue::<AuraPair, _, _, _, _, _>(
 		sc_consensus_aura::ImportQueueParams {
 			block_import: block_import.clone(),
-			justification_import: Some(Box::new(block_import.clone())),
+			justification_import: Some(Box::new(grandpa_import)),
 			client: client.clone(),
 			create_inherent_data_providers: move |parent_hash, _| {
 				let cidp_client = cidp_client.clone();
@@ -99,7 +109,10 @@ fn build_block_import_pipeline(
 			},
 			spawner: &task_manager.spawn_essential_handle(),
 			registry: config.prometheus_registry(),
-			check_for_equivocation: Default::default(),
+			// `ReportEquivocations` checks every block for equivocations and reports them. Aura's
+			// own check only logs, and it records the headers unsealed, under the same keys,
+			// where they would look like a second header of their slot.
+			check_for_equivocation: sc_consensus_aura::CheckForEquivocation::No,
 			telemetry: telemetry.map(|t| t.handle()),
 			compatibility_mode: Default::default(),
 		},
@@ -178,6 +191,7 @@ pub fn new_partial(
 			config,
 			&client,
 			&select_chain,
+			&transaction_pool,
 			&task_manager,
 			telemetry.as_ref(),
 		)?;
@@ -221,13 +235,20 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 	let genesis_hash = client.chain_info().genesis_hash;
 	let grandpa_protocol_name =
 		sc_consensus_grandpa::protocol_standard_name(&genesis_hash, &config.chain_spec);
-	let (grandpa_protocol_config, grandpa_notification_service) =
-		sc_consensus_grandpa::grandpa_peers_set_config::<_, N>(
-			grandpa_protocol_name.clone(),
-			metrics.clone(),
-			net_config.peer_store_handle(),
-		);
-	net_config.add_notification_protocol(grandpa_protocol_config);
+	// The GRANDPA gossip protocol only where the voter runs: a registered protocol whose
+	// handle is dropped (`--no-grandpa`) makes the network refuse every connection
+	// (`EssentialTaskClosed`), so such a node would have no peers.
+	let enable_grandpa = !config.disable_grandpa;
+	let grandpa_notification_service = enable_grandpa.then(|| {
+		let (grandpa_protocol_config, grandpa_notification_service) =
+			sc_consensus_grandpa::grandpa_peers_set_config::<_, N>(
+				grandpa_protocol_name.clone(),
+				metrics.clone(),
+				net_config.peer_store_handle(),
+			);
+		net_config.add_notification_protocol(grandpa_protocol_config);
+		grandpa_notification_service
+	});
 
 	let warp_sync = Arc::new(sc_consensus_grandpa::warp_proof::NetworkProvider::new(
 		backend.clone(),
@@ -275,7 +296,6 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 	let role = config.role;
 	let force_authoring = config.force_authoring;
 	let name = config.network.node_name.clone();
-	let enable_grandpa = !config.disable_grandpa;
 	let prometheus_registry = config.prometheus_registry().cloned();
 	let shared_voter_state = sc_consensus_grandpa::SharedVoterState::empty();
 
@@ -357,7 +377,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 		task_manager.spawn_essential_handle().spawn_blocking("aura", Some("block-authoring"), aura);
 	}
 
-	if enable_grandpa {
+	if let Some(grandpa_notification_service) = grandpa_notification_service {
 		// Only authorities sign votes; other full nodes follow finality without keys.
 		let keystore = if role.is_authority() { Some(keystore_container.keystore()) } else { None };
 

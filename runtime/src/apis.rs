@@ -1,9 +1,9 @@
 //! Runtime APIs: what the node, Polkadot.js Apps and other clients may call in the runtime.
 
 use crate::{
-	genesis_config_presets, AccountId, Aura, Balance, Block, Dpos, Executive, Grandpa, Historical,
-	InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System,
-	TransactionPayment, VERSION,
+	genesis_config_presets, AccountId, Aura, AuraEquivocation, Balance, Block, Dpos, Executive,
+	Grandpa, Historical, InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig,
+	SessionKeys, System, TransactionPayment, VERSION,
 };
 use alloc::vec::Vec;
 use codec::Encode;
@@ -160,6 +160,27 @@ sp_api::impl_runtime_apis! {
 			Historical::prove((fg_primitives::KEY_TYPE, authority_id))
 				.map(|proof| proof.encode())
 				.map(fg_primitives::OpaqueKeyOwnershipProof::new)
+		}
+	}
+
+	impl pallet_aura_equivocation::runtime_api::AuraEquivocationApi<Block, AuraId> for Runtime {
+		fn generate_key_ownership_proof(
+			_slot: sp_consensus_aura::Slot,
+			authority_id: AuraId,
+		) -> Option<pallet_aura_equivocation::runtime_api::OpaqueKeyOwnershipProof> {
+			Historical::prove((polkadot_sdk::sp_core::crypto::key_types::AURA, authority_id))
+				.map(|proof| proof.encode())
+				.map(pallet_aura_equivocation::runtime_api::OpaqueKeyOwnershipProof::new)
+		}
+
+		fn submit_report_equivocation_unsigned_extrinsic(
+			equivocation_proof: polkadot_sdk::sp_consensus_slots::EquivocationProof<
+				<Block as BlockT>::Header,
+				AuraId,
+			>,
+			key_owner_proof: pallet_aura_equivocation::runtime_api::OpaqueKeyOwnershipProof,
+		) -> Option<()> {
+			AuraEquivocation::submit_unsigned_report(equivocation_proof, key_owner_proof.decode()?)
 		}
 	}
 

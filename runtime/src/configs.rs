@@ -391,6 +391,7 @@ impl pallet_aura_equivocation::Config for Runtime {
 	// The slashing window: a report older than it would slash nothing.
 	type ReportWindow = <Runtime as pallet_dpos::Config>::SlashReportWindow;
 	type MaxAuthorities = MaxAuthorities;
+	type ReportLongevity = ReportLongevity;
 	type KeyOwnerProof = sp_session::MembershipProof;
 	type Offender = pallet_session::historical::IdentificationTuple<Self>;
 	type KeyOwnerProofSystem = Historical;
@@ -428,7 +429,7 @@ where
 	type RuntimeCall = RuntimeCall;
 }
 
-/// GRANDPA submits equivocation reports as unsigned transactions.
+/// GRANDPA and Aura equivocation reports are submitted as unsigned transactions.
 impl<C> frame_system::offchain::CreateBare<C> for Runtime
 where
 	RuntimeCall: From<C>,

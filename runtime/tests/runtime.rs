@@ -8,8 +8,8 @@ use polkadot_sdk::{
 	frame_system, pallet_aura, pallet_balances, pallet_multisig, pallet_proxy, pallet_sudo,
 	pallet_timestamp, pallet_transaction_payment,
 	sc_chain_spec::GenesisConfigBuilderRuntimeCaller,
-	sp_consensus_aura::{Slot, AURA_ENGINE_ID},
-	sp_core::{crypto::Pair, sr25519, Encode},
+	sp_consensus_aura::{sr25519::AuthorityId as AuraId, Slot, AURA_ENGINE_ID},
+	sp_core::{crypto::Pair, sr25519, Decode, Encode},
 	sp_genesis_builder::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET},
 	sp_io::TestExternalities,
 	sp_keyring::Sr25519Keyring,
@@ -540,15 +540,12 @@ fn current_slot() -> Slot {
 	polkadot_sdk::pallet_aura::CurrentSlot::<Runtime>::get()
 }
 
-/// A report that `offender` sealed two different headers for `slot`, with the proof that its
-/// key is a delegate's of this session.
-fn aura_equivocation_report(offender: Sr25519Keyring, slot: Slot) -> RuntimeCall {
-	use polkadot_sdk::{
-		frame_support::traits::KeyOwnerProofSystem,
-		sp_consensus_aura::sr25519::AuthorityId as AuraId,
-		sp_consensus_slots::EquivocationProof,
-		sp_core::{crypto::key_types::AURA, H256},
-	};
+/// Two different headers `offender` sealed for `slot`.
+fn aura_equivocation(
+	offender: Sr25519Keyring,
+	slot: Slot,
+) -> polkadot_sdk::sp_consensus_slots::EquivocationProof<Header, AuraId> {
+	use polkadot_sdk::sp_core::H256;
 	let sealed = |variant: u8| {
 		let digest = Digest { logs: vec![DigestItem::PreRuntime(AURA_ENGINE_ID, slot.encode())] };
 		let mut header =
@@ -557,18 +554,78 @@ fn aura_equivocation_report(offender: Sr25519Keyring, slot: Slot) -> RuntimeCall
 		header.digest_mut().push(DigestItem::Seal(AURA_ENGINE_ID, signature.encode()));
 		header
 	};
-	let key: AuraId = offender.public().into();
-	let key_owner_proof = thingschain_runtime::Historical::prove((AURA, key.clone()))
-		.expect("the offender is a delegate of this session");
+	polkadot_sdk::sp_consensus_slots::EquivocationProof {
+		offender: offender.public().into(),
+		slot,
+		first_header: sealed(1),
+		second_header: sealed(2),
+	}
+}
+
+/// A report that `offender` sealed two different headers for `slot`, with the proof that its
+/// key is a delegate's of this session.
+fn aura_equivocation_report(offender: Sr25519Keyring, slot: Slot) -> RuntimeCall {
+	use polkadot_sdk::{
+		frame_support::traits::KeyOwnerProofSystem, sp_core::crypto::key_types::AURA,
+	};
+	let equivocation_proof = aura_equivocation(offender, slot);
+	let key_owner_proof =
+		thingschain_runtime::Historical::prove((AURA, equivocation_proof.offender.clone()))
+			.expect("the offender is a delegate of this session");
 	RuntimeCall::AuraEquivocation(pallet_aura_equivocation::Call::report_equivocation {
-		equivocation_proof: Box::new(EquivocationProof {
-			offender: key,
-			slot,
-			first_header: sealed(1),
-			second_header: sealed(2),
-		}),
+		equivocation_proof: Box::new(equivocation_proof),
 		key_owner_proof,
 	})
+}
+
+/// Whether Alice's bond was slashed by the 10% a lone equivocation on a one-delegate chain
+/// costs.
+fn alice_slashed() -> bool {
+	events().iter().any(|e| {
+		matches!(
+			e,
+			RuntimeEvent::Dpos(pallet_dpos::Event::Slashed { who, amount })
+				if *who == account(Sr25519Keyring::Alice) && *amount == CANDIDATE_BOND / 10
+		)
+	})
+}
+
+#[test]
+fn a_nodes_unsigned_aura_report_goes_through_the_runtime_api_into_a_block() {
+	use pallet_aura_equivocation::runtime_api::runtime_decl_for_aura_equivocation_api::AuraEquivocationApiV1;
+	use polkadot_sdk::{
+		sp_core::offchain::{testing::TestTransactionPoolExt, TransactionPoolExt},
+		sp_runtime::transaction_validity::{InvalidTransaction, TransactionSource},
+	};
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let mut ext = genesis_ext(DEV_RUNTIME_PRESET);
+	ext.register_extension(TransactionPoolExt::new(pool));
+	ext.execute_with(|| {
+		// What the node's block import does on finding Alice's second header of a slot.
+		let slot = current_slot();
+		let key = Sr25519Keyring::Alice.public().into();
+		let key_owner_proof = Runtime::generate_key_ownership_proof(slot, key)
+			.expect("Alice is a delegate of this session");
+		let submitted = Runtime::submit_report_equivocation_unsigned_extrinsic(
+			aura_equivocation(Sr25519Keyring::Alice, slot),
+			key_owner_proof,
+		);
+		assert_eq!(submitted, Some(()), "the local pool takes the report");
+		let pooled = pool_state.read().transactions.clone();
+		assert_eq!(pooled.len(), 1);
+		let report = UncheckedExtrinsic::decode(&mut &pooled[0][..]).expect("a transaction");
+
+		let parent = System::parent_hash();
+		let validate = |source| Executive::validate_transaction(source, report.clone(), parent);
+		assert!(validate(TransactionSource::Local).is_ok(), "valid from the local node");
+		assert_eq!(validate(TransactionSource::External), Err(InvalidTransaction::Call.into()));
+		Executive::apply_extrinsic(report.clone())
+			.expect("the block takes it")
+			.expect("it dispatches");
+		assert!(alice_slashed());
+		// Another node's copy of the report, in a later block, is refused.
+		assert_eq!(Executive::apply_extrinsic(report), Err(InvalidTransaction::Stale.into()));
+	});
 }
 
 #[test]
@@ -589,11 +646,7 @@ fn an_aura_equivocation_report_slashes_and_chills_the_delegate() {
 		dispatch(Bob, aura_equivocation_report(Alice, current_slot()));
 
 		// 10% of Alice's 1,000 TIC bond is slashed (and burned), and she is chilled.
-		assert!(events().iter().any(|e| matches!(
-			e,
-			RuntimeEvent::Dpos(pallet_dpos::Event::Slashed { who, amount })
-				if *who == account(Alice) && *amount == CANDIDATE_BOND / 10
-		)));
+		assert!(alice_slashed());
 		assert!(pallet_dpos::Candidates::<Runtime>::get(account(Alice)).unwrap().chilled);
 		assert_eq!(free(&account(Bob)), bob_before, "an honest reporter pays no fee");
 	});

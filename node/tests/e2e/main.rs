@@ -7,6 +7,7 @@
 
 mod common;
 
+mod aura_equivocation;
 mod build_features;
 mod chain_spec_tools;
 mod dev_chain;

@@ -13,6 +13,21 @@
 //! `ReportOffence` (pallet-offences), whose handler slashes the offender; the reporter pays no
 //! fee.
 //!
+//! Nodes report what they see themselves: the node's block import finds the second header an
+//! authority sealed for a slot, and through the [`runtime_api::AuraEquivocationApi`] asks the
+//! runtime for the offender's key-ownership proof and to submit
+//! [`Pallet::report_equivocation_unsigned`] to its own transaction pool. That unsigned report
+//! is accepted only from the local node or in a block, and only while it would still count
+//! (the same checks as a signed report, and not an offence already known).
+//!
+//! ```text
+//!  block import ── 2nd header of (slot, author) ──> generate_key_ownership_proof(slot, key)
+//!                                                    submit_report_equivocation_unsigned_extrinsic
+//!                                                                    │ (local pool)
+//!  next block <── validate_unsigned: Local/InBlock, valid, not known ┘
+//!       └── report_equivocation_unsigned ──> pallet-offences ──> DPoS slash, disable
+//! ```
+//!
 //! The SDK reports GRANDPA and BABE equivocations this way; Aura has no runtime-side report,
 //! which this pallet adds.
 
@@ -25,6 +40,7 @@ pub mod benchmarking;
 #[cfg(test)]
 mod mock;
 mod offence;
+pub mod runtime_api;
 #[cfg(test)]
 mod tests;
 pub mod weights;
@@ -33,13 +49,23 @@ pub use offence::{check_equivocation_proof, AuraEquivocationOffence};
 pub use pallet::*;
 pub use weights::WeightInfo;
 
-use alloc::boxed::Box;
+use alloc::{boxed::Box, vec::Vec};
 use codec::Codec;
 use polkadot_sdk::{
 	frame_support::{self, pallet_prelude::*, traits::KeyOwnerProofSystem},
-	frame_system::pallet_prelude::*,
+	frame_system::{
+		offchain::{CreateBare, SubmitTransaction},
+		pallet_prelude::*,
+	},
 	sp_consensus_slots::{EquivocationProof, Slot},
-	sp_runtime::{traits::Member, KeyTypeId, RuntimeAppPublic},
+	sp_runtime::{
+		traits::Member,
+		transaction_validity::{
+			InvalidTransaction, TransactionPriority, TransactionSource, TransactionValidity,
+			TransactionValidityError, ValidTransaction,
+		},
+		KeyTypeId, RuntimeAppPublic,
+	},
 	sp_session::{GetSessionNumber, GetValidatorCount},
 	sp_staking::{offence::ReportOffence, SessionIndex},
 };
@@ -90,7 +116,9 @@ pub mod pallet {
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
-	pub trait Config: polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+	pub trait Config:
+		polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>> + CreateBare<Call<Self>>
+	{
 		/// The key Aura seals blocks with (the runtime's `pallet_aura::Config::AuthorityId`).
 		type AuthorityId: RuntimeAppPublic + Member + Parameter + MaxEncodedLen;
 
@@ -121,6 +149,10 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxAuthorities: Get<u32>;
 
+		/// Blocks an unsigned report waits in the transaction pool before it is dropped.
+		#[pallet::constant]
+		type ReportLongevity: Get<u64>;
+
 		/// Receives the offence (pallet-offences).
 		type ReportOffence: ReportOffence<
 			Self::AccountId,
@@ -144,8 +176,13 @@ pub mod pallet {
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// `reporter` proved that the authority with key `offender` sealed two blocks in `slot`.
-		EquivocationReported { reporter: T::AccountId, offender: T::AuthorityId, slot: Slot },
+		/// The authority with key `offender` sealed two blocks in `slot`, as `reporter` proved
+		/// (`None` for a node's own unsigned report).
+		EquivocationReported {
+			reporter: Option<T::AccountId>,
+			offender: T::AuthorityId,
+			slot: Slot,
+		},
 	}
 
 	#[pallet::error]
@@ -195,48 +232,156 @@ pub mod pallet {
 		/// slot. `key_owner_proof` proves the key belonged to a validator of that session. A
 		/// valid report costs the reporter nothing.
 		#[pallet::call_index(0)]
-		#[pallet::weight(
-			T::WeightInfo::check_equivocation_proof()
-				// The historical root the key-ownership proof is checked against, the current
-				// session and slot, and the records of the session named and the next.
-				.saturating_add(T::DbWeight::get().reads(5))
-				.saturating_add(T::OffenceHandlingWeight::get())
-		)]
+		#[pallet::weight(Pallet::<T>::report_weight())]
 		pub fn report_equivocation(
 			origin: OriginFor<T>,
 			equivocation_proof: Box<EquivocationProofOf<T>>,
 			key_owner_proof: T::KeyOwnerProof,
 		) -> DispatchResultWithPostInfo {
 			let reporter = ensure_signed(origin)?;
-			ensure!(
-				check_equivocation_proof::<HeaderFor<T>, T::AuthorityId>(&equivocation_proof),
-				Error::<T>::InvalidEquivocationProof
-			);
-			let session_index = key_owner_proof.session();
-			let validator_set_count = key_owner_proof.validator_count();
-			let EquivocationProof { offender, slot, .. } = *equivocation_proof;
-			Self::ensure_fits_session(session_index, slot, &offender)?;
-			let offender_key = offender.clone();
-			let offender = T::KeyOwnerProofSystem::check_proof(
-				(T::AuthorityId::ID, offender),
-				key_owner_proof,
-			)
-			.ok_or(Error::<T>::InvalidKeyOwnershipProof)?;
-			let offence =
-				AuraEquivocationOffence { slot, session_index, validator_set_count, offender };
-			T::ReportOffence::report_offence(alloc::vec![reporter.clone()], offence)
-				.map_err(|_| Error::<T>::DuplicateOffenceReport)?;
-			Self::deposit_event(Event::EquivocationReported {
-				reporter,
-				offender: offender_key,
-				slot,
-			});
-			Ok(Pays::No.into())
+			Self::process_report(Some(reporter), *equivocation_proof, key_owner_proof)
+		}
+
+		/// The same report, unsigned: a node submits it for an equivocation its block import
+		/// found (see [`runtime_api::AuraEquivocationApi`]). Only the local node's own pool and
+		/// blocks take it ([`Pallet::validate_unsigned`]).
+		#[pallet::call_index(1)]
+		#[pallet::weight(Pallet::<T>::report_weight())]
+		pub fn report_equivocation_unsigned(
+			origin: OriginFor<T>,
+			equivocation_proof: Box<EquivocationProofOf<T>>,
+			key_owner_proof: T::KeyOwnerProof,
+		) -> DispatchResultWithPostInfo {
+			ensure_none(origin)?;
+			Self::process_report(None, *equivocation_proof, key_owner_proof)
+		}
+	}
+
+	// `ValidateUnsigned` is deprecated for `#[pallet::authorize]`, which needs
+	// `frame_system::AuthorizeCall` in the runtime's transaction extensions and general
+	// transactions; GRANDPA's reports, which this runtime takes too, still come as bare
+	// transactions through `ValidateUnsigned`, so these do the same.
+	#[allow(deprecated)]
+	#[pallet::validate_unsigned]
+	impl<T: Config> ValidateUnsigned for Pallet<T> {
+		type Call = Call<T>;
+
+		/// An unsigned report is valid only from the local node (or already in a block), and
+		/// only while it would count: one per offender and slot, at the highest priority,
+		/// never gossiped (no other node could include it: it would come to them as
+		/// `External`).
+		fn validate_unsigned(source: TransactionSource, call: &Self::Call) -> TransactionValidity {
+			let Call::report_equivocation_unsigned { equivocation_proof, key_owner_proof } = call
+			else {
+				return InvalidTransaction::Call.into();
+			};
+			if !matches!(source, TransactionSource::Local | TransactionSource::InBlock) {
+				return InvalidTransaction::Call.into();
+			}
+			Self::check_unreported(equivocation_proof, key_owner_proof.clone())?;
+			ValidTransaction::with_tag_prefix("AuraEquivocation")
+				.priority(TransactionPriority::MAX)
+				.and_provides((equivocation_proof.offender.clone(), equivocation_proof.slot))
+				.longevity(T::ReportLongevity::get())
+				.propagate(false)
+				.build()
+		}
+
+		fn pre_dispatch(call: &Self::Call) -> Result<(), TransactionValidityError> {
+			let Call::report_equivocation_unsigned { equivocation_proof, key_owner_proof } = call
+			else {
+				return Err(InvalidTransaction::Call.into());
+			};
+			Self::check_unreported(equivocation_proof, key_owner_proof.clone())
 		}
 	}
 }
 
 impl<T: Config> Pallet<T> {
+	/// Submits an unsigned report of `equivocation_proof` to the local transaction pool; for
+	/// the node, through [`runtime_api::AuraEquivocationApi`] (it needs the offchain
+	/// transaction-pool extension). `None` if the pool refused it.
+	pub fn submit_unsigned_report(
+		equivocation_proof: EquivocationProofOf<T>,
+		key_owner_proof: T::KeyOwnerProof,
+	) -> Option<()> {
+		let call = Call::report_equivocation_unsigned {
+			equivocation_proof: Box::new(equivocation_proof),
+			key_owner_proof,
+		};
+		SubmitTransaction::<T, Call<T>>::submit_transaction(T::create_bare(call.into())).ok()
+	}
+
+	/// The weight of either report call.
+	fn report_weight() -> Weight {
+		T::WeightInfo::check_equivocation_proof()
+			// The historical root the key-ownership proof is checked against, the current
+			// session and slot, and the records of the session named and the next.
+			.saturating_add(T::DbWeight::get().reads(5))
+			.saturating_add(T::OffenceHandlingWeight::get())
+	}
+
+	/// Checks a report and hands its offence to `ReportOffence`, crediting `reporter`.
+	fn process_report(
+		reporter: Option<T::AccountId>,
+		equivocation_proof: EquivocationProofOf<T>,
+		key_owner_proof: T::KeyOwnerProof,
+	) -> DispatchResultWithPostInfo {
+		let offender = equivocation_proof.offender.clone();
+		let offence = Self::check_report(&equivocation_proof, key_owner_proof)?;
+		let slot = offence.slot;
+		let reporters: Vec<_> = reporter.iter().cloned().collect();
+		T::ReportOffence::report_offence(reporters, offence)
+			.map_err(|_| Error::<T>::DuplicateOffenceReport)?;
+		Self::deposit_event(Event::EquivocationReported { reporter, offender, slot });
+		Ok(Pays::No.into())
+	}
+
+	/// The offence `equivocation_proof` shows, if it is one: two headers of one slot sealed
+	/// by its author in a recent session, whose key `key_owner_proof` shows a validator's.
+	fn check_report(
+		equivocation_proof: &EquivocationProofOf<T>,
+		key_owner_proof: T::KeyOwnerProof,
+	) -> Result<AuraEquivocationOffence<T::Offender>, Error<T>> {
+		ensure!(
+			check_equivocation_proof::<HeaderFor<T>, T::AuthorityId>(equivocation_proof),
+			Error::<T>::InvalidEquivocationProof
+		);
+		let session_index = key_owner_proof.session();
+		let validator_set_count = key_owner_proof.validator_count();
+		let EquivocationProof { offender, slot, .. } = equivocation_proof;
+		Self::ensure_fits_session(session_index, *slot, offender)?;
+		let offender = T::KeyOwnerProofSystem::check_proof(
+			(T::AuthorityId::ID, offender.clone()),
+			key_owner_proof,
+		)
+		.ok_or(Error::<T>::InvalidKeyOwnershipProof)?;
+		Ok(AuraEquivocationOffence { slot: *slot, session_index, validator_set_count, offender })
+	}
+
+	/// [`Self::check_report`] for the transaction pool: `Stale` for a report that is too old
+	/// or already counted, `BadProof` for one that proves nothing.
+	fn check_unreported(
+		equivocation_proof: &EquivocationProofOf<T>,
+		key_owner_proof: T::KeyOwnerProof,
+	) -> Result<(), TransactionValidityError> {
+		let offence =
+			Self::check_report(equivocation_proof, key_owner_proof).map_err(
+				|error| match error {
+					Error::<T>::ReportTooOld => InvalidTransaction::Stale,
+					_ => InvalidTransaction::BadProof,
+				},
+			)?;
+		let known = T::ReportOffence::is_known_offence(
+			core::slice::from_ref(&offence.offender),
+			&offence.slot,
+		);
+		if known {
+			return Err(InvalidTransaction::Stale.into());
+		}
+		Ok(())
+	}
+
 	/// Checks that `session` is within the report window, that `slot` is one of its slots
 	/// (from its first up to the next session's first, or the current slot) and that
 	/// `offender` was that slot's author.

@@ -32,6 +32,26 @@ impl frame_system::Config for Test {
 	type Block = Block;
 }
 
+/// Transactions as the offchain pool extension receives them.
+pub type Extrinsic = polkadot_sdk::sp_runtime::testing::TestXt<RuntimeCall, ()>;
+
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	type RuntimeCall = RuntimeCall;
+	type Extrinsic = Extrinsic;
+}
+
+impl<C> frame_system::offchain::CreateBare<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	fn create_bare(call: RuntimeCall) -> Extrinsic {
+		Extrinsic::new_bare(call)
+	}
+}
+
 /// The session the registry's key owners belong to.
 pub const SESSION: SessionIndex = 7;
 /// Validators in that session.
@@ -52,6 +72,8 @@ parameter_types! {
 
 /// Reports count for three sessions.
 pub const REPORT_WINDOW: SessionIndex = 3;
+/// Blocks an unsigned report stays in the pool.
+pub const REPORT_LONGEVITY: u64 = 20;
 
 /// Aura's authorities in turn order: Alice has the slots `0 mod 4`, Bob `1`, Charlie `2`, Dave
 /// `3`.
@@ -152,6 +174,7 @@ impl crate::Config for Test {
 	type PruneSessions = TestPruning;
 	type ReportWindow = polkadot_sdk::frame_support::traits::ConstU32<REPORT_WINDOW>;
 	type MaxAuthorities = polkadot_sdk::frame_support::traits::ConstU32<8>;
+	type ReportLongevity = polkadot_sdk::frame_support::traits::ConstU64<REPORT_LONGEVITY>;
 	type ReportOffence = TestOffences;
 	type OffenceHandlingWeight = OffenceHandlingWeight;
 	type WeightInfo = ();

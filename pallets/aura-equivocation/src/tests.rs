@@ -1,10 +1,15 @@
 //! Reports checked against real sr25519 seals.
 
 use crate::{mock::*, *};
+use codec::{Decode, Encode};
 use polkadot_sdk::{
-	frame_support::{assert_noop, assert_ok, dispatch::Pays},
+	frame_support::{assert_noop, assert_ok, dispatch::Pays, traits::UnfilteredDispatchable},
 	sp_consensus_aura::Slot,
-	sp_runtime::{traits::Header as _, Perbill},
+	sp_core::offchain::{testing::TestTransactionPoolExt, TransactionPoolExt},
+	sp_runtime::{
+		traits::{ExtrinsicLike, Header as _},
+		DispatchError, Perbill,
+	},
 	sp_session::MembershipProof,
 	sp_staking::offence::Offence,
 };
@@ -47,8 +52,12 @@ fn two_blocks_sealed_in_one_slot_are_reported_as_an_offence() {
 		assert_eq!(post.pays_fee, Pays::No, "an honest reporter pays nothing");
 		assert_eq!(Reported::get(), vec![(1, SESSION, VALIDATORS, Slot::from(40))]);
 		System::assert_last_event(
-			Event::EquivocationReported { reporter: 9, offender: alice_key, slot: Slot::from(40) }
-				.into(),
+			Event::EquivocationReported {
+				reporter: Some(9),
+				offender: alice_key,
+				slot: Slot::from(40),
+			}
+			.into(),
 		);
 	});
 }
@@ -121,19 +130,120 @@ fn the_key_must_belong_to_a_validator_of_the_session() {
 }
 
 #[test]
-fn reports_must_be_signed() {
+fn a_signed_report_needs_a_signer_and_an_unsigned_one_none() {
 	new_test_ext().execute_with(|| {
-		let (alice, alice_key) = key("//Alice");
-		let equivocation =
-			proof(&alice_key, 8, sealed_header(4, 8, 1, &alice), sealed_header(4, 8, 2, &alice));
 		assert_noop!(
-			AuraEquivocation::report_equivocation(
-				RuntimeOrigin::none(),
-				equivocation,
+			AuraEquivocation::report_equivocation(RuntimeOrigin::none(), alice_in(8), membership()),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			AuraEquivocation::report_equivocation_unsigned(
+				RuntimeOrigin::signed(9),
+				alice_in(8),
 				membership()
 			),
-			polkadot_sdk::sp_runtime::DispatchError::BadOrigin
+			DispatchError::BadOrigin
 		);
+	});
+}
+
+/// The unsigned report of `proof`, as the node's runtime call submits it.
+fn unsigned(proof: Box<EquivocationProofOf<Test>>, membership: MembershipProof) -> Call<Test> {
+	Call::report_equivocation_unsigned { equivocation_proof: proof, key_owner_proof: membership }
+}
+
+#[allow(deprecated)]
+fn validate(source: TransactionSource, call: &Call<Test>) -> TransactionValidity {
+	<AuraEquivocation as ValidateUnsigned>::validate_unsigned(source, call)
+}
+
+#[allow(deprecated)]
+fn pre_dispatch(call: &Call<Test>) -> Result<(), TransactionValidityError> {
+	<AuraEquivocation as ValidateUnsigned>::pre_dispatch(call)
+}
+
+#[test]
+fn a_node_reports_unsigned_through_its_own_pool_and_the_report_counts_once() {
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let mut ext = new_test_ext();
+	ext.register_extension(TransactionPoolExt::new(pool));
+	ext.execute_with(|| {
+		// sr25519 seals are randomized: one proof, compared with itself.
+		let equivocation = alice_in(40);
+		assert_eq!(
+			AuraEquivocation::submit_unsigned_report(*equivocation.clone(), membership()),
+			Some(())
+		);
+		let submitted = pool_state.read().transactions.clone();
+		assert_eq!(submitted.len(), 1, "one report in the local pool");
+		let xt = Extrinsic::decode(&mut &submitted[0][..]).expect("a transaction of this runtime");
+		assert!(xt.is_bare(), "unsigned: the node signs nothing");
+		let RuntimeCall::AuraEquivocation(call) = xt.function else { panic!("a report") };
+		assert_eq!(call, unsigned(equivocation, membership()));
+
+		let valid = validate(TransactionSource::Local, &call).expect("the local node's report");
+		assert_eq!(valid.priority, TransactionPriority::MAX);
+		assert_eq!(valid.longevity, REPORT_LONGEVITY);
+		assert!(!valid.propagate, "no other node could include it");
+		assert_eq!(
+			valid.provides,
+			vec![("AuraEquivocation", (key("//Alice").1, Slot::from(40u64))).encode()]
+		);
+		assert_ok!(validate(TransactionSource::InBlock, &call));
+		assert_ok!(pre_dispatch(&call));
+
+		let post = call.clone().dispatch_bypass_filter(RuntimeOrigin::none()).expect("counts");
+		assert_eq!(post.pays_fee, Pays::No);
+		assert_eq!(Reported::get(), vec![(1, SESSION, VALIDATORS, Slot::from(40))]);
+		System::assert_last_event(
+			Event::EquivocationReported {
+				reporter: None,
+				offender: key("//Alice").1,
+				slot: Slot::from(40),
+			}
+			.into(),
+		);
+		// Counted: another node's copy of the report is stale, in the pool and in a block.
+		let stale = Err(InvalidTransaction::Stale.into());
+		assert_eq!(validate(TransactionSource::Local, &call), stale);
+		assert_eq!(pre_dispatch(&call), stale.map(|_: ValidTransaction| ()));
+	});
+}
+
+#[test]
+fn unsigned_reports_are_taken_only_from_the_local_node_and_only_while_they_count() {
+	new_test_ext().execute_with(|| {
+		let refused = |call: &Call<Test>, why: InvalidTransaction| {
+			for source in [TransactionSource::Local, TransactionSource::InBlock] {
+				assert_eq!(validate(source, call), Err(why.into()), "{source:?}");
+			}
+			assert_eq!(pre_dispatch(call), Err(why.into()));
+		};
+		// A valid report gossiped by a peer: no pool of ours takes it.
+		let valid = unsigned(alice_in(40), membership());
+		assert_eq!(
+			validate(TransactionSource::External, &valid),
+			Err(InvalidTransaction::Call.into())
+		);
+		// Reports that prove nothing: Bob's seals in Alice's slot, a key of no validator.
+		let (bob, bob_key) = key("//Bob");
+		let bob_in_alices_slot =
+			proof(&bob_key, 40, sealed_header(4, 40, 1, &bob), sealed_header(4, 40, 2, &bob));
+		refused(&unsigned(bob_in_alices_slot, membership()), InvalidTransaction::BadProof);
+		let (charlie, charlie_key) = key("//Charlie");
+		let charlie_equivocation = proof(
+			&charlie_key,
+			42,
+			sealed_header(4, 42, 1, &charlie),
+			sealed_header(4, 42, 2, &charlie),
+		);
+		refused(&unsigned(charlie_equivocation, membership()), InvalidTransaction::BadProof);
+		// A report of a session that has left the window.
+		for (session, slot) in [(SESSION + 1, 200), (SESSION + 2, 300), (SESSION + 3, 400)] {
+			start_session(session, slot);
+		}
+		refused(&valid, InvalidTransaction::Stale);
+		assert!(Reported::get().is_empty());
 	});
 }
 
