@@ -2,7 +2,7 @@
 # Writes the committed chain specs (chain-specs/{local,testnet}{,-raw}.json) from the
 # runtime's genesis presets, through the node's `export-chain-spec`. The node's test
 # `committed_chain_specs_match_the_runtime` fails when a committed file, the runtime's WASM
-# code included, no longer matches what this writes.
+# code included (by its version and metadata), no longer matches what this writes.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 

@@ -63,20 +63,19 @@ for c in rust-src rustfmt; do
   fi
 done
 
-# --- node packages for the JS end-to-end tests ------------------------------
-if [ -f tests/js/package.json ]; then
-  if command -v npm >/dev/null; then
-    if [ -d tests/js/node_modules ] && [ tests/js/node_modules -nt tests/js/package-lock.json ]; then
-      say "npm: tests/js dependencies up to date"
-    else
-      say "npm: installing tests/js dependencies"
-      (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
-      touch tests/js/node_modules
-    fi
-  else
-    echo "npm is missing though apt installed nodejs and npm: install Node.js 20 or newer" >&2
-    exit 1
-  fi
+# --- node packages: the JS end-to-end tests and the pinned zombienet CLI ---------------
+if ! command -v npm >/dev/null; then
+  echo "npm is missing though apt installed nodejs and npm: install Node.js 20 or newer" >&2
+  exit 1
 fi
+for dir in tests/js zombienet; do
+  if [ -d "$dir/node_modules" ] && [ "$dir/node_modules" -nt "$dir/package-lock.json" ]; then
+    say "npm: $dir dependencies up to date"
+  else
+    say "npm: installing $dir dependencies (package-lock.json)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$dir/node_modules"
+  fi
+done
 
 say "done"

@@ -2,8 +2,9 @@
 # Sets up this machine if needed, builds everything and runs every test:
 # pallet unit and property tests, runtime tests, node end-to-end tests (real binary,
 # JSON-RPC) including the chain-spec checks, the pallet benchmarks on their mocks with the
-# runtime's benchmark and try-runtime code compiled, the device core's no_std build and the
-# Polkadot.js client test. Each step prints how long it took (docs/build-times.md).
+# runtime's benchmark and try-runtime code compiled, the device core's no_std build, the
+# Polkadot.js client test and the zombienet network test. Each step prints how long it took
+# (docs/build-times.md).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$REPO_ROOT"
@@ -60,6 +61,9 @@ cargo check --release --locked -p thingschain-device-core --no-default-features 
 
 step "Polkadot.js client against a real node"
 (cd tests/js && NODE_BIN="$NODE_BIN" npm test)
+
+step "zombienet: the local network of four delegates and a full node (zombienet/local.zndsl)"
+THINGSCHAIN_BIN="$NODE_BIN" ZOMBIENET_LOG=text scripts/zombienet.sh test
 
 step "all tests passed"
 printf '[time] total %d s\n' $(($(date +%s) - started))

@@ -68,14 +68,16 @@ pub struct Node {
 	pub rpc_port: u16,
 	/// libp2p port on 127.0.0.1.
 	pub p2p_port: u16,
+	/// Prometheus metrics port on 127.0.0.1 (`/metrics`).
+	pub prometheus_port: u16,
 	log: PathBuf,
 }
 
 impl Node {
-	/// Starts `binary` with `args` plus local-only RPC and p2p, and no telemetry, Prometheus
+	/// Starts `binary` with `args` plus local-only RPC, p2p and Prometheus, and no telemetry
 	/// or mDNS; its output goes to `<log_dir>/<name>.log`.
 	pub fn start(binary: &Path, name: &str, log_dir: &Path, args: &[&str]) -> Node {
-		let (rpc_port, p2p_port) = (free_port(), free_port());
+		let (rpc_port, p2p_port, prometheus_port) = (free_port(), free_port(), free_port());
 		let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
 		all.extend(
 			[
@@ -83,7 +85,8 @@ impl Node {
 				&rpc_port.to_string(),
 				"--listen-addr",
 				&format!("/ip4/127.0.0.1/tcp/{p2p_port}"),
-				"--no-prometheus",
+				"--prometheus-port",
+				&prometheus_port.to_string(),
 				"--no-telemetry",
 				"--no-mdns",
 			]
@@ -96,6 +99,7 @@ impl Node {
 			name: name.to_string(),
 			rpc_port,
 			p2p_port,
+			prometheus_port,
 			log: log_dir.join(format!("{name}.log")),
 		};
 		node.spawn();

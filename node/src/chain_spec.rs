@@ -19,7 +19,7 @@ use thingschain_runtime::{
 pub type ChainSpec = sc_service::GenericChainSpec;
 
 /// How wallets should display TIC and addresses.
-fn properties() -> Properties {
+pub fn properties() -> Properties {
 	let mut properties = Properties::new();
 	properties.insert("tokenSymbol".into(), TOKEN_SYMBOL.into());
 	properties.insert("tokenDecimals".into(), TOKEN_DECIMALS.into());
@@ -67,7 +67,7 @@ pub fn local_testnet() -> Result<ChainSpec, String> {
 }
 
 /// The shape of a public network (three delegates, no sudo) on well-known dev keys, to try it
-/// out: a `Local` chain. A real network's spec comes from `scripts/make-chain-spec.sh`.
+/// out: a `Local` chain. A real network's spec comes from `thingschain operator-spec`.
 pub fn testnet() -> Result<ChainSpec, String> {
 	from_preset(
 		"ThingsChain Testnet",
@@ -109,11 +109,21 @@ struct WellKnownKey {
 	ss58: String,
 }
 
-/// Every well-known development key, in the forms a chain spec may hold it.
-fn well_known_keys() -> impl Iterator<Item = WellKnownKey> {
+/// Every well-known development public key, with its keyring name and scheme.
+fn well_known_publics() -> impl Iterator<Item = (String, [u8; 32])> {
 	let sr25519 = Sr25519Keyring::iter().map(|k| (format!("{k:?} (sr25519)"), k.to_raw_public()));
 	let ed25519 = Ed25519Keyring::iter().map(|k| (format!("{k:?} (ed25519)"), k.to_raw_public()));
-	sr25519.chain(ed25519).map(|(name, public)| WellKnownKey {
+	sr25519.chain(ed25519)
+}
+
+/// Whether `public` is a well-known development key.
+pub fn is_well_known(public: &[u8]) -> bool {
+	well_known_publics().any(|(_, key)| key.as_slice() == public)
+}
+
+/// Every well-known development key, in the forms a chain spec may hold it.
+fn well_known_keys() -> impl Iterator<Item = WellKnownKey> {
+	well_known_publics().map(|(name, public)| WellKnownKey {
 		name,
 		hex: format!("{}", HexDisplay::from(&public)),
 		ss58: AccountId32::from(public).to_ss58check(),
@@ -139,7 +149,7 @@ fn refuse_well_known_keys_on_live(spec: &ChainSpec) -> Result<(), String> {
 	Err(format!(
 		"chain spec `{}` is a Live chain but holds well-known development keys, which anyone can \
 		 sign with: {}. Make a real network's spec with your own keys \
-		 (scripts/make-chain-spec.sh), or set its chainType to Local to experiment",
+		 (thingschain operator-spec), or set its chainType to Local to experiment",
 		spec.id(),
 		found.join(", ")
 	))

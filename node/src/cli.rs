@@ -1,4 +1,5 @@
-//! Command-line interface: the standard Substrate node commands plus `benchmark`.
+//! Command-line interface: the standard Substrate node commands plus `benchmark` and
+//! `operator-spec`.
 
 use polkadot_sdk::{frame_benchmarking_cli, sc_cli, staging_chain_spec_builder};
 
@@ -20,6 +21,10 @@ pub enum Subcommand {
 	/// Build, convert and verify chain specs from a runtime WASM blob (the SDK's
 	/// `chain-spec-builder`, built in so operators need no second tool).
 	ChainSpecBuilder(staging_chain_spec_builder::ChainSpecBuilder),
+
+	/// Write a real network's chain spec (plain and raw) from an operator file of its
+	/// validators, votes, endowments and sudo key.
+	OperatorSpec(crate::operator_spec::OperatorSpecCmd),
 
 	/// Validate blocks.
 	CheckBlock(sc_cli::CheckBlockCmd),

@@ -68,6 +68,13 @@ macro_rules! with_partial {
 	}};
 }
 
+/// Logs to stderr for a subcommand that runs without a node, so that the runtime's message
+/// reaches the user when its genesis build refuses a spec (a panic in the WASM is logged,
+/// the error itself only says that the WASM trapped).
+fn init_logger() -> sc_cli::Result<()> {
+	sc_cli::LoggerBuilder::new("").init().map_err(Into::into)
+}
+
 /// Parses the command line and runs it.
 pub fn run() -> sc_cli::Result<()> {
 	let cli = Cli::from_args();
@@ -80,10 +87,15 @@ pub fn run() -> sc_cli::Result<()> {
 			runner.sync_run(|config| cmd.run(config.chain_spec, config.network))
 		}
 		Some(Subcommand::ExportChainSpec(cmd)) => {
+			init_logger()?;
 			let spec = cli.load_spec(&cmd.chain)?;
 			cmd.run(spec)
 		}
 		Some(Subcommand::ChainSpecBuilder(cmd)) => cmd.run().map_err(Into::into),
+		Some(Subcommand::OperatorSpec(cmd)) => {
+			init_logger()?;
+			cmd.run().map_err(|e| e.to_string().into())
+		}
 		Some(Subcommand::CheckBlock(cmd)) => with_partial!(cli, cmd, |partial, config| {
 			let PartialComponents { client, task_manager, import_queue, .. } = partial;
 			Ok((cmd.run(client, import_queue), task_manager))

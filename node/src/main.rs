@@ -6,6 +6,8 @@ mod chain_spec;
 mod cli;
 mod command;
 mod equivocation;
+mod metrics;
+mod operator_spec;
 mod pool;
 mod proposer;
 mod rpc;

@@ -297,6 +297,10 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 	let force_authoring = config.force_authoring;
 	let name = config.network.node_name.clone();
 	let prometheus_registry = config.prometheus_registry().cloned();
+	if let Some(registry) = &prometheus_registry {
+		let metrics = crate::metrics::ChainMetrics::register(registry)?;
+		task_manager.spawn_handle().spawn("thingschain-metrics", None, metrics.run(client.clone()));
+	}
 	let shared_voter_state = sc_consensus_grandpa::SharedVoterState::empty();
 
 	let rpc_extensions_builder = {

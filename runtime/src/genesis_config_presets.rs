@@ -5,7 +5,7 @@
 //!   GRANDPA keeps its more-than-two-thirds quorum; elections choose four; sudo for local
 //!   experiments.
 //! - `testnet`: a public test network shape without sudo. Operators derive their own
-//!   deployment from it with `scripts/make-chain-spec.sh`, which swaps in their own keys.
+//!   deployment from it with `thingschain operator-spec`, which swaps in their own keys.
 //!
 //! In every preset the genesis delegates are delegate candidates bonded with
 //! [`CANDIDATE_BOND`] and elected by genesis votes: each is approved by a voter staking
@@ -17,6 +17,7 @@ use crate::{
 	SessionKeys, SudoConfig,
 };
 use alloc::{vec, vec::Vec};
+use pallet_dpos::{GenesisCandidate, GenesisVoter};
 use polkadot_sdk::{
 	frame_support::build_struct_json_patch,
 	sp_consensus_aura::sr25519::AuthorityId as AuraId,
@@ -78,11 +79,15 @@ fn genesis(
 ) -> Value {
 	let candidates = validators
 		.iter()
-		.map(|v| (v.account.clone(), CANDIDATE_BOND, GENESIS_COMMISSION))
+		.map(|v| GenesisCandidate {
+			account: v.account.clone(),
+			bond: CANDIDATE_BOND,
+			commission: GENESIS_COMMISSION,
+		})
 		.collect::<Vec<_>>();
 	let voters = votes
 		.into_iter()
-		.map(|(voter, targets)| (voter, GENESIS_VOTE, targets))
+		.map(|(account, approvals)| GenesisVoter { account, stake: GENESIS_VOTE, approvals })
 		.collect::<Vec<_>>();
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig { balances: endowed },

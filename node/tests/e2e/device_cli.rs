@@ -12,7 +12,7 @@
 //! 4. once revoked, the reader gets nothing new;
 //! 5. a key file that trusts another owner than the device's seals nothing.
 
-use crate::common::{best_number, node_key, peer_id, start_node, wait_for, NODE_BIN};
+use crate::common::{best_number, metric, node_key, peer_id, start_node, wait_for, NODE_BIN};
 use serde_json::Value as Json;
 use std::{
 	path::{Path, PathBuf},
@@ -222,4 +222,14 @@ async fn a_device_sends_encrypted_readings_paid_by_its_owner_and_only_its_reader
 	let err = String::from_utf8_lossy(&output.stderr);
 	assert!(!output.status.success() && err.contains("the owner its key file trusts"), "{err}");
 	assert_eq!(records(&cli(&url, &["fetch", "--device", &id])).len(), READINGS + 1);
+
+	// 6. The owner node's Prometheus counts what its finalized blocks did: one device
+	// registered and its records.
+	wait_for("the records in the metrics", Duration::from_secs(60), || async {
+		metric(owner_node.prometheus_port, "thingschain_records_stored_total")
+			.filter(|n| *n == READINGS as u64 + 1)
+	})
+	.await;
+	assert_eq!(metric(owner_node.prometheus_port, "thingschain_devices_registered_total"), Some(1));
+	assert_eq!(metric(owner_node.prometheus_port, "thingschain_anchors_accepted_total"), Some(0));
 }

@@ -4,7 +4,7 @@
 //! authoring, and GRANDPA keeps finalizing through the authority-set change.
 
 use crate::common::{
-	aura_slot, best_number, finalized_number, hex, start_network, unhex, wait_for, NODE_BIN,
+	aura_slot, best_number, finalized_number, hex, metric, start_network, unhex, wait_for, NODE_BIN,
 };
 use serde_json::Value as Json;
 use std::{
@@ -228,4 +228,8 @@ async fn a_voted_in_candidate_authors_and_a_voted_out_delegate_stops() {
 	let pending: u128 = pending.parse().unwrap();
 	// Eve's commission alone is 5% of the reward of each of her blocks.
 	assert!(pending >= 2 * BLOCK_REWARD / 20, "Eve earned rewards: {pending}");
+
+	// Alice's node counted the election that changed the delegates, once it was final.
+	let elections = metric(nodes[0].prometheus_port, "thingschain_delegate_elections_total");
+	assert!(elections.is_some_and(|n| n >= 1), "elections in the metrics: {elections:?}");
 }

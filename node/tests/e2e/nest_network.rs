@@ -12,7 +12,7 @@
 //!    contested; only the first is spendable, once that epoch is anchored and the contest
 //!    period after it is over.
 
-use crate::common::{best_number, hex, start_node, wait_for};
+use crate::common::{best_number, hex, metric, start_node, wait_for};
 use polkadot_sdk::sp_runtime::traits::{BlakeTwo256, Hash as _};
 use serde_json::{json, Value as Json};
 use std::time::Duration;
@@ -588,4 +588,11 @@ async fn a_government_service_anchors_proves_suspends_and_pegs() {
 	reach_block(rpc, final_anchor.block + CONTEST).await;
 	assert_eq!(ok(&chain, &give(1), &dave).await.count("NestPeg.Transferred"), 1);
 	fails_with(&chain, &give(2), &dave, "NotClaimed").await;
+
+	// The node's Prometheus counts the anchors once they are final: four epochs of the
+	// government service, two of the bank.
+	wait_for("the anchors in the metrics", Duration::from_secs(60), || async {
+		metric(node.prometheus_port, "thingschain_anchors_accepted_total").filter(|n| *n == 6)
+	})
+	.await;
 }

@@ -245,10 +245,10 @@ pub mod pallet {
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
-		/// Candidates at genesis: account, self-bond, commission.
-		pub candidates: Vec<(T::AccountId, BalanceOf<T>, Perbill)>,
-		/// Voters at genesis: account, stake, approved candidates.
-		pub voters: Vec<(T::AccountId, BalanceOf<T>, Vec<T::AccountId>)>,
+		/// Candidates at genesis.
+		pub candidates: Vec<GenesisCandidate<T::AccountId, BalanceOf<T>>>,
+		/// Voters at genesis.
+		pub voters: Vec<GenesisVoter<T::AccountId, BalanceOf<T>>>,
 		/// TIC minted per authored block.
 		pub block_reward: BalanceOf<T>,
 		/// Blocks per session; zero keeps the default of 100.
@@ -281,14 +281,20 @@ pub mod pallet {
 				);
 				DesiredDelegates::<T>::put(self.desired_delegates);
 			}
-			for (who, bond, commission) in &self.candidates {
-				Pallet::<T>::do_bond(who, *bond).expect("genesis candidate can bond");
+			// A genesis that cannot be built says which account lacks what: tools such as
+			// zombienet rewrite balances and session keys of a spec they are given.
+			for GenesisCandidate { account: who, bond, commission } in &self.candidates {
+				Pallet::<T>::genesis_bond("candidate", who, *bond);
 				Pallet::<T>::do_register(who, *commission, Default::default(), false)
-					.expect("genesis candidate can register");
+					.unwrap_or_else(|e| {
+						panic!("genesis candidate {who:?} cannot register: {}", <&str>::from(e))
+					});
 			}
-			for (who, stake, targets) in &self.voters {
-				Pallet::<T>::do_bond(who, *stake).expect("genesis voter can bond");
-				Pallet::<T>::do_vote(who, targets.clone()).expect("genesis votes are valid");
+			for GenesisVoter { account: who, stake, approvals: targets } in &self.voters {
+				Pallet::<T>::genesis_bond("voter", who, *stake);
+				Pallet::<T>::do_vote(who, targets.clone()).unwrap_or_else(|e| {
+					panic!("genesis voter {who:?} cannot approve {targets:?}: {}", <&str>::from(e))
+				});
 			}
 		}
 	}
@@ -779,6 +785,18 @@ impl<T: Config> Pallet<T> {
 		T::Currency::hold(&HoldReason::Staked.into(), who, amount)?;
 		Self::set_active(who, ledger, active);
 		Ok(())
+	}
+
+	/// Bonds `amount` of `who`'s balance at genesis, or stops the genesis build with a message
+	/// naming the account, its `role`, the bond and the balance it has.
+	fn genesis_bond(role: &str, who: &T::AccountId, amount: BalanceOf<T>) {
+		Self::do_bond(who, amount).unwrap_or_else(|e| {
+			panic!(
+				"genesis {role} {who:?} cannot bond {amount:?}: {} (its balance is {:?})",
+				<&str>::from(e),
+				T::Currency::balance(who)
+			)
+		})
 	}
 
 	/// Registers `who` as a candidate; genesis skips the session-key check because

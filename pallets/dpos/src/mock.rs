@@ -1,7 +1,7 @@
 //! A test runtime: System, Balances, pallet-session fed by this pallet, and a block loop that
 //! rotates sessions and notes authors the way Aura and pallet-authorship do.
 
-use crate::{self as pallet_dpos, CurrentSessionLength};
+use crate::{self as pallet_dpos, CurrentSessionLength, GenesisCandidate, GenesisVoter};
 use polkadot_sdk::{
 	frame_support::{
 		derive_impl, parameter_types,
@@ -181,8 +181,16 @@ impl ExtBuilder {
 		.assimilate_storage(&mut storage)
 		.unwrap();
 		pallet_dpos::GenesisConfig::<Test> {
-			candidates: self.candidates,
-			voters: self.voters,
+			candidates: self
+				.candidates
+				.into_iter()
+				.map(|(account, bond, commission)| GenesisCandidate { account, bond, commission })
+				.collect(),
+			voters: self
+				.voters
+				.into_iter()
+				.map(|(account, stake, approvals)| GenesisVoter { account, stake, approvals })
+				.collect(),
 			block_reward: REWARD,
 			session_length: SESSION,
 			desired_delegates: 0,

@@ -123,6 +123,20 @@ mod genesis {
 	}
 
 	#[test]
+	#[should_panic(
+		expected = "genesis voter 10 cannot bond 2000000: Funds are unavailable (its balance is 1000000)"
+	)]
+	fn a_genesis_voter_without_the_funds_is_named() {
+		ExtBuilder::default().voters(vec![(10, 2 * ENDOWMENT, vec![3])]).build_and_execute(|| {});
+	}
+
+	#[test]
+	#[should_panic(expected = "genesis voter 10 cannot approve [7]: UnknownCandidate")]
+	fn a_genesis_vote_for_a_non_candidate_is_named() {
+		ExtBuilder::default().voters(vec![(10, 250, vec![7])]).build_and_execute(|| {});
+	}
+
+	#[test]
 	fn genesis_votes_count() {
 		ExtBuilder::default().voters(vec![(10, 250, vec![3])]).build_and_execute(|| {
 			assert_eq!(backing(3).votes, 250);

@@ -14,7 +14,8 @@ use crate::{BalanceOf, Config};
 use codec::{Decode, Encode, MaxEncodedLen};
 use polkadot_sdk::{
 	frame_support::{
-		pallet_prelude::*, CloneNoBound, DebugNoBound, DefaultNoBound, EqNoBound, PartialEqNoBound,
+		pallet_prelude::*, CloneNoBound, DebugNoBound, DefaultNoBound, Deserialize, EqNoBound,
+		PartialEqNoBound, Serialize,
 	},
 	frame_system::pallet_prelude::BlockNumberFor,
 	sp_runtime::{
@@ -23,6 +24,33 @@ use polkadot_sdk::{
 	},
 };
 use scale_info::TypeInfo;
+
+/// A delegate candidate at genesis: it bonds `bond` of its balance and registers with
+/// `commission`. In a chain spec: `{ "account": ..., "bond": ..., "commission": ... }`
+/// (commission in parts per billion).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(crate = "polkadot_sdk::frame_support::__private::serde", deny_unknown_fields)]
+pub struct GenesisCandidate<AccountId, Balance> {
+	/// The candidate's account.
+	pub account: AccountId,
+	/// Its self-bond.
+	pub bond: Balance,
+	/// The share of its blocks' rewards it keeps.
+	pub commission: Perbill,
+}
+
+/// A voter at genesis: it bonds `stake` of its balance and approves `approvals`, which must be
+/// genesis candidates. In a chain spec: `{ "account": ..., "stake": ..., "approvals": [...] }`.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(crate = "polkadot_sdk::frame_support::__private::serde", deny_unknown_fields)]
+pub struct GenesisVoter<AccountId, Balance> {
+	/// The voter's account.
+	pub account: AccountId,
+	/// Its stake, the power of each approval.
+	pub stake: Balance,
+	/// The candidates it approves.
+	pub approvals: alloc::vec::Vec<AccountId>,
+}
 
 /// Reward per point of backing (per unit of stake), as a fixed-point number.
 pub type RewardPerPoint = FixedU128;
