@@ -1,7 +1,9 @@
 // Polkadot.js (the library behind Polkadot.js Apps) against a real `thingschain --dev` node:
 // it connects, reads chain metadata and balances, signs a transfer and a staking vote with our
-// transaction extensions, reads the delegate ranking over the `dpos_*` RPC, and signs as a
-// token-less device whose owner pays the fee.
+// transaction extensions, reads the delegate ranking over the `dpos_*` RPC, signs as a
+// token-less device whose owner pays the fee, calls each of our pallets, and decodes every
+// constant, storage item and event of our pallets. No type bundle: the types come from the
+// node's metadata alone, as they do for Polkadot.js Apps.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -9,7 +11,7 @@ import { createServer } from 'node:net';
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady, mnemonicGenerate } from '@polkadot/util-crypto';
-import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
+import { stringCamelCase, stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 
 const NODE_BIN = process.env.NODE_BIN;
 const TIC = 10n ** 12n;
@@ -174,4 +176,92 @@ test('a device without tokens signs a mortal record transaction its owner pays f
   assert.equal((await api.query.system.account(device.address)).data.free.toBigInt(), 0n);
   const stored = (await api.query.payloads.records(deviceId, 0)).unwrap();
   assert.ok(stored.payload.isEncrypted);
+});
+
+/** Our pallets, as Polkadot.js names their sections. */
+const OUR_PALLETS = ['dpos', 'auraEquivocation', 'serviceRegistry', 'nestAnchor', 'nestPeg', 'devices', 'payloads'];
+
+/** Signs `tx` as `signer`; resolves once it is finalized with its events and its module error (by name), if any. */
+function submitAndDecode(tx, signer) {
+  return new Promise((resolve, reject) => {
+    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
+      if (!status.isFinalized) return;
+      const error = dispatchError?.isModule ? api.registry.findMetaError(dispatchError.asModule) : null;
+      resolve({ events, error: error && `${error.section}.${error.name}`, failed: Boolean(dispatchError) });
+    }).catch(reject);
+  });
+}
+
+test('one call of each of our other pallets, its outcome decoded from metadata alone', async () => {
+  const [bob, charlie] = [await devAccount('//Bob'), await devAccount('//Charlie')];
+  // A super node stakes the runtime's minimum (a constant read from metadata).
+  const stake = api.consts.serviceRegistry.minSuperNodeStake.toBigInt();
+  const registered = await submitAndDecode(api.tx.serviceRegistry.registerSuperNode(stake), charlie);
+  assert.equal(registered.error, null);
+  const event = registered.events.find(({ event }) => api.events.serviceRegistry.SuperNodeRegistered.is(event));
+  assert.ok(event, 'serviceRegistry.SuperNodeRegistered');
+  assert.equal(event.event.data[0].toString(), charlie.address);
+
+  // Calls that fail on this chain, each with its pallet's named error.
+  const header = await api.rpc.chain.getHeader();
+  const zero = '0x' + '00'.repeat(32);
+  const refused = [
+    [api.tx.nestAnchor.attest(99, 0, zero, zero), 'nestAnchor.UnknownService'],
+    [api.tx.nestPeg.transfer(99, zero, bob.address), 'nestPeg.'],
+    [
+      api.tx.auraEquivocation.reportEquivocation(
+        { offender: bob.publicKey, slot: 1, firstHeader: header, secondHeader: header },
+        { session: 0, trieNodes: [], validatorCount: 1 },
+      ),
+      'auraEquivocation.',
+    ],
+  ];
+  for (const [tx, expected] of refused) {
+    const { error, failed } = await submitAndDecode(tx, bob);
+    assert.ok(failed && error?.startsWith(expected), `${tx.method.section}.${tx.method.method}: ${error}`);
+  }
+});
+
+test('decodes every constant, storage item and event of our pallets from metadata alone', async () => {
+  const pallets = api.runtimeMetadata.asLatest.pallets.filter((p) => OUR_PALLETS.includes(stringCamelCase(p.name)));
+  assert.equal(pallets.length, OUR_PALLETS.length);
+  let decoded = 0;
+  for (const pallet of pallets) {
+    const section = stringCamelCase(pallet.name);
+    for (const constant of pallet.constants) {
+      const value = api.consts[section][stringCamelCase(constant.name)];
+      assert.ok(value !== undefined && value.toJSON() !== undefined, `${section}.${constant.name}`);
+      decoded += 1;
+    }
+    for (const item of pallet.storage.unwrap().items) {
+      const query = api.query[section][stringCamelCase(item.name)];
+      const values = item.type.isPlain ? [await query()] : (await query.entries()).map(([, value]) => value);
+      for (const value of values) assert.notEqual(value.toJSON(), undefined, `${section}.${item.name}`);
+      decoded += values.length;
+    }
+    // Every event's fields are types the registry builds from the metadata's type table.
+    for (const variant of api.registry.lookup.getSiType(pallet.events.unwrap().type).def.asVariant.variants) {
+      assert.ok(api.events[section][variant.name.toString()], `${section}.${variant.name} is known`);
+      for (const field of variant.fields) api.registry.createType(api.registry.createLookupType(field.type));
+    }
+  }
+  assert.ok(decoded > 50, `${decoded} constants and stored values decoded`);
+
+  // The events the tests above caused, read back from every finalized block: ours decode
+  // with their fields' names.
+  const finalized = (await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead())).number.toNumber();
+  const seen = new Set();
+  for (let number = 1; number <= finalized; number += 1) {
+    const at = await api.at(await api.rpc.chain.getBlockHash(number));
+    for (const { event } of await at.query.system.events()) {
+      if (!OUR_PALLETS.includes(event.section)) continue;
+      assert.equal(event.data.names?.length ?? 0, event.meta.fields.length, `${event.section}.${event.method}`);
+      assert.ok(event.toHuman(), `${event.section}.${event.method} decodes`);
+      seen.add(`${event.section}.${event.method}`);
+    }
+  }
+  for (const expected of ['dpos.Bonded', 'dpos.Voted', 'devices.DeviceRegistered', 'payloads.RecordStored',
+    'serviceRegistry.SuperNodeRegistered']) {
+    assert.ok(seen.has(expected), `${expected} among ${[...seen].join(', ')}`);
+  }
 });
