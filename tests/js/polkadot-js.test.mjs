@@ -6,63 +6,26 @@
 // node's metadata alone, as they do for Polkadot.js Apps.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady, mnemonicGenerate } from '@polkadot/util-crypto';
+import { startDevNode } from './dev-node.mjs';
 import { stringCamelCase, stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 
-const NODE_BIN = process.env.NODE_BIN;
 const TIC = 10n ** 12n;
 let node;
 let api;
 let provider;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function connect(url, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const candidate = new WsProvider(url, false);
-    try {
-      await candidate.connect();
-      await candidate.isReadyOrError;
-      const ready = await ApiPromise.create({ provider: candidate, throwOnConnect: true, noInitWarn: true });
-      provider = candidate;
-      return ready;
-    } catch (e) {
-      await candidate.disconnect().catch(() => {});
-      if (Date.now() > deadline) throw new Error(`no RPC at ${url}: ${e}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-}
-
 before(async () => {
-  assert.ok(NODE_BIN, 'NODE_BIN names the thingschain binary');
-  const [rpcPort, p2pPort] = [await freePort(), await freePort()];
-  node = spawn(NODE_BIN, [
-    '--dev', '--tmp', '--rpc-port', String(rpcPort),
-    '--listen-addr', `/ip4/127.0.0.1/tcp/${p2pPort}`,
-    '--no-prometheus', '--no-telemetry', '--no-mdns',
-  ], { stdio: ['ignore', 'ignore', 'ignore'] });
-  api = await connect(`ws://127.0.0.1:${rpcPort}`, 60_000);
+  node = await startDevNode();
+  provider = new WsProvider(node.url);
+  api = await ApiPromise.create({ provider, throwOnConnect: true, noInitWarn: true });
 });
 
 after(async () => {
   await api?.disconnect();
-  node?.kill('SIGKILL');
+  node?.stop();
 });
 
 test('reads the chain like Polkadot.js Apps does', async () => {
