@@ -6,7 +6,9 @@
 use jsonrpsee::{core::RpcResult, proc_macros::rpc, types::ErrorObjectOwned};
 use pallet_dpos::runtime_api::DposApi as DposRuntimeApi;
 use polkadot_sdk::{
-	sp_api::ProvideRuntimeApi, sp_blockchain::HeaderBackend, sp_runtime::traits::Block as BlockT,
+	sp_api::{ApiError, ProvideRuntimeApi},
+	sp_blockchain::HeaderBackend,
+	sp_runtime::traits::Block as BlockT,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -61,9 +63,32 @@ impl<C, Block> Dpos<C, Block> {
 	}
 }
 
-/// The JSON-RPC error for a failed runtime call.
-fn runtime_error(what: &str, error: impl std::fmt::Debug) -> ErrorObjectOwned {
-	ErrorObjectOwned::owned(1, format!("unable to query {what}: {error:?}"), None::<()>)
+/// Why a `dpos_*` call fails. Codes are stable (docs/rpc.md).
+#[derive(Debug)]
+pub enum DposRpcError {
+	/// 9001: the runtime could not answer at that block (unknown or pruned block, or a
+	/// runtime without `DposApi`).
+	RuntimeApi { what: &'static str, source: ApiError },
+}
+
+impl DposRpcError {
+	/// The error's JSON-RPC code.
+	pub fn code(&self) -> i32 {
+		match self {
+			DposRpcError::RuntimeApi { .. } => 9001,
+		}
+	}
+}
+
+impl From<DposRpcError> for ErrorObjectOwned {
+	fn from(error: DposRpcError) -> Self {
+		let message = match &error {
+			DposRpcError::RuntimeApi { what, source } => {
+				format!("unable to query {what}: {source}")
+			}
+		};
+		ErrorObjectOwned::owned(error.code(), message, None::<()>)
+	}
 }
 
 impl<C, Block> DposApiServer<Block::Hash> for Dpos<C, Block>
@@ -74,11 +99,10 @@ where
 {
 	fn candidates(&self, at: Option<Block::Hash>) -> RpcResult<Vec<Candidate>> {
 		let at = at.unwrap_or_else(|| self.client.info().best_hash);
-		let candidates = self
-			.client
-			.runtime_api()
-			.candidates(at)
-			.map_err(|e| runtime_error("dpos candidates", e))?;
+		let candidates =
+			self.client.runtime_api().candidates(at).map_err(|source| {
+				DposRpcError::RuntimeApi { what: "the dpos candidates", source }
+			})?;
 		Ok(candidates
 			.into_iter()
 			.map(|c| Candidate {
@@ -97,10 +121,8 @@ where
 
 	fn pending_rewards(&self, who: AccountId, at: Option<Block::Hash>) -> RpcResult<String> {
 		let at = at.unwrap_or_else(|| self.client.info().best_hash);
-		self.client
-			.runtime_api()
-			.pending_rewards(at, who)
-			.map(|reward| reward.to_string())
-			.map_err(|e| runtime_error("pending rewards", e))
+		self.client.runtime_api().pending_rewards(at, who).map(|reward| reward.to_string()).map_err(
+			|source| DposRpcError::RuntimeApi { what: "the pending rewards", source }.into(),
+		)
 	}
 }

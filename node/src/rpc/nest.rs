@@ -4,7 +4,9 @@
 use jsonrpsee::{core::RpcResult, proc_macros::rpc, types::ErrorObjectOwned};
 use pallet_nest_anchor::runtime_api::NestApi as NestRuntimeApi;
 use polkadot_sdk::{
-	sp_api::ProvideRuntimeApi, sp_blockchain::HeaderBackend, sp_core::Bytes,
+	sp_api::{ApiError, ProvideRuntimeApi},
+	sp_blockchain::HeaderBackend,
+	sp_core::Bytes,
 	sp_runtime::traits::Block as BlockT,
 };
 use serde::{Deserialize, Serialize};
@@ -74,8 +76,44 @@ impl<C, Block> Nest<C, Block> {
 	}
 }
 
-fn error(code: i32, message: String) -> ErrorObjectOwned {
-	ErrorObjectOwned::owned(code, message, None::<()>)
+/// Why a `nest_*` call fails. Codes are stable (docs/rpc.md).
+#[derive(Debug)]
+pub enum NestRpcError {
+	/// 9101: the runtime could not answer at that block (unknown or pruned block, or a
+	/// runtime without the NestChain API).
+	RuntimeApi { what: &'static str, source: ApiError },
+	/// 9102: the proof names more siblings than a tree of 2^32 leaves has levels.
+	ProofTooDeep { siblings: usize },
+	/// 9103: the epoch has no anchor, so no record of it can be proven.
+	NotAnchored { service: ServiceId, epoch: Epoch },
+}
+
+impl NestRpcError {
+	/// The error's JSON-RPC code.
+	pub fn code(&self) -> i32 {
+		match self {
+			NestRpcError::RuntimeApi { .. } => 9101,
+			NestRpcError::ProofTooDeep { .. } => 9102,
+			NestRpcError::NotAnchored { .. } => 9103,
+		}
+	}
+}
+
+impl From<NestRpcError> for ErrorObjectOwned {
+	fn from(error: NestRpcError) -> Self {
+		let message = match &error {
+			NestRpcError::RuntimeApi { what, source } => {
+				format!("unable to query {what}: {source}")
+			}
+			NestRpcError::ProofTooDeep { siblings } => format!(
+				"the proof has {siblings} siblings, more than a tree of 2^32 leaves has levels"
+			),
+			NestRpcError::NotAnchored { service, epoch } => {
+				format!("epoch {epoch} of service {service} is not anchored")
+			}
+		};
+		ErrorObjectOwned::owned(error.code(), message, None::<()>)
+	}
 }
 
 impl<C, Block> NestApiServer<Block::Hash> for Nest<C, Block>
@@ -95,7 +133,7 @@ where
 			.client
 			.runtime_api()
 			.anchor(at, service, epoch)
-			.map_err(|e| error(1, format!("unable to query the anchor: {e:?}")))?;
+			.map_err(|source| NestRpcError::RuntimeApi { what: "the anchor", source })?;
 		Ok(anchor.map(|(root, hash)| Anchor { root, hash }))
 	}
 
@@ -107,9 +145,11 @@ where
 		proof: Proof,
 		at: Option<Block::Hash>,
 	) -> RpcResult<bool> {
-		let siblings = proof.siblings.try_into().map_err(|_| {
-			error(2, "the proof has more siblings than a tree of 2^32 leaves".into())
-		})?;
+		let count = proof.siblings.len();
+		let siblings = proof
+			.siblings
+			.try_into()
+			.map_err(|_| NestRpcError::ProofTooDeep { siblings: count })?;
 		let proof = InclusionProof {
 			leaf_index: proof.leaf_index,
 			number_of_leaves: proof.number_of_leaves,
@@ -119,7 +159,7 @@ where
 		self.client
 			.runtime_api()
 			.verify_inclusion(at, service, epoch, record.to_vec(), proof)
-			.map_err(|e| error(1, format!("unable to verify the proof: {e:?}")))?
-			.ok_or_else(|| error(3, format!("epoch {epoch} of service {service} is not anchored")))
+			.map_err(|source| NestRpcError::RuntimeApi { what: "the proof", source })?
+			.ok_or_else(|| NestRpcError::NotAnchored { service, epoch }.into())
 	}
 }

@@ -116,6 +116,21 @@ async fn bad_input_gets_clear_errors_and_the_node_keeps_running() {
 	assert!(message.contains("Funds are unavailable"), "names the failure: {message}");
 	assert_eq!(free_balance(&client, &ferdie).await, ferdie_before);
 
+	// Our RPC methods answer a block the node does not have with their stable code
+	// (docs/rpc.md) and a message.
+	let unknown = format!("0x{}", "ab".repeat(32));
+	for (method, params) in
+		[("dpos_candidates", rpc_params![&unknown]), ("nest_anchor", rpc_params![0, 0, &unknown])]
+	{
+		let err = rpc.request::<Value>(method, params).await.expect_err("no such block");
+		let code = if method.starts_with("dpos") { "9001" } else { "9101" };
+		let message = err.to_string();
+		assert!(
+			message.contains(code) && message.contains("unable to query"),
+			"{method}: {message}"
+		);
+	}
+
 	// The node is still alive and producing blocks.
 	assert!(node.is_running());
 	let best = best_number(&rpc).await.expect("best block");

@@ -475,7 +475,8 @@ async fn a_government_service_anchors_proves_suspends_and_pegs() {
 	assert_eq!(verify(&records(1)[3], 1).await.expect("proof checked"), true);
 	assert_eq!(verify(&records(1)[2], 1).await.expect("proof checked"), false);
 	let unanchored = verify(&records(1)[3], 9).await.expect_err("epoch 9 is not anchored");
-	assert!(unanchored.to_string().contains("not anchored"), "{unanchored}");
+	let message = unanchored.to_string();
+	assert!(message.contains("9103") && message.contains("not anchored"), "{message}");
 
 	// 4. One node removed: two still meet the quorum. Two removed: suspended and refused.
 	institution.dispatch(&chain, service_node_change("remove_service_node", gov.id, &eve)).await;
