@@ -80,14 +80,27 @@ impl DposRpcError {
 	}
 }
 
+impl std::fmt::Display for DposRpcError {
+	fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+		match self {
+			DposRpcError::RuntimeApi { what, source } => {
+				write!(f, "unable to query {what}: {source}")
+			}
+		}
+	}
+}
+
+impl std::error::Error for DposRpcError {
+	fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+		match self {
+			DposRpcError::RuntimeApi { source, .. } => Some(source),
+		}
+	}
+}
+
 impl From<DposRpcError> for ErrorObjectOwned {
 	fn from(error: DposRpcError) -> Self {
-		let message = match &error {
-			DposRpcError::RuntimeApi { what, source } => {
-				format!("unable to query {what}: {source}")
-			}
-		};
-		ErrorObjectOwned::owned(error.code(), message, None::<()>)
+		super::error_object(error.code(), &error)
 	}
 }
 

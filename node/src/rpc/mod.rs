@@ -24,6 +24,12 @@ use polkadot_sdk::{
 use std::sync::Arc;
 use thingschain_runtime::{opaque::Block, AccountId, Balance, Nonce};
 
+/// The JSON-RPC error for one of our modules' errors: its stable code (docs/rpc.md) and its
+/// message.
+fn error_object(code: i32, error: &dyn std::fmt::Display) -> jsonrpsee::types::ErrorObjectOwned {
+	jsonrpsee::types::ErrorObjectOwned::owned(code, error.to_string(), None::<()>)
+}
+
 /// What the GRANDPA RPC reads from the running voter.
 #[derive(Clone)]
 pub struct GrandpaDeps {

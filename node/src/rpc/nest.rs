@@ -99,20 +99,35 @@ impl NestRpcError {
 	}
 }
 
-impl From<NestRpcError> for ErrorObjectOwned {
-	fn from(error: NestRpcError) -> Self {
-		let message = match &error {
+impl std::fmt::Display for NestRpcError {
+	fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+		match self {
 			NestRpcError::RuntimeApi { what, source } => {
-				format!("unable to query {what}: {source}")
+				write!(f, "unable to query {what}: {source}")
 			}
-			NestRpcError::ProofTooDeep { siblings } => format!(
+			NestRpcError::ProofTooDeep { siblings } => write!(
+				f,
 				"the proof has {siblings} siblings, more than a tree of 2^32 leaves has levels"
 			),
 			NestRpcError::NotAnchored { service, epoch } => {
-				format!("epoch {epoch} of service {service} is not anchored")
+				write!(f, "epoch {epoch} of service {service} is not anchored")
 			}
-		};
-		ErrorObjectOwned::owned(error.code(), message, None::<()>)
+		}
+	}
+}
+
+impl std::error::Error for NestRpcError {
+	fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+		match self {
+			NestRpcError::RuntimeApi { source, .. } => Some(source),
+			_ => None,
+		}
+	}
+}
+
+impl From<NestRpcError> for ErrorObjectOwned {
+	fn from(error: NestRpcError) -> Self {
+		super::error_object(error.code(), &error)
 	}
 }
 
