@@ -3,7 +3,7 @@
 # pallet unit and property tests, runtime tests, node end-to-end tests (real binary,
 # JSON-RPC) including the chain-spec checks, the pallet benchmarks on their mocks with the
 # runtime's benchmark and try-runtime code compiled, the device core's no_std build, the
-# Polkadot.js and polkadot-api client tests and the zombienet network test. Each step prints how long it took
+# Polkadot.js, polkadot-api and light-client tests and the zombienet network test. Each step prints how long it took
 # (docs/build-times.md).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -59,7 +59,7 @@ SKIP_WASM_BUILD=1 cargo check --release --locked -p thingschain-runtime \
 step "the device core builds for a small device: no_std, no networking (wasm32v1-none)"
 cargo check --release --locked -p thingschain-device-core --no-default-features --target wasm32v1-none
 
-step "Polkadot.js and polkadot-api clients against a real node (descriptors from this runtime)"
+step "Polkadot.js, polkadot-api (descriptors from this runtime) and a smoldot light client against a real node"
 runtime_wasm="$CARGO_TARGET_DIR/release/wbuild/thingschain-runtime/thingschain_runtime.compact.compressed.wasm"
 (cd tests/js && NODE_BIN="$NODE_BIN" RUNTIME_WASM="$runtime_wasm" npm test)
 

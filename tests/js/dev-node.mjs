@@ -33,7 +33,10 @@ async function rpcReady(url, timeoutMs) {
   }
 }
 
-/** Starts the node `NODE_BIN` names; resolves with its `ws://` URL and `stop()` once it serves RPC. */
+/**
+ * Starts the node `NODE_BIN` names; once it serves RPC, resolves with its `ws://` and `http://`
+ * RPC URLs, its p2p port and `stop()`.
+ */
 export async function startDevNode() {
   const binary = process.env.NODE_BIN;
   if (!binary) throw new Error('NODE_BIN names the thingschain binary');
@@ -44,11 +47,13 @@ export async function startDevNode() {
     '--no-prometheus', '--no-telemetry', '--no-mdns',
   ], { stdio: ['ignore', 'ignore', 'ignore'] });
   const stop = () => node.kill('SIGKILL');
+  // Also when the test process ends early (a failure, a timeout).
+  process.on('exit', stop);
   try {
     await rpcReady(`http://127.0.0.1:${rpcPort}`, 60_000);
   } catch (e) {
     stop();
     throw e;
   }
-  return { url: `ws://127.0.0.1:${rpcPort}`, stop };
+  return { url: `ws://127.0.0.1:${rpcPort}`, rpc: `http://127.0.0.1:${rpcPort}`, p2pPort, stop };
 }

@@ -7,12 +7,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiPromise, WsProvider } from '@polkadot/api';
-import { Keyring } from '@polkadot/keyring';
-import { cryptoWaitReady, mnemonicGenerate } from '@polkadot/util-crypto';
 import { startDevNode } from './dev-node.mjs';
-import { stringCamelCase, stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
+import { stringCamelCase } from '@polkadot/util';
+import { TIC, devAccount, registerDevice, sealedRecord, signAndFinalize } from './pjs.mjs';
 
-const TIC = 10n ** 12n;
 let node;
 let api;
 let provider;
@@ -41,21 +39,6 @@ test('reads the chain like Polkadot.js Apps does', async () => {
   assert.ok(api.tx.multisig && api.tx.proxy && api.tx.utility, 'multisig, proxy and utility are callable');
   assert.equal(api.consts.balances.existentialDeposit.toBigInt(), TIC / 1000n);
 });
-
-/** Signs `tx` as `signer` and resolves with the finalized block hash; rejects on a dispatch error. */
-function signAndFinalize(tx, signer) {
-  return new Promise((resolve, reject) => {
-    tx.signAndSend(signer, ({ status, dispatchError }) => {
-      if (dispatchError) reject(new Error(dispatchError.toString()));
-      else if (status.isFinalized) resolve(status.asFinalized);
-    }).catch(reject);
-  });
-}
-
-async function devAccount(uri) {
-  await cryptoWaitReady();
-  return new Keyring({ type: 'sr25519' }).addFromUri(uri);
-}
 
 test('signs and submits a transfer that is finalized', async () => {
   const alice = await devAccount('//Alice');
@@ -90,40 +73,11 @@ test('stakes and votes for a delegate, and reads the ranking over dpos_candidate
 
 test('a device without tokens signs a mortal record transaction its owner pays for', async () => {
   const dave = await devAccount('//Dave');
-  const device = new Keyring({ type: 'sr25519' }).addFromUri(mnemonicGenerate());
   const reader = '0x' + '11'.repeat(32);
-  const limits = { window: 100, maxTransactions: 10, maxFees: TIC, maxDeposits: TIC };
-  const deviceId = (await api.query.devices.nextDeviceId()).toNumber();
-  // The device key's proof of possession: its signature of its binding to Dave on this chain,
-  // at its nonce (0: a fresh key).
-  const binding = u8aConcat(
-    stringToU8a('tc/device/bind/1'),
-    api.genesisHash.toU8a(),
-    dave.publicKey,
-    api.createType('u32', 0).toU8a(),
-  );
-  const proof = { Sr25519: u8aToHex(device.sign(binding)) };
-  await signAndFinalize(
-    api.tx.utility.batchAll([
-      // Records kept an hour (1,800 2-second blocks): the runtime's shortest retention.
-      api.tx.devices.register(device.address, proof, 'Sensor', null, 'js test', 1800, limits),
-      api.tx.payloads.grantReader(deviceId, reader),
-    ]),
-    dave,
-  );
+  const { deviceId, device } = await registerDevice(api, dave, reader);
 
   const before = (await api.query.system.account(dave.address)).data;
-  const record = api.tx.payloads.store({
-    Encrypted: {
-      version: 2,
-      algorithm: 'X25519XChaCha20Poly1305',
-      ephemeralKey: '0x' + '01'.repeat(32),
-      nonce: '0x' + '02'.repeat(24),
-      sequence: 1,
-      body: { Inline: '0x' + 'c1'.repeat(40) },
-      recipients: [{ reader, wrappedKey: '0x' + '07'.repeat(48) }],
-    },
-  });
+  const record = sealedRecord(api, reader);
   const block = await signAndFinalize(record, device);
   assert.ok(record.era.isMortalEra, 'Polkadot.js signs devices\' transactions mortal');
 
