@@ -1,4 +1,5 @@
-//! Benchmark of the report check: two headers, two seal verifications.
+//! Benchmarks of the report check (two headers, two seal verifications, the fit with the
+//! session record) and of the session bookkeeping at the start of each block.
 
 use super::*;
 use polkadot_sdk::{
@@ -10,6 +11,20 @@ use polkadot_sdk::{
 		Digest, DigestItem,
 	},
 };
+
+/// `MaxAuthorities` fresh keys (from the keystore), the largest record a session can have.
+fn authorities<T: Config>() -> Vec<T::AuthorityId> {
+	(0..T::MaxAuthorities::get()).map(|_| T::AuthorityId::generate_pair(None)).collect()
+}
+
+/// Records `session` as begun at `first_slot` with `authorities`.
+fn recorded<T: Config>(session: SessionIndex, first_slot: u64, authorities: Vec<T::AuthorityId>) {
+	let authorities = BoundedVec::truncate_from(authorities);
+	SessionSlots::<T>::insert(
+		session,
+		SessionRecord { first_slot: first_slot.into(), authorities },
+	);
+}
 
 /// A header of `slot`, made distinct by `variant`, sealed by `key` (from the keystore).
 fn sealed_header<T: Config>(slot: Slot, variant: u8, key: &T::AuthorityId) -> HeaderFor<T> {
@@ -50,5 +65,49 @@ mod benchmarks {
 		assert!(valid);
 	}
 
-	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+	/// A new session recorded with the most authorities, the one leaving the window forgotten
+	/// and its historical root pruned.
+	#[benchmark]
+	fn record_session() {
+		let session = T::ReportWindow::get();
+		recorded::<T>(0, 0, authorities::<T>());
+		let keys = authorities::<T>();
+		#[block]
+		{
+			Pallet::<T>::record_session(session, Slot::from(1_000), keys);
+		}
+		assert!(SessionSlots::<T>::contains_key(session));
+		assert!(!SessionSlots::<T>::contains_key(0));
+	}
+
+	/// A block within a session already recorded: the hook only looks.
+	#[benchmark]
+	fn session_recorded() {
+		recorded::<T>(T::Schedule::session(), 0, authorities::<T>());
+		#[block]
+		{
+			Pallet::<T>::on_initialize(frame_system::Pallet::<T>::block_number());
+		}
+	}
+
+	/// A report's slot checked against the records of its session and the next, both with
+	/// the most authorities.
+	#[benchmark]
+	fn check_session_fit() {
+		let session = T::Schedule::session();
+		let keys = authorities::<T>();
+		let turns = keys.len() as u64;
+		let slot = 10 * turns + turns - 1;
+		let offender = keys[(slot % turns) as usize].clone();
+		recorded::<T>(session, 0, keys);
+		recorded::<T>(session + 1, 20 * turns, authorities::<T>());
+		let fits;
+		#[block]
+		{
+			fits = Pallet::<T>::ensure_fits_session(session, Slot::from(slot), &offender);
+		}
+		assert!(fits.is_ok());
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::genesis_ext(), crate::mock::Test);
 }

@@ -37,6 +37,8 @@ extern crate alloc;
 
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarking;
+#[cfg(any(test, feature = "try-runtime"))]
+mod invariants;
 #[cfg(test)]
 mod mock;
 mod offence;
@@ -209,20 +211,20 @@ pub mod pallet {
 		fn on_initialize(_: BlockNumberFor<T>) -> Weight {
 			let session = T::Schedule::session();
 			if SessionSlots::<T>::contains_key(session) {
-				return T::DbWeight::get().reads(2);
+				return T::WeightInfo::session_recorded();
 			}
-			let authorities = BoundedVec::truncate_from(T::Schedule::authorities());
-			SessionSlots::<T>::insert(
-				session,
-				SessionRecord { first_slot: T::Schedule::slot(), authorities },
-			);
-			if let Some(leaving) = session.checked_sub(T::ReportWindow::get()) {
-				SessionSlots::<T>::remove(leaving);
-				T::PruneSessions::prune_up_to(leaving.saturating_add(1));
-			}
-			// The session, slot and authorities read; the record written and one removed; the
-			// historical root pruned.
-			T::DbWeight::get().reads_writes(5, 4)
+			Self::record_session(session, T::Schedule::slot(), T::Schedule::authorities());
+			// Looking, as in a recorded session; reading the slot and authorities; recording.
+			T::WeightInfo::session_recorded()
+				.saturating_add(T::DbWeight::get().reads(2))
+				.saturating_add(T::WeightInfo::record_session())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(
+			_n: BlockNumberFor<T>,
+		) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
 		}
 	}
 
@@ -315,10 +317,25 @@ impl<T: Config> Pallet<T> {
 	/// The weight of either report call.
 	fn report_weight() -> Weight {
 		T::WeightInfo::check_equivocation_proof()
-			// The historical root the key-ownership proof is checked against, the current
-			// session and slot, and the records of the session named and the next.
-			.saturating_add(T::DbWeight::get().reads(5))
+			.saturating_add(T::WeightInfo::check_session_fit())
+			// The historical root the key-ownership proof is checked against.
+			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::OffenceHandlingWeight::get())
+	}
+
+	/// Records `session`, which began at `first_slot` with `authorities` (in turn order), and
+	/// forgets the session that leaves the report window with its historical root.
+	pub(crate) fn record_session(
+		session: SessionIndex,
+		first_slot: Slot,
+		authorities: Vec<T::AuthorityId>,
+	) {
+		let authorities = BoundedVec::truncate_from(authorities);
+		SessionSlots::<T>::insert(session, SessionRecord { first_slot, authorities });
+		if let Some(leaving) = session.checked_sub(T::ReportWindow::get()) {
+			SessionSlots::<T>::remove(leaving);
+			T::PruneSessions::prune_up_to(leaving.saturating_add(1));
+		}
 	}
 
 	/// Checks a report and hands its offence to `ReportOffence`, crediting `reporter`.
@@ -385,7 +402,7 @@ impl<T: Config> Pallet<T> {
 	/// Checks that `session` is within the report window, that `slot` is one of its slots
 	/// (from its first up to the next session's first, or the current slot) and that
 	/// `offender` was that slot's author.
-	fn ensure_fits_session(
+	pub(crate) fn ensure_fits_session(
 		session: SessionIndex,
 		slot: Slot,
 		offender: &T::AuthorityId,

@@ -15,6 +15,7 @@ use polkadot_sdk::{
 		SessionIndex,
 	},
 };
+pub use thingschain_mock_support::CheckedExt;
 
 pub type AccountId = u64;
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -207,7 +208,8 @@ pub fn sealed_header(number: u64, slot: u64, variant: u8, signer: &sr25519::Pair
 	header
 }
 
-pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
+/// The mock's genesis state, as the benchmarks start from it.
+pub fn genesis_ext() -> polkadot_sdk::sp_io::TestExternalities {
 	let storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	let mut ext = polkadot_sdk::sp_io::TestExternalities::new(storage);
 	ext.register_extension(polkadot_sdk::sp_keystore::KeystoreExt::new(
@@ -222,4 +224,9 @@ pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
 		CurrentSlot::set(100);
 	});
 	ext
+}
+
+/// The mock's genesis state for a test, which ends by checking the pallet's invariants.
+pub fn new_test_ext() -> CheckedExt {
+	CheckedExt::new(genesis_ext(), AuraEquivocation::do_try_state)
 }

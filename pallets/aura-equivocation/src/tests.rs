@@ -165,9 +165,9 @@ fn pre_dispatch(call: &Call<Test>) -> Result<(), TransactionValidityError> {
 #[test]
 fn a_node_reports_unsigned_through_its_own_pool_and_the_report_counts_once() {
 	let (pool, pool_state) = TestTransactionPoolExt::new();
-	let mut ext = new_test_ext();
+	let mut ext = genesis_ext();
 	ext.register_extension(TransactionPoolExt::new(pool));
-	ext.execute_with(|| {
+	CheckedExt::new(ext, AuraEquivocation::do_try_state).execute_with(|| {
 		// sr25519 seals are randomized: one proof, compared with itself.
 		let equivocation = alice_in(40);
 		assert_eq!(
@@ -315,4 +315,30 @@ fn a_report_after_the_window_is_refused_and_the_history_pruned() {
 		assert_eq!(PrunedUpTo::get(), SESSION + 1);
 		assert_noop!(report(alice_in(44), membership()), Error::<Test>::ReportTooOld);
 	});
+}
+
+/// Each corruption of the session records is caught by `try_state` with the invariant it
+/// breaks.
+#[test]
+fn try_state_names_a_broken_invariant() {
+	let broken = |corrupt: fn(), invariant: &'static str| {
+		genesis_ext().execute_with(|| {
+			start_session(SESSION + 1, 200);
+			assert_ok!(AuraEquivocation::do_try_state());
+			corrupt();
+			assert_eq!(AuraEquivocation::do_try_state(), Err(invariant.into()));
+		})
+	};
+	broken(|| SessionSlots::<Test>::remove(SESSION + 1), "the current session is not recorded");
+	broken(
+		|| {
+			let record = SessionSlots::<Test>::get(SESSION).unwrap();
+			SessionSlots::<Test>::insert(SESSION + 1 - REPORT_WINDOW, record);
+		},
+		"a session outside the report window is kept",
+	);
+	broken(
+		|| SessionSlots::<Test>::mutate(SESSION, |r| r.as_mut().unwrap().first_slot = 300.into()),
+		"a session begins before the one before it",
+	);
 }

@@ -162,5 +162,5 @@ mod benchmarks {
 		assert_eq!(Spending::<T>::get(id).transactions, 1);
 	}
 
-	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+	impl_benchmark_test_suite!(Pallet, crate::mock::genesis_ext(), crate::mock::Test);
 }

@@ -12,6 +12,7 @@ use polkadot_sdk::{
 	pallet_transaction_payment::{self, FungibleAdapter},
 	sp_runtime::{testing::TestSignature, BuildStorage},
 };
+pub use thingschain_mock_support::CheckedExt;
 use thingschain_primitives::ids::ServiceId;
 
 pub type AccountId = u64;
@@ -108,7 +109,8 @@ pub fn proof(owner: AccountId, key: AccountId) -> TestSignature {
 	TestSignature(key, DeviceRegistry::key_binding(&owner, &key).message())
 }
 
-pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
+/// The mock's genesis state, as the benchmarks start from it.
+pub fn genesis_ext() -> polkadot_sdk::sp_io::TestExternalities {
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_balances::GenesisConfig::<Test> {
 		balances: vec![(OWNER, 1_000), (OTHER_OWNER, 1_000)],
@@ -119,4 +121,9 @@ pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
 	let mut ext = polkadot_sdk::sp_io::TestExternalities::new(storage);
 	ext.execute_with(|| System::set_block_number(1));
 	ext
+}
+
+/// The mock's genesis state for a test, which ends by checking the pallet's invariants.
+pub fn new_test_ext() -> CheckedExt {
+	CheckedExt::new(genesis_ext(), DeviceRegistry::do_try_state)
 }

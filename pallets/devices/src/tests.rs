@@ -455,7 +455,8 @@ fn op() -> impl Strategy<Value = Op> {
 proptest! {
 	/// Whatever owners do: every key maps to the one device signing with it and back, each
 	/// registered key is kept alive by exactly one reference, and each owner has exactly one
-	/// deposit held per device it owns, no more, no less.
+	/// deposit held per device it owns, no more, no less; the pallet's invariants hold after
+	/// every step.
 	#[test]
 	fn keys_devices_and_deposits_stay_consistent(ops in prop::collection::vec(op(), 1..40)) {
 		new_test_ext().execute_with(|| {
@@ -472,6 +473,7 @@ proptest! {
 					Op::Suspend { owner, id } => DeviceRegistry::suspend(signed(owner), id),
 					Op::Remove { owner, id } => DeviceRegistry::remove(signed(owner), id),
 				};
+				prop_assert_eq!(DeviceRegistry::do_try_state(), Ok(()));
 			}
 			let devices: Vec<(DeviceId, Device<Test>)> = Devices::<Test>::iter().collect();
 			prop_assert_eq!(DeviceOfKey::<Test>::iter().count(), devices.len());
@@ -490,4 +492,31 @@ proptest! {
 			Ok(())
 		})?;
 	}
+}
+
+/// Each corruption of the registry's books is caught by `try_state` with the invariant it
+/// breaks.
+#[test]
+fn try_state_names_a_broken_invariant() {
+	let broken = |corrupt: fn(DeviceId), invariant: &'static str| {
+		genesis_ext().execute_with(|| {
+			let id = register(OWNER, 500);
+			assert_ok!(DeviceRegistry::do_try_state());
+			corrupt(id);
+			assert_eq!(DeviceRegistry::do_try_state(), Err(invariant.into()));
+		})
+	};
+	broken(
+		|id| Devices::<Test>::mutate(id, |device| device.as_mut().unwrap().deposit += 1),
+		"an owner's held device deposits are not its devices'",
+	);
+	broken(
+		|id| DeviceOfKey::<Test>::insert(501, id),
+		"a bound key signs for a device that does not sign with it",
+	);
+	broken(|_| NextDeviceId::<Test>::put(0), "a device id is not below NextDeviceId");
+	broken(
+		|id| Spending::<Test>::insert(id + 1, FeeUsage::default()),
+		"spending is kept for a removed device",
+	);
 }

@@ -38,6 +38,8 @@ mod mock;
 mod tests;
 
 mod election;
+#[cfg(any(test, feature = "try-runtime"))]
+mod invariants;
 mod rewards;
 pub mod runtime_api;
 mod slashing;
@@ -437,6 +439,13 @@ pub mod pallet {
 			assert!(T::MaxDelegates::get() <= T::MaxCandidates::get());
 			assert!(T::MaxUnlockingChunks::get() > 0);
 			assert!(T::SlashReportWindow::get() > 0, "an offence is reportable in its session");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(
+			_n: BlockNumberFor<T>,
+		) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
 		}
 	}
 

@@ -37,61 +37,13 @@ fn vote_with(who: AccountId, stake: Balance, targets: Vec<AccountId>) {
 	assert_ok!(Dpos::vote(origin(who), targets));
 }
 
-/// Checks every running total against a recount from the records it sums, that holds match
-/// ledgers, and that the pot can pay every reward owed.
+/// The pallet's invariants ([`Pallet::do_try_state`]), and that no account holds stake
+/// without a ledger (which the pallet cannot enumerate).
 pub fn assert_invariants() {
-	let power = |who: &AccountId, voter: &Voter<Test>| Dpos::active_stake(who) + voter.received;
-	for (candidate, backing) in Backings::<Test>::iter() {
-		let expected_self = if Candidates::<Test>::contains_key(candidate) {
-			Dpos::active_stake(&candidate)
-		} else {
-			0
-		};
-		assert_eq!(backing.self_bond, expected_self, "self-bond of {candidate}");
-		let approving: Vec<_> = Voters::<Test>::iter()
-			.filter(|(_, v)| v.approvals.iter().any(|a| a.candidate == candidate))
-			.collect();
-		let votes: Balance = approving.iter().map(|(who, v)| power(who, v)).sum();
-		assert_eq!(backing.votes, votes, "votes of {candidate}");
-		assert_eq!(backing.voters as usize, approving.len(), "voters of {candidate}");
-		assert!(
-			backing.voters > 0 || Candidates::<Test>::contains_key(candidate),
-			"a backing without candidate or voters is removed"
-		);
+	assert_ok!(Dpos::do_try_state());
+	for who in (1..=ACCOUNTS).filter(|who| !Ledgers::<Test>::contains_key(who)) {
+		assert_eq!(held(who), 0, "{who} holds stake without a ledger");
 	}
-	for (who, voter) in Voters::<Test>::iter() {
-		assert!(!voter.is_empty(), "empty voter record of {who} is removed");
-		let delegators: Vec<_> =
-			Delegations::<Test>::iter().filter(|(_, d)| d.target == who).collect();
-		let received: Balance = delegators.iter().map(|(d, _)| Dpos::active_stake(d)).sum();
-		assert_eq!(voter.received, received, "power delegated to {who}");
-		assert_eq!(voter.delegators as usize, delegators.len(), "delegators of {who}");
-		for approval in &voter.approvals {
-			assert!(Backings::<Test>::contains_key(approval.candidate));
-		}
-		assert!(Ledgers::<Test>::contains_key(who), "a voter has a ledger");
-	}
-	for (session, who, _) in SessionSlashes::<Test>::iter() {
-		assert!(Dpos::in_report_window(session), "{who}'s slash of session {session} is kept");
-	}
-	for (who, delegation) in Delegations::<Test>::iter() {
-		assert!(Voters::<Test>::contains_key(delegation.target), "target of {who} is a voter");
-		assert!(!Delegations::<Test>::contains_key(delegation.target), "chains are one hop");
-		assert!(!Candidates::<Test>::contains_key(who));
-	}
-	let mut owed = 0;
-	for who in 1..=ACCOUNTS {
-		let ledger = Ledgers::<Test>::get(who).unwrap_or_default();
-		assert_eq!(held(who), ledger.total(), "held stake of {who}");
-		owed += Dpos::pending_rewards(&who);
-	}
-	assert!(
-		Balances::free_balance(Dpos::pot()) >= ED + owed,
-		"the pot ({}) covers every reward owed ({owed})",
-		Balances::free_balance(Dpos::pot())
-	);
-	assert!(Candidates::<Test>::count() <= 6);
-	assert_eq!(Candidates::<Test>::count() as usize, Candidates::<Test>::iter().count());
 }
 
 mod genesis {
@@ -1027,6 +979,57 @@ fn apply(op: Op) {
 			Ok(())
 		}
 	};
+}
+
+mod invariants {
+	use super::*;
+
+	/// Each corruption of the books is caught by `try_state` with the invariant it breaks.
+	#[test]
+	fn try_state_names_a_broken_invariant() {
+		let broken = |corrupt: fn(), invariant: &'static str| {
+			ExtBuilder::default().voters(vec![(10, 250, vec![3])]).build().execute_with(|| {
+				assert_ok!(Dpos::bond(origin(11), MIN_STAKE));
+				assert_ok!(Dpos::delegate(origin(11), 10));
+				assert_ok!(Dpos::do_try_state());
+				corrupt();
+				assert_eq!(Dpos::do_try_state(), Err(invariant.into()));
+			})
+		};
+		broken(
+			|| Backings::<Test>::mutate(3, |b| b.as_mut().unwrap().votes += 1),
+			"a backing's votes are not its voters' power",
+		);
+		broken(
+			|| Voters::<Test>::mutate(10, |v| v.as_mut().unwrap().delegators = 2),
+			"a voter's delegator count is not its delegations",
+		);
+		broken(
+			|| {
+				let chunk = UnlockChunk { value: 1, unlock_at: 100 };
+				Ledgers::<Test>::mutate(10, |l| {
+					l.as_mut().unwrap().unlocking.try_push(chunk).unwrap()
+				})
+			},
+			"an account's held stake is not its ledger",
+		);
+		broken(
+			|| {
+				Delegations::<Test>::insert(
+					3,
+					Delegation { target: 10, paid_to: Default::default() },
+				)
+			},
+			"a voter's received power is not its delegations",
+		);
+		broken(
+			|| {
+				let pot = Dpos::pot();
+				assert_ok!(Balances::transfer_all(RuntimeOrigin::signed(pot), 1, false));
+			},
+			"the pot cannot pay every reward owed",
+		);
+	}
 }
 
 proptest! {

@@ -188,5 +188,5 @@ mod benchmarks {
 		assert!(!T::Registry::is_super_node(&idle));
 	}
 
-	impl_benchmark_test_suite!(NestAnchor, crate::mock::new_test_ext(), crate::mock::Test);
+	impl_benchmark_test_suite!(NestAnchor, crate::mock::genesis_ext(), crate::mock::Test);
 }

@@ -44,6 +44,8 @@ extern crate alloc;
 
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarking;
+#[cfg(any(test, feature = "try-runtime"))]
+mod invariants;
 #[cfg(test)]
 mod mock;
 pub mod runtime_api;
@@ -477,6 +479,13 @@ pub mod pallet {
 				T::MaxCandidates::get() >= T::MaxAttesters::get(),
 				"every trusted node must have room for its root, or conflicting roots lock out the honest one"
 			);
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(
+			_n: BlockNumberFor<T>,
+		) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
 		}
 	}
 }

@@ -10,6 +10,7 @@ use polkadot_sdk::{
 	frame_system, pallet_balances,
 	sp_runtime::BuildStorage,
 };
+pub use thingschain_mock_support::CheckedExt;
 
 pub type AccountId = u64;
 pub type Balance = u128;
@@ -117,7 +118,8 @@ impl crate::benchmarking::BenchmarkHelper<AccountId> for RegistrySetup {
 
 /// Service 0 (quorum 2, 10-block epochs from block 1) with three trusted nodes, and three
 /// super nodes.
-pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
+/// The mock's genesis state, as the benchmarks start from it.
+pub fn genesis_ext() -> polkadot_sdk::sp_io::TestExternalities {
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_balances::GenesisConfig::<Test> {
 		balances: (1..=30).chain([ROOT]).map(|who| (who, 100_000)).collect(),
@@ -139,4 +141,9 @@ pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
 		System::reset_events();
 	});
 	ext
+}
+
+/// The mock's genesis state for a test, which ends by checking the pallet's invariants.
+pub fn new_test_ext() -> CheckedExt {
+	CheckedExt::new(genesis_ext(), NestAnchor::do_try_state)
 }

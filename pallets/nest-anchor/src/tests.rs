@@ -492,3 +492,33 @@ fn an_idle_super_node_is_chilled_by_anyone_once_anchors_were_made_without_it() {
 		assert_eq!(NestAnchor::required_approvals(&terms(), 1), 1);
 	});
 }
+
+/// Each corruption of the anchors' books is caught by `try_state` with the invariant it
+/// breaks.
+#[test]
+fn try_state_names_a_broken_invariant() {
+	let broken = |corrupt: fn(), invariant: &'static str| {
+		genesis_ext().execute_with(|| {
+			anchor(0, root(1));
+			anchor(1, root(2));
+			end_epoch(2);
+			assert_ok!(NestAnchor::attest(signed(1), 0, 2, root(3), prev()));
+			assert_ok!(NestAnchor::do_try_state());
+			corrupt();
+			assert_eq!(NestAnchor::do_try_state(), Err(invariant.into()));
+		})
+	};
+	broken(|| Anchors::<Test>::remove(0, 0), "an anchored service's chain has a gap");
+	broken(
+		|| Anchors::<Test>::mutate(0, 1, |a| a.as_mut().unwrap().root = root(9)),
+		"an anchor's hash is not its own",
+	);
+	broken(
+		|| Latest::<Test>::mutate(0, |l| l.as_mut().unwrap().0 = 0),
+		"the latest hash is not the latest anchor's",
+	);
+	broken(
+		|| Pending::<Test>::mutate(0, |p| p.as_mut().unwrap().0 = 3),
+		"a pending epoch is not the next to anchor",
+	);
+}

@@ -149,5 +149,5 @@ mod benchmarks {
 		assert_eq!(voided.status, ClaimStatus::Contested);
 	}
 
-	impl_benchmark_test_suite!(Peg, crate::mock::new_test_ext(), crate::mock::Test);
+	impl_benchmark_test_suite!(Peg, crate::mock::genesis_ext(), crate::mock::Test);
 }

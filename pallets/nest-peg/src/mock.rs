@@ -11,6 +11,7 @@ use polkadot_sdk::{
 	frame_system, pallet_balances,
 	sp_runtime::BuildStorage,
 };
+pub use thingschain_mock_support::CheckedExt;
 use thingschain_primitives::{
 	ids::{Epoch, Hash, ServiceId},
 	merkle::{self, InclusionProof},
@@ -196,7 +197,8 @@ pub fn prove(records: &[Vec<u8>], index: u32) -> InclusionProof {
 	InclusionProof::build(records, index).unwrap()
 }
 
-pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
+/// The mock's genesis state, as the benchmarks start from it.
+pub fn genesis_ext() -> polkadot_sdk::sp_io::TestExternalities {
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_balances::GenesisConfig::<Test> {
 		balances: (1..=30).chain([ROOT]).map(|who| (who, 100_000)).collect(),
@@ -228,6 +230,11 @@ pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
 		System::reset_events();
 	});
 	ext
+}
+
+/// The mock's genesis state for a test, which ends by checking the pallet's invariants.
+pub fn new_test_ext() -> CheckedExt {
+	CheckedExt::new(genesis_ext(), Peg::do_try_state)
 }
 
 /// The lock id made of `byte`.

@@ -369,3 +369,40 @@ fn a_skipped_epoch_after_the_window_voids_nothing() {
 		assert_ok!(Peg::transfer(signed(7), SOURCE, id(1), 8));
 	});
 }
+
+/// Each corruption of the claims' books is caught by `try_state` with the invariant it breaks.
+#[test]
+fn try_state_names_a_broken_invariant() {
+	let broken = |corrupt: fn(), invariant: &'static str| {
+		genesis_ext().execute_with(|| {
+			claimed(&lock(1));
+			assert_ok!(Peg::do_try_state());
+			corrupt();
+			assert_eq!(Peg::do_try_state(), Err(invariant.into()));
+		})
+	};
+	fn mutate(change: fn(&mut Claim<Test>)) {
+		Claims::<Test>::mutate(SOURCE, id(1), |claim| change(claim.as_mut().unwrap()))
+	}
+	broken(
+		|| {
+			let claim = Claims::<Test>::take(SOURCE, id(1)).unwrap();
+			Claims::<Test>::insert(DESTINATION, id(1), claim);
+		},
+		"a claim is stored under another lock's key",
+	);
+	broken(
+		|| mutate(|claim| claim.final_epoch = claim.epoch),
+		"a claim is final without a later epoch",
+	);
+	broken(
+		|| {
+			mutate(|claim| {
+				claim.epoch += 100;
+				claim.final_epoch += 100;
+			})
+		},
+		"a claim rests on an epoch that is not anchored",
+	);
+	broken(|| FinalityEpochs::<Test>::insert(SOURCE, 0), "a service's finality epochs are zero");
+}

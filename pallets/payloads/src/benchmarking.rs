@@ -153,5 +153,5 @@ mod benchmarks {
 		assert!(!Ledgers::<T>::contains_key(device));
 	}
 
-	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+	impl_benchmark_test_suite!(Pallet, crate::mock::genesis_ext(), crate::mock::Test);
 }

@@ -44,6 +44,8 @@ use alloc::vec::Vec;
 pub mod benchmarking;
 #[cfg(any(test, feature = "runtime-benchmarks"))]
 mod fixtures;
+#[cfg(any(test, feature = "try-runtime"))]
+mod invariants;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -382,6 +384,13 @@ pub mod pallet {
 		/// Deletes expired records with the block's spare weight.
 		fn on_idle(now: BlockNumberFor<T>, limit: Weight) -> Weight {
 			Self::reap_expired(now, limit)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(
+			_n: BlockNumberFor<T>,
+		) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
 		}
 
 		fn integrity_test() {

@@ -12,6 +12,7 @@ use polkadot_sdk::{
 	frame_system, pallet_balances,
 	sp_runtime::{testing::TestSignature, BuildStorage},
 };
+pub use thingschain_mock_support::CheckedExt;
 
 pub type AccountId = u64;
 pub type Balance = u128;
@@ -128,7 +129,8 @@ pub fn register_capped_device(owner: AccountId, key: AccountId, max_deposits: Ba
 	id
 }
 
-pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
+/// The mock's genesis state, as the benchmarks start from it.
+pub fn genesis_ext() -> polkadot_sdk::sp_io::TestExternalities {
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_balances::GenesisConfig::<Test> {
 		balances: vec![(OWNER, OWNER_FUNDS), (OTHER_OWNER, OWNER_FUNDS)],
@@ -141,8 +143,13 @@ pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
 	ext
 }
 
+/// The mock's genesis state for a test, which ends by checking the pallet's invariants.
+pub fn new_test_ext() -> CheckedExt {
+	CheckedExt::new(genesis_ext(), Payloads::do_try_state)
+}
+
 /// A test externality where [`OWNER`] registered [`DEVICE`].
-pub fn with_device() -> polkadot_sdk::sp_io::TestExternalities {
+pub fn with_device() -> CheckedExt {
 	let mut ext = new_test_ext();
 	ext.execute_with(|| assert_eq!(register_device(OWNER, DEVICE_KEY), DEVICE));
 	ext

@@ -509,11 +509,43 @@ fn op() -> impl Strategy<Value = Op> {
 	]
 }
 
+/// Each corruption of the records' books is caught by `try_state` with the invariant it
+/// breaks.
+#[test]
+fn try_state_names_a_broken_invariant() {
+	let broken = |corrupt: fn(RecordId), invariant: &'static str| {
+		genesis_ext().execute_with(|| {
+			assert_eq!(register_device(OWNER, DEVICE_KEY), DEVICE);
+			let record = store(public(8));
+			assert_ok!(Payloads::do_try_state());
+			corrupt(record);
+			assert_eq!(Payloads::do_try_state(), Err(invariant.into()));
+		})
+	};
+	broken(
+		|_| Ledgers::<Test>::mutate(DEVICE, |ledger| ledger.live += 1),
+		"a ledger's live count is not its records",
+	);
+	broken(
+		|record| Records::<Test>::mutate(DEVICE, record, |r| r.as_mut().unwrap().deposit += 1),
+		"a ledger's held deposits are not its records'",
+	);
+	broken(
+		|_| Expiries::<Test>::remove(1 + RETENTION, DEVICE),
+		"a record is not in the range of its expiry block",
+	);
+	broken(
+		|_| Readers::<Test>::insert(DEVICE + 1, BoundedVec::new()),
+		"a removed device's readers are kept",
+	);
+}
+
 proptest! {
 	/// Whatever is stored, removed, reaped (by hand or in `on_idle`) or refused: the owner's
 	/// held record deposits are exactly the deposits of the records that exist, within the
-	/// device's cap, and the ledger counts them; every record is reaped once `on_idle` had room
-	/// after its expiry; no token is created or destroyed.
+	/// device's cap, and the ledger counts them (the pallet's invariants hold after every
+	/// step); every record is reaped once `on_idle` had room after its expiry; no token is
+	/// created or destroyed.
 	#[test]
 	fn deposits_match_the_records_that_exist(ops in prop::collection::vec(op(), 1..40)) {
 		with_device().execute_with(|| {
@@ -558,6 +590,7 @@ proptest! {
 					},
 				};
 				prop_assert!(held(OWNER) <= MAX_DEPOSITS);
+				prop_assert_eq!(Payloads::do_try_state(), Ok(()));
 			}
 			let ledger = Ledgers::<Test>::get(DEVICE);
 			prop_assert_eq!(ledger.held, held(OWNER));

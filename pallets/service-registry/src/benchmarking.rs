@@ -132,5 +132,5 @@ mod benchmarks {
 		assert!(!SuperNodes::<T>::contains_key(&who));
 	}
 
-	impl_benchmark_test_suite!(Registry, crate::mock::new_test_ext(), crate::mock::Test);
+	impl_benchmark_test_suite!(Registry, crate::mock::genesis_ext(), crate::mock::Test);
 }

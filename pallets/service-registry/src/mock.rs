@@ -9,6 +9,7 @@ use polkadot_sdk::{
 	frame_system, pallet_balances,
 	sp_runtime::BuildStorage,
 };
+pub use thingschain_mock_support::CheckedExt;
 
 pub type AccountId = u64;
 pub type Balance = u128;
@@ -82,7 +83,8 @@ impl crate::benchmarking::BenchmarkHelper<AccountId> for TestIdentities {
 	}
 }
 
-pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
+/// The mock's genesis state, as the benchmarks start from it.
+pub fn genesis_ext() -> polkadot_sdk::sp_io::TestExternalities {
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_balances::GenesisConfig::<Test> {
 		balances: (1..=20).chain([ROOT]).map(|who| (who, 100_000)).collect(),
@@ -96,4 +98,9 @@ pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
 		Verified::set(vec![1, 2, 3, 4]);
 	});
 	ext
+}
+
+/// The mock's genesis state for a test, which ends by checking the pallet's invariants.
+pub fn new_test_ext() -> CheckedExt {
+	CheckedExt::new(genesis_ext(), Registry::do_try_state)
 }

@@ -271,3 +271,30 @@ fn a_full_super_node_set_admits_only_a_higher_stake_and_evicts_the_lowest() {
 		assert_eq!(ActiveSet::<Test>::get()[1].stake, 300);
 	});
 }
+
+/// Each corruption of the registry's books is caught by `try_state` with the invariant it
+/// breaks.
+#[test]
+fn try_state_names_a_broken_invariant() {
+	let broken = |corrupt: fn(), invariant: &'static str| {
+		genesis_ext().execute_with(|| {
+			create_service();
+			assert_ok!(Registry::register_super_node(signed(5), 5_000));
+			assert_ok!(Registry::do_try_state());
+			corrupt();
+			assert_eq!(Registry::do_try_state(), Err(invariant.into()));
+		})
+	};
+	broken(
+		|| Services::<Test>::mutate(0, |s| s.as_mut().unwrap().status = ServiceStatus::Active),
+		"a service's status does not follow its nodes",
+	);
+	broken(
+		|| SuperNodes::<Test>::mutate(5, |n| n.as_mut().unwrap().stake += 1),
+		"an active set member is not an active super node with its stake",
+	);
+	broken(
+		|| ActiveSet::<Test>::kill(),
+		"a super node that has not left is outside the active set",
+	);
+}

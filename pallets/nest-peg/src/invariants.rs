@@ -1,0 +1,28 @@
+//! The pallet's invariants, checked by the `try_state` hook (try-runtime) and after every
+//! unit test: each claim is stored under its own source and lock id, crosses between two
+//! chains, rests on an anchored epoch and waits for at least one later epoch.
+
+use crate::*;
+use polkadot_sdk::sp_runtime::TryRuntimeError;
+
+impl<T: Config> Pallet<T> {
+	/// Checks every invariant; the error names the first one broken.
+	pub fn do_try_state() -> Result<(), TryRuntimeError> {
+		for (source, lock_id, claim) in Claims::<T>::iter() {
+			ensure!(
+				claim.lock.source == source && claim.lock.lock_id == lock_id,
+				"a claim is stored under another lock's key"
+			);
+			ensure!(claim.lock.source != claim.lock.destination, "a claim stays on its own chain");
+			ensure!(claim.final_epoch > claim.epoch, "a claim is final without a later epoch");
+			ensure!(
+				T::Anchors::anchor(source, claim.epoch).is_some(),
+				"a claim rests on an epoch that is not anchored"
+			);
+		}
+		for (_, epochs) in FinalityEpochs::<T>::iter() {
+			ensure!(epochs >= 1, "a service's finality epochs are zero");
+		}
+		Ok(())
+	}
+}
