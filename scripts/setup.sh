@@ -12,8 +12,10 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 # --- system packages -------------------------------------------------------
 # nodejs and npm run the Polkadot.js client tests (tests/js); a machine that already has a
-# Node.js of its own (with npm) keeps it.
-APT_PKGS=(protobuf-compiler clang libclang-dev lld cmake pkg-config libssl-dev make git curl ca-certificates)
+# Node.js of its own (with npm) keeps it. chromium is the headless browser the explorer
+# page's test (tests/browser) drives. podman, runc and mmdebstrap make and run the node's
+# container image (scripts/docker.sh).
+APT_PKGS=(protobuf-compiler clang libclang-dev lld cmake pkg-config libssl-dev make git curl ca-certificates chromium podman runc mmdebstrap)
 if ! command -v npm >/dev/null; then APT_PKGS+=(nodejs npm); fi
 missing=()
 for p in "${APT_PKGS[@]}"; do
@@ -63,12 +65,12 @@ for c in rust-src rustfmt; do
   fi
 done
 
-# --- node packages: the JS end-to-end tests and the pinned zombienet CLI ---------------
+# --- node packages: the JS tests, the explorer and its browser test, the zombienet CLI ---
 if ! command -v npm >/dev/null; then
   echo "npm is missing though apt installed nodejs and npm: install Node.js 20 or newer" >&2
   exit 1
 fi
-for dir in tests/js zombienet; do
+for dir in tests/js explorer tests/browser zombienet; do
   if [ -d "$dir/node_modules" ] && [ "$dir/node_modules" -nt "$dir/package-lock.json" ]; then
     say "npm: $dir dependencies up to date"
   else

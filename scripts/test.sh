@@ -3,7 +3,8 @@
 # pallet unit and property tests, runtime tests, node end-to-end tests (real binary,
 # JSON-RPC) including the chain-spec checks, the pallet benchmarks on their mocks with the
 # runtime's benchmark and try-runtime code compiled, the device core's no_std build, the
-# Polkadot.js, polkadot-api and light-client tests and the zombienet network test. Each step prints how long it took
+# Polkadot.js, polkadot-api and light-client tests, the explorer page in headless Chromium, the
+# container image and the zombienet network test. Each step prints how long it took
 # (docs/build-times.md).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -62,6 +63,12 @@ cargo check --release --locked -p thingschain-device-core --no-default-features 
 step "Polkadot.js, polkadot-api (descriptors from this runtime) and a smoldot light client against a real node"
 runtime_wasm="$CARGO_TARGET_DIR/release/wbuild/thingschain-runtime/thingschain_runtime.compact.compressed.wasm"
 (cd tests/js && NODE_BIN="$NODE_BIN" RUNTIME_WASM="$runtime_wasm" npm test)
+
+step "the explorer page in headless Chromium, live from a dev node (tests/browser)"
+(cd tests/browser && NODE_BIN="$NODE_BIN" npm test)
+
+step "the node's container image: a --dev node in it serves RPC and produces blocks (docker/injected.Dockerfile)"
+THINGSCHAIN_BIN="$NODE_BIN" scripts/docker.sh test
 
 step "zombienet: the local network of four delegates and a full node (zombienet/local.zndsl)"
 THINGSCHAIN_BIN="$NODE_BIN" ZOMBIENET_LOG=text scripts/zombienet.sh test

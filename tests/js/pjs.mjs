@@ -1,11 +1,20 @@
-// Polkadot.js helpers the client tests share: dev accounts, finalized submissions, and a
-// device onboarded by its owner with the device key's proof of possession.
+// Polkadot.js helpers the client tests share: a connection, dev accounts, finalized
+// submissions, and a device onboarded by its owner with the device key's proof of possession.
+import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady, mnemonicGenerate } from '@polkadot/util-crypto';
 import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 
 /** One TIC in plancks (12 decimals). */
 export const TIC = 10n ** 12n;
+
+/**
+ * Polkadot.js connected to the node at `url` (`ws://`), its types from the node's metadata
+ * alone; rejects if the node cannot be reached.
+ */
+export function connect(url) {
+  return ApiPromise.create({ provider: new WsProvider(url), throwOnConnect: true, noInitWarn: true });
+}
 
 /** The sr25519 dev account of `uri` (`//Alice`, ...). */
 export async function devAccount(uri) {
