@@ -5,7 +5,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { ApiPromise, WsProvider } from '@polkadot/api';
 import { createClient } from 'polkadot-api';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -13,7 +12,7 @@ import { startFromWorker } from 'polkadot-api/smoldot/from-node-worker';
 import { getSmProvider } from 'polkadot-api/sm-provider';
 import { thingschain } from '@polkadot-api/descriptors';
 import { startDevNode } from './dev-node.mjs';
-import { devAccount, registerDevice, sealedRecord, signAndFinalize } from './pjs.mjs';
+import { connect, devAccount, registerDevice, sealedRecord, signAndFinalize } from './pjs.mjs';
 
 let node;
 let full;
@@ -23,7 +22,7 @@ let light;
 
 before(async () => {
   node = await startDevNode();
-  full = await ApiPromise.create({ provider: new WsProvider(node.url), noInitWarn: true });
+  full = await connect(node.url);
 });
 
 after(async () => {

@@ -17,15 +17,6 @@ fn authorities<T: Config>() -> Vec<T::AuthorityId> {
 	(0..T::MaxAuthorities::get()).map(|_| T::AuthorityId::generate_pair(None)).collect()
 }
 
-/// Records `session` as begun at `first_slot` with `authorities`.
-fn recorded<T: Config>(session: SessionIndex, first_slot: u64, authorities: Vec<T::AuthorityId>) {
-	let authorities = BoundedVec::truncate_from(authorities);
-	SessionSlots::<T>::insert(
-		session,
-		SessionRecord { first_slot: first_slot.into(), authorities },
-	);
-}
-
 /// A header of `slot`, made distinct by `variant`, sealed by `key` (from the keystore).
 fn sealed_header<T: Config>(slot: Slot, variant: u8, key: &T::AuthorityId) -> HeaderFor<T> {
 	let pre_digest = <DigestItem as CompatibleDigestItem<
@@ -70,7 +61,7 @@ mod benchmarks {
 	#[benchmark]
 	fn record_session() {
 		let session = T::ReportWindow::get();
-		recorded::<T>(0, 0, authorities::<T>());
+		Pallet::<T>::record_session(0, Slot::from(0), authorities::<T>());
 		let keys = authorities::<T>();
 		#[block]
 		{
@@ -83,7 +74,7 @@ mod benchmarks {
 	/// A block within a session already recorded: the hook only looks.
 	#[benchmark]
 	fn session_recorded() {
-		recorded::<T>(T::Schedule::session(), 0, authorities::<T>());
+		Pallet::<T>::record_session(T::Schedule::session(), Slot::from(0), authorities::<T>());
 		#[block]
 		{
 			Pallet::<T>::on_initialize(frame_system::Pallet::<T>::block_number());
@@ -99,8 +90,8 @@ mod benchmarks {
 		let turns = keys.len() as u64;
 		let slot = 10 * turns + turns - 1;
 		let offender = keys[(slot % turns) as usize].clone();
-		recorded::<T>(session, 0, keys);
-		recorded::<T>(session + 1, 20 * turns, authorities::<T>());
+		Pallet::<T>::record_session(session, Slot::from(0), keys);
+		Pallet::<T>::record_session(session + 1, Slot::from(20 * turns), authorities::<T>());
 		let fits;
 		#[block]
 		{
