@@ -35,9 +35,11 @@ pub fn free_port() -> u16 {
 }
 
 /// How long a node may take to serve RPC after it starts. It compiles its runtime first (a few
-/// seconds of both cores here), so when many nodes start at once on a small machine, as the
-/// end-to-end tests do, they queue for the CPU.
-pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(180);
+/// seconds of both cores here; a `--dev` node twice, once to build its genesis from the
+/// runtime's preset), so when many nodes start at once on a small machine, as the end-to-end
+/// tests do, they queue for the CPU: two dozen of them with the governance pallets' runtime
+/// took over three minutes.
+pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Polls `check` every 200 ms until it yields a value; `None` once `timeout` has passed.
 pub async fn poll<T, F, Fut>(timeout: Duration, mut check: F) -> Option<T>

@@ -28,7 +28,6 @@ use polkadot_sdk::{
 		},
 		PalletId,
 	},
-	frame_system::EnsureRoot,
 	frame_system::{
 		self, limits::BlockLength as SystemBlockLength, limits::BlockWeights as SystemBlockWeights,
 	},
@@ -278,8 +277,7 @@ impl pallet_dpos::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type ValidatorSet = Session;
 	type ValidatorRegistration = Session;
-	// Root until on-chain governance routes its decisions here.
-	type UpdateOrigin = EnsureRoot<AccountId>;
+	type UpdateOrigin = crate::governance::StakingAdmin;
 	// Slashed stake is burned.
 	type OnSlash = ();
 	type PalletId = DposPalletId;
@@ -302,6 +300,7 @@ impl pallet_dpos::Config for Runtime {
 	// An equivocator of the current session is disabled: Aura refuses its blocks until the
 	// delegate set changes.
 	type Disabler = Session;
+	type DelegateMembers = crate::Council;
 	type WeightInfo = pallet_dpos::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::benchmarks::SessionKeysHelper;
@@ -567,11 +566,11 @@ impl pallet_identity::Config for Runtime {
 	type MaxRegistrars = ConstU32<20>;
 	// Slashed identity deposits are burned.
 	type Slashed = ();
-	type ForceOrigin = EnsureRoot<AccountId>;
-	type RegistrarOrigin = EnsureRoot<AccountId>;
+	type ForceOrigin = crate::governance::NestAdmin;
+	type RegistrarOrigin = crate::governance::NestAdmin;
 	type OffchainSignature = Signature;
 	type SigningPublicKey = <Signature as Verify>::Signer;
-	type UsernameAuthorityOrigin = EnsureRoot<AccountId>;
+	type UsernameAuthorityOrigin = crate::governance::NestAdmin;
 	type PendingUsernameExpiration = ConstU32<{ 7 * DAYS }>;
 	type UsernameGracePeriod = ConstU32<{ 30 * DAYS }>;
 	type MaxSuffixLength = ConstU32<7>;
@@ -602,8 +601,7 @@ impl pallet_service_registry::VerifyIdentity<AccountId> for RegistrarJudgement {
 impl pallet_service_registry::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
-	// Root until on-chain governance routes its decisions here.
-	type CreateOrigin = EnsureRoot<AccountId>;
+	type CreateOrigin = crate::governance::NestAdmin;
 	type IdentityVerifier = RegistrarJudgement;
 	// Slashed super-node stake is burned.
 	type OnSlash = ();
@@ -640,8 +638,8 @@ impl pallet_nest_anchor::Config for Runtime {
 	type MaxApprovers = ConstU32<32>;
 	// A root for every trusted node (`MaxAttesters`): conflicting roots never crowd out one.
 	type MaxCandidates = ConstU32<16>;
-	// Root until on-chain governance routes its decisions here; each service's owner too.
-	type AdminOrigin = EnsureRoot<AccountId>;
+	// Each service's owner may too.
+	type AdminOrigin = crate::governance::NestAdmin;
 	// A day without approving, while others anchor, and anyone may chill a super node.
 	type IdlePeriod = ConstU32<DAYS>;
 	type WeightInfo = pallet_nest_anchor::weights::SubstrateWeight<Runtime>;
@@ -653,7 +651,7 @@ impl pallet_nest_peg::Config for Runtime {
 	type Anchors = crate::NestAnchor;
 	type Registry = crate::ServiceRegistry;
 	type Balance = Balance;
-	type UpdateOrigin = EnsureRoot<AccountId>;
+	type UpdateOrigin = crate::governance::NestAdmin;
 	// A lock's next epoch (ten minutes on the design's epochs) must be anchored with no
 	// revert before its claim can be final; governance asks more of a service it trusts less.
 	type DefaultFinalityEpochs = ConstU32<1>;

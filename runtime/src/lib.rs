@@ -6,7 +6,9 @@
 //! the delegate's voters; GRANDPA equivocations are reported through `pallet-offences` and
 //! slash the offender's bond, and so do Aura equivocations (two blocks sealed for one slot)
 //! reported through `pallet-aura-equivocation`. Accounts hold TIC (12 decimals); multisig, proxy and utility let
-//! institutions and device owners act through shared or delegated accounts.
+//! institutions and device owners act through shared or delegated accounts. Every privileged
+//! call is decided on chain ([`governance`]): referenda of TIC holders and a council of the
+//! elected delegates.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 // `#[frame_support::runtime]` expands deeply.
@@ -26,12 +28,15 @@ mod benchmarks;
 pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
+pub mod governance;
 pub mod weights;
 
 use polkadot_sdk::{
-	frame_support, frame_system, pallet_aura, pallet_authorship, pallet_balances, pallet_grandpa,
-	pallet_identity, pallet_multisig, pallet_offences, pallet_proxy, pallet_sudo, pallet_timestamp,
-	pallet_transaction_payment, pallet_utility, sp_runtime, sp_version,
+	frame_support, frame_system, pallet_aura, pallet_authorship, pallet_balances,
+	pallet_collective, pallet_conviction_voting, pallet_grandpa, pallet_identity, pallet_multisig,
+	pallet_offences, pallet_preimage, pallet_proxy, pallet_referenda, pallet_scheduler,
+	pallet_sudo, pallet_timestamp, pallet_transaction_payment, pallet_utility, pallet_whitelist,
+	sp_runtime, sp_version,
 };
 use sp_runtime::{
 	generic, impl_opaque_keys,
@@ -129,7 +134,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("thingschain"),
 	impl_name: alloc::borrow::Cow::Borrowed("thingschain-node"),
 	authoring_version: 1,
-	spec_version: 112,
+	spec_version: 113,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -239,6 +244,23 @@ mod runtime {
 	pub type Devices = pallet_devices;
 	#[runtime::pallet_index(35)]
 	pub type Payloads = pallet_payloads;
+
+	// Governance: referenda of TIC holders on tracks with their own origins, and the council
+	// of elected delegates, which can whitelist urgent calls and cancel referenda.
+	#[runtime::pallet_index(40)]
+	pub type Preimage = pallet_preimage;
+	#[runtime::pallet_index(41)]
+	pub type Scheduler = pallet_scheduler;
+	#[runtime::pallet_index(42)]
+	pub type Referenda = pallet_referenda;
+	#[runtime::pallet_index(43)]
+	pub type ConvictionVoting = pallet_conviction_voting;
+	#[runtime::pallet_index(44)]
+	pub type Origins = governance::pallet_custom_origins;
+	#[runtime::pallet_index(45)]
+	pub type Council = pallet_collective<Instance1>;
+	#[runtime::pallet_index(46)]
+	pub type Whitelist = pallet_whitelist;
 
 	// Development networks only: the testnet preset sets no key.
 	#[runtime::pallet_index(99)]

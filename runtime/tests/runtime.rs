@@ -3,19 +3,20 @@
 //! blocks produced with Aura digests so authorship, rewards and session rotation run as on a
 //! live chain.
 
+mod common;
+
+use common::*;
 use polkadot_sdk::{
 	frame_support::{dispatch::GetDispatchInfo, BoundedVec},
-	frame_system, pallet_aura, pallet_balances, pallet_multisig, pallet_proxy, pallet_sudo,
-	pallet_timestamp, pallet_transaction_payment,
+	frame_system, pallet_aura, pallet_multisig, pallet_proxy, pallet_sudo,
+	pallet_transaction_payment,
 	sc_chain_spec::GenesisConfigBuilderRuntimeCaller,
 	sp_consensus_aura::{sr25519::AuthorityId as AuraId, Slot, AURA_ENGINE_ID},
 	sp_core::{crypto::Pair, sr25519, Decode, Encode},
 	sp_genesis_builder::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET},
-	sp_io::TestExternalities,
 	sp_keyring::Sr25519Keyring,
-	sp_keystore::{testing::MemoryKeystore, KeystoreExt},
 	sp_runtime::{
-		generic::{Digest, DigestItem, Era},
+		generic::{Digest, DigestItem},
 		traits::{Header as _, Zero},
 		ApplyExtrinsicResult, DispatchError, Perbill,
 	},
@@ -25,129 +26,10 @@ use thingschain_runtime::{
 		preset_names, BLOCK_REWARD, CANDIDATE_BOND, DEV_ENDOWMENT, GENESIS_VOTE, TESTNET_ENDOWMENT,
 		TESTNET_RUNTIME_PRESET,
 	},
-	units::{SLOT_DURATION, TIC},
+	units::TIC,
 	AccountId, Balance, Balances, Dpos, Executive, Header, ProxyType, Runtime, RuntimeCall,
-	RuntimeEvent, RuntimeOrigin, Session, SessionKeys, SignedPayload, System, TxExtension,
-	UncheckedExtrinsic, WASM_BINARY,
+	RuntimeEvent, RuntimeOrigin, Session, System, UncheckedExtrinsic, WASM_BINARY,
 };
-
-/// Genesis storage of `preset`, as the WASM runtime builds it for a chain spec, with block 1
-/// started and a keystore for generating session keys.
-fn genesis_ext(preset: &str) -> TestExternalities {
-	let wasm = WASM_BINARY.expect("runtime tests need the WASM runtime; unset SKIP_WASM_BUILD");
-	let storage = GenesisConfigBuilderRuntimeCaller::<()>::new(wasm)
-		.get_storage_for_named_preset(Some(&preset.to_string()))
-		.unwrap_or_else(|e| panic!("preset {preset} does not build: {e}"));
-	let mut ext = TestExternalities::new(storage);
-	ext.register_extension(KeystoreExt::new(MemoryKeystore::new()));
-	ext.execute_with(|| start_block(System::block_hash(0)));
-	ext
-}
-
-/// Initializes the block after `parent` in Aura slot `number`, authored by the authority
-/// whose turn that slot is, and sets its timestamp.
-fn start_block(parent: polkadot_sdk::sp_core::H256) {
-	let number = System::block_number() + 1;
-	let slot = Slot::from(u64::from(number));
-	let digest = Digest { logs: vec![DigestItem::PreRuntime(AURA_ENGINE_ID, slot.encode())] };
-	Executive::initialize_block(&Header::new(
-		number,
-		Default::default(),
-		Default::default(),
-		parent,
-		digest,
-	));
-	let now = u64::from(number) * SLOT_DURATION;
-	let timestamp = RuntimeCall::Timestamp(pallet_timestamp::Call::set { now });
-	Executive::apply_extrinsic(UncheckedExtrinsic::new_bare(timestamp))
-		.expect("timestamp inherent applies")
-		.expect("timestamp inherent dispatches");
-}
-
-/// Finalizes the current block and starts the next.
-fn next_block() {
-	let header = Executive::finalize_block();
-	start_block(header.hash());
-}
-
-/// The account whose Aura slot the current block is.
-fn current_author() -> AccountId {
-	polkadot_sdk::pallet_authorship::Pallet::<Runtime>::author().expect("blocks carry an Aura slot")
-}
-
-fn account(key: Sr25519Keyring) -> AccountId {
-	key.to_account_id()
-}
-
-fn free(who: &AccountId) -> Balance {
-	Balances::free_balance(who)
-}
-
-/// Signs `call` as `signer` with the runtime's transaction extensions and applies it.
-fn apply_signed(signer: Sr25519Keyring, call: RuntimeCall) -> ApplyExtrinsicResult {
-	apply_signed_by(&signer.pair(), call)
-}
-
-/// Signs `call` with `pair` (any key, e.g. a device's) and applies it.
-fn apply_signed_by(pair: &sr25519::Pair, call: RuntimeCall) -> ApplyExtrinsicResult {
-	Executive::apply_extrinsic(signed_by(pair, call))
-}
-
-/// `call` signed with `pair` and the runtime's transaction extensions, at its next nonce.
-fn signed_by(pair: &sr25519::Pair, call: RuntimeCall) -> UncheckedExtrinsic {
-	let who = AccountId::from(pair.public());
-	let extension: TxExtension = (
-		frame_system::CheckNonZeroSender::new(),
-		frame_system::CheckSpecVersion::new(),
-		frame_system::CheckTxVersion::new(),
-		frame_system::CheckGenesis::new(),
-		frame_system::CheckMortality::from(Era::Immortal),
-		frame_system::CheckNonce::from(System::account_nonce(&who)),
-		frame_system::CheckWeight::new(),
-		pallet_transaction_payment::ChargeTransactionPayment::from(0),
-		polkadot_sdk::frame_metadata_hash_extension::CheckMetadataHash::new(false),
-		frame_system::WeightReclaim::new(),
-	);
-	let payload = SignedPayload::new(call.clone(), extension.clone()).expect("valid payload");
-	let signature = payload.using_encoded(|bytes| pair.sign(bytes));
-	UncheckedExtrinsic::new_signed(call, who.into(), signature.into(), extension)
-}
-
-/// Applies a signed call and requires both the transaction and its dispatch to succeed.
-fn dispatch(signer: Sr25519Keyring, call: RuntimeCall) {
-	match apply_signed(signer, call.clone()) {
-		Ok(Ok(())) => {}
-		other => panic!("{call:?} from {signer} failed: {other:?}"),
-	}
-}
-
-fn transfer(dest: &AccountId, value: Balance) -> RuntimeCall {
-	RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
-		dest: dest.clone().into(),
-		value,
-	})
-}
-
-fn events() -> Vec<RuntimeEvent> {
-	System::events().into_iter().map(|r| r.event).collect()
-}
-
-fn dpos(call: pallet_dpos::Call<Runtime>) -> RuntimeCall {
-	RuntimeCall::Dpos(call)
-}
-
-/// Gives `who` fresh session keys, with the proof it owns them.
-fn set_session_keys(who: Sr25519Keyring) -> SessionKeys {
-	let generated = SessionKeys::generate(&account(who).encode(), None);
-	dispatch(
-		who,
-		RuntimeCall::Session(pallet_session::Call::set_keys {
-			keys: generated.keys.clone(),
-			proof: generated.proof.encode(),
-		}),
-	);
-	generated.keys
-}
 
 /// The dispatch error of a failing `pallet_dpos` call.
 fn dpos_error(error: pallet_dpos::Error<Runtime>) -> DispatchError {
@@ -493,21 +375,9 @@ fn staking_voting_and_registering_work_through_signed_transactions() {
 
 #[test]
 fn session_rotation_elects_delegates_and_authors_earn_rewards() {
-	use Sr25519Keyring::{Dave, DaveStash, Eve, EveStash};
+	use Sr25519Keyring::{Dave, Eve};
 	genesis_ext(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
-		Dpos::set_session_length(RuntimeOrigin::root(), 3).expect("root sets the session length");
-		let eve_keys = set_session_keys(Eve);
-		dispatch(Eve, dpos(pallet_dpos::Call::bond { amount: 1_000 * TIC }));
-		dispatch(
-			Eve,
-			dpos(pallet_dpos::Call::register_candidate {
-				commission: Perbill::from_percent(5),
-				metadata: Default::default(),
-			}),
-		);
-		dispatch(EveStash, dpos(pallet_dpos::Call::bond { amount: 5_000 * TIC }));
-		dispatch(EveStash, dpos(pallet_dpos::Call::vote { targets: vec![account(Eve)] }));
-		dispatch(DaveStash, dpos(pallet_dpos::Call::unvote {}));
+		let eve_keys = back_eve_against_dave();
 
 		let issuance = Balances::total_issuance();
 		let (mut authors, mut elected) = (Vec::new(), false);

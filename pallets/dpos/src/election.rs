@@ -74,6 +74,20 @@ impl<T: Config> Pallet<T> {
 		let _ = AuthoredBlocks::<T>::clear(u32::MAX, None);
 	}
 
+	/// Gives [`Config::DelegateMembers`] the delegates just elected in place of `previous`.
+	fn tell_members(previous: &[T::AccountId], elected: &[T::AccountId]) {
+		let sorted = |accounts: &[T::AccountId]| {
+			let mut accounts = accounts.to_vec();
+			accounts.sort();
+			accounts
+		};
+		if previous.is_empty() {
+			T::DelegateMembers::initialize_members(&sorted(elected));
+		} else {
+			T::DelegateMembers::set_members_sorted(&sorted(elected), &sorted(previous));
+		}
+	}
+
 	/// Chills candidate `who`; returns whether it was an unchilled candidate.
 	pub(crate) fn chill(who: &T::AccountId) -> bool {
 		Candidates::<T>::mutate(who, |maybe| match maybe {
@@ -95,10 +109,12 @@ impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
 				return None;
 			}
 		};
-		if Elected::<T>::get().as_slice() == delegates.as_slice() {
+		let previous = Elected::<T>::get();
+		if previous.as_slice() == delegates.as_slice() {
 			return None;
 		}
 		Elected::<T>::put(BoundedVec::truncate_from(delegates.clone()));
+		Self::tell_members(&previous, &delegates);
 		Self::deposit_event(Event::DelegatesElected { session, delegates: delegates.clone() });
 		Some(delegates)
 	}

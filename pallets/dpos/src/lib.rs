@@ -57,7 +57,8 @@ use frame_support::{
 	traits::{
 		fungible::{self, hold::Balanced as _, Inspect, Mutate, MutateHold},
 		tokens::{Precision, Preservation},
-		Imbalance, OnUnbalanced, ValidatorRegistration, ValidatorSet,
+		ChangeMembers, Imbalance, InitializeMembers, OnUnbalanced, ValidatorRegistration,
+		ValidatorSet,
 	},
 	PalletId,
 };
@@ -161,6 +162,11 @@ pub mod pallet {
 
 		/// Disables a delegate for an offence of the current session (pallet-session).
 		type Disabler: DisableOffender<Self::AccountId>;
+
+		/// Whose members are the elected delegates (the council, a pallet-collective): it is
+		/// initialized by the first election and changed by every election that changes the
+		/// set, so no one keeps a list by hand. `()` for none.
+		type DelegateMembers: ChangeMembers<Self::AccountId> + InitializeMembers<Self::AccountId>;
 
 		/// Weights of this pallet's calls, measured by its benchmarks.
 		type WeightInfo: WeightInfo;

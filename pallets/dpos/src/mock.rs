@@ -5,7 +5,7 @@ use crate::{self as pallet_dpos, CurrentSessionLength, GenesisCandidate, Genesis
 use polkadot_sdk::{
 	frame_support::{
 		derive_impl, parameter_types,
-		traits::{ConstU128, ConstU32, ConstU64, Hooks},
+		traits::{ChangeMembers, ConstU128, ConstU32, ConstU64, Hooks, InitializeMembers},
 		PalletId,
 	},
 	frame_system,
@@ -100,6 +100,24 @@ parameter_types! {
 	pub const EquivocationSlash: Perbill = Perbill::from_percent(10);
 	/// Delegates whose node is down: their slots pass without a block.
 	pub static Offline: Vec<AccountId> = vec![];
+	/// The members [`Council`] was given, and the accounts each change let in and out.
+	pub static CouncilMembers: Vec<AccountId> = vec![];
+	pub static CouncilChanges: Vec<(Vec<AccountId>, Vec<AccountId>)> = vec![];
+}
+
+/// Stands for a collective whose members are the elected delegates.
+pub struct Council;
+impl InitializeMembers<AccountId> for Council {
+	fn initialize_members(members: &[AccountId]) {
+		assert!(CouncilMembers::get().is_empty(), "the council is initialized once");
+		CouncilMembers::set(members.to_vec());
+	}
+}
+impl ChangeMembers<AccountId> for Council {
+	fn change_members_sorted(incoming: &[AccountId], outgoing: &[AccountId], new: &[AccountId]) {
+		CouncilMembers::set(new.to_vec());
+		CouncilChanges::mutate(|changes| changes.push((incoming.to_vec(), outgoing.to_vec())));
+	}
 }
 
 impl crate::Config for Test {
@@ -122,6 +140,7 @@ impl crate::Config for Test {
 	type EquivocationSlash = EquivocationSlash;
 	type Disabler = Session;
 	type SlashReportWindow = ConstU32<REPORT_WINDOW>;
+	type DelegateMembers = Council;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarkHelper;
@@ -173,6 +192,9 @@ impl ExtBuilder {
 	}
 
 	pub fn build(self) -> polkadot_sdk::sp_io::TestExternalities {
+		// A fresh chain has no council yet (property tests build many in one thread).
+		CouncilMembers::reset();
+		CouncilChanges::reset();
 		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		pallet_balances::GenesisConfig::<Test> {
 			balances: (1..=ACCOUNTS).map(|who| (who, ENDOWMENT)).collect(),

@@ -560,6 +560,23 @@ mod election {
 	}
 
 	#[test]
+	fn the_council_is_the_elected_delegates_from_genesis_on() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_eq!(CouncilMembers::get(), vec![1, 2, 3]);
+			assert_ok!(Dpos::bond(origin(4), 300));
+			assert_ok!(Dpos::register_candidate(origin(4), Perbill::zero(), Default::default()));
+			vote_with(10, 450, vec![4]);
+			run_to_session(1);
+			// Sorted, whatever the election's order (4, 1, 2); 4 in, 3 out.
+			assert_eq!(CouncilMembers::get(), vec![1, 2, 4]);
+			assert_eq!(CouncilChanges::get(), vec![(vec![4], vec![3])]);
+			// An unchanged result changes nothing.
+			run_to_session(3);
+			assert_eq!(CouncilChanges::get().len(), 1);
+		});
+	}
+
+	#[test]
 	fn an_unchanged_result_is_not_announced_again() {
 		ExtBuilder::default().build_and_execute(|| {
 			run_to_session(3);
