@@ -63,4 +63,10 @@ pub struct Cli {
 	/// Options of a running node.
 	#[clap(flatten)]
 	pub run: sc_cli::RunCmd,
+
+	/// Keep the runtimes this node compiles in DIR (wasmtime's cache): after a restart, or in
+	/// another node on this machine given the same DIR, a runtime is loaded instead of being
+	/// compiled again (seconds of every core).
+	#[arg(long, value_name = "DIR")]
+	pub wasm_cache: Option<std::path::PathBuf>,
 }

@@ -62,7 +62,7 @@ macro_rules! with_partial {
 	($cli:expr, $cmd:expr, |$partial:ident, $config:ident| $body:expr) => {{
 		let runner = $cli.create_runner($cmd)?;
 		runner.async_run(|$config| {
-			let $partial = service::new_partial(&$config, None)?;
+			let $partial = service::new_partial(&$config, None, None)?;
 			$body
 		})
 	}};
@@ -131,7 +131,8 @@ pub fn run() -> sc_cli::Result<()> {
 					cmd.run_with_spec::<HashingFor<Block>, ()>(cli.spec_named(&cmd.shared_params)?)
 				}
 				BenchmarkCmd::Block(cmd) => runner.sync_run(|config| {
-					let PartialComponents { client, .. } = service::new_partial(&config, None)?;
+					let PartialComponents { client, .. } =
+						service::new_partial(&config, None, None)?;
 					cmd.run(client)
 				}),
 				// Empty-block and per-transaction base costs, measured on the genesis of
@@ -146,7 +147,7 @@ pub fn run() -> sc_cli::Result<()> {
 				#[cfg(feature = "runtime-benchmarks")]
 				BenchmarkCmd::Storage(cmd) => runner.sync_run(|config| {
 					let PartialComponents { client, backend, .. } =
-						service::new_partial(&config, None)?;
+						service::new_partial(&config, None, None)?;
 					let db = backend.expose_db();
 					let storage = backend.expose_storage();
 					let shared_trie_cache = backend.expose_shared_trie_cache();
@@ -170,13 +171,22 @@ pub fn run() -> sc_cli::Result<()> {
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
 			let pool = PoolSettings::from_cli(&cli.run.pool_config, cli.run.shared_params.is_dev());
+			let wasm_cache = cli.wasm_cache.clone();
 			runner.run_node_until_exit(|config| async move {
 				match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => {
-						service::new_full::<sc_network::NetworkWorker<Block, Hash>>(config, &pool)
+						service::new_full::<sc_network::NetworkWorker<Block, Hash>>(
+							config,
+							&pool,
+							wasm_cache.as_deref(),
+						)
 					}
 					sc_network::config::NetworkBackendType::Litep2p => {
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config, &pool)
+						service::new_full::<sc_network::Litep2pNetworkBackend>(
+							config,
+							&pool,
+							wasm_cache.as_deref(),
+						)
 					}
 				}
 				.map_err(sc_cli::Error::Service)

@@ -21,7 +21,7 @@ use polkadot_sdk::{
 	sp_runtime::traits::Block as BlockT,
 	sp_timestamp,
 };
-use std::{sync::Arc, time::Duration};
+use std::{path::Path, sync::Arc, time::Duration};
 use thingschain_runtime::{apis::RuntimeApi, opaque::Block};
 
 /// What the node offers the runtime: the standard host functions, and in a benchmarking
@@ -151,10 +151,12 @@ pub type Service = sc_service::PartialComponents<
 >;
 
 /// Builds the client, database, transaction pool and block-import pipeline. `pool` is the
-/// running node's pool; maintenance subcommands, which pool nothing, pass `None`.
+/// running node's pool and `wasm_cache` where it keeps compiled runtimes; maintenance
+/// subcommands, which pool and keep nothing, pass `None`.
 pub fn new_partial(
 	config: &Configuration,
 	pool: Option<&PoolSettings>,
+	wasm_cache: Option<&Path>,
 ) -> Result<Service, ServiceError> {
 	let telemetry = config
 		.telemetry_endpoints
@@ -167,7 +169,7 @@ pub fn new_partial(
 		})
 		.transpose()?;
 
-	let executor = sc_service::new_wasm_executor::<HostFunctions>(&config.executor);
+	let executor = wasm_executor(config, wasm_cache);
 	let (client, backend, keystore_container, task_manager) =
 		sc_service::new_full_parts::<Block, RuntimeApi, _>(
 			config,
@@ -208,11 +210,37 @@ pub fn new_partial(
 	})
 }
 
-/// Builds and starts a full node with the transaction pool `pool`; an authority also authors
-/// blocks and votes on finality.
+/// The runtime executor `config` asks for (the SDK's `new_wasm_executor`), keeping compiled
+/// runtimes in `cache` if given.
+fn wasm_executor(
+	config: &Configuration,
+	cache: Option<&Path>,
+) -> sc_executor::WasmExecutor<HostFunctions> {
+	let Some(cache) = cache else {
+		return sc_service::new_wasm_executor(&config.executor);
+	};
+	let heap = config
+		.executor
+		.default_heap_pages
+		.map_or(sc_executor::DEFAULT_HEAP_ALLOC_STRATEGY, |extra_pages| {
+			sc_executor::HeapAllocStrategy::Static { extra_pages: extra_pages as _ }
+		});
+	sc_executor::WasmExecutor::builder()
+		.with_execution_method(config.executor.wasm_method)
+		.with_onchain_heap_alloc_strategy(heap)
+		.with_offchain_heap_alloc_strategy(heap)
+		.with_max_runtime_instances(config.executor.max_runtime_instances)
+		.with_runtime_cache_size(config.executor.runtime_cache_size)
+		.with_cache_path(cache)
+		.build()
+}
+
+/// Builds and starts a full node with the transaction pool `pool`, keeping compiled runtimes in
+/// `wasm_cache` if given; an authority also authors blocks and votes on finality.
 pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 	config: Configuration,
 	pool: &PoolSettings,
+	wasm_cache: Option<&Path>,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -223,7 +251,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 		select_chain,
 		transaction_pool,
 		other: (block_import, grandpa_link, mut telemetry),
-	} = new_partial(&config, Some(pool))?;
+	} = new_partial(&config, Some(pool), wasm_cache)?;
 
 	let mut net_config = sc_network::config::FullNetworkConfiguration::<
 		Block,
