@@ -15,6 +15,7 @@
 
 pub mod accounts;
 pub mod ceiling;
+pub mod governance;
 pub mod nest;
 pub mod network;
 pub mod observe;

@@ -319,7 +319,9 @@ async fn prepare(
 		let nodes = signers.clamp(2, rules.max_nodes);
 		anchors = (attestations / nodes).max(1);
 		say(format!("setting up {anchors} services of {nodes} identity-verified nodes"));
-		let nest = nest::set_up(chain, &signing, rules, nodes, anchors).await.map_err(error)?;
+		let nest = nest::set_up(chain, &signing, nest::Authority::Sudo, rules, nodes, anchors)
+			.await
+			.map_err(error)?;
 		say(format!("signing {} attestations and approvals", anchors * nodes));
 		sets.push(workload::attestations(&signing, &nest, 2 * signers).map_err(error)?);
 	}

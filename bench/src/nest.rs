@@ -2,7 +2,9 @@
 //! identity-verified service nodes, and one super node whose approval anchors an epoch.
 //!
 //! ```text
-//!  Alice (sudo)  add herself as registrar, fund the nodes, create the services
+//!  Alice         fund the nodes
+//!  governance    add Alice as registrar, create the services: Alice as sudo on a dev
+//!                chain, or a `nest_admin` referendum on a chain without sudo
 //!  each node     set an identity and ask Alice to judge it; the super node stakes
 //!  Alice         judge every node KnownGood
 //!  Bob (owner)   trust every node in every service
@@ -13,6 +15,7 @@
 
 use crate::{
 	accounts::{self, address, call, first_fields, send_batches, TIC},
+	governance::{self, Electorate},
 	network, observe,
 	workload::named,
 };
@@ -37,6 +40,14 @@ pub struct Nest {
 	pub attesters: Vec<DeviceKey>,
 	/// The super node that approves every anchor.
 	pub super_node: DeviceKey,
+}
+
+/// Who makes the setup's privileged calls: appointing the registrar, creating services.
+pub enum Authority<'a> {
+	/// Alice, the dev chain's sudo key.
+	Sudo,
+	/// A `nest_admin` referendum that this electorate passes.
+	Referendum(&'a Electorate),
 }
 
 /// The nonce of the run's first transaction of every attester and of the super node: each
@@ -72,10 +83,12 @@ impl Rules {
 }
 
 /// Sets up `services` services, each trusting `nodes` service nodes (quorum: all of them),
-/// with node 0's attestation of epoch 0 in every one; see the module's picture.
+/// with node 0's attestation of epoch 0 in every one, the privileged calls made by
+/// `authority`; see the module's picture.
 pub async fn set_up(
 	chain: &Chain,
 	signing: &DeviceSigning,
+	authority: Authority<'_>,
 	rules: Rules,
 	nodes: usize,
 	services: usize,
@@ -83,18 +96,22 @@ pub async fn set_up(
 	let alice = dev::alice();
 	let node_keys: Vec<_> = (0..nodes).map(|i| accounts::keypair("service-node", i)).collect();
 	let super_node = accounts::keypair("super-node", 0);
-	let accounts_of = node_keys.iter().chain([&super_node]).map(|k| k.public_key().0);
-	let registrar = address(alice.public_key().0);
-	let mut calls = vec![sudo(call("Identity", "add_registrar", vec![("account", registrar)]))];
-	calls.extend(accounts_of.map(|account| {
+	let funding = node_keys.iter().chain([&super_node]).map(|k| {
 		call(
 			"Balances",
 			"transfer_keep_alive",
-			vec![("dest", address(account)), ("value", Value::u128(NODE_FUNDS + rules.min_stake))],
+			vec![
+				("dest", address(k.public_key().0)),
+				("value", Value::u128(NODE_FUNDS + rules.min_stake)),
+			],
 		)
-	}));
-	calls.extend((0..services).map(|i| {
-		sudo(call(
+	});
+	send_batches(chain, &alice, funding.collect(), accounts::BATCH).await?;
+
+	let registrar = address(alice.public_key().0);
+	let mut privileged = vec![call("Identity", "add_registrar", vec![("account", registrar)])];
+	privileged.extend((0..services).map(|i| {
+		call(
 			"ServiceRegistry",
 			"create_service",
 			vec![
@@ -103,9 +120,19 @@ pub async fn set_up(
 				("quorum", Value::u128(nodes as u128)),
 				("epoch_length", Value::u128(rules.min_epoch.into())),
 			],
-		))
+		)
 	}));
-	let created = send_batches(chain, &alice, calls, accounts::BATCH).await?;
+	let created = match authority {
+		Authority::Sudo => {
+			let sudo_calls = privileged.into_iter().map(sudo).collect();
+			send_batches(chain, &alice, sudo_calls, accounts::BATCH).await?
+		}
+		Authority::Referendum(electorate) => {
+			let batch = subxt::dynamic::transaction("Utility", "batch_all", (privileged,));
+			let origin = governance::Origin::Track("NestAdmin");
+			vec![governance::pass(chain, electorate, origin, &signing.call_data(&batch)?).await?]
+		}
+	};
 	let ids: Vec<ServiceId> = first_fields(&created, "ServiceRegistry", "ServiceCreated")?;
 	if ids.len() != services {
 		return Err(Error::Metadata(format!("{} of {services} services created", ids.len())));

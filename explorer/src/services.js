@@ -15,14 +15,19 @@ const COLUMNS = [
   ['pending', 'pending'],
 ];
 
-/** One service's anchoring state at `at`: its latest anchor (epoch and root) and pending epoch. */
+/** One service's anchoring state at `at`: its latest anchor (epoch, block, root) and pending epoch. */
 async function anchoring(at, id) {
   const [latest, pending] = await Promise.all([at.query.nestAnchor.latest(id), at.query.nestAnchor.pending(id)]);
   let anchor = null;
   if (latest.isSome) {
-    const epoch = latest.unwrap()[0];
+    const { epoch, anchoredAt } = latest.unwrap();
     const stored = await at.query.nestAnchor.anchors(id, epoch);
-    anchor = { epoch: epoch.toNumber(), root: stored.unwrap().root.toHex(), skipped: stored.unwrap().skipped.isTrue };
+    anchor = {
+      epoch: epoch.toNumber(),
+      anchoredAt: anchoredAt.toNumber(),
+      root: stored.unwrap().root.toHex(),
+      skipped: stored.unwrap().skipped.isTrue,
+    };
   }
   const proposed = pending.isSome ? { epoch: pending.unwrap()[0].toNumber(), roots: pending.unwrap()[1].length } : null;
   return { anchor, proposed };
@@ -51,8 +56,8 @@ export async function load(at) {
 /** A service's latest anchor cell. */
 function latestCell({ anchor }) {
   if (!anchor) return 'none yet';
-  if (anchor.skipped) return `epoch ${anchor.epoch} (skipped)`;
-  return [`epoch ${anchor.epoch}, root `, hash(anchor.root)];
+  if (anchor.skipped) return `epoch ${anchor.epoch} (skipped at #${anchor.anchoredAt})`;
+  return [`epoch ${anchor.epoch} at #${anchor.anchoredAt}, root `, hash(anchor.root)];
 }
 
 /** Shows the services [`load`] read. */

@@ -26,6 +26,10 @@ pub enum Subcommand {
 	/// validators, votes, endowments and sudo key.
 	OperatorSpec(crate::operator_spec::OperatorSpecCmd),
 
+	/// Run a new runtime's migrations and every pallet's `try_state` check on a running
+	/// chain's state, before proposing the upgrade (the runtime built with `try-runtime`).
+	TryUpgrade(crate::try_upgrade::TryUpgradeCmd),
+
 	/// Validate blocks.
 	CheckBlock(sc_cli::CheckBlockCmd),
 

@@ -96,6 +96,17 @@ pub fn run() -> sc_cli::Result<()> {
 			init_logger()?;
 			cmd.run().map_err(|e| e.to_string().into())
 		}
+		Some(Subcommand::TryUpgrade(cmd)) => {
+			init_logger()?;
+			let weight = cmd.run().map_err(|e| sc_cli::Error::Application(Box::new(e)))?;
+			println!(
+				"the upgrade passed every check; its migrations take {} of a block's {} ps of \
+				 execution",
+				weight.used.ref_time(),
+				weight.limit.ref_time()
+			);
+			Ok(())
+		}
 		Some(Subcommand::CheckBlock(cmd)) => with_partial!(cli, cmd, |partial, config| {
 			let PartialComponents { client, task_manager, import_queue, .. } = partial;
 			Ok((cmd.run(client, import_queue), task_manager))

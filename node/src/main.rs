@@ -12,6 +12,7 @@ mod pool;
 mod proposer;
 mod rpc;
 mod service;
+mod try_upgrade;
 
 fn main() -> polkadot_sdk::sc_cli::Result<()> {
 	command::run()

@@ -28,9 +28,9 @@ use thingschain_runtime::{apis::RuntimeApi, opaque::Block};
 /// build also the ones a `runtime-benchmarks` runtime imports (so that build can run a chain,
 /// e.g. for `benchmark storage` on a loaded state).
 #[cfg(not(feature = "runtime-benchmarks"))]
-type HostFunctions = sp_io::SubstrateHostFunctions;
+pub(crate) type HostFunctions = sp_io::SubstrateHostFunctions;
 #[cfg(feature = "runtime-benchmarks")]
-type HostFunctions =
+pub(crate) type HostFunctions =
 	(sp_io::SubstrateHostFunctions, polkadot_sdk::frame_benchmarking::benchmarking::HostFunctions);
 
 /// The client: state, blocks and runtime calls through the WASM executor.

@@ -167,14 +167,13 @@ impl pallet_nest_peg::benchmarking::BenchmarkHelper for NestSetup {
 /// The next epoch of `service` to settle, and the hash of the anchor before it, once time has
 /// moved (forward only) to its end.
 fn due_epoch(service: ServiceId) -> (Epoch, thingschain_primitives::ids::Hash) {
-	let latest = pallet_nest_anchor::Latest::<Runtime>::get(service);
-	let epoch = latest.map_or(0, |(e, _)| e + 1);
+	let (epoch, prev) = pallet_nest_anchor::Pallet::<Runtime>::next_epoch(service);
 	let service_info = pallet_service_registry::Services::<Runtime>::get(service).expect("exists");
 	let ends = service_info.terms().epoch_end(epoch);
 	if System::block_number() < ends {
 		System::set_block_number(ends);
 	}
-	(epoch, latest.map(|(_, hash)| hash).unwrap_or_default())
+	(epoch, prev)
 }
 
 /// The keystore key type device keys are generated under in benchmarks.

@@ -21,6 +21,14 @@ use alloc::vec::Vec;
 #[cfg(feature = "std")]
 include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
+/// The rehearsal runtime: this code built with the `fast-runtime` periods and the try-runtime
+/// checks (`build.rs`), which upgrade tests run a local network on and upgrade to. Never
+/// deployed.
+#[cfg(feature = "std")]
+pub mod rehearsal {
+	include!(concat!(env!("OUT_DIR"), "/rehearsal_wasm_binary.rs"));
+}
+
 // Before `apis`, which calls the benchmark-list macros it defines.
 #[cfg(feature = "runtime-benchmarks")]
 #[macro_use]
@@ -134,7 +142,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("thingschain"),
 	impl_name: alloc::borrow::Cow::Borrowed("thingschain-node"),
 	authoring_version: 1,
-	spec_version: 113,
+	spec_version: 115,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -163,8 +171,14 @@ pub type UncheckedExtrinsic =
 	generic::UncheckedExtrinsic<Address, RuntimeCall, Signature, TxExtension>;
 /// The payload a transaction's signature covers.
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
-/// Storage migrations run on the next runtime upgrade.
-type Migrations = ();
+/// Storage migrations run on the next runtime upgrade. Each is a `VersionedMigration`: it
+/// runs only on a chain whose stored version of its pallet is the one it starts from, so a
+/// chain that already has the new layout (or started with it) skips it. Kept until every
+/// deployed chain has upgraded past them.
+type Migrations = (
+	// spec 115: each service's latest anchor keeps the block it was made at.
+	pallet_nest_anchor::migrations::v1::MigrateV0ToV1<Runtime>,
+);
 /// Dispatches blocks and transactions to the pallets.
 pub type Executive = polkadot_sdk::frame_executive::Executive<
 	Runtime,

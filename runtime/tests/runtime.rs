@@ -771,9 +771,7 @@ fn nestchain_services_anchor_prove_records_suspend_and_peg() {
 			while System::block_number() < info.terms().epoch_end(epoch) {
 				next_block();
 			}
-			let prev = pallet_nest_anchor::Latest::<Runtime>::get(service)
-				.map(|(_, h)| h)
-				.unwrap_or_default();
+			let (_, prev) = pallet_nest_anchor::Pallet::<Runtime>::next_epoch(service);
 			let root = merkle::root(records);
 			for node in attesters {
 				dispatch(
@@ -824,7 +822,7 @@ fn nestchain_services_anchor_prove_records_suspend_and_peg() {
 		while System::block_number() < service.terms().epoch_end(4) {
 			next_block();
 		}
-		let prev = pallet_nest_anchor::Latest::<Runtime>::get(0).unwrap().1;
+		let (_, prev) = pallet_nest_anchor::Pallet::<Runtime>::next_epoch(0);
 		let rejected = apply_signed(
 			Charlie,
 			RuntimeCall::NestAnchor(pallet_nest_anchor::Call::attest {

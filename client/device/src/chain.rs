@@ -4,6 +4,7 @@
 use crate::{error::rpc, Error};
 use codec::Decode;
 use std::{collections::HashMap, time::Duration};
+use subxt::ext::frame_decode::storage::{IntoDecodableValues, IntoEncodableValues};
 use subxt::{
 	config::polkadot::PolkadotExtrinsicParamsBuilder,
 	dynamic::{self, At, Value},
@@ -390,6 +391,42 @@ impl Chain {
 		}
 		records.sort_by_key(|(record, _)| *record);
 		Ok(records)
+	}
+
+	/// The events of block `number` that no transaction emitted: its hooks' and the
+	/// scheduler's (enacted referenda, with their outcome in the fields).
+	pub async fn block_events(&self, number: u64) -> Result<Vec<ChainEvent>, Error> {
+		let at = self.client.at_block(number).await.map_err(rpc)?;
+		let events = at.events().fetch().await.map_err(rpc)?;
+		let mut found = Vec::new();
+		for event in events.iter() {
+			let event = event.map_err(rpc)?;
+			if !matches!(event.phase(), subxt::events::Phase::ApplyExtrinsic(_)) {
+				found.push(ChainEvent {
+					pallet: event.pallet_name().to_string(),
+					name: event.event_name().to_string(),
+					fields: event.field_bytes().to_vec(),
+				});
+			}
+		}
+		Ok(found)
+	}
+
+	/// The SCALE bytes of `pallet.item` under `key` (a tuple of its keys) at the best block;
+	/// `None` where nothing is stored.
+	pub async fn storage<K>(
+		&self,
+		pallet: &str,
+		item: &str,
+		key: K,
+	) -> Result<Option<Vec<u8>>, Error>
+	where
+		K: IntoEncodableValues + IntoDecodableValues,
+	{
+		let at = self.at_best().await?;
+		let address = dynamic::storage::<K, Value>(pallet, item);
+		let value = at.storage().try_fetch(address, key).await.map_err(rpc)?;
+		Ok(value.map(|v| v.bytes().to_vec()))
 	}
 
 	async fn at_best(&self) -> Result<AtBlock, Error> {

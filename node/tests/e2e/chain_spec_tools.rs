@@ -293,13 +293,7 @@ async fn operator_spec_runs_on_the_operators_own_keys() {
 
 /// `thingschain export-chain-spec --chain local [--raw]`, as JSON.
 fn export_local(raw: bool) -> Value {
-	let mut args = vec!["export-chain-spec", "--chain", "local"];
-	if raw {
-		args.push("--raw");
-	}
-	let output = node(&args);
-	assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-	serde_json::from_slice(&output.stdout).unwrap()
+	crate::common::exported_spec("local", raw)
 }
 
 #[test]

@@ -15,6 +15,18 @@ pub fn start_node(name: &str, log_dir: &Path, args: &[&str]) -> Node {
 	Node::start(Path::new(NODE_BIN), name, log_dir, args)
 }
 
+/// `thingschain export-chain-spec --chain <chain> [--raw]`, as JSON.
+pub fn exported_spec(chain: &str, raw: bool) -> Value {
+	let mut args = vec!["export-chain-spec", "--chain", chain];
+	if raw {
+		args.push("--raw");
+	}
+	let output =
+		std::process::Command::new(NODE_BIN).args(&args).output().expect("thingschain runs");
+	assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+	serde_json::from_slice(&output.stdout).unwrap()
+}
+
 /// The libp2p peer id of secret `key`.
 pub fn peer_id(key: &str, dir: &Path) -> String {
 	network::peer_id(Path::new(NODE_BIN), key, dir)

@@ -4,7 +4,8 @@
 //! authoring, and GRANDPA keeps finalizing through the authority-set change.
 
 use crate::common::{
-	aura_slot, best_number, finalized_number, hex, metric, start_network, unhex, wait_for, NODE_BIN,
+	aura_slot, best_number, exported_spec, finalized_number, hex, metric, start_network, unhex,
+	wait_for, NODE_BIN,
 };
 use serde_json::Value as Json;
 use std::{
@@ -27,12 +28,7 @@ const SESSION_BLOCKS: u64 = 15;
 
 /// The `local` chain spec with `SESSION_BLOCKS`-block sessions.
 fn short_session_spec(dir: &std::path::Path) -> String {
-	let output = Command::new(NODE_BIN)
-		.args(["export-chain-spec", "--chain", "local"])
-		.output()
-		.expect("export-chain-spec runs");
-	assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-	let mut spec: Json = serde_json::from_slice(&output.stdout).unwrap();
+	let mut spec = exported_spec("local", false);
 	spec["genesis"]["runtimeGenesis"]["patch"]["dpos"]["sessionLength"] = SESSION_BLOCKS.into();
 	let path = dir.join("short-sessions.json");
 	std::fs::write(&path, serde_json::to_vec(&spec).unwrap()).unwrap();

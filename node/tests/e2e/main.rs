@@ -13,5 +13,6 @@ mod chain_spec_tools;
 mod dev_chain;
 mod device_cli;
 mod dpos_network;
+mod governance_upgrade;
 mod local_network;
 mod nest_network;

@@ -252,7 +252,12 @@ pub struct ActiveDevice<AccountId, BlockNumber, Balance> {
 pub mod pallet {
 	use super::*;
 
+	/// The layout of this pallet's storage. A change to it bumps this and comes with a
+	/// `VersionedMigration` for the runtime's `Migrations`.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	/// Defaults for test runtimes: `#[derive_impl(config_preludes::TestDefaultConfig)]`

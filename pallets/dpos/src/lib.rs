@@ -83,7 +83,12 @@ pub type CreditOf<T> =
 pub mod pallet {
 	use super::*;
 
+	/// The layout of this pallet's storage. A change to it bumps this and comes with a
+	/// `VersionedMigration` for the runtime's `Migrations`.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]

@@ -1,7 +1,7 @@
 //! The pallet's invariants, checked by the `try_state` hook (try-runtime) and after every
 //! unit test: each service's anchors form an unbroken hash chain from epoch 0 to its latest,
-//! and what is pending is for the next epoch, builds on the latest anchor and lists each
-//! node once.
+//! the latest records the block its anchor was made at, and what is pending is for the next
+//! epoch, builds on the latest anchor and lists each node once.
 
 use crate::*;
 use alloc::vec::Vec;
@@ -15,9 +15,9 @@ fn distinct<A: PartialEq>(accounts: &[A]) -> bool {
 impl<T: Config> Pallet<T> {
 	/// Checks every invariant; the error names the first one broken.
 	pub fn do_try_state() -> Result<(), TryRuntimeError> {
-		for (service, (latest, latest_hash)) in Latest::<T>::iter() {
+		for (service, latest) in Latest::<T>::iter() {
 			let mut prev = Hash::default();
-			for epoch in 0..=latest {
+			for epoch in 0..=latest.epoch {
 				let anchor = Anchors::<T>::get(service, epoch)
 					.ok_or("an anchored service's chain has a gap")?;
 				ensure!(anchor.prev == prev, "an anchor does not name the previous one");
@@ -33,18 +33,23 @@ impl<T: Config> Pallet<T> {
 				ensure!(distinct(&anchor.approvers), "an anchor lists an approver twice");
 				prev = anchor.hash;
 			}
-			ensure!(prev == latest_hash, "the latest hash is not the latest anchor's");
+			ensure!(prev == latest.hash, "the latest hash is not the latest anchor's");
+			ensure!(
+				Anchors::<T>::get(service, latest.epoch)
+					.is_some_and(|anchor| anchor.anchored_at == latest.anchored_at),
+				"the latest anchor's block is not its anchor's"
+			);
 		}
 		for (service, epoch) in Anchors::<T>::iter_keys() {
 			ensure!(
-				Latest::<T>::get(service).is_some_and(|(latest, _)| epoch <= latest),
+				Latest::<T>::get(service).is_some_and(|latest| epoch <= latest.epoch),
 				"an anchor lies beyond its service's latest"
 			);
 		}
 		for (service, (epoch, candidates)) in Pending::<T>::iter() {
 			let latest = Latest::<T>::get(service);
-			let next = latest.map_or(0, |(e, _)| e.saturating_add(1));
-			let latest_hash = latest.map(|(_, hash)| hash).unwrap_or_default();
+			let next = latest.as_ref().map_or(0, |l| l.epoch.saturating_add(1));
+			let latest_hash = latest.map(|l| l.hash).unwrap_or_default();
 			ensure!(epoch == next, "a pending epoch is not the next to anchor");
 			ensure!(!candidates.is_empty(), "an empty pending epoch is kept");
 			let attesters: Vec<_> = candidates.iter().flat_map(|c| c.attesters.iter()).collect();

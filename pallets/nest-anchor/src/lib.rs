@@ -46,6 +46,7 @@ extern crate alloc;
 pub mod benchmarking;
 #[cfg(any(test, feature = "try-runtime"))]
 mod invariants;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 pub mod runtime_api;
@@ -92,6 +93,20 @@ pub struct Anchor<T: Config> {
 	pub skipped: bool,
 }
 
+/// The latest anchored (or skipped) epoch of a service.
+#[derive(
+	Encode, Decode, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(T))]
+pub struct LatestAnchor<T: Config> {
+	/// The epoch.
+	pub epoch: Epoch,
+	/// Its anchor's hash, which the next epoch's anchor names.
+	pub hash: Hash,
+	/// The block it was anchored (or skipped) at.
+	pub anchored_at: BlockNumberFor<T>,
+}
+
 /// A root proposed for an epoch, with who backs it so far.
 #[derive(
 	Encode, Decode, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, TypeInfo, MaxEncodedLen,
@@ -132,7 +147,12 @@ pub fn anchor_hash(service: ServiceId, epoch: Epoch, root: &Hash, prev: &Hash) -
 pub mod pallet {
 	use super::*;
 
+	/// The layout of this pallet's storage. A change to it bumps this and comes with a
+	/// `VersionedMigration` for the runtime's `Migrations`.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	/// Defaults for test runtimes: `#[derive_impl(config_preludes::TestDefaultConfig)]`
@@ -223,9 +243,9 @@ pub mod pallet {
 	pub type Anchors<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, ServiceId, Twox64Concat, Epoch, Anchor<T>>;
 
-	/// The latest anchored epoch of each service and its hash.
+	/// The latest anchored epoch of each service (v1; a tuple of its epoch and hash in v0).
 	#[pallet::storage]
-	pub type Latest<T: Config> = StorageMap<_, Twox64Concat, ServiceId, (Epoch, Hash)>;
+	pub type Latest<T: Config> = StorageMap<_, Twox64Concat, ServiceId, LatestAnchor<T>>;
 
 	/// The block each super node last approved a root at.
 	#[pallet::storage]
@@ -327,7 +347,7 @@ pub mod pallet {
 				NodeStanding::Unverified => return Err(Error::<T>::IdentityNotVerified.into()),
 				NodeStanding::Trusted => {}
 			}
-			let latest = Latest::<T>::get(service).map(|(_, hash)| hash).unwrap_or_default();
+			let latest = Self::next_epoch(service).1;
 			ensure!(prev == latest, Error::<T>::WrongPreviousAnchor);
 
 			let mut candidates = Self::pending(service, epoch);
@@ -431,7 +451,7 @@ pub mod pallet {
 		) -> DispatchResult {
 			Self::ensure_owner_or_admin(origin, service)?;
 			Self::ensure_due(service, epoch)?;
-			let prev = Latest::<T>::get(service).map(|(_, hash)| hash).unwrap_or_default();
+			let prev = Self::next_epoch(service).1;
 			let hash = anchor_hash(service, epoch, &Hash::zero(), &prev);
 			Anchors::<T>::insert(
 				service,
@@ -445,7 +465,7 @@ pub mod pallet {
 					skipped: true,
 				},
 			);
-			Latest::<T>::insert(service, (epoch, hash));
+			Self::set_latest(service, epoch, hash);
 			Pending::<T>::remove(service);
 			Self::deposit_event(Event::EpochSkipped { service, epoch, hash });
 			Ok(())
@@ -502,6 +522,19 @@ impl<T: Config> Pallet<T> {
 		Ok(terms)
 	}
 
+	/// The next epoch of `service` to settle and the hash of the anchor it builds on (epoch 0
+	/// and zero before the first).
+	pub fn next_epoch(service: ServiceId) -> (Epoch, Hash) {
+		Latest::<T>::get(service)
+			.map_or((0, Hash::zero()), |latest| (latest.epoch.saturating_add(1), latest.hash))
+	}
+
+	/// Records `epoch` (anchored or skipped, with anchor `hash`) as `service`'s latest, now.
+	fn set_latest(service: ServiceId, epoch: Epoch, hash: Hash) {
+		let anchored_at = frame_system::Pallet::<T>::block_number();
+		Latest::<T>::insert(service, LatestAnchor { epoch, hash, anchored_at });
+	}
+
 	/// Checks that `service` exists and that `epoch` is the next one to settle and has ended;
 	/// returns the service's terms.
 	fn ensure_due(
@@ -509,7 +542,7 @@ impl<T: Config> Pallet<T> {
 		epoch: Epoch,
 	) -> Result<ServiceTerms<BlockNumberFor<T>>, DispatchError> {
 		let terms = T::Registry::service(service).ok_or(Error::<T>::UnknownService)?;
-		let next = Latest::<T>::get(service).map_or(0, |(e, _)| e.saturating_add(1));
+		let (next, _) = Self::next_epoch(service);
 		ensure!(epoch >= next, Error::<T>::StaleEpoch);
 		ensure!(epoch == next, Error::<T>::EpochGap);
 		ensure!(
@@ -605,7 +638,7 @@ impl<T: Config> Pallet<T> {
 				skipped: false,
 			},
 		);
-		Latest::<T>::insert(service, (epoch, hash));
+		Self::set_latest(service, epoch, hash);
 		LastAnchoredAt::<T>::put(frame_system::Pallet::<T>::block_number());
 		Pending::<T>::remove(service);
 		Self::deposit_event(Event::Anchored { service, epoch, root: candidate.root, hash });

@@ -4,6 +4,7 @@ use crate::{mock::*, *};
 use polkadot_sdk::frame_support::{
 	assert_noop, assert_ok,
 	traits::fungible::{InspectHold as _, Mutate as _},
+	weights::RuntimeDbWeight,
 };
 use thingschain_primitives::merkle;
 
@@ -17,7 +18,7 @@ fn root(byte: u8) -> Hash {
 
 /// The hash of the latest anchor of service 0 (zero before the first).
 fn prev() -> Hash {
-	Latest::<Test>::get(0).map(|(_, hash)| hash).unwrap_or_default()
+	NestAnchor::next_epoch(0).1
 }
 
 /// Moves (forward only) to the first block after `epoch` of service 0 ended.
@@ -68,7 +69,10 @@ fn quorum_attestations_and_super_node_approvals_anchor_an_epoch() {
 		let anchor = Anchors::<Test>::get(0, 0).unwrap();
 		assert_eq!((anchor.root, anchor.prev, anchor.hash), (root(1), Hash::zero(), hash));
 		assert_eq!(anchor.approvers.into_inner(), vec![21, 22]);
-		assert_eq!(Latest::<Test>::get(0), Some((0, hash)));
+		assert_eq!(
+			Latest::<Test>::get(0),
+			Some(LatestAnchor { epoch: 0, hash, anchored_at: System::block_number() })
+		);
 		assert!(Pending::<Test>::get(0).is_none());
 	});
 }
@@ -143,7 +147,7 @@ fn anchors_chain_epoch_after_epoch() {
 			assert_eq!(anchor.prev, before.hash, "epoch {epoch} names its predecessor");
 			assert_eq!(anchor.hash, anchor_hash(0, epoch, &anchor.root, &anchor.prev));
 		}
-		assert_eq!(Latest::<Test>::get(0).unwrap().0, 2);
+		assert_eq!(Latest::<Test>::get(0).unwrap().epoch, 2);
 	});
 }
 
@@ -514,11 +518,78 @@ fn try_state_names_a_broken_invariant() {
 		"an anchor's hash is not its own",
 	);
 	broken(
-		|| Latest::<Test>::mutate(0, |l| l.as_mut().unwrap().0 = 0),
+		|| Latest::<Test>::mutate(0, |l| l.as_mut().unwrap().epoch = 0),
 		"the latest hash is not the latest anchor's",
+	);
+	broken(
+		|| Latest::<Test>::mutate(0, |l| l.as_mut().unwrap().anchored_at += 1),
+		"the latest anchor's block is not its anchor's",
 	);
 	broken(
 		|| Pending::<Test>::mutate(0, |p| p.as_mut().unwrap().0 = 3),
 		"a pending epoch is not the next to anchor",
 	);
+}
+
+/// Service 0's latest anchor after two epochs, rewritten in the v0 layout with the stored
+/// version 0, as a chain that ran the runtime before the migration holds it.
+fn chain_at_v0() -> LatestAnchor<Test> {
+	use polkadot_sdk::frame_support::traits::StorageVersion;
+	anchor(0, root(1));
+	anchor(1, root(2));
+	let latest = Latest::<Test>::take(0).unwrap();
+	migrations::v1::v0::Latest::<Test>::insert(0, (latest.epoch, latest.hash));
+	StorageVersion::new(0).put::<NestAnchor>();
+	latest
+}
+
+#[test]
+fn the_v1_migration_keeps_each_latest_anchor_and_adds_its_block() {
+	use migrations::v1::MigrateV0ToV1;
+	use polkadot_sdk::frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade};
+	new_test_ext().execute_with(|| {
+		let latest = chain_at_v0();
+		assert!(Latest::<Test>::get(0).is_none(), "v0's tuple does not decode as v1's struct");
+
+		#[cfg(feature = "try-runtime")]
+		let before = MigrateV0ToV1::<Test>::pre_upgrade().unwrap();
+		let weight = MigrateV0ToV1::<Test>::on_runtime_upgrade();
+		#[cfg(feature = "try-runtime")]
+		MigrateV0ToV1::<Test>::post_upgrade(before).unwrap();
+
+		assert_eq!(Latest::<Test>::get(0), Some(latest.clone()));
+		assert_eq!(latest.anchored_at, Anchors::<Test>::get(0, 1).unwrap().anchored_at);
+		assert_eq!(NestAnchor::on_chain_storage_version(), 1);
+		let db: RuntimeDbWeight = <Test as frame_system::Config>::DbWeight::get();
+		assert_eq!(weight, db.reads_writes(2, 1) + db.reads_writes(1, 1));
+
+		// At v1 it is skipped: one read of the version.
+		assert_eq!(MigrateV0ToV1::<Test>::on_runtime_upgrade(), db.reads(1));
+		assert_eq!(Latest::<Test>::get(0), Some(latest));
+	});
+}
+
+#[cfg(feature = "try-runtime")]
+#[test]
+fn the_v1_migration_check_refuses_a_latest_anchor_it_did_not_keep() {
+	use migrations::v1::InnerMigrateV0ToV1;
+	use polkadot_sdk::frame_support::traits::UncheckedOnRuntimeUpgrade;
+	new_test_ext().execute_with(|| {
+		let latest = chain_at_v0();
+		let before = InnerMigrateV0ToV1::<Test>::pre_upgrade().unwrap();
+		InnerMigrateV0ToV1::<Test>::on_runtime_upgrade();
+		let wrong = LatestAnchor { anchored_at: latest.anchored_at + 1, ..latest.clone() };
+		Latest::<Test>::insert(0, wrong);
+		assert_eq!(
+			InnerMigrateV0ToV1::<Test>::post_upgrade(before.clone()),
+			Err("a latest anchor's block is not its anchor's".into())
+		);
+		Latest::<Test>::remove(0);
+		assert_eq!(
+			InnerMigrateV0ToV1::<Test>::post_upgrade(before.clone()),
+			Err("the number of anchored services changed".into())
+		);
+		Latest::<Test>::insert(0, latest);
+		assert_eq!(InnerMigrateV0ToV1::<Test>::post_upgrade(before), Ok(()));
+	});
 }

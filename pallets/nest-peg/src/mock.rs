@@ -181,15 +181,14 @@ pub fn skip_next(service: ServiceId) -> Epoch {
 /// The next epoch of `service` to settle, and the hash of the anchor before it, once time has
 /// moved (forward only) to its end.
 fn due_epoch(service: ServiceId) -> (Epoch, Hash) {
-	let latest = pallet_nest_anchor::Latest::<Test>::get(service);
-	let epoch = latest.map_or(0, |(e, _)| e + 1);
+	let (epoch, prev) = pallet_nest_anchor::Pallet::<Test>::next_epoch(service);
 	let ends = <Registry as pallet_service_registry::ServiceInspect<_, _, _>>::service(service)
 		.unwrap()
 		.epoch_end(epoch);
 	if System::block_number() < ends {
 		System::set_block_number(ends);
 	}
-	(epoch, latest.map(|(_, hash)| hash).unwrap_or_default())
+	(epoch, prev)
 }
 
 /// The proof of `records[index]`.

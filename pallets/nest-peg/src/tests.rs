@@ -37,7 +37,8 @@ fn anchor_lock(lock: &PegLock<AccountId>) -> (Epoch, InclusionProof) {
 
 /// Anchors epochs of the source holding only its own data until `epoch` is anchored.
 fn anchor_source_until(epoch: Epoch) {
-	while pallet_nest_anchor::Latest::<Test>::get(SOURCE).is_none_or(|(e, _)| e < epoch) {
+	while pallet_nest_anchor::Latest::<Test>::get(SOURCE).is_none_or(|latest| latest.epoch < epoch)
+	{
 		anchor_records(SOURCE, &[data_record(b"id:carol")]);
 	}
 }

@@ -15,6 +15,10 @@
 //!   `system.apply_authorized_upgrade`, which is free when it matches.
 //!
 //! `docs/governance.md` has the table of calls and tracks and the upgrade steps.
+//!
+//! The `fast-runtime` feature shortens every period (tracks, vote locks, motions) to minutes,
+//! as Polkadot's feature of that name, so a local network can go through a whole referendum
+//! and upgrade while one watches. It is never deployed.
 
 pub mod origins;
 pub mod tracks;
@@ -23,7 +27,7 @@ pub use origins::pallet_custom_origins;
 
 use crate::{
 	configs::RuntimeBlockWeights,
-	units::{deposit, DAYS, TIC},
+	units::{deposit, DAYS, MINUTES, TIC},
 	AccountId, Balance, Balances, BlockNumber, OriginCaller, Preimage, Referenda, Runtime,
 	RuntimeCall, RuntimeEvent, RuntimeHoldReason, RuntimeOrigin, Scheduler, System,
 };
@@ -41,6 +45,15 @@ use polkadot_sdk::{
 	pallet_scheduler, pallet_whitelist,
 	sp_runtime::Perbill,
 };
+
+/// `prod` blocks, or `fast` in a `fast-runtime` build.
+pub(crate) const fn prod_or_fast(prod: BlockNumber, fast: BlockNumber) -> BlockNumber {
+	if cfg!(feature = "fast-runtime") {
+		fast
+	} else {
+		prod
+	}
+}
 
 /// The council's instance of pallet-collective.
 pub type CouncilCollective = pallet_collective::Instance1;
@@ -124,7 +137,7 @@ impl pallet_referenda::Config for Runtime {
 	type Tally = pallet_conviction_voting::TallyOf<Runtime>;
 	type SubmissionDeposit = ConstU128<{ 10 * TIC }>;
 	type MaxQueued = ConstU32<20>;
-	type UndecidingTimeout = ConstU32<{ 14 * DAYS }>;
+	type UndecidingTimeout = ConstU32<{ prod_or_fast(14 * DAYS, 10 * MINUTES) }>;
 	type AlarmInterval = ConstU32<1>;
 	type Tracks = tracks::TracksInfo;
 	type Preimages = Preimage;
@@ -142,13 +155,13 @@ impl pallet_conviction_voting::Config for Runtime {
 	// Enough for every deciding and queued referendum of a track.
 	type MaxVotes = ConstU32<128>;
 	// A week per conviction step.
-	type VoteLockingPeriod = ConstU32<{ 7 * DAYS }>;
+	type VoteLockingPeriod = ConstU32<{ prod_or_fast(7 * DAYS, MINUTES) }>;
 	type BlockNumberProvider = System;
 	type VotingHooks = ();
 }
 
 parameter_types! {
-	pub const CouncilMotionDuration: BlockNumber = DAYS;
+	pub const CouncilMotionDuration: BlockNumber = prod_or_fast(DAYS, MINUTES);
 	/// A motion's call may take half a block.
 	pub MaxCouncilProposalWeight: Weight =
 		Perbill::from_percent(50) * RuntimeBlockWeights::get().max_block;
@@ -182,7 +195,7 @@ impl pallet_whitelist::Config for Runtime {
 	type WhitelistOrigin = EitherOf<EnsureRoot<AccountId>, CouncilSupermajority>;
 	type DispatchWhitelistedOrigin = EitherOf<EnsureRoot<AccountId>, origins::WhitelistedCaller>;
 	type Preimages = Preimage;
-	type DeferredDispatchExpiration = ConstU32<DAYS>;
+	type DeferredDispatchExpiration = ConstU32<{ prod_or_fast(DAYS, 10 * MINUTES) }>;
 	type BlockNumberProvider = System;
 	type WeightInfo = pallet_whitelist::weights::SubstrateWeight<Runtime>;
 }

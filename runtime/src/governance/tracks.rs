@@ -1,8 +1,9 @@
 //! The referendum tracks: each origin a referendum can dispatch with, and how much deposit,
 //! time, approval and support it takes. Periods fit a small chain of two-second blocks:
-//! a week to decide, a day of confirmation before a runtime upgrade, less for the rest.
+//! a week to decide, a day of confirmation before a runtime upgrade, less for the rest. A
+//! `fast-runtime` build runs every track in the same few blocks ([`super::prod_or_fast`]).
 
-use super::origins::Origin;
+use super::{origins::Origin, prod_or_fast};
 use crate::{
 	units::{DAYS, HOURS, MINUTES, TIC},
 	Balance, BlockNumber, OriginCaller,
@@ -54,7 +55,9 @@ const fn support(ceil: u32, floor_per_mill: u32) -> Curve {
 	}
 }
 
-/// What every track shares: a week to decide, a majority of the votes at its end.
+/// What every track shares: a week to decide, a majority of the votes at its end. In a
+/// `fast-runtime` build a referendum prepares for 2 blocks, confirms for 5 and is enacted 2
+/// after, within 10 minutes of deciding.
 const fn track(
 	id: TrackId,
 	name: &str,
@@ -71,10 +74,10 @@ const fn track(
 			name: str_array(name),
 			max_deciding,
 			decision_deposit,
-			prepare_period,
-			decision_period: 7 * DAYS,
-			confirm_period,
-			min_enactment_period,
+			prepare_period: prod_or_fast(prepare_period, 2),
+			decision_period: prod_or_fast(7 * DAYS, 10 * MINUTES),
+			confirm_period: prod_or_fast(confirm_period, 5),
+			min_enactment_period: prod_or_fast(min_enactment_period, 2),
 			min_approval: APPROVAL,
 			min_support,
 		},
