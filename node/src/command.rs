@@ -101,9 +101,11 @@ pub fn run() -> sc_cli::Result<()> {
 			let weight = cmd.run().map_err(|e| sc_cli::Error::Application(Box::new(e)))?;
 			println!(
 				"the upgrade passed every check; its migrations take {} of a block's {} ps of \
-				 execution",
+				 execution and {} of its {} bytes of proof",
 				weight.used.ref_time(),
-				weight.limit.ref_time()
+				weight.limit.ref_time(),
+				weight.used.proof_size(),
+				weight.limit.proof_size()
 			);
 			Ok(())
 		}

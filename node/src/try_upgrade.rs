@@ -56,7 +56,7 @@ pub enum TryUpgradeError {
 	/// is not higher (the chain would not run its migrations), or no try-runtime API.
 	NotAnUpgrade(String),
 	/// The upgrade, a migration's check or a `try_state` invariant failed (the runtime's log
-	/// above names it), or the runtime has no try-runtime API.
+	/// above names it), or the migrations would not fit in the block that runs them.
 	Upgrade(String),
 }
 
@@ -169,6 +169,13 @@ impl TryUpgradeCmd {
 		.map_err(|e| TryUpgradeError::Upgrade(e.to_string()))?;
 		let (used, limit) = <(Weight, Weight)>::decode(&mut &result[..])
 			.map_err(|e| TryUpgradeError::Upgrade(format!("undecodable weight: {e}")))?;
+		// The first block of the new code runs every migration before anything else: more
+		// than a block's weight and no block can be made.
+		if used.any_gt(limit) {
+			return Err(TryUpgradeError::Upgrade(format!(
+				"the migrations weigh {used:?}, more than a block's {limit:?}"
+			)));
+		}
 		Ok(UpgradeWeight { used, limit })
 	}
 }

@@ -5,13 +5,10 @@
 
 use crate::common::{
 	aura_slot, best_number, exported_spec, finalized_number, hex, metric, start_network, unhex,
-	wait_for, NODE_BIN,
+	wait_for,
 };
 use serde_json::Value as Json;
-use std::{
-	process::Command,
-	time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 use subxt::{
 	dynamic::{self, Value},
 	rpcs::{rpc_params, RpcClient},

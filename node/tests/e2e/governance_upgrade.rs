@@ -13,13 +13,13 @@
 //! 4. A `root` referendum authorizes that runtime's code hash; Alice submits the code with
 //!    `apply_authorized_upgrade`.
 //! 5. The new `spec_version` is live; `NestAnchor.Latest` holds the migrated anchor with the
-//!    block it was made at; anchors, devices, records, stakes, services and the accounts'
-//!    balances are as before; epoch 1 anchors under the new code; finality continues.
+//!    block it was made at; the entries of ten items (anchors, services, super nodes,
+//!    devices, records, stakes, votes, identities) and idle accounts' balances are as before; epoch 1 anchors under the new code; finality continues.
 
 use crate::common::{
 	exported_spec, finalized_number, hex, start_network, unhex, wait_for, NODE_BIN,
 };
-use codec::{Decode, Encode};
+use codec::{Decode, DecodeAll, Encode};
 use polkadot_sdk::sp_io::hashing::{blake2_128, blake2_256, twox_128, twox_64};
 use serde_json::Value as Json;
 use std::{collections::BTreeMap, process::Command, time::Duration};
@@ -64,6 +64,7 @@ fn previous_release_spec(dir: &std::path::Path, alice: u128, ferdie: u128) -> St
 	let endowed = genesis["patch"]["balances"]["balances"].as_array_mut().unwrap();
 	let alice_id = dev::alice().public_key().to_account_id().to_string();
 	let ferdie_id = dev::ferdie().public_key().to_account_id().to_string();
+	let mut rewritten = 0;
 	for entry in endowed.iter_mut() {
 		let amount = match entry[0].as_str() {
 			Some(id) if id == alice_id => alice,
@@ -71,7 +72,9 @@ fn previous_release_spec(dir: &std::path::Path, alice: u128, ferdie: u128) -> St
 			_ => continue,
 		};
 		entry[1] = serde_json::to_value(amount).unwrap();
+		rewritten += 1;
 	}
+	assert_eq!(rewritten, 2, "the testnet preset endows Alice and Ferdie");
 	let path = dir.join("previous-release.json");
 	std::fs::write(&path, serde_json::to_vec(&spec).unwrap()).unwrap();
 	path.display().to_string()
@@ -87,10 +90,12 @@ async fn entries(rpc: &RpcClient, pallet: &str, item: &str, at: &Json) -> BTreeM
 	pairs.into_iter().collect()
 }
 
+/// The hash of block `number` of the best chain.
 async fn block_hash(rpc: &RpcClient, number: u64) -> Json {
 	rpc.request("chain_getBlockHash", rpc_params![number]).await.expect("block hash")
 }
 
+/// The `spec_version` of the runtime at block `at`.
 async fn spec_version(rpc: &RpcClient, at: &Json) -> u64 {
 	let version: Json =
 		rpc.request("state_getRuntimeVersion", rpc_params![at]).await.expect("runtime version");
@@ -141,7 +146,8 @@ async fn a_referendum_upgrades_the_runtime_and_its_migration_keeps_the_state() {
 	let chain = Chain::connect(&nodes[0].url()).await.expect("connects");
 	let best = block_hash(&rpc, chain.best_number().await.unwrap()).await;
 	let previous = spec_version(&rpc, &best).await;
-	assert_eq!(previous, 114, "the network runs the previous release");
+	let new = thingschain_runtime::VERSION.spec_version as u64;
+	assert_eq!(previous + 1, new, "the network runs the previous release");
 
 	// Ferdie's 290,000 TIC are over two thirds of the issuance: any track's support.
 	let electorate =
@@ -174,7 +180,13 @@ async fn a_referendum_upgrades_the_runtime_and_its_migration_keeps_the_state() {
 	let stored_in = chain.receipts(after, &[hash]).await.unwrap();
 	stored_in.into_values().next().unwrap().expect("the record is stored");
 
-	// 3. The new runtime's migrations and every invariant, on this network's state.
+	// 3. The new runtime's migrations and every invariant, on this network's state (its
+	// finalized block, which must hold the anchor).
+	let stored_at = chain.best_number().await.unwrap();
+	wait_for("the anchor and the record finalized", Duration::from_secs(60), || async {
+		finalized_number(&rpc).await.filter(|n| *n >= stored_at)
+	})
+	.await;
 	let upgrade = thingschain_runtime::rehearsal::WASM_BINARY_PATH.expect("rehearsal runtime");
 	let try_upgrade = |runtime: &str| {
 		Command::new(NODE_BIN)
@@ -215,27 +227,28 @@ async fn a_referendum_upgrades_the_runtime_and_its_migration_keeps_the_state() {
 	);
 	let applied = chain.send(&apply, &dev::alice()).await.expect("the authorized code applies");
 	assert!(applied.events.iter().any(|e| e.pallet == "System" && e.name == "CodeUpdated"));
+	// Read blocks once finalized: a competing fork cannot replace them then.
+	wait_for("the first block of the new runtime", Duration::from_secs(60), || async {
+		finalized_number(&rpc).await.filter(|n| *n > applied.block)
+	})
+	.await;
 	let set_at = block_hash(&rpc, applied.block).await;
-	// Accounts that send nothing from here on and earn no block rewards.
+	// Accounts that send nothing until the comparison and earn no block rewards.
 	let idle =
 		[dev::ferdie(), accounts::keypair("service-node", 0), accounts::keypair("super-node", 0)]
 			.map(|k| k.public_key().0);
 	let before = (kept_entries(&rpc, &set_at).await, balances(&rpc, &idle, &set_at).await);
 
 	// 5. The first block of the new code ran the migration.
-	wait_for("the first block of the new runtime", Duration::from_secs(60), || async {
-		finalized_number(&rpc).await.filter(|n| *n > applied.block)
-	})
-	.await;
 	let first = block_hash(&rpc, applied.block + 1).await;
 	let before_set = block_hash(&rpc, applied.block - 1).await;
 	assert_eq!(spec_version(&rpc, &before_set).await, previous);
-	assert_eq!(spec_version(&rpc, &set_at).await, previous + 1, "the new runtime is live");
+	assert_eq!(spec_version(&rpc, &set_at).await, new, "the new runtime is live");
 	let v0 = stored(&rpc, &latest_key, &set_at).await.unwrap();
-	let (epoch, hash) = <(u32, [u8; 32])>::decode(&mut &v0[..]).expect("v0: (epoch, hash)");
+	let (epoch, hash) = <(u32, [u8; 32])>::decode_all(&mut &v0[..]).expect("v0: (epoch, hash)");
 	let v1 = stored(&rpc, &latest_key, &first).await.unwrap();
 	let (epoch1, hash1, anchored_at) =
-		<(u32, [u8; 32], u32)>::decode(&mut &v1[..]).expect("v1: epoch, hash, anchored_at");
+		<(u32, [u8; 32], u32)>::decode_all(&mut &v1[..]).expect("v1: epoch, hash, anchored_at");
 	let anchor =
 		stored(&rpc, &anchor_key("Anchors", &[&service.encode(), &epoch.encode()]), &first)
 			.await
@@ -274,7 +287,7 @@ async fn a_referendum_upgrades_the_runtime_and_its_migration_keeps_the_state() {
 	let now = block_hash(&rpc, anchored.block).await;
 	let latest = stored(&rpc, &latest_key, &now).await.unwrap();
 	assert_eq!(
-		<(u32, [u8; 32], u32)>::decode(&mut &latest[..]).unwrap().2 as u64,
+		<(u32, [u8; 32], u32)>::decode_all(&mut &latest[..]).unwrap().2 as u64,
 		anchored.block,
 		"the new code records each anchor's block"
 	);
