@@ -122,10 +122,8 @@ impl Chain {
 
 	/// The nonce of `who` at the best block: how many of its transactions are in blocks.
 	pub async fn account_nonce(&self, who: &AccountId32) -> Result<u64, Error> {
-		let at = self.at_best().await?;
-		let address = dynamic::storage::<([u8; 32],), Value>("System", "Account");
-		let value = at.storage().try_fetch(address, (who.0,)).await.map_err(rpc)?;
-		value.map_or(Ok(0), |v| decode::<u32>(v.bytes()).map(u64::from))
+		let value = self.storage("System", "Account", (who.0,)).await?;
+		value.map_or(Ok(0), |v| decode::<u32>(&v).map(u64::from))
 	}
 
 	/// The chain's genesis hash.
@@ -354,27 +352,21 @@ impl Chain {
 
 	/// The device `key` signs for, at the best block.
 	pub async fn device_of(&self, key: &AccountId32) -> Result<Option<DeviceId>, Error> {
-		let at = self.at_best().await?;
-		let address = dynamic::storage::<([u8; 32],), Value>("Devices", "DeviceOfKey");
-		let value = at.storage().try_fetch(address, (key.0,)).await.map_err(rpc)?;
-		value.map(|v| decode(v.bytes())).transpose()
+		let value = self.storage("Devices", "DeviceOfKey", (key.0,)).await?;
+		value.map(|v| decode(&v)).transpose()
 	}
 
 	/// The owner of `device`, at the best block.
 	pub async fn owner_of(&self, device: DeviceId) -> Result<Option<AccountId32>, Error> {
-		let at = self.at_best().await?;
-		let address = dynamic::storage::<(u64,), Value>("Devices", "Devices");
-		let value = at.storage().try_fetch(address, (device,)).await.map_err(rpc)?;
+		let value = self.storage("Devices", "Devices", (device,)).await?;
 		// A device's encoding starts with its owner.
-		value.map(|v| decode::<[u8; 32]>(v.bytes()).map(AccountId32)).transpose()
+		value.map(|v| decode::<[u8; 32]>(&v).map(AccountId32)).transpose()
 	}
 
 	/// The readers `device`'s owner granted, at the best block.
 	pub async fn readers(&self, device: DeviceId) -> Result<Vec<ReaderKey>, Error> {
-		let at = self.at_best().await?;
-		let address = dynamic::storage::<(u64,), Value>("Payloads", "Readers");
-		let value = at.storage().try_fetch(address, (device,)).await.map_err(rpc)?;
-		value.map_or(Ok(Vec::new()), |v| decode(v.bytes()))
+		let value = self.storage("Payloads", "Readers", (device,)).await?;
+		value.map_or(Ok(Vec::new()), |v| decode(&v))
 	}
 
 	/// Every record of `device` at the best block, by record id. A record's encoding starts
