@@ -23,7 +23,9 @@ cd "$REPO_ROOT"
 # runtime/src/benchmarks.rs). Not yet pallet_identity: its benchmarks take over half an hour
 # on this machine, so the runtime still prices it with the SDK's reference weights.
 sdk_pallets=(frame_system frame_system_extensions pallet_balances pallet_timestamp
-	pallet_transaction_payment pallet_utility pallet_multisig pallet_proxy pallet_sudo)
+	pallet_transaction_payment pallet_utility pallet_multisig pallet_proxy pallet_sudo
+	pallet_preimage pallet_scheduler pallet_referenda pallet_conviction_voting pallet_collective
+	pallet_whitelist)
 
 what=("$@")
 if [ ${#what[@]} -eq 0 ]; then

@@ -12,7 +12,7 @@
 
 use crate::accounts::call;
 use codec::{Decode, Encode};
-use std::time::Duration;
+use std::{ops::ControlFlow, time::Duration};
 use subxt::dynamic::Value;
 use subxt_signer::sr25519::Keypair;
 use thingschain_device::{
@@ -125,48 +125,63 @@ const OUTCOMES: [&str; 6] = ["Ongoing", "Approved", "Rejected", "Cancelled", "Ti
 /// outcome (`Rejected`, `TimedOut`, ...) as an error.
 async fn approval(chain: &Chain, index: u32) -> Result<u64, Error> {
 	let decided = crate::network::poll(DECISION_TIMEOUT, || async {
-		let info = chain.storage("Referenda", "ReferendumInfoFor", (index,)).await.ok()??;
+		let info = match chain.storage("Referenda", "ReferendumInfoFor", (index,)).await {
+			Ok(Some(info)) => info,
+			Ok(None) => return Some(Err(Error::Rejected(format!("no referendum {index}")))),
+			Err(e) => return Some(Err(e)),
+		};
 		// Every final state starts with the block it was reached at.
-		let (outcome, block) = <(u8, u32)>::decode(&mut &info[..]).ok()?;
-		(outcome != 0).then_some((outcome, block))
+		match <(u8, u32)>::decode(&mut &info[..]) {
+			Ok((0, _)) => None,
+			Ok(decided) => Some(Ok(decided)),
+			Err(e) => Some(Err(Error::Metadata(format!("referendum {index}'s info: {e}")))),
+		}
 	})
 	.await;
 	match decided {
-		Some((1, block)) => Ok(block.into()),
-		Some((outcome, _)) => {
+		Some(Ok((1, block))) => Ok(block.into()),
+		Some(Ok((outcome, _))) => {
 			let name = OUTCOMES.get(outcome as usize).unwrap_or(&"in an unknown state");
 			Err(Error::Rejected(format!("referendum {index} ended {name}")))
 		}
+		Some(Err(e)) => Err(e),
 		None => Err(Error::Rejected(format!("referendum {index} was not decided in time"))),
 	}
 }
 
-/// Waits for the scheduler to dispatch referendum `index`'s call, at block `since` or later;
-/// returns that block and its hooks' events, or the dispatch error.
+/// Waits for the scheduler to run referendum `index`'s enactment task, at block `since` or
+/// later; returns that block and its hooks' events, or why the call did not succeed.
 async fn enactment(chain: &Chain, index: u32, since: u64) -> Result<Included, Error> {
 	// pallet-referenda names the enactment task after the referendum.
 	let name = crate::hash(&(*b"assembly", "enactment", index).encode());
 	let deadline = tokio::time::Instant::now() + DECISION_TIMEOUT;
-	let mut next = since;
-	loop {
-		let best = chain.best_number().await?;
-		while next <= best {
-			let events = chain.block_events(next).await?;
-			if let Some(event) = events.iter().find(|event| {
-				event.pallet == "Scheduler"
-					&& event.name == "Dispatched"
-					&& <((u32, u32), Option<[u8; 32]>)>::decode(&mut &event.fields[..])
-						.is_ok_and(|(_, id)| id == Some(name))
-			}) {
-				dispatched(index, event)?;
-				return Ok(Included { block: next, events });
+	let enacted = chain
+		.follow(since, deadline, async |block| {
+			let events = chain.block_events(block).await?;
+			match events.iter().find_map(|event| task_outcome(index, name, event)) {
+				Some(outcome) => outcome.map(|()| ControlFlow::Break(Included { block, events })),
+				None => Ok(ControlFlow::Continue(())),
 			}
-			next += 1;
-		}
-		if tokio::time::Instant::now() > deadline {
-			return Err(Error::Rejected(format!("referendum {index} was not enacted in time")));
-		}
-		tokio::time::sleep(Duration::from_millis(500)).await;
+		})
+		.await?;
+	enacted.ok_or_else(|| Error::Rejected(format!("referendum {index} was not enacted in time")))
+}
+
+/// What a scheduler event says of the task `name` (referendum `index`'s enactment): `None`
+/// if it is about another task, else whether the call ran and succeeded.
+fn task_outcome(index: u32, name: [u8; 32], event: &ChainEvent) -> Option<Result<(), Error>> {
+	// `Dispatched`, `CallUnavailable` and `PermanentlyOverweight` start with the task's
+	// address (block, index) and its name.
+	let (_, id) = <((u32, u32), Option<[u8; 32]>)>::decode(&mut &event.fields[..]).ok()?;
+	if event.pallet != "Scheduler" || id != Some(name) {
+		return None;
+	}
+	let failed = |why: &str| Some(Err(Error::Rejected(format!("referendum {index}'s call {why}"))));
+	match event.name.as_str() {
+		"Dispatched" => Some(dispatched(index, event)),
+		"CallUnavailable" => failed("was not run: its preimage is missing or not its length"),
+		"PermanentlyOverweight" => failed("was not run: it is heavier than a block allows"),
+		_ => None,
 	}
 }
 

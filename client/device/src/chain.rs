@@ -3,7 +3,7 @@
 
 use crate::{error::rpc, Error};
 use codec::Decode;
-use std::{collections::HashMap, time::Duration};
+use std::{collections::HashMap, ops::ControlFlow, time::Duration};
 use subxt::ext::frame_decode::storage::{IntoDecodableValues, IntoEncodableValues};
 use subxt::{
 	config::polkadot::PolkadotExtrinsicParamsBuilder,
@@ -253,25 +253,48 @@ impl Chain {
 		hashes: &[H256],
 	) -> Result<HashMap<H256, Result<Included, Error>>, Error> {
 		let deadline = tokio::time::Instant::now() + INCLUSION_TIMEOUT;
+		// The last block a transaction valid at `after` can be in.
+		let last = after + MORTALITY + 1;
 		let mut found = HashMap::new();
-		let mut next = after + 1;
+		self.follow(after + 1, deadline, async |number| {
+			let at = self.client.at_block(number).await.map_err(rpc)?;
+			let extrinsics = at.extrinsics().fetch().await.map_err(rpc)?;
+			for extrinsic in extrinsics.iter() {
+				let extrinsic = extrinsic.map_err(rpc)?;
+				if hashes.contains(&extrinsic.hash()) {
+					let events = extrinsic.events().await.map_err(rpc)?;
+					found.insert(extrinsic.hash(), receipt(number, &events, &at));
+				}
+			}
+			Ok(if found.len() == hashes.len() || number >= last {
+				ControlFlow::Break(())
+			} else {
+				ControlFlow::Continue(())
+			})
+		})
+		.await?;
+		Ok(found)
+	}
+
+	/// Calls `visit` on each block of the best chain from number `from` on, in order, as they
+	/// are imported, until it breaks with a value (returned) or `deadline` passes (`None`).
+	pub async fn follow<T>(
+		&self,
+		from: u64,
+		deadline: tokio::time::Instant,
+		mut visit: impl AsyncFnMut(u64) -> Result<ControlFlow<T>, Error>,
+	) -> Result<Option<T>, Error> {
+		let mut next = from;
 		loop {
 			let best = self.best_number().await?;
 			while next <= best {
-				let at = self.client.at_block(next).await.map_err(rpc)?;
-				let extrinsics = at.extrinsics().fetch().await.map_err(rpc)?;
-				for extrinsic in extrinsics.iter() {
-					let extrinsic = extrinsic.map_err(rpc)?;
-					if hashes.contains(&extrinsic.hash()) {
-						let events = extrinsic.events().await.map_err(rpc)?;
-						found.insert(extrinsic.hash(), receipt(next, &events, &at));
-					}
+				if let ControlFlow::Break(value) = visit(next).await? {
+					return Ok(Some(value));
 				}
 				next += 1;
 			}
-			let expired = next > after + MORTALITY + 1;
-			if found.len() == hashes.len() || expired || tokio::time::Instant::now() > deadline {
-				return Ok(found);
+			if tokio::time::Instant::now() > deadline {
+				return Ok(None);
 			}
 			tokio::time::sleep(Duration::from_millis(500)).await;
 		}

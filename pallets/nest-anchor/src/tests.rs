@@ -572,7 +572,7 @@ fn the_v1_migration_keeps_each_latest_anchor_and_adds_its_block() {
 #[cfg(feature = "try-runtime")]
 #[test]
 fn the_v1_migration_check_refuses_a_latest_anchor_it_did_not_keep() {
-	use migrations::v1::InnerMigrateV0ToV1;
+	use migrations::v1::unversioned::InnerMigrateV0ToV1;
 	use polkadot_sdk::frame_support::traits::UncheckedOnRuntimeUpgrade;
 	new_test_ext().execute_with(|| {
 		let latest = chain_at_v0();

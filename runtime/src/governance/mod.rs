@@ -40,7 +40,7 @@ use polkadot_sdk::{
 		},
 		weights::Weight,
 	},
-	frame_system::{EnsureNever, EnsureRoot, EnsureSigned},
+	frame_system::{EnsureRoot, EnsureSigned},
 	pallet_collective, pallet_conviction_voting, pallet_preimage, pallet_referenda,
 	pallet_scheduler, pallet_whitelist,
 	sp_runtime::Perbill,
@@ -81,7 +81,7 @@ parameter_types! {
 /// The calls referenda and motions decide on, stored by hash until they are enacted.
 impl pallet_preimage::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
-	type WeightInfo = pallet_preimage::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = crate::weights::pallet_preimage::WeightInfo<Runtime>;
 	type Currency = Balances;
 	type ManagerOrigin = EnsureRoot<AccountId>;
 	type Consideration = HoldConsideration<
@@ -110,7 +110,7 @@ impl pallet_scheduler::Config for Runtime {
 	type ScheduleOrigin = EnsureRoot<AccountId>;
 	type OriginPrivilegeCmp = EqualPrivilegeOnly;
 	type MaxScheduledPerBlock = ConstU32<50>;
-	type WeightInfo = pallet_scheduler::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = crate::weights::pallet_scheduler::WeightInfo<Runtime>;
 	type Preimages = Preimage;
 	type BlockNumberProvider = System;
 }
@@ -119,7 +119,7 @@ impl pallet_scheduler::Config for Runtime {
 impl pallet_referenda::Config for Runtime {
 	type RuntimeCall = RuntimeCall;
 	type RuntimeEvent = RuntimeEvent;
-	type WeightInfo = pallet_referenda::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = crate::weights::pallet_referenda::WeightInfo<Runtime>;
 	type Scheduler = Scheduler;
 	type Currency = Balances;
 	// Any account may submit; its track's decision deposit keeps the deciding slots for
@@ -148,7 +148,7 @@ impl pallet_referenda::Config for Runtime {
 /// vote too: the vote's lock overlaps the hold rather than adding to it.
 impl pallet_conviction_voting::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
-	type WeightInfo = pallet_conviction_voting::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = crate::weights::pallet_conviction_voting::WeightInfo<Runtime>;
 	type Currency = Balances;
 	type Polls = Referenda;
 	type MaxTurnout = TotalIssuanceOf<Balances, AccountId>;
@@ -177,9 +177,13 @@ impl pallet_collective::Config<CouncilCollective> for Runtime {
 	type MaxMembers = <Runtime as pallet_dpos::Config>::MaxDelegates;
 	// No prime member: a member who does not vote counts as against.
 	type DefaultVote = pallet_collective::PrimeDefaultVote;
-	type WeightInfo = pallet_collective::weights::SubstrateWeight<Runtime>;
-	// Elections set the members; no one else may.
-	type SetMembersOrigin = EnsureNever<()>;
+	type WeightInfo = crate::weights::pallet_collective::WeightInfo<Runtime>;
+	// Elections set the members; no one else may. The pallet's benchmarks need an origin
+	// that can (they set members to measure each size); the benchmarking runtime gets root.
+	#[cfg(not(feature = "runtime-benchmarks"))]
+	type SetMembersOrigin = polkadot_sdk::frame_system::EnsureNever<()>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type SetMembersOrigin = EnsureRoot<AccountId>;
 	type MaxProposalWeight = MaxCouncilProposalWeight;
 	type DisapproveOrigin = EnsureRoot<AccountId>;
 	type KillOrigin = EnsureRoot<AccountId>;
@@ -197,5 +201,5 @@ impl pallet_whitelist::Config for Runtime {
 	type Preimages = Preimage;
 	type DeferredDispatchExpiration = ConstU32<{ prod_or_fast(DAYS, 10 * MINUTES) }>;
 	type BlockNumberProvider = System;
-	type WeightInfo = pallet_whitelist::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = crate::weights::pallet_whitelist::WeightInfo<Runtime>;
 }
