@@ -30,6 +30,9 @@ pub enum Subcommand {
 	/// chain's state, before proposing the upgrade (the runtime built with `try-runtime`).
 	TryUpgrade(crate::try_upgrade::TryUpgradeCmd),
 
+	/// Draw the latest blocks of a running node's block graph (forks and references) as SVG.
+	DagGraph(crate::dag_graph::DagGraphCmd),
+
 	/// Validate blocks.
 	CheckBlock(sc_cli::CheckBlockCmd),
 

@@ -96,6 +96,14 @@ pub fn run() -> sc_cli::Result<()> {
 			init_logger()?;
 			cmd.run().map_err(|e| e.to_string().into())
 		}
+		Some(Subcommand::DagGraph(cmd)) => {
+			let drawn = cmd.run().map_err(|e| sc_cli::Error::Application(Box::new(e)))?;
+			eprintln!(
+				"drew {} blocks ({} off the best chain) and {} references",
+				drawn.blocks, drawn.forked, drawn.references
+			);
+			Ok(())
+		}
 		Some(Subcommand::TryUpgrade(cmd)) => {
 			init_logger()?;
 			let weight = cmd.run().map_err(|e| sc_cli::Error::Application(Box::new(e)))?;

@@ -2,9 +2,11 @@
 
 #![warn(missing_docs)]
 
+mod block_graph;
 mod chain_spec;
 mod cli;
 mod command;
+mod dag_graph;
 mod equivocation;
 mod metrics;
 mod operator_spec;

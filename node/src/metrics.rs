@@ -7,10 +7,14 @@
 //! | `thingschain_devices_registered_total` | devices registered (`devices.DeviceRegistered`) |
 //! | `thingschain_records_stored_total` | device data records stored (`payloads.RecordStored`) |
 //! | `thingschain_delegate_elections_total` | elections that changed the delegates (`dpos.DelegatesElected`) |
+//! | `thingschain_block_graph_references_total` | references to competing blocks in finalized blocks (the block graph's edges) |
+//! | `thingschain_block_graph_forks_referenced_total` | blocks finality left off the chain that a block referenced |
+//! | `thingschain_block_graph_forks_orphaned_total` | blocks finality left off the chain that no block referenced: work lost |
 //!
 //! Each finalized block counts once, blocks that were finalized together included, and a
 //! fork's blocks never count: the numbers are the chain's, the same on every node that
-//! started from the same block. A node counts from the blocks it finalizes after it starts.
+//! started from the same block (but the two fork counters, which count the forks this node
+//! saw). A node counts from the blocks it finalizes after it starts.
 //! The events are decoded with this node's runtime types; a block whose events do not decode
 //! (a runtime upgrade changed them before this node was upgraded) is skipped with a warning.
 
@@ -26,7 +30,8 @@ use polkadot_sdk::{
 use std::sync::Arc;
 use thingschain_runtime::{opaque::Block, Hash, RuntimeEvent};
 
-use crate::service::FullClient;
+use crate::{block_graph::BlockGraph, service::FullClient};
+use thingschain_block_graph::Graph;
 
 /// Whether a runtime event is one a counter counts.
 type Counts = fn(&RuntimeEvent) -> bool;
@@ -60,6 +65,34 @@ const COUNTERS: [(&str, &str, Counts); 4] = [
 /// The registered counters.
 pub struct ChainMetrics {
 	counters: Vec<(Counter<U64>, Counts)>,
+	graph: GraphCounters,
+}
+
+/// The block graph's counters, counted from the same finality notifications.
+struct GraphCounters {
+	references: Counter<U64>,
+	referenced: Counter<U64>,
+	orphaned: Counter<U64>,
+}
+
+impl GraphCounters {
+	fn register(registry: &Registry) -> Result<Self, PrometheusError> {
+		let counter = |name: &str, help: &str| register(Counter::new(name, help)?, registry);
+		Ok(Self {
+			references: counter(
+				"thingschain_block_graph_references_total",
+				"References to competing blocks in finalized blocks",
+			)?,
+			referenced: counter(
+				"thingschain_block_graph_forks_referenced_total",
+				"Blocks left off the finalized chain that a block referenced",
+			)?,
+			orphaned: counter(
+				"thingschain_block_graph_forks_orphaned_total",
+				"Blocks left off the finalized chain that no block referenced",
+			)?,
+		})
+	}
 }
 
 impl ChainMetrics {
@@ -71,7 +104,7 @@ impl ChainMetrics {
 				Ok((register(Counter::new(*name, *help)?, registry)?, *counts))
 			})
 			.collect::<Result<_, PrometheusError>>()?;
-		Ok(ChainMetrics { counters })
+		Ok(ChainMetrics { counters, graph: GraphCounters::register(registry)? })
 	}
 
 	fn count(&self, events: &[EventRecord<RuntimeEvent, Hash>]) {
@@ -80,8 +113,9 @@ impl ChainMetrics {
 		}
 	}
 
-	/// Counts the events of every block the client finalizes, until the node stops.
-	pub async fn run(self, client: Arc<FullClient>) {
+	/// Counts the events and references of every block the client finalizes, and the forks
+	/// finality leaves behind, until the node stops.
+	pub async fn run(self, client: Arc<FullClient>, graph: Arc<BlockGraph>) {
 		// `System::Events`, a storage value: twox128("System") ++ twox128("Events").
 		let events_key = StorageKey([twox_128(b"System"), twox_128(b"Events")].concat());
 		let mut finalized = client.finality_notification_stream();
@@ -89,6 +123,8 @@ impl ChainMetrics {
 			// The blocks finalized with this one (its ancestors since the last notification),
 			// then the block itself.
 			for hash in notification.tree_route.iter().chain([&notification.hash]) {
+				let references = graph.vertex(hash).map_or(0, |v| v.references.len());
+				self.graph.references.inc_by(references as u64);
 				match block_events(&client, *hash, &events_key) {
 					Ok(events) => self.count(&events),
 					Err(reason) => log::warn!(
@@ -96,6 +132,14 @@ impl ChainMetrics {
 						"not counting the events of block {hash}: {reason}"
 					),
 				}
+			}
+			for stale in notification.stale_blocks.iter() {
+				let counter = if graph.referenced_by(&stale.hash).is_empty() {
+					&self.graph.orphaned
+				} else {
+					&self.graph.referenced
+				};
+				counter.inc();
 			}
 		}
 	}

@@ -2,6 +2,7 @@
 //! finality and RPC, wired together.
 
 use crate::{
+	block_graph::{BlockGraph, GhostChain, GraphImport, WithReferences},
 	equivocation::ReportEquivocations,
 	pool::{self, PoolSettings},
 	proposer::LeaveTimeToImport,
@@ -36,14 +37,19 @@ pub(crate) type HostFunctions =
 /// The client: state, blocks and runtime calls through the WASM executor.
 pub type FullClient =
 	sc_service::TFullClient<Block, RuntimeApi, sc_executor::WasmExecutor<HostFunctions>>;
-type FullBackend = sc_service::TFullBackend<Block>;
-type FullSelectChain = sc_consensus::LongestChain<FullBackend, Block>;
+/// The database.
+pub type FullBackend = sc_service::TFullBackend<Block>;
+/// The best block by the radiating block graph (GHOST over its work).
+type FullSelectChain = GhostChain;
 type TransactionPool = pool::GatedPool;
 
-/// The block import every imported or authored block passes through: Aura equivocations
-/// are reported, then GRANDPA records authority-set changes, then the client stores it.
-pub type NodeBlockImport = ReportEquivocations<
-	sc_consensus_grandpa::GrandpaBlockImport<FullBackend, Block, FullClient, FullSelectChain>,
+/// The block import every imported or authored block passes through: its references are
+/// checked and recorded and fork choice made by the block graph, Aura equivocations are
+/// reported, then GRANDPA records authority-set changes, then the client stores it.
+pub type NodeBlockImport = GraphImport<
+	ReportEquivocations<
+		sc_consensus_grandpa::GrandpaBlockImport<FullBackend, Block, FullClient, FullSelectChain>,
+	>,
 >;
 
 /// Blocks between GRANDPA justifications that are stored and served to syncing peers.
@@ -58,10 +64,11 @@ const PROPOSAL_SLOT_PORTION: f32 = 2.0 / 3.0;
 ///
 /// Every block, whether gossiped by a peer, synced or authored here, flows
 /// `import queue (Aura header + inherent checks) -> block_import -> client`. The radiating
-/// block graph's DAG import wraps `block_import` here, so it sees blocks from every source.
+/// block graph's import (`crate::block_graph`) is the outer layer of `block_import`, so it
+/// sees blocks from every source.
 pub struct BlockImportPipeline {
-	/// The import chain: the Aura equivocation reporter over GRANDPA's import (which records
-	/// authority-set changes) over the client.
+	/// The import chain: the block graph's import over the Aura equivocation reporter over
+	/// GRANDPA's import (which records authority-set changes) over the client.
 	pub block_import: NodeBlockImport,
 	/// GRANDPA's view of the import, used to start the voter.
 	pub grandpa_link: sc_consensus_grandpa::LinkHalf<Block, FullClient, FullSelectChain>,
@@ -72,6 +79,7 @@ pub struct BlockImportPipeline {
 fn build_block_import_pipeline(
 	config: &Configuration,
 	client: &Arc<FullClient>,
+	graph: &Arc<BlockGraph>,
 	select_chain: &FullSelectChain,
 	transaction_pool: &Arc<TransactionPool>,
 	task_manager: &TaskManager,
@@ -84,11 +92,14 @@ fn build_block_import_pipeline(
 		select_chain.clone(),
 		telemetry.map(|t| t.handle()),
 	)?;
-	let block_import = ReportEquivocations::new(
-		grandpa_import.clone(),
-		client.clone(),
-		OffchainTransactionPoolFactory::new(transaction_pool.clone()),
-		sc_consensus_aura::slot_duration(&**client)?,
+	let block_import = GraphImport::new(
+		ReportEquivocations::new(
+			grandpa_import.clone(),
+			client.clone(),
+			OffchainTransactionPoolFactory::new(transaction_pool.clone()),
+			sc_consensus_aura::slot_duration(&**client)?,
+		),
+		graph.clone(),
 	);
 
 	let cidp_client = client.clone();
@@ -147,6 +158,7 @@ pub type Service = sc_service::PartialComponents<
 		NodeBlockImport,
 		sc_consensus_grandpa::LinkHalf<Block, FullClient, FullSelectChain>,
 		Option<Telemetry>,
+		Arc<BlockGraph>,
 	),
 >;
 
@@ -184,7 +196,8 @@ pub fn new_partial(
 		telemetry
 	});
 
-	let select_chain = sc_consensus::LongestChain::new(backend.clone());
+	let graph = Arc::new(BlockGraph::new(client.clone(), backend.clone()));
+	let select_chain = GhostChain::new(graph.clone());
 
 	let transaction_pool = Arc::from(pool::build(pool, config, client.clone(), &task_manager));
 
@@ -192,6 +205,7 @@ pub fn new_partial(
 		build_block_import_pipeline(
 			config,
 			&client,
+			&graph,
 			&select_chain,
 			&transaction_pool,
 			&task_manager,
@@ -206,7 +220,7 @@ pub fn new_partial(
 		keystore_container,
 		select_chain,
 		transaction_pool,
-		other: (block_import, grandpa_link, telemetry),
+		other: (block_import, grandpa_link, telemetry, graph),
 	})
 }
 
@@ -250,7 +264,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 		keystore_container,
 		select_chain,
 		transaction_pool,
-		other: (block_import, grandpa_link, mut telemetry),
+		other: (block_import, grandpa_link, mut telemetry, graph),
 	} = new_partial(&config, Some(pool), wasm_cache)?;
 
 	let mut net_config = sc_network::config::FullNetworkConfiguration::<
@@ -327,12 +341,17 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 	let prometheus_registry = config.prometheus_registry().cloned();
 	if let Some(registry) = &prometheus_registry {
 		let metrics = crate::metrics::ChainMetrics::register(registry)?;
-		task_manager.spawn_handle().spawn("thingschain-metrics", None, metrics.run(client.clone()));
+		task_manager.spawn_handle().spawn(
+			"thingschain-metrics",
+			None,
+			metrics.run(client.clone(), graph.clone()),
+		);
 	}
 	let shared_voter_state = sc_consensus_grandpa::SharedVoterState::empty();
 
 	let rpc_extensions_builder = {
 		let client = client.clone();
+		let graph = graph.clone();
 		let pool = transaction_pool.clone();
 		let grandpa = crate::rpc::GrandpaDeps {
 			shared_voter_state: shared_voter_state.clone(),
@@ -348,6 +367,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 				client: client.clone(),
 				pool: pool.clone(),
 				grandpa: grandpa.clone(),
+				graph: graph.clone(),
 				subscription_executor,
 			};
 			crate::rpc::create_full(deps).map_err(Into::into)
@@ -371,12 +391,15 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 	})?;
 
 	if role.is_authority() {
-		let proposer_factory = LeaveTimeToImport(sc_basic_authorship::ProposerFactory::new(
-			task_manager.spawn_handle(),
-			client.clone(),
-			transaction_pool.clone(),
-			prometheus_registry.as_ref(),
-			telemetry.as_ref().map(|x| x.handle()),
+		let proposer_factory = LeaveTimeToImport(WithReferences::new(
+			sc_basic_authorship::ProposerFactory::new(
+				task_manager.spawn_handle(),
+				client.clone(),
+				transaction_pool.clone(),
+				prometheus_registry.as_ref(),
+				telemetry.as_ref().map(|x| x.handle()),
+			),
+			graph,
 		));
 
 		let slot_duration = sc_consensus_aura::slot_duration::<AuraId, _, _>(&*client)?;

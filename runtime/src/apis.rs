@@ -1,9 +1,9 @@
 //! Runtime APIs: what the node, Polkadot.js Apps and other clients may call in the runtime.
 
 use crate::{
-	genesis_config_presets, AccountId, Aura, AuraEquivocation, Balance, Block, Dpos, Executive,
-	Grandpa, Historical, InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig,
-	SessionKeys, System, TransactionPayment, VERSION,
+	genesis_config_presets, AccountId, Aura, AuraEquivocation, Balance, Block, BlockGraph, Dpos,
+	Executive, Grandpa, Historical, InherentDataExt, Nonce, Runtime, RuntimeCall,
+	RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
 };
 use alloc::vec::Vec;
 use codec::Encode;
@@ -160,6 +160,16 @@ sp_api::impl_runtime_apis! {
 			Historical::prove((fg_primitives::KEY_TYPE, authority_id))
 				.map(|proof| proof.encode())
 				.map(fg_primitives::OpaqueKeyOwnershipProof::new)
+		}
+	}
+
+	impl pallet_block_graph::runtime_api::BlockGraphApi<Block, AccountId> for Runtime {
+		fn sealer(header: <Block as BlockT>::Header) -> Option<AccountId> {
+			BlockGraph::sealer(&header).ok().map(|(_, author)| author)
+		}
+
+		fn payable(headers: Vec<<Block as BlockT>::Header>, slot: sp_consensus_aura::Slot) -> u32 {
+			BlockGraph::payable(&headers, slot)
 		}
 	}
 

@@ -40,6 +40,7 @@ polkadot_sdk::frame_benchmarking::define_benchmarks!(
 	[pallet_whitelist, Whitelist]
 	[pallet_dpos, Dpos]
 	[pallet_aura_equivocation, AuraEquivocation]
+	[pallet_block_graph, BlockGraph]
 	[pallet_service_registry, ServiceRegistry]
 	[pallet_nest_anchor, NestAnchor]
 	[pallet_nest_peg, NestPeg]

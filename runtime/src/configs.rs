@@ -399,6 +399,70 @@ impl pallet_aura_equivocation::Config for Runtime {
 	type WeightInfo = pallet_aura_equivocation::weights::SubstrateWeight<Runtime>;
 }
 
+/// Who sealed a recent slot: the session records pallet-aura-equivocation keeps, and the
+/// validator that key belongs to.
+pub struct RecordedSlotAuthors;
+impl pallet_block_graph::SlotAuthors<AuraId, AccountId> for RecordedSlotAuthors {
+	fn slot_author(slot: polkadot_sdk::sp_consensus_aura::Slot) -> Option<(AuraId, AccountId)> {
+		let key = pallet_aura_equivocation::Pallet::<Runtime>::slot_author(slot)?;
+		let owner = pallet_session::Pallet::<Runtime>::key_owner(
+			polkadot_sdk::sp_core::crypto::key_types::AURA,
+			key.as_ref(),
+		)?;
+		Some((key, owner))
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_block_graph::BenchmarkHelper<AuraId> for RecordedSlotAuthors {
+	fn make_slot_author(
+		first: polkadot_sdk::sp_consensus_aura::Slot,
+		now: polkadot_sdk::sp_consensus_aura::Slot,
+		key: &AuraId,
+	) {
+		// The current session, of one authority, `key`, from `first` up to `now`, the key
+		// owned by an account of its own.
+		pallet_aura::CurrentSlot::<Runtime>::put(now);
+		let session = pallet_session::Pallet::<Runtime>::current_index();
+		pallet_aura_equivocation::SessionSlots::<Runtime>::insert(
+			session,
+			pallet_aura_equivocation::SessionRecord {
+				first_slot: first,
+				authorities: alloc::vec![key.clone()].try_into().expect("one authority fits"),
+			},
+		);
+		let owner = AccountId::from(key.clone().into_inner());
+		pallet_session::KeyOwner::<Runtime>::insert(
+			(polkadot_sdk::sp_core::crypto::key_types::AURA, key.encode()),
+			owner,
+		);
+	}
+}
+
+/// Referenced blocks' authors are paid through DPoS.
+pub struct DposReferenceRewards;
+impl pallet_block_graph::RewardShare<AccountId> for DposReferenceRewards {
+	fn reward(author: &AccountId, share: Perbill) {
+		pallet_dpos::Pallet::<Runtime>::reward_referenced(author, share);
+	}
+}
+
+parameter_types! {
+	/// A referenced block's slot may be up to two minutes before the block's.
+	pub const ReferenceSlotWindow: u32 = 60;
+}
+
+impl pallet_block_graph::Config for Runtime {
+	type AuthorityId = AuraId;
+	type SlotAuthors = RecordedSlotAuthors;
+	type Rewards = DposReferenceRewards;
+	type AdminOrigin = crate::governance::StakingAdmin;
+	type SlotWindow = ReferenceSlotWindow;
+	type WeightInfo = pallet_block_graph::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = RecordedSlotAuthors;
+}
+
 impl pallet_aura::Config for Runtime {
 	type AuthorityId = AuraId;
 	// A disabled delegate's blocks are refused.

@@ -13,8 +13,8 @@
 
 use crate::{
 	units::{MINUTES, TIC},
-	AccountId, Balance, BalancesConfig, DposConfig, RuntimeGenesisConfig, SessionConfig,
-	SessionKeys, SudoConfig,
+	AccountId, Balance, BalancesConfig, BlockGraphConfig, DposConfig, RuntimeGenesisConfig,
+	SessionConfig, SessionKeys, SudoConfig,
 };
 use alloc::{vec, vec::Vec};
 use pallet_dpos::{GenesisCandidate, GenesisVoter};
@@ -43,6 +43,9 @@ pub const GENESIS_VOTE: Balance = 2_000 * TIC;
 pub const GENESIS_COMMISSION: Perbill = Perbill::from_percent(10);
 /// TIC minted per authored block: ten TIC a minute, whatever the block time.
 pub const BLOCK_REWARD: Balance = 10 * TIC / MINUTES as Balance;
+/// The share of the block reward the author of a block another block references receives: a
+/// quarter, so a competing block recognised earns less than one the chain builds on.
+pub const REFERENCE_SHARE: Perbill = Perbill::from_percent(25);
 /// Session length at genesis: ten minutes of blocks.
 pub const SESSION_LENGTH: u32 = 10 * MINUTES;
 
@@ -91,6 +94,7 @@ fn genesis(
 		.collect::<Vec<_>>();
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig { balances: endowed },
+		block_graph: BlockGraphConfig { reference_share: REFERENCE_SHARE },
 		dpos: DposConfig {
 			candidates,
 			voters,

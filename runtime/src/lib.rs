@@ -142,7 +142,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("thingschain"),
 	impl_name: alloc::borrow::Cow::Borrowed("thingschain-node"),
 	authoring_version: 1,
-	spec_version: 115,
+	spec_version: 116,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -178,7 +178,15 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 type Migrations = (
 	// spec 115: each service's latest anchor keeps the block it was made at.
 	pallet_nest_anchor::migrations::v1::MigrateV0ToV1<Runtime>,
+	// spec 116: the block graph is added with the genesis presets' reference share.
+	pallet_block_graph::migrations::InitializeShare<Runtime, InitialReferenceShare>,
 );
+
+polkadot_sdk::frame_support::parameter_types! {
+	/// The reference share a chain that gains the block graph by an upgrade starts with.
+	pub const InitialReferenceShare: polkadot_sdk::sp_runtime::Perbill =
+		genesis_config_presets::REFERENCE_SHARE;
+}
 /// Dispatches blocks and transactions to the pallets.
 pub type Executive = polkadot_sdk::frame_executive::Executive<
 	Runtime,
@@ -236,6 +244,8 @@ mod runtime {
 	pub type Offences = pallet_offences;
 	#[runtime::pallet_index(15)]
 	pub type AuraEquivocation = pallet_aura_equivocation;
+	#[runtime::pallet_index(16)]
+	pub type BlockGraph = pallet_block_graph;
 
 	// Accounts acting together or for each other.
 	#[runtime::pallet_index(20)]

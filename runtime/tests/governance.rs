@@ -257,6 +257,12 @@ fn each_track_has_its_origin_and_each_privileged_call_takes_only_its_tracks() {
 			(set_block_reward(BLOCK_REWARD), &staking),
 			(RuntimeCall::Dpos(pallet_dpos::Call::set_session_length { blocks: 600 }), &staking),
 			(RuntimeCall::Dpos(pallet_dpos::Call::set_desired_delegates { count: 3 }), &staking),
+			(
+				RuntimeCall::BlockGraph(pallet_block_graph::Call::set_reference_share {
+					share: polkadot_sdk::sp_runtime::Perbill::from_percent(10),
+				}),
+				&staking,
+			),
 			(create_service(Bob), &nest),
 			(
 				RuntimeCall::Identity(polkadot_sdk::pallet_identity::Call::add_registrar {

@@ -1191,3 +1191,96 @@ fn device_keys_need_their_own_proof_and_a_key_bound_again_cannot_replay_old_tran
 		assert!(!pallet_payloads::Records::<Runtime>::contains_key(1, 0));
 	});
 }
+
+/// A header of block `number` on `parent` in `slot`, sealed by `sealer` (or not at all).
+fn fork_header(sealer: Option<Sr25519Keyring>, number: u32, slot: u64) -> Header {
+	let parent = System::block_hash(number - 1);
+	let digest =
+		Digest { logs: vec![DigestItem::PreRuntime(AURA_ENGINE_ID, Slot::from(slot).encode())] };
+	let mut header = Header::new(number, Default::default(), Default::default(), parent, digest);
+	if let Some(sealer) = sealer {
+		let signature = sealer.pair().sign(header.hash().as_ref());
+		header.digest_mut().push(DigestItem::Seal(AURA_ENGINE_ID, signature.encode()));
+	}
+	header
+}
+
+/// Starts the next block referencing `headers` and applies its block-graph inherent; the
+/// pallet's events.
+fn reference_in_next_block(headers: &[Header]) -> Vec<pallet_block_graph::Event<Runtime>> {
+	let mut headers = headers.to_vec();
+	headers.sort_by_key(|header| header.hash());
+	let hashes = headers.iter().map(|header| header.hash()).collect();
+	next_block_with(vec![thingschain_primitives::block_graph::digest_item(&hashes)]);
+	let note = RuntimeCall::BlockGraph(pallet_block_graph::Call::note_references {
+		headers: BoundedVec::truncate_from(headers),
+	});
+	assert_eq!(
+		Executive::apply_extrinsic(thingschain_runtime::UncheckedExtrinsic::new_bare(note)),
+		Ok(Ok(()))
+	);
+	events()
+		.into_iter()
+		.filter_map(|event| match event {
+			RuntimeEvent::BlockGraph(event) => Some(event),
+			_ => None,
+		})
+		.collect()
+}
+
+#[test]
+fn a_referenced_block_is_paid_once_and_forged_or_foreign_ones_not_at_all() {
+	use pallet_block_graph::{Event::*, NotRewarded};
+	use Sr25519Keyring::{Alice, Bob};
+	genesis_ext(DEV_RUNTIME_PRESET).execute_with(|| {
+		// Slots 2 to 9 have no block of this chain: a competing block 10 in one of them is
+		// parallel work. Alice is the development chain's only delegate.
+		jump_to(10);
+		let competing = fork_header(Some(Alice), 10, 5);
+		let unsealed = fork_header(None, 10, 6);
+		let forged = fork_header(Some(Bob), 10, 7);
+		// Slot 0 is before the first session the chain recorded.
+		let foreign = fork_header(Some(Alice), 10, 0);
+		let events = reference_in_next_block(&[
+			competing.clone(),
+			unsealed.clone(),
+			forged.clone(),
+			foreign.clone(),
+		]);
+		let outcome = |header: &Header| {
+			events.iter().find_map(|event| match event {
+				ReferenceRewarded { block, author, .. } if *block == header.hash() => {
+					Some(Ok(author.clone()))
+				}
+				ReferenceNotRewarded { block, reason } if *block == header.hash() => {
+					Some(Err(*reason))
+				}
+				_ => None,
+			})
+		};
+		assert_eq!(outcome(&competing), Some(Ok(account(Alice))));
+		assert_eq!(outcome(&unsealed), Some(Err(NotRewarded::BadSeal)));
+		assert_eq!(outcome(&forged), Some(Err(NotRewarded::BadSeal)));
+		assert_eq!(outcome(&foreign), Some(Err(NotRewarded::UnknownAuthor)));
+		// DPoS minted the reference's share for Alice beside her own block's reward.
+		let share = thingschain_runtime::genesis_config_presets::REFERENCE_SHARE * BLOCK_REWARD;
+		let minted: Vec<Balance> = common::events()
+			.iter()
+			.filter_map(|event| match event {
+				RuntimeEvent::Dpos(pallet_dpos::Event::BlockRewarded {
+					author,
+					commission,
+					to_backers,
+				}) if *author == account(Alice) => Some(commission + to_backers),
+				_ => None,
+			})
+			.collect();
+		assert_eq!(minted, vec![BLOCK_REWARD, share]);
+		// Referenced again from the next block, it is not paid again.
+		let again = reference_in_next_block(&[competing.clone()]);
+		assert_eq!(
+			again,
+			vec![ReferenceNotRewarded { block: competing.hash(), reason: NotRewarded::SlotPaid }]
+		);
+	});
+}

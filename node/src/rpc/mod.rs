@@ -1,7 +1,8 @@
 //! The node's RPC methods beyond the standard `system`, `chain`, `state` and `author` sets
 //! that `sc-service` installs: account nonces, fee queries, GRANDPA finality, delegated
-//! proof of stake and NestChain anchors.
+//! proof of stake, NestChain anchors and the block graph.
 
+pub mod dag;
 pub mod dpos;
 pub mod nest;
 
@@ -52,6 +53,8 @@ pub struct FullDeps<C, P> {
 	pub pool: Arc<P>,
 	/// GRANDPA state.
 	pub grandpa: GrandpaDeps,
+	/// The block graph.
+	pub graph: Arc<crate::block_graph::BlockGraph>,
 	/// Runs subscription tasks.
 	pub subscription_executor: SubscriptionTaskExecutor,
 }
@@ -76,13 +79,14 @@ where
 	C::Api: pallet_nest_anchor::runtime_api::NestApi<Block>,
 	P: TransactionPool + 'static,
 {
-	let FullDeps { client, pool, grandpa, subscription_executor } = deps;
+	let FullDeps { client, pool, grandpa, graph, subscription_executor } = deps;
 	let mut module = RpcModule::new(());
 
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
 	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
 	module.merge(dpos::DposApiServer::into_rpc(dpos::Dpos::new(client.clone())))?;
 	module.merge(nest::NestApiServer::into_rpc(nest::Nest::new(client)))?;
+	module.merge(dag::DagApiServer::into_rpc(dag::Dag::new(graph)))?;
 	module.merge(
 		Grandpa::new(
 			subscription_executor,

@@ -8,6 +8,7 @@
 mod common;
 
 mod aura_equivocation;
+mod block_graph_network;
 mod build_features;
 mod chain_spec_tools;
 mod dev_chain;

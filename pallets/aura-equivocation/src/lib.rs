@@ -101,7 +101,8 @@ pub trait PruneSessions {
 )]
 #[scale_info(skip_type_params(T))]
 pub struct SessionRecord<T: Config> {
-	/// The slot of its first block.
+	/// The first slot its authorities seal: the one after its first block's, which the
+	/// session before sealed (or, for the chain's first recorded session, its first block's).
 	pub first_slot: Slot,
 	/// Its Aura authorities, in turn order.
 	pub authorities: BoundedVec<T::AuthorityId, T::MaxAuthorities>,
@@ -218,7 +219,13 @@ pub mod pallet {
 			if SessionSlots::<T>::contains_key(session) {
 				return T::WeightInfo::session_recorded();
 			}
-			Self::record_session(session, T::Schedule::slot(), T::Schedule::authorities());
+			// The block that begins a session was sealed by the session before (Aura checks a
+			// block against its parent's authorities): the new ones seal from the next slot on.
+			// The chain's first recorded session seals this block too.
+			let slot = T::Schedule::slot();
+			let rotated = session.checked_sub(1).is_some_and(SessionSlots::<T>::contains_key);
+			let first_slot = if rotated { slot.saturating_add(1u64) } else { slot };
+			Self::record_session(session, first_slot, T::Schedule::authorities());
 			// Looking, as in a recorded session; reading the slot and authorities; recording.
 			T::WeightInfo::session_recorded()
 				.saturating_add(T::DbWeight::get().reads(2))
@@ -414,13 +421,31 @@ impl<T: Config> Pallet<T> {
 	) -> Result<(), Error<T>> {
 		let current = T::Schedule::session();
 		ensure!(current.saturating_sub(session) < T::ReportWindow::get(), Error::<T>::ReportTooOld);
+		let author = Self::author_in_session(session, slot)?;
+		ensure!(&author == offender, Error::<T>::NotSlotAuthor);
+		Ok(())
+	}
+
+	/// The authority whose turn `slot` was in `session`, if `slot` is one of its slots.
+	fn author_in_session(session: SessionIndex, slot: Slot) -> Result<T::AuthorityId, Error<T>> {
 		let record = SessionSlots::<T>::get(session).ok_or(Error::<T>::SlotNotInSession)?;
 		let end = SessionSlots::<T>::get(session.saturating_add(1))
 			.map_or(T::Schedule::slot().saturating_add(1u64), |next| next.first_slot);
 		ensure!(record.first_slot <= slot && slot < end, Error::<T>::SlotNotInSession);
 		let turns = record.authorities.len() as u64;
-		let author = (turns > 0).then(|| &record.authorities[(u64::from(slot) % turns) as usize]);
-		ensure!(author == Some(offender), Error::<T>::NotSlotAuthor);
-		Ok(())
+		ensure!(turns > 0, Error::<T>::NotSlotAuthor);
+		Ok(record.authorities[(u64::from(slot) % turns) as usize].clone())
+	}
+
+	/// The authority whose turn `slot` was, in the recorded session it lies in: the newest
+	/// session that began at or before it (a slot a block may still name is almost always of
+	/// the current session or the one before, so this reads one or two records).
+	pub fn slot_author(slot: Slot) -> Option<T::AuthorityId> {
+		let current = T::Schedule::session();
+		let oldest = current.saturating_sub(T::ReportWindow::get().saturating_sub(1));
+		let session = (oldest..=current).rev().find(|session| {
+			SessionSlots::<T>::get(session).is_none_or(|record| record.first_slot <= slot)
+		})?;
+		Self::author_in_session(session, slot).ok()
 	}
 }

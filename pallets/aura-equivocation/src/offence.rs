@@ -2,17 +2,17 @@
 
 use alloc::{vec, vec::Vec};
 use polkadot_sdk::{
-	sp_consensus_aura::digests::CompatibleDigestItem,
 	sp_consensus_slots::{EquivocationProof, Slot},
 	sp_runtime::{
 		traits::{Header, Zero},
-		DigestItem, Perbill, RuntimeAppPublic,
+		Perbill, RuntimeAppPublic,
 	},
 	sp_staking::{
 		offence::{Kind, Offence},
 		SessionIndex,
 	},
 };
+use thingschain_primitives::aura;
 
 /// Whether `proof` shows two different headers of `proof.slot`, each sealed by
 /// `proof.offender`: the signature in the last digest item, over the header without it.
@@ -20,25 +20,12 @@ pub fn check_equivocation_proof<H: Header, Id: RuntimeAppPublic>(
 	proof: &EquivocationProof<H, Id>,
 ) -> bool {
 	let sealed_in_slot = |header: &H| {
-		let slot = header.digest().logs().iter().find_map(|item| {
-			<DigestItem as CompatibleDigestItem<Id::Signature>>::as_aura_pre_digest(item)
-		});
-		slot == Some(proof.slot) && sealed_by(header, &proof.offender)
+		aura::slot::<H, Id::Signature>(header) == Some(proof.slot)
+			&& aura::sealed_by(header, &proof.offender)
 	};
 	proof.first_header.hash() != proof.second_header.hash()
 		&& sealed_in_slot(&proof.first_header)
 		&& sealed_in_slot(&proof.second_header)
-}
-
-/// Whether the seal of `header` is `key`'s signature of the header's pre-seal hash.
-fn sealed_by<H: Header, Id: RuntimeAppPublic>(header: &H, key: &Id) -> bool {
-	let mut unsealed = header.clone();
-	let Some(seal) = unsealed.digest_mut().pop() else { return false };
-	let Some(signature) = <DigestItem as CompatibleDigestItem<Id::Signature>>::as_aura_seal(&seal)
-	else {
-		return false;
-	};
-	key.verify(&unsealed.hash(), &signature)
 }
 
 /// An Aura authority sealed two blocks in one slot.

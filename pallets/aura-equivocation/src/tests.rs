@@ -303,6 +303,17 @@ fn the_slot_must_lie_within_the_session_the_proof_names() {
 }
 
 #[test]
+fn the_block_that_begins_a_session_belongs_to_the_session_before() {
+	new_test_ext().execute_with(|| {
+		// The block in slot 60 begins the next session: Aura checked its seal against the
+		// authorities before the change, so its slot is this session's.
+		start_session(SESSION + 1, 60);
+		assert_eq!(SessionSlots::<Test>::get(SESSION + 1).unwrap().first_slot, Slot::from(61));
+		assert_ok!(report(alice_in(60), membership()));
+	});
+}
+
+#[test]
 fn a_report_after_the_window_is_refused_and_the_history_pruned() {
 	new_test_ext().execute_with(|| {
 		for (session, slot) in [(SESSION + 1, 200), (SESSION + 2, 300)] {

@@ -68,7 +68,18 @@ impl<T: Config> Pallet<T> {
 	/// Mints the block reward for `author` and splits it between its commission and its
 	/// backers' accumulator.
 	pub(crate) fn reward_author(author: &T::AccountId) {
-		let reward = BlockReward::<T>::get();
+		Self::reward(author, BlockReward::<T>::get());
+	}
+
+	/// Mints `share` of the block reward for `author`, whose block another block referenced
+	/// (pallet-block-graph), split as an authored block's reward is.
+	pub fn reward_referenced(author: &T::AccountId, share: Perbill) {
+		Self::reward(author, share * BlockReward::<T>::get());
+	}
+
+	/// Mints `reward` for `author` and splits it between its commission and its backers'
+	/// accumulator.
+	fn reward(author: &T::AccountId, reward: BalanceOf<T>) {
 		if reward.is_zero() || T::Currency::mint_into(&Self::pot(), reward).is_err() {
 			return;
 		}

@@ -699,6 +699,28 @@ mod rewards {
 	}
 
 	#[test]
+	fn a_referenced_block_earns_its_share_of_the_reward_split_the_same_way() {
+		// REWARD is 1000: a quarter of it, 250, of which the commission is 25 and the
+		// backers' 225 splits half and half between the self-bond and the voter.
+		ExtBuilder::default().voters(vec![(10, 500, vec![1])]).build_and_execute(|| {
+			let issuance = Balances::total_issuance();
+			Dpos::reward_referenced(&1, Perbill::from_percent(25));
+			assert_eq!(
+				last_event(),
+				Event::BlockRewarded { author: 1, commission: 25, to_backers: 225 }
+			);
+			assert_eq!(Balances::total_issuance(), issuance + REWARD / 4);
+			assert_eq!(Dpos::pending_rewards(&1), 25 + 112);
+			assert_eq!(Dpos::pending_rewards(&10), 112);
+			assert_eq!(
+				AuthoredBlocks::<Test>::get(1),
+				0,
+				"a referenced block is not an authored one"
+			);
+		});
+	}
+
+	#[test]
 	fn delegators_share_their_voter_s_reward_pro_rata() {
 		ExtBuilder::default().voters(vec![(10, 300, vec![1])]).build_and_execute(|| {
 			assert_ok!(Dpos::bond(origin(11), 200));

@@ -45,8 +45,26 @@ pub fn start_block(parent: polkadot_sdk::sp_core::H256) {
 
 /// Initializes block `number` on `parent`, in Aura slot `number`, and sets its timestamp.
 fn start_block_numbered(number: BlockNumber, parent: polkadot_sdk::sp_core::H256) {
+	start_block_with(number, parent, Vec::new());
+}
+
+/// Finalizes the current block and starts the next, its digest also carrying `extra`.
+pub fn next_block_with(extra: Vec<DigestItem>) {
+	let header = Executive::finalize_block();
+	start_block_with(System::block_number() + 1, header.hash(), extra);
+}
+
+/// Initializes block `number` on `parent`, in Aura slot `number`, its digest also carrying
+/// `extra`, and sets its timestamp.
+fn start_block_with(
+	number: BlockNumber,
+	parent: polkadot_sdk::sp_core::H256,
+	extra: Vec<DigestItem>,
+) {
 	let slot = Slot::from(u64::from(number));
-	let digest = Digest { logs: vec![DigestItem::PreRuntime(AURA_ENGINE_ID, slot.encode())] };
+	let mut logs = vec![DigestItem::PreRuntime(AURA_ENGINE_ID, slot.encode())];
+	logs.extend(extra);
+	let digest = Digest { logs };
 	Executive::initialize_block(&Header::new(
 		number,
 		Default::default(),
