@@ -5,7 +5,7 @@ use codec::Encode;
 use futures::future::{BoxFuture, FutureExt};
 use polkadot_sdk::sp_consensus_aura::{Slot, AURA_ENGINE_ID};
 use sp_consensus::{Environment, ProposeArgs, Proposer};
-use std::sync::Arc;
+use std::{collections::BTreeMap, sync::Arc};
 use thingschain_block_graph::rules;
 use thingschain_primitives::{
 	block_graph::{digest_item, INHERENT_IDENTIFIER, MAX_HEADER_LENGTH},
@@ -63,14 +63,17 @@ impl<P> ReferencingProposer<P> {
 		// The rules first (cheap), then the runtime on what they admit.
 		let all = rules::Bounds { max_references: u32::MAX, ..BOUNDS };
 		let admitted = rules::choose(graph, all, self.parent, graph.candidates());
-		let payable = admitted.into_iter().filter(|hash| {
-			graph.header(*hash).is_some_and(|header| {
+		let mut payable: BTreeMap<Hash, Header> = admitted
+			.into_iter()
+			.filter_map(|hash| Some((hash, graph.header(hash)?)))
+			.filter(|(_, header)| {
 				header.encoded_size() <= MAX_HEADER_LENGTH as usize
-					&& graph.payable(self.parent, &[header], slot) == 1
+					&& graph.payable(self.parent, core::slice::from_ref(header), slot) == 1
 			})
-		});
-		let chosen = rules::choose(graph, BOUNDS, self.parent, payable.collect::<Vec<_>>());
-		let headers: Vec<Header> = chosen.into_iter().filter_map(|h| graph.header(h)).collect();
+			.collect();
+		let candidates: Vec<Hash> = payable.keys().copied().collect();
+		let chosen = rules::choose(graph, BOUNDS, self.parent, candidates);
+		let headers: Vec<Header> = chosen.iter().filter_map(|hash| payable.remove(hash)).collect();
 		// Each alone would be paid; together, two of one slot would not both be.
 		let together = graph.payable(self.parent, &headers, slot) as usize;
 		if together == headers.len() {

@@ -15,9 +15,10 @@
 //!                           digest, and their headers in the inherent data (pallet-block-graph)
 //! ```
 //!
-//! A reference counts as work only if the runtime at the block's parent says its block was
-//! sealed by its slot's author (`BlockGraphApi`): every node decides that alike, from the
-//! same state and the header the block carries, whether or not it has the referenced block.
+//! A reference counts as work only if the runtime at the block's parent would pay for it
+//! (`BlockGraphApi::payable`: sealed by its slot's author, recent, each slot once): every node
+//! decides that alike, from the same state and the headers the block carries, whether or not
+//! it has the referenced blocks.
 
 mod author;
 mod import;

@@ -7,7 +7,7 @@ use pallet_block_graph::runtime_api::BlockGraphApi;
 use polkadot_sdk::sp_consensus_aura::Slot;
 use polkadot_sdk::{
 	sc_client_api::{AuxStore, Backend as _, HeaderBackend},
-	sp_api::{ApiError, ApiExt, ProvideRuntimeApi},
+	sp_api::{ApiExt, ApiRef, ProvideRuntimeApi},
 	sp_blockchain::Backend as _,
 	sp_runtime::traits::Header as _,
 };
@@ -23,6 +23,9 @@ use thingschain_runtime::{
 };
 
 const LOG_TARGET: &str = "block-graph";
+
+/// The runtime API the client's runtime calls go through.
+type RuntimeApiOf = <FullClient as ProvideRuntimeApi<Block>>::Api;
 
 /// The auxiliary-database key of block `hash`'s vertex.
 fn vertex_key(hash: &Hash) -> Vec<u8> {
@@ -113,31 +116,31 @@ impl BlockGraph {
 		candidates
 	}
 
-	/// Who sealed `header`, if its slot's author did, as the runtime at `parent` records the
-	/// sessions: a reference from a child of `parent` to it counts as work. `Ok(None)` if not
-	/// sealed so, `Err` if that runtime has no block graph (a chain from before it, whose
-	/// blocks carry no references) or cannot answer.
-	pub fn sealer(&self, parent: Hash, header: &Header) -> Result<Option<AccountId>, ApiError> {
+	/// The runtime at `parent`, if it has the block graph (a chain from before it does not,
+	/// and its blocks carry no references); a failed lookup is logged and reads as none.
+	fn block_graph_api(&self, parent: Hash) -> Option<ApiRef<'_, RuntimeApiOf>> {
 		let api = self.client.runtime_api();
-		if !api.has_api::<dyn BlockGraphApi<Block, AccountId>>(parent)? {
-			return Err(ApiError::Application("the runtime has no block graph".into()));
+		match api.has_api::<dyn BlockGraphApi<Block, AccountId>>(parent) {
+			Ok(has) => has.then_some(api),
+			Err(e) => {
+				log::warn!(target: LOG_TARGET, "the runtime at {parent:?} is unreadable: {e}");
+				None
+			}
 		}
-		api.sealer(parent, header.clone())
+	}
+
+	/// Who sealed `header`, if its slot's author did, as the runtime at `parent` records the
+	/// sessions: the block's author, as the node names it.
+	pub fn sealer(&self, parent: Hash, header: &Header) -> Option<AccountId> {
+		self.block_graph_api(parent)?.sealer(parent, header.clone()).ok().flatten()
 	}
 
 	/// How many of `headers`, referenced by a child of `parent` in `slot`, count as its work:
 	/// those the runtime at `parent` would pay for (sealed by their slot's author, each slot
 	/// once, recent, on a known parent). None where that runtime has no block graph.
 	pub fn payable(&self, parent: Hash, headers: &[Header], slot: Slot) -> u32 {
-		let api = self.client.runtime_api();
-		let counted = api.has_api::<dyn BlockGraphApi<Block, AccountId>>(parent).and_then(|has| {
-			if has {
-				api.payable(parent, headers.to_vec(), slot)
-			} else {
-				Ok(0)
-			}
-		});
-		counted.unwrap_or_else(|e| {
+		let Some(api) = self.block_graph_api(parent) else { return 0 };
+		api.payable(parent, headers.to_vec(), slot).unwrap_or_else(|e| {
 			log::warn!(target: LOG_TARGET, "not counting references at {parent:?}: {e}");
 			0
 		})
@@ -184,7 +187,7 @@ impl Graph<Hash> for BlockGraph {
 
 /// The vertex a header gives, for a block without a record: its references as its digest
 /// lists them, none counted (what they count is known only where a block is imported).
-pub(super) fn vertex_of(header: &Header) -> Vertex<Hash> {
+fn vertex_of(header: &Header) -> Vertex<Hash> {
 	Vertex {
 		number: *header.number(),
 		parent: *header.parent_hash(),

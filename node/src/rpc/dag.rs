@@ -107,9 +107,10 @@ impl DagApiServer for Dag {
 		let mut view = GraphView::default();
 		for (hash, vertex) in &vertices {
 			let on_best = vertex.number <= info.best_number && canonical(hash, vertex.number);
-			let author = self.graph.header(*hash).and_then(|header| {
-				self.graph.sealer(*header.parent_hash(), &header).ok().flatten()
-			});
+			let author = self
+				.graph
+				.header(*hash)
+				.and_then(|header| self.graph.sealer(*header.parent_hash(), &header));
 			view.vertices.push(VertexView {
 				hash: format!("{hash:?}"),
 				number: vertex.number,
