@@ -2,7 +2,7 @@
 # Reproduces the results table of docs/performance.md: builds the node and the load harness
 # (`bench/`), runs each workload against real nodes on 127.0.0.1 and writes its row and plot.
 #
-#   scripts/bench.sh                  every headline run (about 40 minutes)
+#   scripts/bench.sh                  every headline run (about 60 minutes)
 #   scripts/bench.sh ARGS...          one run: thingschain-bench ARGS (see --help)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -29,5 +29,9 @@ pool=(--node-arg=--pool-limit=200000 --node-arg=--pool-kbytes=262144)
 "${bench[@]}" "${pool[@]}" --network local --workload transfer --rate 300 --duration 60
 # 1,000 transfers a second for five minutes on the four-delegate network, in batches of 50.
 "${bench[@]}" "${pool[@]}" --network local --workload transfer --batch 50 --rate 20 --duration 300
+# The block graph at short block times: the delegates' traffic delayed 0 to 700 ms each way.
+for delay in 0 250 400 500 700; do
+	"${bench[@]}" --network local --delay "$delay" --workload transfer --rate 100 --duration 60
+done
 # Overload with the pool's default limits: what does not fit is refused, nothing is lost.
 "${bench[@]}" --network dev --workload transfer --rate 3000 --duration 60

@@ -10,12 +10,16 @@
 //!  observe ── follows best and finalized blocks: inclusion and finality time of each
 //!             transaction, block fullness (weight, length), the node's CPU and memory
 //!  ceiling ── this machine's limits: sr25519 verifications per core, the largest block built
+//!  graph ──── the block graph's side: forks referenced and orphaned, its share of import time
+//!  latency ── relays that delay the delegates' traffic, as across a real network
 //!  report ─── percentiles, a Markdown table (docs/performance.md) and an SVG plot
 //! ```
 
 pub mod accounts;
 pub mod ceiling;
 pub mod governance;
+pub mod graph;
+pub mod latency;
 pub mod nest;
 pub mod network;
 pub mod observe;

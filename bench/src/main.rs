@@ -11,7 +11,10 @@ use std::{
 };
 use subxt::rpcs::RpcClient;
 use thingschain_bench::{
-	accounts, ceiling, nest,
+	accounts, ceiling,
+	graph::GraphStats,
+	latency::{self, Relay},
+	nest,
 	network::{self, Node},
 	observe::{self, Limits, Progress},
 	report::{self, RunSpec, Summary},
@@ -47,6 +50,11 @@ struct Args {
 	/// The network to start.
 	#[arg(long, value_enum, default_value = "dev")]
 	network: Network,
+	/// Milliseconds the local network's delegates receive each other's traffic late (each
+	/// reachable only through a relay that delays it): latency as across a real network, which
+	/// a short slot turns into forks.
+	#[arg(long, default_value_t = 0)]
+	delay: u64,
 	#[arg(long, value_enum, default_value = "transfer")]
 	workload: Workload,
 	/// Transactions offered per second.
@@ -117,12 +125,20 @@ async fn run(args: &Args) -> Result<Summary, String> {
 		}
 	};
 	let extra: Vec<&str> = args.node_args.iter().map(String::as_str).collect();
-	let mut nodes = start(args, &dir, &extra);
+	let (mut nodes, relays) = start(args, &dir, &extra).await.inspect_err(|_| remove_dir())?;
 	let result = drive(args, &nodes).await;
+	let graph = match &result {
+		Ok(_) => GraphStats::read(&nodes).await.unwrap_or_else(|e| {
+			say(format!("could not read the block graph: {e}"));
+			GraphStats::default()
+		}),
+		Err(_) => GraphStats::default(),
+	};
 	let log = nodes[0].log();
 	for node in &mut nodes {
 		node.kill();
 	}
+	drop(relays);
 	let Outcome { transactions, submissions, observations, limits } =
 		result.inspect_err(|_| remove_dir())?;
 	say("measuring this machine's ceilings");
@@ -141,13 +157,17 @@ async fn run(args: &Args) -> Result<Summary, String> {
 		built: ceiling::largest(&ceiling::built_blocks(&log)),
 		imported,
 	};
+	let network = match args.delay {
+		0 => args.network.name().to_string(),
+		delay => format!("{}+{delay}ms", args.network.name()),
+	};
 	let spec = RunSpec {
 		workload: args.workload.name(args.batch),
-		network: args.network.name().to_string(),
+		network,
 		rate: args.rate,
 		duration: args.duration,
 	};
-	Ok(report::summarise(spec, transactions, &submissions, &observations, limits, ceilings))
+	Ok(report::summarise(spec, transactions, &submissions, &observations, limits, ceilings, graph))
 }
 
 /// The first and last block that carried the run's transactions.
@@ -157,23 +177,37 @@ fn run_blocks(observations: &observe::Observations) -> Option<(u64, u64)> {
 	(from <= to).then_some((from, to))
 }
 
-/// Starts the network `args` names, every node with `extra` arguments.
-fn start(args: &Args, dir: &std::path::Path, extra: &[&str]) -> Vec<Node> {
+/// Starts the network `args` names, every node with `extra` arguments, and the relays that
+/// delay the local network's traffic (`--delay`).
+async fn start(
+	args: &Args,
+	dir: &std::path::Path,
+	extra: &[&str],
+) -> Result<(Vec<Node>, Vec<Relay>), String> {
 	say(format!("starting the {} network ({})", args.network.name(), args.node.display()));
-	match args.network {
-		Network::Dev => {
+	const DELEGATES: [&str; 4] = ["alice", "bob", "charlie", "dave"];
+	match (args.network, args.delay) {
+		(Network::Dev, 0) => {
 			let base = dir.join("dev").display().to_string();
 			let mut node_args = vec!["--dev", "--base-path", &base];
 			node_args.extend(extra);
-			vec![Node::start(&args.node, "dev", dir, &node_args)]
+			Ok((vec![Node::start(&args.node, "dev", dir, &node_args)], Vec::new()))
 		}
-		Network::Local => network::start_network(
-			&args.node,
-			dir,
-			"local",
-			&["alice", "bob", "charlie", "dave"],
-			extra,
-		),
+		(Network::Dev, _) => {
+			Err("--delay is for the local network: a dev node has no peers".into())
+		}
+		(Network::Local, 0) => {
+			Ok((network::start_network(&args.node, dir, "local", &DELEGATES, extra), Vec::new()))
+		}
+		(Network::Local, delay) => {
+			say(format!("every delegate's traffic {delay} ms late"));
+			let delay = Duration::from_millis(delay);
+			let network =
+				latency::start_network(&args.node, dir, "local", &DELEGATES, extra, delay)
+					.await
+					.map_err(|e| format!("starting the relays: {e}"))?;
+			Ok((network.nodes, network.relays))
+		}
 	}
 }
 

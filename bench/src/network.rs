@@ -236,23 +236,44 @@ pub fn start_network(
 	let mut boot_node: Option<String> = None;
 	let mut nodes = Vec::new();
 	for (i, name) in names.iter().enumerate() {
-		let base = dir.join(name).display().to_string();
-		let key = node_key(i);
-		let dev_account = format!("--{name}");
-		let mut args =
-			vec!["--chain", chain, &dev_account, "--base-path", &base, "--node-key", &key];
+		let mut args = validator_args(dir, chain, name, i);
 		if let Some(boot) = &boot_node {
-			args.extend(["--bootnodes", boot.as_str()]);
+			args.extend(["--bootnodes".into(), boot.clone()]);
 		}
-		args.extend(extra);
+		args.extend(extra.iter().map(|arg| arg.to_string()));
+		let args: Vec<&str> = args.iter().map(String::as_str).collect();
 		let node = Node::start(binary, name, dir, &args);
 		if boot_node.is_none() {
-			let peer = peer_id(binary, &key, dir);
+			let peer = peer_id(binary, &node_key(i), dir);
 			boot_node = Some(format!("/ip4/127.0.0.1/tcp/{}/p2p/{peer}", node.p2p_port));
 		}
 		nodes.push(node);
 	}
 	nodes
+}
+
+/// The arguments of the `index`-th validator of a network on `chain`: dev account `name`'s
+/// keys, its database under `dir`, and libp2p secret [`node_key`]`(index)`.
+pub fn validator_args(dir: &Path, chain: &str, name: &str, index: usize) -> Vec<String> {
+	let base = dir.join(name).display().to_string();
+	["--chain", chain, &format!("--{name}"), "--base-path", &base, "--node-key", &node_key(index)]
+		.map(String::from)
+		.to_vec()
+}
+
+/// The value of the Prometheus metric `name` (its first series, whatever its labels) that a
+/// node serves on 127.0.0.1:`port`, or `None` if it serves no such metric (yet).
+pub fn metric(port: u16, name: &str) -> Option<f64> {
+	use std::io::{Read, Write};
+	let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+	stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+	let mut response = String::new();
+	stream.read_to_string(&mut response).ok()?;
+	response.lines().find_map(|line| {
+		let rest = line.strip_prefix(name)?;
+		(rest.starts_with(' ') || rest.starts_with('{')).then_some(())?;
+		rest.rsplit(' ').next()?.parse().ok()
+	})
 }
 
 /// Number of the header of `hash` (the best block's for `None`).

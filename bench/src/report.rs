@@ -3,6 +3,7 @@
 
 use crate::{
 	ceiling::{BuiltBlock, ImportedBlock},
+	graph::GraphStats,
 	observe::{Limits, Observations},
 	submit::Submissions,
 };
@@ -12,7 +13,8 @@ use std::{collections::BTreeMap, fmt::Write as _, time::Duration};
 #[derive(Clone, Debug)]
 pub struct RunSpec {
 	pub workload: String,
-	/// `dev` or `local` (4 delegates).
+	/// `dev` or `local` (4 delegates); `local+<ms>ms` when the delegates' traffic was
+	/// delayed that long (`crate::latency`).
 	pub network: String,
 	/// Offered transactions per second.
 	pub rate: f64,
@@ -60,6 +62,8 @@ pub struct Summary {
 	pub built: Option<BuiltBlock>,
 	/// The run's blocks re-executed (dev network): import time against weight.
 	pub imported: Vec<ImportedBlock>,
+	/// The block graph's side of the run: forks referenced and orphaned, its import cost.
+	pub graph: GraphStats,
 	/// The run in windows of [`WINDOW`] seconds.
 	pub timeline: Vec<Window>,
 }
@@ -120,6 +124,7 @@ pub fn summarise(
 	observations: &Observations,
 	limits: Limits,
 	ceilings: Ceilings,
+	graph: GraphStats,
 ) -> Summary {
 	let blocks = &observations.blocks;
 	let mut inclusion = Vec::new();
@@ -190,6 +195,7 @@ pub fn summarise(
 		verifications_per_core: ceilings.verifications_per_core,
 		built: ceilings.built,
 		imported: ceilings.imported,
+		graph,
 		timeline: per_second
 			.into_iter()
 			.map(|(start, (count, mut latencies))| {
@@ -287,6 +293,7 @@ impl Summary {
 			self.node_cpu,
 			self.node_rss / (1 << 20)
 		);
+		let _ = writeln!(out, "  block graph: {}", self.graph.text());
 		let _ = writeln!(out, "  ceilings: {}", self.ceilings());
 		out
 	}
@@ -327,8 +334,8 @@ impl Summary {
 
 	/// The header of [`Self::markdown_row`]'s table.
 	pub fn markdown_header() -> &'static str {
-		"| workload | network | offered/s × s | included | included/s | finalized/s | refused | lost | submission→inclusion p50/p95/p99 (ms) | inclusion→finality p50/p95/p99 (ms) | block time (ms), forked blocks, longest finality wait (ms) | blocks: largest, weight mean/max, length mean/max | node CPU (cores), RSS max (MiB) | ceilings |\n\
-		 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+		"| workload | network | offered/s × s | included | included/s | finalized/s | refused | lost | submission→inclusion p50/p95/p99 (ms) | inclusion→finality p50/p95/p99 (ms) | block time (ms), forked blocks, longest finality wait (ms) | blocks: largest, weight mean/max, length mean/max | node CPU (cores), RSS max (MiB) | ceilings | block graph |\n\
+		 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 	}
 
 	/// The run as one row of a Markdown table.
@@ -341,7 +348,7 @@ impl Summary {
 			self.refused.iter().map(|(r, n)| format!("{n} ({r})")).collect::<Vec<_>>().join("; ")
 		};
 		format!(
-			"| {} | {} | {} × {} | {} / {} | **{:.0}** | {:.0} | {} | {} | {}/{}/{} | {}/{}/{} | {}, {}, {} | {}, {}/{}, {}/{} | {:.2}, {} | {} |",
+			"| {} | {} | {} × {} | {} / {} | **{:.0}** | {:.0} | {} | {} | {}/{}/{} | {}/{}/{} | {}, {}, {} | {}, {}/{}, {}/{} | {:.2}, {} | {} | {} |",
 			self.spec.workload,
 			self.spec.network,
 			self.spec.rate,
@@ -368,7 +375,8 @@ impl Summary {
 			percent(self.length_used.1),
 			self.node_cpu,
 			self.node_rss / (1 << 20),
-			self.ceilings()
+			self.ceilings(),
+			self.graph.text()
 		)
 	}
 

@@ -1,14 +1,14 @@
 //! `thingschain dag-graph`: a running node's latest blocks drawn as SVG, forks and references
 //! included, from its `dag_graph` RPC.
 
-use crate::rpc::dag::{DagApiClient, MAX_RANGE};
+use crate::rpc::dag::DagApiClient;
 use jsonrpsee::{
 	core::client::ClientT,
 	rpc_params,
 	ws_client::{WsClient, WsClientBuilder},
 };
 use std::{fmt, path::PathBuf};
-use thingschain_block_graph::view::{render_svg, EdgeKind, GraphView};
+use thingschain_block_graph::view::{render_svg, EdgeKind, GraphView, MAX_RANGE};
 
 /// Draw the latest blocks of a node's block graph.
 #[derive(Debug, clap::Parser)]

@@ -11,6 +11,11 @@
 //! | `thingschain_block_graph_forks_referenced_total` | blocks finality left off the chain that a block referenced |
 //! | `thingschain_block_graph_forks_orphaned_total` | blocks finality left off the chain that no block referenced: work lost |
 //!
+//! The block graph's import keeps two histograms beside them
+//! (`crate::block_graph::ImportTimes`): `thingschain_block_graph_import_seconds`, its own
+//! time in the import of each block the node executed (from a peer), and
+//! `thingschain_block_import_seconds`, the whole import of those blocks.
+//!
 //! Each finalized block counts once, blocks that were finalized together included, and a
 //! fork's blocks never count: the numbers are the chain's, the same on every node that
 //! started from the same block (but the two fork counters, which count the forks this node

@@ -2,7 +2,7 @@
 //! finality and RPC, wired together.
 
 use crate::{
-	block_graph::{BlockGraph, GhostChain, GraphImport, WithReferences},
+	block_graph::{BlockGraph, GhostChain, GraphImport, ImportTimes, WithReferences},
 	equivocation::ReportEquivocations,
 	pool::{self, PoolSettings},
 	proposer::LeaveTimeToImport,
@@ -100,6 +100,7 @@ fn build_block_import_pipeline(
 			sc_consensus_aura::slot_duration(&**client)?,
 		),
 		graph.clone(),
+		config.prometheus_registry().map(ImportTimes::register).transpose()?,
 	);
 
 	let cidp_client = client.clone();

@@ -2,19 +2,20 @@
 //! digest item is the slot author's signature of the header without that item. The
 //! equivocation reports and the block graph's rewards both check headers this way.
 
-use codec::Codec;
 use polkadot_sdk::{
-	sp_consensus_aura::{digests::CompatibleDigestItem, Slot},
-	sp_runtime::{traits::Header, DigestItem, RuntimeAppPublic},
+	sp_consensus_aura::{digests::CompatibleDigestItem, Slot, AURA_ENGINE_ID},
+	sp_runtime::{traits::Header, Digest, DigestItem, RuntimeAppPublic},
 };
 
 /// The slot `header` names in its Aura pre-runtime digest, if it names one.
-pub fn slot<H: Header, Signature: Codec>(header: &H) -> Option<Slot> {
-	header
-		.digest()
-		.logs()
-		.iter()
-		.find_map(<DigestItem as CompatibleDigestItem<Signature>>::as_aura_pre_digest)
+pub fn slot<H: Header>(header: &H) -> Option<Slot> {
+	slot_in(header.digest())
+}
+
+/// The slot a block's digest (a header's, or the inherent digests a proposer is given) names
+/// in its Aura pre-runtime item, if it names one.
+pub fn slot_in(digest: &Digest) -> Option<Slot> {
+	digest.logs().iter().find_map(|item| item.pre_runtime_try_to::<Slot>(&AURA_ENGINE_ID))
 }
 
 /// Whether the seal of `header` is `key`'s signature of the header's pre-seal hash.

@@ -7,7 +7,8 @@
 //! - [`envelope`]: the encrypted envelope device data travels and rests in;
 //! - [`ids`]: how services, epochs and devices are numbered;
 //! - [`merkle`]: the Merkle tree NestChain state is anchored with, and its inclusion proofs;
-//! - [`nest`]: the typed records a NestChain commits to: its own data and peg locks.
+//! - [`nest`]: the typed records a NestChain commits to (its own data, devices' readings, peg
+//!   locks) and what a device signs to write one.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 

@@ -43,9 +43,13 @@ where
 	I: IntoIterator,
 	I::Item: AsRef<[u8]>,
 {
-	binary_merkle_tree::merkle_root_raw::<BlakeTwo256, _>(
-		records.into_iter().map(|record| leaf_hash(record.as_ref())),
-	)
+	root_of_leaves(records.into_iter().map(|record| leaf_hash(record.as_ref())))
+}
+
+/// The root of the tree over records whose [`leaf_hash`]es are `leaves`, in order (all zeros
+/// for none): for a service node that keeps its records' leaves.
+pub fn root_of_leaves(leaves: impl IntoIterator<Item = Hash>) -> Hash {
+	binary_merkle_tree::merkle_root_raw::<BlakeTwo256, _>(leaves)
 }
 
 /// Proof that a record is the `leaf_index`-th of `number_of_leaves` under some root.
@@ -68,7 +72,15 @@ impl InclusionProof {
 		I: IntoIterator,
 		I::Item: AsRef<[u8]>,
 	{
-		let leaves: Vec<Hash> = records.into_iter().map(|r| leaf_hash(r.as_ref())).collect();
+		Self::build_from_leaves(
+			records.into_iter().map(|r| leaf_hash(r.as_ref())).collect(),
+			leaf_index,
+		)
+	}
+
+	/// The proof for the `leaf_index`-th of the records whose [`leaf_hash`]es are `leaves`, or
+	/// `None` if there is no such record.
+	pub fn build_from_leaves(leaves: Vec<Hash>, leaf_index: u32) -> Option<Self> {
 		if leaf_index as usize >= leaves.len() {
 			return None;
 		}
@@ -140,6 +152,10 @@ mod tests {
 			let mut tampered = records[index as usize].clone();
 			tampered.push(0xff);
 			prop_assert!(!proof.verify(&root, &tampered));
+			// The same tree from the records' leaves.
+			let leaves: Vec<Hash> = records.iter().map(|r| leaf_hash(r)).collect();
+			prop_assert_eq!(root_of_leaves(leaves.clone()), root);
+			prop_assert_eq!(InclusionProof::build_from_leaves(leaves, index), Some(proof));
 		}
 	}
 }

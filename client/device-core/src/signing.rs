@@ -15,9 +15,17 @@
 
 use alloc::vec::Vec;
 use codec::{Compact, Encode};
-use polkadot_sdk::{sp_crypto_hashing::blake2_256, sp_runtime::generic::Era};
+use polkadot_sdk::{
+	sp_core::sr25519::Signature,
+	sp_crypto_hashing::blake2_256,
+	sp_runtime::{generic::Era, MultiSignature},
+};
 use rand_core::{CryptoRng, RngCore};
 use schnorrkel::{context::attach_rng, ExpansionMode, MiniSecretKey};
+use thingschain_primitives::{
+	ids::Hash,
+	nest::{NestRecord, SignedNestRecord},
+};
 
 /// The runtime's transaction extensions, in order, as its metadata names them.
 pub const TRANSACTION_EXTENSIONS: [&str; 10] = [
@@ -70,6 +78,21 @@ impl DeviceKey {
 	pub fn sign(&self, message: &[u8], rng: impl RngCore + CryptoRng) -> [u8; 64] {
 		let transcript = schnorrkel::signing_context(SIGNING_CONTEXT).bytes(message);
 		self.0.sign(attach_rng(transcript, rng)).to_bytes()
+	}
+
+	/// Signs `record` for a service node of the chain of `genesis_hash`
+	/// ([`NestRecord::signing_bytes`]).
+	pub fn sign_record(
+		&self,
+		record: NestRecord,
+		genesis_hash: &Hash,
+		rng: impl RngCore + CryptoRng,
+	) -> SignedNestRecord {
+		let signature = self.sign(&record.signing_bytes(genesis_hash), rng);
+		SignedNestRecord {
+			record,
+			signature: MultiSignature::Sr25519(Signature::from_raw(signature)),
+		}
 	}
 }
 

@@ -14,6 +14,9 @@ use std::{
 	fmt::Write,
 };
 
+/// The most block numbers one view covers (the node's `dag_graph` RPC serves no more at once).
+pub const MAX_RANGE: u32 = 256;
+
 /// Blocks over a range of numbers and the edges between them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -3,11 +3,12 @@
 use super::{store::BlockGraph, BOUNDS};
 use codec::Encode;
 use futures::future::{BoxFuture, FutureExt};
-use polkadot_sdk::sp_consensus_aura::{Slot, AURA_ENGINE_ID};
+use polkadot_sdk::sp_consensus_aura::Slot;
 use sp_consensus::{Environment, ProposeArgs, Proposer};
 use std::{collections::BTreeMap, sync::Arc};
 use thingschain_block_graph::rules;
 use thingschain_primitives::{
+	aura,
 	block_graph::{digest_item, INHERENT_IDENTIFIER, MAX_HEADER_LENGTH},
 	ids::Hash,
 };
@@ -89,11 +90,7 @@ impl<P: Proposer<Block>> Proposer<Block> for ReferencingProposer<P> {
 	type Proposal = P::Proposal;
 
 	fn propose(self, mut args: ProposeArgs<Block>) -> Self::Proposal {
-		let slot = args
-			.inherent_digests
-			.logs()
-			.iter()
-			.find_map(|item| item.pre_runtime_try_to::<Slot>(&AURA_ENGINE_ID));
+		let slot = aura::slot_in(&args.inherent_digests);
 		let headers = slot.map(|slot| self.references(slot)).unwrap_or_default();
 		if !headers.is_empty() {
 			match args.inherent_data.put_data(INHERENT_IDENTIFIER, &headers) {

@@ -6,15 +6,19 @@ use polkadot_sdk::{
 	sc_client_api::HeaderBackend,
 	sc_consensus::{
 		BlockCheckParams, BlockImport, BlockImportParams, ForkChoiceStrategy, ImportResult,
+		StateAction,
 	},
+	sp_blockchain::BlockStatus,
 	sp_runtime::{
 		traits::{ExtrinsicLike, Header as _},
 		OpaqueExtrinsic,
 	},
+	substrate_prometheus_endpoint::{
+		exponential_buckets, register, Histogram, HistogramOpts, PrometheusError, Registry,
+	},
 };
-use polkadot_sdk::{sp_blockchain::BlockStatus, sp_consensus_aura::sr25519::AuthoritySignature};
 use sp_consensus::Error as ConsensusError;
-use std::sync::Arc;
+use std::{sync::Arc, time::Instant};
 use thingschain_block_graph::{fork_choice, rules, Vertex};
 use thingschain_primitives::{aura, block_graph::references, ids::Hash};
 use thingschain_runtime::{
@@ -29,12 +33,48 @@ use thingschain_runtime::{
 pub struct GraphImport<I> {
 	inner: I,
 	graph: Arc<BlockGraph>,
+	times: Option<ImportTimes>,
+}
+
+/// How long the imports of blocks this node executes take (gossiped and synced blocks; not
+/// the ones it authored, whose state its proposer built): the graph's part (waiting for the
+/// graph, checking references, fork choice, the records) and the whole import under it
+/// (execution, equivocation checks, GRANDPA, the database write). The load harness reads
+/// both to report the share of import time the graph adds.
+#[derive(Clone)]
+pub struct ImportTimes {
+	graph: Histogram,
+	whole: Histogram,
+}
+
+impl ImportTimes {
+	/// Registers the two histograms in the node's Prometheus registry.
+	pub fn register(registry: &Registry) -> Result<Self, PrometheusError> {
+		let histogram = |name: &str, help: &str| {
+			// 10 µs to ~5 s.
+			let buckets = exponential_buckets(0.000_01, 2.0, 20)?;
+			register(
+				Histogram::with_opts(HistogramOpts::new(name, help).buckets(buckets))?,
+				registry,
+			)
+		};
+		Ok(Self {
+			graph: histogram(
+				"thingschain_block_graph_import_seconds",
+				"The block graph's time in the import of each block this node executed",
+			)?,
+			whole: histogram(
+				"thingschain_block_import_seconds",
+				"Whole import time of each block this node executed, the block graph's included",
+			)?,
+		})
+	}
 }
 
 impl<I> GraphImport<I> {
-	/// Wraps `inner`, keeping the graph in `graph`.
-	pub fn new(inner: I, graph: Arc<BlockGraph>) -> Self {
-		Self { inner, graph }
+	/// Wraps `inner`, keeping the graph in `graph` and the import times in `times`.
+	pub fn new(inner: I, graph: Arc<BlockGraph>, times: Option<ImportTimes>) -> Self {
+		Self { inner, graph, times }
 	}
 
 	/// Block `hash`'s vertex, its references checked against the graph; `body` may carry
@@ -70,7 +110,7 @@ impl<I> GraphImport<I> {
 				carried.or_else(|| self.graph.header(*reference))
 			})
 			.collect();
-		let slot = aura::slot::<_, AuthoritySignature>(header).ok_or("it names no Aura slot")?;
+		let slot = aura::slot(header).ok_or("it names no Aura slot")?;
 		vertex.counted = self.graph.payable(parent, &headers, slot);
 		Ok(vertex)
 	}
@@ -119,6 +159,9 @@ where
 		if block.with_state() {
 			return self.inner.import_block(block).await;
 		}
+		let started = Instant::now();
+		let executed =
+			matches!(block.state_action, StateAction::Execute | StateAction::ExecuteIfPossible);
 		let _one_at_a_time = self.graph.import_lock.lock().await;
 		let hash = block.post_hash();
 		// A block the chain has (imported again) has its vertex already.
@@ -134,9 +177,16 @@ where
 			fork_choice::best(&self.graph.with_pending(hash, &vertex, &[]), finalized) == hash;
 		block.fork_choice = Some(ForkChoiceStrategy::Custom(is_best));
 		block.auxiliary.extend(self.graph.records(&hash, &vertex));
+		let mut graph_took = started.elapsed();
 		let imported = self.inner.import_block(block).await?;
 		if matches!(imported, ImportResult::Imported(_)) {
+			let caching = Instant::now();
 			self.graph.imported(hash, vertex, BOUNDS.depth);
+			graph_took += caching.elapsed();
+			if let Some(times) = self.times.as_ref().filter(|_| executed) {
+				times.graph.observe(graph_took.as_secs_f64());
+				times.whole.observe(started.elapsed().as_secs_f64());
+			}
 		}
 		Ok(imported)
 	}

@@ -26,7 +26,7 @@ mod select;
 mod store;
 
 pub use author::WithReferences;
-pub use import::GraphImport;
+pub use import::{GraphImport, ImportTimes};
 pub use select::GhostChain;
 pub use store::BlockGraph;
 

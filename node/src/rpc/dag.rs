@@ -7,13 +7,10 @@ use jsonrpsee::{core::RpcResult, proc_macros::rpc};
 use polkadot_sdk::{sp_blockchain::HeaderBackend, sp_runtime::traits::Header as _};
 use std::{collections::BTreeMap, sync::Arc};
 use thingschain_block_graph::{
-	view::{EdgeKind, EdgeView, GraphView, VertexView},
+	view::{EdgeKind, EdgeView, GraphView, VertexView, MAX_RANGE},
 	Graph, Vertex,
 };
 use thingschain_primitives::ids::Hash;
-
-/// The most block numbers one `dag_graph` call covers.
-pub const MAX_RANGE: u32 = 256;
 
 /// Block graph queries.
 #[rpc(server, client)]

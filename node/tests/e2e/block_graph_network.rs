@@ -18,6 +18,7 @@ use subxt::{
 	OnlineClient, PolkadotConfig,
 };
 use subxt_signer::sr25519::{dev, Keypair};
+use thingschain_bench::network::{self, validator_args};
 
 /// The four delegates, in two groups.
 const GROUPS: [[&str; 2]; 2] = [["alice", "bob"], ["charlie", "dave"]];
@@ -29,11 +30,9 @@ fn start_apart(dir: &Path) -> Vec<Node> {
 		.flatten()
 		.enumerate()
 		.map(|(i, name)| {
-			let base = dir.join(name).display().to_string();
-			let key = node_key(i);
-			let dev_account = format!("--{name}");
-			let args = ["--chain", "local", &dev_account, "--base-path", &base, "--node-key", &key];
-			start_node(name, dir, &[&args[..], &["--reserved-only"]].concat())
+			let mut args = validator_args(dir, "local", name, i);
+			args.push("--reserved-only".into());
+			start_node(name, dir, &args.iter().map(String::as_str).collect::<Vec<_>>())
 		})
 		.collect()
 }
@@ -183,6 +182,20 @@ async fn forks_are_referenced_chosen_by_their_work_and_drawn() {
 		metric(node.prometheus_port, "thingschain_block_graph_references_total")
 	});
 	assert!(counted.max().unwrap_or_default() > 0, "the metric counts references");
+	// Each node timed the imports of the blocks it received, and the graph's part of them.
+	for node in &nodes {
+		let value = |name| network::metric(node.prometheus_port, name).unwrap_or_default();
+		let imports = value("thingschain_block_import_seconds_count");
+		let (graph, whole) = (
+			value("thingschain_block_graph_import_seconds_sum"),
+			value("thingschain_block_import_seconds_sum"),
+		);
+		assert!(
+			imports > 0.0 && graph > 0.0 && graph < whole,
+			"{}: {graph} of {whole} s",
+			node.name
+		);
+	}
 
 	// The picture.
 	let svg = dir.path().join("graph.svg");

@@ -37,19 +37,10 @@ pub fn start_network(dir: &Path, chain: &str, names: &[&str]) -> Vec<Node> {
 	network::start_network(Path::new(NODE_BIN), dir, chain, names, &[])
 }
 
-/// The value of the Prometheus metric `name` (any labels) that the node serves on
+/// The value of the Prometheus counter `name` (any labels) that the node serves on
 /// 127.0.0.1:`port`, or `None` if it serves no such metric (yet).
 pub fn metric(port: u16, name: &str) -> Option<u64> {
-	use std::io::{Read, Write};
-	let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-	stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
-	let mut response = String::new();
-	stream.read_to_string(&mut response).ok()?;
-	response.lines().find_map(|line| {
-		let rest = line.strip_prefix(name)?;
-		(rest.starts_with(' ') || rest.starts_with('{')).then_some(())?;
-		rest.rsplit(' ').next()?.parse().ok()
-	})
+	network::metric(port, name).map(|value| value as u64)
 }
 
 /// Polls `check` until it yields a value; fails the test after `timeout`.

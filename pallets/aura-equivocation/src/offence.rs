@@ -20,8 +20,7 @@ pub fn check_equivocation_proof<H: Header, Id: RuntimeAppPublic>(
 	proof: &EquivocationProof<H, Id>,
 ) -> bool {
 	let sealed_in_slot = |header: &H| {
-		aura::slot::<H, Id::Signature>(header) == Some(proof.slot)
-			&& aura::sealed_by(header, &proof.offender)
+		aura::slot(header) == Some(proof.slot) && aura::sealed_by(header, &proof.offender)
 	};
 	proof.first_header.hash() != proof.second_header.hash()
 		&& sealed_in_slot(&proof.first_header)

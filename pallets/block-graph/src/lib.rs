@@ -265,13 +265,11 @@ pub mod pallet {
 			let now = frame_system::Pallet::<T>::block_number();
 			Noted::<T>::put(true);
 
-			let mut paid = Self::paid_slots(slot);
 			let share = ReferenceShare::<T>::get();
-			for header in &headers {
-				let block = header.hash();
-				match Self::attribute(header, &hashes, now, slot, &paid) {
+			let (outcomes, paid) = Self::attribute_all(&headers, &hashes, now, slot);
+			for (&block, outcome) in hashes.iter().zip(outcomes) {
+				match outcome {
 					Ok((referenced_slot, author)) => {
-						Self::mark_paid(&mut paid, referenced_slot);
 						T::Rewards::reward(&author, share);
 						Self::deposit_event(Event::ReferenceRewarded {
 							block,
@@ -322,10 +320,7 @@ pub mod pallet {
 impl<T: Config> Pallet<T> {
 	/// This block's Aura slot.
 	fn current_slot() -> Option<Slot> {
-		let digest = frame_system::Pallet::<T>::digest();
-		digest.logs().iter().find_map(|item| {
-			item.pre_runtime_try_to::<Slot>(&polkadot_sdk::sp_consensus_aura::AURA_ENGINE_ID)
-		})
+		aura::slot_in(&frame_system::Pallet::<T>::digest())
 	}
 
 	/// The paid slots still within the window of a block in `slot`.
@@ -352,15 +347,31 @@ impl<T: Config> Pallet<T> {
 	pub fn payable(headers: &[HeaderFor<T>], slot: Slot) -> u32 {
 		let child = frame_system::Pallet::<T>::block_number().saturating_add(One::one());
 		let hashes: Vec<H256> = headers.iter().map(|h| h.hash()).collect();
+		let (outcomes, _) = Self::attribute_all(headers, &hashes, child, slot);
+		outcomes.iter().filter(|outcome| outcome.is_ok()).count() as u32
+	}
+
+	/// [`Self::attribute`] of each of `headers` in turn (block `now`'s references, in the
+	/// order of their `hashes`; `slot` is block `now`'s): a slot paid for one header is paid
+	/// for the headers after it. Returns each header's outcome and the paid slots after all.
+	fn attribute_all(
+		headers: &[HeaderFor<T>],
+		hashes: &[H256],
+		now: BlockNumberFor<T>,
+		slot: Slot,
+	) -> (Vec<Result<(Slot, T::AccountId), NotRewarded>>, BoundedVec<Slot, T::SlotWindow>) {
 		let mut paid = Self::paid_slots(slot);
-		let mut payable = 0;
-		for header in headers {
-			if let Ok((referenced_slot, _)) = Self::attribute(header, &hashes, child, slot, &paid) {
-				Self::mark_paid(&mut paid, referenced_slot);
-				payable += 1;
-			}
-		}
-		payable
+		let outcomes = headers
+			.iter()
+			.map(|header| {
+				let outcome = Self::attribute(header, hashes, now, slot, &paid);
+				if let Ok((referenced_slot, _)) = &outcome {
+					Self::mark_paid(&mut paid, *referenced_slot);
+				}
+				outcome
+			})
+			.collect();
+		(outcomes, paid)
 	}
 
 	/// The slot and author's account of referenced block `header` if its author is to be
@@ -404,8 +415,7 @@ impl<T: Config> Pallet<T> {
 
 	/// The slot `header` names.
 	fn slot_of(header: &HeaderFor<T>) -> Result<Slot, NotRewarded> {
-		aura::slot::<_, <T::AuthorityId as RuntimeAppPublic>::Signature>(header)
-			.ok_or(NotRewarded::NoSlot)
+		aura::slot(header).ok_or(NotRewarded::NoSlot)
 	}
 
 	/// The account of the key that sealed `header`, if that key's turn `slot` was.

@@ -1,0 +1,126 @@
+//! Group commit: the appends of every call that arrives while the ledger is writing go into
+//! its next write together, so many devices' records share one fsync and each call is
+//! answered once its records are durable.
+//!
+//! ```text
+//!  call 1 ─┐                        ┌─► call 1's outcomes
+//!  call 2 ─┼─► queue ─► one append ─┼─► call 2's outcomes      (after the commit returns)
+//!  call 3 ─┘     (all waiting)      └─► call 3's outcomes
+//! ```
+
+use crate::{
+	error::{Rejection, StorageError},
+	ledger::{Ledger, Stored},
+	validate::Checked,
+};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// The most records one write takes: a burst of calls beyond it waits for the next write.
+const MAX_RECORDS_PER_WRITE: usize = 16_384;
+
+/// The most calls waiting for a write: more wait to be queued (backpressure on the callers).
+const MAX_WAITING_CALLS: usize = 256;
+
+/// Outcomes of one call's records, or the storage failure that stored none of them.
+pub type Outcomes = Result<Vec<Result<Stored, Rejection>>, Arc<StorageError>>;
+
+/// One call's records and where its outcomes go.
+struct Job {
+	records: Vec<Checked>,
+	reply: oneshot::Sender<Outcomes>,
+}
+
+/// Appends to the ledger on a thread of its own, as many waiting calls at a time as fit.
+#[derive(Clone)]
+pub struct Committer {
+	queue: mpsc::Sender<Job>,
+}
+
+impl Committer {
+	/// Starts the committer's thread on `ledger`; it ends when every handle is dropped.
+	pub fn start(ledger: Arc<Ledger>) -> std::io::Result<Committer> {
+		let (queue, mut jobs) = mpsc::channel::<Job>(MAX_WAITING_CALLS);
+		std::thread::Builder::new().name("nest-committer".into()).spawn(move || {
+			while let Some(first) = jobs.blocking_recv() {
+				let mut batch = vec![first];
+				let mut records = batch[0].records.len();
+				while records < MAX_RECORDS_PER_WRITE {
+					let Ok(job) = jobs.try_recv() else { break };
+					records += job.records.len();
+					batch.push(job);
+				}
+				commit(&ledger, batch);
+			}
+		})?;
+		Ok(Committer { queue })
+	}
+
+	/// Appends `records`; answers once they are durable (or refused).
+	pub async fn append(&self, records: Vec<Checked>) -> Outcomes {
+		let stopped = || Arc::new(StorageError::WriterStopped);
+		let (reply, outcome) = oneshot::channel();
+		self.queue.send(Job { records, reply }).await.map_err(|_| stopped())?;
+		outcome.await.map_err(|_| stopped())?
+	}
+}
+
+/// Appends the records of `batch` in one write and answers each job with its share.
+fn commit(ledger: &Ledger, batch: Vec<Job>) {
+	let sizes: Vec<usize> = batch.iter().map(|job| job.records.len()).collect();
+	let (records, replies): (Vec<_>, Vec<_>) =
+		batch.into_iter().map(|job| (job.records, job.reply)).unzip();
+	match ledger.append(records.into_iter().flatten().collect()) {
+		Ok(outcomes) => {
+			let mut outcomes = outcomes.into_iter();
+			for (reply, size) in replies.into_iter().zip(sizes) {
+				let _ = reply.send(Ok(outcomes.by_ref().take(size).collect()));
+			}
+		}
+		Err(error) => {
+			let error = Arc::new(error);
+			for reply in replies {
+				let _ = reply.send(Err(error.clone()));
+			}
+		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::{fixtures::Fleet, validate::check};
+
+	#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+	async fn concurrent_calls_each_get_their_own_outcomes() {
+		let fleet = Fleet::new(8);
+		let dir = tempfile::tempdir().unwrap();
+		let ledger = Arc::new(Ledger::open(&dir.path().join("ledger.redb")).unwrap());
+		let committer = Committer::start(ledger.clone()).unwrap();
+		// Eight devices write at once, each three records in one call; device 7 also sends a
+		// record past a gap.
+		let calls = (0..8).map(|device| {
+			let mut sequences = vec![0, 1, 2];
+			if device == 7 {
+				sequences.push(9);
+			}
+			let signed = sequences.iter().map(|&s| fleet.record(device, s)).collect();
+			let checked: Vec<_> = check(&fleet.rules, &fleet.devices, signed)
+				.into_iter()
+				.map(|c| c.unwrap())
+				.collect();
+			let committer = committer.clone();
+			tokio::spawn(async move { committer.append(checked).await })
+		});
+		let answers = futures::future::join_all(calls).await;
+		for (device, answer) in answers.into_iter().enumerate() {
+			let outcomes = answer.unwrap().expect("the ledger writes");
+			let accepted = outcomes.iter().filter(|o| o.is_ok()).count();
+			assert_eq!(accepted, 3, "device {device}");
+			if device == 7 {
+				assert_eq!(outcomes[3], Err(Rejection::SequenceGap { expected: 3 }));
+			}
+			assert_eq!(ledger.next_sequence(fleet.device_id(device)).unwrap(), 3);
+		}
+	}
+}

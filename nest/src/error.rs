@@ -1,0 +1,148 @@
+//! Why a record is refused, and why the ledger fails.
+
+use thingschain_primitives::ids::ServiceId;
+
+/// Why a record was not taken: each with a stable code, which a device can act on (docs/rpc.md,
+/// "The service node"). Nothing of a refused record is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rejection {
+	/// The signed record is longer than the service node takes.
+	TooLarge {
+		/// Its length, SCALE-encoded.
+		size: usize,
+		/// The longest taken.
+		max: usize,
+	},
+	/// It is written to another service's NestChain.
+	WrongService {
+		/// The service it names.
+		service: ServiceId,
+	},
+	/// WebChain has no such device.
+	UnknownDevice,
+	/// The device is registered for another service, or none.
+	NotInService {
+		/// The device's service.
+		service: Option<ServiceId>,
+	},
+	/// The device's owner suspended it.
+	DeviceSuspended,
+	/// The signature is not the device key's over the record on this chain.
+	BadSignature,
+	/// The envelope breaks a rule WebChain holds device envelopes to.
+	InvalidEnvelope {
+		/// Which.
+		reason: &'static str,
+	},
+	/// The device's next record here has sequence `expected`: an earlier one is missing.
+	SequenceGap {
+		/// The sequence the device's next record must have.
+		expected: u64,
+	},
+	/// A different record of the device has this sequence already.
+	SequenceReused {
+		/// The sequence.
+		sequence: u64,
+	},
+}
+
+impl Rejection {
+	/// Its stable JSON-RPC error code.
+	pub fn code(&self) -> i32 {
+		match self {
+			Rejection::TooLarge { .. } => 9302,
+			Rejection::WrongService { .. } => 9303,
+			Rejection::UnknownDevice => 9304,
+			Rejection::NotInService { .. } => 9305,
+			Rejection::DeviceSuspended => 9306,
+			Rejection::BadSignature => 9307,
+			Rejection::InvalidEnvelope { .. } => 9308,
+			Rejection::SequenceGap { .. } => 9309,
+			Rejection::SequenceReused { .. } => 9310,
+		}
+	}
+}
+
+impl std::fmt::Display for Rejection {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		match self {
+			Rejection::TooLarge { size, max } => {
+				write!(f, "the signed record is {size} bytes, more than {max}")
+			}
+			Rejection::WrongService { service } => {
+				write!(f, "the record is for service {service}, not this one")
+			}
+			Rejection::UnknownDevice => f.write_str("no such device is registered on WebChain"),
+			Rejection::NotInService { service: Some(service) } => {
+				write!(f, "the device belongs to service {service}")
+			}
+			Rejection::NotInService { service: None } => {
+				f.write_str("the device belongs to no service")
+			}
+			Rejection::DeviceSuspended => f.write_str("the device is suspended"),
+			Rejection::BadSignature => {
+				f.write_str("the signature is not the device key's over this record")
+			}
+			Rejection::InvalidEnvelope { reason } => write!(f, "invalid envelope: {reason}"),
+			Rejection::SequenceGap { expected } => {
+				write!(f, "the device's next sequence here is {expected}")
+			}
+			Rejection::SequenceReused { sequence } => {
+				write!(f, "the device wrote another record with sequence {sequence}")
+			}
+		}
+	}
+}
+
+/// The ledger failed: nothing of the write that failed is kept or acknowledged.
+#[derive(Debug)]
+pub enum StorageError {
+	/// redb failed (the disk, the file).
+	Redb(redb::Error),
+	/// A stored value does not decode: the database was changed under the node.
+	Corrupted { what: &'static str, source: codec::Error },
+	/// The ledger's writer thread stopped.
+	WriterStopped,
+}
+
+impl std::fmt::Display for StorageError {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		match self {
+			StorageError::Redb(e) => write!(f, "the ledger's storage failed: {e}"),
+			StorageError::Corrupted { what, source } => {
+				write!(f, "the ledger's {what} does not decode: {source}")
+			}
+			StorageError::WriterStopped => f.write_str("the ledger's writer stopped"),
+		}
+	}
+}
+
+impl std::error::Error for StorageError {
+	fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+		match self {
+			StorageError::Redb(e) => Some(e),
+			StorageError::Corrupted { source, .. } => Some(source),
+			StorageError::WriterStopped => None,
+		}
+	}
+}
+
+/// `?` on each of redb's errors gives a [`StorageError`].
+macro_rules! from_redb {
+	($($error:ty),*) => {$(
+		impl From<$error> for StorageError {
+			fn from(error: $error) -> Self {
+				StorageError::Redb(error.into())
+			}
+		}
+	)*};
+}
+
+from_redb!(
+	redb::Error,
+	redb::DatabaseError,
+	redb::TransactionError,
+	redb::TableError,
+	redb::StorageError,
+	redb::CommitError
+);

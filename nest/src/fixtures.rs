@@ -1,0 +1,130 @@
+//! Real records for the tests: devices with sr25519 keys (the device SDK's), registered for
+//! the service with one granted reader, sealing readings with the device core.
+
+use crate::{
+	devices::{DeviceCache, DeviceEntry},
+	validate::Rules,
+};
+use polkadot_sdk::{
+	sp_core::{ed25519, Pair},
+	sp_runtime::MultiSignature,
+};
+use rand_core::OsRng;
+use std::sync::Arc;
+use thingschain_device_core::{seal, signing::DeviceKey, Placement};
+use thingschain_primitives::{
+	envelope::{Provenance, ReaderKey},
+	ids::{DeviceId, Hash, ServiceId},
+	nest::{NestRecord, SignedNestRecord},
+};
+
+/// The service the fixtures' node keeps.
+pub const SERVICE: ServiceId = 3;
+
+/// The bytes of a reading: the 256-byte record.
+pub const READING_BYTES: usize = 256;
+
+/// Devices of [`SERVICE`], numbered from `first_device`, registered in `devices`.
+#[derive(Clone)]
+pub struct Fleet {
+	/// The chain the records are signed for.
+	pub genesis: Hash,
+	/// The first device's id.
+	pub first_device: DeviceId,
+	/// The devices' key seeds.
+	pub seeds: Vec<[u8; 32]>,
+	/// The reader every device's records are sealed for.
+	pub reader: ReaderKey,
+	/// The registry as the node has it.
+	pub devices: Arc<DeviceCache>,
+	/// The node's rules.
+	pub rules: Rules,
+}
+
+impl Fleet {
+	/// `count` active devices of [`SERVICE`].
+	pub fn new(count: usize) -> Fleet {
+		let genesis = Hash::repeat_byte(0x9e);
+		let reader = [0x42; 32];
+		let seeds: Vec<[u8; 32]> = (0..count).map(|i| [i as u8 + 1; 32]).collect();
+		let fleet = Fleet {
+			genesis,
+			first_device: 10,
+			seeds,
+			reader,
+			devices: Arc::new(DeviceCache::default()),
+			rules: Rules {
+				service: SERVICE,
+				genesis_hash: genesis,
+				max_record_bytes: 4_096,
+				max_readers: 16,
+			},
+		};
+		for i in 0..count {
+			fleet.devices.set(
+				fleet.device_id(i),
+				DeviceEntry {
+					key: fleet.key(i).public(),
+					service: Some(SERVICE),
+					active: true,
+					readers: vec![reader],
+				},
+			);
+		}
+		fleet
+	}
+
+	/// The id of the `index`-th device.
+	pub fn device_id(&self, index: usize) -> DeviceId {
+		self.first_device + index as DeviceId
+	}
+
+	fn key(&self, index: usize) -> DeviceKey {
+		DeviceKey::from_seed(&self.seeds[index])
+	}
+
+	/// The `index`-th device's signed reading with `sequence`: [`READING_BYTES`] bytes.
+	pub fn record(&self, index: usize, sequence: u64) -> SignedNestRecord {
+		self.record_of_size(index, sequence, READING_BYTES)
+	}
+
+	/// The `index`-th device's signed reading of `bytes` bytes with `sequence`.
+	pub fn record_of_size(&self, index: usize, sequence: u64, bytes: usize) -> SignedNestRecord {
+		let device = self.device_id(index);
+		let provenance = Provenance { genesis_hash: self.genesis, device };
+		let reading = vec![sequence as u8; bytes];
+		let sealed =
+			seal(&reading, &[self.reader], Placement::Inline, &provenance, sequence, &mut OsRng)
+				.expect("a reading seals");
+		let record = NestRecord { service: SERVICE, device, envelope: sealed.envelope };
+		self.sign(record, index)
+	}
+
+	/// `record` signed by the `index`-th device's key.
+	pub fn sign(&self, record: NestRecord, index: usize) -> SignedNestRecord {
+		self.key(index).sign_record(record, &self.genesis, OsRng)
+	}
+
+	/// A device with an ed25519 key, registered in `devices`: one of its records, and the same
+	/// record signed by another ed25519 key.
+	pub fn ed25519_records(&self, devices: &DeviceCache) -> (SignedNestRecord, SignedNestRecord) {
+		let (key, other) = (ed25519::Pair::from_seed(&[7; 32]), ed25519::Pair::from_seed(&[8; 32]));
+		let id = self.first_device + 1_000;
+		devices.set(
+			id,
+			DeviceEntry {
+				key: key.public().0,
+				service: Some(SERVICE),
+				active: true,
+				readers: vec![self.reader],
+			},
+		);
+		let mut record = self.record(0, 0).record;
+		record.device = id;
+		let signed_by = |pair: &ed25519::Pair| SignedNestRecord {
+			record: record.clone(),
+			signature: MultiSignature::Ed25519(pair.sign(&record.signing_bytes(&self.genesis))),
+		};
+		(signed_by(&key), signed_by(&other))
+	}
+}

@@ -1,0 +1,356 @@
+//! The service node's JSON-RPC methods (`nestnode_*`): devices write records, and anyone reads
+//! a record with the proof of its place in its epoch's root.
+//!
+//! | method | params | result |
+//! |---|---|---|
+//! | `nestnode_submit` | `records`: hex of the SCALE `Vec<SignedNestRecord>`, at most [`MAX_RECORDS_PER_CALL`] | one answer per record, in order, once stored: `{ status: "stored" \| "duplicate", epoch, leaf }` or `{ status: "refused", code, error }` |
+//! | `nestnode_nextSequence` | `device` | the sequence the device's next record must have |
+//! | `nestnode_openEpoch` | | the epoch records go to now |
+//! | `nestnode_proof` | `device`, `sequence` | once its epoch is sealed: `{ epoch, root, record, signature, leafIndex, numberOfLeaves, siblings }` (`record`: the leaf bytes, `signature`: the device's SCALE `MultiSignature`, hex), else `null` |
+
+use crate::{
+	committer::Committer,
+	devices::DeviceCache,
+	error::{Rejection, StorageError},
+	ledger::{Ledger, Stored},
+	validate::{check, Rules},
+};
+use codec::{Compact, Decode, DecodeAll, Encode};
+use jsonrpsee::{
+	core::{async_trait, RpcResult},
+	proc_macros::rpc,
+	types::ErrorObjectOwned,
+};
+use polkadot_sdk::sp_core::Bytes;
+use serde::Serialize;
+use std::sync::Arc;
+use thingschain_primitives::{
+	ids::{DeviceId, Epoch, Hash},
+	nest::SignedNestRecord,
+};
+
+/// The most records one `nestnode_submit` takes.
+pub const MAX_RECORDS_PER_CALL: usize = 4_096;
+
+/// The answer to one submitted record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "camelCase")]
+pub enum Answer {
+	/// Stored durably.
+	Stored {
+		/// The epoch it is in.
+		epoch: Epoch,
+		/// Its leaf hash.
+		leaf: Hash,
+	},
+	/// The ledger had it already: a retry, acknowledged again.
+	Duplicate {
+		/// The epoch it was stored in.
+		epoch: Epoch,
+		/// Its leaf hash.
+		leaf: Hash,
+	},
+	/// Not taken.
+	Refused {
+		/// The reason's stable code (docs/rpc.md).
+		code: i32,
+		/// The reason.
+		error: String,
+	},
+}
+
+impl From<Result<Stored, Rejection>> for Answer {
+	fn from(outcome: Result<Stored, Rejection>) -> Self {
+		match outcome {
+			Ok(Stored { epoch, leaf, duplicate: false }) => Answer::Stored { epoch, leaf },
+			Ok(Stored { epoch, leaf, duplicate: true }) => Answer::Duplicate { epoch, leaf },
+			Err(rejection) => {
+				Answer::Refused { code: rejection.code(), error: rejection.to_string() }
+			}
+		}
+	}
+}
+
+/// A record with the proof of its place in its epoch's tree.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProvenRecord {
+	/// Its epoch.
+	pub epoch: Epoch,
+	/// The epoch's root: what WebChain anchors.
+	pub root: Hash,
+	/// The record's bytes in the tree (`NestRecord::leaf_bytes`).
+	pub record: Bytes,
+	/// The device key's signature of the record (SCALE `MultiSignature`): a reader checks
+	/// who wrote it without trusting the node.
+	pub signature: Bytes,
+	/// Its position among the leaves.
+	pub leaf_index: u32,
+	/// How many leaves the tree has.
+	pub number_of_leaves: u32,
+	/// Sibling hashes from the leaf up to the root.
+	pub siblings: Vec<Hash>,
+}
+
+/// Service-node queries and writes.
+#[rpc(server)]
+pub trait NestNodeApi {
+	/// Stores `records` (hex of SCALE `Vec<SignedNestRecord>`); one answer each, in order,
+	/// once the stored ones are durable.
+	#[method(name = "nestnode_submit")]
+	async fn submit(&self, records: Bytes) -> RpcResult<Vec<Answer>>;
+
+	/// The sequence device `device`'s next record must have.
+	#[method(name = "nestnode_nextSequence")]
+	async fn next_sequence(&self, device: DeviceId) -> RpcResult<u64>;
+
+	/// The epoch records are stored in now.
+	#[method(name = "nestnode_openEpoch")]
+	async fn open_epoch(&self) -> RpcResult<Epoch>;
+
+	/// Device `device`'s record `sequence` with its inclusion proof, once its epoch is sealed.
+	#[method(name = "nestnode_proof")]
+	async fn proof(&self, device: DeviceId, sequence: u64) -> RpcResult<Option<ProvenRecord>>;
+}
+
+/// Why a `nestnode_*` call failed as a whole. Codes are stable (docs/rpc.md).
+#[derive(Debug)]
+pub enum NestNodeRpcError {
+	/// 9301: the records do not decode.
+	Malformed(codec::Error),
+	/// 9311: the ledger's storage failed; nothing of the call was stored.
+	Storage(Arc<StorageError>),
+	/// 9312: more records than one call takes.
+	TooManyRecords { records: usize },
+}
+
+impl NestNodeRpcError {
+	/// The error's JSON-RPC code.
+	pub fn code(&self) -> i32 {
+		match self {
+			NestNodeRpcError::Malformed(_) => 9301,
+			NestNodeRpcError::Storage(_) => 9311,
+			NestNodeRpcError::TooManyRecords { .. } => 9312,
+		}
+	}
+}
+
+impl std::fmt::Display for NestNodeRpcError {
+	fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+		match self {
+			NestNodeRpcError::Malformed(e) => {
+				write!(f, "the records are not a SCALE Vec<SignedNestRecord>: {e}")
+			}
+			NestNodeRpcError::Storage(e) => write!(f, "{e}"),
+			NestNodeRpcError::TooManyRecords { records } => {
+				write!(f, "{records} records, more than {MAX_RECORDS_PER_CALL} in one call")
+			}
+		}
+	}
+}
+
+impl std::error::Error for NestNodeRpcError {
+	fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+		match self {
+			NestNodeRpcError::Malformed(e) => Some(e),
+			NestNodeRpcError::Storage(e) => Some(&**e),
+			NestNodeRpcError::TooManyRecords { .. } => None,
+		}
+	}
+}
+
+impl From<NestNodeRpcError> for ErrorObjectOwned {
+	fn from(error: NestNodeRpcError) -> Self {
+		ErrorObjectOwned::owned(error.code(), error.to_string(), None::<()>)
+	}
+}
+
+impl From<StorageError> for NestNodeRpcError {
+	fn from(error: StorageError) -> Self {
+		NestNodeRpcError::Storage(Arc::new(error))
+	}
+}
+
+/// The records of a `nestnode_submit`: the count is read first, so a call naming more than
+/// [`MAX_RECORDS_PER_CALL`] decodes nothing, and nothing may follow the records.
+fn decode_records(bytes: &[u8]) -> Result<Vec<SignedNestRecord>, NestNodeRpcError> {
+	let count = Compact::<u32>::decode(&mut &bytes[..]).map_err(NestNodeRpcError::Malformed)?.0;
+	if count as usize > MAX_RECORDS_PER_CALL {
+		return Err(NestNodeRpcError::TooManyRecords { records: count as usize });
+	}
+	Vec::<SignedNestRecord>::decode_all(&mut &bytes[..]).map_err(NestNodeRpcError::Malformed)
+}
+
+/// How many `nestnode_submit` calls are checked and written at once.
+const CALLS_AT_ONCE: usize = 64;
+
+/// The service node's state the methods use.
+pub struct NestNode {
+	rules: Arc<Rules>,
+	devices: Arc<DeviceCache>,
+	ledger: Arc<Ledger>,
+	committer: Committer,
+	/// Permits for the submissions in progress ([`CALLS_AT_ONCE`]).
+	working: tokio::sync::Semaphore,
+}
+
+impl NestNode {
+	/// Serves `ledger` under `rules`, taking records of the devices in `devices`; starts the
+	/// ledger's writer thread.
+	pub fn new(
+		rules: Rules,
+		devices: Arc<DeviceCache>,
+		ledger: Arc<Ledger>,
+	) -> std::io::Result<NestNode> {
+		let committer = Committer::start(ledger.clone())?;
+		let working = tokio::sync::Semaphore::new(CALLS_AT_ONCE);
+		Ok(NestNode { rules: Arc::new(rules), devices, ledger, committer, working })
+	}
+
+	/// Runs `read` on the ledger off the async threads.
+	async fn read<T: Send + 'static>(
+		&self,
+		read: impl FnOnce(&Ledger) -> Result<T, StorageError> + Send + 'static,
+	) -> Result<T, NestNodeRpcError> {
+		let ledger = self.ledger.clone();
+		let result = tokio::task::spawn_blocking(move || read(&ledger))
+			.await
+			.unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()));
+		Ok(result?)
+	}
+}
+
+#[async_trait]
+impl NestNodeApiServer for NestNode {
+	async fn submit(&self, records: Bytes) -> RpcResult<Vec<Answer>> {
+		let records = decode_records(&records)?;
+		// Calls beyond this many wait here: the work in progress, and its memory, is bounded.
+		let _working = self.working.acquire().await.expect("the semaphore is never closed");
+		let (rules, devices) = (self.rules.clone(), self.devices.clone());
+		let checked = tokio::task::spawn_blocking(move || check(&rules, &devices, records))
+			.await
+			.unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()));
+		// Refused records keep their place; the others are appended together.
+		let mut answers: Vec<Option<Answer>> = Vec::with_capacity(checked.len());
+		let mut to_store = Vec::new();
+		for outcome in checked {
+			match outcome {
+				Ok(record) => {
+					answers.push(None);
+					to_store.push(record);
+				}
+				Err(rejection) => answers.push(Some(Err::<Stored, _>(rejection).into())),
+			}
+		}
+		let stored = match to_store.is_empty() {
+			true => Vec::new(),
+			false => self.committer.append(to_store).await.map_err(NestNodeRpcError::Storage)?,
+		};
+		// One outcome per appended record.
+		let mut stored = stored.into_iter().map(Answer::from);
+		Ok(answers
+			.into_iter()
+			.map(|answer| answer.or_else(|| stored.next()).expect("one each"))
+			.collect())
+	}
+
+	async fn next_sequence(&self, device: DeviceId) -> RpcResult<u64> {
+		Ok(self.read(move |ledger| ledger.next_sequence(device)).await?)
+	}
+
+	async fn open_epoch(&self) -> RpcResult<Epoch> {
+		Ok(self.read(|ledger| ledger.open_epoch()).await?)
+	}
+
+	async fn proof(&self, device: DeviceId, sequence: u64) -> RpcResult<Option<ProvenRecord>> {
+		let proven = self.read(move |ledger| ledger.proof(device, sequence)).await?;
+		Ok(proven.map(|proven| ProvenRecord {
+			epoch: proven.stored.epoch,
+			root: proven.sealed.root,
+			record: proven.stored.record.leaf_bytes().into(),
+			signature: proven.stored.signature.encode().into(),
+			leaf_index: proven.proof.leaf_index,
+			number_of_leaves: proven.proof.number_of_leaves,
+			siblings: proven.proof.siblings.into_inner(),
+		}))
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::fixtures::Fleet;
+	use jsonrpsee::RpcModule;
+	use serde_json::{json, Value};
+	use thingschain_primitives::merkle::InclusionProof;
+
+	fn node(fleet: &Fleet) -> (tempfile::TempDir, Arc<Ledger>, RpcModule<NestNode>) {
+		let dir = tempfile::tempdir().unwrap();
+		let ledger = Arc::new(Ledger::open(&dir.path().join("ledger.redb")).unwrap());
+		let node =
+			NestNode::new(fleet.rules.clone(), fleet.devices.clone(), ledger.clone()).unwrap();
+		(dir, ledger, node.into_rpc())
+	}
+
+	fn hex(records: &[SignedNestRecord]) -> String {
+		format!("0x{}", ::hex::encode(records.to_vec().encode()))
+	}
+
+	#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+	async fn a_device_writes_and_reads_back_its_record_with_a_proof() {
+		let fleet = Fleet::new(2);
+		let (_dir, ledger, rpc) = node(&fleet);
+		let mut forged = fleet.record(1, 0);
+		forged.record.envelope.nonce[0] ^= 1;
+		let records = [fleet.record(0, 0), forged, fleet.record(0, 1), fleet.record(0, 1)];
+		let answers: Value = rpc.call("nestnode_submit", [hex(&records)]).await.unwrap();
+		let answers = answers.as_array().unwrap();
+		assert_eq!(answers[0]["status"], "stored");
+		assert_eq!(
+			answers[1],
+			json!({"status": "refused", "code": 9307, "error": "the signature is not the device key's over this record"})
+		);
+		assert_eq!(answers[2]["status"], "stored");
+		// The same sequence again, sealed afresh: another record.
+		assert_eq!(answers[3]["code"], 9310);
+		let next: u64 = rpc.call("nestnode_nextSequence", [fleet.device_id(0)]).await.unwrap();
+		assert_eq!(next, 2);
+
+		let device = fleet.device_id(0);
+		let none: Option<Value> = rpc.call("nestnode_proof", (device, 1)).await.unwrap();
+		assert_eq!(none, None, "epoch 0 is open");
+		ledger.close_epoch().unwrap();
+		let sealed = ledger.seal(0).unwrap().unwrap();
+		let proven: Value = rpc.call("nestnode_proof", (device, 1)).await.unwrap();
+		assert_eq!(proven["epoch"], 0);
+		assert_eq!(proven["root"], json!(sealed.root));
+		assert_eq!(proven["record"], json!(Bytes(records[2].record.leaf_bytes())));
+		assert_eq!(proven["signature"], json!(Bytes(records[2].signature.encode())));
+		let proof = InclusionProof {
+			leaf_index: proven["leafIndex"].as_u64().unwrap() as u32,
+			number_of_leaves: proven["numberOfLeaves"].as_u64().unwrap() as u32,
+			siblings: serde_json::from_value::<Vec<Hash>>(proven["siblings"].clone())
+				.unwrap()
+				.try_into()
+				.unwrap(),
+		};
+		assert!(proof.verify(&sealed.root, &records[2].record.leaf_bytes()));
+		let epoch: Epoch = rpc.call("nestnode_openEpoch", [(); 0]).await.unwrap();
+		assert_eq!(epoch, 1);
+	}
+
+	#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+	async fn malformed_and_oversized_calls_fail_whole_with_their_codes() {
+		let fleet = Fleet::new(1);
+		let (_dir, _ledger, rpc) = node(&fleet);
+		let error = rpc.call::<_, Value>("nestnode_submit", ["0x0102"]).await.unwrap_err();
+		assert!(error.to_string().contains("9301"), "{error}");
+		// A good record with a byte after it.
+		let trailing = format!("{}00", hex(&[fleet.record(0, 0)]));
+		let error = rpc.call::<_, Value>("nestnode_submit", [trailing]).await.unwrap_err();
+		assert!(error.to_string().contains("9301"), "{error}");
+		let many = vec![fleet.record(0, 0); MAX_RECORDS_PER_CALL + 1];
+		let error = rpc.call::<_, Value>("nestnode_submit", [hex(&many)]).await.unwrap_err();
+		assert!(error.to_string().contains("9312"), "{error}");
+	}
+}

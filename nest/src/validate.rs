@@ -1,0 +1,340 @@
+//! The checks a record passes before it reaches the ledger: every check that needs no ledger
+//! state. sr25519 signatures, nearly all of a device fleet's, are verified in batches (one
+//! multi-scalar multiplication for many), split over every core.
+
+use crate::{
+	devices::{DeviceCache, DeviceEntry},
+	error::Rejection,
+};
+use codec::Encode;
+use polkadot_sdk::sp_runtime::{traits::Verify, AccountId32, MultiSignature};
+use rayon::prelude::*;
+use thingschain_primitives::{
+	envelope::{Body, Envelope, ENVELOPE_VERSION},
+	ids::{Hash, ServiceId},
+	merkle::leaf_hash,
+	nest::{NestRecord, SignedNestRecord},
+};
+
+/// Substrate's sr25519 signing context, which device keys sign with.
+const SIGNING_CONTEXT: &[u8] = b"substrate";
+
+/// Below this many records a batch is checked on one core: a thread costs more.
+const MIN_RECORDS_PER_THREAD: usize = 32;
+
+/// What a record must satisfy here.
+#[derive(Clone, Debug)]
+pub struct Rules {
+	/// This node's service.
+	pub service: ServiceId,
+	/// WebChain's genesis hash: a record is signed for one chain.
+	pub genesis_hash: Hash,
+	/// The longest signed record taken, in bytes (SCALE).
+	pub max_record_bytes: usize,
+	/// The most recipients an envelope may name (WebChain's `Payloads::MaxReaders`).
+	pub max_readers: usize,
+}
+
+/// A record that passed every check that needs no ledger state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checked {
+	/// The record.
+	pub record: NestRecord,
+	/// Its device key's signature.
+	pub signature: MultiSignature,
+	/// Its leaf hash in the epoch's tree.
+	pub leaf: Hash,
+}
+
+/// Checks `records`: one outcome each, in order.
+pub fn check(
+	rules: &Rules,
+	devices: &DeviceCache,
+	records: Vec<SignedNestRecord>,
+) -> Vec<Result<Checked, Rejection>> {
+	let per_thread =
+		records.len().div_ceil(rayon::current_num_threads()).max(MIN_RECORDS_PER_THREAD);
+	if records.len() <= per_thread {
+		return check_on_this_thread(rules, devices, records);
+	}
+	let mut parts = Vec::new();
+	let mut rest = records;
+	while rest.len() > per_thread {
+		let tail = rest.split_off(per_thread);
+		parts.push(std::mem::replace(&mut rest, tail));
+	}
+	parts.push(rest);
+	// rayon's pool, one thread a core, however many calls check at once; in order.
+	let checked: Vec<Vec<_>> =
+		parts.into_par_iter().map(|part| check_on_this_thread(rules, devices, part)).collect();
+	checked.into_iter().flatten().collect()
+}
+
+/// [`check`] on the calling thread.
+fn check_on_this_thread(
+	rules: &Rules,
+	devices: &DeviceCache,
+	records: Vec<SignedNestRecord>,
+) -> Vec<Result<Checked, Rejection>> {
+	let mut outcomes: Vec<Result<(SignedNestRecord, [u8; 32]), Rejection>> = records
+		.into_iter()
+		.map(|signed| {
+			let device = check_record(rules, devices, &signed)?;
+			Ok((signed, device.key))
+		})
+		.collect();
+	check_signatures(&rules.genesis_hash, &mut outcomes);
+	outcomes
+		.into_iter()
+		.map(|outcome| {
+			let (SignedNestRecord { record, signature }, _) = outcome?;
+			let leaf = leaf_hash(&record.leaf_bytes());
+			Ok(Checked { record, signature, leaf })
+		})
+		.collect()
+}
+
+/// Everything but the signature: size, service, device, envelope.
+fn check_record(
+	rules: &Rules,
+	devices: &DeviceCache,
+	signed: &SignedNestRecord,
+) -> Result<std::sync::Arc<DeviceEntry>, Rejection> {
+	let size = signed.encoded_size();
+	if size > rules.max_record_bytes {
+		return Err(Rejection::TooLarge { size, max: rules.max_record_bytes });
+	}
+	let record = &signed.record;
+	if record.service != rules.service {
+		return Err(Rejection::WrongService { service: record.service });
+	}
+	let device = devices.get(record.device).ok_or(Rejection::UnknownDevice)?;
+	if device.service != Some(rules.service) {
+		return Err(Rejection::NotInService { service: device.service });
+	}
+	if !device.active {
+		return Err(Rejection::DeviceSuspended);
+	}
+	check_envelope(rules, &device, &record.envelope)
+		.map_err(|reason| Rejection::InvalidEnvelope { reason })?;
+	Ok(device)
+}
+
+/// The rules WebChain holds a device's envelopes to (`pallets/payloads`), and an inline body:
+/// the service node keeps the ciphertext.
+fn check_envelope(
+	rules: &Rules,
+	device: &DeviceEntry,
+	envelope: &Envelope,
+) -> Result<(), &'static str> {
+	if envelope.version != ENVELOPE_VERSION {
+		return Err("unsupported envelope version");
+	}
+	if !matches!(envelope.body, Body::Inline(_)) {
+		return Err("the ciphertext must be in the envelope");
+	}
+	let recipients = &envelope.recipients;
+	if recipients.is_empty() {
+		return Err("no recipients");
+	}
+	if recipients.len() > rules.max_readers {
+		return Err("more recipients than a device may have readers");
+	}
+	for (i, recipient) in recipients.iter().enumerate() {
+		if !device.readers.contains(&recipient.reader) {
+			return Err("a recipient is not a reader the device's owner granted");
+		}
+		if recipients[..i].iter().any(|earlier| earlier.reader == recipient.reader) {
+			return Err("a recipient is named twice");
+		}
+	}
+	Ok(())
+}
+
+/// Refuses, with [`Rejection::BadSignature`], each record whose signature is not its device
+/// key's: sr25519 ones in one batch (and one by one only if the batch fails, to find which),
+/// others one by one.
+fn check_signatures(
+	genesis_hash: &Hash,
+	outcomes: &mut [Result<(SignedNestRecord, [u8; 32]), Rejection>],
+) {
+	let mut batch = Sr25519Batch::default();
+	for (index, outcome) in outcomes.iter_mut().enumerate() {
+		let Ok((signed, key)) = outcome else { continue };
+		let message = signed.record.signing_bytes(genesis_hash);
+		let verified = match &signed.signature {
+			MultiSignature::Sr25519(signature) => batch.add(index, message, signature.0, key),
+			other => other.verify(&message[..], &AccountId32::from(*key)),
+		};
+		if !verified {
+			*outcome = Err(Rejection::BadSignature);
+		}
+	}
+	for index in batch.failed() {
+		outcomes[index] = Err(Rejection::BadSignature);
+	}
+}
+
+/// sr25519 signatures to verify together.
+#[derive(Default)]
+struct Sr25519Batch {
+	indices: Vec<usize>,
+	messages: Vec<Vec<u8>>,
+	signatures: Vec<schnorrkel::Signature>,
+	keys: Vec<schnorrkel::PublicKey>,
+}
+
+impl Sr25519Batch {
+	/// Adds record `index`'s signature of `message` by `key`; false if either is not even
+	/// well formed.
+	fn add(&mut self, index: usize, message: Vec<u8>, signature: [u8; 64], key: &[u8; 32]) -> bool {
+		let (Ok(signature), Ok(key)) =
+			(schnorrkel::Signature::from_bytes(&signature), schnorrkel::PublicKey::from_bytes(key))
+		else {
+			return false;
+		};
+		self.indices.push(index);
+		self.messages.push(message);
+		self.signatures.push(signature);
+		self.keys.push(key);
+		true
+	}
+
+	/// The records whose signature does not verify.
+	fn failed(self) -> Vec<usize> {
+		let context = schnorrkel::signing_context(SIGNING_CONTEXT);
+		let transcripts = self.messages.iter().map(|message| context.bytes(message));
+		if schnorrkel::verify_batch(transcripts, &self.signatures, &self.keys, false).is_ok() {
+			return Vec::new();
+		}
+		(0..self.indices.len())
+			.filter(|&i| {
+				let transcript = context.bytes(&self.messages[i]);
+				self.keys[i].verify(transcript, &self.signatures[i]).is_err()
+			})
+			.map(|i| self.indices[i])
+			.collect()
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::fixtures::{Fleet, SERVICE};
+
+	fn rejections(outcomes: &[Result<Checked, Rejection>]) -> Vec<Option<Rejection>> {
+		outcomes.iter().map(|outcome| outcome.clone().err()).collect()
+	}
+
+	#[test]
+	fn a_fleets_signed_records_pass_on_every_core() {
+		let fleet = Fleet::new(3);
+		let records: Vec<_> = (0..200u64).map(|i| fleet.record(i as usize % 3, i / 3)).collect();
+		let outcomes = check(&fleet.rules, &fleet.devices, records.clone());
+		assert_eq!(outcomes.len(), 200);
+		for (outcome, signed) in outcomes.iter().zip(&records) {
+			let checked = outcome.as_ref().expect("a good record passes");
+			assert_eq!(checked.record, signed.record);
+			assert_eq!(checked.leaf, leaf_hash(&signed.record.leaf_bytes()));
+		}
+	}
+
+	#[test]
+	fn a_bad_signature_refuses_its_record_only() {
+		let fleet = Fleet::new(2);
+		let mut records: Vec<_> =
+			(0..100u64).map(|i| fleet.record(i as usize % 2, i / 2)).collect();
+		// Another record's signature, a record changed after signing, a signature for another
+		// chain.
+		records[10].signature = records[11].signature.clone();
+		records[50].record.envelope.nonce[0] ^= 1;
+		let foreign = Fleet { genesis: Hash::repeat_byte(0xee), ..fleet.clone() };
+		records[70] = foreign.record(0, 35);
+		let outcomes = check(&fleet.rules, &fleet.devices, records);
+		for (i, rejection) in rejections(&outcomes).into_iter().enumerate() {
+			let expected = [10, 50, 70].contains(&i).then_some(Rejection::BadSignature);
+			assert_eq!(rejection, expected, "record {i}");
+		}
+	}
+
+	#[test]
+	fn an_ed25519_device_key_signs_too() {
+		let fleet = Fleet::new(1);
+		let (good, forged) = fleet.ed25519_records(&fleet.devices);
+		let outcomes = check(&fleet.rules, &fleet.devices, vec![good, forged]);
+		assert_eq!(rejections(&outcomes), vec![None, Some(Rejection::BadSignature)]);
+	}
+
+	#[test]
+	fn records_the_service_does_not_take_are_refused_by_name() {
+		let fleet = Fleet::new(4);
+		let mut other_service = fleet.record(0, 0);
+		other_service.record.service = SERVICE + 1;
+		let unknown = Fleet { first_device: 100, ..fleet.clone() }.record(0, 0);
+		let devices_entry = |device: usize, change: &dyn Fn(&mut DeviceEntry)| {
+			let id = fleet.device_id(device);
+			let mut entry = (*fleet.devices.get(id).unwrap()).clone();
+			change(&mut entry);
+			fleet.devices.set(id, entry);
+		};
+		devices_entry(1, &|entry| entry.service = Some(SERVICE + 1));
+		devices_entry(2, &|entry| entry.active = false);
+		devices_entry(3, &|entry| entry.readers.clear());
+		let records = vec![
+			other_service,
+			unknown,
+			fleet.record(1, 0),
+			fleet.record(2, 0),
+			fleet.record(3, 0),
+			fleet.record_of_size(0, 1, 3_000),
+		];
+		let rules = Rules { max_record_bytes: 2_000, ..fleet.rules.clone() };
+		let outcomes = check(&rules, &fleet.devices, records);
+		let codes: Vec<i32> = outcomes.iter().map(|o| o.as_ref().unwrap_err().code()).collect();
+		assert_eq!(codes, vec![9303, 9304, 9305, 9306, 9308, 9302]);
+		assert_eq!(
+			outcomes[2].as_ref().unwrap_err(),
+			&Rejection::NotInService { service: Some(SERVICE + 1) }
+		);
+	}
+
+	#[test]
+	fn envelopes_are_held_to_webchains_rules() {
+		let fleet = Fleet::new(1);
+		let envelope_of = |change: &dyn Fn(&mut Envelope)| {
+			let mut signed = fleet.record(0, 0);
+			change(&mut signed.record.envelope);
+			fleet.sign(signed.record, 0)
+		};
+		let cases: [(&dyn Fn(&mut Envelope), &str); 4] = [
+			(&|e| e.version = 1, "unsupported envelope version"),
+			(&|e| e.recipients.clear(), "no recipients"),
+			(
+				&|e| {
+					let first = e.recipients[0].clone();
+					e.recipients.try_push(first).unwrap();
+				},
+				"a recipient is named twice",
+			),
+			(
+				&|e| {
+					e.body =
+						Body::External { hash: Hash::zero(), size: 1, locator: Default::default() }
+				},
+				"the ciphertext must be in the envelope",
+			),
+		];
+		for (change, reason) in cases {
+			let outcome = check(&fleet.rules, &fleet.devices, vec![envelope_of(change)]);
+			assert_eq!(outcome[0], Err(Rejection::InvalidEnvelope { reason }));
+		}
+		let rules = Rules { max_readers: 0, ..fleet.rules.clone() };
+		let outcome = check(&rules, &fleet.devices, vec![fleet.record(0, 0)]);
+		assert_eq!(
+			outcome[0],
+			Err(Rejection::InvalidEnvelope {
+				reason: "more recipients than a device may have readers"
+			})
+		);
+	}
+}
