@@ -71,9 +71,12 @@ impl GraphStats {
 		references: &HashSet<(String, String)>,
 	) -> GraphStats {
 		let is_final = |hash: &String| vertices.get(hash).is_some_and(|v| v.finalized);
-		let head = vertices.values().filter(|v| v.finalized).map(|v| v.number).max().unwrap_or(0);
-		let referenced: HashSet<&String> =
-			references.iter().filter(|(from, _)| is_final(from)).map(|(_, to)| to).collect();
+		let finalized: Vec<&VertexView> = vertices.values().filter(|v| v.finalized).collect();
+		let head = finalized.iter().map(|v| v.number).max().unwrap_or(0);
+		// The references the finalized chain makes.
+		let made: Vec<&(String, String)> =
+			references.iter().filter(|(from, _)| is_final(from)).collect();
+		let referenced: HashSet<&String> = made.iter().map(|(_, to)| to).collect();
 		let settled = |v: &&VertexView| !v.finalized && v.number + MAX_DEPTH < head;
 		let (forks_referenced, forks_orphaned) =
 			vertices.values().filter(settled).fold((0, 0), |(r, o), v| {
@@ -84,8 +87,8 @@ impl GraphStats {
 				}
 			});
 		GraphStats {
-			finalized: vertices.values().filter(|v| v.finalized).count() as u64,
-			references: references.iter().filter(|(from, _)| is_final(from)).count() as u64,
+			finalized: finalized.len() as u64,
+			references: made.len() as u64,
 			forks_referenced,
 			forks_orphaned,
 			..GraphStats::default()

@@ -22,7 +22,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::path::Path;
 use thingschain_primitives::{
 	ids::{DeviceId, Epoch, Hash},
-	merkle::{root_of_leaves, InclusionProof},
+	merkle::{leaf_hash, root_of_leaves, InclusionProof},
 	nest::NestRecord,
 };
 
@@ -116,7 +116,7 @@ impl Ledger {
 	) -> Result<Vec<Result<Stored, Rejection>>, StorageError> {
 		let write = self.db.begin_write()?;
 		let outcomes = {
-			let epoch = write.open_table(META)?.get(OPEN_EPOCH)?.map_or(0, |e| e.value());
+			let epoch = open_epoch_in(&write.open_table(META)?)?;
 			let mut stored = write.open_table(RECORDS)?;
 			let mut leaves = write.open_table(LEAVES)?;
 			let mut next = write.open_table(NEXT_SEQUENCE)?;
@@ -161,8 +161,7 @@ impl Ledger {
 
 	/// The epoch records are appended to now.
 	pub fn open_epoch(&self) -> Result<Epoch, StorageError> {
-		let read = self.db.begin_read()?;
-		Ok(read.open_table(META)?.get(OPEN_EPOCH)?.map_or(0, |e| e.value()))
+		open_epoch_in(&self.db.begin_read()?.open_table(META)?)
 	}
 
 	/// Closes the open epoch: its records are final, later ones go to the next. Returns the
@@ -171,7 +170,7 @@ impl Ledger {
 		let write = self.db.begin_write()?;
 		let closed = {
 			let mut meta = write.open_table(META)?;
-			let open = meta.get(OPEN_EPOCH)?.map_or(0, |e| e.value());
+			let open = open_epoch_in(&meta)?;
 			meta.insert(OPEN_EPOCH, open + 1)?;
 			open
 		};
@@ -202,7 +201,7 @@ impl Ledger {
 			}
 		}
 		write.commit()?;
-		Ok(self.sealed(epoch)?)
+		self.sealed(epoch)
 	}
 
 	/// Epoch `epoch`'s stored root, if it was sealed.
@@ -246,17 +245,19 @@ impl Ledger {
 	) -> Result<Option<RecordProof>, StorageError> {
 		let Some(stored) = self.record(device, sequence)? else { return Ok(None) };
 		let Some(sealed) = self.sealed(stored.epoch)? else { return Ok(None) };
-		// Its index: how many of the epoch's leaves come before it in the tree's order.
-		let read = self.db.begin_read()?;
-		let table = read.open_table(LEAVES)?;
-		let mut index = 0u32;
-		for entry in table.range((stored.epoch, 0, 0)..(stored.epoch, device, sequence))? {
-			entry?;
-			index += 1;
-		}
-		let proof = InclusionProof::build_from_leaves(self.leaves(stored.epoch)?, index);
+		let leaves = self.leaves(stored.epoch)?;
+		// Its place in the tree: no two records of an epoch share a leaf, since each names its
+		// device and sequence.
+		let leaf = leaf_hash(&stored.record.leaf_bytes());
+		let Some(index) = leaves.iter().position(|l| *l == leaf) else { return Ok(None) };
+		let proof = InclusionProof::build_from_leaves(leaves, index as u32);
 		Ok(proof.map(|proof| RecordProof { stored, sealed, proof }))
 	}
+}
+
+/// The open epoch, as the `meta` table of a read or a write holds it.
+fn open_epoch_in(meta: &impl ReadableTable<&'static str, u32>) -> Result<Epoch, StorageError> {
+	Ok(meta.get(OPEN_EPOCH)?.map_or(0, |epoch| epoch.value()))
 }
 
 /// A [`StoredRecord`] read back from the `records` table.
