@@ -1,6 +1,6 @@
 //! Why a record is refused, and why the ledger fails.
 
-use thingschain_primitives::ids::ServiceId;
+use thingschain_primitives::ids::{DeviceId, Epoch, ServiceId};
 
 /// Why a record was not taken: each with a stable code, which a device can act on (docs/rpc.md,
 /// "The service node"). Nothing of a refused record is kept.
@@ -127,12 +127,75 @@ impl std::error::Error for StorageError {
 	}
 }
 
-/// `?` on each of redb's errors gives a [`StorageError`].
+/// Why a cut did not close the open epoch; nothing was written.
+#[derive(Debug)]
+pub enum CloseError {
+	/// The cut is for another epoch than the open one.
+	NotOpen {
+		/// The open epoch.
+		open: Epoch,
+	},
+	/// Its devices are not in increasing order, or a device's end is not after its previous
+	/// cut.
+	Malformed {
+		/// The first device out of place.
+		device: DeviceId,
+	},
+	/// This node lacks records the cut holds: it fetches them from its peers first.
+	Missing {
+		/// The device.
+		device: DeviceId,
+		/// The device's next sequence here.
+		have: u64,
+		/// The end the cut names.
+		need: u64,
+	},
+	/// The ledger failed.
+	Storage(StorageError),
+}
+
+impl std::fmt::Display for CloseError {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		match self {
+			CloseError::NotOpen { open } => write!(f, "the open epoch is {open}"),
+			CloseError::Malformed { device } => {
+				write!(f, "the cut's end of device {device} is out of order or not after its last")
+			}
+			CloseError::Missing { device, have, need } => {
+				write!(f, "device {device}'s records {have}..{need} are not here")
+			}
+			CloseError::Storage(e) => e.fmt(f),
+		}
+	}
+}
+
+impl std::error::Error for CloseError {
+	fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+		match self {
+			CloseError::Storage(e) => Some(e),
+			_ => None,
+		}
+	}
+}
+
+impl From<StorageError> for CloseError {
+	fn from(error: StorageError) -> Self {
+		CloseError::Storage(error)
+	}
+}
+
+/// `?` on each of redb's errors gives a [`StorageError`] (or a [`CloseError`] holding one).
 macro_rules! from_redb {
 	($($error:ty),*) => {$(
 		impl From<$error> for StorageError {
 			fn from(error: $error) -> Self {
 				StorageError::Redb(error.into())
+			}
+		}
+
+		impl From<$error> for CloseError {
+			fn from(error: $error) -> Self {
+				CloseError::Storage(error.into())
 			}
 		}
 	)*};

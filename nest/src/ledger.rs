@@ -4,37 +4,50 @@
 //! acknowledges survives a crash, and a crash mid-write leaves none of that write.
 //!
 //! ```text
-//!  records        (device, sequence)         → epoch, signature, record     (SCALE)
-//!  leaves         (epoch, device, sequence)  → leaf hash                    the epoch's tree, in its order
-//!  next_sequence  device                     → the sequence it writes next
-//!  meta           "open_epoch"               → the epoch records go to now
-//!  sealed         epoch                      → root, number of leaves       (written once)
+//!  records        (device, sequence)  → signature, record   (SCALE)
+//!  leaves         (device, sequence)  → leaf hash
+//!  next_sequence  device              → the sequence it writes next
+//!  epoch_ranges   (epoch, device)     → (start, end)        the epoch's cut: its tree, in order
+//!  epoch_ends     (device, end)       → epoch               a record's epoch: the first end above it
+//!  meta           "open_epoch"        → the epoch the next cut closes
+//!  sealed         epoch               → root, leaves        written with the cut, once
 //! ```
 //!
-//! An epoch's tree holds its records ordered by device, then sequence: every node that holds
-//! the same records in an epoch computes the same root, whatever order they arrived in (which
-//! records an epoch holds is for the service's nodes to agree on: replication, a next step).
+//! Records are not put in an epoch when they arrive: an epoch is closed by a cut, which says
+//! for each device that wrote in it the sequence after its last record there ([`EpochCut`]).
+//! A device's sequences have no gaps, so a cut is a few numbers, and every node that holds the
+//! records below a cut computes the same tree from it, whatever order they arrived in: the
+//! epoch's records ordered by device, then sequence. The cut's records and its root are
+//! written in one transaction; an epoch is never closed twice, so a node never has two roots
+//! for one epoch, even across a crash.
 
-use crate::{error::Rejection, error::StorageError, validate::Checked};
+use crate::{
+	error::{CloseError, Rejection, StorageError},
+	validate::Checked,
+};
 use codec::{Decode, Encode};
 use polkadot_sdk::sp_runtime::MultiSignature;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::path::Path;
 use thingschain_primitives::{
 	ids::{DeviceId, Epoch, Hash},
-	merkle::{leaf_hash, root_of_leaves, InclusionProof},
+	merkle::{root_of_leaves, InclusionProof},
 	nest::NestRecord,
 };
 
 /// Each record, by device and sequence: its [`StoredRecord`] (SCALE).
 const RECORDS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("records");
-/// Each epoch's leaves, by epoch, device and sequence: the tree's order.
-const LEAVES: TableDefinition<(u32, u64, u64), [u8; 32]> = TableDefinition::new("leaves");
+/// Each record's leaf hash, by device and sequence.
+const LEAVES: TableDefinition<(u64, u64), [u8; 32]> = TableDefinition::new("leaves");
 /// Each device's next sequence.
 const NEXT_SEQUENCE: TableDefinition<u64, u64> = TableDefinition::new("next_sequence");
+/// Each closed epoch's devices, in its tree's order, with their range of sequences.
+const EPOCH_RANGES: TableDefinition<(u32, u64), (u64, u64)> = TableDefinition::new("epoch_ranges");
+/// The epoch each device's range ending before `end` is in.
+const EPOCH_ENDS: TableDefinition<(u64, u64), u32> = TableDefinition::new("epoch_ends");
 /// The open epoch, under [`OPEN_EPOCH`].
 const META: TableDefinition<&str, u32> = TableDefinition::new("meta");
-/// Each sealed epoch's [`SealedEpoch`] (SCALE).
+/// Each closed epoch's [`SealedEpoch`] (SCALE).
 const SEALED: TableDefinition<u32, &[u8]> = TableDefinition::new("sealed");
 
 /// The `meta` key of the open epoch.
@@ -43,23 +56,30 @@ const OPEN_EPOCH: &str = "open_epoch";
 /// A record in the ledger.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct StoredRecord {
-	/// The epoch it belongs to.
-	pub epoch: Epoch,
 	/// Its device key's signature.
 	pub signature: MultiSignature,
 	/// The record.
 	pub record: NestRecord,
 }
 
-/// Where an appended record is: acknowledged, durably stored.
+/// An appended record, acknowledged: durably stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Stored {
-	/// Its epoch.
-	pub epoch: Epoch,
 	/// Its leaf hash.
 	pub leaf: Hash,
 	/// Whether the ledger had it already (a device's retry): acknowledged again, not stored twice.
 	pub duplicate: bool,
+}
+
+/// Where `epoch` ends: for each device that wrote in it, in increasing order, the sequence
+/// after its last record in the epoch. The epoch holds each device's records from the end of
+/// its previous cut up to there.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
+pub struct EpochCut {
+	/// The epoch it closes.
+	pub epoch: Epoch,
+	/// `(device, end)`, by device.
+	pub ends: Vec<(DeviceId, u64)>,
 }
 
 /// A closed epoch's tree.
@@ -71,9 +91,11 @@ pub struct SealedEpoch {
 	pub leaves: u32,
 }
 
-/// A record with the proof of its place in its sealed epoch.
+/// A record with the proof of its place in its closed epoch.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordProof {
+	/// Its epoch.
+	pub epoch: Epoch,
 	/// The record as stored.
 	pub stored: StoredRecord,
 	/// Its epoch's root and size.
@@ -96,6 +118,8 @@ impl Ledger {
 			write.open_table(RECORDS)?;
 			write.open_table(LEAVES)?;
 			write.open_table(NEXT_SEQUENCE)?;
+			write.open_table(EPOCH_RANGES)?;
+			write.open_table(EPOCH_ENDS)?;
 			write.open_table(SEALED)?;
 			let mut meta = write.open_table(META)?;
 			if meta.get(OPEN_EPOCH)?.is_none() {
@@ -107,16 +131,15 @@ impl Ledger {
 	}
 
 	/// Appends `records` in one durable write: each device's records in order, each either
-	/// stored in the open epoch (the device's next sequence), acknowledged again (the
-	/// ledger's record of that sequence is the same record: a retry), or refused (a reused
-	/// sequence, or a gap). One outcome per record, in order; an `Err` stores nothing.
+	/// stored (the device's next sequence), acknowledged again (the ledger's record of that
+	/// sequence is the same record: a retry), or refused (a reused sequence, or a gap). One
+	/// outcome per record, in order; an `Err` stores nothing.
 	pub fn append(
 		&self,
 		records: Vec<Checked>,
 	) -> Result<Vec<Result<Stored, Rejection>>, StorageError> {
 		let write = self.db.begin_write()?;
 		let outcomes = {
-			let epoch = open_epoch_in(&write.open_table(META)?)?;
 			let mut stored = write.open_table(RECORDS)?;
 			let mut leaves = write.open_table(LEAVES)?;
 			let mut next = write.open_table(NEXT_SEQUENCE)?;
@@ -125,22 +148,19 @@ impl Ledger {
 				let (device, sequence) = (checked.record.device, checked.record.sequence());
 				let expected = next.get(device)?.map_or(0, |s| s.value());
 				let outcome = if sequence == expected {
-					let record = StoredRecord {
-						epoch,
-						signature: checked.signature,
-						record: checked.record,
-					};
+					let record =
+						StoredRecord { signature: checked.signature, record: checked.record };
 					stored.insert((device, sequence), record.encode().as_slice())?;
-					leaves.insert((epoch, device, sequence), checked.leaf.0)?;
+					leaves.insert((device, sequence), checked.leaf.0)?;
 					next.insert(device, sequence + 1)?;
-					Ok(Stored { epoch, leaf: checked.leaf, duplicate: false })
+					Ok(Stored { leaf: checked.leaf, duplicate: false })
 				} else if sequence > expected {
 					Err(Rejection::SequenceGap { expected })
 				} else {
 					let earlier = stored.get((device, sequence))?.map(|v| decode_record(v.value()));
 					match earlier.transpose()? {
 						Some(earlier) if earlier.record == checked.record => {
-							Ok(Stored { epoch: earlier.epoch, leaf: checked.leaf, duplicate: true })
+							Ok(Stored { leaf: checked.leaf, duplicate: true })
 						}
 						_ => Err(Rejection::SequenceReused { sequence }),
 					}
@@ -159,70 +179,88 @@ impl Ledger {
 		Ok(read.open_table(NEXT_SEQUENCE)?.get(device)?.map_or(0, |s| s.value()))
 	}
 
-	/// The epoch records are appended to now.
+	/// The epoch the next cut closes.
 	pub fn open_epoch(&self) -> Result<Epoch, StorageError> {
 		open_epoch_in(&self.db.begin_read()?.open_table(META)?)
 	}
 
-	/// Closes the open epoch: its records are final, later ones go to the next. Returns the
-	/// closed epoch.
-	pub fn close_epoch(&self) -> Result<Epoch, StorageError> {
-		let write = self.db.begin_write()?;
-		let closed = {
-			let mut meta = write.open_table(META)?;
-			let open = open_epoch_in(&meta)?;
-			meta.insert(OPEN_EPOCH, open + 1)?;
-			open
-		};
-		write.commit()?;
-		Ok(closed)
-	}
-
-	/// Closed epoch `epoch`'s root, computed the first time and stored: the same after a
-	/// restart, so the node never attests two roots of one epoch. `None` while it is open.
-	pub fn seal(&self, epoch: Epoch) -> Result<Option<SealedEpoch>, StorageError> {
-		if epoch >= self.open_epoch()? {
-			return Ok(None);
-		}
-		if let Some(sealed) = self.sealed(epoch)? {
-			return Ok(Some(sealed));
-		}
-		// Outside the write: a read sees the closed epoch, which no write changes.
-		let leaves = self.leaves(epoch)?;
-		let sealed = SealedEpoch {
-			root: root_of_leaves(leaves.iter().copied()),
-			leaves: leaves.len() as u32,
-		};
-		let write = self.db.begin_write()?;
-		{
-			let mut table = write.open_table(SEALED)?;
-			if table.get(epoch)?.is_none() {
-				table.insert(epoch, sealed.encode().as_slice())?;
+	/// The cut that closes the open epoch with every record stored so far.
+	pub fn heads(&self) -> Result<EpochCut, StorageError> {
+		let read = self.db.begin_read()?;
+		let epoch = open_epoch_in(&read.open_table(META)?)?;
+		let epoch_ends = read.open_table(EPOCH_ENDS)?;
+		let mut ends = Vec::new();
+		for entry in read.open_table(NEXT_SEQUENCE)?.iter()? {
+			let (device, next) = entry?;
+			let (device, next) = (device.value(), next.value());
+			if next > settled_in(&epoch_ends, device)? {
+				ends.push((device, next));
 			}
 		}
+		Ok(EpochCut { epoch, ends })
+	}
+
+	/// Closes the open epoch at `cut`: puts each device's records below its end (and after
+	/// its previous cut) in the epoch, and stores the epoch's root, in one write.
+	pub fn close_epoch(&self, cut: &EpochCut) -> Result<SealedEpoch, CloseError> {
+		let write = self.db.begin_write()?;
+		let sealed = {
+			let mut meta = write.open_table(META)?;
+			let open = open_epoch_in(&meta)?;
+			if cut.epoch != open {
+				return Err(CloseError::NotOpen { open });
+			}
+			let next = write.open_table(NEXT_SEQUENCE)?;
+			let leaves = write.open_table(LEAVES)?;
+			let mut ranges = write.open_table(EPOCH_RANGES)?;
+			let mut epoch_ends = write.open_table(EPOCH_ENDS)?;
+			let mut tree = Vec::new();
+			let mut previous = None;
+			for &(device, end) in &cut.ends {
+				let start = settled_in(&epoch_ends, device)?;
+				if previous >= Some(device) || end <= start {
+					return Err(CloseError::Malformed { device });
+				}
+				previous = Some(device);
+				let have = next.get(device)?.map_or(0, |s| s.value());
+				if have < end {
+					return Err(CloseError::Missing { device, have, need: end });
+				}
+				for entry in leaves.range((device, start)..(device, end))? {
+					tree.push(Hash::from(entry?.1.value()));
+				}
+				ranges.insert((open, device), (start, end))?;
+				epoch_ends.insert((device, end), open)?;
+			}
+			let sealed = SealedEpoch { leaves: tree.len() as u32, root: root_of_leaves(tree) };
+			write.open_table(SEALED)?.insert(open, sealed.encode().as_slice())?;
+			meta.insert(OPEN_EPOCH, open + 1)?;
+			sealed
+		};
 		write.commit()?;
-		self.sealed(epoch)
+		Ok(sealed)
 	}
 
-	/// Epoch `epoch`'s stored root, if it was sealed.
-	fn sealed(&self, epoch: Epoch) -> Result<Option<SealedEpoch>, StorageError> {
-		let read = self.db.begin_read()?;
-		let table = read.open_table(SEALED)?;
-		let sealed = table.get(epoch)?.map(|v| SealedEpoch::decode(&mut v.value()));
-		sealed
-			.transpose()
-			.map_err(|source| StorageError::Corrupted { what: "sealed epoch", source })
+	/// Closed epoch `epoch`'s root; `None` while it is open.
+	pub fn sealed(&self, epoch: Epoch) -> Result<Option<SealedEpoch>, StorageError> {
+		sealed_in(&self.db.begin_read()?.open_table(SEALED)?, epoch)
 	}
 
-	/// Epoch `epoch`'s leaves, in its tree's order.
-	fn leaves(&self, epoch: Epoch) -> Result<Vec<Hash>, StorageError> {
+	/// The cut that closed epoch `epoch`; `None` while it is open.
+	pub fn cut(&self, epoch: Epoch) -> Result<Option<EpochCut>, StorageError> {
 		let read = self.db.begin_read()?;
-		let table = read.open_table(LEAVES)?;
-		let leaves = table
-			.range((epoch, 0, 0)..=(epoch, u64::MAX, u64::MAX))?
-			.map(|entry| Ok(Hash::from(entry?.1.value())))
-			.collect();
-		leaves
+		if epoch >= open_epoch_in(&read.open_table(META)?)? {
+			return Ok(None);
+		}
+		let ranges = read.open_table(EPOCH_RANGES)?;
+		let ends = ranges
+			.range((epoch, 0)..=(epoch, u64::MAX))?
+			.map(|entry| {
+				let (key, range) = entry?;
+				Ok((key.value().1, range.value().1))
+			})
+			.collect::<Result<_, StorageError>>()?;
+		Ok(Some(EpochCut { epoch, ends }))
 	}
 
 	/// Device `device`'s record `sequence`, if the ledger has it.
@@ -237,27 +275,70 @@ impl Ledger {
 		record.transpose()
 	}
 
-	/// Device `device`'s record `sequence` with its inclusion proof, once its epoch is sealed.
+	/// Device `device`'s record `sequence` with its inclusion proof, once its epoch is closed.
+	/// Read from one snapshot.
 	pub fn proof(
 		&self,
 		device: DeviceId,
 		sequence: u64,
 	) -> Result<Option<RecordProof>, StorageError> {
-		let Some(stored) = self.record(device, sequence)? else { return Ok(None) };
-		let Some(sealed) = self.sealed(stored.epoch)? else { return Ok(None) };
-		let leaves = self.leaves(stored.epoch)?;
-		// Its place in the tree: no two records of an epoch share a leaf, since each names its
-		// device and sequence.
-		let leaf = leaf_hash(&stored.record.leaf_bytes());
-		let Some(index) = leaves.iter().position(|l| *l == leaf) else { return Ok(None) };
-		let proof = InclusionProof::build_from_leaves(leaves, index as u32);
-		Ok(proof.map(|proof| RecordProof { stored, sealed, proof }))
+		let read = self.db.begin_read()?;
+		let records = read.open_table(RECORDS)?;
+		let record = records.get((device, sequence))?.map(|v| decode_record(v.value()));
+		let Some(stored) = record.transpose()? else { return Ok(None) };
+		let epoch_ends = read.open_table(EPOCH_ENDS)?;
+		let epoch = epoch_ends.range((device, sequence + 1)..=(device, u64::MAX))?.next();
+		let Some(epoch) = epoch.transpose()?.map(|(_, epoch)| epoch.value()) else {
+			return Ok(None);
+		};
+		let Some(sealed) = sealed_in(&read.open_table(SEALED)?, epoch)? else { return Ok(None) };
+		// The epoch's leaves in its tree's order; the record's is at its device's offset plus
+		// its place in the device's range.
+		let leaves = read.open_table(LEAVES)?;
+		let mut tree = Vec::with_capacity(sealed.leaves as usize);
+		let mut index = None;
+		for entry in read.open_table(EPOCH_RANGES)?.range((epoch, 0)..=(epoch, u64::MAX))? {
+			let (key, range) = entry?;
+			let (start, end) = range.value();
+			if key.value().1 == device {
+				index = Some(tree.len() as u64 + sequence - start);
+			}
+			for leaf in leaves.range((key.value().1, start)..(key.value().1, end))? {
+				tree.push(Hash::from(leaf?.1.value()));
+			}
+		}
+		let Some(index) = index.and_then(|i| u32::try_from(i).ok()) else { return Ok(None) };
+		let proof = InclusionProof::build_from_leaves(tree, index);
+		Ok(proof.map(|proof| RecordProof {
+			epoch,
+			stored,
+			sealed,
+			proof,
+		}))
 	}
 }
 
 /// The open epoch, as the `meta` table of a read or a write holds it.
 fn open_epoch_in(meta: &impl ReadableTable<&'static str, u32>) -> Result<Epoch, StorageError> {
 	Ok(meta.get(OPEN_EPOCH)?.map_or(0, |epoch| epoch.value()))
+}
+
+/// Where device `device`'s next cut starts: the end of its last one (0 before its first).
+fn settled_in(
+	epoch_ends: &impl ReadableTable<(u64, u64), u32>,
+	device: DeviceId,
+) -> Result<u64, StorageError> {
+	let last = epoch_ends.range((device, 0)..=(device, u64::MAX))?.next_back();
+	Ok(last.transpose()?.map_or(0, |(key, _)| key.value().1))
+}
+
+/// Epoch `epoch`'s [`SealedEpoch`], as the `sealed` table of a read or a write holds it.
+fn sealed_in(
+	table: &impl ReadableTable<u32, &'static [u8]>,
+	epoch: Epoch,
+) -> Result<Option<SealedEpoch>, StorageError> {
+	let sealed = table.get(epoch)?.map(|v| SealedEpoch::decode(&mut v.value()));
+	sealed.transpose().map_err(|source| StorageError::Corrupted { what: "sealed epoch", source })
 }
 
 /// A [`StoredRecord`] read back from the `records` table.
@@ -289,13 +370,18 @@ mod tests {
 		(dir, ledger)
 	}
 
+	/// Closes the open epoch with every record stored.
+	fn close(ledger: &Ledger) -> SealedEpoch {
+		ledger.close_epoch(&ledger.heads().unwrap()).unwrap()
+	}
+
 	#[test]
 	fn each_device_writes_its_sequences_in_order_without_gaps_or_reuse() {
 		let fleet = Fleet::new(2);
 		let (_dir, ledger) = ledger();
 		let first = checked(&fleet, &[(0, 0), (0, 1), (1, 0), (0, 2)]);
 		let outcomes = ledger.append(first.clone()).unwrap();
-		assert!(outcomes.iter().all(|o| o.as_ref().is_ok_and(|s| s.epoch == 0 && !s.duplicate)));
+		assert!(outcomes.iter().all(|o| o.as_ref().is_ok_and(|s| !s.duplicate)));
 		assert_eq!(ledger.next_sequence(fleet.device_id(0)).unwrap(), 3);
 		assert_eq!(ledger.next_sequence(fleet.device_id(1)).unwrap(), 1);
 
@@ -306,7 +392,7 @@ mod tests {
 		let reused = checked(&fleet, &[(0, 1)]).remove(0);
 		let gap = checked(&fleet, &[(1, 5)]).remove(0);
 		let outcomes = ledger.append(vec![resigned, reused, gap]).unwrap();
-		assert_eq!(outcomes[0], Ok(Stored { epoch: 0, leaf: first[1].leaf, duplicate: true }));
+		assert_eq!(outcomes[0], Ok(Stored { leaf: first[1].leaf, duplicate: true }));
 		assert_eq!(outcomes[1], Err(Rejection::SequenceReused { sequence: 1 }));
 		assert_eq!(outcomes[2], Err(Rejection::SequenceGap { expected: 1 }));
 		assert_eq!(ledger.next_sequence(fleet.device_id(1)).unwrap(), 1, "nothing refused is kept");
@@ -322,32 +408,44 @@ mod tests {
 		// Arrival order interleaves the devices.
 		let arrived = checked(&fleet, &[(2, 0), (0, 0), (1, 0), (0, 1), (2, 1)]);
 		ledger.append(arrived.clone()).unwrap();
-		assert_eq!(ledger.seal(0).unwrap(), None, "an open epoch has no root");
-		assert_eq!(ledger.close_epoch().unwrap(), 0);
+		assert_eq!(ledger.sealed(0).unwrap(), None, "an open epoch has no root");
+		let cut = ledger.heads().unwrap();
+		let ids = |d: usize| fleet.device_id(d);
+		assert_eq!(cut, EpochCut { epoch: 0, ends: vec![(ids(0), 2), (ids(1), 1), (ids(2), 2)] });
+		let sealed = ledger.close_epoch(&cut).unwrap();
 		let later = checked(&fleet, &[(0, 2)]);
-		assert_eq!(ledger.append(later).unwrap()[0].as_ref().unwrap().epoch, 1);
+		ledger.append(later).unwrap();
+		assert_eq!(ledger.heads().unwrap(), EpochCut { epoch: 1, ends: vec![(ids(0), 3)] });
 
 		let mut ordered = arrived.clone();
 		ordered.sort_by_key(|c| (c.record.device, c.record.sequence()));
 		let expected = root(ordered.iter().map(|c| c.record.leaf_bytes()));
-		let sealed = ledger.seal(0).unwrap().unwrap();
 		assert_eq!(sealed, SealedEpoch { root: expected, leaves: 5 });
+		assert_eq!(ledger.sealed(0).unwrap(), Some(sealed));
+		assert_eq!(ledger.cut(0).unwrap(), Some(cut.clone()));
 
 		// Every record proves against the root, with the bytes a verifier is given.
 		for c in &arrived {
 			let proven = ledger.proof(c.record.device, c.record.sequence()).unwrap().unwrap();
-			assert_eq!(proven.sealed, sealed);
+			assert_eq!((proven.epoch, proven.sealed), (0, sealed));
 			assert!(proven.proof.verify(&sealed.root, &proven.stored.record.leaf_bytes()));
 			assert!(!proven.proof.verify(&sealed.root, &later_bytes(&fleet)));
 		}
-		assert_eq!(ledger.proof(fleet.device_id(0), 2).unwrap(), None, "epoch 1 is open");
+		assert_eq!(ledger.proof(ids(0), 2).unwrap(), None, "epoch 1 is open");
 
-		// After a restart: the same root, the same records, the same next sequences.
+		// An epoch is closed once.
+		assert!(matches!(ledger.close_epoch(&cut), Err(CloseError::NotOpen { open: 1 })));
+
+		// After a restart: the same root, cut, records and next sequences.
 		drop(ledger);
 		let ledger = Ledger::open(&dir.path().join("ledger.redb")).unwrap();
-		assert_eq!(ledger.seal(0).unwrap(), Some(sealed));
+		assert_eq!(ledger.sealed(0).unwrap(), Some(sealed));
+		assert_eq!(ledger.cut(0).unwrap(), Some(cut));
 		assert_eq!(ledger.open_epoch().unwrap(), 1);
-		assert_eq!(ledger.next_sequence(fleet.device_id(0)).unwrap(), 3);
+		assert_eq!(ledger.next_sequence(ids(0)).unwrap(), 3);
+		let closed = close(&ledger);
+		let proven = ledger.proof(ids(0), 2).unwrap().unwrap();
+		assert_eq!((proven.epoch, proven.sealed, proven.proof.leaf_index), (1, closed, 0));
 	}
 
 	/// The leaf bytes of a record no epoch holds.
@@ -356,14 +454,49 @@ mod tests {
 	}
 
 	#[test]
+	fn a_cut_closes_an_epoch_only_over_records_the_node_holds_and_after_each_devices_last() {
+		let fleet = Fleet::new(2);
+		let (_dir, ledger) = ledger();
+		ledger.append(checked(&fleet, &[(0, 0), (0, 1), (0, 2), (1, 0)])).unwrap();
+		let (a, b) = (fleet.device_id(0), fleet.device_id(1));
+		let refused = |cut: EpochCut| {
+			let error = ledger.close_epoch(&cut).unwrap_err();
+			assert_eq!(ledger.open_epoch().unwrap(), 0, "{error}: nothing written");
+			error
+		};
+		let cut = |ends: Vec<(DeviceId, u64)>| EpochCut { epoch: 0, ends };
+		assert!(matches!(
+			refused(cut(vec![(a, 2), (b, 3)])),
+			CloseError::Missing { device, have: 1, need: 3 } if device == b
+		));
+		assert!(matches!(refused(cut(vec![(b, 1), (a, 1)])), CloseError::Malformed { device } if device == a));
+		assert!(matches!(refused(cut(vec![(a, 1), (a, 2)])), CloseError::Malformed { .. }));
+		assert!(matches!(refused(cut(vec![(a, 0)])), CloseError::Malformed { .. }));
+		assert!(matches!(
+			refused(EpochCut { epoch: 1, ends: vec![] }),
+			CloseError::NotOpen { open: 0 }
+		));
+
+		// A cut below what the node holds (the leader had fewer): the rest waits for the next
+		// epoch, and an end before a device's last cut is refused there.
+		let first = ledger.close_epoch(&cut(vec![(a, 1)])).unwrap();
+		assert_eq!(first.leaves, 1);
+		let stale = EpochCut { epoch: 1, ends: vec![(a, 1)] };
+		assert!(matches!(ledger.close_epoch(&stale), Err(CloseError::Malformed { .. })));
+		assert_eq!(ledger.heads().unwrap().ends, vec![(a, 3), (b, 1)]);
+		assert_eq!(close(&ledger).leaves, 3);
+	}
+
+	#[test]
 	fn an_empty_epoch_has_the_zero_root() {
 		let (_dir, ledger) = ledger();
-		ledger.close_epoch().unwrap();
-		assert_eq!(ledger.seal(0).unwrap(), Some(SealedEpoch { root: Hash::zero(), leaves: 0 }));
+		assert_eq!(close(&ledger), SealedEpoch { root: Hash::zero(), leaves: 0 });
+		assert_eq!(ledger.cut(0).unwrap(), Some(EpochCut { epoch: 0, ends: vec![] }));
 	}
 
 	/// The ledger against a model: any mix of in-order records, retries, reused sequences,
-	/// gaps and epoch ends, and every answer, next sequence and sealed root is the model's.
+	/// gaps and cuts (of everything, or leaving each device's last records for later), and
+	/// every answer, next sequence, root and proof is the model's.
 	mod model {
 		use super::*;
 		use proptest::prelude::*;
@@ -382,19 +515,16 @@ mod tests {
 		#[derive(Clone, Debug)]
 		enum Op {
 			/// Device `d` writes sequence `next + offset - 1` (its second version if `other`).
-			Write {
-				d: usize,
-				offset: u64,
-				other: bool,
-			},
-			CloseEpoch,
+			Write { d: usize, offset: u64, other: bool },
+			/// Closes the open epoch, leaving each device's last `keep` records for later.
+			Close { keep: u64 },
 		}
 
 		fn op() -> impl Strategy<Value = Op> {
 			prop_oneof![
 				6 => (0..3usize, 0..3u64, any::<bool>())
 					.prop_map(|(d, offset, other)| Op::Write { d, offset, other }),
-				1 => Just(Op::CloseEpoch),
+				1 => (0..2u64).prop_map(|keep| Op::Close { keep }),
 			]
 		}
 
@@ -405,13 +535,27 @@ mod tests {
 				let fleet = Fleet::new(3);
 				let pool = pool(&fleet);
 				let (_dir, ledger) = ledger();
-				// The model: each device's stored records (sequence -> which version, epoch).
-				let mut model: BTreeMap<(usize, u64), (bool, Epoch)> = BTreeMap::new();
+				// The model: each device's stored records (sequence -> which version, and the
+				// epoch once cut), and where its next cut starts.
+				let mut model: BTreeMap<(usize, u64), (bool, Option<Epoch>)> = BTreeMap::new();
+				let mut settled = [0u64; 3];
 				let mut epoch = 0;
 				for op in ops {
 					match op {
-						Op::CloseEpoch => {
-							prop_assert_eq!(ledger.close_epoch().unwrap(), epoch);
+						Op::Close { keep } => {
+							let mut ends = Vec::new();
+							for d in 0..3 {
+								let next = model.keys().filter(|(device, _)| *device == d).count() as u64;
+								let end = next.saturating_sub(keep);
+								if end > settled[d] {
+									ends.push((fleet.device_id(d), end));
+									for s in settled[d]..end {
+										model.get_mut(&(d, s)).unwrap().1 = Some(epoch);
+									}
+									settled[d] = end;
+								}
+							}
+							ledger.close_epoch(&EpochCut { epoch, ends }).unwrap();
 							epoch += 1;
 						}
 						Op::Write { d, offset, other } => {
@@ -421,12 +565,12 @@ mod tests {
 							let outcome = ledger.append(vec![record.clone()]).unwrap().remove(0);
 							let expected = match model.get(&(d, sequence)) {
 								None if sequence == next => {
-									model.insert((d, sequence), (other, epoch));
-									Ok(Stored { epoch, leaf: record.leaf, duplicate: false })
+									model.insert((d, sequence), (other, None));
+									Ok(Stored { leaf: record.leaf, duplicate: false })
 								}
 								None => Err(Rejection::SequenceGap { expected: next }),
-								Some(&(version, at)) if version == other => {
-									Ok(Stored { epoch: at, leaf: record.leaf, duplicate: true })
+								Some(&(version, _)) if version == other => {
+									Ok(Stored { leaf: record.leaf, duplicate: true })
 								}
 								Some(_) => Err(Rejection::SequenceReused { sequence }),
 							};
@@ -438,12 +582,20 @@ mod tests {
 					let count = model.keys().filter(|(device, _)| *device == d).count() as u64;
 					prop_assert_eq!(ledger.next_sequence(fleet.device_id(d)).unwrap(), count);
 				}
+				let bytes = |d: usize, s: u64, version: bool| pool[version as usize][d][s as usize].record.leaf_bytes();
 				for e in 0..epoch {
 					let leaves = model
 						.iter()
-						.filter(|(_, (_, at))| *at == e)
-						.map(|(&(d, s), &(version, _))| pool[version as usize][d][s as usize].record.leaf_bytes());
-					prop_assert_eq!(ledger.seal(e).unwrap().unwrap().root, root(leaves));
+						.filter(|(_, (_, at))| *at == Some(e))
+						.map(|(&(d, s), &(version, _))| bytes(d, s, version));
+					prop_assert_eq!(ledger.sealed(e).unwrap().unwrap().root, root(leaves));
+				}
+				for (&(d, s), &(version, at)) in &model {
+					let proven = ledger.proof(fleet.device_id(d), s).unwrap();
+					prop_assert_eq!(proven.as_ref().map(|p| p.epoch), at);
+					if let Some(proven) = proven {
+						prop_assert!(proven.proof.verify(&proven.sealed.root, &bytes(d, s, version)));
+					}
 				}
 			}
 		}

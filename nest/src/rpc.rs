@@ -3,10 +3,10 @@
 //!
 //! | method | params | result |
 //! |---|---|---|
-//! | `nestnode_submit` | `records`: hex of the SCALE `Vec<SignedNestRecord>`, at most [`MAX_RECORDS_PER_CALL`] | one answer per record, in order, once stored: `{ status: "stored" \| "duplicate", epoch, leaf }` or `{ status: "refused", code, error }` |
+//! | `nestnode_submit` | `records`: hex of the SCALE `Vec<SignedNestRecord>`, at most [`MAX_RECORDS_PER_CALL`] | one answer per record, in order, once stored: `{ status: "stored" \| "duplicate", leaf }` or `{ status: "refused", code, error }` |
 //! | `nestnode_nextSequence` | `device` | the sequence the device's next record must have |
-//! | `nestnode_openEpoch` | | the epoch records go to now |
-//! | `nestnode_proof` | `device`, `sequence` | once its epoch is sealed: `{ epoch, root, record, signature, leafIndex, numberOfLeaves, siblings }` (`record`: the leaf bytes, `signature`: the device's SCALE `MultiSignature`, hex), else `null` |
+//! | `nestnode_openEpoch` | | the epoch the next cut closes: new records are in it or a later one |
+//! | `nestnode_proof` | `device`, `sequence` | once its epoch is closed: `{ epoch, root, record, signature, leafIndex, numberOfLeaves, siblings }` (`record`: the leaf bytes, `signature`: the device's SCALE `MultiSignature`, hex), else `null` |
 
 use crate::{
 	committer::Committer,
@@ -38,15 +38,11 @@ pub const MAX_RECORDS_PER_CALL: usize = 4_096;
 pub enum Answer {
 	/// Stored durably.
 	Stored {
-		/// The epoch it is in.
-		epoch: Epoch,
 		/// Its leaf hash.
 		leaf: Hash,
 	},
 	/// The ledger had it already: a retry, acknowledged again.
 	Duplicate {
-		/// The epoch it was stored in.
-		epoch: Epoch,
 		/// Its leaf hash.
 		leaf: Hash,
 	},
@@ -62,8 +58,8 @@ pub enum Answer {
 impl From<Result<Stored, Rejection>> for Answer {
 	fn from(outcome: Result<Stored, Rejection>) -> Self {
 		match outcome {
-			Ok(Stored { epoch, leaf, duplicate: false }) => Answer::Stored { epoch, leaf },
-			Ok(Stored { epoch, leaf, duplicate: true }) => Answer::Duplicate { epoch, leaf },
+			Ok(Stored { leaf, duplicate: false }) => Answer::Stored { leaf },
+			Ok(Stored { leaf, duplicate: true }) => Answer::Duplicate { leaf },
 			Err(rejection) => {
 				Answer::Refused { code: rejection.code(), error: rejection.to_string() }
 			}
@@ -104,11 +100,11 @@ pub trait NestNodeApi {
 	#[method(name = "nestnode_nextSequence")]
 	async fn next_sequence(&self, device: DeviceId) -> RpcResult<u64>;
 
-	/// The epoch records are stored in now.
+	/// The epoch the node's next cut closes.
 	#[method(name = "nestnode_openEpoch")]
 	async fn open_epoch(&self) -> RpcResult<Epoch>;
 
-	/// Device `device`'s record `sequence` with its inclusion proof, once its epoch is sealed.
+	/// Device `device`'s record `sequence` with its inclusion proof, once its epoch is closed.
 	#[method(name = "nestnode_proof")]
 	async fn proof(&self, device: DeviceId, sequence: u64) -> RpcResult<Option<ProvenRecord>>;
 }
@@ -265,7 +261,7 @@ impl NestNodeApiServer for NestNode {
 	async fn proof(&self, device: DeviceId, sequence: u64) -> RpcResult<Option<ProvenRecord>> {
 		let proven = self.read(move |ledger| ledger.proof(device, sequence)).await?;
 		Ok(proven.map(|proven| ProvenRecord {
-			epoch: proven.stored.epoch,
+			epoch: proven.epoch,
 			root: proven.sealed.root,
 			record: proven.stored.record.leaf_bytes().into(),
 			signature: proven.stored.signature.encode().into(),
@@ -319,8 +315,7 @@ mod tests {
 		let device = fleet.device_id(0);
 		let none: Option<Value> = rpc.call("nestnode_proof", (device, 1)).await.unwrap();
 		assert_eq!(none, None, "epoch 0 is open");
-		ledger.close_epoch().unwrap();
-		let sealed = ledger.seal(0).unwrap().unwrap();
+		let sealed = ledger.close_epoch(&ledger.heads().unwrap()).unwrap();
 		let proven: Value = rpc.call("nestnode_proof", (device, 1)).await.unwrap();
 		assert_eq!(proven["epoch"], 0);
 		assert_eq!(proven["root"], json!(sealed.root));
