@@ -7,7 +7,7 @@ use subxt::dynamic::Value;
 use subxt_signer::sr25519::{dev, Keypair};
 use thingschain_device::{chain::Included, Chain, DeviceId, Error};
 use thingschain_device_core::{signing::DeviceKey, ReaderSecret};
-use thingschain_primitives::device::KeyBinding;
+use thingschain_primitives::{device::KeyBinding, ids::ServiceId};
 
 /// One TIC in plancks.
 pub const TIC: u128 = 1_000_000_000_000;
@@ -16,7 +16,7 @@ pub const BATCH: usize = 250;
 
 /// The seed of a key the harness signs with, derived from its role and index so runs are
 /// repeatable.
-fn seed(role: &str, index: usize) -> [u8; 32] {
+pub fn seed(role: &str, index: usize) -> [u8; 32] {
 	crate::hash(format!("thingschain-bench/{role}/{index}").as_bytes())
 }
 
@@ -95,10 +95,14 @@ pub struct Fleet {
 /// The first nonce a device's transactions use: binding its key spent nonce 0.
 pub const FIRST_DEVICE_NONCE: u64 = 1;
 
-/// Registers `count` devices owned by Bob, with limits no run reaches and the shortest
-/// retention, and grants all of them one reader. The bench's device keys are fresh on every
-/// chain it starts, so each signs its binding at nonce 0.
-pub async fn register_fleet(chain: &Chain, count: usize) -> Result<Fleet, Error> {
+/// Registers `count` devices owned by Bob, of NestChain `service` if one is given, with limits
+/// no run reaches and the shortest retention, and grants all of them one reader. The bench's
+/// device keys are fresh on every chain it starts, so each signs its binding at nonce 0.
+pub async fn register_fleet(
+	chain: &Chain,
+	count: usize,
+	service: Option<ServiceId>,
+) -> Result<Fleet, Error> {
 	let keys: Vec<DeviceKey> = (0..count).map(|i| key("device", i)).collect();
 	let bob = dev::bob();
 	let binding = KeyBinding::new(chain.genesis_hash(), bob.public_key().0, 0u32).message();
@@ -113,7 +117,7 @@ pub async fn register_fleet(chain: &Chain, count: usize) -> Result<Fleet, Error>
 					("key", Value::from_bytes(device.public())),
 					("proof", Value::unnamed_variant("Sr25519", [Value::from_bytes(proof)])),
 					("kind", Value::unnamed_variant("Sensor", [])),
-					("service", Value::unnamed_variant("None", [])),
+					("service", option(service.map(|id| Value::u128(id.into())))),
 					("metadata", Value::from_bytes(b"bench")),
 					// An hour of 2-second blocks: the runtime's minimum.
 					("retention", Value::u128(1_800)),
@@ -152,6 +156,14 @@ pub async fn register_fleet(chain: &Chain, count: usize) -> Result<Fleet, Error>
 		.collect();
 	send_batches(chain, &bob, grants, BATCH).await?;
 	Ok(Fleet { devices: keys.into_iter().zip(ids).collect(), reader })
+}
+
+/// `Some(value)` or `None`, as an `Option` field.
+pub fn option(value: Option<Value>) -> Value {
+	match value {
+		Some(value) => Value::unnamed_variant("Some", [value]),
+		None => Value::unnamed_variant("None", []),
+	}
 }
 
 /// The leading field (decoded as `T`) of every `pallet.name` event of `batches`, in order:

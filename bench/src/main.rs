@@ -338,7 +338,7 @@ async fn prepare(
 	}
 	if records > 0 {
 		say(format!("registering {signers} devices owned by Bob"));
-		let fleet = accounts::register_fleet(chain, signers).await.map_err(error)?;
+		let fleet = accounts::register_fleet(chain, signers, None).await.map_err(error)?;
 		say(format!("sealing and signing {records} records"));
 		sets.push(
 			workload::records(&signing, &fleet, per_signer(records), args.batch, signers)

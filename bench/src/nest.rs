@@ -93,9 +93,58 @@ pub async fn set_up(
 	nodes: usize,
 	services: usize,
 ) -> Result<Nest, Error> {
+	let trusted = trust_nodes(chain, signing, authority, rules, nodes, services).await?;
+	let services: Vec<(ServiceId, Hash)> =
+		trusted.services.iter().map(|service| (*service, root(*service))).collect();
+	let epoch_ends = trusted.created_at + u64::from(rules.min_epoch);
+	let ended = || async { chain.best_number().await.ok().filter(|best| *best >= epoch_ends) };
+	network::poll(Duration::from_secs(120), ended)
+		.await
+		.ok_or_else(|| Error::Rpc(format!("block {epoch_ends}, the end of epoch 0, never came")))?;
+	let first = services
+		.iter()
+		.map(|(service, root)| call("NestAnchor", "attest", attest_fields(*service, *root)));
+	send_batches(chain, &trusted.nodes[0], first.collect(), ATTEST_BATCH).await?;
+
+	Ok(Nest {
+		services,
+		attesters: (1..nodes).map(|i| accounts::key(NODE_ROLE, i)).collect(),
+		super_node: accounts::key(SUPER_ROLE, 0),
+	})
+}
+
+/// The role of the service nodes' keys ([`accounts::seed`]).
+pub const NODE_ROLE: &str = "service-node";
+/// The role of the super node's key ([`accounts::seed`]).
+pub const SUPER_ROLE: &str = "super-node";
+
+/// Services whose nodes are trusted and a staked super node, before any attestation.
+pub struct Trusted {
+	/// The services.
+	pub services: Vec<ServiceId>,
+	/// The block the last of them was created in: each one's epoch 0 starts there or before.
+	pub created_at: u64,
+	/// The trusted nodes of every service, in the order each service lists them
+	/// ([`NODE_ROLE`] keys).
+	pub nodes: Vec<Keypair>,
+	/// The staked super node ([`SUPER_ROLE`] key 0).
+	pub super_node: Keypair,
+}
+
+/// Everything [`set_up`] does before the first attestation: funds `nodes` service nodes and a
+/// super node, creates `services` services (quorum: all the nodes) with the shortest epoch,
+/// has every node's identity judged and trusted by every service, and the super node staked.
+pub async fn trust_nodes(
+	chain: &Chain,
+	signing: &DeviceSigning,
+	authority: Authority<'_>,
+	rules: Rules,
+	nodes: usize,
+	services: usize,
+) -> Result<Trusted, Error> {
 	let alice = dev::alice();
-	let node_keys: Vec<_> = (0..nodes).map(|i| accounts::keypair("service-node", i)).collect();
-	let super_node = accounts::keypair("super-node", 0);
+	let node_keys: Vec<_> = (0..nodes).map(|i| accounts::keypair(NODE_ROLE, i)).collect();
+	let super_node = accounts::keypair(SUPER_ROLE, 0);
 	let funding = node_keys.iter().chain([&super_node]).map(|k| {
 		call(
 			"Balances",
@@ -137,7 +186,7 @@ pub async fn set_up(
 	if ids.len() != services {
 		return Err(Error::Metadata(format!("{} of {services} services created", ids.len())));
 	}
-	let epoch_ends = created.last().map_or(0, |c| c.block) + u64::from(rules.min_epoch);
+	let created_at = created.last().map_or(0, |c| c.block);
 
 	let mut judgements = Vec::new();
 	let mut requests = Vec::new();
@@ -172,23 +221,7 @@ pub async fn set_up(
 		})
 	});
 	send_batches(chain, &dev::bob(), trust.collect(), accounts::BATCH).await?;
-
-	let services: Vec<(ServiceId, Hash)> =
-		ids.into_iter().map(|service| (service, root(service))).collect();
-	let ended = || async { chain.best_number().await.ok().filter(|best| *best >= epoch_ends) };
-	network::poll(Duration::from_secs(120), ended)
-		.await
-		.ok_or_else(|| Error::Rpc(format!("block {epoch_ends}, the end of epoch 0, never came")))?;
-	let first = services
-		.iter()
-		.map(|(service, root)| call("NestAnchor", "attest", attest_fields(*service, *root)));
-	send_batches(chain, &node_keys[0], first.collect(), ATTEST_BATCH).await?;
-
-	Ok(Nest {
-		services,
-		attesters: (1..nodes).map(|i| accounts::key("service-node", i)).collect(),
-		super_node: accounts::key("super-node", 0),
-	})
+	Ok(Trusted { services: ids, created_at, nodes: node_keys, super_node })
 }
 
 /// Counts the services with an anchored epoch at the last finalized block.

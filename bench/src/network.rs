@@ -104,10 +104,23 @@ impl Node {
 			]
 			.map(String::from),
 		);
+		Node::launch(binary, name, log_dir, all, [rpc_port, p2p_port, prometheus_port])
+	}
+
+	/// Starts any `binary` with exactly `args`, which make it listen on `ports` (RPC, p2p,
+	/// Prometheus: [`free_port`]s); its output goes to `<log_dir>/<name>.log`.
+	pub fn launch(
+		binary: &Path,
+		name: &str,
+		log_dir: &Path,
+		args: Vec<String>,
+		ports: [u16; 3],
+	) -> Node {
+		let [rpc_port, p2p_port, prometheus_port] = ports;
 		let mut node = Node {
 			binary: binary.to_path_buf(),
 			child: None,
-			args: all,
+			args,
 			name: name.to_string(),
 			rpc_port,
 			p2p_port,

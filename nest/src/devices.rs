@@ -1,22 +1,18 @@
-//! The devices a service node takes records from: WebChain's registry (`pallets/devices`) as
-//! the node last read it from finalized blocks.
+//! The devices a service node takes records from: those WebChain's registry
+//! (`pallets/devices`) has for the node's service, as the node last read them from finalized
+//! blocks.
 
 use std::{
 	collections::HashMap,
 	sync::{Arc, RwLock},
 };
-use thingschain_primitives::{
-	envelope::ReaderKey,
-	ids::{DeviceId, ServiceId},
-};
+use thingschain_primitives::{envelope::ReaderKey, ids::DeviceId};
 
 /// What the registry says of a device.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeviceEntry {
 	/// The account of the key the device signs with.
 	pub key: [u8; 32],
-	/// The service it belongs to, if any.
-	pub service: Option<ServiceId>,
 	/// Whether it may write (not suspended by its owner).
 	pub active: bool,
 	/// The readers its owner granted (`Payloads.Readers`): the only recipients its envelopes
@@ -38,7 +34,13 @@ impl DeviceCache {
 		devices.insert(id, Arc::new(entry));
 	}
 
-	/// Device `id` was removed from the registry.
+	/// The registry as read afresh (after a reconnection): devices not in `devices` are gone.
+	pub fn replace(&self, devices: HashMap<DeviceId, DeviceEntry>) {
+		let devices = devices.into_iter().map(|(id, entry)| (id, Arc::new(entry))).collect();
+		*self.devices.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = devices;
+	}
+
+	/// Device `id` is no longer one of the service's.
 	pub fn remove(&self, id: DeviceId) {
 		self.devices.write().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&id);
 	}

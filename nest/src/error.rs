@@ -18,13 +18,9 @@ pub enum Rejection {
 		/// The service it names.
 		service: ServiceId,
 	},
-	/// WebChain has no such device.
+	/// WebChain has no such device for this service (none at all, or one of another
+	/// service or of none).
 	UnknownDevice,
-	/// The device is registered for another service, or none.
-	NotInService {
-		/// The device's service.
-		service: Option<ServiceId>,
-	},
 	/// The device's owner suspended it.
 	DeviceSuspended,
 	/// The signature is not the device key's over the record on this chain.
@@ -53,7 +49,6 @@ impl Rejection {
 			Rejection::TooLarge { .. } => 9302,
 			Rejection::WrongService { .. } => 9303,
 			Rejection::UnknownDevice => 9304,
-			Rejection::NotInService { .. } => 9305,
 			Rejection::DeviceSuspended => 9306,
 			Rejection::BadSignature => 9307,
 			Rejection::InvalidEnvelope { .. } => 9308,
@@ -72,12 +67,8 @@ impl std::fmt::Display for Rejection {
 			Rejection::WrongService { service } => {
 				write!(f, "the record is for service {service}, not this one")
 			}
-			Rejection::UnknownDevice => f.write_str("no such device is registered on WebChain"),
-			Rejection::NotInService { service: Some(service) } => {
-				write!(f, "the device belongs to service {service}")
-			}
-			Rejection::NotInService { service: None } => {
-				f.write_str("the device belongs to no service")
+			Rejection::UnknownDevice => {
+				f.write_str("no device of this service has this id on WebChain")
 			}
 			Rejection::DeviceSuspended => f.write_str("the device is suspended"),
 			Rejection::BadSignature => {

@@ -3,6 +3,7 @@
 
 use crate::{
 	devices::{DeviceCache, DeviceEntry},
+	ledger::{EpochCut, SignedCut},
 	validate::Rules,
 };
 use polkadot_sdk::{
@@ -63,12 +64,7 @@ impl Fleet {
 		for i in 0..count {
 			fleet.devices.set(
 				fleet.device_id(i),
-				DeviceEntry {
-					key: fleet.key(i).public(),
-					service: Some(SERVICE),
-					active: true,
-					readers: vec![reader],
-				},
+				DeviceEntry { key: fleet.key(i).public(), active: true, readers: vec![reader] },
 			);
 		}
 		fleet
@@ -110,15 +106,8 @@ impl Fleet {
 	pub fn ed25519_records(&self, devices: &DeviceCache) -> (SignedNestRecord, SignedNestRecord) {
 		let (key, other) = (ed25519::Pair::from_seed(&[7; 32]), ed25519::Pair::from_seed(&[8; 32]));
 		let id = self.first_device + 1_000;
-		devices.set(
-			id,
-			DeviceEntry {
-				key: key.public().0,
-				service: Some(SERVICE),
-				active: true,
-				readers: vec![self.reader],
-			},
-		);
+		devices
+			.set(id, DeviceEntry { key: key.public().0, active: true, readers: vec![self.reader] });
 		let mut record = self.record(0, 0).record;
 		record.device = id;
 		let signed_by = |pair: &ed25519::Pair| SignedNestRecord {
@@ -127,4 +116,9 @@ impl Fleet {
 		};
 		(signed_by(&key), signed_by(&other))
 	}
+}
+
+/// `cut` as a node signs it; the ledger stores the signature, whose it is is checked before.
+pub fn signed(cut: EpochCut) -> SignedCut {
+	SignedCut { cut, signer: [1; 32], signature: [2; 64] }
 }

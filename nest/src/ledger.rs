@@ -4,13 +4,14 @@
 //! acknowledges survives a crash, and a crash mid-write leaves none of that write.
 //!
 //! ```text
-//!  records        (device, sequence)  → signature, record   (SCALE)
+//!  records        (device, sequence)  → the signed record    (SCALE)
 //!  leaves         (device, sequence)  → leaf hash
 //!  next_sequence  device              → the sequence it writes next
 //!  epoch_ranges   (epoch, device)     → (start, end)        the epoch's cut: its tree, in order
 //!  epoch_ends     (device, end)       → epoch               a record's epoch: the first end above it
 //!  meta           "open_epoch"        → the epoch the next cut closes
 //!  sealed         epoch               → root, leaves        written with the cut, once
+//!  cut_signatures epoch               → who cut it, signature
 //! ```
 //!
 //! Records are not put in an epoch when they arrive: an epoch is closed by a cut, which says
@@ -26,16 +27,15 @@ use crate::{
 	validate::Checked,
 };
 use codec::{Decode, Encode};
-use polkadot_sdk::sp_runtime::MultiSignature;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::path::Path;
 use thingschain_primitives::{
 	ids::{DeviceId, Epoch, Hash},
 	merkle::{root_of_leaves, InclusionProof},
-	nest::NestRecord,
+	nest::SignedNestRecord,
 };
 
-/// Each record, by device and sequence: its [`StoredRecord`] (SCALE).
+/// Each record, by device and sequence: its [`SignedNestRecord`] (SCALE).
 const RECORDS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("records");
 /// Each record's leaf hash, by device and sequence.
 const LEAVES: TableDefinition<(u64, u64), [u8; 32]> = TableDefinition::new("leaves");
@@ -49,18 +49,12 @@ const EPOCH_ENDS: TableDefinition<(u64, u64), u32> = TableDefinition::new("epoch
 const META: TableDefinition<&str, u32> = TableDefinition::new("meta");
 /// Each closed epoch's [`SealedEpoch`] (SCALE).
 const SEALED: TableDefinition<u32, &[u8]> = TableDefinition::new("sealed");
+/// Each closed epoch's cut's signer and signature.
+const CUT_SIGNATURES: TableDefinition<u32, ([u8; 32], [u8; 64])> =
+	TableDefinition::new("cut_signatures");
 
 /// The `meta` key of the open epoch.
 const OPEN_EPOCH: &str = "open_epoch";
-
-/// A record in the ledger.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
-pub struct StoredRecord {
-	/// Its device key's signature.
-	pub signature: MultiSignature,
-	/// The record.
-	pub record: NestRecord,
-}
 
 /// An appended record, acknowledged: durably stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,6 +76,18 @@ pub struct EpochCut {
 	pub ends: Vec<(DeviceId, u64)>,
 }
 
+/// An [`EpochCut`] signed by the service node that made it, the epoch's leader
+/// ([`crate::cut`]): what every node closes the epoch with.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct SignedCut {
+	/// The cut.
+	pub cut: EpochCut,
+	/// The account of the node that made it.
+	pub signer: [u8; 32],
+	/// Its sr25519 signature of [`crate::cut::signing_bytes`].
+	pub signature: [u8; 64],
+}
+
 /// A closed epoch's tree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct SealedEpoch {
@@ -97,7 +103,7 @@ pub struct RecordProof {
 	/// Its epoch.
 	pub epoch: Epoch,
 	/// The record as stored.
-	pub stored: StoredRecord,
+	pub stored: SignedNestRecord,
 	/// Its epoch's root and size.
 	pub sealed: SealedEpoch,
 	/// Its inclusion proof under that root.
@@ -121,6 +127,7 @@ impl Ledger {
 			write.open_table(EPOCH_RANGES)?;
 			write.open_table(EPOCH_ENDS)?;
 			write.open_table(SEALED)?;
+			write.open_table(CUT_SIGNATURES)?;
 			let mut meta = write.open_table(META)?;
 			if meta.get(OPEN_EPOCH)?.is_none() {
 				meta.insert(OPEN_EPOCH, 0)?;
@@ -149,7 +156,7 @@ impl Ledger {
 				let expected = next.get(device)?.map_or(0, |s| s.value());
 				let outcome = if sequence == expected {
 					let record =
-						StoredRecord { signature: checked.signature, record: checked.record };
+						SignedNestRecord { record: checked.record, signature: checked.signature };
 					stored.insert((device, sequence), record.encode().as_slice())?;
 					leaves.insert((device, sequence), checked.leaf.0)?;
 					next.insert(device, sequence + 1)?;
@@ -200,9 +207,11 @@ impl Ledger {
 		Ok(EpochCut { epoch, ends })
 	}
 
-	/// Closes the open epoch at `cut`: puts each device's records below its end (and after
-	/// its previous cut) in the epoch, and stores the epoch's root, in one write.
-	pub fn close_epoch(&self, cut: &EpochCut) -> Result<SealedEpoch, CloseError> {
+	/// Closes the open epoch at `signed`'s cut: puts each device's records below its end (and
+	/// after its previous cut) in the epoch, and stores the epoch's root and the signed cut, in
+	/// one write. Whose signature it is, is for the caller to check.
+	pub fn close_epoch(&self, signed: &SignedCut) -> Result<SealedEpoch, CloseError> {
+		let cut = &signed.cut;
 		let write = self.db.begin_write()?;
 		let sealed = {
 			let mut meta = write.open_table(META)?;
@@ -234,6 +243,7 @@ impl Ledger {
 			}
 			let sealed = SealedEpoch { leaves: tree.len() as u32, root: root_of_leaves(tree) };
 			write.open_table(SEALED)?.insert(open, sealed.encode().as_slice())?;
+			write.open_table(CUT_SIGNATURES)?.insert(open, (signed.signer, signed.signature))?;
 			meta.insert(OPEN_EPOCH, open + 1)?;
 			sealed
 		};
@@ -246,12 +256,12 @@ impl Ledger {
 		sealed_in(&self.db.begin_read()?.open_table(SEALED)?, epoch)
 	}
 
-	/// The cut that closed epoch `epoch`; `None` while it is open.
-	pub fn cut(&self, epoch: Epoch) -> Result<Option<EpochCut>, StorageError> {
+	/// The signed cut that closed epoch `epoch`; `None` while it is open.
+	pub fn cut(&self, epoch: Epoch) -> Result<Option<SignedCut>, StorageError> {
 		let read = self.db.begin_read()?;
-		if epoch >= open_epoch_in(&read.open_table(META)?)? {
+		let Some(signed) = read.open_table(CUT_SIGNATURES)?.get(epoch)?.map(|v| v.value()) else {
 			return Ok(None);
-		}
+		};
 		let ranges = read.open_table(EPOCH_RANGES)?;
 		let ends = ranges
 			.range((epoch, 0)..=(epoch, u64::MAX))?
@@ -260,7 +270,8 @@ impl Ledger {
 				Ok((key.value().1, range.value().1))
 			})
 			.collect::<Result<_, StorageError>>()?;
-		Ok(Some(EpochCut { epoch, ends }))
+		let (signer, signature) = signed;
+		Ok(Some(SignedCut { cut: EpochCut { epoch, ends }, signer, signature }))
 	}
 
 	/// Device `device`'s record `sequence`, if the ledger has it.
@@ -268,11 +279,25 @@ impl Ledger {
 		&self,
 		device: DeviceId,
 		sequence: u64,
-	) -> Result<Option<StoredRecord>, StorageError> {
+	) -> Result<Option<SignedNestRecord>, StorageError> {
+		Ok(self.records(device, sequence, 1)?.pop())
+	}
+
+	/// Device `device`'s records from sequence `from` on, at most `count` of them.
+	pub fn records(
+		&self,
+		device: DeviceId,
+		from: u64,
+		count: usize,
+	) -> Result<Vec<SignedNestRecord>, StorageError> {
 		let read = self.db.begin_read()?;
 		let table = read.open_table(RECORDS)?;
-		let record = table.get((device, sequence))?.map(|v| decode_record(v.value()));
-		record.transpose()
+		let records = table
+			.range((device, from)..=(device, u64::MAX))?
+			.take(count)
+			.map(|entry| decode_record(entry?.1.value()))
+			.collect();
+		records
 	}
 
 	/// Device `device`'s record `sequence` with its inclusion proof, once its epoch is closed.
@@ -309,12 +334,7 @@ impl Ledger {
 		}
 		let Some(index) = index.and_then(|i| u32::try_from(i).ok()) else { return Ok(None) };
 		let proof = InclusionProof::build_from_leaves(tree, index);
-		Ok(proof.map(|proof| RecordProof {
-			epoch,
-			stored,
-			sealed,
-			proof,
-		}))
+		Ok(proof.map(|proof| RecordProof { epoch, stored, sealed, proof }))
 	}
 }
 
@@ -341,9 +361,9 @@ fn sealed_in(
 	sealed.transpose().map_err(|source| StorageError::Corrupted { what: "sealed epoch", source })
 }
 
-/// A [`StoredRecord`] read back from the `records` table.
-fn decode_record(mut bytes: &[u8]) -> Result<StoredRecord, StorageError> {
-	StoredRecord::decode(&mut bytes)
+/// A [`SignedNestRecord`] read back from the `records` table.
+fn decode_record(mut bytes: &[u8]) -> Result<SignedNestRecord, StorageError> {
+	SignedNestRecord::decode(&mut bytes)
 		.map_err(|source| StorageError::Corrupted { what: "record", source })
 }
 
@@ -351,7 +371,7 @@ fn decode_record(mut bytes: &[u8]) -> Result<StoredRecord, StorageError> {
 mod tests {
 	use super::*;
 	use crate::{
-		fixtures::Fleet,
+		fixtures::{signed, Fleet},
 		validate::{check, Checked},
 	};
 	use thingschain_primitives::merkle::root;
@@ -372,7 +392,7 @@ mod tests {
 
 	/// Closes the open epoch with every record stored.
 	fn close(ledger: &Ledger) -> SealedEpoch {
-		ledger.close_epoch(&ledger.heads().unwrap()).unwrap()
+		ledger.close_epoch(&signed(ledger.heads().unwrap())).unwrap()
 	}
 
 	#[test]
@@ -412,7 +432,7 @@ mod tests {
 		let cut = ledger.heads().unwrap();
 		let ids = |d: usize| fleet.device_id(d);
 		assert_eq!(cut, EpochCut { epoch: 0, ends: vec![(ids(0), 2), (ids(1), 1), (ids(2), 2)] });
-		let sealed = ledger.close_epoch(&cut).unwrap();
+		let sealed = ledger.close_epoch(&signed(cut.clone())).unwrap();
 		let later = checked(&fleet, &[(0, 2)]);
 		ledger.append(later).unwrap();
 		assert_eq!(ledger.heads().unwrap(), EpochCut { epoch: 1, ends: vec![(ids(0), 3)] });
@@ -422,7 +442,7 @@ mod tests {
 		let expected = root(ordered.iter().map(|c| c.record.leaf_bytes()));
 		assert_eq!(sealed, SealedEpoch { root: expected, leaves: 5 });
 		assert_eq!(ledger.sealed(0).unwrap(), Some(sealed));
-		assert_eq!(ledger.cut(0).unwrap(), Some(cut.clone()));
+		assert_eq!(ledger.cut(0).unwrap(), Some(signed(cut.clone())));
 
 		// Every record proves against the root, with the bytes a verifier is given.
 		for c in &arrived {
@@ -434,13 +454,16 @@ mod tests {
 		assert_eq!(ledger.proof(ids(0), 2).unwrap(), None, "epoch 1 is open");
 
 		// An epoch is closed once.
-		assert!(matches!(ledger.close_epoch(&cut), Err(CloseError::NotOpen { open: 1 })));
+		assert!(matches!(
+			ledger.close_epoch(&signed(cut.clone())),
+			Err(CloseError::NotOpen { open: 1 })
+		));
 
 		// After a restart: the same root, cut, records and next sequences.
 		drop(ledger);
 		let ledger = Ledger::open(&dir.path().join("ledger.redb")).unwrap();
 		assert_eq!(ledger.sealed(0).unwrap(), Some(sealed));
-		assert_eq!(ledger.cut(0).unwrap(), Some(cut));
+		assert_eq!(ledger.cut(0).unwrap(), Some(signed(cut)));
 		assert_eq!(ledger.open_epoch().unwrap(), 1);
 		assert_eq!(ledger.next_sequence(ids(0)).unwrap(), 3);
 		let closed = close(&ledger);
@@ -460,7 +483,7 @@ mod tests {
 		ledger.append(checked(&fleet, &[(0, 0), (0, 1), (0, 2), (1, 0)])).unwrap();
 		let (a, b) = (fleet.device_id(0), fleet.device_id(1));
 		let refused = |cut: EpochCut| {
-			let error = ledger.close_epoch(&cut).unwrap_err();
+			let error = ledger.close_epoch(&signed(cut)).unwrap_err();
 			assert_eq!(ledger.open_epoch().unwrap(), 0, "{error}: nothing written");
 			error
 		};
@@ -469,7 +492,9 @@ mod tests {
 			refused(cut(vec![(a, 2), (b, 3)])),
 			CloseError::Missing { device, have: 1, need: 3 } if device == b
 		));
-		assert!(matches!(refused(cut(vec![(b, 1), (a, 1)])), CloseError::Malformed { device } if device == a));
+		assert!(
+			matches!(refused(cut(vec![(b, 1), (a, 1)])), CloseError::Malformed { device } if device == a)
+		);
 		assert!(matches!(refused(cut(vec![(a, 1), (a, 2)])), CloseError::Malformed { .. }));
 		assert!(matches!(refused(cut(vec![(a, 0)])), CloseError::Malformed { .. }));
 		assert!(matches!(
@@ -479,10 +504,10 @@ mod tests {
 
 		// A cut below what the node holds (the leader had fewer): the rest waits for the next
 		// epoch, and an end before a device's last cut is refused there.
-		let first = ledger.close_epoch(&cut(vec![(a, 1)])).unwrap();
+		let first = ledger.close_epoch(&signed(cut(vec![(a, 1)]))).unwrap();
 		assert_eq!(first.leaves, 1);
 		let stale = EpochCut { epoch: 1, ends: vec![(a, 1)] };
-		assert!(matches!(ledger.close_epoch(&stale), Err(CloseError::Malformed { .. })));
+		assert!(matches!(ledger.close_epoch(&signed(stale)), Err(CloseError::Malformed { .. })));
 		assert_eq!(ledger.heads().unwrap().ends, vec![(a, 3), (b, 1)]);
 		assert_eq!(close(&ledger).leaves, 3);
 	}
@@ -491,7 +516,7 @@ mod tests {
 	fn an_empty_epoch_has_the_zero_root() {
 		let (_dir, ledger) = ledger();
 		assert_eq!(close(&ledger), SealedEpoch { root: Hash::zero(), leaves: 0 });
-		assert_eq!(ledger.cut(0).unwrap(), Some(EpochCut { epoch: 0, ends: vec![] }));
+		assert_eq!(ledger.cut(0).unwrap().unwrap().cut, EpochCut { epoch: 0, ends: vec![] });
 	}
 
 	/// The ledger against a model: any mix of in-order records, retries, reused sequences,
@@ -555,7 +580,7 @@ mod tests {
 									settled[d] = end;
 								}
 							}
-							ledger.close_epoch(&EpochCut { epoch, ends }).unwrap();
+							ledger.close_epoch(&signed(EpochCut { epoch, ends })).unwrap();
 							epoch += 1;
 						}
 						Op::Write { d, offset, other } => {

@@ -25,11 +25,15 @@
 //! WebChain.
 
 pub mod committer;
+pub mod cut;
 pub mod devices;
+pub mod epochs;
 pub mod error;
 pub mod ledger;
+pub mod peers;
 pub mod rpc;
 pub mod validate;
+pub mod webchain;
 
 #[cfg(test)]
 mod fixtures;

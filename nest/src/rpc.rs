@@ -5,7 +5,9 @@
 //! |---|---|---|
 //! | `nestnode_submit` | `records`: hex of the SCALE `Vec<SignedNestRecord>`, at most [`MAX_RECORDS_PER_CALL`] | one answer per record, in order, once stored: `{ status: "stored" \| "duplicate", leaf }` or `{ status: "refused", code, error }` |
 //! | `nestnode_nextSequence` | `device` | the sequence the device's next record must have |
-//! | `nestnode_openEpoch` | | the epoch the next cut closes: new records are in it or a later one |
+//! | `nestnode_status` | | `{ openEpoch, webchainBlock }`: the epoch the next cut closes (new records are in it or a later one), and the last finalized WebChain block the node has read (its devices are those registered by then), `null` before the first |
+//! | `nestnode_cut` | `epoch` | once the epoch is closed: hex of the SCALE `SignedCut` it was closed with (its leader's), else `null` |
+//! | `nestnode_records` | `device`, `from`, `count` | hex of the SCALE `Vec<SignedNestRecord>`: the device's records from sequence `from` on, at most `count` (at most [`MAX_RECORDS_PER_CALL`]) |
 //! | `nestnode_proof` | `device`, `sequence` | once its epoch is closed: `{ epoch, root, record, signature, leafIndex, numberOfLeaves, siblings }` (`record`: the leaf bytes, `signature`: the device's SCALE `MultiSignature`, hex), else `null` |
 
 use crate::{
@@ -14,6 +16,7 @@ use crate::{
 	error::{Rejection, StorageError},
 	ledger::{Ledger, Stored},
 	validate::{check, Rules},
+	webchain::Finalized,
 };
 use codec::{Compact, Decode, DecodeAll, Encode};
 use jsonrpsee::{
@@ -28,6 +31,7 @@ use thingschain_primitives::{
 	ids::{DeviceId, Epoch, Hash},
 	nest::SignedNestRecord,
 };
+use tokio::sync::watch;
 
 /// The most records one `nestnode_submit` takes.
 pub const MAX_RECORDS_PER_CALL: usize = 4_096;
@@ -88,6 +92,16 @@ pub struct ProvenRecord {
 	pub siblings: Vec<Hash>,
 }
 
+/// Where a node is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+	/// The epoch its next cut closes: new records are in it or a later one.
+	pub open_epoch: Epoch,
+	/// The last finalized WebChain block it read: its devices are those registered by then.
+	pub webchain_block: Option<u64>,
+}
+
 /// Service-node queries and writes.
 #[rpc(server)]
 pub trait NestNodeApi {
@@ -100,9 +114,18 @@ pub trait NestNodeApi {
 	#[method(name = "nestnode_nextSequence")]
 	async fn next_sequence(&self, device: DeviceId) -> RpcResult<u64>;
 
-	/// The epoch the node's next cut closes.
-	#[method(name = "nestnode_openEpoch")]
-	async fn open_epoch(&self) -> RpcResult<Epoch>;
+	/// Where the node is: its open epoch and the last finalized WebChain block it read.
+	#[method(name = "nestnode_status")]
+	async fn status(&self) -> RpcResult<Status>;
+
+	/// The signed cut epoch `epoch` was closed with (hex of SCALE `SignedCut`), once closed.
+	#[method(name = "nestnode_cut")]
+	async fn cut(&self, epoch: Epoch) -> RpcResult<Option<Bytes>>;
+
+	/// Device `device`'s records from sequence `from` on, at most `count` (hex of SCALE
+	/// `Vec<SignedNestRecord>`): how other nodes catch up.
+	#[method(name = "nestnode_records")]
+	async fn records(&self, device: DeviceId, from: u64, count: u32) -> RpcResult<Bytes>;
 
 	/// Device `device`'s record `sequence` with its inclusion proof, once its epoch is closed.
 	#[method(name = "nestnode_proof")]
@@ -186,21 +209,24 @@ pub struct NestNode {
 	devices: Arc<DeviceCache>,
 	ledger: Arc<Ledger>,
 	committer: Committer,
+	/// WebChain as the node last read it.
+	finalized: watch::Receiver<Option<Finalized>>,
 	/// Permits for the submissions in progress ([`CALLS_AT_ONCE`]).
 	working: tokio::sync::Semaphore,
 }
 
 impl NestNode {
-	/// Serves `ledger` under `rules`, taking records of the devices in `devices`; starts the
-	/// ledger's writer thread.
+	/// Serves `ledger` under `rules`, taking records of the devices in `devices`, written by
+	/// `committer`, with WebChain as `finalized` has it.
 	pub fn new(
-		rules: Rules,
+		rules: Arc<Rules>,
 		devices: Arc<DeviceCache>,
 		ledger: Arc<Ledger>,
-	) -> std::io::Result<NestNode> {
-		let committer = Committer::start(ledger.clone())?;
+		committer: Committer,
+		finalized: watch::Receiver<Option<Finalized>>,
+	) -> NestNode {
 		let working = tokio::sync::Semaphore::new(CALLS_AT_ONCE);
-		Ok(NestNode { rules: Arc::new(rules), devices, ledger, committer, working })
+		NestNode { rules, devices, ledger, committer, finalized, working }
 	}
 
 	/// Runs `read` on the ledger off the async threads.
@@ -254,8 +280,21 @@ impl NestNodeApiServer for NestNode {
 		Ok(self.read(move |ledger| ledger.next_sequence(device)).await?)
 	}
 
-	async fn open_epoch(&self) -> RpcResult<Epoch> {
-		Ok(self.read(|ledger| ledger.open_epoch()).await?)
+	async fn status(&self) -> RpcResult<Status> {
+		let webchain_block = self.finalized.borrow().as_ref().map(|at| at.number);
+		let open_epoch = self.read(|ledger| ledger.open_epoch()).await?;
+		Ok(Status { open_epoch, webchain_block })
+	}
+
+	async fn cut(&self, epoch: Epoch) -> RpcResult<Option<Bytes>> {
+		let cut = self.read(move |ledger| ledger.cut(epoch)).await?;
+		Ok(cut.map(|cut| cut.encode().into()))
+	}
+
+	async fn records(&self, device: DeviceId, from: u64, count: u32) -> RpcResult<Bytes> {
+		let count = (count as usize).min(MAX_RECORDS_PER_CALL);
+		let records = self.read(move |ledger| ledger.records(device, from, count)).await?;
+		Ok(records.encode().into())
 	}
 
 	async fn proof(&self, device: DeviceId, sequence: u64) -> RpcResult<Option<ProvenRecord>> {
@@ -275,7 +314,7 @@ impl NestNodeApiServer for NestNode {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::fixtures::Fleet;
+	use crate::fixtures::{signed, Fleet};
 	use jsonrpsee::RpcModule;
 	use serde_json::{json, Value};
 	use thingschain_primitives::merkle::InclusionProof;
@@ -283,8 +322,12 @@ mod tests {
 	fn node(fleet: &Fleet) -> (tempfile::TempDir, Arc<Ledger>, RpcModule<NestNode>) {
 		let dir = tempfile::tempdir().unwrap();
 		let ledger = Arc::new(Ledger::open(&dir.path().join("ledger.redb")).unwrap());
+		let committer = Committer::start(ledger.clone()).unwrap();
+		let rules = Arc::new(fleet.rules.clone());
+		// A node that has read no WebChain block yet.
+		let (_, finalized) = watch::channel(None);
 		let node =
-			NestNode::new(fleet.rules.clone(), fleet.devices.clone(), ledger.clone()).unwrap();
+			NestNode::new(rules, fleet.devices.clone(), ledger.clone(), committer, finalized);
 		(dir, ledger, node.into_rpc())
 	}
 
@@ -315,7 +358,7 @@ mod tests {
 		let device = fleet.device_id(0);
 		let none: Option<Value> = rpc.call("nestnode_proof", (device, 1)).await.unwrap();
 		assert_eq!(none, None, "epoch 0 is open");
-		let sealed = ledger.close_epoch(&ledger.heads().unwrap()).unwrap();
+		let sealed = ledger.close_epoch(&signed(ledger.heads().unwrap())).unwrap();
 		let proven: Value = rpc.call("nestnode_proof", (device, 1)).await.unwrap();
 		assert_eq!(proven["epoch"], 0);
 		assert_eq!(proven["root"], json!(sealed.root));
@@ -330,8 +373,17 @@ mod tests {
 				.unwrap(),
 		};
 		assert!(proof.verify(&sealed.root, &records[2].record.leaf_bytes()));
-		let epoch: Epoch = rpc.call("nestnode_openEpoch", [(); 0]).await.unwrap();
-		assert_eq!(epoch, 1);
+		let status: Value = rpc.call("nestnode_status", [(); 0]).await.unwrap();
+		assert_eq!(status, json!({"openEpoch": 1, "webchainBlock": null}));
+
+		// What another node catches up with: the signed cut and the records below it.
+		let cut: Bytes = rpc.call("nestnode_cut", [0]).await.unwrap();
+		assert_eq!(cut.0, ledger.cut(0).unwrap().unwrap().encode());
+		let none: Option<Bytes> = rpc.call("nestnode_cut", [1]).await.unwrap();
+		assert_eq!(none, None);
+		let served: Bytes = rpc.call("nestnode_records", (device, 1, 5)).await.unwrap();
+		let served = Vec::<SignedNestRecord>::decode(&mut &served[..]).unwrap();
+		assert_eq!(served, vec![records[2].clone()]);
 	}
 
 	#[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -109,9 +109,6 @@ fn check_record(
 		return Err(Rejection::WrongService { service: record.service });
 	}
 	let device = devices.get(record.device).ok_or(Rejection::UnknownDevice)?;
-	if device.service != Some(rules.service) {
-		return Err(Rejection::NotInService { service: device.service });
-	}
 	if !device.active {
 		return Err(Rejection::DeviceSuspended);
 	}
@@ -277,7 +274,7 @@ mod tests {
 			change(&mut entry);
 			fleet.devices.set(id, entry);
 		};
-		devices_entry(1, &|entry| entry.service = Some(SERVICE + 1));
+		fleet.devices.remove(fleet.device_id(1));
 		devices_entry(2, &|entry| entry.active = false);
 		devices_entry(3, &|entry| entry.readers.clear());
 		let records = vec![
@@ -291,11 +288,7 @@ mod tests {
 		let rules = Rules { max_record_bytes: 2_000, ..fleet.rules.clone() };
 		let outcomes = check(&rules, &fleet.devices, records);
 		let codes: Vec<i32> = outcomes.iter().map(|o| o.as_ref().unwrap_err().code()).collect();
-		assert_eq!(codes, vec![9303, 9304, 9305, 9306, 9308, 9302]);
-		assert_eq!(
-			outcomes[2].as_ref().unwrap_err(),
-			&Rejection::NotInService { service: Some(SERVICE + 1) }
-		);
+		assert_eq!(codes, vec![9303, 9304, 9304, 9306, 9308, 9302]);
 	}
 
 	#[test]

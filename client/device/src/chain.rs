@@ -105,6 +105,11 @@ impl Chain {
 		Ok(Self { client, rpc })
 	}
 
+	/// The subxt client: blocks, storage and events at any block.
+	pub fn client(&self) -> &OnlineClient<PolkadotConfig> {
+		&self.client
+	}
+
 	/// The next nonce of `who`, counting its transactions in the node's pool.
 	pub async fn next_nonce(&self, who: &AccountId32) -> Result<u64, Error> {
 		self.rpc.request("system_accountNextIndex", rpc_params![who.to_string()]).await.map_err(rpc)
@@ -223,12 +228,7 @@ impl Chain {
 	/// that a batch always fits one.
 	pub async fn batch_size(&self, device: DeviceId) -> Result<usize, Error> {
 		let at = self.at_best().await?;
-		let max_batch = at
-			.metadata_ref()
-			.pallet_by_name("Payloads")
-			.and_then(|pallet| pallet.constant_by_name("MaxBatch"))
-			.ok_or_else(|| Error::Metadata("no Payloads.MaxBatch".into()))
-			.and_then(|constant| decode::<u32>(constant.value()))?;
+		let max_batch = constant::<u32>(&at, "Payloads", "MaxBatch")?;
 		let address = dynamic::storage::<(u64,), Value>("Devices", "Devices");
 		let value = at.storage().try_fetch(address, (device,)).await.map_err(rpc)?;
 		let per_window = value
@@ -427,6 +427,11 @@ impl Chain {
 		Ok(found)
 	}
 
+	/// The runtime constant `pallet.name`, at the best block.
+	pub async fn constant<T: Decode>(&self, pallet: &str, name: &str) -> Result<T, Error> {
+		constant(&self.at_best().await?, pallet, name)
+	}
+
 	/// The SCALE bytes of `pallet.item` under `key` (a tuple of its keys) at the best block;
 	/// `None` where nothing is stored.
 	pub async fn storage<K>(
@@ -564,6 +569,15 @@ fn reader_call(name: &'static str, device: DeviceId, reader: ReaderKey) -> impl 
 			("reader".into(), Value::from_bytes(reader)),
 		]),
 	)
+}
+
+/// The runtime constant `pallet.name` at `at`.
+fn constant<T: Decode>(at: &AtBlock, pallet: &str, name: &str) -> Result<T, Error> {
+	at.metadata_ref()
+		.pallet_by_name(pallet)
+		.and_then(|p| p.constant_by_name(name))
+		.ok_or_else(|| Error::Metadata(format!("no {pallet}.{name}")))
+		.and_then(|constant| decode(constant.value()))
 }
 
 fn decode<T: Decode>(mut bytes: &[u8]) -> Result<T, Error> {

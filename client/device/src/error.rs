@@ -75,6 +75,6 @@ impl From<SealError> for Error {
 }
 
 /// Turns any displayable error into [`Error::Rpc`].
-pub(crate) fn rpc(e: impl std::fmt::Display) -> Error {
+pub fn rpc(e: impl std::fmt::Display) -> Error {
 	Error::Rpc(e.to_string())
 }

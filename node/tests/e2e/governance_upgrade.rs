@@ -177,7 +177,7 @@ async fn a_referendum_upgrades_the_runtime_and_its_migration_keeps_the_state() {
 		stored(&rpc, &latest_key, &at).await
 	})
 	.await;
-	let fleet = accounts::register_fleet(&chain, 1).await.unwrap();
+	let fleet = accounts::register_fleet(&chain, 1, None).await.unwrap();
 	let signing = chain.device_signing().await.unwrap();
 	let record = workload::records(&signing, &fleet, 1, 1, 0).unwrap();
 	let after = chain.best_number().await.unwrap();

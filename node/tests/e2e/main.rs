@@ -17,3 +17,4 @@ mod dpos_network;
 mod governance_upgrade;
 mod local_network;
 mod nest_network;
+mod nest_service;

@@ -1,0 +1,296 @@
+//! Epochs and anchors, driven by WebChain's finalized blocks: every epoch that has ended is
+//! closed (by the leader's signed cut, [`crate::cut`]), then the next epoch WebChain anchors is
+//! attested, by a service node, or approved, by a super node, with the root the ledger stored
+//! when it closed that epoch.
+//!
+//! ```text
+//!  finalized block N ──► every epoch ended by N and still open here:
+//!    │                     leader: sign heads() ─► close_epoch
+//!    │                     other:  a peer's cut, signed by the leader ─► fetch what is missing
+//!    │                             (checked like a device's write) ─► close_epoch
+//!    └─► WebChain's next epoch e, once closed here:
+//!          service node: NestAnchor.attest(service, e, root(e), prev)
+//!          super node:   NestAnchor.approve(service, e, root(e)), once a node attested root(e)
+//! ```
+//!
+//! The root of an epoch is stored in the transaction that closes it and never changes, and
+//! `prev` is WebChain's latest anchor, so a node that restarts, or whose transaction was lost,
+//! sends the same attestation again: it never attests, nor a super node approves, two roots
+//! of one epoch. WebChain refusing a repeat (`AlreadyAttested`, `AlreadyApproved`,
+//! `StaleEpoch`) means it was counted.
+
+use crate::{
+	committer::Committer,
+	cut::{self, CutRejected},
+	devices::DeviceCache,
+	error::{CloseError, StorageError},
+	ledger::{Ledger, SealedEpoch, SignedCut},
+	peers::Peers,
+	rpc::MAX_RECORDS_PER_CALL,
+	validate::{check, Rules},
+	webchain::Finalized,
+};
+use std::sync::Arc;
+use subxt::{
+	dynamic::{self, Value},
+	ext::scale_value::Composite,
+};
+use subxt_signer::sr25519::Keypair;
+use thingschain_device::{Chain, Error};
+use thingschain_primitives::ids::{Epoch, Hash, ServiceId};
+use tokio::sync::watch;
+
+/// What this node does with an epoch's root on WebChain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+	/// A trusted node of the service: it leads epochs in turn and attests roots.
+	ServiceNode,
+	/// A super node: it follows the service's log from its nodes and approves the roots it
+	/// computes itself (Proof of Truth).
+	SuperNode,
+}
+
+/// Everything the epochs' driver uses.
+pub struct Epochs {
+	/// Attest or approve.
+	pub role: Role,
+	/// The node's account key: signs its cuts and transactions.
+	pub key: Keypair,
+	/// WebChain's JSON-RPC URL, for transactions.
+	pub webchain: String,
+	/// The records' rules (its service, WebChain's genesis hash).
+	pub rules: Arc<Rules>,
+	/// The service's devices.
+	pub devices: Arc<DeviceCache>,
+	/// The ledger.
+	pub ledger: Arc<Ledger>,
+	/// Its writer, shared with the devices' writes.
+	pub committer: Committer,
+	/// The service's other nodes.
+	pub peers: Peers,
+}
+
+/// Why an epoch could not be closed yet.
+#[derive(Debug)]
+enum Waiting {
+	/// No peer has the leader's cut yet.
+	NoCut,
+	/// A peer's cut is not the leader's.
+	BadCut(CutRejected),
+	/// No peer serves records the cut holds.
+	NoRecords { device: u64, from: u64 },
+	/// A record a peer served was refused here.
+	Refused { device: u64, sequence: u64, reason: String },
+	/// The ledger refused the cut or failed.
+	Close(CloseError),
+	/// The ledger's writer failed storing fetched records.
+	Write(Arc<StorageError>),
+}
+
+impl std::fmt::Display for Waiting {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		match self {
+			Waiting::NoCut => f.write_str("no peer has the leader's cut yet"),
+			Waiting::BadCut(e) => write!(f, "{e}"),
+			Waiting::NoRecords { device, from } => {
+				write!(f, "no peer serves device {device}'s records from {from}")
+			}
+			Waiting::Refused { device, sequence, reason } => {
+				write!(f, "device {device}'s record {sequence} from a peer is refused: {reason}")
+			}
+			Waiting::Close(e) => write!(f, "{e}"),
+			Waiting::Write(e) => write!(f, "{e}"),
+		}
+	}
+}
+
+impl From<StorageError> for Waiting {
+	fn from(error: StorageError) -> Self {
+		Waiting::Close(error.into())
+	}
+}
+
+impl Epochs {
+	/// Runs for as long as `finalized` is published: on each finalized block, closes the
+	/// epochs that ended and settles the next anchor.
+	pub async fn run(self, mut finalized: watch::Receiver<Option<Finalized>>) {
+		let mut chain = None;
+		// The last epoch this node's attestation or approval was counted for.
+		let mut counted = None;
+		while finalized.changed().await.is_ok() {
+			let Some(at) = finalized.borrow_and_update().clone() else { continue };
+			match self.close_ended(&at).await {
+				Ok(()) => {}
+				Err(Waiting::NoCut) => {
+					tracing::debug!(target: "epochs", "at block {}: {}", at.number, Waiting::NoCut)
+				}
+				Err(waiting) => {
+					tracing::warn!(target: "epochs", "at block {}: {waiting}", at.number)
+				}
+			}
+			if counted == Some(at.next.epoch) {
+				continue;
+			}
+			match self.settle(&at, &mut chain).await {
+				Ok(true) => counted = Some(at.next.epoch),
+				Ok(false) => {}
+				Err(error) => {
+					tracing::warn!(target: "epochs", "epoch {}: {error}", at.next.epoch);
+					chain = None;
+				}
+			}
+		}
+	}
+
+	/// Closes every epoch that ended by `at`, in order.
+	async fn close_ended(&self, at: &Finalized) -> Result<(), Waiting> {
+		let ended = at.service.epochs_ended(at.number);
+		loop {
+			let open = self.blocking(|ledger| ledger.open_epoch()).await?;
+			if open >= ended {
+				return Ok(());
+			}
+			let signed = self.cut(open, at).await?;
+			let sealed = self.close(signed).await?;
+			tracing::info!(
+				target: "epochs",
+				"closed epoch {open}: {} records, root {:?}", sealed.leaves, sealed.root
+			);
+		}
+	}
+
+	/// The cut that closes `epoch`: this node's own if it leads it, else the leader's from a
+	/// peer.
+	async fn cut(&self, epoch: Epoch, at: &Finalized) -> Result<SignedCut, Waiting> {
+		let (genesis, service) = (self.rules.genesis_hash, self.rules.service);
+		let me = self.key.public_key().0;
+		if self.role == Role::ServiceNode && cut::leader(&at.service.nodes, epoch) == Some(me) {
+			let heads = self.blocking(|ledger| ledger.heads()).await?;
+			return Ok(cut::sign(&self.key, &genesis, service, heads));
+		}
+		let mut refused = None;
+		for signed in self.peers.cuts(epoch).await {
+			match cut::verify(&signed, &genesis, service, &at.service) {
+				Ok(()) => return Ok(signed),
+				Err(e) => refused = Some(e),
+			}
+		}
+		Err(refused.map_or(Waiting::NoCut, Waiting::BadCut))
+	}
+
+	/// Closes the open epoch with `signed`, first fetching from peers the records it holds
+	/// that this node lacks.
+	async fn close(&self, signed: SignedCut) -> Result<SealedEpoch, Waiting> {
+		let signed = Arc::new(signed);
+		loop {
+			let cut = signed.clone();
+			match self.blocking(move |ledger| Ok(ledger.close_epoch(&cut))).await? {
+				Ok(sealed) => return Ok(sealed),
+				Err(CloseError::Missing { device, have, need }) => {
+					let count = (need - have).min(MAX_RECORDS_PER_CALL as u64) as u32;
+					self.catch_up(device, have, count).await?;
+				}
+				Err(error) => return Err(Waiting::Close(error)),
+			}
+		}
+	}
+
+	/// Fetches device `device`'s records from `from` on (at most `count`) from a peer and
+	/// stores them, checked as a device's own write is.
+	async fn catch_up(&self, device: u64, from: u64, count: u32) -> Result<(), Waiting> {
+		let records = self.peers.records(device, from, count).await;
+		if records.is_empty() {
+			return Err(Waiting::NoRecords { device, from });
+		}
+		let (rules, devices) = (self.rules.clone(), self.devices.clone());
+		let checked = tokio::task::spawn_blocking(move || check(&rules, &devices, records))
+			.await
+			.unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()));
+		let mut good = Vec::with_capacity(checked.len());
+		for (offset, outcome) in checked.into_iter().enumerate() {
+			match outcome {
+				Ok(record) => good.push(record),
+				Err(rejection) => {
+					let sequence = from + offset as u64;
+					let reason = rejection.to_string();
+					return Err(Waiting::Refused { device, sequence, reason });
+				}
+			}
+		}
+		let outcomes = self.committer.append(good).await.map_err(Waiting::Write)?;
+		if let Some((offset, Err(rejection))) =
+			outcomes.into_iter().enumerate().find(|(_, o)| o.is_err())
+		{
+			let sequence = from + offset as u64;
+			return Err(Waiting::Refused { device, sequence, reason: rejection.to_string() });
+		}
+		Ok(())
+	}
+
+	/// Attests or approves WebChain's next epoch with this node's root, if it closed that
+	/// epoch; `Ok(true)` once WebChain counted it.
+	async fn settle(&self, at: &Finalized, chain: &mut Option<Chain>) -> Result<bool, Error> {
+		let epoch = at.next.epoch;
+		let sealed = self.blocking(move |ledger| ledger.sealed(epoch)).await;
+		let Some(sealed) = sealed.map_err(|e| Error::Io(std::io::Error::other(e)))? else {
+			return Ok(false);
+		};
+		let me = self.key.public_key().0;
+		let call = match self.role {
+			Role::ServiceNode if at.service.active && at.service.nodes.contains(&me) => {
+				anchor_call("attest", self.rules.service, epoch, sealed.root, Some(at.next.prev))
+			}
+			Role::SuperNode if at.pending.contains(&sealed.root) => {
+				anchor_call("approve", self.rules.service, epoch, sealed.root, None)
+			}
+			_ => return Ok(false),
+		};
+		let chain = match chain {
+			Some(chain) => chain,
+			None => chain.insert(Chain::connect(&self.webchain).await?),
+		};
+		match chain.send(&call, &self.key).await {
+			Ok(_) => {
+				tracing::info!(target: "epochs", "{:?} counted for epoch {epoch}, root {:?}", self.role, sealed.root);
+				Ok(true)
+			}
+			Err(Error::Rejected(reason))
+				if ["AlreadyAttested", "AlreadyApproved", "StaleEpoch"]
+					.iter()
+					.any(|repeat| reason.contains(repeat)) =>
+			{
+				Ok(true)
+			}
+			Err(error) => Err(error),
+		}
+	}
+
+	/// Runs `read` on the ledger off the async threads.
+	async fn blocking<T: Send + 'static>(
+		&self,
+		read: impl FnOnce(&Ledger) -> Result<T, StorageError> + Send + 'static,
+	) -> Result<T, StorageError> {
+		let ledger = self.ledger.clone();
+		tokio::task::spawn_blocking(move || read(&ledger))
+			.await
+			.unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))
+	}
+}
+
+/// `NestAnchor.attest(service, epoch, root, prev)` or, without `prev`,
+/// `NestAnchor.approve(service, epoch, root)`.
+fn anchor_call(
+	name: &'static str,
+	service: ServiceId,
+	epoch: Epoch,
+	root: Hash,
+	prev: Option<Hash>,
+) -> impl subxt::tx::Payload {
+	let mut fields = vec![
+		("service".to_string(), Value::u128(service.into())),
+		("epoch".to_string(), Value::u128(epoch.into())),
+		("root".to_string(), Value::from_bytes(root)),
+	];
+	fields.extend(prev.map(|prev| ("prev".to_string(), Value::from_bytes(prev))));
+	dynamic::transaction("NestAnchor", name, Composite::Named(fields))
+}

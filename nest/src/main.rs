@@ -1,0 +1,146 @@
+//! `thingschain-nest`: a service node, or with `--super` a super node, of one NestChain
+//! service. See the crate's documentation and docs/nestchains.md.
+
+use clap::Parser;
+use std::{net::SocketAddr, path::PathBuf, str::FromStr, sync::Arc, time::Duration};
+use subxt_signer::{sr25519::Keypair, SecretUri};
+use thingschain_device::Chain;
+use thingschain_nest::{
+	committer::Committer,
+	devices::DeviceCache,
+	epochs::{Epochs, Role},
+	ledger::Ledger,
+	peers::Peers,
+	rpc::{NestNode, NestNodeApiServer},
+	validate::Rules,
+	webchain,
+};
+use thingschain_primitives::ids::{Hash, ServiceId};
+
+/// Keeps one service's NestChain: takes device records over JSON-RPC, closes its epochs and
+/// attests their roots on WebChain (or, with `--super`, checks and approves them).
+#[derive(Parser, Debug)]
+#[command(name = "thingschain-nest", version)]
+struct Cli {
+	/// WebChain's JSON-RPC URL.
+	#[arg(long, default_value = "ws://127.0.0.1:9944")]
+	webchain: String,
+	/// The service's id on WebChain.
+	#[arg(long)]
+	service: ServiceId,
+	/// A file holding the node's account key as a secret URI (a mnemonic, a 0x seed, or a
+	/// dev URI such as //Charlie): a trusted node of the service, or with --super a super node.
+	#[arg(long)]
+	key_file: PathBuf,
+	/// Where the ledger is kept.
+	#[arg(long)]
+	base_path: PathBuf,
+	/// Where the JSON-RPC server (HTTP and WebSocket) listens.
+	#[arg(long, default_value = "127.0.0.1:9950")]
+	rpc_addr: SocketAddr,
+	/// Another node of the service (its JSON-RPC URL, ws://), to fetch cuts and records from.
+	/// May be given more than once.
+	#[arg(long = "peer")]
+	peers: Vec<String>,
+	/// Run as a super node: follow the service's log from --peer nodes, approve the roots
+	/// that match.
+	#[arg(long = "super")]
+	super_node: bool,
+	/// The longest signed record taken, in bytes.
+	#[arg(long, default_value_t = 4_096)]
+	max_record_bytes: usize,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+	tracing_subscriber::fmt()
+		.with_writer(std::io::stderr)
+		.with_env_filter(
+			tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+		)
+		.init();
+	let cli = Cli::parse();
+	let key = read_key(&cli.key_file)?;
+	let rules = Arc::new(webchain_rules(&cli).await);
+	std::fs::create_dir_all(&cli.base_path)?;
+	let ledger = Arc::new(Ledger::open(&cli.base_path.join("ledger.redb"))?);
+	let committer = Committer::start(ledger.clone())?;
+	let devices = Arc::new(DeviceCache::default());
+
+	let (finalized, mut first) = tokio::sync::watch::channel(None);
+	let status = first.clone();
+	tokio::spawn(webchain::follow(cli.webchain.clone(), cli.service, devices.clone(), finalized));
+	// Devices are refused until the registry is read: wait for it before serving.
+	first.wait_for(Option::is_some).await?;
+
+	let role = if cli.super_node { Role::SuperNode } else { Role::ServiceNode };
+	let epochs = Epochs {
+		role,
+		key,
+		webchain: cli.webchain.clone(),
+		rules: rules.clone(),
+		devices: devices.clone(),
+		ledger: ledger.clone(),
+		committer: committer.clone(),
+		peers: Peers::new(cli.peers.clone()),
+	};
+
+	let node = NestNode::new(rules, devices, ledger, committer, status);
+	let server = jsonrpsee::server::Server::builder().build(cli.rpc_addr).await?;
+	let address = server.local_addr()?;
+	let handle = server.start(node.into_rpc());
+	tracing::info!(
+		"{role:?} of service {} serving JSON-RPC on {address}, ledger in {}",
+		cli.service,
+		cli.base_path.display()
+	);
+	// The epochs' driver runs here, not spawned: the device SDK's transaction futures are
+	// not `Send` for every lifetime.
+	let stopped = tokio::select! {
+		() = epochs.run(first) => Err("WebChain's follower stopped".into()),
+		stopped = shutdown() => stopped.map_err(Into::into),
+	};
+	handle.stop()?;
+	stopped
+}
+
+/// The account key in `path`.
+fn read_key(path: &std::path::Path) -> Result<Keypair, Box<dyn std::error::Error>> {
+	let uri = std::fs::read_to_string(path)
+		.map_err(|e| format!("the key file {}: {e}", path.display()))?;
+	let uri = SecretUri::from_str(uri.trim()).map_err(|e| format!("the key file: {e}"))?;
+	Ok(Keypair::from_uri(&uri).map_err(|e| format!("the key file: {e}"))?)
+}
+
+/// The records' rules, with what WebChain says (its genesis hash and readers' limit): waits
+/// for WebChain to be reachable.
+async fn webchain_rules(cli: &Cli) -> Rules {
+	let mut pause = Duration::from_millis(250);
+	loop {
+		let read = async {
+			let chain = Chain::connect(&cli.webchain).await?;
+			let max_readers: u32 = chain.constant("Payloads", "MaxReaders").await?;
+			Ok::<_, thingschain_device::Error>(Rules {
+				service: cli.service,
+				genesis_hash: Hash::from(chain.genesis_hash()),
+				max_record_bytes: cli.max_record_bytes,
+				max_readers: max_readers as usize,
+			})
+		};
+		match read.await {
+			Ok(rules) => return rules,
+			Err(e) => tracing::warn!("{}: {e}; again in {pause:?}", cli.webchain),
+		}
+		tokio::time::sleep(pause).await;
+		pause = (pause * 2).min(Duration::from_secs(10));
+	}
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown() -> std::io::Result<()> {
+	let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+	tokio::select! {
+		result = tokio::signal::ctrl_c() => result,
+		_ = term.recv() => Ok(()),
+	}
+}

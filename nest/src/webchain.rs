@@ -1,0 +1,402 @@
+//! WebChain as a service node reads it: its service's terms and nodes, the next anchor its
+//! nodes attest, and the devices registered for it, all at finalized blocks only (what a
+//! fork can take back never decides what the node accepts).
+//!
+//! ```text
+//!  connect ─► the finalized head F: every device of the service (Devices.Devices,
+//!  │          Payloads.Readers) into the DeviceCache, the service and its next anchor
+//!  ▼
+//!  each finalized block N (and any the stream skipped since the last): the devices named by
+//!  │          a Devices or Payloads reader event are read again at N ─► DeviceCache
+//!  │          the service and next anchor at N ─► watch channel ─► the anchorer
+//!  ▼
+//!  the connection fails or WebChain restarts ─► reconnect with backoff, reload from scratch
+//! ```
+
+use crate::devices::{DeviceCache, DeviceEntry};
+use codec::Decode;
+use std::{collections::BTreeSet, collections::HashMap, sync::Arc, time::Duration};
+use subxt::{
+	dynamic::{self, At, Value},
+	ext::scale_value::{Composite, ValueDef},
+};
+use thingschain_device::{error::rpc, Chain, Error};
+use thingschain_primitives::{
+	envelope::ReaderKey,
+	ids::{DeviceId, Epoch, Hash, ServiceId},
+};
+use tokio::sync::watch;
+
+/// The longest wait between two attempts to reach WebChain.
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// A service's terms and trusted nodes at a finalized block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceView {
+	/// Attestations an epoch's root needs.
+	pub quorum: u32,
+	/// Blocks per epoch.
+	pub epoch_length: u64,
+	/// The block its epoch 0 starts at.
+	pub genesis: u64,
+	/// Its trusted nodes' accounts.
+	pub nodes: Vec<[u8; 32]>,
+	/// Whether it accepts anchors (enough trusted nodes).
+	pub active: bool,
+}
+
+impl ServiceView {
+	/// How many of its epochs have ended by block `number`: epoch `e` ends where epoch
+	/// `e + 1` starts, at `genesis + (e + 1) · epoch_length` (as `ServiceTerms::epoch_end`).
+	pub fn epochs_ended(&self, number: u64) -> Epoch {
+		let elapsed = number.saturating_sub(self.genesis) / self.epoch_length.max(1);
+		Epoch::try_from(elapsed).unwrap_or(Epoch::MAX)
+	}
+}
+
+/// The epoch WebChain anchors next for the service, and the anchor it builds on
+/// (`NestAnchor::next_epoch`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NextAnchor {
+	/// The epoch.
+	pub epoch: Epoch,
+	/// The hash of the service's latest anchor (zero before its first).
+	pub prev: Hash,
+}
+
+/// WebChain at a finalized block, as far as a service node is concerned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finalized {
+	/// The block's number.
+	pub number: u64,
+	/// The service there.
+	pub service: ServiceView,
+	/// Its next anchor there.
+	pub next: NextAnchor,
+	/// The roots trusted nodes attested for the next anchor's epoch so far.
+	pub pending: Vec<Hash>,
+}
+
+/// Follows WebChain at `url` for `service` for as long as the node runs: keeps `devices`
+/// current and publishes each finalized block's [`Finalized`] on `finalized`. Reconnects,
+/// with growing pauses, whenever WebChain cannot be reached or the service is not there.
+pub async fn follow(
+	url: String,
+	service: ServiceId,
+	devices: Arc<DeviceCache>,
+	finalized: watch::Sender<Option<Finalized>>,
+) {
+	let mut backoff = Duration::from_millis(250);
+	loop {
+		let error = follow_once(&url, service, &devices, &finalized, &mut backoff).await;
+		tracing::warn!(target: "webchain", "{url}: {error}; again in {backoff:?}");
+		tokio::time::sleep(backoff).await;
+		backoff = (backoff * 2).min(MAX_BACKOFF);
+	}
+}
+
+/// One connection's worth of [`follow`]: returns why it stopped.
+async fn follow_once(
+	url: &str,
+	service: ServiceId,
+	devices: &DeviceCache,
+	finalized: &watch::Sender<Option<Finalized>>,
+	backoff: &mut Duration,
+) -> Error {
+	let run = async {
+		let chain = Chain::connect(url).await?;
+		let client = chain.client();
+		let mut blocks = client.stream_blocks().await.map_err(rpc)?;
+		let mut last = None;
+		while let Some(block) = blocks.next().await {
+			let block = block.map_err(rpc)?;
+			let at = block.at().await.map_err(rpc)?;
+			match last {
+				None => devices.replace(service_devices(&at, service).await?),
+				Some(last) => {
+					// The devices named by an event since the last block, read again here.
+					let mut touched = BTreeSet::new();
+					for number in last + 1..=block.number() {
+						let events = client.at_block(number).await.map_err(rpc)?;
+						touched.extend(changed_devices(&events).await?);
+					}
+					for id in touched {
+						match device(&at, service, id).await? {
+							Some(entry) => devices.set(id, entry),
+							None => devices.remove(id),
+						}
+					}
+				}
+			}
+			last = Some(block.number());
+			let Some(view) = service_view(&at, service).await? else {
+				tracing::warn!(target: "webchain", "no service {service} at block {}", block.number());
+				continue;
+			};
+			let next = next_anchor(&at, service).await?;
+			let pending = pending_roots(&at, service, next.epoch).await?;
+			let number = block.number();
+			finalized.send_replace(Some(Finalized { number, service: view, next, pending }));
+			if finalized.borrow().is_none() || *backoff > Duration::from_millis(250) {
+				tracing::info!(target: "webchain", "following {url} from block {number}");
+				*backoff = Duration::from_millis(250);
+			}
+		}
+		Err(Error::Offline("the finalized blocks' subscription ended".into()))
+	};
+	match run.await {
+		Ok(never) => never,
+		Err(error) => error,
+	}
+}
+
+/// WebChain's state and events at one block.
+type AtBlock = subxt::client::ClientAtBlock<
+	subxt::PolkadotConfig,
+	subxt::client::OnlineClientAtBlockImpl<subxt::PolkadotConfig>,
+>;
+
+/// Every device registered for `service` at `at`, with its readers.
+async fn service_devices(
+	at: &AtBlock,
+	service: ServiceId,
+) -> Result<HashMap<DeviceId, DeviceEntry>, Error> {
+	let address = dynamic::storage::<(u64,), Value>("Devices", "Devices");
+	let mut entries = at.storage().iter(address, ()).await.map_err(rpc)?;
+	let mut found = Vec::new();
+	while let Some(entry) = entries.next().await {
+		let entry = entry.map_err(rpc)?;
+		let (id,) = entry.key().map_err(rpc)?.decode().map_err(rpc)?;
+		let device = entry.value().decode().map_err(rpc)?;
+		if device_service(&device)? == Some(service) {
+			found.push((id, device));
+		}
+	}
+	let mut devices = HashMap::with_capacity(found.len());
+	for (id, device) in found {
+		devices.insert(id, entry(&device, readers(at, id).await?)?);
+	}
+	Ok(devices)
+}
+
+/// Device `id` at `at` if it is registered for `service`.
+async fn device(
+	at: &AtBlock,
+	service: ServiceId,
+	id: DeviceId,
+) -> Result<Option<DeviceEntry>, Error> {
+	let address = dynamic::storage::<(u64,), Value>("Devices", "Devices");
+	let Some(value) = at.storage().try_fetch(address, (id,)).await.map_err(rpc)? else {
+		return Ok(None);
+	};
+	let device = value.decode().map_err(rpc)?;
+	if device_service(&device)? != Some(service) {
+		return Ok(None);
+	}
+	Ok(Some(entry(&device, readers(at, id).await?)?))
+}
+
+/// The readers device `id`'s owner granted, at `at`.
+async fn readers(at: &AtBlock, id: DeviceId) -> Result<Vec<ReaderKey>, Error> {
+	let address = dynamic::storage::<(u64,), Value>("Payloads", "Readers");
+	let value = at.storage().try_fetch(address, (id,)).await.map_err(rpc)?;
+	value.map_or(Ok(Vec::new()), |v| decode(v.bytes(), "Payloads.Readers"))
+}
+
+/// The devices a `Devices` event, or a reader grant or revocation, names in block `at`: the
+/// first field of each.
+async fn changed_devices(at: &AtBlock) -> Result<Vec<DeviceId>, Error> {
+	let events = at.events().fetch().await.map_err(rpc)?;
+	let mut changed = Vec::new();
+	for event in events.iter() {
+		let event = event.map_err(rpc)?;
+		let names_device = match event.pallet_name() {
+			"Devices" => true,
+			"Payloads" => matches!(event.event_name(), "ReaderGranted" | "ReaderRevoked"),
+			_ => false,
+		};
+		if names_device {
+			changed.push(decode(event.field_bytes(), "a device event's id")?);
+		}
+	}
+	Ok(changed)
+}
+
+/// A `Devices.Devices` value as the cache keeps it.
+fn entry(device: &Value, readers: Vec<ReaderKey>) -> Result<DeviceEntry, Error> {
+	Ok(DeviceEntry {
+		key: bytes32(device.at("key")).ok_or_else(|| malformed("a device's key"))?,
+		active: variant_name(device.at("status")) == Some("Active"),
+		readers,
+	})
+}
+
+/// The service a `Devices.Devices` value names.
+fn device_service(device: &Value) -> Result<Option<ServiceId>, Error> {
+	let service = device.at("service");
+	match variant_name(service) {
+		Some("None") => Ok(None),
+		Some("Some") => number(service.at(0)).map(Some),
+		_ => Err(malformed("a device's service")),
+	}
+}
+
+/// `ServiceRegistry.Services(service)` at `at`.
+async fn service_view(at: &AtBlock, service: ServiceId) -> Result<Option<ServiceView>, Error> {
+	let address = dynamic::storage::<(u32,), Value>("ServiceRegistry", "Services");
+	let Some(value) = at.storage().try_fetch(address, (service,)).await.map_err(rpc)? else {
+		return Ok(None);
+	};
+	let value = value.decode().map_err(rpc)?;
+	let nodes = value.at("nodes").and_then(accounts);
+	Ok(Some(ServiceView {
+		quorum: number(value.at("quorum"))?,
+		epoch_length: number(value.at("epoch_length"))?,
+		genesis: number(value.at("genesis"))?,
+		nodes: nodes.ok_or_else(|| malformed("a service's nodes"))?,
+		active: variant_name(value.at("status")) == Some("Active"),
+	}))
+}
+
+/// `NestAnchor::next_epoch(service)` at `at`, from `NestAnchor.Latest`.
+async fn next_anchor(at: &AtBlock, service: ServiceId) -> Result<NextAnchor, Error> {
+	let address = dynamic::storage::<(u32,), Value>("NestAnchor", "Latest");
+	let Some(value) = at.storage().try_fetch(address, (service,)).await.map_err(rpc)? else {
+		return Ok(NextAnchor { epoch: 0, prev: Hash::zero() });
+	};
+	// A `LatestAnchor` starts with its epoch and hash.
+	let (epoch, prev): (Epoch, Hash) = decode(value.bytes(), "NestAnchor.Latest")?;
+	Ok(NextAnchor { epoch: epoch.saturating_add(1), prev })
+}
+
+/// The roots pending for `service`'s `epoch` at `at` (`NestAnchor.Pending`).
+async fn pending_roots(at: &AtBlock, service: ServiceId, epoch: Epoch) -> Result<Vec<Hash>, Error> {
+	let address = dynamic::storage::<(u32,), Value>("NestAnchor", "Pending");
+	let Some(value) = at.storage().try_fetch(address, (service,)).await.map_err(rpc)? else {
+		return Ok(Vec::new());
+	};
+	let value = value.decode().map_err(rpc)?;
+	if number::<Epoch>(value.at(0))? != epoch {
+		return Ok(Vec::new());
+	}
+	let candidates = value.at(1).and_then(items).ok_or_else(|| malformed("the pending roots"))?;
+	candidates
+		.iter()
+		.map(|c| bytes32(c.at("root")).map(Hash::from))
+		.collect::<Option<_>>()
+		.ok_or_else(|| malformed("a pending root"))
+}
+
+/// The name of the variant `value` is.
+fn variant_name(value: Option<&Value>) -> Option<&str> {
+	match &value?.value {
+		ValueDef::Variant(variant) => Some(&variant.name),
+		_ => None,
+	}
+}
+
+/// A number field.
+fn number<T: TryFrom<u128>>(value: Option<&Value>) -> Result<T, Error> {
+	value
+		.and_then(|v| v.as_u128())
+		.and_then(|v| T::try_from(v).ok())
+		.ok_or_else(|| malformed("a number field"))
+}
+
+/// A 32-byte account id or hash, however deep the metadata nests its bytes.
+fn bytes32(value: Option<&Value>) -> Option<[u8; 32]> {
+	leaf_bytes(value?)?.try_into().ok()
+}
+
+/// A list of 32-byte account ids (a `Vec` or `BoundedVec` of them): their bytes in order.
+fn accounts(value: &Value) -> Option<Vec<[u8; 32]>> {
+	let bytes = leaf_bytes(value)?;
+	let accounts = bytes.chunks_exact(32);
+	accounts.remainder().is_empty().then(|| accounts.map(|a| a.try_into().expect("32")).collect())
+}
+
+/// Every byte under `value`, in order: what an account, a hash or a list of them is made of,
+/// whatever newtypes the metadata wraps them in.
+fn leaf_bytes(value: &Value) -> Option<Vec<u8>> {
+	fn collect(value: &Value, out: &mut Vec<u8>) -> Option<()> {
+		match &value.value {
+			ValueDef::Composite(inner) => inner.values().try_for_each(|v| collect(v, out)),
+			_ => out.push(u8::try_from(value.as_u128()?).ok()?).into(),
+		}
+	}
+	let mut out = Vec::new();
+	collect(value, &mut out)?;
+	Some(out)
+}
+
+/// The items of a sequence (a `Vec`, or a `BoundedVec` wrapping one) of composite items.
+fn items(value: &Value) -> Option<Vec<&Value>> {
+	let ValueDef::Composite(composite) = &value.value else { return None };
+	let values: Vec<&Value> = composite.values().collect();
+	match values.as_slice() {
+		// A newtype around the sequence: its one field is itself an unnamed composite.
+		[inner] if matches!(&inner.value, ValueDef::Composite(Composite::Unnamed(_))) => {
+			items(inner)
+		}
+		_ => Some(values),
+	}
+}
+
+fn decode<T: Decode>(mut bytes: &[u8], what: &str) -> Result<T, Error> {
+	T::decode(&mut bytes).map_err(|e| Error::Metadata(format!("{what} does not decode: {e}")))
+}
+
+fn malformed(what: &str) -> Error {
+	Error::Metadata(format!("{what} is not as this service node reads it"))
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn epochs_end_where_the_next_starts() {
+		let view =
+			ServiceView { quorum: 1, epoch_length: 5, genesis: 12, nodes: vec![], active: true };
+		assert_eq!(view.epochs_ended(0), 0);
+		assert_eq!(view.epochs_ended(16), 0);
+		assert_eq!(view.epochs_ended(17), 1, "epoch 0 is blocks 12..17");
+		assert_eq!(view.epochs_ended(27), 3);
+	}
+
+	#[test]
+	fn accounts_and_variants_are_read_from_the_metadatas_shapes() {
+		let id = Value::unnamed_composite([Value::from_bytes([7u8; 32])]);
+		assert_eq!(bytes32(Some(&id)), Some([7; 32]));
+		assert_eq!(bytes32(Some(&Value::from_bytes([1u8; 31]))), None);
+		let device = Value::named_composite([
+			("key", id),
+			("service", Value::unnamed_variant("Some", [Value::u128(4)])),
+			("status", Value::unnamed_variant("Suspended", [])),
+		]);
+		assert_eq!(device_service(&device).unwrap(), Some(4));
+		let entry = entry(&device, vec![[9; 32]]).unwrap();
+		assert_eq!(entry, DeviceEntry { key: [7; 32], active: false, readers: vec![[9; 32]] });
+		let none = Value::named_composite([("service", Value::unnamed_variant("None", []))]);
+		assert_eq!(device_service(&none).unwrap(), None);
+	}
+
+	#[test]
+	fn lists_are_read_through_the_bounded_vec_newtype() {
+		let account = |b: u8| Value::unnamed_composite([Value::from_bytes([b; 32])]);
+		let bounded =
+			|items: Vec<Value>| Value::unnamed_composite([Value::unnamed_composite(items)]);
+		let nodes = bounded(vec![account(1), account(2)]);
+		assert_eq!(accounts(&nodes), Some(vec![[1; 32], [2; 32]]));
+		assert_eq!(accounts(&bounded(vec![])), Some(vec![]));
+		assert_eq!(accounts(&Value::from_bytes([1u8; 33])), None);
+
+		let candidate = |b: u8| Value::named_composite([("root", account(b))]);
+		for count in 0..3u8 {
+			let candidates = bounded((0..count).map(candidate).collect());
+			let roots: Vec<_> =
+				items(&candidates).unwrap().iter().map(|c| bytes32(c.at("root"))).collect();
+			assert_eq!(roots, (0..count).map(|b| Some([b; 32])).collect::<Vec<_>>());
+		}
+	}
+}

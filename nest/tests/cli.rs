@@ -1,0 +1,31 @@
+//! The `thingschain-nest` binary as an operator meets it before WebChain is involved. Its
+//! service, catch-up and anchoring end to end are in the node's e2e tests (`nest_service`).
+
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_thingschain-nest");
+
+#[test]
+fn a_node_without_its_key_refuses_to_start_and_says_why() {
+	let dir = tempfile::tempdir().unwrap();
+	let missing = dir.path().join("missing.key");
+	let run = |key: &std::path::Path| {
+		let output = Command::new(BIN)
+			.args(["--service", "0", "--webchain", "ws://127.0.0.1:1"])
+			.arg("--key-file")
+			.arg(key)
+			.arg("--base-path")
+			.arg(dir.path().join("data"))
+			.output()
+			.unwrap();
+		assert!(!output.status.success());
+		String::from_utf8_lossy(&output.stderr).into_owned()
+	};
+	let error = run(&missing);
+	assert!(error.contains("the key file") && error.contains("missing.key"), "{error}");
+	let garbage = dir.path().join("garbage.key");
+	std::fs::write(&garbage, "not a secret uri at all //").unwrap();
+	let error = run(&garbage);
+	assert!(error.contains("the key file"), "{error}");
+	assert!(!dir.path().join("data").exists(), "nothing is created before the key is read");
+}

@@ -1,0 +1,223 @@
+//! A service's NestChain kept by real `thingschain-nest` processes, on a dev WebChain:
+//!
+//! 1. the load harness's setup: a service trusting three identity-verified nodes (quorum 3)
+//!    with 10-block epochs, a staked super node, two devices of the service with a reader;
+//! 2. three service nodes and a super node start on 127.0.0.1, each given the others' RPC;
+//! 3. device 0 writes to node 0, device 1 to node 1; node 2 and the super node hold nothing
+//!    until they catch up, epoch by epoch, from the leader's signed cut;
+//! 4. node 0 is killed with SIGKILL and restarted: every record it acknowledged is there, and
+//!    device 0 goes on writing to it;
+//! 5. WebChain anchors the epochs from the nodes' attestations and the super node's approval
+//!    alone (the test sends none), and every acknowledged record, with its proof from each
+//!    node, proves against its anchored epoch over `nest_verifyInclusion`.
+
+use crate::common::{hex, start_node, wait_for, NODE_BIN};
+use serde_json::{json, Value as Json};
+use std::{path::Path, time::Duration};
+use subxt::{
+	ext::codec::Encode,
+	rpcs::{rpc_params, RpcClient},
+};
+use thingschain_bench::{
+	accounts::{self, register_fleet, Fleet},
+	nest::{self, trust_nodes, Authority, NODE_ROLE, SUPER_ROLE},
+	network::{free_port, Node},
+};
+use thingschain_device::Chain;
+use thingschain_device_core::{seal, Placement};
+use thingschain_primitives::{
+	envelope::Provenance,
+	ids::{Hash, ServiceId},
+	nest::{NestRecord, SignedNestRecord},
+};
+
+/// Blocks per epoch of the test's service: at 2-second blocks the nodes anchor each epoch
+/// well within the next.
+const EPOCH: u32 = 10;
+/// Records each device writes before node 0 is killed, and after.
+const RECORDS: u64 = 6;
+
+/// Starts `thingschain-nest` as `name` for `service`, with the key of `role` number `index`,
+/// asking `peers` for what it lacks.
+fn start_nest(
+	dir: &Path,
+	name: &str,
+	webchain: &str,
+	service: ServiceId,
+	(role, index): (&str, usize),
+	rpc_port: u16,
+	peers: &[u16],
+) -> Node {
+	let bin = Path::new(NODE_BIN).with_file_name("thingschain-nest");
+	assert!(
+		bin.exists(),
+		"{} is missing: cargo build --release -p thingschain-nest",
+		bin.display()
+	);
+	let key_file = dir.join(format!("{name}.key"));
+	std::fs::write(&key_file, format!("0x{}", hex(&accounts::seed(role, index)))).unwrap();
+	let mut args = vec![
+		"--webchain".to_string(),
+		webchain.to_string(),
+		"--service".into(),
+		service.to_string(),
+		"--key-file".into(),
+		key_file.display().to_string(),
+		"--base-path".into(),
+		dir.join(name).display().to_string(),
+		"--rpc-addr".into(),
+		format!("127.0.0.1:{rpc_port}"),
+	];
+	for peer in peers {
+		args.extend(["--peer".to_string(), format!("ws://127.0.0.1:{peer}")]);
+	}
+	if role == SUPER_ROLE {
+		args.push("--super".into());
+	}
+	Node::launch(&bin, name, dir, args, [rpc_port, 0, 0])
+}
+
+/// Device `index` of `fleet`'s reading number `sequence`, sealed for the fleet's reader and
+/// signed for `service`.
+fn reading(
+	fleet: &Fleet,
+	genesis: Hash,
+	service: ServiceId,
+	index: usize,
+	sequence: u64,
+) -> SignedNestRecord {
+	let (key, device) = &fleet.devices[index];
+	let provenance = Provenance { genesis_hash: genesis, device: *device };
+	let text = format!("device {index} reading {sequence}: 21.{sequence} C");
+	let reader = [fleet.reader.public_key()];
+	let sealed = seal(
+		text.as_bytes(),
+		&reader,
+		Placement::Inline,
+		&provenance,
+		sequence,
+		&mut rand_core::OsRng,
+	)
+	.unwrap();
+	let record = NestRecord { service, device: *device, envelope: sealed.envelope };
+	key.sign_record(record, &genesis, rand_core::OsRng)
+}
+
+/// Writes `records` to the node at `rpc` once it has read WebChain's block `registered`
+/// (where the devices and their readers are); fails the test unless every one is stored.
+async fn write(rpc: &RpcClient, registered: u64, records: &[SignedNestRecord]) {
+	wait_for("the node read the devices' registration", Duration::from_secs(60), || async {
+		let status: Json = rpc.request("nestnode_status", rpc_params![]).await.ok()?;
+		status["webchainBlock"].as_u64().filter(|block| *block >= registered)
+	})
+	.await;
+	let param = format!("0x{}", hex(&records.to_vec().encode()));
+	let answers: Vec<Json> = rpc.request("nestnode_submit", rpc_params![param]).await.unwrap();
+	assert_eq!(answers.len(), records.len());
+	for answer in answers {
+		assert_eq!(answer["status"], "stored", "{answer}");
+	}
+}
+
+/// The latest epoch WebChain anchored for `service`, at its finalized block.
+async fn anchored(chain: &Chain, service: ServiceId) -> Option<u32> {
+	let latest = chain.storage("NestAnchor", "Latest", (service,)).await.ok()??;
+	// A `LatestAnchor` starts with its epoch.
+	Some(u32::from_le_bytes(latest[..4].try_into().ok()?))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_nestchain_takes_device_records_and_anchors_every_epoch() {
+	let dir = tempfile::tempdir().unwrap();
+	let webchain = start_node("webchain", dir.path(), &["--dev", "--tmp"]);
+	let webchain_rpc = webchain.rpc().await;
+	let chain = Chain::connect(&webchain.url()).await.unwrap();
+
+	// 1. The service, its nodes and super node, its devices.
+	let signing = chain.device_signing().await.unwrap();
+	let mut rules = nest::Rules::read(chain.client()).await.unwrap();
+	rules.min_epoch = EPOCH;
+	let trusted = trust_nodes(&chain, &signing, Authority::Sudo, rules, 3, 1).await.unwrap();
+	let service = trusted.services[0];
+	let fleet = register_fleet(&chain, 2, Some(service)).await.unwrap();
+	let genesis = Hash::from(chain.genesis_hash());
+	// Service nodes take the devices WebChain has finalized.
+	let registered = chain.best_number().await.unwrap();
+
+	// 2. Three service nodes and a super node, each knowing the others.
+	let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
+	let others = |me: usize| -> Vec<u16> {
+		ports[..3].iter().enumerate().filter(|(i, _)| *i != me).map(|(_, p)| *p).collect()
+	};
+	let url = webchain.url();
+	let mut nodes: Vec<Node> = (0..3)
+		.map(|i| {
+			let name = format!("nest-{i}");
+			start_nest(dir.path(), &name, &url, service, (NODE_ROLE, i), ports[i], &others(i))
+		})
+		.collect();
+	let super_node =
+		start_nest(dir.path(), "super", &url, service, (SUPER_ROLE, 0), ports[3], &ports[..3]);
+
+	// 3. Device 0 writes to node 0, device 1 to node 1.
+	let records = |index: usize, sequences: std::ops::Range<u64>| -> Vec<SignedNestRecord> {
+		sequences.map(|s| reading(&fleet, genesis, service, index, s)).collect()
+	};
+	let written = [records(0, 0..2 * RECORDS), records(1, 0..RECORDS)];
+	write(&nodes[0].rpc().await, registered, &written[0][..RECORDS as usize]).await;
+	write(&nodes[1].rpc().await, registered, &written[1]).await;
+
+	// 4. A crash of node 0: what it acknowledged is there after a restart.
+	nodes[0].kill();
+	nodes[0].restart();
+	let restarted = nodes[0].rpc().await;
+	let next: u64 =
+		restarted.request("nestnode_nextSequence", rpc_params![fleet.devices[0].1]).await.unwrap();
+	assert_eq!(next, RECORDS, "every acknowledged record survives SIGKILL");
+	write(&restarted, registered, &written[0][RECORDS as usize..]).await;
+
+	// 5. Every record is proven by every node against its epoch, once anchored.
+	let rpcs = [restarted, nodes[1].rpc().await, nodes[2].rpc().await, super_node.rpc().await];
+	for (index, device_records) in written.iter().enumerate() {
+		let device = fleet.devices[index].1;
+		for (sequence, record) in device_records.iter().enumerate() {
+			let mut roots = Vec::new();
+			for rpc in &rpcs {
+				let proven: Json = wait_for(
+					"the record's epoch closed on every node",
+					Duration::from_secs(240),
+					|| async {
+						let params = rpc_params![device, sequence as u64];
+						let proven: Json = rpc.request("nestnode_proof", params).await.ok()?;
+						(!proven.is_null()).then_some(proven)
+					},
+				)
+				.await;
+				assert_eq!(
+					proven["record"],
+					json!(format!("0x{}", hex(&record.record.leaf_bytes())))
+				);
+				roots.push((proven["epoch"].clone(), proven["root"].clone()));
+				let epoch = proven["epoch"].as_u64().unwrap() as u32;
+				wait_for("the record's epoch anchored", Duration::from_secs(240), || async {
+					anchored(&chain, service).await.filter(|latest| *latest >= epoch)
+				})
+				.await;
+				let proof = json!({
+					"leafIndex": proven["leafIndex"],
+					"numberOfLeaves": proven["numberOfLeaves"],
+					"siblings": proven["siblings"],
+				});
+				let params = rpc_params![service, epoch, proven["record"].clone(), proof];
+				let verified: bool =
+					webchain_rpc.request("nest_verifyInclusion", params).await.unwrap();
+				assert!(verified, "device {index}'s record {sequence} proves against its anchor");
+			}
+			assert!(
+				roots.windows(2).all(|w| w[0] == w[1]),
+				"every node has the same root: {roots:?}"
+			);
+		}
+	}
+	drop(super_node);
+}
