@@ -9,11 +9,13 @@
 //! ```
 
 use crate::{
+	devices::DeviceCache,
 	error::{Rejection, StorageError},
 	ledger::{Ledger, Stored},
-	validate::Checked,
+	validate::{check, Checked, Rules},
 };
 use std::sync::Arc;
+use thingschain_primitives::nest::SignedNestRecord;
 use tokio::sync::{mpsc, oneshot};
 
 /// The most records one write takes: a burst of calls beyond it waits for the next write.
@@ -35,11 +37,20 @@ struct Job {
 #[derive(Clone)]
 pub struct Committer {
 	queue: mpsc::Sender<Job>,
+	/// What records must satisfy.
+	rules: Arc<Rules>,
+	/// The devices they may come from.
+	devices: Arc<DeviceCache>,
 }
 
 impl Committer {
-	/// Starts the committer's thread on `ledger`; it ends when every handle is dropped.
-	pub fn start(ledger: Arc<Ledger>) -> std::io::Result<Committer> {
+	/// Starts the committer's thread on `ledger`, for records under `rules` from `devices`; it
+	/// ends when every handle is dropped.
+	pub fn start(
+		ledger: Arc<Ledger>,
+		rules: Arc<Rules>,
+		devices: Arc<DeviceCache>,
+	) -> std::io::Result<Committer> {
 		let (queue, mut jobs) = mpsc::channel::<Job>(MAX_WAITING_CALLS);
 		std::thread::Builder::new().name("nest-committer".into()).spawn(move || {
 			while let Some(first) = jobs.blocking_recv() {
@@ -53,7 +64,35 @@ impl Committer {
 				commit(&ledger, batch);
 			}
 		})?;
-		Ok(Committer { queue })
+		Ok(Committer { queue, rules, devices })
+	}
+
+	/// Checks `records` (off the async threads) and appends those that pass: one outcome per
+	/// record, in order. Devices' writes and records from other nodes all come this way.
+	pub async fn submit(&self, records: Vec<SignedNestRecord>) -> Outcomes {
+		let (rules, devices) = (self.rules.clone(), self.devices.clone());
+		let checked = tokio::task::spawn_blocking(move || check(&rules, &devices, records))
+			.await
+			.unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()));
+		// Refused records keep their place; the others are appended together.
+		let mut outcomes = Vec::with_capacity(checked.len());
+		let mut to_store = Vec::new();
+		for outcome in checked {
+			match outcome {
+				Ok(record) => {
+					outcomes.push(None);
+					to_store.push(record);
+				}
+				Err(rejection) => outcomes.push(Some(Err(rejection))),
+			}
+		}
+		let stored = match to_store.is_empty() {
+			true => Vec::new(),
+			false => self.append(to_store).await?,
+		};
+		// One outcome per appended record.
+		let mut stored = stored.into_iter();
+		Ok(outcomes.into_iter().map(|o| o.or_else(|| stored.next()).expect("one each")).collect())
 	}
 
 	/// Appends `records`; answers once they are durable (or refused).
@@ -96,7 +135,9 @@ mod tests {
 		let fleet = Fleet::new(8);
 		let dir = tempfile::tempdir().unwrap();
 		let ledger = Arc::new(Ledger::open(&dir.path().join("ledger.redb")).unwrap());
-		let committer = Committer::start(ledger.clone()).unwrap();
+		let committer =
+			Committer::start(ledger.clone(), Arc::new(fleet.rules.clone()), fleet.devices.clone())
+				.unwrap();
 		// Eight devices write at once, each three records in one call; device 7 also sends a
 		// record past a gap.
 		let calls = (0..8).map(|device| {

@@ -22,12 +22,11 @@
 use crate::{
 	committer::Committer,
 	cut::{self, CutRejected},
-	devices::DeviceCache,
 	error::{CloseError, StorageError},
 	ledger::{Ledger, SealedEpoch, SignedCut},
 	peers::Peers,
 	rpc::MAX_RECORDS_PER_CALL,
-	validate::{check, Rules},
+	validate::Rules,
 	webchain::Finalized,
 };
 use std::sync::Arc;
@@ -60,8 +59,6 @@ pub struct Epochs {
 	pub webchain: String,
 	/// The records' rules (its service, WebChain's genesis hash).
 	pub rules: Arc<Rules>,
-	/// The service's devices.
-	pub devices: Arc<DeviceCache>,
 	/// The ledger.
 	pub ledger: Arc<Ledger>,
 	/// Its writer, shared with the devices' writes.
@@ -202,29 +199,14 @@ impl Epochs {
 		if records.is_empty() {
 			return Err(Waiting::NoRecords { device, from });
 		}
-		let (rules, devices) = (self.rules.clone(), self.devices.clone());
-		let checked = tokio::task::spawn_blocking(move || check(&rules, &devices, records))
-			.await
-			.unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()));
-		let mut good = Vec::with_capacity(checked.len());
-		for (offset, outcome) in checked.into_iter().enumerate() {
-			match outcome {
-				Ok(record) => good.push(record),
-				Err(rejection) => {
-					let sequence = from + offset as u64;
-					let reason = rejection.to_string();
-					return Err(Waiting::Refused { device, sequence, reason });
-				}
+		let sequences: Vec<u64> = records.iter().map(|r| r.record.sequence()).collect();
+		let outcomes = self.committer.submit(records).await.map_err(Waiting::Write)?;
+		match outcomes.into_iter().zip(sequences).find(|(outcome, _)| outcome.is_err()) {
+			Some((Err(rejection), sequence)) => {
+				Err(Waiting::Refused { device, sequence, reason: rejection.to_string() })
 			}
+			_ => Ok(()),
 		}
-		let outcomes = self.committer.append(good).await.map_err(Waiting::Write)?;
-		if let Some((offset, Err(rejection))) =
-			outcomes.into_iter().enumerate().find(|(_, o)| o.is_err())
-		{
-			let sequence = from + offset as u64;
-			return Err(Waiting::Refused { device, sequence, reason: rejection.to_string() });
-		}
-		Ok(())
 	}
 
 	/// Attests or approves WebChain's next epoch with this node's root, if it closed that

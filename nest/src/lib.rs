@@ -30,6 +30,7 @@ pub mod devices;
 pub mod epochs;
 pub mod error;
 pub mod ledger;
+pub mod p2p;
 pub mod peers;
 pub mod rpc;
 pub mod validate;

@@ -2,6 +2,7 @@
 //! service. See the crate's documentation and docs/nestchains.md.
 
 use clap::Parser;
+use libp2p::Multiaddr;
 use std::{net::SocketAddr, path::PathBuf, str::FromStr, sync::Arc, time::Duration};
 use subxt_signer::{sr25519::Keypair, SecretUri};
 use thingschain_device::Chain;
@@ -10,7 +11,8 @@ use thingschain_nest::{
 	devices::DeviceCache,
 	epochs::{Epochs, Role},
 	ledger::Ledger,
-	peers::Peers,
+	p2p::{self, Network},
+	peers::{Peers, RpcPeers},
 	rpc::{NestNode, NestNodeApiServer},
 	validate::Rules,
 	webchain,
@@ -38,14 +40,21 @@ struct Cli {
 	/// Where the JSON-RPC server (HTTP and WebSocket) listens.
 	#[arg(long, default_value = "127.0.0.1:9950")]
 	rpc_addr: SocketAddr,
-	/// Another node of the service (its JSON-RPC URL, ws://), to fetch cuts and records from.
-	/// May be given more than once.
-	#[arg(long = "peer")]
-	peers: Vec<String>,
-	/// Run as a super node: follow the service's log from --peer nodes, approve the roots
-	/// that match.
-	#[arg(long = "super")]
+	/// Where the service node's libp2p network listens.
+	#[arg(long, default_value = "/ip4/0.0.0.0/tcp/30444", conflicts_with = "super_node")]
+	p2p_listen: Multiaddr,
+	/// Another node of the service to connect to (a libp2p address; no peer id needed). May be
+	/// given more than once.
+	#[arg(long = "p2p-peer", conflicts_with = "super_node")]
+	p2p_peers: Vec<Multiaddr>,
+	/// Run as a super node: follow the service's log from the --rpc-peer nodes, approve the
+	/// roots that match.
+	#[arg(long = "super", requires = "rpc_peers")]
 	super_node: bool,
+	/// With --super: a service node's JSON-RPC URL (ws://) to read cuts and records from. May
+	/// be given more than once.
+	#[arg(long = "rpc-peer", requires = "super_node")]
+	rpc_peers: Vec<String>,
 	/// The longest signed record taken, in bytes.
 	#[arg(long, default_value_t = 4_096)]
 	max_record_bytes: usize,
@@ -64,8 +73,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 	let rules = Arc::new(webchain_rules(&cli).await);
 	std::fs::create_dir_all(&cli.base_path)?;
 	let ledger = Arc::new(Ledger::open(&cli.base_path.join("ledger.redb"))?);
-	let committer = Committer::start(ledger.clone())?;
 	let devices = Arc::new(DeviceCache::default());
+	let committer = Committer::start(ledger.clone(), rules.clone(), devices.clone())?;
 
 	let (finalized, mut first) = tokio::sync::watch::channel(None);
 	let status = first.clone();
@@ -73,19 +82,33 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 	// Devices are refused until the registry is read: wait for it before serving.
 	first.wait_for(Option::is_some).await?;
 
-	let role = if cli.super_node { Role::SuperNode } else { Role::ServiceNode };
+	let (role, peers, network) = if cli.super_node {
+		(Role::SuperNode, Peers::Rpc(RpcPeers::new(cli.rpc_peers.clone())), None)
+	} else {
+		let (network, peer_id) = Network::start(p2p::Config {
+			peer_key: p2p::peer_key(&cli.base_path.join("p2p.key"))?,
+			account: key.clone(),
+			listen: cli.p2p_listen.clone(),
+			peers: cli.p2p_peers.clone(),
+			rules: rules.clone(),
+			ledger: ledger.clone(),
+			committer: committer.clone(),
+			finalized: first.clone(),
+		})?;
+		tracing::info!("libp2p peer id {peer_id}");
+		(Role::ServiceNode, Peers::Network(network.clone()), Some(network))
+	};
 	let epochs = Epochs {
 		role,
 		key,
 		webchain: cli.webchain.clone(),
-		rules: rules.clone(),
-		devices: devices.clone(),
+		rules,
 		ledger: ledger.clone(),
 		committer: committer.clone(),
-		peers: Peers::new(cli.peers.clone()),
+		peers,
 	};
 
-	let node = NestNode::new(rules, devices, ledger, committer, status);
+	let node = NestNode::new(ledger, committer, status, network);
 	let server = jsonrpsee::server::Server::builder().build(cli.rpc_addr).await?;
 	let address = server.local_addr()?;
 	let handle = server.start(node.into_rpc());

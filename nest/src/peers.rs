@@ -1,8 +1,8 @@
-//! Other nodes of the service, over their JSON-RPC (`nestnode_cut`, `nestnode_records`): where a
-//! node that does not lead an epoch, and a super node, get the epoch's signed cut and the
-//! records below it that they lack. Nothing a peer serves is trusted: cuts are checked
-//! against the leader's key, records against their devices' ([`crate::cut`],
-//! [`crate::validate`]).
+//! Where a node that does not lead an epoch gets the epoch's signed cut and the records below
+//! it that it lacks: a service node from its trusted peers over libp2p ([`crate::p2p`]), a super
+//! node from service nodes' JSON-RPC (`nestnode_cut`, `nestnode_records`), which it reads
+//! without being one of them. Nothing a peer serves is trusted: cuts are checked against the
+//! leader's key, records against their devices' ([`crate::cut`], [`crate::validate`]).
 
 use codec::{Decode, DecodeAll};
 use polkadot_sdk::sp_core::Bytes;
@@ -14,10 +14,36 @@ use thingschain_primitives::{
 };
 use tokio::sync::Mutex;
 
-use crate::ledger::SignedCut;
+use crate::{ledger::SignedCut, p2p::Network};
 
-/// The service's other nodes, by their JSON-RPC URLs (`ws://`), asked in turn.
-pub struct Peers {
+/// Where cuts and records come from.
+pub enum Peers {
+	/// A service node's trusted peers.
+	Network(Network),
+	/// Service nodes' JSON-RPC, for a super node.
+	Rpc(RpcPeers),
+}
+
+impl Peers {
+	/// Each signed cut of `epoch` the peers have.
+	pub async fn cuts(&self, epoch: Epoch) -> Vec<SignedCut> {
+		match self {
+			Peers::Network(network) => network.cuts(epoch).await,
+			Peers::Rpc(peers) => peers.cuts(epoch).await,
+		}
+	}
+
+	/// Device `device`'s records from `from` on, at most `count`, from a peer that has them.
+	pub async fn records(&self, device: DeviceId, from: u64, count: u32) -> Vec<SignedNestRecord> {
+		match self {
+			Peers::Network(network) => network.records(None, device, from, count).await,
+			Peers::Rpc(peers) => peers.records(device, from, count).await,
+		}
+	}
+}
+
+/// Service nodes by their JSON-RPC URLs (`ws://`), asked in turn.
+pub struct RpcPeers {
 	peers: Vec<Peer>,
 }
 
@@ -27,10 +53,10 @@ struct Peer {
 	client: Mutex<Option<RpcClient>>,
 }
 
-impl Peers {
+impl RpcPeers {
 	/// The peers at `urls`.
-	pub fn new(urls: Vec<String>) -> Peers {
-		Peers {
+	pub fn new(urls: Vec<String>) -> RpcPeers {
+		RpcPeers {
 			peers: urls.into_iter().map(|url| Peer { url, client: Mutex::new(None) }).collect(),
 		}
 	}

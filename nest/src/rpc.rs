@@ -5,17 +5,16 @@
 //! |---|---|---|
 //! | `nestnode_submit` | `records`: hex of the SCALE `Vec<SignedNestRecord>`, at most [`MAX_RECORDS_PER_CALL`] | one answer per record, in order, once stored: `{ status: "stored" \| "duplicate", leaf }` or `{ status: "refused", code, error }` |
 //! | `nestnode_nextSequence` | `device` | the sequence the device's next record must have |
-//! | `nestnode_status` | | `{ openEpoch, webchainBlock }`: the epoch the next cut closes (new records are in it or a later one), and the last finalized WebChain block the node has read (its devices are those registered by then), `null` before the first |
+//! | `nestnode_status` | | `{ openEpoch, webchainBlock, trustedPeers }`: the epoch the next cut closes (new records are in it or a later one), the last finalized WebChain block the node has read (its devices are those registered by then; `null` before the first), and how many of the service's nodes it trusts over libp2p (`null` on a super node) |
 //! | `nestnode_cut` | `epoch` | once the epoch is closed: hex of the SCALE `SignedCut` it was closed with (its leader's), else `null` |
 //! | `nestnode_records` | `device`, `from`, `count` | hex of the SCALE `Vec<SignedNestRecord>`: the device's records from sequence `from` on, at most `count` (at most [`MAX_RECORDS_PER_CALL`]) |
 //! | `nestnode_proof` | `device`, `sequence` | once its epoch is closed: `{ epoch, root, record, signature, leafIndex, numberOfLeaves, siblings }` (`record`: the leaf bytes, `signature`: the device's SCALE `MultiSignature`, hex), else `null` |
 
 use crate::{
 	committer::Committer,
-	devices::DeviceCache,
 	error::{Rejection, StorageError},
 	ledger::{Ledger, Stored},
-	validate::{check, Rules},
+	p2p::Network,
 	webchain::Finalized,
 };
 use codec::{Compact, Decode, DecodeAll, Encode};
@@ -100,6 +99,9 @@ pub struct Status {
 	pub open_epoch: Epoch,
 	/// The last finalized WebChain block it read: its devices are those registered by then.
 	pub webchain_block: Option<u64>,
+	/// How many of the service's other nodes it is connected to and trusts (none on a super
+	/// node, which reads nodes over JSON-RPC).
+	pub trusted_peers: Option<usize>,
 }
 
 /// Service-node queries and writes.
@@ -205,28 +207,28 @@ const CALLS_AT_ONCE: usize = 64;
 
 /// The service node's state the methods use.
 pub struct NestNode {
-	rules: Arc<Rules>,
-	devices: Arc<DeviceCache>,
 	ledger: Arc<Ledger>,
 	committer: Committer,
 	/// WebChain as the node last read it.
 	finalized: watch::Receiver<Option<Finalized>>,
+	/// Where records devices write are spread to the service's other nodes (none on a super
+	/// node).
+	network: Option<Network>,
 	/// Permits for the submissions in progress ([`CALLS_AT_ONCE`]).
 	working: tokio::sync::Semaphore,
 }
 
 impl NestNode {
-	/// Serves `ledger` under `rules`, taking records of the devices in `devices`, written by
-	/// `committer`, with WebChain as `finalized` has it.
+	/// Serves `ledger`, taking records through `committer`, with WebChain as `finalized` has
+	/// it; spreads new records on `network`.
 	pub fn new(
-		rules: Arc<Rules>,
-		devices: Arc<DeviceCache>,
 		ledger: Arc<Ledger>,
 		committer: Committer,
 		finalized: watch::Receiver<Option<Finalized>>,
+		network: Option<Network>,
 	) -> NestNode {
 		let working = tokio::sync::Semaphore::new(CALLS_AT_ONCE);
-		NestNode { rules, devices, ledger, committer, finalized, working }
+		NestNode { ledger, committer, finalized, network, working }
 	}
 
 	/// Runs `read` on the ledger off the async threads.
@@ -248,32 +250,21 @@ impl NestNodeApiServer for NestNode {
 		let records = decode_records(&records)?;
 		// Calls beyond this many wait here: the work in progress, and its memory, is bounded.
 		let _working = self.working.acquire().await.expect("the semaphore is never closed");
-		let (rules, devices) = (self.rules.clone(), self.devices.clone());
-		let checked = tokio::task::spawn_blocking(move || check(&rules, &devices, records))
-			.await
-			.unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()));
-		// Refused records keep their place; the others are appended together.
-		let mut answers: Vec<Option<Answer>> = Vec::with_capacity(checked.len());
-		let mut to_store = Vec::new();
-		for outcome in checked {
-			match outcome {
-				Ok(record) => {
-					answers.push(None);
-					to_store.push(record);
-				}
-				Err(rejection) => answers.push(Some(Err::<Stored, _>(rejection).into())),
+		let spread = self.network.as_ref().map(|network| (network, records.clone()));
+		let outcomes = self.committer.submit(records).await.map_err(NestNodeRpcError::Storage)?;
+		// The records stored now (not retries) go to the other nodes.
+		if let Some((network, records)) = spread {
+			let fresh: Vec<SignedNestRecord> = records
+				.into_iter()
+				.zip(&outcomes)
+				.filter(|(_, outcome)| matches!(outcome, Ok(Stored { duplicate: false, .. })))
+				.map(|(record, _)| record)
+				.collect();
+			if !fresh.is_empty() {
+				network.publish(fresh);
 			}
 		}
-		let stored = match to_store.is_empty() {
-			true => Vec::new(),
-			false => self.committer.append(to_store).await.map_err(NestNodeRpcError::Storage)?,
-		};
-		// One outcome per appended record.
-		let mut stored = stored.into_iter().map(Answer::from);
-		Ok(answers
-			.into_iter()
-			.map(|answer| answer.or_else(|| stored.next()).expect("one each"))
-			.collect())
+		Ok(outcomes.into_iter().map(Answer::from).collect())
 	}
 
 	async fn next_sequence(&self, device: DeviceId) -> RpcResult<u64> {
@@ -283,7 +274,11 @@ impl NestNodeApiServer for NestNode {
 	async fn status(&self) -> RpcResult<Status> {
 		let webchain_block = self.finalized.borrow().as_ref().map(|at| at.number);
 		let open_epoch = self.read(|ledger| ledger.open_epoch()).await?;
-		Ok(Status { open_epoch, webchain_block })
+		let trusted_peers = match &self.network {
+			Some(network) => Some(network.trusted_peers().await),
+			None => None,
+		};
+		Ok(Status { open_epoch, webchain_block, trusted_peers })
 	}
 
 	async fn cut(&self, epoch: Epoch) -> RpcResult<Option<Bytes>> {
@@ -322,12 +317,11 @@ mod tests {
 	fn node(fleet: &Fleet) -> (tempfile::TempDir, Arc<Ledger>, RpcModule<NestNode>) {
 		let dir = tempfile::tempdir().unwrap();
 		let ledger = Arc::new(Ledger::open(&dir.path().join("ledger.redb")).unwrap());
-		let committer = Committer::start(ledger.clone()).unwrap();
 		let rules = Arc::new(fleet.rules.clone());
+		let committer = Committer::start(ledger.clone(), rules, fleet.devices.clone()).unwrap();
 		// A node that has read no WebChain block yet.
 		let (_, finalized) = watch::channel(None);
-		let node =
-			NestNode::new(rules, fleet.devices.clone(), ledger.clone(), committer, finalized);
+		let node = NestNode::new(ledger.clone(), committer, finalized, None);
 		(dir, ledger, node.into_rpc())
 	}
 
@@ -374,7 +368,7 @@ mod tests {
 		};
 		assert!(proof.verify(&sealed.root, &records[2].record.leaf_bytes()));
 		let status: Value = rpc.call("nestnode_status", [(); 0]).await.unwrap();
-		assert_eq!(status, json!({"openEpoch": 1, "webchainBlock": null}));
+		assert_eq!(status, json!({"openEpoch": 1, "webchainBlock": null, "trustedPeers": null}));
 
 		// What another node catches up with: the signed cut and the records below it.
 		let cut: Bytes = rpc.call("nestnode_cut", [0]).await.unwrap();

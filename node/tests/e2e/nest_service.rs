@@ -2,9 +2,11 @@
 //!
 //! 1. the load harness's setup: a service trusting three identity-verified nodes (quorum 3)
 //!    with 10-block epochs, a staked super node, two devices of the service with a reader;
-//! 2. three service nodes and a super node start on 127.0.0.1, each given the others' RPC;
-//! 3. device 0 writes to node 0, device 1 to node 1; node 2 and the super node hold nothing
-//!    until they catch up, epoch by epoch, from the leader's signed cut;
+//! 2. three service nodes start on 127.0.0.1, each dialing the libp2p address of those before
+//!    it, and a super node given their JSON-RPC;
+//! 3. once the nodes trust each other over libp2p, device 0 writes to node 0 and device 1 to
+//!    node 1; node 2 holds both devices' records too (gossip), the super node once it catches
+//!    up, epoch by epoch, from the leader's signed cut over the nodes' JSON-RPC;
 //! 4. node 0 is killed with SIGKILL and restarted: every record it acknowledged is there, and
 //!    device 0 goes on writing to it;
 //! 5. WebChain anchors the epochs from the nodes' attestations and the super node's approval
@@ -38,14 +40,15 @@ const EPOCH: u32 = 10;
 const RECORDS: u64 = 6;
 
 /// Starts `thingschain-nest` as `name` for `service`, with the key of `role` number `index`,
-/// asking `peers` for what it lacks.
+/// its RPC and libp2p on `ports`, connecting to the service nodes on `peers` (libp2p ports;
+/// RPC ports for the super node).
 fn start_nest(
 	dir: &Path,
 	name: &str,
 	webchain: &str,
 	service: ServiceId,
 	(role, index): (&str, usize),
-	rpc_port: u16,
+	[rpc_port, p2p_port]: [u16; 2],
 	peers: &[u16],
 ) -> Node {
 	let bin = Path::new(NODE_BIN).with_file_name("thingschain-nest");
@@ -68,13 +71,18 @@ fn start_nest(
 		"--rpc-addr".into(),
 		format!("127.0.0.1:{rpc_port}"),
 	];
-	for peer in peers {
-		args.extend(["--peer".to_string(), format!("ws://127.0.0.1:{peer}")]);
-	}
 	if role == SUPER_ROLE {
 		args.push("--super".into());
+		for peer in peers {
+			args.extend(["--rpc-peer".to_string(), format!("ws://127.0.0.1:{peer}")]);
+		}
+	} else {
+		args.extend(["--p2p-listen".to_string(), format!("/ip4/127.0.0.1/tcp/{p2p_port}")]);
+		for peer in peers {
+			args.extend(["--p2p-peer".to_string(), format!("/ip4/127.0.0.1/tcp/{peer}")]);
+		}
 	}
-	Node::launch(&bin, name, dir, args, [rpc_port, 0, 0])
+	Node::launch(&bin, name, dir, args, [rpc_port, p2p_port, 0])
 }
 
 /// Device `index` of `fleet`'s reading number `sequence`, sealed for the fleet's reader and
@@ -104,11 +112,13 @@ fn reading(
 }
 
 /// Writes `records` to the node at `rpc` once it has read WebChain's block `registered`
-/// (where the devices and their readers are); fails the test unless every one is stored.
+/// (where the devices and their readers are) and trusts the two other nodes; fails the test
+/// unless every one is stored.
 async fn write(rpc: &RpcClient, registered: u64, records: &[SignedNestRecord]) {
-	wait_for("the node read the devices' registration", Duration::from_secs(60), || async {
+	wait_for("the node read the devices and trusts its peers", Duration::from_secs(60), || async {
 		let status: Json = rpc.request("nestnode_status", rpc_params![]).await.ok()?;
-		status["webchainBlock"].as_u64().filter(|block| *block >= registered)
+		let read = status["webchainBlock"].as_u64().is_some_and(|block| block >= registered);
+		(read && status["trustedPeers"] == 2).then_some(())
 	})
 	.await;
 	let param = format!("0x{}", hex(&records.to_vec().encode()));
@@ -144,20 +154,19 @@ async fn a_service_nestchain_takes_device_records_and_anchors_every_epoch() {
 	// Service nodes take the devices WebChain has finalized.
 	let registered = chain.best_number().await.unwrap();
 
-	// 2. Three service nodes and a super node, each knowing the others.
-	let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
-	let others = |me: usize| -> Vec<u16> {
-		ports[..3].iter().enumerate().filter(|(i, _)| *i != me).map(|(_, p)| *p).collect()
-	};
+	// 2. Three service nodes, each dialing those before it, and a super node reading them.
+	let ports: Vec<[u16; 2]> = (0..4).map(|_| [free_port(), free_port()]).collect();
 	let url = webchain.url();
 	let mut nodes: Vec<Node> = (0..3)
 		.map(|i| {
 			let name = format!("nest-{i}");
-			start_nest(dir.path(), &name, &url, service, (NODE_ROLE, i), ports[i], &others(i))
+			let earlier: Vec<u16> = ports[..i].iter().map(|[_, p2p]| *p2p).collect();
+			start_nest(dir.path(), &name, &url, service, (NODE_ROLE, i), ports[i], &earlier)
 		})
 		.collect();
+	let rpc_ports: Vec<u16> = ports[..3].iter().map(|[rpc, _]| *rpc).collect();
 	let super_node =
-		start_nest(dir.path(), "super", &url, service, (SUPER_ROLE, 0), ports[3], &ports[..3]);
+		start_nest(dir.path(), "super", &url, service, (SUPER_ROLE, 0), ports[3], &rpc_ports);
 
 	// 3. Device 0 writes to node 0, device 1 to node 1.
 	let records = |index: usize, sequences: std::ops::Range<u64>| -> Vec<SignedNestRecord> {
@@ -166,6 +175,17 @@ async fn a_service_nestchain_takes_device_records_and_anchors_every_epoch() {
 	let written = [records(0, 0..2 * RECORDS), records(1, 0..RECORDS)];
 	write(&nodes[0].rpc().await, registered, &written[0][..RECORDS as usize]).await;
 	write(&nodes[1].rpc().await, registered, &written[1]).await;
+	// Node 2, which no device writes to, holds them too: gossiped by nodes 0 and 1.
+	let node_2 = nodes[2].rpc().await;
+	for index in 0..2 {
+		let device = fleet.devices[index].1;
+		wait_for("node 2 holds the records", Duration::from_secs(30), || async {
+			let next: u64 =
+				node_2.request("nestnode_nextSequence", rpc_params![device]).await.ok()?;
+			(next == RECORDS).then_some(())
+		})
+		.await;
+	}
 
 	// 4. A crash of node 0: what it acknowledged is there after a restart.
 	nodes[0].kill();
@@ -177,7 +197,7 @@ async fn a_service_nestchain_takes_device_records_and_anchors_every_epoch() {
 	write(&restarted, registered, &written[0][RECORDS as usize..]).await;
 
 	// 5. Every record is proven by every node against its epoch, once anchored.
-	let rpcs = [restarted, nodes[1].rpc().await, nodes[2].rpc().await, super_node.rpc().await];
+	let rpcs = [restarted, nodes[1].rpc().await, node_2, super_node.rpc().await];
 	for (index, device_records) in written.iter().enumerate() {
 		let device = fleet.devices[index].1;
 		for (sequence, record) in device_records.iter().enumerate() {

@@ -1,0 +1,515 @@
+//! Replication among a service's nodes over libp2p (TCP, noise, yamux): gossipsub spreads the
+//! records devices write to each node, request-response serves cuts and records to nodes that
+//! lack them ([`protocol`]). Only peers whose [`protocol::PeerBinding`] names a trusted node of
+//! the service on WebChain (as of the last finalized block read) are trusted: their gossip is
+//! accepted and forwarded, their requests answered; anyone else's gossip is rejected and its
+//! requests refused.
+//!
+//! ```text
+//!  device ─► nestnode_submit ─► ledger ─► publish ──gossip──► peer: check (signatures, rules)
+//!                                                              ─► ledger, in order
+//!                                                              a gap ─► Records(device, next..)
+//!                                                                       from the publisher
+//!  connection ─► Hello(binding) both ways ─► trusted while WebChain lists the account
+//! ```
+
+pub mod protocol;
+
+use crate::{
+	committer::Committer,
+	error::{Rejection, StorageError},
+	ledger::{Ledger, SignedCut},
+	rpc::MAX_RECORDS_PER_CALL,
+	validate::Rules,
+	webchain::Finalized,
+};
+use codec::{Decode, Encode};
+use futures::StreamExt;
+use libp2p::{
+	identity::Keypair as PeerKeypair,
+	noise,
+	request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel},
+	swarm::{dial_opts::DialOpts, ConnectionId, NetworkBehaviour, SwarmEvent},
+	tcp, yamux, Multiaddr, PeerId, Swarm,
+};
+use libp2p_gossipsub as gossipsub;
+use protocol::{PeerBinding, Request, Response, SyncCodec, MAX_MESSAGE_BYTES, SYNC_PROTOCOL};
+use std::{collections::HashMap, path::Path, sync::Arc, time::Duration};
+use subxt_signer::sr25519::Keypair;
+use thingschain_primitives::{
+	ids::{DeviceId, Epoch},
+	nest::SignedNestRecord,
+};
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// How long a request waits for its response.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The most commands waiting for the network task.
+const MAX_WAITING_COMMANDS: usize = 1_024;
+
+/// The network's behaviours.
+#[derive(NetworkBehaviour)]
+struct Behaviour {
+	gossip: gossipsub::Behaviour,
+	sync: request_response::Behaviour<SyncCodec>,
+}
+
+/// What the rest of the node asks of the network task.
+enum Command {
+	/// Spread records devices wrote to this node.
+	Publish(Vec<SignedNestRecord>),
+	/// Ask `peer` (or every trusted peer) and send the answers back.
+	Ask { peer: Option<PeerId>, request: Request, reply: mpsc::UnboundedSender<Response> },
+	/// Tell how many peers are trusted now.
+	Trusted(oneshot::Sender<usize>),
+}
+
+/// A handle on the network task.
+#[derive(Clone)]
+pub struct Network {
+	commands: mpsc::Sender<Command>,
+}
+
+/// What the network task needs.
+pub struct Config {
+	/// The node's libp2p key (its peer id).
+	pub peer_key: PeerKeypair,
+	/// The node's account key, which vouches for the peer id.
+	pub account: Keypair,
+	/// Where it listens.
+	pub listen: Multiaddr,
+	/// Where its peers are, dialed at start (a peer id is not needed: noise tells it).
+	pub peers: Vec<Multiaddr>,
+	/// The records' rules (the service, WebChain's genesis).
+	pub rules: Arc<Rules>,
+	/// The ledger, to answer requests.
+	pub ledger: Arc<Ledger>,
+	/// Its writer, for records from peers.
+	pub committer: Committer,
+	/// WebChain as last read: who the service's nodes are.
+	pub finalized: watch::Receiver<Option<Finalized>>,
+}
+
+/// The node's libp2p key at `path`, made on the first start.
+pub fn peer_key(path: &Path) -> Result<PeerKeypair, Box<dyn std::error::Error>> {
+	if let Ok(bytes) = std::fs::read(path) {
+		return Ok(PeerKeypair::from_protobuf_encoding(&bytes)?);
+	}
+	let key = PeerKeypair::generate_ed25519();
+	std::fs::write(path, key.to_protobuf_encoding()?)?;
+	Ok(key)
+}
+
+impl Network {
+	/// Starts the network task.
+	pub fn start(config: Config) -> Result<(Network, PeerId), Box<dyn std::error::Error>> {
+		let topic = gossipsub::IdentTopic::new(protocol::records_topic(
+			&config.rules.genesis_hash,
+			config.rules.service,
+		));
+		let gossip_config = gossipsub::ConfigBuilder::default()
+			.validation_mode(gossipsub::ValidationMode::Strict)
+			.validate_messages()
+			.max_transmit_size(MAX_MESSAGE_BYTES)
+			.heartbeat_interval(Duration::from_millis(500))
+			.build()?;
+		let mut swarm = libp2p::SwarmBuilder::with_existing_identity(config.peer_key.clone())
+			.with_tokio()
+			.with_tcp(
+				tcp::Config::default().nodelay(true),
+				noise::Config::new,
+				yamux::Config::default,
+			)?
+			.with_behaviour(|key| {
+				let gossip = gossipsub::Behaviour::new(
+					gossipsub::MessageAuthenticity::Signed(key.clone()),
+					gossip_config,
+				)?;
+				let sync = request_response::Behaviour::new(
+					[(SYNC_PROTOCOL, ProtocolSupport::Full)],
+					request_response::Config::default().with_request_timeout(REQUEST_TIMEOUT),
+				);
+				Ok(Behaviour { gossip, sync })
+			})?
+			.with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(3_600)))
+			.build();
+		swarm.behaviour_mut().gossip.subscribe(&topic)?;
+		swarm.listen_on(config.listen.clone())?;
+		let local = *swarm.local_peer_id();
+		let (commands, queue) = mpsc::channel(MAX_WAITING_COMMANDS);
+		let network = Network { commands };
+		let mut task = Task {
+			hello: PeerBinding::sign(
+				&config.account,
+				&config.rules.genesis_hash,
+				config.rules.service,
+				&local,
+			),
+			swarm,
+			topic,
+			trusted: HashMap::new(),
+			dialing: HashMap::new(),
+			pending: HashMap::new(),
+			network: network.clone(),
+			config,
+		};
+		task.dial_peers();
+		tokio::spawn(task.run(queue));
+		Ok((network, local))
+	}
+
+	/// Spreads records devices wrote to this node (dropped if the task is gone or busy: the
+	/// peers catch up at the epoch's end).
+	pub fn publish(&self, records: Vec<SignedNestRecord>) {
+		let _ = self.commands.try_send(Command::Publish(records));
+	}
+
+	/// The signed cuts of `epoch` trusted peers have.
+	pub async fn cuts(&self, epoch: Epoch) -> Vec<SignedCut> {
+		let answers = self.ask(None, Request::Cut(epoch)).await;
+		answers
+			.into_iter()
+			.filter_map(|answer| match answer {
+				Response::Cut(cut) => cut,
+				_ => None,
+			})
+			.collect()
+	}
+
+	/// Device `device`'s records from `from` on (at most `count`), from `peer` or, without
+	/// one, the first trusted peer that has any.
+	pub async fn records(
+		&self,
+		peer: Option<PeerId>,
+		device: DeviceId,
+		from: u64,
+		count: u32,
+	) -> Vec<SignedNestRecord> {
+		let answers = self.ask(peer, Request::Records { device, from, count }).await;
+		answers
+			.into_iter()
+			.filter_map(|answer| match answer {
+				Response::Records(records) if !records.is_empty() => Some(records),
+				_ => None,
+			})
+			.max_by_key(Vec::len)
+			.unwrap_or_default()
+	}
+
+	/// How many peers are trusted now (none if the task stopped).
+	pub async fn trusted_peers(&self) -> usize {
+		let (reply, count) = oneshot::channel();
+		if self.commands.send(Command::Trusted(reply)).await.is_err() {
+			return 0;
+		}
+		count.await.unwrap_or(0)
+	}
+
+	/// Asks `peer`, or every trusted peer, and collects the answers.
+	async fn ask(&self, peer: Option<PeerId>, request: Request) -> Vec<Response> {
+		let (reply, mut answers) = mpsc::unbounded_channel();
+		if self.commands.send(Command::Ask { peer, request, reply }).await.is_err() {
+			return Vec::new();
+		}
+		let mut all = Vec::new();
+		while let Some(answer) = answers.recv().await {
+			all.push(answer);
+		}
+		all
+	}
+}
+
+/// The network task's state.
+struct Task {
+	swarm: Swarm<Behaviour>,
+	topic: gossipsub::IdentTopic,
+	/// This node's binding, sent to every peer.
+	hello: PeerBinding,
+	/// Peers that proved they are a trusted node, with its account.
+	trusted: HashMap<PeerId, [u8; 32]>,
+	/// The configured peers' addresses being dialed or connected, with the connection.
+	dialing: HashMap<Multiaddr, ConnectionId>,
+	/// Requests in flight and where their answers go (dropped, with the sender, when done).
+	pending: HashMap<OutboundRequestId, mpsc::UnboundedSender<Response>>,
+	/// A handle on this task, for records fetched after a gap.
+	network: Network,
+	config: Config,
+}
+
+impl Task {
+	async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+		let mut finalized = self.config.finalized.clone();
+		loop {
+			tokio::select! {
+				command = commands.recv() => match command {
+					Some(command) => self.command(command),
+					None => return,
+				},
+				event = self.swarm.select_next_some() => self.event(event),
+				changed = finalized.changed() => {
+					if changed.is_err() {
+						return;
+					}
+					self.recheck_peers();
+					self.dial_peers();
+				}
+			}
+		}
+	}
+
+	fn command(&mut self, command: Command) {
+		match command {
+			Command::Publish(records) => {
+				let topic = self.topic.clone();
+				if let Err(e) = self.swarm.behaviour_mut().gossip.publish(topic, records.encode()) {
+					tracing::debug!(target: "p2p", "records not published: {e}");
+				}
+			}
+			Command::Trusted(reply) => {
+				let _ = reply.send(self.trusted.len());
+			}
+			Command::Ask { peer, request, reply } => {
+				let peers: Vec<PeerId> = match peer {
+					Some(peer) => vec![peer],
+					None => self.trusted.keys().copied().collect(),
+				};
+				for peer in peers.into_iter().filter(|p| self.trusted.contains_key(p)) {
+					let id = self.swarm.behaviour_mut().sync.send_request(&peer, request.clone());
+					self.pending.insert(id, reply.clone());
+				}
+			}
+		}
+	}
+
+	fn event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+		match event {
+			SwarmEvent::NewListenAddr { address, .. } => {
+				tracing::info!(target: "p2p", "listening on {address}");
+			}
+			SwarmEvent::ConnectionEstablished { peer_id, num_established, .. } => {
+				if num_established.get() == 1 {
+					let hello = Request::Hello(self.hello.clone());
+					self.swarm.behaviour_mut().sync.send_request(&peer_id, hello);
+				}
+			}
+			SwarmEvent::ConnectionClosed {
+				peer_id, connection_id, num_established, cause, ..
+			} => {
+				tracing::debug!(target: "p2p", "a connection to {peer_id} closed: {cause:?}");
+				self.dialing.retain(|_, id| *id != connection_id);
+				if num_established == 0 {
+					self.trusted.remove(&peer_id);
+				}
+			}
+			SwarmEvent::OutgoingConnectionError { connection_id, error, .. } => {
+				tracing::debug!(target: "p2p", "a dial failed: {error}");
+				self.dialing.retain(|_, id| *id != connection_id);
+			}
+			SwarmEvent::Behaviour(BehaviourEvent::Sync(event)) => self.sync_event(event),
+			SwarmEvent::Behaviour(BehaviourEvent::Gossip(gossipsub::Event::Message {
+				propagation_source,
+				message_id,
+				message,
+			})) => self.gossip(propagation_source, message_id, message),
+			_ => {}
+		}
+	}
+
+	fn sync_event(&mut self, event: request_response::Event<Request, Response>) {
+		use request_response::{Event, Message};
+		match event {
+			Event::Message { peer, message: Message::Request { request, channel, .. } } => {
+				self.answer(peer, request, channel)
+			}
+			Event::Message { peer, message: Message::Response { request_id, response } } => {
+				match response {
+					Response::Hello(binding) => self.trust(peer, &binding),
+					answer => {
+						if let Some(reply) = self.pending.remove(&request_id) {
+							let _ = reply.send(answer);
+						}
+					}
+				}
+			}
+			Event::OutboundFailure { peer, request_id, error } => {
+				tracing::debug!(target: "p2p", "a request to {peer} failed: {error}");
+				self.pending.remove(&request_id);
+			}
+			_ => {}
+		}
+	}
+
+	/// Answers `peer`'s request: a hello from anyone, the rest only from trusted peers.
+	fn answer(&mut self, peer: PeerId, request: Request, channel: ResponseChannel<Response>) {
+		let response = match request {
+			Request::Hello(binding) => {
+				self.trust(peer, &binding);
+				Response::Hello(self.hello.clone())
+			}
+			_ if !self.trusted.contains_key(&peer) => Response::Refused,
+			Request::Cut(epoch) => Response::Cut(self.read(|ledger| ledger.cut(epoch))),
+			Request::Records { device, from, count } => {
+				let count = (count as usize).min(MAX_RECORDS_PER_CALL);
+				let records = self.read(|ledger| ledger.records(device, from, count).map(Some));
+				Response::Records(records.unwrap_or_default())
+			}
+		};
+		let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
+	}
+
+	/// A ledger read for a peer; a failure is logged and answered as nothing.
+	fn read<T>(&self, read: impl FnOnce(&Ledger) -> Result<Option<T>, StorageError>) -> Option<T> {
+		read(&self.config.ledger).unwrap_or_else(|e| {
+			tracing::warn!(target: "p2p", "a peer's request: {e}");
+			None
+		})
+	}
+
+	/// Trusts `peer` if `binding` is a current node's account vouching for it; otherwise
+	/// blacklists it from gossip (it is greeted again after each finalized block while
+	/// connected: its account may become a node).
+	fn trust(&mut self, peer: PeerId, binding: &PeerBinding) {
+		let (genesis, service) = (&self.config.rules.genesis_hash, self.config.rules.service);
+		let account = binding.verify(genesis, service, &peer).filter(|account| {
+			let finalized = self.config.finalized.borrow();
+			finalized.as_ref().is_some_and(|at| at.service.nodes.contains(account))
+		});
+		match account {
+			Some(account) => {
+				if self.trusted.insert(peer, account).is_none() {
+					tracing::info!(target: "p2p", "peer {peer} is node 0x{}", hex::encode(account));
+					self.swarm.behaviour_mut().gossip.remove_blacklisted_peer(&peer);
+				}
+			}
+			None => {
+				tracing::warn!(target: "p2p", "peer {peer} is not a trusted node of the service");
+				self.trusted.remove(&peer);
+				self.swarm.behaviour_mut().gossip.blacklist_peer(&peer);
+			}
+		}
+	}
+
+	/// Dials each configured peer not connected or being dialed: at start, and again after
+	/// each finalized block (a peer that restarted is found again).
+	fn dial_peers(&mut self) {
+		for address in &self.config.peers {
+			if self.dialing.contains_key(address) {
+				continue;
+			}
+			let dial = DialOpts::unknown_peer_id().address(address.clone()).build();
+			let connection = dial.connection_id();
+			match self.swarm.dial(dial) {
+				Ok(()) => {
+					self.dialing.insert(address.clone(), connection);
+				}
+				Err(e) => tracing::debug!(target: "p2p", "dialing {address}: {e}"),
+			}
+		}
+	}
+
+	/// After a finalized block: stops trusting peers whose account WebChain no longer lists
+	/// among the service's nodes, and greets again connected peers not trusted yet (their
+	/// node may have been added since).
+	fn recheck_peers(&mut self) {
+		let nodes = match self.config.finalized.borrow().as_ref() {
+			Some(at) => at.service.nodes.clone(),
+			None => return,
+		};
+		let removed: Vec<PeerId> = self
+			.trusted
+			.iter()
+			.filter(|(_, account)| !nodes.contains(account))
+			.map(|(peer, _)| *peer)
+			.collect();
+		for peer in removed {
+			tracing::warn!(target: "p2p", "peer {peer}'s node was removed from the service");
+			self.trusted.remove(&peer);
+			self.swarm.behaviour_mut().gossip.blacklist_peer(&peer);
+		}
+		let untrusted: Vec<PeerId> = self
+			.swarm
+			.connected_peers()
+			.filter(|peer| !self.trusted.contains_key(peer))
+			.copied()
+			.collect();
+		for peer in untrusted {
+			let hello = Request::Hello(self.hello.clone());
+			self.swarm.behaviour_mut().sync.send_request(&peer, hello);
+		}
+	}
+
+	/// Gossip from trusted peers (published and forwarded by them) is accepted and stored;
+	/// anything else is rejected, so gossipsub neither forwards it nor keeps the sender.
+	fn gossip(&mut self, source: PeerId, id: gossipsub::MessageId, message: gossipsub::Message) {
+		let publisher = message.source.filter(|p| self.trusted.contains_key(p));
+		let records = (self.trusted.contains_key(&source) && publisher.is_some())
+			.then(|| Vec::<SignedNestRecord>::decode(&mut &message.data[..]).ok())
+			.flatten();
+		let acceptance = match &records {
+			Some(_) => gossipsub::MessageAcceptance::Accept,
+			None => gossipsub::MessageAcceptance::Reject,
+		};
+		let gossip = &mut self.swarm.behaviour_mut().gossip;
+		// An error only says the message left the cache already: nothing to forward.
+		let _ = gossip.report_message_validation_result(&id, &source, acceptance);
+		if let (Some(records), Some(publisher)) = (records, publisher) {
+			let store =
+				Store { committer: self.config.committer.clone(), network: self.network.clone() };
+			tokio::spawn(store.gossiped(publisher, records));
+		}
+	}
+}
+
+/// Stores records from peers.
+struct Store {
+	committer: Committer,
+	network: Network,
+}
+
+impl Store {
+	/// Stores records `publisher` gossiped, checked as a device's own write is; where a
+	/// device's records start past this node's next sequence, fetches the gap (and the rest)
+	/// from the publisher first.
+	async fn gossiped(self, publisher: PeerId, records: Vec<SignedNestRecord>) {
+		let gaps = self.store(records).await;
+		for (device, expected) in gaps {
+			let missing = self
+				.network
+				.records(Some(publisher), device, expected, MAX_RECORDS_PER_CALL as u32)
+				.await;
+			self.store(missing).await;
+		}
+	}
+
+	/// Checks and appends `records`; returns the devices whose records came past a gap, with
+	/// the sequence expected.
+	async fn store(&self, records: Vec<SignedNestRecord>) -> Vec<(DeviceId, u64)> {
+		let devices: Vec<DeviceId> = records.iter().map(|r| r.record.device).collect();
+		let outcomes = match self.committer.submit(records).await {
+			Ok(outcomes) => outcomes,
+			Err(e) => {
+				tracing::warn!(target: "p2p", "records from a peer not stored: {e}");
+				return Vec::new();
+			}
+		};
+		let mut gaps: Vec<(DeviceId, u64)> = Vec::new();
+		for (outcome, device) in outcomes.into_iter().zip(devices) {
+			match outcome {
+				Err(Rejection::SequenceGap { expected }) => {
+					if !gaps.iter().any(|(d, _)| *d == device) {
+						gaps.push((device, expected));
+					}
+				}
+				Err(rejection) => {
+					tracing::warn!(target: "p2p", "a peer's record of device {device}: {rejection}")
+				}
+				Ok(_) => {}
+			}
+		}
+		gaps
+	}
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,230 @@
+//! What service nodes say to each other over libp2p, and how a node proves which account it is.
+//!
+//! ```text
+//!  gossipsub  topic "/thingschain/nest/<genesis>/<service>/records"
+//!             a SCALE Vec<SignedNestRecord>: records a device wrote to the publishing node
+//!  request-response "/thingschain/nest/sync/1" (SCALE, each message prefixed by its length)
+//!             Hello(PeerBinding)               ─► Hello(PeerBinding)
+//!             Cut(epoch)                       ─► Cut(Option<SignedCut>)
+//!             Records { device, from, count }  ─► Records(Vec<SignedNestRecord>)
+//!             anything before a valid Hello    ─► Refused
+//! ```
+//!
+//! A [`PeerBinding`] is a service node's account key signing its libp2p peer id for one
+//! service on one WebChain: a peer is trusted only while WebChain lists that account among the
+//! service's trusted nodes.
+
+use crate::ledger::SignedCut;
+use async_trait::async_trait;
+use codec::{Decode, DecodeAll, Encode};
+use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use libp2p::{PeerId, StreamProtocol};
+use polkadot_sdk::sp_core::{sr25519, Pair as _};
+use subxt_signer::sr25519::Keypair;
+use thingschain_primitives::{
+	ids::{DeviceId, Epoch, Hash, ServiceId},
+	nest::SignedNestRecord,
+};
+
+/// The request-response protocol's name.
+pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/thingschain/nest/sync/1");
+
+/// The domain tag of what a node's account signs to bind its peer id.
+pub const PEER_TAG: [u8; 14] = *b"tc/nest/peer/1";
+
+/// The longest message either protocol carries: a call's worth of records and then some.
+pub const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
+
+/// The gossipsub topic of `service`'s new records on the WebChain of `genesis`.
+pub fn records_topic(genesis: &Hash, service: ServiceId) -> String {
+	format!("/thingschain/nest/{}/{service}/records", hex::encode(&genesis.0[..8]))
+}
+
+/// A node's account vouching for its libp2p peer id.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct PeerBinding {
+	/// The node's account.
+	pub account: [u8; 32],
+	/// The peer id it vouches for (its bytes).
+	pub peer: Vec<u8>,
+	/// The account's sr25519 signature of [`binding_bytes`].
+	pub signature: [u8; 64],
+}
+
+/// What an account signs to bind `peer` in `service` on the WebChain of `genesis`.
+pub fn binding_bytes(genesis: &Hash, service: ServiceId, peer: &PeerId) -> Vec<u8> {
+	(PEER_TAG, genesis, service, peer.to_bytes()).encode()
+}
+
+impl PeerBinding {
+	/// `key` vouching for `peer`.
+	pub fn sign(key: &Keypair, genesis: &Hash, service: ServiceId, peer: &PeerId) -> Self {
+		let signature = key.sign(&binding_bytes(genesis, service, peer)).0;
+		PeerBinding { account: key.public_key().0, peer: peer.to_bytes(), signature }
+	}
+
+	/// The account vouching for `peer`, if this binding is its valid signature for it.
+	pub fn verify(&self, genesis: &Hash, service: ServiceId, peer: &PeerId) -> Option<[u8; 32]> {
+		if self.peer != peer.to_bytes() {
+			return None;
+		}
+		let signature = sr25519::Signature::from_raw(self.signature);
+		let account = sr25519::Public::from_raw(self.account);
+		sr25519::Pair::verify(&signature, binding_bytes(genesis, service, peer), &account)
+			.then_some(self.account)
+	}
+}
+
+/// A request of the sync protocol.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub enum Request {
+	/// Who the asking node is.
+	Hello(PeerBinding),
+	/// The signed cut an epoch was closed with.
+	Cut(Epoch),
+	/// A device's records from a sequence on.
+	Records {
+		/// The device.
+		device: DeviceId,
+		/// The first sequence.
+		from: u64,
+		/// At most this many.
+		count: u32,
+	},
+}
+
+/// A response of the sync protocol.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub enum Response {
+	/// Who the answering node is.
+	Hello(PeerBinding),
+	/// The cut, once the epoch is closed here.
+	Cut(Option<SignedCut>),
+	/// The records this node has, in order.
+	Records(Vec<SignedNestRecord>),
+	/// Not answered: the asking peer is not a trusted node of the service (yet).
+	Refused,
+}
+
+/// The sync protocol's codec: each message SCALE-encoded after its length (`u32`, little
+/// endian), at most [`MAX_MESSAGE_BYTES`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SyncCodec;
+
+async fn read_message<T: Decode, R: AsyncRead + Unpin + Send>(io: &mut R) -> std::io::Result<T> {
+	let mut length = [0; 4];
+	io.read_exact(&mut length).await?;
+	let length = u32::from_le_bytes(length) as usize;
+	if length > MAX_MESSAGE_BYTES {
+		return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "message too long"));
+	}
+	let mut bytes = vec![0; length];
+	io.read_exact(&mut bytes).await?;
+	T::decode_all(&mut &bytes[..])
+		.map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))
+}
+
+async fn write_message<T: Encode, W: AsyncWrite + Unpin + Send>(
+	io: &mut W,
+	message: T,
+) -> std::io::Result<()> {
+	let bytes = message.encode();
+	let length = u32::try_from(bytes.len())
+		.ok()
+		.filter(|length| *length as usize <= MAX_MESSAGE_BYTES)
+		.ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "message too long"))?;
+	io.write_all(&length.to_le_bytes()).await?;
+	io.write_all(&bytes).await?;
+	io.close().await
+}
+
+#[async_trait]
+impl libp2p::request_response::Codec for SyncCodec {
+	type Protocol = StreamProtocol;
+	type Request = Request;
+	type Response = Response;
+
+	async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> std::io::Result<Request>
+	where
+		T: AsyncRead + Unpin + Send,
+	{
+		read_message(io).await
+	}
+
+	async fn read_response<T>(
+		&mut self,
+		_: &StreamProtocol,
+		io: &mut T,
+	) -> std::io::Result<Response>
+	where
+		T: AsyncRead + Unpin + Send,
+	{
+		read_message(io).await
+	}
+
+	async fn write_request<T>(
+		&mut self,
+		_: &StreamProtocol,
+		io: &mut T,
+		request: Request,
+	) -> std::io::Result<()>
+	where
+		T: AsyncWrite + Unpin + Send,
+	{
+		write_message(io, request).await
+	}
+
+	async fn write_response<T>(
+		&mut self,
+		_: &StreamProtocol,
+		io: &mut T,
+		response: Response,
+	) -> std::io::Result<()>
+	where
+		T: AsyncWrite + Unpin + Send,
+	{
+		write_message(io, response).await
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use subxt_signer::sr25519::dev;
+
+	#[test]
+	fn a_binding_vouches_for_one_peer_in_one_service_on_one_chain() {
+		let genesis = Hash::repeat_byte(1);
+		let (peer, other) = (PeerId::random(), PeerId::random());
+		let binding = PeerBinding::sign(&dev::charlie(), &genesis, 4, &peer);
+		assert_eq!(binding.verify(&genesis, 4, &peer), Some(dev::charlie().public_key().0));
+		// Another peer presenting it, another service, another chain: refused.
+		assert_eq!(binding.verify(&genesis, 4, &other), None);
+		assert_eq!(binding.verify(&genesis, 5, &peer), None);
+		assert_eq!(binding.verify(&Hash::zero(), 4, &peer), None);
+		// A binding naming the other peer but signed for this one.
+		let swapped = PeerBinding { peer: other.to_bytes(), ..binding.clone() };
+		assert_eq!(swapped.verify(&genesis, 4, &other), None);
+		// Someone else's account claimed with Charlie's signature.
+		let claimed = PeerBinding { account: dev::dave().public_key().0, ..binding };
+		assert_eq!(claimed.verify(&genesis, 4, &peer), None);
+	}
+
+	#[tokio::test]
+	async fn messages_are_framed_and_oversized_ones_refused() {
+		let request = Request::Records { device: 3, from: 9, count: 100 };
+		let mut wire = Vec::new();
+		write_message(&mut futures::io::Cursor::new(&mut wire), request.clone()).await.unwrap();
+		let read: Request = read_message(&mut &wire[..]).await.unwrap();
+		assert_eq!(read, request);
+		// A length beyond the limit is refused before anything is read or allocated.
+		let mut huge = ((MAX_MESSAGE_BYTES + 1) as u32).to_le_bytes().to_vec();
+		huge.extend([0; 16]);
+		assert!(read_message::<Request, _>(&mut &huge[..]).await.is_err());
+		// Trailing bytes after a message are refused.
+		let mut trailing = wire.clone();
+		trailing[0] += 1;
+		trailing.push(0);
+		assert!(read_message::<Request, _>(&mut &trailing[..]).await.is_err());
+	}
+}

@@ -1,0 +1,163 @@
+//! Real libp2p networks on 127.0.0.1 in one process, with WebChain's view of the service
+//! given by hand: gossip reaches trusted nodes and fills gaps from the publisher; an account
+//! that is not one of the service's nodes gets nothing in and nothing out.
+
+use super::*;
+use crate::{
+	fixtures::Fleet,
+	webchain::{NextAnchor, ServiceView},
+};
+use std::net::TcpListener;
+use subxt_signer::sr25519::dev;
+use thingschain_primitives::ids::Hash;
+
+/// WebChain at some block with `nodes` as the service's trusted nodes.
+fn webchain(nodes: &[&Keypair]) -> Finalized {
+	Finalized {
+		number: 10,
+		service: ServiceView {
+			quorum: 1,
+			epoch_length: 5,
+			genesis: 0,
+			nodes: nodes.iter().map(|k| k.public_key().0).collect(),
+			active: true,
+		},
+		next: NextAnchor { epoch: 0, prev: Hash::zero() },
+		pending: Vec::new(),
+	}
+}
+
+/// A node of the fleet's service, signing as `account`.
+struct TestNode {
+	_dir: tempfile::TempDir,
+	ledger: Arc<Ledger>,
+	committer: Committer,
+	network: Network,
+	address: Multiaddr,
+}
+
+impl TestNode {
+	fn start(
+		fleet: &Fleet,
+		account: Keypair,
+		finalized: &watch::Sender<Option<Finalized>>,
+		peers: &[&TestNode],
+	) -> TestNode {
+		let dir = tempfile::tempdir().unwrap();
+		let ledger = Arc::new(Ledger::open(&dir.path().join("ledger.redb")).unwrap());
+		let rules = Arc::new(fleet.rules.clone());
+		let committer =
+			Committer::start(ledger.clone(), rules.clone(), fleet.devices.clone()).unwrap();
+		let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+		let address: Multiaddr = format!("/ip4/127.0.0.1/tcp/{port}").parse().unwrap();
+		let (network, _) = Network::start(Config {
+			peer_key: PeerKeypair::generate_ed25519(),
+			account,
+			listen: address.clone(),
+			peers: peers.iter().map(|p| p.address.clone()).collect(),
+			rules,
+			ledger: ledger.clone(),
+			committer: committer.clone(),
+			finalized: finalized.subscribe(),
+		})
+		.unwrap();
+		TestNode { _dir: dir, ledger, committer, network, address }
+	}
+
+	/// Stores the fleet's `device`'s records `sequences` here, as if the device wrote them.
+	async fn write(&self, fleet: &Fleet, device: usize, sequences: std::ops::Range<u64>) {
+		let signed = sequences.map(|s| fleet.record(device, s)).collect();
+		let outcomes = self.committer.submit(signed).await.unwrap();
+		assert!(outcomes.iter().all(Result::is_ok));
+	}
+
+	fn next(&self, fleet: &Fleet, device: usize) -> u64 {
+		self.ledger.next_sequence(fleet.device_id(device)).unwrap()
+	}
+}
+
+/// Waits up to 20 s for `done`.
+async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+	for _ in 0..200 {
+		if done() {
+			return;
+		}
+		tokio::time::sleep(Duration::from_millis(100)).await;
+	}
+	panic!("{what} did not happen in 20 s");
+}
+
+/// Waits until `node` trusts `count` peers.
+async fn trusting(node: &TestNode, count: usize) {
+	for _ in 0..200 {
+		if node.network.trusted_peers().await == count {
+			return;
+		}
+		tokio::time::sleep(Duration::from_millis(100)).await;
+	}
+	panic!("the node never trusted {count} peers");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gossip_reaches_trusted_nodes_and_a_gap_is_fetched_from_the_publisher() {
+	let fleet = Fleet::new(2);
+	let (alice, bob) = (dev::alice(), dev::bob());
+	let (finalized, _) = watch::channel(Some(webchain(&[&alice, &bob])));
+	let a = TestNode::start(&fleet, alice, &finalized, &[]);
+	let b = TestNode::start(&fleet, bob, &finalized, &[&a]);
+	trusting(&a, 1).await;
+	trusting(&b, 1).await;
+
+	// Device 0 writes to A, which spreads its records.
+	a.write(&fleet, 0, 0..4).await;
+	a.network.publish(
+		(0..4).map(|s| a.ledger.record(fleet.device_id(0), s).unwrap().unwrap()).collect(),
+	);
+	eventually("B holds device 0's records", || b.next(&fleet, 0) == 4).await;
+	assert_eq!(
+		b.ledger.record(fleet.device_id(0), 3).unwrap(),
+		a.ledger.record(fleet.device_id(0), 3).unwrap()
+	);
+
+	// Device 1's first records reach A without gossip (as if B missed it); the next are
+	// gossiped: B fetches what comes before them from A.
+	a.write(&fleet, 1, 0..6).await;
+	let later = (4..6).map(|s| a.ledger.record(fleet.device_id(1), s).unwrap().unwrap());
+	a.network.publish(later.collect());
+	eventually("B fills device 1's gap from A", || b.next(&fleet, 1) == 6).await;
+
+	// Cuts and records are served to trusted peers.
+	let cut = crate::fixtures::signed(a.ledger.heads().unwrap());
+	a.ledger.close_epoch(&cut).unwrap();
+	assert_eq!(b.network.cuts(0).await, vec![cut]);
+	assert_eq!(b.network.records(None, fleet.device_id(1), 5, 10).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_whose_account_is_not_a_node_of_the_service_gets_nothing_in_or_out() {
+	let fleet = Fleet::new(1);
+	let (alice, bob, mallory) = (dev::alice(), dev::bob(), dev::eve());
+	// The honest nodes know Alice and Bob as the service's nodes; Eve's node, which signs its
+	// binding with Eve's account, believes itself one.
+	let (finalized, _) = watch::channel(Some(webchain(&[&alice, &bob])));
+	let (forged, _) = watch::channel(Some(webchain(&[&alice, &bob, &mallory])));
+	let a = TestNode::start(&fleet, alice, &finalized, &[]);
+	let m = TestNode::start(&fleet, mallory, &forged, &[&a]);
+	// Eve's node trusts A (a real node); A does not trust Eve's.
+	trusting(&m, 1).await;
+	assert_eq!(a.network.trusted_peers().await, 0);
+
+	// Eve's node gossips valid device records (it could have them from anywhere): refused.
+	m.write(&fleet, 0, 0..3).await;
+	m.network.publish(
+		(0..3).map(|s| m.ledger.record(fleet.device_id(0), s).unwrap().unwrap()).collect(),
+	);
+	tokio::time::sleep(Duration::from_secs(2)).await;
+	assert_eq!(a.next(&fleet, 0), 0, "nothing from an untrusted peer is stored");
+
+	// A's records and cuts are not served to it.
+	a.write(&fleet, 0, 0..2).await;
+	a.ledger.close_epoch(&crate::fixtures::signed(a.ledger.heads().unwrap())).unwrap();
+	assert_eq!(m.network.records(None, fleet.device_id(0), 0, 10).await, Vec::new());
+	assert_eq!(m.network.cuts(0).await, Vec::new());
+}
