@@ -32,6 +32,7 @@ pub mod error;
 pub mod ledger;
 pub mod p2p;
 pub mod peers;
+pub mod prove;
 pub mod rpc;
 pub mod validate;
 pub mod webchain;

@@ -13,17 +13,50 @@ use thingschain_nest::{
 	ledger::Ledger,
 	p2p::{self, Network},
 	peers::{Peers, RpcPeers},
+	prove::prove,
 	rpc::{NestNode, NestNodeApiServer},
 	validate::Rules,
 	webchain,
 };
-use thingschain_primitives::ids::{Hash, ServiceId};
+use thingschain_primitives::ids::{DeviceId, Hash, ServiceId};
 
-/// Keeps one service's NestChain: takes device records over JSON-RPC, closes its epochs and
-/// attests their roots on WebChain (or, with `--super`, checks and approves them).
+/// A ThingsChain service node: keeps one service's NestChain.
 #[derive(Parser, Debug)]
 #[command(name = "thingschain-nest", version)]
-struct Cli {
+enum Cli {
+	/// Keep the service's NestChain: take device records over JSON-RPC, replicate them among
+	/// the service's nodes, close its epochs and attest their roots on WebChain (or, with
+	/// --super, check and approve them).
+	Run(Run),
+	/// Prove a record against WebChain without trusting the service node that serves it: the
+	/// device's signature against the key WebChain has for it, the record's Merkle proof
+	/// against its epoch's anchored root. Exits non-zero unless proven.
+	VerifyRecord(VerifyRecord),
+}
+
+/// `thingschain-nest verify-record`.
+#[derive(clap::Args, Debug)]
+struct VerifyRecord {
+	/// The service node's JSON-RPC URL.
+	#[arg(long)]
+	nest: String,
+	/// WebChain's JSON-RPC URL.
+	#[arg(long, default_value = "ws://127.0.0.1:9944")]
+	webchain: String,
+	/// The service.
+	#[arg(long)]
+	service: ServiceId,
+	/// The device.
+	#[arg(long)]
+	device: DeviceId,
+	/// The record's sequence.
+	#[arg(long)]
+	sequence: u64,
+}
+
+/// `thingschain-nest run`.
+#[derive(clap::Args, Debug)]
+struct Run {
 	/// WebChain's JSON-RPC URL.
 	#[arg(long, default_value = "ws://127.0.0.1:9944")]
 	webchain: String,
@@ -61,14 +94,45 @@ struct Cli {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
 	tracing_subscriber::fmt()
 		.with_writer(std::io::stderr)
 		.with_env_filter(
 			tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
 		)
 		.init();
-	let cli = Cli::parse();
+	let done = match Cli::parse() {
+		Cli::Run(run) => serve(run).await,
+		Cli::VerifyRecord(verify) => verify_record(verify).await,
+	};
+	match done {
+		Ok(()) => std::process::ExitCode::SUCCESS,
+		Err(error) => {
+			eprintln!("thingschain-nest: {error}");
+			std::process::ExitCode::FAILURE
+		}
+	}
+}
+
+/// `thingschain-nest verify-record`: prints the proven record's epoch and root as JSON.
+async fn verify_record(args: VerifyRecord) -> Result<(), Box<dyn std::error::Error>> {
+	let webchain = Chain::connect(&args.webchain).await?;
+	let proven = prove(&args.nest, &webchain, args.service, args.device, args.sequence).await?;
+	let summary = serde_json::json!({
+		"service": args.service,
+		"device": args.device,
+		"sequence": args.sequence,
+		"epoch": proven.epoch,
+		"root": proven.root,
+		"signedByDevice": true,
+		"anchored": true,
+	});
+	println!("{summary}");
+	Ok(())
+}
+
+/// `thingschain-nest run`.
+async fn serve(cli: Run) -> Result<(), Box<dyn std::error::Error>> {
 	let key = read_key(&cli.key_file)?;
 	let rules = Arc::new(webchain_rules(&cli).await);
 	std::fs::create_dir_all(&cli.base_path)?;
@@ -137,7 +201,7 @@ fn read_key(path: &std::path::Path) -> Result<Keypair, Box<dyn std::error::Error
 
 /// The records' rules, with what WebChain says (its genesis hash and readers' limit): waits
 /// for WebChain to be reachable.
-async fn webchain_rules(cli: &Cli) -> Rules {
+async fn webchain_rules(cli: &Run) -> Rules {
 	let mut pause = Duration::from_millis(250);
 	loop {
 		let read = async {

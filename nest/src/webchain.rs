@@ -196,6 +196,17 @@ async fn device(
 	Ok(Some(entry(&device, readers(at, id).await?)?))
 }
 
+/// The key WebChain's last finalized block has for device `id`, if it is registered.
+pub async fn device_key(chain: &Chain, id: DeviceId) -> Result<Option<[u8; 32]>, Error> {
+	let at = chain.client().at_current_block().await.map_err(rpc)?;
+	let address = dynamic::storage::<(u64,), Value>("Devices", "Devices");
+	let Some(value) = at.storage().try_fetch(address, (id,)).await.map_err(rpc)? else {
+		return Ok(None);
+	};
+	let device = value.decode().map_err(rpc)?;
+	bytes32(device.at("key")).map(Some).ok_or_else(|| malformed("a device's key"))
+}
+
 /// The readers device `id`'s owner granted, at `at`.
 async fn readers(at: &AtBlock, id: DeviceId) -> Result<Vec<ReaderKey>, Error> {
 	let address = dynamic::storage::<(u64,), Value>("Payloads", "Readers");

@@ -11,7 +11,7 @@ fn a_node_without_its_key_refuses_to_start_and_says_why() {
 	let missing = dir.path().join("missing.key");
 	let run = |key: &std::path::Path| {
 		let output = Command::new(BIN)
-			.args(["--service", "0", "--webchain", "ws://127.0.0.1:1"])
+			.args(["run", "--service", "0", "--webchain", "ws://127.0.0.1:1"])
 			.arg("--key-file")
 			.arg(key)
 			.arg("--base-path")

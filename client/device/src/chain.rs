@@ -105,6 +105,11 @@ impl Chain {
 		Ok(Self { client, rpc })
 	}
 
+	/// The raw JSON-RPC client: the node's own methods.
+	pub fn rpc(&self) -> &RpcClient {
+		&self.rpc
+	}
+
 	/// The subxt client: blocks, storage and events at any block.
 	pub fn client(&self) -> &OnlineClient<PolkadotConfig> {
 		&self.client

@@ -11,7 +11,8 @@
 //!    device 0 goes on writing to it;
 //! 5. WebChain anchors the epochs from the nodes' attestations and the super node's approval
 //!    alone (the test sends none), and every acknowledged record, with its proof from each
-//!    node, proves against its anchored epoch over `nest_verifyInclusion`.
+//!    node, proves against its anchored epoch over `nest_verifyInclusion`, and with
+//!    `thingschain-nest verify-record`, which trusts WebChain only.
 
 use crate::common::{hex, start_node, wait_for, NODE_BIN};
 use serde_json::{json, Value as Json};
@@ -51,15 +52,11 @@ fn start_nest(
 	[rpc_port, p2p_port]: [u16; 2],
 	peers: &[u16],
 ) -> Node {
-	let bin = Path::new(NODE_BIN).with_file_name("thingschain-nest");
-	assert!(
-		bin.exists(),
-		"{} is missing: cargo build --release -p thingschain-nest",
-		bin.display()
-	);
+	let bin = nest_bin();
 	let key_file = dir.join(format!("{name}.key"));
 	std::fs::write(&key_file, format!("0x{}", hex(&accounts::seed(role, index)))).unwrap();
 	let mut args = vec![
+		"run".to_string(),
 		"--webchain".to_string(),
 		webchain.to_string(),
 		"--service".into(),
@@ -83,6 +80,38 @@ fn start_nest(
 		}
 	}
 	Node::launch(&bin, name, dir, args, [rpc_port, p2p_port, 0])
+}
+
+/// `thingschain-nest verify-record` of `device`'s record `sequence` served by the node at
+/// `nest`: its JSON summary, or its error output.
+fn verify_record(
+	webchain: &str,
+	nest: &str,
+	service: ServiceId,
+	device: u64,
+	sequence: u64,
+) -> Result<Json, String> {
+	let output = std::process::Command::new(nest_bin())
+		.args(["verify-record", "--webchain", webchain, "--nest", nest])
+		.args(["--service", &service.to_string(), "--device", &device.to_string()])
+		.args(["--sequence", &sequence.to_string()])
+		.output()
+		.unwrap();
+	match output.status.success() {
+		true => Ok(serde_json::from_slice(&output.stdout).unwrap()),
+		false => Err(String::from_utf8_lossy(&output.stderr).into_owned()),
+	}
+}
+
+/// The `thingschain-nest` binary, built beside the node's.
+fn nest_bin() -> std::path::PathBuf {
+	let bin = Path::new(NODE_BIN).with_file_name("thingschain-nest");
+	assert!(
+		bin.exists(),
+		"{} is missing: cargo build --release -p thingschain-nest",
+		bin.display()
+	);
+	bin
 }
 
 /// Device `index` of `fleet`'s reading number `sequence`, sealed for the fleet's reader and
@@ -237,7 +266,17 @@ async fn a_service_nestchain_takes_device_records_and_anchors_every_epoch() {
 				roots.windows(2).all(|w| w[0] == w[1]),
 				"every node has the same root: {roots:?}"
 			);
+			// The operator's CLI proves it too, from any node, trusting only WebChain.
+			let node = &nodes[sequence % 3];
+			let proven = verify_record(&url, &node.url(), service, device, sequence as u64);
+			let proven = proven.unwrap_or_else(|e| panic!("record {sequence} not proven: {e}"));
+			assert_eq!(proven["epoch"], roots[0].0);
+			assert_eq!(proven["root"], roots[0].1);
 		}
 	}
+	// A record no device wrote is not proven.
+	let unwritten = verify_record(&url, &nodes[1].url(), service, fleet.devices[1].1, RECORDS);
+	let error = unwritten.expect_err("an unwritten record is not proven");
+	assert!(error.contains("serves no proof"), "{error}");
 	drop(super_node);
 }
