@@ -1,23 +1,18 @@
 //! # The ThingsChain service node
 //!
 //! A service's NestChain ledger: devices write signed, encrypted readings to the service's
-//! nodes at rates WebChain blocks cannot take, and only each epoch's Merkle root goes to
-//! WebChain as the service's anchor (`pallets/nest-anchor`).
+//! nodes at rates WebChain blocks cannot take, the nodes replicate them among themselves, and
+//! only each epoch's Merkle root goes to WebChain as the service's anchor
+//! (`pallets/nest-anchor`). docs/nestchains.md, *The service node*, has the whole data path.
 //!
 //! ```text
-//!  device ── nestnode_submit([SignedNestRecord]) ──► rpc
-//!                                                     │ validate: size, service, device registered for
-//!                                                     │   this service and active (DeviceCache), envelope
-//!                                                     │   rules, signatures (sr25519 in batches, both cores)
-//!                                                     ▼
-//!                                                   Committer ── one redb write per burst of calls ──► Ledger
-//!                                                     │ per device: the next sequence, a duplicate (the same
-//!                                                     │   record again: acknowledged again), a reused sequence
-//!                                                     │   or a gap (refused, named)
-//!  device ◄── one answer per record, after the commit ┘   (fsynced: an acknowledged record survives kill -9)
-//!
-//!  epoch end ── Ledger::close_epoch ──► Ledger::seal(e): the root over e's leaves, ordered by
-//!               (device, sequence), stored once ──► attest(service, e, root, prev) on WebChain
+//!  device ── nestnode_submit ──► rpc ──► committer (validate: registry, envelope, signatures;
+//!                                          one fsynced redb write per burst) ──► ledger
+//!                                           └─► p2p: gossip to the service's other nodes
+//!  webchain (finalized blocks: devices, service, next anchor) ──► epochs:
+//!     an epoch ended ─► cut (by its leader, signed; others fetch it and what they lack: peers)
+//!                    ─► ledger.close_epoch ─► attest (service node) / approve (super node)
+//!  prove: a record and its proof from any node, checked against WebChain only
 //! ```
 //!
 //! A record's leaf is `merkle::leaf_hash(NestRecord::leaf_bytes())`, the tree and proofs are
