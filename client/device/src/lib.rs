@@ -9,7 +9,8 @@
 //! - [`queue`]: readings kept on the device until it is online, then sealed, signed and sent
 //!   ([`queue::flush`]); what fails stays queued for the next attempt;
 //! - [`batches`]: how a flush groups readings into `Payloads.store_batch` transactions and
-//!   gives them nonces, so that none is ever stored twice.
+//!   gives them nonces, so that none is ever stored twice;
+//! - [`nest`]: readings written to a service node (a NestChain) instead of WebChain.
 //!
 //! Sealing and opening come from `thingschain-device-core`, which builds without `std` for
 //! the device itself.
@@ -25,6 +26,7 @@ pub mod batches;
 pub mod chain;
 pub mod error;
 pub mod keys;
+pub mod nest;
 pub mod queue;
 
 pub use chain::{Chain, FeeLimits, Registration};

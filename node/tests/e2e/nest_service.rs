@@ -17,21 +17,19 @@
 use crate::common::{hex, start_node, wait_for, NODE_BIN};
 use serde_json::{json, Value as Json};
 use std::{path::Path, time::Duration};
-use subxt::{
-	ext::codec::Encode,
-	rpcs::{rpc_params, RpcClient},
-};
+use subxt::rpcs::{rpc_params, RpcClient};
 use thingschain_bench::{
 	accounts::{self, register_fleet, Fleet},
 	nest::{self, trust_nodes, Authority, NODE_ROLE, SUPER_ROLE},
 	network::{free_port, Node},
 };
-use thingschain_device::Chain;
-use thingschain_device_core::{seal, Placement};
+use thingschain_device::{
+	nest::{nest_record, Answer, ServiceNode},
+	Chain,
+};
 use thingschain_primitives::{
-	envelope::Provenance,
 	ids::{Hash, ServiceId},
-	nest::{NestRecord, SignedNestRecord},
+	nest::SignedNestRecord,
 };
 
 /// Blocks per epoch of the test's service: at 2-second blocks the nodes anchor each epoch
@@ -115,7 +113,7 @@ fn nest_bin() -> std::path::PathBuf {
 }
 
 /// Device `index` of `fleet`'s reading number `sequence`, sealed for the fleet's reader and
-/// signed for `service`.
+/// signed for `service` with the device SDK.
 fn reading(
 	fleet: &Fleet,
 	genesis: Hash,
@@ -124,37 +122,25 @@ fn reading(
 	sequence: u64,
 ) -> SignedNestRecord {
 	let (key, device) = &fleet.devices[index];
-	let provenance = Provenance { genesis_hash: genesis, device: *device };
 	let text = format!("device {index} reading {sequence}: 21.{sequence} C");
-	let reader = [fleet.reader.public_key()];
-	let sealed = seal(
-		text.as_bytes(),
-		&reader,
-		Placement::Inline,
-		&provenance,
-		sequence,
-		&mut rand_core::OsRng,
-	)
-	.unwrap();
-	let record = NestRecord { service, device: *device, envelope: sealed.envelope };
-	key.sign_record(record, &genesis, rand_core::OsRng)
+	let readers = [fleet.reader.public_key()];
+	nest_record(key, genesis, (service, *device), &readers, text.as_bytes(), sequence).unwrap()
 }
 
-/// Writes `records` to the node at `rpc` once it has read WebChain's block `registered`
-/// (where the devices and their readers are) and trusts the two other nodes; fails the test
-/// unless every one is stored.
-async fn write(rpc: &RpcClient, registered: u64, records: &[SignedNestRecord]) {
+/// Writes `records` to the service node at `url` with the device SDK, once it has read
+/// WebChain's block `registered` (where the devices and their readers are) and trusts the two
+/// other nodes; fails the test unless every one is stored.
+async fn write(url: &str, registered: u64, records: &[SignedNestRecord]) {
+	let rpc = RpcClient::from_insecure_url(url).await.unwrap();
 	wait_for("the node read the devices and trusts its peers", Duration::from_secs(60), || async {
 		let status: Json = rpc.request("nestnode_status", rpc_params![]).await.ok()?;
 		let read = status["webchainBlock"].as_u64().is_some_and(|block| block >= registered);
 		(read && status["trustedPeers"] == 2).then_some(())
 	})
 	.await;
-	let param = format!("0x{}", hex(&records.to_vec().encode()));
-	let answers: Vec<Json> = rpc.request("nestnode_submit", rpc_params![param]).await.unwrap();
-	assert_eq!(answers.len(), records.len());
-	for answer in answers {
-		assert_eq!(answer["status"], "stored", "{answer}");
+	let node = ServiceNode::connect(url).await.unwrap();
+	for answer in node.submit(records).await.unwrap() {
+		assert!(matches!(answer, Answer::Stored { .. }), "{answer:?}");
 	}
 }
 
@@ -202,8 +188,8 @@ async fn a_service_nestchain_takes_device_records_and_anchors_every_epoch() {
 		sequences.map(|s| reading(&fleet, genesis, service, index, s)).collect()
 	};
 	let written = [records(0, 0..2 * RECORDS), records(1, 0..RECORDS)];
-	write(&nodes[0].rpc().await, registered, &written[0][..RECORDS as usize]).await;
-	write(&nodes[1].rpc().await, registered, &written[1]).await;
+	write(&nodes[0].url(), registered, &written[0][..RECORDS as usize]).await;
+	write(&nodes[1].url(), registered, &written[1]).await;
 	// Node 2, which no device writes to, holds them too: gossiped by nodes 0 and 1.
 	let node_2 = nodes[2].rpc().await;
 	for index in 0..2 {
@@ -220,10 +206,10 @@ async fn a_service_nestchain_takes_device_records_and_anchors_every_epoch() {
 	nodes[0].kill();
 	nodes[0].restart();
 	let restarted = nodes[0].rpc().await;
-	let next: u64 =
-		restarted.request("nestnode_nextSequence", rpc_params![fleet.devices[0].1]).await.unwrap();
+	let node_0 = ServiceNode::connect(&nodes[0].url()).await.unwrap();
+	let next = node_0.next_sequence(fleet.devices[0].1).await.unwrap();
 	assert_eq!(next, RECORDS, "every acknowledged record survives SIGKILL");
-	write(&restarted, registered, &written[0][RECORDS as usize..]).await;
+	write(&nodes[0].url(), registered, &written[0][RECORDS as usize..]).await;
 
 	// 5. Every record is proven by every node against its epoch, once anchored.
 	let rpcs = [restarted, nodes[1].rpc().await, node_2, super_node.rpc().await];
