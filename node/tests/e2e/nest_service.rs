@@ -17,7 +17,7 @@
 use crate::common::{hex, start_node, wait_for, NODE_BIN};
 use serde_json::{json, Value as Json};
 use std::{path::Path, time::Duration};
-use subxt::rpcs::{rpc_params, RpcClient};
+use subxt::rpcs::rpc_params;
 use thingschain_bench::{
 	accounts::{self, register_fleet, Fleet},
 	nest::{self, trust_nodes, Authority, NODE_ROLE, SUPER_ROLE},
@@ -127,18 +127,18 @@ fn reading(
 	nest_record(key, genesis, (service, *device), &readers, text.as_bytes(), sequence).unwrap()
 }
 
-/// Writes `records` to the service node at `url` with the device SDK, once it has read
-/// WebChain's block `registered` (where the devices and their readers are) and trusts the two
-/// other nodes; fails the test unless every one is stored.
-async fn write(url: &str, registered: u64, records: &[SignedNestRecord]) {
-	let rpc = RpcClient::from_insecure_url(url).await.unwrap();
+/// Writes `records` to service node `node` with the device SDK, once it has read WebChain's
+/// block `registered` (where the devices and their readers are) and trusts the two other
+/// nodes; fails the test unless every one is stored.
+async fn write(node: &Node, registered: u64, records: &[SignedNestRecord]) {
+	let rpc = node.rpc().await;
 	wait_for("the node read the devices and trusts its peers", Duration::from_secs(60), || async {
 		let status: Json = rpc.request("nestnode_status", rpc_params![]).await.ok()?;
 		let read = status["webchainBlock"].as_u64().is_some_and(|block| block >= registered);
 		(read && status["trustedPeers"] == 2).then_some(())
 	})
 	.await;
-	let node = ServiceNode::connect(url).await.unwrap();
+	let node = ServiceNode::connect(&node.url()).await.unwrap();
 	for answer in node.submit(records).await.unwrap() {
 		assert!(matches!(answer, Answer::Stored { .. }), "{answer:?}");
 	}
@@ -188,8 +188,8 @@ async fn a_service_nestchain_takes_device_records_and_anchors_every_epoch() {
 		sequences.map(|s| reading(&fleet, genesis, service, index, s)).collect()
 	};
 	let written = [records(0, 0..2 * RECORDS), records(1, 0..RECORDS)];
-	write(&nodes[0].url(), registered, &written[0][..RECORDS as usize]).await;
-	write(&nodes[1].url(), registered, &written[1]).await;
+	write(&nodes[0], registered, &written[0][..RECORDS as usize]).await;
+	write(&nodes[1], registered, &written[1]).await;
 	// Node 2, which no device writes to, holds them too: gossiped by nodes 0 and 1.
 	let node_2 = nodes[2].rpc().await;
 	for index in 0..2 {
@@ -209,7 +209,7 @@ async fn a_service_nestchain_takes_device_records_and_anchors_every_epoch() {
 	let node_0 = ServiceNode::connect(&nodes[0].url()).await.unwrap();
 	let next = node_0.next_sequence(fleet.devices[0].1).await.unwrap();
 	assert_eq!(next, RECORDS, "every acknowledged record survives SIGKILL");
-	write(&nodes[0].url(), registered, &written[0][RECORDS as usize..]).await;
+	write(&nodes[0], registered, &written[0][RECORDS as usize..]).await;
 
 	// 5. Every record is proven by every node against its epoch, once anchored.
 	let rpcs = [restarted, nodes[1].rpc().await, node_2, super_node.rpc().await];
