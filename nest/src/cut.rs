@@ -11,10 +11,7 @@
 //!             ─► close_epoch ─► attest (or, as a super node, approve) the same root
 //! ```
 
-use crate::{
-	ledger::{EpochCut, SignedCut},
-	webchain::ServiceView,
-};
+use crate::ledger::{EpochCut, SignedCut};
 use codec::Encode;
 use polkadot_sdk::sp_core::{sr25519, Pair as _};
 use subxt_signer::sr25519::Keypair;
@@ -65,14 +62,15 @@ impl std::fmt::Display for CutRejected {
 
 impl std::error::Error for CutRejected {}
 
-/// Checks that `signed` is the cut of its epoch's leader in `service` as `view` has it.
+/// Checks that `signed` is the cut of its epoch's leader in `service`, whose trusted nodes
+/// were `nodes` when the epoch ended.
 pub fn verify(
 	signed: &SignedCut,
 	genesis: &Hash,
 	service: ServiceId,
-	view: &ServiceView,
+	nodes: &[[u8; 32]],
 ) -> Result<(), CutRejected> {
-	let leader = leader(&view.nodes, signed.cut.epoch);
+	let leader = leader(nodes, signed.cut.epoch);
 	if leader != Some(signed.signer) {
 		return Err(CutRejected::NotLeader { leader });
 	}
@@ -89,14 +87,8 @@ mod tests {
 	use super::*;
 	use subxt_signer::sr25519::dev;
 
-	fn view(nodes: &[&Keypair]) -> ServiceView {
-		ServiceView {
-			quorum: 1,
-			epoch_length: 5,
-			genesis: 0,
-			nodes: nodes.iter().map(|k| k.public_key().0).collect(),
-			active: true,
-		}
+	fn view(nodes: &[&Keypair]) -> Vec<[u8; 32]> {
+		nodes.iter().map(|k| k.public_key().0).collect()
 	}
 
 	#[test]
@@ -105,8 +97,8 @@ mod tests {
 		let view = view(&[&alice, &bob]);
 		let genesis = Hash::repeat_byte(3);
 		let cut = |epoch| EpochCut { epoch, ends: vec![(4, 10), (9, 2)] };
-		assert_eq!(leader(&view.nodes, 0), Some(alice.public_key().0));
-		assert_eq!(leader(&view.nodes, 3), Some(bob.public_key().0));
+		assert_eq!(leader(&view, 0), Some(alice.public_key().0));
+		assert_eq!(leader(&view, 3), Some(bob.public_key().0));
 		assert_eq!(leader(&[], 3), None);
 
 		let signed = sign(&bob, &genesis, 7, cut(1));

@@ -27,7 +27,7 @@ use crate::{
 	peers::Peers,
 	rpc::MAX_RECORDS_PER_CALL,
 	validate::Rules,
-	webchain::Finalized,
+	webchain::{self, Finalized},
 };
 use std::sync::Arc;
 use subxt::{
@@ -82,6 +82,8 @@ enum Waiting {
 	Close(CloseError),
 	/// The ledger's writer failed storing fetched records.
 	Write(Arc<StorageError>),
+	/// WebChain could not be read.
+	WebChain(Error),
 }
 
 impl std::fmt::Display for Waiting {
@@ -97,6 +99,7 @@ impl std::fmt::Display for Waiting {
 			}
 			Waiting::Close(e) => write!(f, "{e}"),
 			Waiting::Write(e) => write!(f, "{e}"),
+			Waiting::WebChain(e) => write!(f, "{e}"),
 		}
 	}
 }
@@ -116,7 +119,7 @@ impl Epochs {
 		let mut counted = None;
 		while finalized.changed().await.is_ok() {
 			let Some(at) = finalized.borrow_and_update().clone() else { continue };
-			match self.close_ended(&at).await {
+			match self.close_ended(&at, &mut chain).await {
 				Ok(()) => {}
 				Err(Waiting::NoCut) => {
 					tracing::debug!(target: "epochs", "at block {}: {}", at.number, Waiting::NoCut)
@@ -140,14 +143,22 @@ impl Epochs {
 	}
 
 	/// Closes every epoch that ended by `at`, in order.
-	async fn close_ended(&self, at: &Finalized) -> Result<(), Waiting> {
+	async fn close_ended(&self, at: &Finalized, chain: &mut Option<Chain>) -> Result<(), Waiting> {
 		let ended = at.service.epochs_ended(at.number);
 		loop {
 			let open = self.blocking(|ledger| ledger.open_epoch()).await?;
 			if open >= ended {
 				return Ok(());
 			}
-			let signed = self.cut(open, at).await?;
+			// Who led the epoch is read from its end: the service's nodes then, not now.
+			let end = at.service.epoch_end(open);
+			let chain = self.connected(chain).await.map_err(Waiting::WebChain)?;
+			let nodes = webchain::service_view_at(chain, self.rules.service, end)
+				.await
+				.map_err(Waiting::WebChain)?
+				.map(|view| view.nodes)
+				.unwrap_or_default();
+			let signed = self.cut(open, &nodes).await?;
 			let sealed = self.close(signed).await?;
 			tracing::info!(
 				target: "epochs",
@@ -156,23 +167,32 @@ impl Epochs {
 		}
 	}
 
-	/// The cut that closes `epoch`: this node's own if it leads it, else the leader's from a
-	/// peer.
-	async fn cut(&self, epoch: Epoch, at: &Finalized) -> Result<SignedCut, Waiting> {
+	/// The cut that closes `epoch`, whose service had `nodes` when it ended: this node's own
+	/// if it leads it, else the leader's from a peer.
+	async fn cut(&self, epoch: Epoch, nodes: &[[u8; 32]]) -> Result<SignedCut, Waiting> {
 		let (genesis, service) = (self.rules.genesis_hash, self.rules.service);
 		let me = self.key.public_key().0;
-		if self.role == Role::ServiceNode && cut::leader(&at.service.nodes, epoch) == Some(me) {
+		if self.role == Role::ServiceNode && cut::leader(nodes, epoch) == Some(me) {
 			let heads = self.blocking(|ledger| ledger.heads()).await?;
 			return Ok(cut::sign(&self.key, &genesis, service, heads));
 		}
 		let mut refused = None;
-		for signed in self.peers.cuts(epoch).await {
-			match cut::verify(&signed, &genesis, service, &at.service) {
+		let cuts = self.peers.cuts(epoch).await.into_iter().filter(|c| c.cut.epoch == epoch);
+		for signed in cuts {
+			match cut::verify(&signed, &genesis, service, nodes) {
 				Ok(()) => return Ok(signed),
 				Err(e) => refused = Some(e),
 			}
 		}
 		Err(refused.map_or(Waiting::NoCut, Waiting::BadCut))
+	}
+
+	/// `chain`, connected to WebChain first if it is not.
+	async fn connected<'a>(&self, chain: &'a mut Option<Chain>) -> Result<&'a Chain, Error> {
+		Ok(match chain {
+			Some(chain) => chain,
+			None => chain.insert(Chain::connect(&self.webchain).await?),
+		})
 	}
 
 	/// Closes the open epoch with `signed`, first fetching from peers the records it holds
@@ -195,7 +215,15 @@ impl Epochs {
 	/// Fetches device `device`'s records from `from` on (at most `count`) from a peer and
 	/// stores them, checked as a device's own write is.
 	async fn catch_up(&self, device: u64, from: u64, count: u32) -> Result<(), Waiting> {
-		let records = self.peers.records(device, from, count).await;
+		// Only the device's records from `from` on, in order, are of use: anything else a
+		// peer sends is left out, so a peer cannot make this loop without progress.
+		let records: Vec<_> = (self.peers.records(device, from, count).await.into_iter())
+			.zip(from..)
+			.take_while(|(r, sequence)| {
+				r.record.device == device && r.record.sequence() == *sequence
+			})
+			.map(|(r, _)| r)
+			.collect();
 		if records.is_empty() {
 			return Err(Waiting::NoRecords { device, from });
 		}
@@ -227,11 +255,7 @@ impl Epochs {
 			}
 			_ => return Ok(false),
 		};
-		let chain = match chain {
-			Some(chain) => chain,
-			None => chain.insert(Chain::connect(&self.webchain).await?),
-		};
-		match chain.send(&call, &self.key).await {
+		match self.connected(chain).await?.send(&call, &self.key).await {
 			Ok(_) => {
 				tracing::info!(target: "epochs", "{:?} counted for epoch {epoch}, root {:?}", self.role, sealed.root);
 				Ok(true)

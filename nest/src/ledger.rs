@@ -241,7 +241,11 @@ impl Ledger {
 				ranges.insert((open, device), (start, end))?;
 				epoch_ends.insert((device, end), open)?;
 			}
-			let sealed = SealedEpoch { leaves: tree.len() as u32, root: root_of_leaves(tree) };
+			// A proof numbers leaves with a u32: an epoch holds fewer.
+			let leaves = u32::try_from(tree.len()).map_err(|_| CloseError::Malformed {
+				device: cut.ends.last().map_or(0, |(device, _)| *device),
+			})?;
+			let sealed = SealedEpoch { leaves, root: root_of_leaves(tree) };
 			write.open_table(SEALED)?.insert(open, sealed.encode().as_slice())?;
 			write.open_table(CUT_SIGNATURES)?.insert(open, (signed.signer, signed.signature))?;
 			meta.insert(OPEN_EPOCH, open + 1)?;

@@ -34,7 +34,12 @@ use libp2p::{
 };
 use libp2p_gossipsub as gossipsub;
 use protocol::{PeerBinding, Request, Response, SyncCodec, MAX_MESSAGE_BYTES, SYNC_PROTOCOL};
-use std::{collections::HashMap, path::Path, sync::Arc, time::Duration};
+use std::{
+	collections::{HashMap, HashSet},
+	path::Path,
+	sync::Arc,
+	time::Duration,
+};
 use subxt_signer::sr25519::Keypair;
 use thingschain_primitives::{
 	ids::{DeviceId, Epoch},
@@ -45,13 +50,18 @@ use tokio::sync::{mpsc, oneshot, watch};
 /// How long a request waits for its response.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// The most requests in flight on one connection, each way.
+const MAX_STREAMS: usize = 16;
+
 /// The most commands waiting for the network task.
 const MAX_WAITING_COMMANDS: usize = 1_024;
 
 /// The network's behaviours.
 #[derive(NetworkBehaviour)]
 struct Behaviour {
+	/// New records, pushed.
 	gossip: gossipsub::Behaviour,
+	/// Hellos, cuts and records, asked for.
 	sync: request_response::Behaviour<SyncCodec>,
 }
 
@@ -128,7 +138,9 @@ impl Network {
 				)?;
 				let sync = request_response::Behaviour::new(
 					[(SYNC_PROTOCOL, ProtocolSupport::Full)],
-					request_response::Config::default().with_request_timeout(REQUEST_TIMEOUT),
+					request_response::Config::default()
+						.with_request_timeout(REQUEST_TIMEOUT)
+						.with_max_concurrent_streams(MAX_STREAMS),
 				);
 				Ok(Behaviour { gossip, sync })
 			})?
@@ -149,6 +161,8 @@ impl Network {
 			swarm,
 			topic,
 			trusted: HashMap::new(),
+			greeted: HashSet::new(),
+			hellos: HashSet::new(),
 			dialing: HashMap::new(),
 			pending: HashMap::new(),
 			network: network.clone(),
@@ -222,22 +236,31 @@ impl Network {
 
 /// The network task's state.
 struct Task {
+	/// The libp2p swarm.
 	swarm: Swarm<Behaviour>,
+	/// The service's records topic.
 	topic: gossipsub::IdentTopic,
 	/// This node's binding, sent to every peer.
 	hello: PeerBinding,
 	/// Peers that proved they are a trusted node, with its account.
 	trusted: HashMap<PeerId, [u8; 32]>,
+	/// Untrusted peers greeted after a finalized block: disconnected after the next one if
+	/// still untrusted.
+	greeted: HashSet<PeerId>,
+	/// The hellos in flight: only their responses may be hellos.
+	hellos: HashSet<OutboundRequestId>,
 	/// The configured peers' addresses being dialed or connected, with the connection.
 	dialing: HashMap<Multiaddr, ConnectionId>,
 	/// Requests in flight and where their answers go (dropped, with the sender, when done).
 	pending: HashMap<OutboundRequestId, mpsc::UnboundedSender<Response>>,
 	/// A handle on this task, for records fetched after a gap.
 	network: Network,
+	/// What the task was started with.
 	config: Config,
 }
 
 impl Task {
+	/// Serves commands, swarm events and WebChain's finalized blocks until the node stops.
 	async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
 		let mut finalized = self.config.finalized.clone();
 		loop {
@@ -258,6 +281,7 @@ impl Task {
 		}
 	}
 
+	/// Carries out a command of the rest of the node.
 	fn command(&mut self, command: Command) {
 		match command {
 			Command::Publish(records) => {
@@ -282,6 +306,7 @@ impl Task {
 		}
 	}
 
+	/// Handles a swarm event: connections, requests and responses, gossip.
 	fn event(&mut self, event: SwarmEvent<BehaviourEvent>) {
 		match event {
 			SwarmEvent::NewListenAddr { address, .. } => {
@@ -289,8 +314,7 @@ impl Task {
 			}
 			SwarmEvent::ConnectionEstablished { peer_id, num_established, .. } => {
 				if num_established.get() == 1 {
-					let hello = Request::Hello(self.hello.clone());
-					self.swarm.behaviour_mut().sync.send_request(&peer_id, hello);
+					self.greet(peer_id);
 				}
 			}
 			SwarmEvent::ConnectionClosed {
@@ -300,6 +324,7 @@ impl Task {
 				self.dialing.retain(|_, id| *id != connection_id);
 				if num_established == 0 {
 					self.trusted.remove(&peer_id);
+					self.greeted.remove(&peer_id);
 				}
 			}
 			SwarmEvent::OutgoingConnectionError { connection_id, error, .. } => {
@@ -316,6 +341,9 @@ impl Task {
 		}
 	}
 
+	/// Handles the sync protocol: answers requests, routes responses to who asked. A hello
+	/// counts only as the answer to a hello; any other answer to one, or a hello answering
+	/// anything else, is dropped (the asker then has one answer fewer, never a stuck wait).
 	fn sync_event(&mut self, event: request_response::Event<Request, Response>) {
 		use request_response::{Event, Message};
 		match event {
@@ -323,21 +351,40 @@ impl Task {
 				self.answer(peer, request, channel)
 			}
 			Event::Message { peer, message: Message::Response { request_id, response } } => {
-				match response {
-					Response::Hello(binding) => self.trust(peer, &binding),
-					answer => {
-						if let Some(reply) = self.pending.remove(&request_id) {
-							let _ = reply.send(answer);
-						}
+				let reply = self.pending.remove(&request_id);
+				let hello = self.hellos.remove(&request_id);
+				match (response, reply) {
+					(Response::Hello(binding), None) if hello => self.trust(peer, &binding),
+					(Response::Hello(_), _) => {}
+					(answer, Some(reply)) => {
+						let _ = reply.send(answer);
 					}
+					(_, None) => {}
 				}
 			}
 			Event::OutboundFailure { peer, request_id, error } => {
 				tracing::debug!(target: "p2p", "a request to {peer} failed: {error}");
 				self.pending.remove(&request_id);
+				self.hellos.remove(&request_id);
 			}
 			_ => {}
 		}
+	}
+
+	/// Sends `peer` this node's hello.
+	fn greet(&mut self, peer: PeerId) {
+		let hello = Request::Hello(self.hello.clone());
+		let id = self.swarm.behaviour_mut().sync.send_request(&peer, hello);
+		self.hellos.insert(id);
+	}
+
+	/// Stops trusting `peer`: its gossip is ignored, and it is disconnected (a configured
+	/// peer is dialed again after the next block: its account may become a node).
+	fn distrust(&mut self, peer: PeerId) {
+		self.trusted.remove(&peer);
+		self.greeted.remove(&peer);
+		self.swarm.behaviour_mut().gossip.blacklist_peer(&peer);
+		let _ = self.swarm.disconnect_peer_id(peer);
 	}
 
 	/// Answers `peer`'s request: a hello from anyone, the rest only from trusted peers.
@@ -367,8 +414,7 @@ impl Task {
 	}
 
 	/// Trusts `peer` if `binding` is a current node's account vouching for it; otherwise
-	/// blacklists it from gossip (it is greeted again after each finalized block while
-	/// connected: its account may become a node).
+	/// [`Self::distrust`]s it.
 	fn trust(&mut self, peer: PeerId, binding: &PeerBinding) {
 		let (genesis, service) = (&self.config.rules.genesis_hash, self.config.rules.service);
 		let account = binding.verify(genesis, service, &peer).filter(|account| {
@@ -377,15 +423,15 @@ impl Task {
 		});
 		match account {
 			Some(account) => {
+				self.greeted.remove(&peer);
 				if self.trusted.insert(peer, account).is_none() {
 					tracing::info!(target: "p2p", "peer {peer} is node 0x{}", hex::encode(account));
 					self.swarm.behaviour_mut().gossip.remove_blacklisted_peer(&peer);
 				}
 			}
 			None => {
-				tracing::warn!(target: "p2p", "peer {peer} is not a trusted node of the service");
-				self.trusted.remove(&peer);
-				self.swarm.behaviour_mut().gossip.blacklist_peer(&peer);
+				tracing::debug!(target: "p2p", "peer {peer} is not a trusted node of the service");
+				self.distrust(peer);
 			}
 		}
 	}
@@ -409,8 +455,8 @@ impl Task {
 	}
 
 	/// After a finalized block: stops trusting peers whose account WebChain no longer lists
-	/// among the service's nodes, and greets again connected peers not trusted yet (their
-	/// node may have been added since).
+	/// among the service's nodes; greets connected peers not trusted yet, and disconnects
+	/// those greeted after the last block that still are not.
 	fn recheck_peers(&mut self) {
 		let nodes = match self.config.finalized.borrow().as_ref() {
 			Some(at) => at.service.nodes.clone(),
@@ -424,8 +470,7 @@ impl Task {
 			.collect();
 		for peer in removed {
 			tracing::warn!(target: "p2p", "peer {peer}'s node was removed from the service");
-			self.trusted.remove(&peer);
-			self.swarm.behaviour_mut().gossip.blacklist_peer(&peer);
+			self.distrust(peer);
 		}
 		let untrusted: Vec<PeerId> = self
 			.swarm
@@ -434,8 +479,12 @@ impl Task {
 			.copied()
 			.collect();
 		for peer in untrusted {
-			let hello = Request::Hello(self.hello.clone());
-			self.swarm.behaviour_mut().sync.send_request(&peer, hello);
+			if self.greeted.contains(&peer) {
+				self.distrust(peer);
+			} else {
+				self.greeted.insert(peer);
+				self.greet(peer);
+			}
 		}
 	}
 

@@ -33,8 +33,6 @@ const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// A service's terms and trusted nodes at a finalized block.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServiceView {
-	/// Attestations an epoch's root needs.
-	pub quorum: u32,
 	/// Blocks per epoch.
 	pub epoch_length: u64,
 	/// The block its epoch 0 starts at.
@@ -51,6 +49,12 @@ impl ServiceView {
 	pub fn epochs_ended(&self, number: u64) -> Epoch {
 		let elapsed = number.saturating_sub(self.genesis) / self.epoch_length.max(1);
 		Epoch::try_from(elapsed).unwrap_or(Epoch::MAX)
+	}
+
+	/// The first block after `epoch` (as `ServiceTerms::epoch_end`): the service's nodes in
+	/// that block's state are those that lead and attest the epoch.
+	pub fn epoch_end(&self, epoch: Epoch) -> u64 {
+		self.genesis.saturating_add(self.epoch_length.saturating_mul(u64::from(epoch) + 1))
 	}
 }
 
@@ -136,8 +140,9 @@ async fn follow_once(
 			let next = next_anchor(&at, service).await?;
 			let pending = pending_roots(&at, service, next.epoch).await?;
 			let number = block.number();
-			finalized.send_replace(Some(Finalized { number, service: view, next, pending }));
-			if finalized.borrow().is_none() || *backoff > Duration::from_millis(250) {
+			let first =
+				finalized.send_replace(Some(Finalized { number, service: view, next, pending }));
+			if first.is_none() || *backoff > Duration::from_millis(250) {
 				tracing::info!(target: "webchain", "following {url} from block {number}");
 				*backoff = Duration::from_millis(250);
 			}
@@ -252,6 +257,15 @@ fn device_service(device: &Value) -> Result<Option<ServiceId>, Error> {
 	}
 }
 
+/// `ServiceRegistry.Services(service)` in the state of finalized block `number`.
+pub async fn service_view_at(
+	chain: &Chain,
+	service: ServiceId,
+	number: u64,
+) -> Result<Option<ServiceView>, Error> {
+	service_view(&chain.client().at_block(number).await.map_err(rpc)?, service).await
+}
+
 /// `ServiceRegistry.Services(service)` at `at`.
 async fn service_view(at: &AtBlock, service: ServiceId) -> Result<Option<ServiceView>, Error> {
 	let address = dynamic::storage::<(u32,), Value>("ServiceRegistry", "Services");
@@ -261,7 +275,6 @@ async fn service_view(at: &AtBlock, service: ServiceId) -> Result<Option<Service
 	let value = value.decode().map_err(rpc)?;
 	let nodes = value.at("nodes").and_then(accounts);
 	Ok(Some(ServiceView {
-		quorum: number(value.at("quorum"))?,
 		epoch_length: number(value.at("epoch_length"))?,
 		genesis: number(value.at("genesis"))?,
 		nodes: nodes.ok_or_else(|| malformed("a service's nodes"))?,
@@ -367,12 +380,13 @@ mod tests {
 
 	#[test]
 	fn epochs_end_where_the_next_starts() {
-		let view =
-			ServiceView { quorum: 1, epoch_length: 5, genesis: 12, nodes: vec![], active: true };
+		let view = ServiceView { epoch_length: 5, genesis: 12, nodes: vec![], active: true };
 		assert_eq!(view.epochs_ended(0), 0);
 		assert_eq!(view.epochs_ended(16), 0);
 		assert_eq!(view.epochs_ended(17), 1, "epoch 0 is blocks 12..17");
 		assert_eq!(view.epochs_ended(27), 3);
+		assert_eq!(view.epoch_end(0), 17);
+		assert_eq!(view.epochs_ended(view.epoch_end(4)), 5);
 	}
 
 	#[test]

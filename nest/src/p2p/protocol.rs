@@ -35,6 +35,10 @@ pub const PEER_TAG: [u8; 14] = *b"tc/nest/peer/1";
 /// The longest message either protocol carries: a call's worth of records and then some.
 pub const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
 
+/// The longest request: a hello is ~150 bytes, the others a few numbers. Anyone may send
+/// requests, so they are held to this, not to [`MAX_MESSAGE_BYTES`].
+pub const MAX_REQUEST_BYTES: usize = 1024;
+
 /// The gossipsub topic of `service`'s new records on the WebChain of `genesis`.
 pub fn records_topic(genesis: &Hash, service: ServiceId) -> String {
 	format!("/thingschain/nest/{}/{service}/records", hex::encode(&genesis.0[..8]))
@@ -111,19 +115,28 @@ pub enum Response {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SyncCodec;
 
-async fn read_message<T: Decode, R: AsyncRead + Unpin + Send>(io: &mut R) -> std::io::Result<T> {
+/// Reads one message of at most `limit` bytes: its length, then as many bytes as actually
+/// arrive (memory follows the data sent, not the length announced), then decodes all of them.
+async fn read_message<T: Decode, R: AsyncRead + Unpin + Send>(
+	io: &mut R,
+	limit: usize,
+) -> std::io::Result<T> {
+	let invalid = |why: String| std::io::Error::new(std::io::ErrorKind::InvalidData, why);
 	let mut length = [0; 4];
 	io.read_exact(&mut length).await?;
 	let length = u32::from_le_bytes(length) as usize;
-	if length > MAX_MESSAGE_BYTES {
-		return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "message too long"));
+	if length > limit {
+		return Err(invalid(format!("a message of {length} bytes, more than {limit}")));
 	}
-	let mut bytes = vec![0; length];
-	io.read_exact(&mut bytes).await?;
-	T::decode_all(&mut &bytes[..])
-		.map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))
+	let mut bytes = Vec::new();
+	io.take(length as u64).read_to_end(&mut bytes).await?;
+	if bytes.len() != length {
+		return Err(invalid(format!("{} of {length} bytes arrived", bytes.len())));
+	}
+	T::decode_all(&mut &bytes[..]).map_err(|e| invalid(e.to_string()))
 }
 
+/// Writes one message: its length, then its SCALE bytes; then closes the stream.
 async fn write_message<T: Encode, W: AsyncWrite + Unpin + Send>(
 	io: &mut W,
 	message: T,
@@ -148,7 +161,7 @@ impl libp2p::request_response::Codec for SyncCodec {
 	where
 		T: AsyncRead + Unpin + Send,
 	{
-		read_message(io).await
+		read_message(io, MAX_REQUEST_BYTES).await
 	}
 
 	async fn read_response<T>(
@@ -159,7 +172,7 @@ impl libp2p::request_response::Codec for SyncCodec {
 	where
 		T: AsyncRead + Unpin + Send,
 	{
-		read_message(io).await
+		read_message(io, MAX_MESSAGE_BYTES).await
 	}
 
 	async fn write_request<T>(
@@ -215,16 +228,20 @@ mod tests {
 		let request = Request::Records { device: 3, from: 9, count: 100 };
 		let mut wire = Vec::new();
 		write_message(&mut futures::io::Cursor::new(&mut wire), request.clone()).await.unwrap();
-		let read: Request = read_message(&mut &wire[..]).await.unwrap();
+		let read: Request = read_message(&mut &wire[..], MAX_REQUEST_BYTES).await.unwrap();
 		assert_eq!(read, request);
-		// A length beyond the limit is refused before anything is read or allocated.
-		let mut huge = ((MAX_MESSAGE_BYTES + 1) as u32).to_le_bytes().to_vec();
+		// A length beyond the limit is refused before anything is read or allocated: a request
+		// may not announce a response's size.
+		let mut huge = ((MAX_REQUEST_BYTES + 1) as u32).to_le_bytes().to_vec();
 		huge.extend([0; 16]);
-		assert!(read_message::<Request, _>(&mut &huge[..]).await.is_err());
-		// Trailing bytes after a message are refused.
+		assert!(read_message::<Request, _>(&mut &huge[..], MAX_REQUEST_BYTES).await.is_err());
+		// A message shorter than announced, or with trailing bytes, is refused.
+		assert!(read_message::<Request, _>(&mut &wire[..wire.len() - 1], MAX_REQUEST_BYTES)
+			.await
+			.is_err());
 		let mut trailing = wire.clone();
 		trailing[0] += 1;
 		trailing.push(0);
-		assert!(read_message::<Request, _>(&mut &trailing[..]).await.is_err());
+		assert!(read_message::<Request, _>(&mut &trailing[..], MAX_REQUEST_BYTES).await.is_err());
 	}
 }

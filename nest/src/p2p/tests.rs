@@ -16,7 +16,6 @@ fn webchain(nodes: &[&Keypair]) -> Finalized {
 	Finalized {
 		number: 10,
 		service: ServiceView {
-			quorum: 1,
 			epoch_length: 5,
 			genesis: 0,
 			nodes: nodes.iter().map(|k| k.public_key().0).collect(),
@@ -143,8 +142,10 @@ async fn a_peer_whose_account_is_not_a_node_of_the_service_gets_nothing_in_or_ou
 	let (forged, _) = watch::channel(Some(webchain(&[&alice, &bob, &mallory])));
 	let a = TestNode::start(&fleet, alice, &finalized, &[]);
 	let m = TestNode::start(&fleet, mallory, &forged, &[&a]);
-	// Eve's node trusts A (a real node); A does not trust Eve's.
-	trusting(&m, 1).await;
+	// A answers Eve's hello, finds her no node of the service and disconnects her: she ends
+	// up trusting nobody, and A never trusted her.
+	tokio::time::sleep(Duration::from_secs(1)).await;
+	trusting(&m, 0).await;
 	assert_eq!(a.network.trusted_peers().await, 0);
 
 	// Eve's node gossips valid device records (it could have them from anywhere): refused.
