@@ -71,9 +71,7 @@ impl Committer {
 	/// record, in order. Devices' writes and records from other nodes all come this way.
 	pub async fn submit(&self, records: Vec<SignedNestRecord>) -> Outcomes {
 		let (rules, devices) = (self.rules.clone(), self.devices.clone());
-		let checked = tokio::task::spawn_blocking(move || check(&rules, &devices, records))
-			.await
-			.unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()));
+		let checked = crate::blocking(move || check(&rules, &devices, records)).await;
 		// Refused records keep their place; the others are appended together.
 		let mut outcomes = Vec::with_capacity(checked.len());
 		let mut to_store = Vec::new();

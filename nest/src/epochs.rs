@@ -277,9 +277,7 @@ impl Epochs {
 		read: impl FnOnce(&Ledger) -> Result<T, StorageError> + Send + 'static,
 	) -> Result<T, StorageError> {
 		let ledger = self.ledger.clone();
-		tokio::task::spawn_blocking(move || read(&ledger))
-			.await
-			.unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))
+		crate::blocking(move || read(&ledger)).await
 	}
 }
 

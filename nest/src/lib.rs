@@ -34,3 +34,11 @@ pub mod webchain;
 
 #[cfg(test)]
 mod fixtures;
+
+/// Runs `work` on tokio's blocking threads (ledger reads, signature checks), so the async
+/// threads keep serving; a panic in it is the caller's.
+pub(crate) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+	tokio::task::spawn_blocking(work)
+		.await
+		.unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))
+}

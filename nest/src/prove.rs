@@ -26,7 +26,7 @@ use thingschain_primitives::{
 pub struct Proven {
 	/// Its epoch.
 	pub epoch: Epoch,
-	/// The epoch's anchored root.
+	/// The epoch's root, as WebChain anchored it.
 	pub root: Hash,
 	/// The record.
 	pub record: NestRecord,
@@ -125,8 +125,11 @@ pub async fn prove(
 	if !included {
 		return Err(NotProven::NotIncluded);
 	}
-	let root = serde_json::from_value(field("root"))
-		.map_err(|e| NotProven::WrongRecord(format!("root: {e}")))?;
+	// The root is WebChain's, not the one the service node named.
+	let anchor: Json =
+		webchain.rpc().request("nest_anchor", rpc_params![service, epoch]).await.map_err(rpc)?;
+	let root = serde_json::from_value(anchor["root"].clone())
+		.map_err(|e| Error::Rpc(format!("nest_anchor has no root: {e}")))?;
 	Ok(Proven { epoch, root, record })
 }
 

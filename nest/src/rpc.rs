@@ -237,10 +237,7 @@ impl NestNode {
 		read: impl FnOnce(&Ledger) -> Result<T, StorageError> + Send + 'static,
 	) -> Result<T, NestNodeRpcError> {
 		let ledger = self.ledger.clone();
-		let result = tokio::task::spawn_blocking(move || read(&ledger))
-			.await
-			.unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()));
-		Ok(result?)
+		Ok(crate::blocking(move || read(&ledger)).await?)
 	}
 }
 
