@@ -235,9 +235,7 @@ impl Ledger {
 				if have < end {
 					return Err(CloseError::Missing { device, have, need: end });
 				}
-				for entry in leaves.range((device, start)..(device, end))? {
-					tree.push(Hash::from(entry?.1.value()));
-				}
+				push_leaves(&mut tree, &leaves, device, start..end)?;
 				ranges.insert((open, device), (start, end))?;
 				epoch_ends.insert((device, end), open)?;
 			}
@@ -328,13 +326,11 @@ impl Ledger {
 		let mut index = None;
 		for entry in read.open_table(EPOCH_RANGES)?.range((epoch, 0)..=(epoch, u64::MAX))? {
 			let (key, range) = entry?;
-			let (start, end) = range.value();
-			if key.value().1 == device {
+			let ((_, of), (start, end)) = (key.value(), range.value());
+			if of == device {
 				index = Some(tree.len() as u64 + sequence - start);
 			}
-			for leaf in leaves.range((key.value().1, start)..(key.value().1, end))? {
-				tree.push(Hash::from(leaf?.1.value()));
-			}
+			push_leaves(&mut tree, &leaves, of, start..end)?;
 		}
 		let Some(index) = index.and_then(|i| u32::try_from(i).ok()) else { return Ok(None) };
 		let proof = InclusionProof::build_from_leaves(tree, index);
@@ -354,6 +350,20 @@ fn settled_in(
 ) -> Result<u64, StorageError> {
 	let last = epoch_ends.range((device, 0)..=(device, u64::MAX))?.next_back();
 	Ok(last.transpose()?.map_or(0, |(key, _)| key.value().1))
+}
+
+/// Appends device `device`'s leaves of sequences `range` to `tree`: its part of an epoch's
+/// tree.
+fn push_leaves(
+	tree: &mut Vec<Hash>,
+	leaves: &impl ReadableTable<(u64, u64), [u8; 32]>,
+	device: DeviceId,
+	range: std::ops::Range<u64>,
+) -> Result<(), StorageError> {
+	for entry in leaves.range((device, range.start)..(device, range.end))? {
+		tree.push(Hash::from(entry?.1.value()));
+	}
+	Ok(())
 }
 
 /// Epoch `epoch`'s [`SealedEpoch`], as the `sealed` table of a read or a write holds it.

@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use libp2p::Multiaddr;
-use std::{net::SocketAddr, path::PathBuf, str::FromStr, sync::Arc, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, str::FromStr, sync::Arc};
 use subxt_signer::{sr25519::Keypair, SecretUri};
 use thingschain_device::Chain;
 use thingschain_nest::{
@@ -16,7 +16,7 @@ use thingschain_nest::{
 	prove::prove,
 	rpc::{NestNode, NestNodeApiServer},
 	validate::Rules,
-	webchain,
+	webchain::{self, Backoff},
 };
 use thingschain_primitives::ids::{DeviceId, Hash, ServiceId};
 
@@ -202,7 +202,7 @@ fn read_key(path: &std::path::Path) -> Result<Keypair, Box<dyn std::error::Error
 /// The records' rules, with what WebChain says (its genesis hash and readers' limit): waits
 /// for WebChain to be reachable.
 async fn webchain_rules(cli: &Run) -> Rules {
-	let mut pause = Duration::from_millis(250);
+	let mut backoff = Backoff::default();
 	loop {
 		let read = async {
 			let chain = Chain::connect(&cli.webchain).await?;
@@ -216,10 +216,8 @@ async fn webchain_rules(cli: &Run) -> Rules {
 		};
 		match read.await {
 			Ok(rules) => return rules,
-			Err(e) => tracing::warn!("{}: {e}; again in {pause:?}", cli.webchain),
+			Err(e) => backoff.wait(&cli.webchain, e).await,
 		}
-		tokio::time::sleep(pause).await;
-		pause = (pause * 2).min(Duration::from_secs(10));
 	}
 }
 

@@ -192,7 +192,7 @@ impl Network {
 	}
 
 	/// Device `device`'s records from `from` on (at most `count`), from `peer` or, without
-	/// one, the first trusted peer that has any.
+	/// one, the longest answer of every trusted peer asked at once.
 	pub async fn records(
 		&self,
 		peer: Option<PeerId>,

@@ -35,38 +35,15 @@ use tokio::sync::watch;
 /// The most records one `nestnode_submit` takes.
 pub const MAX_RECORDS_PER_CALL: usize = 4_096;
 
-/// The answer to one submitted record.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "status", rename_all = "camelCase")]
-pub enum Answer {
-	/// Stored durably.
-	Stored {
-		/// Its leaf hash.
-		leaf: Hash,
-	},
-	/// The ledger had it already: a retry, acknowledged again.
-	Duplicate {
-		/// Its leaf hash.
-		leaf: Hash,
-	},
-	/// Not taken.
-	Refused {
-		/// The reason's stable code (docs/rpc.md).
-		code: i32,
-		/// The reason.
-		error: String,
-	},
-}
+/// The answer to one submitted record: the device SDK's type, which it reads back.
+pub use thingschain_device::nest::Answer;
 
-impl From<Result<Stored, Rejection>> for Answer {
-	fn from(outcome: Result<Stored, Rejection>) -> Self {
-		match outcome {
-			Ok(Stored { leaf, duplicate: false }) => Answer::Stored { leaf },
-			Ok(Stored { leaf, duplicate: true }) => Answer::Duplicate { leaf },
-			Err(rejection) => {
-				Answer::Refused { code: rejection.code(), error: rejection.to_string() }
-			}
-		}
+/// The answer to a record whose outcome is `outcome`.
+fn answer(outcome: Result<Stored, Rejection>) -> Answer {
+	match outcome {
+		Ok(Stored { leaf, duplicate: false }) => Answer::Stored { leaf },
+		Ok(Stored { leaf, duplicate: true }) => Answer::Duplicate { leaf },
+		Err(rejection) => Answer::Refused { code: rejection.code(), error: rejection.to_string() },
 	}
 }
 
@@ -261,7 +238,7 @@ impl NestNodeApiServer for NestNode {
 				network.publish(fresh);
 			}
 		}
-		Ok(outcomes.into_iter().map(Answer::from).collect())
+		Ok(outcomes.into_iter().map(answer).collect())
 	}
 
 	async fn next_sequence(&self, device: DeviceId) -> RpcResult<u64> {

@@ -27,6 +27,8 @@ use thingschain_primitives::{
 };
 use tokio::sync::watch;
 
+/// The first wait before trying to reach WebChain again.
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 /// The longest wait between two attempts to reach WebChain.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
@@ -81,21 +83,47 @@ pub struct Finalized {
 	pub pending: Vec<Hash>,
 }
 
+/// The pauses between attempts to reach WebChain: from a quarter second, doubling up to
+/// [`MAX_BACKOFF`], and short again after a success.
+#[derive(Debug)]
+pub struct Backoff {
+	pause: Duration,
+}
+
+impl Default for Backoff {
+	fn default() -> Self {
+		Backoff { pause: FIRST_BACKOFF }
+	}
+}
+
+impl Backoff {
+	/// Says why the attempt to reach `url` failed, and waits before the next: longer each time.
+	pub async fn wait(&mut self, url: &str, error: impl std::fmt::Display) {
+		tracing::warn!(target: "webchain", "{url}: {error}; again in {:?}", self.pause);
+		tokio::time::sleep(self.pause).await;
+		self.pause = (self.pause * 2).min(MAX_BACKOFF);
+	}
+
+	/// An attempt succeeded: the next failure waits the shortest pause. Whether failures came
+	/// before it.
+	fn reset(&mut self) -> bool {
+		std::mem::replace(&mut self.pause, FIRST_BACKOFF) > FIRST_BACKOFF
+	}
+}
+
 /// Follows WebChain at `url` for `service` for as long as the node runs: keeps `devices`
 /// current and publishes each finalized block's [`Finalized`] on `finalized`. Reconnects,
-/// with growing pauses, whenever WebChain cannot be reached or the service is not there.
+/// with growing pauses, whenever WebChain cannot be reached.
 pub async fn follow(
 	url: String,
 	service: ServiceId,
 	devices: Arc<DeviceCache>,
 	finalized: watch::Sender<Option<Finalized>>,
 ) {
-	let mut backoff = Duration::from_millis(250);
+	let mut backoff = Backoff::default();
 	loop {
 		let error = follow_once(&url, service, &devices, &finalized, &mut backoff).await;
-		tracing::warn!(target: "webchain", "{url}: {error}; again in {backoff:?}");
-		tokio::time::sleep(backoff).await;
-		backoff = (backoff * 2).min(MAX_BACKOFF);
+		backoff.wait(&url, error).await;
 	}
 }
 
@@ -105,7 +133,7 @@ async fn follow_once(
 	service: ServiceId,
 	devices: &DeviceCache,
 	finalized: &watch::Sender<Option<Finalized>>,
-	backoff: &mut Duration,
+	backoff: &mut Backoff,
 ) -> Error {
 	let run = async {
 		let chain = Chain::connect(url).await?;
@@ -142,9 +170,8 @@ async fn follow_once(
 			let number = block.number();
 			let first =
 				finalized.send_replace(Some(Finalized { number, service: view, next, pending }));
-			if first.is_none() || *backoff > Duration::from_millis(250) {
+			if backoff.reset() || first.is_none() {
 				tracing::info!(target: "webchain", "following {url} from block {number}");
-				*backoff = Duration::from_millis(250);
 			}
 		}
 		Err(Error::Offline("the finalized blocks' subscription ended".into()))
@@ -190,11 +217,7 @@ async fn device(
 	service: ServiceId,
 	id: DeviceId,
 ) -> Result<Option<DeviceEntry>, Error> {
-	let address = dynamic::storage::<(u64,), Value>("Devices", "Devices");
-	let Some(value) = at.storage().try_fetch(address, (id,)).await.map_err(rpc)? else {
-		return Ok(None);
-	};
-	let device = value.decode().map_err(rpc)?;
+	let Some(device) = registered(at, id).await? else { return Ok(None) };
 	if device_service(&device)? != Some(service) {
 		return Ok(None);
 	}
@@ -204,12 +227,15 @@ async fn device(
 /// The key WebChain's last finalized block has for device `id`, if it is registered.
 pub async fn device_key(chain: &Chain, id: DeviceId) -> Result<Option<[u8; 32]>, Error> {
 	let at = chain.client().at_current_block().await.map_err(rpc)?;
-	let address = dynamic::storage::<(u64,), Value>("Devices", "Devices");
-	let Some(value) = at.storage().try_fetch(address, (id,)).await.map_err(rpc)? else {
-		return Ok(None);
-	};
-	let device = value.decode().map_err(rpc)?;
+	let Some(device) = registered(&at, id).await? else { return Ok(None) };
 	bytes32(device.at("key")).map(Some).ok_or_else(|| malformed("a device's key"))
+}
+
+/// `Devices.Devices(id)` at `at`, decoded with the chain's metadata.
+async fn registered(at: &AtBlock, id: DeviceId) -> Result<Option<Value>, Error> {
+	let address = dynamic::storage::<(u64,), Value>("Devices", "Devices");
+	let value = at.storage().try_fetch(address, (id,)).await.map_err(rpc)?;
+	value.map(|v| v.decode().map_err(rpc)).transpose()
 }
 
 /// The readers device `id`'s owner granted, at `at`.

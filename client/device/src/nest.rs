@@ -11,7 +11,7 @@
 use crate::{error::rpc, Error};
 use codec::Encode;
 use rand_core::OsRng;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use subxt::rpcs::{rpc_params, RpcClient};
 use thingschain_device_core::{seal, signing::DeviceKey, Placement};
 use thingschain_primitives::{
@@ -20,8 +20,9 @@ use thingschain_primitives::{
 	nest::{NestRecord, SignedNestRecord},
 };
 
-/// A service node's answer to one record.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+/// A service node's answer to one record (`nestnode_submit`): the service node sends this
+/// type, the SDK reads it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "camelCase")]
 pub enum Answer {
 	/// Stored durably.
@@ -29,7 +30,7 @@ pub enum Answer {
 		/// Its leaf hash.
 		leaf: Hash,
 	},
-	/// The node had it already: a retry, acknowledged again.
+	/// The node had it already (a retry): acknowledged again, not stored twice.
 	Duplicate {
 		/// Its leaf hash.
 		leaf: Hash,
