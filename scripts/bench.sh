@@ -2,20 +2,33 @@
 # Reproduces the results table of docs/performance.md: builds the node and the load harness
 # (`bench/`), runs each workload against real nodes on 127.0.0.1 and writes its row and plot.
 #
-#   scripts/bench.sh                  every headline run (about 60 minutes)
+#   scripts/bench.sh                  every headline run (about 70 minutes)
+#   scripts/bench.sh nest ARGS...     one service-node run: thingschain-bench-nest ARGS
 #   scripts/bench.sh ARGS...          one run: thingschain-bench ARGS (see --help)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$REPO_ROOT"
 
 build_node
-echo "[build] cargo build --release -p thingschain-bench"
-cargo build --release --locked -p thingschain-bench
+echo "[build] cargo build --release -p thingschain-bench -p thingschain-nest"
+cargo build --release --locked -p thingschain-bench -p thingschain-nest
 bench=("$CARGO_TARGET_DIR/release/thingschain-bench" --node "$NODE_BIN" --report docs/performance.md)
+nest=("$CARGO_TARGET_DIR/release/thingschain-bench-nest" --node "$NODE_BIN"
+	--nest "$CARGO_TARGET_DIR/release/thingschain-nest" --report docs/performance.md)
 
+if [ "${1:-}" = nest ]; then
+	shift
+	exec "${nest[@]}" "$@"
+fi
 if [ $# -gt 0 ]; then
 	exec "${bench[@]}" "$@"
 fi
+
+# A service NestChain: one node alone at 20,000 records/s, then three replicating (all on
+# this machine's cores, so each does the others' checking too).
+"${nest[@]}" --nodes 1 --rate 20000 --duration 60
+"${nest[@]}" --nodes 3 --rate 6000 --duration 30
+"${nest[@]}" --nodes 3 --rate 20000 --duration 30
 
 # The pool holds a 60-second burst at the offered rate.
 pool=(--node-arg=--pool-limit=200000 --node-arg=--pool-kbytes=262144)

@@ -4,6 +4,8 @@
 //!  network ── starts the nodes (a dev node, or the 4-delegate local network on 127.0.0.1)
 //!  accounts ─ senders funded by Alice in batches; devices registered and paid for by Bob
 //!  nest ───── NestChain services, identity-verified service nodes and a super node
+//!  nest_load  devices writing to a service node (`thingschain-bench-nest`): acknowledgement
+//!             latency, the nodes' CPU and memory, replication lag
 //!  workload ─ every transaction signed before the clock starts (transfers, device records,
 //!             attestations and approvals)
 //!  submit ─── sends them at a fixed rate over several RPC connections; refusals by reason
@@ -21,6 +23,7 @@ pub mod governance;
 pub mod graph;
 pub mod latency;
 pub mod nest;
+pub mod nest_load;
 pub mod network;
 pub mod observe;
 pub mod report;

@@ -392,80 +392,9 @@ fn write_report(path: &std::path::Path, summary: &Summary) -> std::io::Result<()
 		summary.spec.workload, summary.spec.network
 	));
 	std::fs::write(&plot, summary.svg())?;
-	let doc = std::fs::read_to_string(path).unwrap_or_else(|_| "# Performance\n".to_string());
-	// The harness by name, not by its path on this machine.
-	let command = std::iter::once("thingschain-bench".to_string())
-		.chain(std::env::args().skip(1))
-		.collect::<Vec<_>>()
-		.join(" ");
-	let mut rows: Vec<String> = existing_rows(&doc)
-		.into_iter()
-		.filter(|row| {
-			let spec = &summary.spec;
-			!row.starts_with(&format!(
-				"| {} | {} | {} × {} |",
-				spec.workload, spec.network, spec.rate, spec.duration
-			))
-		})
-		.collect();
-	rows.push(summary.markdown_row());
-	let section = format!(
-		"Last run: `{command}`, commit {}, polkadot-sdk {}, {}.\n\n{}\n{}\n",
-		commit(),
-		sdk_version(),
-		machine(),
-		Summary::markdown_header(),
-		rows.join("\n")
-	);
-	std::fs::write(path, report::replace_section(&doc, &section))
-}
-
-/// Result rows already in the report's section.
-fn existing_rows(doc: &str) -> Vec<String> {
-	let Some(section) = doc.split("<!-- bench:begin -->").nth(1) else { return Vec::new() };
-	let section = section.split("<!-- bench:end -->").next().unwrap_or_default();
-	section
-		.lines()
-		.skip_while(|l| !l.starts_with("| ---"))
-		.skip(1)
-		.take_while(|l| l.starts_with('|'))
-		.map(String::from)
-		.collect()
-}
-
-/// The commit the harness runs from.
-fn commit() -> String {
-	std::process::Command::new("git")
-		.args(["rev-parse", "--short", "HEAD"])
-		.output()
-		.ok()
-		.and_then(|o| String::from_utf8(o.stdout).ok())
-		.map_or("unknown".into(), |s| s.trim().to_string())
-}
-
-/// The Polkadot SDK release in the workspace's `Cargo.lock`.
-fn sdk_version() -> String {
-	let lock = std::fs::read_to_string("Cargo.lock").unwrap_or_default();
-	lock.split("[[package]]")
-		.find(|p| p.contains("name = \"polkadot-sdk\"\n"))
-		.and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = ")))
-		.map_or("unknown".into(), |v| v.trim_matches('"').to_string())
-}
-
-/// The machine: CPU model and count, memory.
-fn machine() -> String {
-	let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-	let model = cpuinfo
-		.lines()
-		.find_map(|l| l.strip_prefix("model name"))
-		.map(|l| l.trim_start_matches([' ', '\t', ':']).to_string())
-		.unwrap_or_else(|| "unknown CPU".into());
-	let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-	let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-	let memory_gib = meminfo
-		.lines()
-		.find_map(|l| l.strip_prefix("MemTotal:"))
-		.and_then(|l| l.trim().trim_end_matches(" kB").parse::<u64>().ok())
-		.map_or(0, |kib| kib / (1 << 20));
-	format!("{cores} × {model}, {memory_gib} GiB")
+	let spec = &summary.spec;
+	let same_kind =
+		format!("| {} | {} | {} × {} |", spec.workload, spec.network, spec.rate, spec.duration);
+	let table = report::Table { marker: "bench", header: Summary::markdown_header() };
+	table.add(path, &summary.markdown_row(), &same_kind)
 }

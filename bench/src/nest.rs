@@ -20,7 +20,7 @@ use crate::{
 	workload::named,
 };
 use codec::Encode;
-use std::time::Duration;
+use std::{path::Path, time::Duration};
 use subxt::{dynamic::Value, OnlineClient, PolkadotConfig};
 use subxt_signer::sr25519::{dev, Keypair};
 use thingschain_device::{chain::DeviceSigning, Chain, Error};
@@ -222,6 +222,65 @@ pub async fn trust_nodes(
 	});
 	send_batches(chain, &dev::bob(), trust.collect(), accounts::BATCH).await?;
 	Ok(Trusted { services: ids, created_at, nodes: node_keys, super_node })
+}
+
+/// A `thingschain-nest` process of one service, on 127.0.0.1.
+pub struct NestProcess<'a> {
+	/// The `thingschain-nest` binary.
+	pub binary: &'a Path,
+	/// Where its key file, ledger and log go.
+	pub dir: &'a Path,
+	/// Its name (and its folder's, and its log's).
+	pub name: &'a str,
+	/// WebChain's JSON-RPC URL.
+	pub webchain: &'a str,
+	/// Its service.
+	pub service: ServiceId,
+	/// Its account: key `index` of `role` ([`NODE_ROLE`] or [`SUPER_ROLE`], a super node).
+	pub key: (&'a str, usize),
+	/// Its JSON-RPC and libp2p ports ([`network::free_port`]s).
+	pub ports: [u16; 2],
+	/// The service nodes it connects to: their libp2p ports, or their JSON-RPC ports for a
+	/// super node.
+	pub peers: &'a [u16],
+}
+
+impl NestProcess<'_> {
+	/// Writes its key file and starts it (`thingschain-nest run`).
+	pub fn start(&self) -> network::Node {
+		let key_file = self.dir.join(format!("{}.key", self.name));
+		let (role, index) = self.key;
+		let seed = format!("0x{}", hex::encode(accounts::seed(role, index)));
+		std::fs::write(&key_file, seed).expect("the key file is written");
+		let [rpc_port, p2p_port] = self.ports;
+		let mut args: Vec<String> = [
+			"run",
+			"--webchain",
+			self.webchain,
+			"--service",
+			&self.service.to_string(),
+			"--key-file",
+			&key_file.display().to_string(),
+			"--base-path",
+			&self.dir.join(self.name).display().to_string(),
+			"--rpc-addr",
+			&format!("127.0.0.1:{rpc_port}"),
+		]
+		.map(String::from)
+		.into();
+		if role == SUPER_ROLE {
+			args.push("--super".into());
+			for peer in self.peers {
+				args.extend(["--rpc-peer".to_string(), format!("ws://127.0.0.1:{peer}")]);
+			}
+		} else {
+			args.extend(["--p2p-listen".to_string(), format!("/ip4/127.0.0.1/tcp/{p2p_port}")]);
+			for peer in self.peers {
+				args.extend(["--p2p-peer".to_string(), format!("/ip4/127.0.0.1/tcp/{peer}")]);
+			}
+		}
+		network::Node::launch(self.binary, self.name, self.dir, args, [rpc_port, p2p_port, 0])
+	}
 }
 
 /// Counts the services with an anchored epoch at the last finalized block.

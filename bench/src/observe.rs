@@ -299,7 +299,7 @@ async fn block_weight(rpc: &RpcClient, hash: &str) -> Result<u64, String> {
 }
 
 /// Reads a process's CPU time and resident memory from `/proc`.
-struct CpuSampler {
+pub struct CpuSampler {
 	pid: u32,
 	last: Option<(Instant, u64)>,
 }
@@ -308,11 +308,14 @@ impl CpuSampler {
 	/// Clock ticks per second of `/proc/<pid>/stat` times (Linux's `USER_HZ`).
 	const TICKS_PER_SECOND: f64 = 100.0;
 
-	fn new(pid: u32) -> Self {
+	/// Samples process `pid`.
+	pub fn new(pid: u32) -> Self {
 		Self { pid, last: None }
 	}
 
-	fn sample(&mut self, start: Instant) -> Option<ProcessSample> {
+	/// Its CPU use since the previous sample (0 at the first) and its memory now, at `start`'s
+	/// offset; `None` once the process is gone.
+	pub fn sample(&mut self, start: Instant) -> Option<ProcessSample> {
 		let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).ok()?;
 		// Fields after the command name (which may contain spaces) start at the state.
 		let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();

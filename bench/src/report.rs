@@ -91,7 +91,8 @@ fn percentile(sorted: &[Duration], p: usize) -> Duration {
 	sorted[((sorted.len() - 1) * p).div_ceil(100)]
 }
 
-fn percentiles(mut samples: Vec<Duration>) -> [Duration; 3] {
+/// The 50th, 95th and 99th percentiles of `samples`.
+pub fn percentiles(mut samples: Vec<Duration>) -> [Duration; 3] {
 	samples.sort();
 	[percentile(&samples, 50), percentile(&samples, 95), percentile(&samples, 99)]
 }
@@ -436,16 +437,106 @@ impl Summary {
 	}
 }
 
-/// Replaces the part of `doc` between `<!-- bench:begin -->` and `<!-- bench:end -->` (or
-/// appends one) with `section`.
-pub fn replace_section(doc: &str, section: &str) -> String {
-	const BEGIN: &str = "<!-- bench:begin -->";
-	const END: &str = "<!-- bench:end -->";
-	let block = format!("{BEGIN}\n{section}{END}");
-	match (doc.find(BEGIN), doc.find(END)) {
-		(Some(b), Some(e)) if e > b => format!("{}{block}{}", &doc[..b], &doc[e + END.len()..]),
-		_ => format!("{doc}\n{block}\n"),
+/// A results table kept in a Markdown file between `<!-- {marker}:begin -->` and
+/// `<!-- {marker}:end -->`: one row per kind of run, the last run of each kind.
+pub struct Table<'a> {
+	/// The section's marker.
+	pub marker: &'a str,
+	/// The table's header and separator lines.
+	pub header: &'a str,
+}
+
+impl Table<'_> {
+	/// Adds `row` to the table in the file at `path` (created if missing), in place of the
+	/// rows that start as `same_kind` does, and notes the command, commit, SDK and machine.
+	pub fn add(&self, path: &std::path::Path, row: &str, same_kind: &str) -> std::io::Result<()> {
+		let doc = std::fs::read_to_string(path).unwrap_or_else(|_| "# Performance\n".to_string());
+		let mut rows: Vec<String> =
+			self.rows(&doc).into_iter().filter(|r| !r.starts_with(same_kind)).collect();
+		rows.push(row.to_string());
+		// The harness by name, not by its path on this machine.
+		let mut args = std::env::args();
+		let program = args.next().unwrap_or_default();
+		let name = std::path::Path::new(&program).file_name().unwrap_or_default().to_string_lossy();
+		let command = std::iter::once(name.into_owned()).chain(args).collect::<Vec<_>>().join(" ");
+		let section = format!(
+			"Last run: `{command}`, commit {}, polkadot-sdk {}, {}.\n\n{}\n{}\n",
+			commit(),
+			sdk_version(),
+			machine(),
+			self.header,
+			rows.join("\n")
+		);
+		std::fs::write(path, self.replace_section(&doc, &section))
 	}
+
+	/// The result rows in `doc`'s section.
+	fn rows(&self, doc: &str) -> Vec<String> {
+		let Some(section) = doc.split(&self.begin()).nth(1) else { return Vec::new() };
+		let section = section.split(&self.end()).next().unwrap_or_default();
+		section
+			.lines()
+			.skip_while(|l| !l.starts_with("| ---"))
+			.skip(1)
+			.take_while(|l| l.starts_with('|'))
+			.map(String::from)
+			.collect()
+	}
+
+	/// `doc` with its section (appended if it has none) replaced by `section`.
+	fn replace_section(&self, doc: &str, section: &str) -> String {
+		let (begin, end) = (self.begin(), self.end());
+		let block = format!("{begin}\n{section}{end}");
+		match (doc.find(&begin), doc.find(&end)) {
+			(Some(b), Some(e)) if e > b => format!("{}{block}{}", &doc[..b], &doc[e + end.len()..]),
+			_ => format!("{doc}\n{block}\n"),
+		}
+	}
+
+	fn begin(&self) -> String {
+		format!("<!-- {}:begin -->", self.marker)
+	}
+
+	fn end(&self) -> String {
+		format!("<!-- {}:end -->", self.marker)
+	}
+}
+
+/// The commit the harness runs from.
+fn commit() -> String {
+	std::process::Command::new("git")
+		.args(["rev-parse", "--short", "HEAD"])
+		.output()
+		.ok()
+		.and_then(|o| String::from_utf8(o.stdout).ok())
+		.map_or("unknown".into(), |s| s.trim().to_string())
+}
+
+/// The Polkadot SDK release in the workspace's `Cargo.lock`.
+fn sdk_version() -> String {
+	let lock = std::fs::read_to_string("Cargo.lock").unwrap_or_default();
+	lock.split("[[package]]")
+		.find(|p| p.contains("name = \"polkadot-sdk\"\n"))
+		.and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = ")))
+		.map_or("unknown".into(), |v| v.trim_matches('"').to_string())
+}
+
+/// The machine: CPU model and count, memory.
+fn machine() -> String {
+	let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+	let model = cpuinfo
+		.lines()
+		.find_map(|l| l.strip_prefix("model name"))
+		.map(|l| l.trim_start_matches([' ', '\t', ':']).to_string())
+		.unwrap_or_else(|| "unknown CPU".into());
+	let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+	let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+	let memory_gib = meminfo
+		.lines()
+		.find_map(|l| l.strip_prefix("MemTotal:"))
+		.and_then(|l| l.trim().trim_end_matches(" kB").parse::<u64>().ok())
+		.map_or(0, |kib| kib / (1 << 20));
+	format!("{cores} × {model}, {memory_gib} GiB")
 }
 
 #[cfg(test)]
@@ -480,11 +571,28 @@ mod tests {
 
 	#[test]
 	fn the_section_is_replaced_and_the_rest_kept() {
+		let table = Table { marker: "bench", header: "| a |\n| --- |" };
 		let doc = "# Performance\nbefore\n<!-- bench:begin -->\nold\n<!-- bench:end -->\nafter\n";
 		assert_eq!(
-			replace_section(doc, "new\n"),
+			table.replace_section(doc, "new\n"),
 			"# Performance\nbefore\n<!-- bench:begin -->\nnew\n<!-- bench:end -->\nafter\n"
 		);
-		assert!(replace_section("# Performance\n", "new\n").ends_with("new\n<!-- bench:end -->\n"));
+		let appended = table.replace_section("# Performance\n", "new\n");
+		assert!(appended.ends_with("new\n<!-- bench:end -->\n"));
+		// Another table's section is not this one's.
+		let other = Table { marker: "nest-bench", header: table.header };
+		assert!(other.rows(doc).is_empty());
+	}
+
+	#[test]
+	fn a_runs_row_replaces_the_last_of_its_kind_only() {
+		let table = Table { marker: "t", header: "| kind | n |\n| --- | --- |" };
+		let dir = tempfile::tempdir().unwrap();
+		let path = dir.path().join("performance.md");
+		table.add(&path, "| a | 1 |", "| a |").unwrap();
+		table.add(&path, "| b | 2 |", "| b |").unwrap();
+		table.add(&path, "| a | 3 |", "| a |").unwrap();
+		let doc = std::fs::read_to_string(&path).unwrap();
+		assert_eq!(table.rows(&doc), ["| b | 2 |", "| a | 3 |"]);
 	}
 }

@@ -27,8 +27,8 @@ use crate::{
 	validate::Checked,
 };
 use codec::{Decode, Encode};
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
-use std::path::Path;
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+use std::{ops::Range, path::Path};
 use thingschain_primitives::{
 	ids::{DeviceId, Epoch, Hash},
 	merkle::{root_of_leaves, InclusionProof},
@@ -110,6 +110,11 @@ pub struct RecordProof {
 	pub proof: InclusionProof,
 }
 
+/// redb's page cache. Its default, 1 GiB, would be most of a node's memory under load;
+/// writes go to the end of each table and reads are mostly of the open epoch, so a smaller
+/// cache holds what is used (docs/performance.md has the node's memory at 20,000 records/s).
+const CACHE_BYTES: usize = 128 << 20;
+
 /// The service's ledger.
 pub struct Ledger {
 	db: Database,
@@ -118,7 +123,7 @@ pub struct Ledger {
 impl Ledger {
 	/// Opens the ledger at `path`, creating it if it is not there.
 	pub fn open(path: &Path) -> Result<Ledger, StorageError> {
-		let db = Database::create(path)?;
+		let db = redb::Builder::new().set_cache_size(CACHE_BYTES).create(path)?;
 		let write = db.begin_write()?;
 		{
 			write.open_table(RECORDS)?;
@@ -191,6 +196,11 @@ impl Ledger {
 		open_epoch_in(&self.db.begin_read()?.open_table(META)?)
 	}
 
+	/// How many records the ledger holds (redb keeps a table's length: no scan).
+	pub fn record_count(&self) -> Result<u64, StorageError> {
+		Ok(self.db.begin_read()?.open_table(RECORDS)?.len()?)
+	}
+
 	/// The cut that closes the open epoch with every record stored so far.
 	pub fn heads(&self) -> Result<EpochCut, StorageError> {
 		let read = self.db.begin_read()?;
@@ -210,47 +220,69 @@ impl Ledger {
 	/// Closes the open epoch at `signed`'s cut: puts each device's records below its end (and
 	/// after its previous cut) in the epoch, and stores the epoch's root and the signed cut, in
 	/// one write. Whose signature it is, is for the caller to check.
+	///
+	/// The tree is built from a read snapshot, and only its outcome written: records below a
+	/// stored device's next sequence never change, so devices' writes go on meanwhile (redb
+	/// has one writer at a time), and the write checks that the epoch is still open.
 	pub fn close_epoch(&self, signed: &SignedCut) -> Result<SealedEpoch, CloseError> {
 		let cut = &signed.cut;
+		let (ranges, sealed) = self.epoch_tree(cut)?;
 		let write = self.db.begin_write()?;
-		let sealed = {
+		{
 			let mut meta = write.open_table(META)?;
 			let open = open_epoch_in(&meta)?;
 			if cut.epoch != open {
 				return Err(CloseError::NotOpen { open });
 			}
-			let next = write.open_table(NEXT_SEQUENCE)?;
-			let leaves = write.open_table(LEAVES)?;
-			let mut ranges = write.open_table(EPOCH_RANGES)?;
+			let mut epoch_ranges = write.open_table(EPOCH_RANGES)?;
 			let mut epoch_ends = write.open_table(EPOCH_ENDS)?;
-			let mut tree = Vec::new();
-			let mut previous = None;
-			for &(device, end) in &cut.ends {
-				let start = settled_in(&epoch_ends, device)?;
-				if previous >= Some(device) || end <= start {
-					return Err(CloseError::Malformed { device });
-				}
-				previous = Some(device);
-				let have = next.get(device)?.map_or(0, |s| s.value());
-				if have < end {
-					return Err(CloseError::Missing { device, have, need: end });
-				}
-				push_leaves(&mut tree, &leaves, device, start..end)?;
-				ranges.insert((open, device), (start, end))?;
-				epoch_ends.insert((device, end), open)?;
+			for (device, range) in ranges {
+				epoch_ranges.insert((open, device), (range.start, range.end))?;
+				epoch_ends.insert((device, range.end), open)?;
 			}
-			// A proof numbers leaves with a u32: an epoch holds fewer.
-			let leaves = u32::try_from(tree.len()).map_err(|_| CloseError::Malformed {
-				device: cut.ends.last().map_or(0, |(device, _)| *device),
-			})?;
-			let sealed = SealedEpoch { leaves, root: root_of_leaves(tree) };
 			write.open_table(SEALED)?.insert(open, sealed.encode().as_slice())?;
 			write.open_table(CUT_SIGNATURES)?.insert(open, (signed.signer, signed.signature))?;
 			meta.insert(OPEN_EPOCH, open + 1)?;
-			sealed
-		};
+		}
 		write.commit()?;
 		Ok(sealed)
+	}
+
+	/// Each device's range in the epoch `cut` closes, and the epoch's root, read from one
+	/// snapshot in which that epoch is open.
+	fn epoch_tree(
+		&self,
+		cut: &EpochCut,
+	) -> Result<(Vec<(DeviceId, Range<u64>)>, SealedEpoch), CloseError> {
+		let read = self.db.begin_read()?;
+		let open = open_epoch_in(&read.open_table(META)?)?;
+		if cut.epoch != open {
+			return Err(CloseError::NotOpen { open });
+		}
+		let next = read.open_table(NEXT_SEQUENCE)?;
+		let leaves = read.open_table(LEAVES)?;
+		let epoch_ends = read.open_table(EPOCH_ENDS)?;
+		let mut ranges = Vec::with_capacity(cut.ends.len());
+		let mut tree = Vec::new();
+		let mut previous = None;
+		for &(device, end) in &cut.ends {
+			let start = settled_in(&epoch_ends, device)?;
+			if previous >= Some(device) || end <= start {
+				return Err(CloseError::Malformed { device });
+			}
+			previous = Some(device);
+			let have = next.get(device)?.map_or(0, |s| s.value());
+			if have < end {
+				return Err(CloseError::Missing { device, have, need: end });
+			}
+			push_leaves(&mut tree, &leaves, device, start..end)?;
+			ranges.push((device, start..end));
+		}
+		// A proof numbers leaves with a u32: an epoch holds fewer.
+		let leaves = u32::try_from(tree.len()).map_err(|_| CloseError::Malformed {
+			device: cut.ends.last().map_or(0, |(device, _)| *device),
+		})?;
+		Ok((ranges, SealedEpoch { leaves, root: root_of_leaves(tree) }))
 	}
 
 	/// Closed epoch `epoch`'s root; `None` while it is open.

@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | `nestnode_submit` | `records`: hex of the SCALE `Vec<SignedNestRecord>`, at most [`MAX_RECORDS_PER_CALL`] | one answer per record, in order, once stored: `{ status: "stored" \| "duplicate", leaf }` or `{ status: "refused", code, error }` |
 //! | `nestnode_nextSequence` | `device` | the sequence the device's next record must have |
-//! | `nestnode_status` | | `{ openEpoch, webchainBlock, trustedPeers }`: the epoch the next cut closes (new records are in it or a later one), the last finalized WebChain block the node has read (its devices are those registered by then; `null` before the first), and how many of the service's nodes it trusts over libp2p (`null` on a super node) |
+//! | `nestnode_status` | | `{ openEpoch, records, webchainBlock, trustedPeers }`: the epoch the next cut closes (new records are in it or a later one), how many records the node holds, the last finalized WebChain block the node has read (its devices are those registered by then; `null` before the first), and how many of the service's nodes it trusts over libp2p (`null` on a super node) |
 //! | `nestnode_cut` | `epoch` | once the epoch is closed: hex of the SCALE `SignedCut` it was closed with (its leader's), else `null` |
 //! | `nestnode_records` | `device`, `from`, `count` | hex of the SCALE `Vec<SignedNestRecord>`: the device's records from sequence `from` on, at most `count` (at most [`MAX_RECORDS_PER_CALL`]) |
 //! | `nestnode_proof` | `device`, `sequence` | once its epoch is closed: `{ epoch, root, record, signature, leafIndex, numberOfLeaves, siblings }` (`record`: the leaf bytes, `signature`: the device's SCALE `MultiSignature`, hex), else `null` |
@@ -74,6 +74,8 @@ pub struct ProvenRecord {
 pub struct Status {
 	/// The epoch its next cut closes: new records are in it or a later one.
 	pub open_epoch: Epoch,
+	/// How many records it holds, of every epoch: how far a node is behind another.
+	pub records: u64,
 	/// The last finalized WebChain block it read: its devices are those registered by then.
 	pub webchain_block: Option<u64>,
 	/// How many of the service's other nodes it is connected to and trusts (none on a super
@@ -247,12 +249,13 @@ impl NestNodeApiServer for NestNode {
 
 	async fn status(&self) -> RpcResult<Status> {
 		let webchain_block = self.finalized.borrow().as_ref().map(|at| at.number);
-		let open_epoch = self.read(|ledger| ledger.open_epoch()).await?;
+		let (open_epoch, records) =
+			self.read(|ledger| Ok((ledger.open_epoch()?, ledger.record_count()?))).await?;
 		let trusted_peers = match &self.network {
 			Some(network) => Some(network.trusted_peers().await),
 			None => None,
 		};
-		Ok(Status { open_epoch, webchain_block, trusted_peers })
+		Ok(Status { open_epoch, records, webchain_block, trusted_peers })
 	}
 
 	async fn cut(&self, epoch: Epoch) -> RpcResult<Option<Bytes>> {
@@ -342,7 +345,10 @@ mod tests {
 		};
 		assert!(proof.verify(&sealed.root, &records[2].record.leaf_bytes()));
 		let status: Value = rpc.call("nestnode_status", [(); 0]).await.unwrap();
-		assert_eq!(status, json!({"openEpoch": 1, "webchainBlock": null, "trustedPeers": null}));
+		// Records 0 and 1 are held; the forged one and the repeat are not counted.
+		let expected =
+			json!({"openEpoch": 1, "records": 2, "webchainBlock": null, "trustedPeers": null});
+		assert_eq!(status, expected);
 
 		// What another node catches up with: the signed cut and the records below it.
 		let cut: Bytes = rpc.call("nestnode_cut", [0]).await.unwrap();

@@ -98,10 +98,19 @@ pub struct Chain {
 
 impl Chain {
 	/// Connects to the node at `url` (`ws://` or `wss://`).
+	///
+	/// subxt speaks the node's legacy methods (`chain_*`, `state_*`, `author_*`), not
+	/// `chainHead_v1_follow`: the node ends a follow subscription whose blocks stay pinned for
+	/// a minute, which a caller reading many storage items at one block (a service node
+	/// loading thousands of devices) reaches; and "the finalized block" is then the node's
+	/// own, not the subscription's view of it.
 	pub async fn connect(url: &str) -> Result<Self, Error> {
 		let offline = |e: &dyn std::fmt::Display| Error::Offline(format!("{url}: {e}"));
 		let rpc = RpcClient::from_insecure_url(url).await.map_err(|e| offline(&e))?;
-		let client = OnlineClient::from_rpc_client(rpc.clone()).await.map_err(|e| offline(&e))?;
+		let backend = subxt::backend::LegacyBackend::builder().build(rpc.clone());
+		let client = OnlineClient::from_backend(std::sync::Arc::new(backend))
+			.await
+			.map_err(|e| offline(&e))?;
 		Ok(Self { client, rpc })
 	}
 

@@ -19,8 +19,8 @@ use serde_json::{json, Value as Json};
 use std::{path::Path, time::Duration};
 use subxt::rpcs::rpc_params;
 use thingschain_bench::{
-	accounts::{self, register_fleet, Fleet},
-	nest::{self, trust_nodes, Authority, NODE_ROLE, SUPER_ROLE},
+	accounts::{register_fleet, Fleet},
+	nest::{self, trust_nodes, Authority, NestProcess, NODE_ROLE, SUPER_ROLE},
 	network::{free_port, Node},
 };
 use thingschain_device::{
@@ -46,38 +46,12 @@ fn start_nest(
 	name: &str,
 	webchain: &str,
 	service: ServiceId,
-	(role, index): (&str, usize),
-	[rpc_port, p2p_port]: [u16; 2],
+	key: (&str, usize),
+	ports: [u16; 2],
 	peers: &[u16],
 ) -> Node {
-	let bin = nest_bin();
-	let key_file = dir.join(format!("{name}.key"));
-	std::fs::write(&key_file, format!("0x{}", hex(&accounts::seed(role, index)))).unwrap();
-	let mut args = vec![
-		"run".to_string(),
-		"--webchain".to_string(),
-		webchain.to_string(),
-		"--service".into(),
-		service.to_string(),
-		"--key-file".into(),
-		key_file.display().to_string(),
-		"--base-path".into(),
-		dir.join(name).display().to_string(),
-		"--rpc-addr".into(),
-		format!("127.0.0.1:{rpc_port}"),
-	];
-	if role == SUPER_ROLE {
-		args.push("--super".into());
-		for peer in peers {
-			args.extend(["--rpc-peer".to_string(), format!("ws://127.0.0.1:{peer}")]);
-		}
-	} else {
-		args.extend(["--p2p-listen".to_string(), format!("/ip4/127.0.0.1/tcp/{p2p_port}")]);
-		for peer in peers {
-			args.extend(["--p2p-peer".to_string(), format!("/ip4/127.0.0.1/tcp/{peer}")]);
-		}
-	}
-	Node::launch(&bin, name, dir, args, [rpc_port, p2p_port, 0])
+	let binary = nest_bin();
+	NestProcess { binary: &binary, dir, name, webchain, service, key, ports, peers }.start()
 }
 
 /// `thingschain-nest verify-record` of `device`'s record `sequence` served by the node at
