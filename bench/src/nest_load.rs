@@ -19,7 +19,7 @@ use std::{
 	time::{Duration, Instant},
 };
 use subxt::rpcs::{rpc_params, RpcClient};
-use thingschain_device::nest::{nest_record, Answer, ServiceNode};
+use thingschain_device::nest::{nest_record, Answer, ServiceNode, MAX_RECORDS_PER_CALL};
 use thingschain_primitives::{
 	ids::{Hash, ServiceId},
 	nest::SignedNestRecord,
@@ -30,9 +30,6 @@ pub const READING_BYTES: usize = 256;
 
 /// How often a gateway sends its devices' due records.
 const TICK: Duration = Duration::from_millis(5);
-
-/// The most records in one call (the service node's `MAX_RECORDS_PER_CALL`).
-const MAX_RECORDS_PER_CALL: usize = 4_096;
 
 /// How often the nodes' record counts and processes are sampled.
 const SAMPLE_EVERY: Duration = Duration::from_millis(100);

@@ -52,8 +52,8 @@ impl Rejection {
 			Rejection::DeviceSuspended => 9306,
 			Rejection::BadSignature => 9307,
 			Rejection::InvalidEnvelope { .. } => 9308,
-			Rejection::SequenceGap { .. } => 9309,
-			Rejection::SequenceReused { .. } => 9310,
+			Rejection::SequenceGap { .. } => thingschain_device::nest::SEQUENCE_GAP,
+			Rejection::SequenceReused { .. } => thingschain_device::nest::SEQUENCE_REUSED,
 		}
 	}
 }

@@ -4,8 +4,8 @@
 //! acknowledges survives a crash, and a crash mid-write leaves none of that write.
 //!
 //! ```text
-//!  records        (device, sequence)  → the signed record    (SCALE)
-//!  leaves         (device, sequence)  → leaf hash
+//!  log            arrival             → the signed record    (SCALE), in the order stored here
+//!  index          (device, sequence)  → (arrival, leaf hash)
 //!  next_sequence  device              → the sequence it writes next
 //!  epoch_ranges   (epoch, device)     → (start, end)        the epoch's cut: its tree, in order
 //!  epoch_ends     (device, end)       → epoch               a record's epoch: the first end above it
@@ -21,6 +21,11 @@
 //! epoch's records ordered by device, then sequence. The cut's records and its root are
 //! written in one transaction; an epoch is never closed twice, so a node never has two roots
 //! for one epoch, even across a crash.
+//!
+//! The records themselves go at the end of one log, and only small entries by device: a write
+//! of records from thousands of devices changes a page of the index per device, and few of the
+//! log, instead of a page per device of every table holding whole records (docs/performance.md:
+//! the node's write path at 20,000 records/s).
 
 use crate::{
 	error::{CloseError, Rejection, StorageError},
@@ -35,10 +40,11 @@ use thingschain_primitives::{
 	nest::SignedNestRecord,
 };
 
-/// Each record, by device and sequence: its [`SignedNestRecord`] (SCALE).
-const RECORDS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("records");
-/// Each record's leaf hash, by device and sequence.
-const LEAVES: TableDefinition<(u64, u64), [u8; 32]> = TableDefinition::new("leaves");
+/// Every record, by its arrival here (0, 1, …): its [`SignedNestRecord`] (SCALE). Written at
+/// its end only.
+const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("log");
+/// Each record's arrival (its key in [`LOG`]) and leaf hash, by device and sequence.
+const INDEX: TableDefinition<(u64, u64), (u64, [u8; 32])> = TableDefinition::new("index");
 /// Each device's next sequence.
 const NEXT_SEQUENCE: TableDefinition<u64, u64> = TableDefinition::new("next_sequence");
 /// Each closed epoch's devices, in its tree's order, with their range of sequences.
@@ -126,8 +132,8 @@ impl Ledger {
 		let db = redb::Builder::new().set_cache_size(CACHE_BYTES).create(path)?;
 		let write = db.begin_write()?;
 		{
-			write.open_table(RECORDS)?;
-			write.open_table(LEAVES)?;
+			write.open_table(LOG)?;
+			write.open_table(INDEX)?;
 			write.open_table(NEXT_SEQUENCE)?;
 			write.open_table(EPOCH_RANGES)?;
 			write.open_table(EPOCH_ENDS)?;
@@ -152,9 +158,10 @@ impl Ledger {
 	) -> Result<Vec<Result<Stored, Rejection>>, StorageError> {
 		let write = self.db.begin_write()?;
 		let outcomes = {
-			let mut stored = write.open_table(RECORDS)?;
-			let mut leaves = write.open_table(LEAVES)?;
+			let mut log = write.open_table(LOG)?;
+			let mut index = write.open_table(INDEX)?;
 			let mut next = write.open_table(NEXT_SEQUENCE)?;
+			let mut arrival = log.last()?.map_or(0, |(last, _)| last.value() + 1);
 			let mut outcomes = Vec::with_capacity(records.len());
 			for checked in records {
 				let (device, sequence) = (checked.record.device, checked.record.sequence());
@@ -162,15 +169,17 @@ impl Ledger {
 				let outcome = if sequence == expected {
 					let record =
 						SignedNestRecord { record: checked.record, signature: checked.signature };
-					stored.insert((device, sequence), record.encode().as_slice())?;
-					leaves.insert((device, sequence), checked.leaf.0)?;
+					log.insert(arrival, record.encode().as_slice())?;
+					index.insert((device, sequence), (arrival, checked.leaf.0))?;
 					next.insert(device, sequence + 1)?;
+					arrival += 1;
 					Ok(Stored { leaf: checked.leaf, duplicate: false })
 				} else if sequence > expected {
 					Err(Rejection::SequenceGap { expected })
 				} else {
-					let earlier = stored.get((device, sequence))?.map(|v| decode_record(v.value()));
-					match earlier.transpose()? {
+					let earlier = index.get((device, sequence))?.map(|entry| entry.value().0);
+					let earlier = earlier.map(|arrival| logged(&log, arrival)).transpose()?;
+					match earlier {
 						Some(earlier) if earlier.record == checked.record => {
 							Ok(Stored { leaf: checked.leaf, duplicate: true })
 						}
@@ -198,7 +207,7 @@ impl Ledger {
 
 	/// How many records the ledger holds (redb keeps a table's length: no scan).
 	pub fn record_count(&self) -> Result<u64, StorageError> {
-		Ok(self.db.begin_read()?.open_table(RECORDS)?.len()?)
+		Ok(self.db.begin_read()?.open_table(LOG)?.len()?)
 	}
 
 	/// The cut that closes the open epoch with every record stored so far.
@@ -260,7 +269,7 @@ impl Ledger {
 			return Err(CloseError::NotOpen { open });
 		}
 		let next = read.open_table(NEXT_SEQUENCE)?;
-		let leaves = read.open_table(LEAVES)?;
+		let index = read.open_table(INDEX)?;
 		let epoch_ends = read.open_table(EPOCH_ENDS)?;
 		let mut ranges = Vec::with_capacity(cut.ends.len());
 		let mut tree = Vec::new();
@@ -275,7 +284,7 @@ impl Ledger {
 			if have < end {
 				return Err(CloseError::Missing { device, have, need: end });
 			}
-			push_leaves(&mut tree, &leaves, device, start..end)?;
+			push_leaves(&mut tree, &index, device, start..end)?;
 			ranges.push((device, start..end));
 		}
 		// A proof numbers leaves with a u32: an epoch holds fewer.
@@ -325,11 +334,11 @@ impl Ledger {
 		count: usize,
 	) -> Result<Vec<SignedNestRecord>, StorageError> {
 		let read = self.db.begin_read()?;
-		let table = read.open_table(RECORDS)?;
-		let records = table
+		let (index, log) = (read.open_table(INDEX)?, read.open_table(LOG)?);
+		let records = index
 			.range((device, from)..=(device, u64::MAX))?
 			.take(count)
-			.map(|entry| decode_record(entry?.1.value()))
+			.map(|entry| logged(&log, entry?.1.value().0))
 			.collect();
 		records
 	}
@@ -342,9 +351,11 @@ impl Ledger {
 		sequence: u64,
 	) -> Result<Option<RecordProof>, StorageError> {
 		let read = self.db.begin_read()?;
-		let records = read.open_table(RECORDS)?;
-		let record = records.get((device, sequence))?.map(|v| decode_record(v.value()));
-		let Some(stored) = record.transpose()? else { return Ok(None) };
+		let index = read.open_table(INDEX)?;
+		let Some(arrival) = index.get((device, sequence))?.map(|entry| entry.value().0) else {
+			return Ok(None);
+		};
+		let stored = logged(&read.open_table(LOG)?, arrival)?;
 		let epoch_ends = read.open_table(EPOCH_ENDS)?;
 		let epoch = epoch_ends.range((device, sequence + 1)..=(device, u64::MAX))?.next();
 		let Some(epoch) = epoch.transpose()?.map(|(_, epoch)| epoch.value()) else {
@@ -353,19 +364,20 @@ impl Ledger {
 		let Some(sealed) = sealed_in(&read.open_table(SEALED)?, epoch)? else { return Ok(None) };
 		// The epoch's leaves in its tree's order; the record's is at its device's offset plus
 		// its place in the device's range.
-		let leaves = read.open_table(LEAVES)?;
 		let mut tree = Vec::with_capacity(sealed.leaves as usize);
-		let mut index = None;
+		let mut position = None;
 		for entry in read.open_table(EPOCH_RANGES)?.range((epoch, 0)..=(epoch, u64::MAX))? {
 			let (key, range) = entry?;
 			let ((_, of), (start, end)) = (key.value(), range.value());
 			if of == device {
-				index = Some(tree.len() as u64 + sequence - start);
+				position = Some(tree.len() as u64 + sequence - start);
 			}
-			push_leaves(&mut tree, &leaves, of, start..end)?;
+			push_leaves(&mut tree, &index, of, start..end)?;
 		}
-		let Some(index) = index.and_then(|i| u32::try_from(i).ok()) else { return Ok(None) };
-		let proof = InclusionProof::build_from_leaves(tree, index);
+		let Some(position) = position.and_then(|i| u32::try_from(i).ok()) else {
+			return Ok(None);
+		};
+		let proof = InclusionProof::build_from_leaves(tree, position);
 		Ok(proof.map(|proof| RecordProof { epoch, stored, sealed, proof }))
 	}
 }
@@ -388,14 +400,26 @@ fn settled_in(
 /// tree.
 fn push_leaves(
 	tree: &mut Vec<Hash>,
-	leaves: &impl ReadableTable<(u64, u64), [u8; 32]>,
+	index: &impl ReadableTable<(u64, u64), (u64, [u8; 32])>,
 	device: DeviceId,
-	range: std::ops::Range<u64>,
+	range: Range<u64>,
 ) -> Result<(), StorageError> {
-	for entry in leaves.range((device, range.start)..(device, range.end))? {
-		tree.push(Hash::from(entry?.1.value()));
+	for entry in index.range((device, range.start)..(device, range.end))? {
+		tree.push(Hash::from(entry?.1.value().1));
 	}
 	Ok(())
+}
+
+/// The record that arrived `arrival`-th, from the log of a read or a write.
+fn logged(
+	log: &impl ReadableTable<u64, &'static [u8]>,
+	arrival: u64,
+) -> Result<SignedNestRecord, StorageError> {
+	let entry = log.get(arrival)?.ok_or(StorageError::Corrupted {
+		what: "log",
+		source: "an indexed record is missing".into(),
+	})?;
+	decode_record(entry.value())
 }
 
 /// Epoch `epoch`'s [`SealedEpoch`], as the `sealed` table of a read or a write holds it.

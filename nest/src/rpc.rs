@@ -32,8 +32,8 @@ use thingschain_primitives::{
 };
 use tokio::sync::watch;
 
-/// The most records one `nestnode_submit` takes.
-pub const MAX_RECORDS_PER_CALL: usize = 4_096;
+/// The most records one `nestnode_submit` takes: the device SDK's limit.
+pub use thingschain_device::nest::MAX_RECORDS_PER_CALL;
 
 /// The answer to one submitted record: the device SDK's type, which it reads back.
 pub use thingschain_device::nest::Answer;

@@ -86,7 +86,7 @@ mod tests {
 
 	fn reading(seq: u64, sent: Option<u64>) -> Reading {
 		let sent = sent.map(|nonce| Sent { nonce, hash: [nonce as u8; 32] });
-		Reading { seq, public: true, data: vec![seq as u8], sent }
+		Reading { seq, public: true, data: vec![seq as u8], sent, for_service: None }
 	}
 
 	fn seqs(batch: &Batch) -> Vec<u64> {

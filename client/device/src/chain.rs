@@ -20,7 +20,7 @@ use thingschain_device_core::signing::{
 use thingschain_primitives::{
 	device::KeyBinding,
 	envelope::{Payload, ReaderKey},
-	ids::DeviceId,
+	ids::{DeviceId, ServiceId},
 };
 
 /// Numbers a device's records.
@@ -398,6 +398,25 @@ impl Chain {
 		let value = self.storage("Devices", "Devices", (device,)).await?;
 		// A device's encoding starts with its owner.
 		value.map(|v| decode::<[u8; 32]>(&v).map(AccountId32)).transpose()
+	}
+
+	/// The NestChain service `device` belongs to, at the best block (`None`: none, or no such
+	/// device).
+	pub async fn service_of(&self, device: DeviceId) -> Result<Option<ServiceId>, Error> {
+		let at = self.at_best().await?;
+		let address = dynamic::storage::<(u64,), Value>("Devices", "Devices");
+		let Some(value) = at.storage().try_fetch(address, (device,)).await.map_err(rpc)? else {
+			return Ok(None);
+		};
+		let value = value.decode().map_err(rpc)?;
+		let malformed = || Error::Metadata("Devices.Devices: no service field".into());
+		// `service` is an `Option`: `Some`'s one field is the id, `None` has none.
+		match value.at("service").ok_or_else(malformed)?.at(0) {
+			Some(id) => {
+				id.as_u128().and_then(|id| id.try_into().ok()).map(Some).ok_or_else(malformed)
+			}
+			None => Ok(None),
+		}
 	}
 
 	/// The readers `device`'s owner granted, at the best block.

@@ -6,6 +6,8 @@
 //! thingschain-device grant --owner //Bob --device 0 --reader <x25519 hex>
 //! thingschain-device enqueue --queue ./queue --data '21.5 C'      (works offline)
 //! thingschain-device flush --keys device.json --queue ./queue      (retries until online)
+//! thingschain-device flush --keys device.json --queue ./queue --nest ws://service-node:9955
+//!                                          (to its service's NestChain; WebChain while down)
 //! thingschain-device fetch --device 0 --keys reader.json           (decrypts what it may)
 //! ```
 
@@ -13,7 +15,8 @@ use clap::{Parser, Subcommand};
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 use thingschain_device::{
 	keys::{decode32, signer_from_uri},
-	Chain, DeviceId, DeviceKeys, Error, FeeLimits, Queue, Registration,
+	nest::{self, ServiceNode},
+	Chain, DeviceId, DeviceKeys, Error, FeeLimits, FlushReport, Queue, Registration,
 };
 use thingschain_device_core::{open, OpenError};
 use thingschain_primitives::envelope::{Payload, Provenance};
@@ -99,6 +102,10 @@ enum Command {
 		/// Seconds between attempts.
 		#[arg(long, default_value_t = 10)]
 		retry_delay: u64,
+		/// A node of the device's service (`ws://…`): its private readings go there, and to
+		/// WebChain only while that node cannot be reached.
+		#[arg(long)]
+		nest: Option<String>,
 	},
 	/// Print a device's records, one JSON object per line, decrypting those sealed for
 	/// `--keys`.
@@ -197,15 +204,11 @@ async fn run(cli: Cli) -> Result<(), Error> {
 			let seq = Queue::open(&queue)?.push(data.as_bytes(), public)?;
 			println!("reading {seq} queued");
 		}
-		Command::Flush { keys, queue, attempts, retry_delay } => {
-			flush_with_retries(
-				&cli.url,
-				&DeviceKeys::load(&keys)?,
-				&Queue::open(&queue)?,
-				attempts,
-				Duration::from_secs(retry_delay),
-			)
-			.await?
+		Command::Flush { keys, queue, attempts, retry_delay, nest } => {
+			let to = Destination { webchain: &cli.url, service_node: nest.as_deref() };
+			let (keys, queue) = (DeviceKeys::load(&keys)?, Queue::open(&queue)?);
+			flush_with_retries(to, &keys, &queue, attempts, Duration::from_secs(retry_delay))
+				.await?
 		}
 		Command::Fetch { device, keys } => {
 			let reader = keys.map(|path| DeviceKeys::load(&path)).transpose()?;
@@ -224,10 +227,43 @@ fn show(keys: &DeviceKeys) {
 	println!("reader key: 0x{}", hex::encode(keys.reader_key()));
 }
 
+/// Where a flush sends readings.
+#[derive(Clone, Copy)]
+struct Destination<'a> {
+	/// A WebChain node's URL.
+	webchain: &'a str,
+	/// A service node's URL, if the device writes to its service's NestChain.
+	service_node: Option<&'a str>,
+}
+
+/// One attempt: to the service node if there is one and it can be reached (readings sealed
+/// for it stay its own), then to WebChain for the others.
+async fn flush_once(
+	to: Destination<'_>,
+	keys: &DeviceKeys,
+	queue: &Queue,
+) -> Result<FlushReport, Error> {
+	let chain = Chain::connect(to.webchain).await?;
+	let mut report = FlushReport::default();
+	if let Some(url) = to.service_node {
+		match ServiceNode::connect(url).await {
+			Ok(node) => report = nest::flush(&chain, &node, keys, queue).await?,
+			Err(e) => eprintln!("{e}: readings not yet sealed for the service node go to WebChain"),
+		}
+	}
+	let on_chain = thingschain_device::flush(&chain, keys, queue).await?;
+	Ok(FlushReport {
+		stored: report.stored + on_chain.stored,
+		fees: on_chain.fees,
+		errors: report.errors.into_iter().chain(on_chain.errors).collect(),
+		remaining: on_chain.remaining,
+	})
+}
+
 /// Flushes until the queue is empty or `attempts` are used; failures that may pass (offline,
 /// a full block) wait `delay` and try again.
 async fn flush_with_retries(
-	url: &str,
+	to: Destination<'_>,
 	keys: &DeviceKeys,
 	queue: &Queue,
 	attempts: u32,
@@ -235,11 +271,7 @@ async fn flush_with_retries(
 ) -> Result<(), Error> {
 	let (mut stored, mut fees) = (0, 0);
 	for attempt in 1..=attempts.max(1) {
-		let outcome = match Chain::connect(url).await {
-			Ok(chain) => thingschain_device::flush(&chain, keys, queue).await,
-			Err(e) => Err(e),
-		};
-		match outcome {
+		match flush_once(to, keys, queue).await {
 			Ok(report) => {
 				stored += report.stored;
 				fees += report.fees;

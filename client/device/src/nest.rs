@@ -7,8 +7,21 @@
 //!          ─► sign "tc/nest/record/1" ‖ genesis ‖ NestRecord ─► nestnode_submit ─► stored
 //!  a retry sends the same signed record (acknowledged again as a duplicate), never a fresh seal
 //! ```
+//!
+//! From the device's offline queue ([`flush`]): each queued reading is sealed and signed
+//! once, numbered after the last one sealed (or from the node's next sequence), and the
+//! record written beside it in the queue *before* it is sent. Until the node answers it is
+//! sent again as that same record; a stored (or duplicate) answer removes it from the queue.
+//! A reading sealed for a service node goes nowhere else; one that is not yet sealed goes to
+//! WebChain instead when the service node cannot be reached (`thingschain-device flush
+//! --nest`), and a reading once sent to WebChain stays on WebChain's path.
 
-use crate::{error::rpc, Error};
+use crate::Chain;
+use crate::{
+	error::rpc,
+	queue::{bound_device, FlushReport, Queue, Reading},
+	DeviceKeys, Error,
+};
 use codec::Encode;
 use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
@@ -43,6 +56,13 @@ pub enum Answer {
 		error: String,
 	},
 }
+
+/// The code of a record refused because its sequence is past the device's next one (docs/rpc.md).
+pub const SEQUENCE_GAP: i32 = 9309;
+/// The code of a record refused because the node holds another record with its sequence.
+pub const SEQUENCE_REUSED: i32 = 9310;
+/// The most records one `nestnode_submit` takes (docs/rpc.md).
+pub const MAX_RECORDS_PER_CALL: usize = 4_096;
 
 /// A connection to a service node.
 pub struct ServiceNode {
@@ -86,4 +106,87 @@ pub fn nest_record(
 	let sealed = seal(reading, readers, Placement::Inline, &provenance, sequence, &mut OsRng)?;
 	let record = NestRecord { service, device, envelope: sealed.envelope };
 	Ok(key.sign_record(record, &genesis, OsRng))
+}
+
+/// Sends the device's queued readings (those not public, nor sent to WebChain already) to the
+/// service node `node` of its service, as the device holding `keys` on `chain`; see the
+/// module's documentation. What the node refuses stays queued (re-sealed later if refused
+/// for its sequence), with the reason in the report.
+pub async fn flush(
+	chain: &Chain,
+	node: &ServiceNode,
+	keys: &DeviceKeys,
+	queue: &Queue,
+) -> Result<FlushReport, Error> {
+	let mut readings: Vec<Reading> = queue.pending()?;
+	readings.retain(|r| r.for_service.is_some() || (!r.public && r.sent.is_none()));
+	let mut report = FlushReport::default();
+	if readings.iter().any(|r| r.for_service.is_none()) {
+		seal_for_service(chain, node, keys, queue, &mut readings).await?;
+	}
+	// In the order of their sequences: a re-sealed reading comes after those still waiting.
+	readings.sort_by_key(|r| r.for_service.as_ref().map(|record| record.record.sequence()));
+	for chunk in readings.chunks(MAX_RECORDS_PER_CALL) {
+		let records: Vec<SignedNestRecord> =
+			chunk.iter().filter_map(|r| r.for_service.clone()).collect();
+		let answers = node.submit(&records).await?;
+		if answers.len() != records.len() {
+			let error = format!("{} answers to {} records", answers.len(), records.len());
+			return Err(Error::Rpc(error));
+		}
+		for (reading, answer) in chunk.iter().zip(answers) {
+			match answer {
+				Answer::Stored { .. } | Answer::Duplicate { .. } => {
+					queue.remove(reading.seq)?;
+					report.stored += 1;
+				}
+				Answer::Refused { code, error } => {
+					if code == SEQUENCE_GAP || code == SEQUENCE_REUSED {
+						queue.clear_sealed(reading.seq)?;
+					}
+					report
+						.errors
+						.push(Error::Rejected(format!("reading {}: {error}", reading.seq)));
+				}
+			}
+		}
+	}
+	report.remaining = queue.pending()?.len();
+	Ok(report)
+}
+
+/// Seals and signs each of `readings` not sealed yet as the device's next record in its
+/// service, noting each in `queue` before anything is sent.
+async fn seal_for_service(
+	chain: &Chain,
+	node: &ServiceNode,
+	keys: &DeviceKeys,
+	queue: &Queue,
+	readings: &mut [Reading],
+) -> Result<(), Error> {
+	let device = bound_device(chain, keys).await?;
+	let service = chain.service_of(device).await?.ok_or_else(|| {
+		Error::Rejected(format!("device {device} belongs to no service: it writes to WebChain"))
+	})?;
+	let readers = chain.readers(device).await?;
+	let genesis = Hash::from(chain.genesis_hash());
+	let last_sealed = readings.iter().filter_map(|r| r.for_service.as_ref()).last();
+	let mut sequence = match last_sealed {
+		Some(record) => record.record.sequence() + 1,
+		None => node.next_sequence(device).await?,
+	};
+	for reading in readings.iter_mut().filter(|r| r.for_service.is_none()) {
+		let record = nest_record(
+			&keys.signer,
+			genesis,
+			(service, device),
+			&readers,
+			&reading.data,
+			sequence,
+		)?;
+		queue.mark_sealed(reading.seq, &record)?;
+		reading.for_service = Some(record);
+		sequence += 1;
+	}
+	Ok(())
 }

@@ -28,7 +28,11 @@ use rand_core::OsRng;
 use std::path::{Path, PathBuf};
 use subxt::utils::H256;
 use thingschain_device_core::{seal, signing::transaction_hash, Placement};
-use thingschain_primitives::envelope::{Payload, Provenance, ReaderKey};
+use thingschain_primitives::{
+	envelope::{Payload, Provenance, ReaderKey},
+	ids::DeviceId,
+	nest::SignedNestRecord,
+};
 
 /// A queued reading.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,8 +43,11 @@ pub struct Reading {
 	pub public: bool,
 	/// The reading.
 	pub data: Vec<u8>,
-	/// How it was last sent, if it was.
+	/// How it was last sent to WebChain, if it was.
 	pub sent: Option<Sent>,
+	/// The record it was sealed and signed as for a service node, if it was: it goes to a
+	/// service node only, and always as this same record ([`crate::nest::flush`]).
+	pub for_service: Option<SignedNestRecord>,
 }
 
 /// How a reading was sent.
@@ -110,12 +117,9 @@ impl Queue {
 			};
 			let (public, data) = <(bool, Vec<u8>)>::decode(&mut &std::fs::read(&path)?[..])
 				.map_err(|e| invalid(&path, e))?;
-			let sent = match std::fs::read(self.sent_path(seq)) {
-				Ok(bytes) => Some(Sent::decode(&mut &bytes[..]).map_err(|e| invalid(&path, e))?),
-				Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-				Err(e) => return Err(e.into()),
-			};
-			readings.push(Reading { seq, public, data, sent });
+			let sent = read_optional(&self.sent_path(seq))?;
+			let for_service = read_optional(&self.sealed_path(seq))?;
+			readings.push(Reading { seq, public, data, sent, for_service });
 		}
 		readings.sort_by_key(|r| r.seq);
 		Ok(readings)
@@ -131,15 +135,27 @@ impl Queue {
 	/// Forgets how reading `seq` was sent: its transaction failed in its block, so its nonce
 	/// says nothing about the reading.
 	pub fn clear_sent(&self, seq: u64) -> Result<(), Error> {
-		match std::fs::remove_file(self.sent_path(seq)) {
-			Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
-			_ => Ok(()),
-		}
+		remove_if_there(&self.sent_path(seq))
 	}
 
-	/// Forgets reading `seq`, once it is on chain.
+	/// Notes that reading `seq` is sealed and signed as `record` for a service node, before it
+	/// is sent: a retry sends this same record.
+	pub fn mark_sealed(&self, seq: u64, record: &SignedNestRecord) -> Result<(), Error> {
+		let tmp = self.dir.join(format!("{seq:020}.nest.tmp"));
+		std::fs::write(&tmp, record.encode())?;
+		Ok(std::fs::rename(&tmp, self.sealed_path(seq))?)
+	}
+
+	/// Forgets the record reading `seq` was sealed as: the service node refused it for its
+	/// sequence, so it was never stored and the reading is sealed again.
+	pub fn clear_sealed(&self, seq: u64) -> Result<(), Error> {
+		remove_if_there(&self.sealed_path(seq))
+	}
+
+	/// Forgets reading `seq`, once it is on chain or stored by a service node.
 	pub fn remove(&self, seq: u64) -> Result<(), Error> {
 		self.clear_sent(seq)?;
+		self.clear_sealed(seq)?;
 		Ok(std::fs::remove_file(self.path(seq))?)
 	}
 
@@ -149,6 +165,27 @@ impl Queue {
 
 	fn sent_path(&self, seq: u64) -> PathBuf {
 		self.dir.join(format!("{seq:020}.sent"))
+	}
+
+	fn sealed_path(&self, seq: u64) -> PathBuf {
+		self.dir.join(format!("{seq:020}.nest"))
+	}
+}
+
+/// The value in the file at `path`, if there is one.
+fn read_optional<T: Decode>(path: &Path) -> Result<Option<T>, Error> {
+	match std::fs::read(path) {
+		Ok(bytes) => Ok(Some(T::decode(&mut &bytes[..]).map_err(|e| invalid(path, e))?)),
+		Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+		Err(e) => Err(e.into()),
+	}
+}
+
+/// Removes the file at `path`, if there is one.
+fn remove_if_there(path: &Path) -> Result<(), Error> {
+	match std::fs::remove_file(path) {
+		Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+		_ => Ok(()),
 	}
 }
 
@@ -172,20 +209,18 @@ pub struct FlushReport {
 	pub remaining: usize,
 }
 
-/// Sends every queued reading as the device holding `keys`; see the module documentation.
+/// Sends every queued reading as the device holding `keys`, except those sealed for a
+/// service node; see the module documentation.
 pub async fn flush(chain: &Chain, keys: &DeviceKeys, queue: &Queue) -> Result<FlushReport, Error> {
-	let readings = queue.pending()?;
+	let mut readings = queue.pending()?;
+	readings.retain(|reading| reading.for_service.is_none());
 	let mut report = FlushReport::default();
 	if readings.is_empty() {
+		report.remaining = queue.pending()?.len();
 		return Ok(report);
 	}
 	let account = keys.account();
-	let device = chain.device_of(&account).await?.ok_or(Error::NotRegistered)?;
-	let owner = chain.owner_of(device).await?.ok_or(Error::NotRegistered)?;
-	if keys.owner.as_ref() != Some(&owner) {
-		let pinned = keys.owner.as_ref().map(ToString::to_string);
-		return Err(Error::OwnerMismatch { pinned, found: owner.to_string() });
-	}
+	let device = bound_device(chain, keys).await?;
 	let readers = chain.readers(device).await?;
 	let signing = chain.device_signing().await?;
 	let provenance = Provenance { genesis_hash: signing.context.genesis_hash.into(), device };
@@ -231,6 +266,18 @@ pub async fn flush(chain: &Chain, keys: &DeviceKeys, queue: &Queue) -> Result<Fl
 	}
 	report.remaining = queue.pending()?.len();
 	Ok(report)
+}
+
+/// The device `keys` sign for, once checked to be bound to the owner the key file pins: a
+/// device bound to anyone else seals nothing for readers they chose.
+pub async fn bound_device(chain: &Chain, keys: &DeviceKeys) -> Result<DeviceId, Error> {
+	let device = chain.device_of(&keys.account()).await?.ok_or(Error::NotRegistered)?;
+	let owner = chain.owner_of(device).await?.ok_or(Error::NotRegistered)?;
+	if keys.owner.as_ref() != Some(&owner) {
+		let pinned = keys.owner.as_ref().map(ToString::to_string);
+		return Err(Error::OwnerMismatch { pinned, found: owner.to_string() });
+	}
+	Ok(device)
 }
 
 /// Seals `batch`'s readings for `readers` as records of `provenance`, signs them in one
@@ -295,7 +342,13 @@ mod tests {
 		assert_eq!(pending.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![0, 2]);
 		assert_eq!(
 			pending[1],
-			Reading { seq: 2, public: false, data: b"21.7".to_vec(), sent: None }
+			Reading {
+				seq: 2,
+				public: false,
+				data: b"21.7".to_vec(),
+				sent: None,
+				for_service: None
+			}
 		);
 		// How a reading was sent survives a restart, until it is forgotten.
 		let sent = Sent { nonce: 7, hash: [1; 32] };
@@ -318,7 +371,13 @@ mod tests {
 	fn readings_are_sealed_for_the_readers_unless_public() {
 		let reader = ReaderSecret::generate(&mut OsRng);
 		let stranger = ReaderSecret::generate(&mut OsRng);
-		let secret = Reading { seq: 0, public: false, data: b"21.5 C".to_vec(), sent: None };
+		let secret = Reading {
+			seq: 0,
+			public: false,
+			data: b"21.5 C".to_vec(),
+			sent: None,
+			for_service: None,
+		};
 		let here = Provenance { genesis_hash: [7; 32].into(), device: 3 };
 		let Payload::Encrypted(envelope) =
 			secret.payload(&[reader.public_key()], &here, 5).unwrap()

@@ -10,6 +10,14 @@ pub use thingschain_bench::network::{best_number, finalized_number, node_key, No
 /// Path of the node binary cargo built for these tests.
 pub const NODE_BIN: &str = env!("CARGO_BIN_EXE_thingschain");
 
+/// The workspace's binary `name`, built beside the node's by `cargo test --workspace` (or
+/// `cargo build --release -p <its package>`).
+pub fn sibling_bin(name: &str) -> std::path::PathBuf {
+	let bin = Path::new(NODE_BIN).with_file_name(name);
+	assert!(bin.exists(), "{} is missing: cargo build --release --workspace", bin.display());
+	bin
+}
+
 /// Starts the node binary as `name` with `args`, logging to `log_dir`.
 pub fn start_node(name: &str, log_dir: &Path, args: &[&str]) -> Node {
 	Node::start(Path::new(NODE_BIN), name, log_dir, args)

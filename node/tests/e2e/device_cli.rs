@@ -12,13 +12,9 @@
 //! 4. once revoked, the reader gets nothing new;
 //! 5. a key file that trusts another owner than the device's seals nothing.
 
-use crate::common::{best_number, metric, node_key, peer_id, start_node, wait_for, NODE_BIN};
+use crate::common::{best_number, metric, node_key, peer_id, sibling_bin, start_node, wait_for};
 use serde_json::Value as Json;
-use std::{
-	path::{Path, PathBuf},
-	process::Command,
-	time::Duration,
-};
+use std::{path::Path, process::Command, time::Duration};
 use subxt::{
 	dynamic::{self, At, Value},
 	OnlineClient, PolkadotConfig,
@@ -27,22 +23,13 @@ use subxt_signer::sr25519::dev;
 
 const READINGS: usize = 100;
 
-/// The CLI, built beside the node by `cargo test --workspace` (or `cargo build -p
-/// thingschain-device`).
-fn cli_bin() -> PathBuf {
-	let bin = Path::new(NODE_BIN).with_file_name("thingschain-device");
-	assert!(
-		bin.exists(),
-		"{} is missing: cargo build --release -p thingschain-device",
-		bin.display()
-	);
-	bin
-}
-
 /// Runs the CLI against `url`; returns its standard output, or panics with its error.
 fn cli(url: &str, args: &[&str]) -> String {
-	let output =
-		Command::new(cli_bin()).args(args).args(["--url", url]).output().expect("the CLI runs");
+	let output = Command::new(sibling_bin("thingschain-device"))
+		.args(args)
+		.args(["--url", url])
+		.output()
+		.expect("the CLI runs");
 	let (out, err) = (
 		String::from_utf8_lossy(&output.stdout).into_owned(),
 		String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -214,7 +201,7 @@ async fn a_device_sends_encrypted_readings_paid_by_its_owner_and_only_its_reader
 	let misled = dir.path().join("misled.json");
 	std::fs::write(&misled, serde_json::to_vec(&file).unwrap()).unwrap();
 	cli(&url, &["enqueue", "--queue", &queue, "--data", "for Charlie's readers"]);
-	let output = Command::new(cli_bin())
+	let output = Command::new(sibling_bin("thingschain-device"))
 		.args(["flush", "--keys", misled.to_str().unwrap(), "--queue", &queue, "--attempts", "1"])
 		.args(["--url", &url])
 		.output()

@@ -8,18 +8,20 @@
 //!    node 1; node 2 holds both devices' records too (gossip), the super node once it catches
 //!    up, epoch by epoch, from the leader's signed cut over the nodes' JSON-RPC;
 //! 4. node 0 is killed with SIGKILL and restarted: every record it acknowledged is there, and
-//!    device 0 goes on writing to it;
+//!    device 0 goes on writing to it; device 1's offline queue is flushed by the device CLI to
+//!    node 2 (`flush --nest`), and to WebChain while no service node can be reached;
 //! 5. WebChain anchors the epochs from the nodes' attestations and the super node's approval
 //!    alone (the test sends none), and every acknowledged record, with its proof from each
 //!    node, proves against its anchored epoch over `nest_verifyInclusion`, and with
 //!    `thingschain-nest verify-record`, which trusts WebChain only.
 
-use crate::common::{hex, start_node, wait_for, NODE_BIN};
+use crate::common::{hex, sibling_bin, start_node, wait_for};
 use serde_json::{json, Value as Json};
 use std::{path::Path, time::Duration};
 use subxt::rpcs::rpc_params;
+use subxt_signer::sr25519::dev;
 use thingschain_bench::{
-	accounts::{register_fleet, Fleet},
+	accounts::{self, register_fleet, Fleet},
 	nest::{self, trust_nodes, Authority, NestProcess, NODE_ROLE, SUPER_ROLE},
 	network::{free_port, Node},
 };
@@ -50,7 +52,7 @@ fn start_nest(
 	ports: [u16; 2],
 	peers: &[u16],
 ) -> Node {
-	let binary = nest_bin();
+	let binary = sibling_bin("thingschain-nest");
 	NestProcess { binary: &binary, dir, name, webchain, service, key, ports, peers }.start()
 }
 
@@ -63,7 +65,7 @@ fn verify_record(
 	device: u64,
 	sequence: u64,
 ) -> Result<Json, String> {
-	let output = std::process::Command::new(nest_bin())
+	let output = std::process::Command::new(sibling_bin("thingschain-nest"))
 		.args(["verify-record", "--webchain", webchain, "--nest", nest])
 		.args(["--service", &service.to_string(), "--device", &device.to_string()])
 		.args(["--sequence", &sequence.to_string()])
@@ -75,15 +77,36 @@ fn verify_record(
 	}
 }
 
-/// The `thingschain-nest` binary, built beside the node's.
-fn nest_bin() -> std::path::PathBuf {
-	let bin = Path::new(NODE_BIN).with_file_name("thingschain-nest");
-	assert!(
-		bin.exists(),
-		"{} is missing: cargo build --release -p thingschain-nest",
-		bin.display()
-	);
-	bin
+/// The device CLI's key file for the fleet's device `index` (owned by Bob, who registered it).
+fn device_key_file(dir: &Path, index: usize) -> std::path::PathBuf {
+	let path = dir.join(format!("device-{index}.json"));
+	let bob = subxt::utils::AccountId32(dev::bob().public_key().0);
+	let file = json!({
+		"signing_seed": hex(&accounts::seed("device", index)),
+		"reader_secret": hex(&[7u8; 32]),
+		"owner": bob.to_string(),
+	});
+	std::fs::write(&path, file.to_string()).unwrap();
+	path
+}
+
+/// Runs `thingschain-device` with `args` against WebChain at `url`: its output, or the
+/// test fails with its error.
+fn device_cli(url: &str, args: &[&str]) -> String {
+	let output = std::process::Command::new(sibling_bin("thingschain-device"))
+		.args(args)
+		.args(["--url", url])
+		.output()
+		.unwrap();
+	let (out, err) =
+		(String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+	assert!(output.status.success(), "thingschain-device {args:?}:\n{out}{err}");
+	out.into_owned()
+}
+
+/// A path as a CLI argument.
+fn path(path: &Path) -> &str {
+	path.to_str().unwrap()
 }
 
 /// Device `index` of `fleet`'s reading number `sequence`, sealed for the fleet's reader and
@@ -185,6 +208,38 @@ async fn a_service_nestchain_takes_device_records_and_anchors_every_epoch() {
 	assert_eq!(next, RECORDS, "every acknowledged record survives SIGKILL");
 	write(&nodes[0], registered, &written[0][RECORDS as usize..]).await;
 
+	// 4b. Device 1's offline queue, flushed with the device CLI to node 2: its readings become
+	// the device's next records (the others get them by gossip). With no service node to
+	// reach, the next reading goes to WebChain instead.
+	let device_1 = fleet.devices[1].1;
+	let queue = dir.path().join("queue-1");
+	let keys = device_key_file(dir.path(), 1);
+	for reading in ["21.1 C", "21.2 C", "21.3 C"] {
+		device_cli(&url, &["enqueue", "--queue", path(&queue), "--data", reading]);
+	}
+	let flush = ["flush", "--keys", path(&keys), "--queue", path(&queue), "--attempts", "1"];
+	let stored = device_cli(&url, &[&flush[..], &["--nest", &nodes[2].url()]].concat());
+	assert!(stored.contains("3 readings stored"), "{stored}");
+	for rpc in [nodes[2].rpc().await, nodes[1].rpc().await] {
+		wait_for(
+			"the queued readings are device 1's next records",
+			Duration::from_secs(30),
+			|| async {
+				let next: u64 =
+					rpc.request("nestnode_nextSequence", rpc_params![device_1]).await.ok()?;
+				(next == RECORDS + 3).then_some(())
+			},
+		)
+		.await;
+	}
+	assert!(chain.records(device_1).await.unwrap().is_empty(), "nothing went to WebChain");
+	device_cli(&url, &["enqueue", "--queue", path(&queue), "--data", "21.4 C"]);
+	let unreachable = format!("ws://127.0.0.1:{}", free_port());
+	let fell_back = device_cli(&url, &[&flush[..], &["--nest", &unreachable]].concat());
+	assert!(fell_back.contains("1 readings stored"), "{fell_back}");
+	assert_eq!(chain.records(device_1).await.unwrap().len(), 1, "the reading is on WebChain");
+	assert!(std::fs::read_dir(&queue).unwrap().next().is_none(), "the queue is empty");
+
 	// 5. Every record is proven by every node against its epoch, once anchored.
 	let rpcs = [restarted, nodes[1].rpc().await, node_2, super_node.rpc().await];
 	for (index, device_records) in written.iter().enumerate() {
@@ -235,7 +290,7 @@ async fn a_service_nestchain_takes_device_records_and_anchors_every_epoch() {
 		}
 	}
 	// A record no device wrote is not proven.
-	let unwritten = verify_record(&url, &nodes[1].url(), service, fleet.devices[1].1, RECORDS);
+	let unwritten = verify_record(&url, &nodes[1].url(), service, device_1, RECORDS + 3);
 	let error = unwritten.expect_err("an unwritten record is not proven");
 	assert!(error.contains("serves no proof"), "{error}");
 	drop(super_node);
