@@ -26,8 +26,8 @@ fi
 
 # A service NestChain: one node alone at 20,000 records/s, then three replicating (all on
 # this machine's cores, so each does the others' checking too).
-"${nest[@]}" --nodes 1 --rate 20000 --duration 60
-"${nest[@]}" --nodes 3 --rate 6000 --duration 30
+"${nest[@]}" --nodes 1 --rate 20000 --duration 120
+"${nest[@]}" --nodes 3 --rate 8000 --duration 60
 "${nest[@]}" --nodes 3 --rate 20000 --duration 30
 
 # The pool holds a 60-second burst at the offered rate.
