@@ -116,6 +116,11 @@ pub struct RecordProof {
 	pub proof: InclusionProof,
 }
 
+/// The most bytes of records (SCALE) one read of a device's records returns, and always at
+/// least one: an answer to a peer (libp2p frames of 8 MiB) or to a JSON-RPC caller (hex,
+/// twice this, under jsonrpsee's 10 MB) fits whatever size the records have.
+pub const MAX_READ_BYTES: usize = 4 << 20;
+
 /// redb's page cache. Its default, 1 GiB, would be most of a node's memory under load;
 /// writes go to the end of each table and reads are mostly of the open epoch, so a smaller
 /// cache holds what is used (docs/performance.md has the node's memory at 20,000 records/s).
@@ -326,21 +331,38 @@ impl Ledger {
 		Ok(self.records(device, sequence, 1)?.pop())
 	}
 
-	/// Device `device`'s records from sequence `from` on, at most `count` of them.
+	/// Device `device`'s records from sequence `from` on, at most `count` of them and
+	/// [`MAX_READ_BYTES`]: fewer than asked for does not mean there are no more.
 	pub fn records(
 		&self,
 		device: DeviceId,
 		from: u64,
 		count: usize,
 	) -> Result<Vec<SignedNestRecord>, StorageError> {
+		self.records_within(device, from, count, MAX_READ_BYTES)
+	}
+
+	/// [`Self::records`] within `max_bytes`.
+	fn records_within(
+		&self,
+		device: DeviceId,
+		from: u64,
+		count: usize,
+		max_bytes: usize,
+	) -> Result<Vec<SignedNestRecord>, StorageError> {
 		let read = self.db.begin_read()?;
 		let (index, log) = (read.open_table(INDEX)?, read.open_table(LOG)?);
-		let records = index
-			.range((device, from)..=(device, u64::MAX))?
-			.take(count)
-			.map(|entry| logged(&log, entry?.1.value().0))
-			.collect();
-		records
+		let mut records = Vec::new();
+		let mut bytes = 0;
+		for entry in index.range((device, from)..=(device, u64::MAX))?.take(count) {
+			let record = logged(&log, entry?.1.value().0)?;
+			bytes += record.encoded_size();
+			if bytes > max_bytes && !records.is_empty() {
+				break;
+			}
+			records.push(record);
+		}
+		Ok(records)
 	}
 
 	/// Device `device`'s record `sequence` with its inclusion proof, once its epoch is closed.
@@ -539,6 +561,23 @@ mod tests {
 		let closed = close(&ledger);
 		let proven = ledger.proof(ids(0), 2).unwrap().unwrap();
 		assert_eq!((proven.epoch, proven.sealed, proven.proof.leaf_index), (1, closed, 0));
+	}
+
+	#[test]
+	fn a_read_of_a_devices_records_is_held_to_its_bytes_and_never_empty() {
+		let fleet = Fleet::new(1);
+		let (_dir, ledger) = ledger();
+		ledger.append(checked(&fleet, &[(0, 0), (0, 1), (0, 2), (0, 3), (0, 4)])).unwrap();
+		assert_eq!(ledger.record_count().unwrap(), 5);
+		let device = fleet.device_id(0);
+		let all = ledger.records(device, 0, 10).unwrap();
+		assert_eq!(all.len(), 5);
+		let size = all[0].encoded_size();
+		// Two and a half records' bytes: two; less than one record's: still one, so a reader
+		// always gets on.
+		let read = |max_bytes| ledger.records_within(device, 1, 10, max_bytes).unwrap();
+		assert_eq!(read(size * 5 / 2), all[1..3]);
+		assert_eq!(read(size / 2), all[1..2]);
 	}
 
 	/// The leaf bytes of a record no epoch holds.

@@ -7,7 +7,7 @@
 //! | `nestnode_nextSequence` | `device` | the sequence the device's next record must have |
 //! | `nestnode_status` | | `{ openEpoch, records, webchainBlock, trustedPeers }`: the epoch the next cut closes (new records are in it or a later one), how many records the node holds, the last finalized WebChain block the node has read (its devices are those registered by then; `null` before the first), and how many of the service's nodes it trusts over libp2p (`null` on a super node) |
 //! | `nestnode_cut` | `epoch` | once the epoch is closed: hex of the SCALE `SignedCut` it was closed with (its leader's), else `null` |
-//! | `nestnode_records` | `device`, `from`, `count` | hex of the SCALE `Vec<SignedNestRecord>`: the device's records from sequence `from` on, at most `count` (at most [`MAX_RECORDS_PER_CALL`]) |
+//! | `nestnode_records` | `device`, `from`, `count` | hex of the SCALE `Vec<SignedNestRecord>`: the device's records from sequence `from` on, at most `count` (at most [`MAX_RECORDS_PER_CALL`]) and [`crate::ledger::MAX_READ_BYTES`] |
 //! | `nestnode_proof` | `device`, `sequence` | once its epoch is closed: `{ epoch, root, record, signature, leafIndex, numberOfLeaves, siblings }` (`record`: the leaf bytes, `signature`: the device's SCALE `MultiSignature`, hex), else `null` |
 
 use crate::{
@@ -184,6 +184,11 @@ fn decode_records(bytes: &[u8]) -> Result<Vec<SignedNestRecord>, NestNodeRpcErro
 /// How many `nestnode_submit` calls are checked and written at once.
 const CALLS_AT_ONCE: usize = 64;
 
+/// How many reads of the ledger (proofs, records, status) run at once: a proof builds its
+/// epoch's tree, so many callers asking at once wait here instead of taking every core and
+/// the memory of as many trees.
+const READS_AT_ONCE: usize = 4;
+
 /// The service node's state the methods use.
 pub struct NestNode {
 	ledger: Arc<Ledger>,
@@ -195,6 +200,8 @@ pub struct NestNode {
 	network: Option<Network>,
 	/// Permits for the submissions in progress ([`CALLS_AT_ONCE`]).
 	working: tokio::sync::Semaphore,
+	/// Permits for the reads in progress ([`READS_AT_ONCE`]).
+	reading: tokio::sync::Semaphore,
 }
 
 impl NestNode {
@@ -207,7 +214,8 @@ impl NestNode {
 		network: Option<Network>,
 	) -> NestNode {
 		let working = tokio::sync::Semaphore::new(CALLS_AT_ONCE);
-		NestNode { ledger, committer, finalized, network, working }
+		let reading = tokio::sync::Semaphore::new(READS_AT_ONCE);
+		NestNode { ledger, committer, finalized, network, working, reading }
 	}
 
 	/// Runs `read` on the ledger off the async threads.
@@ -215,6 +223,7 @@ impl NestNode {
 		&self,
 		read: impl FnOnce(&Ledger) -> Result<T, StorageError> + Send + 'static,
 	) -> Result<T, NestNodeRpcError> {
+		let _reading = self.reading.acquire().await.expect("the semaphore is never closed");
 		let ledger = self.ledger.clone();
 		Ok(crate::blocking(move || read(&ledger)).await?)
 	}
