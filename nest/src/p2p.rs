@@ -73,6 +73,8 @@ enum Command {
 	Ask { peer: Option<PeerId>, request: Request, reply: mpsc::UnboundedSender<Response> },
 	/// Tell how many peers are trusted now.
 	Trusted(oneshot::Sender<usize>),
+	/// Send a peer the answer to its request, read from the ledger off the network task.
+	Respond(ResponseChannel<Response>, Response),
 }
 
 /// A handle on the network task.
@@ -293,6 +295,9 @@ impl Task {
 			Command::Trusted(reply) => {
 				let _ = reply.send(self.trusted.len());
 			}
+			Command::Respond(channel, response) => {
+				let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
+			}
 			Command::Ask { peer, request, reply } => {
 				let peers: Vec<PeerId> = match peer {
 					Some(peer) => vec![peer],
@@ -395,22 +400,36 @@ impl Task {
 				Response::Hello(self.hello.clone())
 			}
 			_ if !self.trusted.contains_key(&peer) => Response::Refused,
-			Request::Cut(epoch) => Response::Cut(self.read(|ledger| ledger.cut(epoch))),
+			Request::Cut(epoch) => {
+				return self.answer_from_ledger(channel, move |ledger| {
+					Ok(Response::Cut(ledger.cut(epoch)?))
+				})
+			}
 			Request::Records { device, from, count } => {
 				let count = (count as usize).min(MAX_RECORDS_PER_CALL);
-				let records = self.read(|ledger| ledger.records(device, from, count).map(Some));
-				Response::Records(records.unwrap_or_default())
+				return self.answer_from_ledger(channel, move |ledger| {
+					Ok(Response::Records(ledger.records(device, from, count)?))
+				});
 			}
 		};
 		let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
 	}
 
-	/// A ledger read for a peer; a failure is logged and answered as nothing.
-	fn read<T>(&self, read: impl FnOnce(&Ledger) -> Result<Option<T>, StorageError>) -> Option<T> {
-		read(&self.config.ledger).unwrap_or_else(|e| {
-			tracing::warn!(target: "p2p", "a peer's request: {e}");
-			None
-		})
+	/// Answers on `channel` with `read` of the ledger, run off this task (a peer's read must
+	/// not hold up the swarm); a failure is logged and answered as refused.
+	fn answer_from_ledger(
+		&self,
+		channel: ResponseChannel<Response>,
+		read: impl FnOnce(&Ledger) -> Result<Response, StorageError> + Send + 'static,
+	) {
+		let (ledger, commands) = (self.config.ledger.clone(), self.network.commands.clone());
+		tokio::spawn(async move {
+			let response = crate::blocking(move || read(&ledger)).await.unwrap_or_else(|e| {
+				tracing::warn!(target: "p2p", "a peer's request: {e}");
+				Response::Refused
+			});
+			let _ = commands.send(Command::Respond(channel, response)).await;
+		});
 	}
 
 	/// Trusts `peer` if `binding` is a current node's account vouching for it; otherwise

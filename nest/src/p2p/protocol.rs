@@ -106,7 +106,8 @@ pub enum Response {
 	Cut(Option<SignedCut>),
 	/// The records this node has, in order.
 	Records(Vec<SignedNestRecord>),
-	/// Not answered: the asking peer is not a trusted node of the service (yet).
+	/// Not answered: the asking peer is not a trusted node of the service (yet), or this
+	/// node could not read its ledger.
 	Refused,
 }
 
