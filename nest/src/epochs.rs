@@ -115,8 +115,10 @@ impl Epochs {
 	/// epochs that ended and settles the next anchor.
 	pub async fn run(self, mut finalized: watch::Receiver<Option<Finalized>>) {
 		let mut chain = None;
-		// The last epoch this node's attestation or approval was counted for.
+		// The epoch this node's attestation or approval was last counted for, and the block
+		// by which WebChain had it.
 		let mut counted = None;
+		let me = self.key.public_key().0;
 		while finalized.changed().await.is_ok() {
 			let Some(at) = finalized.borrow_and_update().clone() else { continue };
 			match self.close_ended(&at, &mut chain).await {
@@ -128,12 +130,12 @@ impl Epochs {
 					tracing::warn!(target: "epochs", "at block {}: {waiting}", at.number)
 				}
 			}
-			if counted == Some(at.next.epoch) {
+			if counted.is_some_and(|counted| still_counted(counted, &at, &me, self.role)) {
 				continue;
 			}
 			match self.settle(&at, &mut chain).await {
-				Ok(true) => counted = Some(at.next.epoch),
-				Ok(false) => {}
+				Ok(Some(by)) => counted = Some((at.next.epoch, by)),
+				Ok(None) => {}
 				Err(error) => {
 					tracing::warn!(target: "epochs", "epoch {}: {error}", at.next.epoch);
 					chain = None;
@@ -238,34 +240,40 @@ impl Epochs {
 	}
 
 	/// Attests or approves WebChain's next epoch with this node's root, if it closed that
-	/// epoch; `Ok(true)` once WebChain counted it.
-	async fn settle(&self, at: &Finalized, chain: &mut Option<Chain>) -> Result<bool, Error> {
+	/// epoch; once WebChain counted it, the block by which it had.
+	async fn settle(
+		&self,
+		at: &Finalized,
+		chain: &mut Option<Chain>,
+	) -> Result<Option<u64>, Error> {
 		let epoch = at.next.epoch;
 		let sealed = self.blocking(move |ledger| ledger.sealed(epoch)).await;
 		let Some(sealed) = sealed.map_err(|e| Error::Io(std::io::Error::other(e)))? else {
-			return Ok(false);
+			return Ok(None);
 		};
 		let me = self.key.public_key().0;
 		let call = match self.role {
 			Role::ServiceNode if at.service.active && at.service.nodes.contains(&me) => {
 				anchor_call("attest", self.rules.service, epoch, sealed.root, Some(at.next.prev))
 			}
-			Role::SuperNode if at.pending.contains(&sealed.root) => {
+			Role::SuperNode if at.pending.iter().any(|c| c.root == sealed.root) => {
 				anchor_call("approve", self.rules.service, epoch, sealed.root, None)
 			}
-			_ => return Ok(false),
+			_ => return Ok(None),
 		};
-		match self.connected(chain).await?.send(&call, &self.key).await {
-			Ok(_) => {
+		let chain = self.connected(chain).await?;
+		match chain.send(&call, &self.key).await {
+			Ok(included) => {
 				tracing::info!(target: "epochs", "{:?} counted for epoch {epoch}, root {:?}", self.role, sealed.root);
-				Ok(true)
+				Ok(Some(included.block))
 			}
+			// Counted before (a restart, a lost answer): by WebChain's best block.
 			Err(Error::Rejected(reason))
 				if ["AlreadyAttested", "AlreadyApproved", "StaleEpoch"]
 					.iter()
 					.any(|repeat| reason.contains(repeat)) =>
 			{
-				Ok(true)
+				Ok(Some(chain.best_number().await?))
 			}
 			Err(error) => Err(error),
 		}
@@ -279,6 +287,19 @@ impl Epochs {
 		let ledger = self.ledger.clone();
 		crate::blocking(move || read(&ledger)).await
 	}
+}
+
+/// Whether this node's attestation or approval, counted for `epoch` by WebChain's block `by`,
+/// still stands at `at`: the epoch is still the next to anchor, and `at` is older than `by`
+/// (the finalized view has not caught up) or lists `me` for a pending root. When the owner
+/// expires the pending roots (`NestAnchor.expire_pending`), it stands no more: the node
+/// attests (or approves) again.
+fn still_counted((epoch, by): (Epoch, u64), at: &Finalized, me: &[u8; 32], role: Role) -> bool {
+	let listed = |candidate: &webchain::Candidate| match role {
+		Role::ServiceNode => candidate.attesters.contains(me),
+		Role::SuperNode => candidate.approvers.contains(me),
+	};
+	epoch == at.next.epoch && (at.number < by || at.pending.iter().any(listed))
 }
 
 /// `NestAnchor.attest(service, epoch, root, prev)` or, without `prev`,
@@ -297,4 +318,39 @@ fn anchor_call(
 	];
 	fields.extend(prev.map(|prev| ("prev".to_string(), Value::from_bytes(prev))));
 	dynamic::transaction("NestAnchor", name, Composite::Named(fields))
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::webchain::{Candidate, NextAnchor, ServiceView};
+
+	/// WebChain at block `number`, anchoring epoch 3 next, with `pending` roots.
+	fn at(number: u64, pending: Vec<Candidate>) -> Finalized {
+		let service =
+			ServiceView { epoch_length: 10, genesis: 0, nodes: vec![[1; 32]], active: true };
+		let next = NextAnchor { epoch: 3, prev: Hash::zero() };
+		Finalized { number, service, next, pending }
+	}
+
+	#[test]
+	fn an_attestation_stands_until_its_epoch_anchors_or_the_pending_roots_expire() {
+		let me = [1; 32];
+		let mine =
+			Candidate { root: Hash::repeat_byte(7), attesters: vec![me], ..Default::default() };
+		// Counted by block 50: the finalized view at 49 does not show it yet, at 51 it does.
+		assert!(still_counted((3, 50), &at(49, vec![]), &me, Role::ServiceNode));
+		assert!(still_counted((3, 50), &at(51, vec![mine.clone()]), &me, Role::ServiceNode));
+		// The owner expired the pending roots: attest again.
+		assert!(!still_counted((3, 50), &at(51, vec![]), &me, Role::ServiceNode));
+		// Another node's attestation of another root is not this node's.
+		let theirs = Candidate { attesters: vec![[2; 32]], ..mine.clone() };
+		assert!(!still_counted((3, 50), &at(51, vec![theirs]), &me, Role::ServiceNode));
+		// A super node counts by its approval, not by an attestation.
+		assert!(!still_counted((3, 50), &at(51, vec![mine.clone()]), &me, Role::SuperNode));
+		let approved = Candidate { approvers: vec![me], ..mine };
+		assert!(still_counted((3, 50), &at(51, vec![approved]), &me, Role::SuperNode));
+		// The epoch anchored (the next is 4): nothing stands for it.
+		assert!(!still_counted((2, 50), &at(51, vec![]), &me, Role::ServiceNode));
+	}
 }

@@ -80,7 +80,19 @@ pub struct Finalized {
 	/// Its next anchor there.
 	pub next: NextAnchor,
 	/// The roots trusted nodes attested for the next anchor's epoch so far.
-	pub pending: Vec<Hash>,
+	pub pending: Vec<Candidate>,
+}
+
+/// A root attested for the next anchor's epoch, and who counted for it
+/// (`NestAnchor.Pending`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Candidate {
+	/// The root.
+	pub root: Hash,
+	/// The trusted nodes that attested it.
+	pub attesters: Vec<[u8; 32]>,
+	/// The super nodes that approved it.
+	pub approvers: Vec<[u8; 32]>,
 }
 
 /// The pauses between attempts to reach WebChain: from a quarter second, doubling up to
@@ -166,7 +178,7 @@ async fn follow_once(
 				continue;
 			};
 			let next = next_anchor(&at, service).await?;
-			let pending = pending_roots(&at, service, next.epoch).await?;
+			let pending = pending(&at, service, next.epoch).await?;
 			let number = block.number();
 			let first =
 				finalized.send_replace(Some(Finalized { number, service: view, next, pending }));
@@ -320,7 +332,7 @@ async fn next_anchor(at: &AtBlock, service: ServiceId) -> Result<NextAnchor, Err
 }
 
 /// The roots pending for `service`'s `epoch` at `at` (`NestAnchor.Pending`).
-async fn pending_roots(at: &AtBlock, service: ServiceId, epoch: Epoch) -> Result<Vec<Hash>, Error> {
+async fn pending(at: &AtBlock, service: ServiceId, epoch: Epoch) -> Result<Vec<Candidate>, Error> {
 	let address = dynamic::storage::<(u32,), Value>("NestAnchor", "Pending");
 	let Some(value) = at.storage().try_fetch(address, (service,)).await.map_err(rpc)? else {
 		return Ok(Vec::new());
@@ -332,7 +344,13 @@ async fn pending_roots(at: &AtBlock, service: ServiceId, epoch: Epoch) -> Result
 	let candidates = value.at(1).and_then(items).ok_or_else(|| malformed("the pending roots"))?;
 	candidates
 		.iter()
-		.map(|c| bytes32(c.at("root")).map(Hash::from))
+		.map(|c| {
+			Some(Candidate {
+				root: Hash::from(bytes32(c.at("root"))?),
+				attesters: accounts(c.at("attesters")?)?,
+				approvers: accounts(c.at("approvers")?)?,
+			})
+		})
 		.collect::<Option<_>>()
 		.ok_or_else(|| malformed("a pending root"))
 }
