@@ -212,8 +212,9 @@ async fn gateway(
 pub struct Samples {
 	/// Each node's process samples.
 	pub processes: Vec<Vec<ProcessSample>>,
-	/// `(when, records held by each node)`, from the start.
-	pub counts: Vec<(Duration, Vec<u64>)>,
+	/// Each sample: for each node, when it was asked (from the start) and how many records
+	/// it held. A sample in which a node did not answer is left out.
+	pub counts: Vec<Vec<(Duration, u64)>>,
 }
 
 impl Samples {
@@ -236,12 +237,16 @@ impl Samples {
 			}
 			let mut counts = Vec::new();
 			for rpc in rpcs {
+				let asked = start.elapsed();
 				let status: Result<serde_json::Value, _> =
 					rpc.request("nestnode_status", rpc_params![]).await;
-				counts.push(status.ok().and_then(|s| s["records"].as_u64()).unwrap_or(0));
+				counts.extend(status.ok().and_then(|s| s["records"].as_u64()).map(|c| (asked, c)));
 			}
-			let level = counts.iter().all(|c| *c >= counts[0]);
-			samples.counts.push((start.elapsed(), counts));
+			let answered = counts.len() == rpcs.len();
+			let level = answered && counts.iter().all(|(_, c)| *c >= counts[0].1);
+			if answered {
+				samples.counts.push(counts);
+			}
 			if *done.borrow_and_update() {
 				let since = *since_done.get_or_insert_with(Instant::now);
 				if level || since.elapsed() >= catch_up {
@@ -255,15 +260,16 @@ impl Samples {
 	/// Node `node`'s replication lag at each sample (see [`lag`]) against node 0's
 	/// acknowledgements `stored_at`.
 	pub fn lag(&self, node: usize, stored_at: &[Duration]) -> Vec<Duration> {
-		self.counts.iter().map(|(at, counts)| lag(stored_at, *at, counts[node])).collect()
+		self.counts.iter().map(|sample| lag(stored_at, sample[node].0, sample[node].1)).collect()
 	}
 
-	/// When node `node` last held fewer records than node 0 did, if it ever caught up.
+	/// When node `node` was last seen holding fewer records than node 0, if it caught up.
 	pub fn caught_up(&self, node: usize) -> Option<Duration> {
-		let (_, last) = self.counts.last()?;
-		(last[node] >= last[0]).then(|| {
-			let behind = self.counts.iter().rev().find(|(_, counts)| counts[node] < counts[0]);
-			behind.map_or(Duration::ZERO, |(at, _)| *at)
+		let behind = |sample: &Vec<(Duration, u64)>| sample[node].1 < sample[0].1;
+		let last = self.counts.last()?;
+		(!behind(last)).then(|| {
+			let at = self.counts.iter().rev().find(|sample| behind(sample));
+			at.map_or(Duration::ZERO, |sample| sample[node].0)
 		})
 	}
 
@@ -306,17 +312,12 @@ mod tests {
 	#[test]
 	fn a_node_is_caught_up_after_its_last_sample_behind() {
 		let s = Duration::from_secs;
-		let samples = Samples {
-			processes: Vec::new(),
-			counts: vec![
-				(s(1), vec![10, 4]),
-				(s(2), vec![20, 20]),
-				(s(3), vec![30, 25]),
-				(s(4), vec![30, 30]),
-			],
-		};
+		let sample = |at: u64, counts: [u64; 2]| counts.map(|c| (s(at), c)).to_vec();
+		let counts =
+			vec![sample(1, [10, 4]), sample(2, [20, 20]), sample(3, [30, 25]), sample(4, [30, 30])];
+		let samples = Samples { processes: Vec::new(), counts };
 		assert_eq!(samples.caught_up(1), Some(s(3)));
-		let behind = Samples { processes: Vec::new(), counts: vec![(s(1), vec![10, 4])] };
+		let behind = Samples { processes: Vec::new(), counts: vec![sample(1, [10, 4])] };
 		assert_eq!(behind.caught_up(1), None);
 	}
 }

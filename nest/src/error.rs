@@ -94,6 +94,13 @@ pub enum StorageError {
 	Corrupted { what: &'static str, source: codec::Error },
 	/// The ledger's writer thread stopped.
 	WriterStopped,
+	/// The ledger's tables are laid out as another version of the node writes them.
+	Layout {
+		/// The layout found.
+		found: u32,
+		/// The layout this node reads.
+		expected: u32,
+	},
 }
 
 impl std::fmt::Display for StorageError {
@@ -104,6 +111,11 @@ impl std::fmt::Display for StorageError {
 				write!(f, "the ledger's {what} does not decode: {source}")
 			}
 			StorageError::WriterStopped => f.write_str("the ledger's writer stopped"),
+			StorageError::Layout { found, expected } => write!(
+				f,
+				"the ledger is laid out as another version of thingschain-nest writes it (layout \
+				 {found}; this one reads {expected}): start with a fresh --base-path"
+			),
 		}
 	}
 }
@@ -113,7 +125,7 @@ impl std::error::Error for StorageError {
 		match self {
 			StorageError::Redb(e) => Some(e),
 			StorageError::Corrupted { source, .. } => Some(source),
-			StorageError::WriterStopped => None,
+			StorageError::WriterStopped | StorageError::Layout { .. } => None,
 		}
 	}
 }

@@ -10,6 +10,7 @@
 //!  epoch_ranges   (epoch, device)     → (start, end)        the epoch's cut: its tree, in order
 //!  epoch_ends     (device, end)       → epoch               a record's epoch: the first end above it
 //!  meta           "open_epoch"        → the epoch the next cut closes
+//!                 "layout"            → how these tables are laid out (refused if not this node's)
 //!  sealed         epoch               → root, leaves        written with the cut, once
 //!  cut_signatures epoch               → who cut it, signature
 //! ```
@@ -61,6 +62,11 @@ const CUT_SIGNATURES: TableDefinition<u32, ([u8; 32], [u8; 64])> =
 
 /// The `meta` key of the open epoch.
 const OPEN_EPOCH: &str = "open_epoch";
+/// The `meta` key of the tables' layout.
+const LAYOUT_KEY: &str = "layout";
+/// The tables' layout this node reads and writes: 2 since records went to a log with an index
+/// by device (1: whole records by device, without this key).
+const LAYOUT: u32 = 2;
 
 /// An appended record, acknowledged: durably stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,7 +138,8 @@ pub struct Ledger {
 }
 
 impl Ledger {
-	/// Opens the ledger at `path`, creating it if it is not there.
+	/// Opens the ledger at `path`, creating it if it is not there; refuses a ledger laid out
+	/// as another version of the node writes it, rather than read it wrong.
 	pub fn open(path: &Path) -> Result<Ledger, StorageError> {
 		let db = redb::Builder::new().set_cache_size(CACHE_BYTES).create(path)?;
 		let write = db.begin_write()?;
@@ -145,8 +152,16 @@ impl Ledger {
 			write.open_table(SEALED)?;
 			write.open_table(CUT_SIGNATURES)?;
 			let mut meta = write.open_table(META)?;
-			if meta.get(OPEN_EPOCH)?.is_none() {
-				meta.insert(OPEN_EPOCH, 0)?;
+			let layout = meta.get(LAYOUT_KEY)?.map(|v| v.value());
+			// A ledger without a layout but with an open epoch is of layout 1.
+			let found = layout.or(meta.get(OPEN_EPOCH)?.map(|_| 1));
+			match found {
+				Some(LAYOUT) => {}
+				Some(found) => return Err(StorageError::Layout { found, expected: LAYOUT }),
+				None => {
+					meta.insert(LAYOUT_KEY, LAYOUT)?;
+					meta.insert(OPEN_EPOCH, 0)?;
+				}
 			}
 		}
 		write.commit()?;
@@ -561,6 +576,22 @@ mod tests {
 		let closed = close(&ledger);
 		let proven = ledger.proof(ids(0), 2).unwrap().unwrap();
 		assert_eq!((proven.epoch, proven.sealed, proven.proof.leaf_index), (1, closed, 0));
+	}
+
+	#[test]
+	fn a_ledger_of_another_layout_is_refused_not_misread() {
+		let (dir, ledger) = ledger();
+		drop(ledger);
+		let path = dir.path().join("ledger.redb");
+		assert!(Ledger::open(&path).is_ok(), "its own layout opens again");
+		// A ledger of the first layout: an open epoch, no layout key.
+		let db = Database::open(&path).unwrap();
+		let write = db.begin_write().unwrap();
+		write.open_table(META).unwrap().remove(LAYOUT_KEY).unwrap();
+		write.commit().unwrap();
+		drop(db);
+		let error = Ledger::open(&path).err().expect("refused");
+		assert!(matches!(error, StorageError::Layout { found: 1, expected: LAYOUT }), "{error}");
 	}
 
 	#[test]

@@ -187,7 +187,10 @@ async fn run(args: &Args, dir: &std::path::Path) -> Result<Outcome, String> {
 	}
 
 	say(format!("{} records/s for {} s to {}", args.rate, args.duration, nodes[0].name));
-	let mut pids: Vec<u32> = nodes.iter().filter_map(Node::pid).collect();
+	let mut pids = Vec::new();
+	for node in &nodes {
+		pids.push(node.pid().ok_or_else(|| format!("{} is not running", node.name))?);
+	}
 	pids.push(std::process::id());
 	let start = Instant::now();
 	let (done, watch) = tokio::sync::watch::channel(false);

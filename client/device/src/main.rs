@@ -245,13 +245,20 @@ async fn flush_once(
 ) -> Result<FlushReport, Error> {
 	let chain = Chain::connect(to.webchain).await?;
 	let mut report = FlushReport::default();
+	let mut reached = false;
 	if let Some(url) = to.service_node {
 		match ServiceNode::connect(url).await {
-			Ok(node) => report = nest::flush(&chain, &node, keys, queue).await?,
-			Err(e) => eprintln!("{e}: readings not yet sealed for the service node go to WebChain"),
+			Ok(node) => {
+				report = nest::flush(&chain, &node, keys, queue).await?;
+				reached = true;
+			}
+			Err(e) => eprintln!("{e}: readings no service node took go to WebChain"),
 		}
 	}
-	let on_chain = thingschain_device::flush(&chain, keys, queue).await?;
+	let on_chain = match reached {
+		true => thingschain_device::queue::flush_beside_service_node(&chain, keys, queue).await?,
+		false => thingschain_device::flush(&chain, keys, queue).await?,
+	};
 	Ok(FlushReport {
 		stored: report.stored + on_chain.stored,
 		fees: on_chain.fees,

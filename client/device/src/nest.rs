@@ -9,17 +9,18 @@
 //! ```
 //!
 //! From the device's offline queue ([`flush`]): each queued reading is sealed and signed
-//! once, numbered after the last one sealed (or from the node's next sequence), and the
-//! record written beside it in the queue *before* it is sent. Until the node answers it is
-//! sent again as that same record; a stored (or duplicate) answer removes it from the queue.
-//! A reading sealed for a service node goes nowhere else; one that is not yet sealed goes to
-//! WebChain instead when the service node cannot be reached (`thingschain-device flush
-//! --nest`), and a reading once sent to WebChain stays on WebChain's path.
+//! once, numbered after the highest one sealed (or from the node's next sequence), and the
+//! record written beside it in the queue (synced) *before* it is sent. Until the node answers
+//! it is sent again as that same record; a stored (or duplicate) answer removes it from the
+//! queue, and a refusal decides its way on ([`after_refusal`]). A reading a service node took
+//! goes nowhere else, unless refused there for its size; one no service node took yet goes to
+//! WebChain instead while no service node can be reached (`thingschain-device flush --nest`),
+//! and a reading once sent to WebChain stays on WebChain's path (docs/devices.md).
 
 use crate::Chain;
 use crate::{
 	error::rpc,
-	queue::{bound_device, FlushReport, Queue, Reading},
+	queue::{bound_device, FlushReport, Queue, Reading, ServiceRoute},
 	DeviceKeys, Error,
 };
 use codec::Encode;
@@ -57,10 +58,28 @@ pub enum Answer {
 	},
 }
 
-/// The code of a record refused because its sequence is past the device's next one (docs/rpc.md).
+/// The code of a record refused for its size (docs/rpc.md).
+pub const TOO_LARGE: i32 = 9302;
+/// The code of a record refused because the node does not know its device (yet).
+pub const UNKNOWN_DEVICE: i32 = 9304;
+/// The code of a record refused because its device is suspended.
+pub const DEVICE_SUSPENDED: i32 = 9306;
+/// The code of a record refused because its sequence is past the device's next one.
 pub const SEQUENCE_GAP: i32 = 9309;
 /// The code of a record refused because the node holds another record with its sequence.
 pub const SEQUENCE_REUSED: i32 = 9310;
+
+/// What becomes of a queued reading whose record a service node refused with `code`: the
+/// same record again later (the node may learn of the device, or the device be resumed),
+/// WebChain (the record is too large for the node), or a fresh seal (any other reason: its
+/// sequence, its readers or key since changed, its service).
+pub fn after_refusal(code: i32, record: &SignedNestRecord) -> ServiceRoute {
+	match code {
+		UNKNOWN_DEVICE | DEVICE_SUSPENDED => ServiceRoute::Sealed(record.clone()),
+		TOO_LARGE => ServiceRoute::WebChain,
+		_ => ServiceRoute::Reseal,
+	}
+}
 /// The most records one `nestnode_submit` takes (docs/rpc.md).
 pub const MAX_RECORDS_PER_CALL: usize = 4_096;
 
@@ -108,10 +127,11 @@ pub fn nest_record(
 	Ok(key.sign_record(record, &genesis, OsRng))
 }
 
-/// Sends the device's queued readings (those not public, nor sent to WebChain already) to the
-/// service node `node` of its service, as the device holding `keys` on `chain`; see the
-/// module's documentation. What the node refuses stays queued (re-sealed later if refused
-/// for its sequence), with the reason in the report.
+/// Sends the device's queued readings for a service node ([`Reading::for_service_node`]) to
+/// the service node `node` of its service, as the device holding `keys` on `chain`; see the
+/// module's documentation. What the node refuses stays queued for a service node (sealed
+/// afresh unless the same record may pass later) or, too large for it, goes to WebChain;
+/// the reasons are in the report.
 pub async fn flush(
 	chain: &Chain,
 	node: &ServiceNode,
@@ -119,34 +139,25 @@ pub async fn flush(
 	queue: &Queue,
 ) -> Result<FlushReport, Error> {
 	let mut readings: Vec<Reading> = queue.pending()?;
-	readings.retain(|r| r.for_service.is_some() || (!r.public && r.sent.is_none()));
+	readings.retain(Reading::for_service_node);
 	let mut report = FlushReport::default();
-	if readings.iter().any(|r| r.for_service.is_none()) {
-		seal_for_service(chain, node, keys, queue, &mut readings).await?;
-	}
-	// In the order of their sequences: a re-sealed reading comes after those still waiting.
-	readings.sort_by_key(|r| r.for_service.as_ref().map(|record| record.record.sequence()));
-	for chunk in readings.chunks(MAX_RECORDS_PER_CALL) {
-		let records: Vec<SignedNestRecord> =
-			chunk.iter().filter_map(|r| r.for_service.clone()).collect();
+	let sealed = seal_for_service(chain, node, keys, queue, readings).await?;
+	for chunk in sealed.chunks(MAX_RECORDS_PER_CALL) {
+		let records: Vec<SignedNestRecord> = chunk.iter().map(|(_, r)| r.clone()).collect();
 		let answers = node.submit(&records).await?;
 		if answers.len() != records.len() {
 			let error = format!("{} answers to {} records", answers.len(), records.len());
 			return Err(Error::Rpc(error));
 		}
-		for (reading, answer) in chunk.iter().zip(answers) {
+		for ((seq, record), answer) in chunk.iter().zip(answers) {
 			match answer {
 				Answer::Stored { .. } | Answer::Duplicate { .. } => {
-					queue.remove(reading.seq)?;
+					queue.remove(*seq)?;
 					report.stored += 1;
 				}
 				Answer::Refused { code, error } => {
-					if code == SEQUENCE_GAP || code == SEQUENCE_REUSED {
-						queue.clear_sealed(reading.seq)?;
-					}
-					report
-						.errors
-						.push(Error::Rejected(format!("reading {}: {error}", reading.seq)));
+					queue.set_route(*seq, &after_refusal(code, record))?;
+					report.errors.push(Error::Rejected(format!("reading {seq}: {error}")));
 				}
 			}
 		}
@@ -155,27 +166,40 @@ pub async fn flush(
 	Ok(report)
 }
 
-/// Seals and signs each of `readings` not sealed yet as the device's next record in its
-/// service, noting each in `queue` before anything is sent.
+/// Each of `readings` (queue number and record) as a record for the service node, in the
+/// order of their sequences: those sealed already as they are, the others sealed and signed
+/// now as the device's next records (after the highest sealed, or from the node's next
+/// sequence), each noted in `queue` before anything is sent.
 async fn seal_for_service(
 	chain: &Chain,
 	node: &ServiceNode,
 	keys: &DeviceKeys,
 	queue: &Queue,
-	readings: &mut [Reading],
-) -> Result<(), Error> {
+	readings: Vec<Reading>,
+) -> Result<Vec<(u64, SignedNestRecord)>, Error> {
+	let mut sealed = Vec::new();
+	let mut to_seal = Vec::new();
+	for reading in readings {
+		match reading.for_service {
+			Some(ServiceRoute::Sealed(record)) => sealed.push((reading.seq, record)),
+			_ => to_seal.push(reading),
+		}
+	}
+	sealed.sort_by_key(|(_, record)| record.record.sequence());
+	if to_seal.is_empty() {
+		return Ok(sealed);
+	}
 	let device = bound_device(chain, keys).await?;
 	let service = chain.service_of(device).await?.ok_or_else(|| {
 		Error::Rejected(format!("device {device} belongs to no service: it writes to WebChain"))
 	})?;
 	let readers = chain.readers(device).await?;
 	let genesis = Hash::from(chain.genesis_hash());
-	let last_sealed = readings.iter().filter_map(|r| r.for_service.as_ref()).last();
-	let mut sequence = match last_sealed {
-		Some(record) => record.record.sequence() + 1,
+	let mut sequence = match sealed.last() {
+		Some((_, record)) => record.record.sequence() + 1,
 		None => node.next_sequence(device).await?,
 	};
-	for reading in readings.iter_mut().filter(|r| r.for_service.is_none()) {
+	for reading in to_seal {
 		let record = nest_record(
 			&keys.signer,
 			genesis,
@@ -184,9 +208,29 @@ async fn seal_for_service(
 			&reading.data,
 			sequence,
 		)?;
-		queue.mark_sealed(reading.seq, &record)?;
-		reading.for_service = Some(record);
+		queue.set_route(reading.seq, &ServiceRoute::Sealed(record.clone()))?;
+		sealed.push((reading.seq, record));
 		sequence += 1;
 	}
-	Ok(())
+	Ok(sealed)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use thingschain_device_core::ReaderSecret;
+
+	#[test]
+	fn a_refused_record_is_kept_sealed_afresh_or_sent_to_webchain_by_its_reason() {
+		let key = DeviceKey::from_seed(&[1; 32]);
+		let readers = [ReaderSecret::generate(&mut OsRng).public_key()];
+		let record = nest_record(&key, Hash::zero(), (1, 2), &readers, b"21.5 C", 0).unwrap();
+		let kept = ServiceRoute::Sealed(record.clone());
+		assert_eq!(after_refusal(UNKNOWN_DEVICE, &record), kept);
+		assert_eq!(after_refusal(DEVICE_SUSPENDED, &record), kept);
+		assert_eq!(after_refusal(TOO_LARGE, &record), ServiceRoute::WebChain);
+		for code in [SEQUENCE_GAP, SEQUENCE_REUSED, 9303, 9307, 9308] {
+			assert_eq!(after_refusal(code, &record), ServiceRoute::Reseal, "code {code}");
+		}
+	}
 }

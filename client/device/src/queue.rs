@@ -45,9 +45,21 @@ pub struct Reading {
 	pub data: Vec<u8>,
 	/// How it was last sent to WebChain, if it was.
 	pub sent: Option<Sent>,
-	/// The record it was sealed and signed as for a service node, if it was: it goes to a
-	/// service node only, and always as this same record ([`crate::nest::flush`]).
-	pub for_service: Option<SignedNestRecord>,
+	/// What a service node made of it, if one did ([`crate::nest::flush`]).
+	pub for_service: Option<ServiceRoute>,
+}
+
+/// Where a reading goes once a flush to a service node took it, kept beside it in the queue.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub enum ServiceRoute {
+	/// Sealed and signed as this record for a service node: it goes to a service node only,
+	/// and always as this same record.
+	Sealed(SignedNestRecord),
+	/// Refused by the service node in a way a fresh seal may mend (its sequence, its readers,
+	/// its key, its service): sealed again for a service node at the next flush.
+	Reseal,
+	/// Refused by the service node for good (too large for it): it goes to WebChain.
+	WebChain,
 }
 
 /// How a reading was sent.
@@ -60,6 +72,23 @@ pub struct Sent {
 }
 
 impl Reading {
+	/// Whether it goes to a service node: private, never sent to WebChain, and not refused by
+	/// a service node for good.
+	pub fn for_service_node(&self) -> bool {
+		!self.public && self.sent.is_none() && self.for_service != Some(ServiceRoute::WebChain)
+	}
+
+	/// Whether it goes to WebChain: public, sent there already, or refused by a service node
+	/// for good; with `fallback` (no service node is used, or none could be reached), also a
+	/// private reading no service node took yet.
+	pub fn for_webchain(&self, fallback: bool) -> bool {
+		match self.for_service {
+			Some(ServiceRoute::WebChain) => true,
+			Some(_) => false,
+			None => self.public || self.sent.is_some() || fallback,
+		}
+	}
+
 	/// The payload to store: sealed for `readers` as the `sequence`-th record of the device
 	/// and chain of `provenance`, or as is when public.
 	pub fn payload(
@@ -96,9 +125,11 @@ impl Queue {
 	/// Queues a reading; returns its sequence number. The file appears whole or not at all.
 	pub fn push(&self, data: &[u8], public: bool) -> Result<u64, Error> {
 		let seq = self.pending()?.last().map_or(0, |last| last.seq + 1);
-		let tmp = self.dir.join(format!("{seq:020}.tmp"));
-		std::fs::write(&tmp, (public, data).encode())?;
-		std::fs::rename(&tmp, self.path(seq))?;
+		// Numbers start again once the queue is empty: no note of an earlier reading may
+		// stay with this one (a crash in `remove`).
+		remove_if_there(&self.sent_path(seq))?;
+		remove_if_there(&self.route_path(seq))?;
+		self.write_durably(&self.path(seq), &(public, data).encode())?;
 		Ok(seq)
 	}
 
@@ -118,7 +149,7 @@ impl Queue {
 			let (public, data) = <(bool, Vec<u8>)>::decode(&mut &std::fs::read(&path)?[..])
 				.map_err(|e| invalid(&path, e))?;
 			let sent = read_optional(&self.sent_path(seq))?;
-			let for_service = read_optional(&self.sealed_path(seq))?;
+			let for_service = read_optional(&self.route_path(seq))?;
 			readings.push(Reading { seq, public, data, sent, for_service });
 		}
 		readings.sort_by_key(|r| r.seq);
@@ -127,9 +158,7 @@ impl Queue {
 
 	/// Notes that reading `seq` was sent as `sent`, before waiting for it.
 	pub fn mark_sent(&self, seq: u64, sent: Sent) -> Result<(), Error> {
-		let tmp = self.dir.join(format!("{seq:020}.sent.tmp"));
-		std::fs::write(&tmp, sent.encode())?;
-		Ok(std::fs::rename(&tmp, self.sent_path(seq))?)
+		self.write_durably(&self.sent_path(seq), &sent.encode())
 	}
 
 	/// Forgets how reading `seq` was sent: its transaction failed in its block, so its nonce
@@ -138,25 +167,32 @@ impl Queue {
 		remove_if_there(&self.sent_path(seq))
 	}
 
-	/// Notes that reading `seq` is sealed and signed as `record` for a service node, before it
-	/// is sent: a retry sends this same record.
-	pub fn mark_sealed(&self, seq: u64, record: &SignedNestRecord) -> Result<(), Error> {
-		let tmp = self.dir.join(format!("{seq:020}.nest.tmp"));
-		std::fs::write(&tmp, record.encode())?;
-		Ok(std::fs::rename(&tmp, self.sealed_path(seq))?)
+	/// Notes where reading `seq` goes after a service node took it; a sealed record is noted
+	/// (on disk, synced) before it is sent, so a retry sends this same record.
+	pub fn set_route(&self, seq: u64, route: &ServiceRoute) -> Result<(), Error> {
+		self.write_durably(&self.route_path(seq), &route.encode())
 	}
 
-	/// Forgets the record reading `seq` was sealed as: the service node refused it for its
-	/// sequence, so it was never stored and the reading is sealed again.
-	pub fn clear_sealed(&self, seq: u64) -> Result<(), Error> {
-		remove_if_there(&self.sealed_path(seq))
-	}
-
-	/// Forgets reading `seq`, once it is on chain or stored by a service node.
+	/// Forgets reading `seq`, once it is on chain or stored by a service node: the reading
+	/// first, so a crash leaves notes of no reading (which `push` clears), never a reading
+	/// without its notes (which would be sent again).
 	pub fn remove(&self, seq: u64) -> Result<(), Error> {
+		std::fs::remove_file(self.path(seq))?;
 		self.clear_sent(seq)?;
-		self.clear_sealed(seq)?;
-		Ok(std::fs::remove_file(self.path(seq))?)
+		remove_if_there(&self.route_path(seq))
+	}
+
+	/// Writes `bytes` to `path` whole or not at all, and durably: a temporary file synced,
+	/// renamed, and the directory synced.
+	fn write_durably(&self, path: &Path, bytes: &[u8]) -> Result<(), Error> {
+		let mut tmp = path.as_os_str().to_owned();
+		tmp.push(".tmp");
+		let mut file = std::fs::File::create(&tmp)?;
+		std::io::Write::write_all(&mut file, bytes)?;
+		file.sync_all()?;
+		std::fs::rename(&tmp, path)?;
+		std::fs::File::open(&self.dir)?.sync_all()?;
+		Ok(())
 	}
 
 	fn path(&self, seq: u64) -> PathBuf {
@@ -167,7 +203,7 @@ impl Queue {
 		self.dir.join(format!("{seq:020}.sent"))
 	}
 
-	fn sealed_path(&self, seq: u64) -> PathBuf {
+	fn route_path(&self, seq: u64) -> PathBuf {
 		self.dir.join(format!("{seq:020}.nest"))
 	}
 }
@@ -209,11 +245,32 @@ pub struct FlushReport {
 	pub remaining: usize,
 }
 
-/// Sends every queued reading as the device holding `keys`, except those sealed for a
-/// service node; see the module documentation.
+/// Sends every queued reading as the device holding `keys`, except those a service node took;
+/// see the module documentation.
 pub async fn flush(chain: &Chain, keys: &DeviceKeys, queue: &Queue) -> Result<FlushReport, Error> {
+	flush_selected(chain, keys, queue, true).await
+}
+
+/// [`flush`] beside a flush to a service node that could be reached: only the readings that
+/// go to WebChain whatever the service node does (public, sent there already, refused by the
+/// service node for good).
+pub async fn flush_beside_service_node(
+	chain: &Chain,
+	keys: &DeviceKeys,
+	queue: &Queue,
+) -> Result<FlushReport, Error> {
+	flush_selected(chain, keys, queue, false).await
+}
+
+/// Sends the queued readings for WebChain ([`Reading::for_webchain`] with `fallback`).
+async fn flush_selected(
+	chain: &Chain,
+	keys: &DeviceKeys,
+	queue: &Queue,
+	fallback: bool,
+) -> Result<FlushReport, Error> {
 	let mut readings = queue.pending()?;
-	readings.retain(|reading| reading.for_service.is_none());
+	readings.retain(|reading| reading.for_webchain(fallback));
 	let mut report = FlushReport::default();
 	if readings.is_empty() {
 		report.remaining = queue.pending()?.len();
@@ -365,6 +422,49 @@ mod tests {
 		queue.remove(2).unwrap();
 		assert!(!dir.path().join("00000000000000000002.sent").exists());
 		assert_eq!(queue.pending().unwrap().len(), 2);
+	}
+
+	#[test]
+	fn a_reading_goes_one_way_only() {
+		let reading = |public, sent, for_service| Reading {
+			seq: 0,
+			public,
+			data: Vec::new(),
+			sent,
+			for_service,
+		};
+		// A new private reading: to a service node, or to WebChain as the fallback only.
+		let new = reading(false, None, None);
+		assert!(new.for_service_node() && new.for_webchain(true) && !new.for_webchain(false));
+		// Public, or sent to WebChain once: WebChain only.
+		let public = reading(true, None, None);
+		let sent = reading(false, Some(Sent { nonce: 1, hash: [1; 32] }), None);
+		for reading in [public, sent] {
+			assert!(!reading.for_service_node() && reading.for_webchain(false));
+		}
+		// Taken by a service node (sealed, or refused there and to seal again): never WebChain,
+		// not even as the fallback.
+		let taken = reading(false, None, Some(ServiceRoute::Reseal));
+		assert!(taken.for_service_node() && !taken.for_webchain(true));
+		// Refused by a service node for good: WebChain.
+		let too_large = reading(false, None, Some(ServiceRoute::WebChain));
+		assert!(!too_large.for_service_node() && too_large.for_webchain(false));
+	}
+
+	#[test]
+	fn a_removed_readings_notes_never_pass_to_a_new_one() {
+		let dir = tempfile::tempdir().unwrap();
+		let queue = Queue::open(dir.path()).unwrap();
+		assert_eq!(queue.push(b"21.5", false).unwrap(), 0);
+		queue.set_route(0, &ServiceRoute::Reseal).unwrap();
+		queue.mark_sent(0, Sent { nonce: 3, hash: [2; 32] }).unwrap();
+		// A crash in `remove` after the reading went: its notes stay behind, unread.
+		std::fs::remove_file(dir.path().join("00000000000000000000.reading")).unwrap();
+		assert!(queue.pending().unwrap().is_empty());
+		// The next reading takes number 0 again, without them.
+		assert_eq!(queue.push(b"21.6", false).unwrap(), 0);
+		let pending = queue.pending().unwrap();
+		assert_eq!((pending[0].sent, pending[0].for_service.clone()), (None, None));
 	}
 
 	#[test]
