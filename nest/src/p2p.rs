@@ -73,9 +73,13 @@ enum Command {
 	Ask { peer: Option<PeerId>, request: Request, reply: mpsc::UnboundedSender<Response> },
 	/// Tell how many peers are trusted now.
 	Trusted(oneshot::Sender<usize>),
-	/// Send a peer the answer to its request, read from the ledger off the network task.
-	Respond(ResponseChannel<Response>, Response),
 }
+
+/// An answer to a peer's request, read from the ledger off the network task.
+type Answer = (ResponseChannel<Response>, Response);
+
+/// How many peers' ledger reads run at once; more wait (their requests time out if too long).
+const PEER_READS_AT_ONCE: usize = 4;
 
 /// A handle on the network task.
 #[derive(Clone)]
@@ -153,7 +157,10 @@ impl Network {
 		let local = *swarm.local_peer_id();
 		let (commands, queue) = mpsc::channel(MAX_WAITING_COMMANDS);
 		let network = Network { commands };
+		let (answered, answers) = mpsc::channel(PEER_READS_AT_ONCE);
 		let mut task = Task {
+			answered,
+			reads: Arc::new(tokio::sync::Semaphore::new(PEER_READS_AT_ONCE)),
 			hello: PeerBinding::sign(
 				&config.account,
 				&config.rules.genesis_hash,
@@ -171,7 +178,7 @@ impl Network {
 			config,
 		};
 		task.dial_peers();
-		tokio::spawn(task.run(queue));
+		tokio::spawn(task.run(queue, answers));
 		Ok((network, local))
 	}
 
@@ -257,13 +264,22 @@ struct Task {
 	pending: HashMap<OutboundRequestId, mpsc::UnboundedSender<Response>>,
 	/// A handle on this task, for records fetched after a gap.
 	network: Network,
+	/// Where answers read off this task come back, to be sent: apart from the commands, so
+	/// large answers never crowd out records to publish.
+	answered: mpsc::Sender<Answer>,
+	/// Permits for peers' ledger reads ([`PEER_READS_AT_ONCE`]).
+	reads: Arc<tokio::sync::Semaphore>,
 	/// What the task was started with.
 	config: Config,
 }
 
 impl Task {
 	/// Serves commands, swarm events and WebChain's finalized blocks until the node stops.
-	async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+	async fn run(
+		mut self,
+		mut commands: mpsc::Receiver<Command>,
+		mut answers: mpsc::Receiver<Answer>,
+	) {
 		let mut finalized = self.config.finalized.clone();
 		loop {
 			tokio::select! {
@@ -271,6 +287,9 @@ impl Task {
 					Some(command) => self.command(command),
 					None => return,
 				},
+				Some((channel, response)) = answers.recv() => {
+					let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
+				}
 				event = self.swarm.select_next_some() => self.event(event),
 				changed = finalized.changed() => {
 					if changed.is_err() {
@@ -294,9 +313,6 @@ impl Task {
 			}
 			Command::Trusted(reply) => {
 				let _ = reply.send(self.trusted.len());
-			}
-			Command::Respond(channel, response) => {
-				let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
 			}
 			Command::Ask { peer, request, reply } => {
 				let peers: Vec<PeerId> = match peer {
@@ -422,13 +438,15 @@ impl Task {
 		channel: ResponseChannel<Response>,
 		read: impl FnOnce(&Ledger) -> Result<Response, StorageError> + Send + 'static,
 	) {
-		let (ledger, commands) = (self.config.ledger.clone(), self.network.commands.clone());
+		let (ledger, answered, reads) =
+			(self.config.ledger.clone(), self.answered.clone(), self.reads.clone());
 		tokio::spawn(async move {
+			let Ok(_reading) = reads.acquire_owned().await else { return };
 			let response = crate::blocking(move || read(&ledger)).await.unwrap_or_else(|e| {
 				tracing::warn!(target: "p2p", "a peer's request: {e}");
 				Response::Refused
 			});
-			let _ = commands.send(Command::Respond(channel, response)).await;
+			let _ = answered.send((channel, response)).await;
 		});
 	}
 
