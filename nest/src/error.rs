@@ -1,5 +1,6 @@
 //! Why a record is refused, and why the ledger fails.
 
+use thingschain_device::nest;
 use thingschain_primitives::ids::{DeviceId, Epoch, ServiceId};
 
 /// Why a record was not taken: each with a stable code, which a device can act on (docs/rpc.md,
@@ -43,17 +44,17 @@ pub enum Rejection {
 }
 
 impl Rejection {
-	/// Its stable JSON-RPC error code.
+	/// Its stable JSON-RPC error code (those the device SDK acts on are its constants).
 	pub fn code(&self) -> i32 {
 		match self {
-			Rejection::TooLarge { .. } => 9302,
+			Rejection::TooLarge { .. } => nest::TOO_LARGE,
 			Rejection::WrongService { .. } => 9303,
-			Rejection::UnknownDevice => 9304,
-			Rejection::DeviceSuspended => 9306,
+			Rejection::UnknownDevice => nest::UNKNOWN_DEVICE,
+			Rejection::DeviceSuspended => nest::DEVICE_SUSPENDED,
 			Rejection::BadSignature => 9307,
 			Rejection::InvalidEnvelope { .. } => 9308,
-			Rejection::SequenceGap { .. } => thingschain_device::nest::SEQUENCE_GAP,
-			Rejection::SequenceReused { .. } => thingschain_device::nest::SEQUENCE_REUSED,
+			Rejection::SequenceGap { .. } => nest::SEQUENCE_GAP,
+			Rejection::SequenceReused { .. } => nest::SEQUENCE_REUSED,
 		}
 	}
 }

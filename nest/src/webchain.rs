@@ -20,7 +20,7 @@ use subxt::{
 	dynamic::{self, At, Value},
 	ext::scale_value::{Composite, ValueDef},
 };
-use thingschain_device::{error::rpc, Chain, Error};
+use thingschain_device::{chain::device_service, error::rpc, Chain, Error};
 use thingschain_primitives::{
 	envelope::ReaderKey,
 	ids::{DeviceId, Epoch, Hash, ServiceId},
@@ -283,16 +283,6 @@ fn entry(device: &Value, readers: Vec<ReaderKey>) -> Result<DeviceEntry, Error> 
 		active: variant_name(device.at("status")) == Some("Active"),
 		readers,
 	})
-}
-
-/// The service a `Devices.Devices` value names.
-fn device_service(device: &Value) -> Result<Option<ServiceId>, Error> {
-	let service = device.at("service");
-	match variant_name(service) {
-		Some("None") => Ok(None),
-		Some("Some") => number(service.at(0)).map(Some),
-		_ => Err(malformed("a device's service")),
-	}
 }
 
 /// `ServiceRegistry.Services(service)` in the state of finalized block `number`.

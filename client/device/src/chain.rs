@@ -408,15 +408,7 @@ impl Chain {
 		let Some(value) = at.storage().try_fetch(address, (device,)).await.map_err(rpc)? else {
 			return Ok(None);
 		};
-		let value = value.decode().map_err(rpc)?;
-		let malformed = || Error::Metadata("Devices.Devices: no service field".into());
-		// `service` is an `Option`: `Some`'s one field is the id, `None` has none.
-		match value.at("service").ok_or_else(malformed)?.at(0) {
-			Some(id) => {
-				id.as_u128().and_then(|id| id.try_into().ok()).map(Some).ok_or_else(malformed)
-			}
-			None => Ok(None),
-		}
+		device_service(&value.decode().map_err(rpc)?)
 	}
 
 	/// The readers `device`'s owner granted, at the best block.
@@ -485,6 +477,22 @@ impl Chain {
 	async fn at_best(&self) -> Result<AtBlock, Error> {
 		let best = self.best_number().await?;
 		self.client.at_block(best).await.map_err(rpc)
+	}
+}
+
+/// The NestChain service a `Devices.Devices` value names (`None`: the device writes to
+/// WebChain only).
+pub fn device_service(device: &Value) -> Result<Option<ServiceId>, Error> {
+	let malformed = || Error::Metadata("Devices.Devices: no readable service field".into());
+	let service = device.at("service").ok_or_else(malformed)?;
+	let scale_value::ValueDef::Variant(variant) = &service.value else { return Err(malformed()) };
+	// `service` is an `Option`: `Some`'s one field is the id, `None` has none.
+	match (variant.name.as_str(), service.at(0)) {
+		("None", _) => Ok(None),
+		("Some", Some(id)) => {
+			id.as_u128().and_then(|id| id.try_into().ok()).map(Some).ok_or_else(malformed)
+		}
+		_ => Err(malformed()),
 	}
 }
 

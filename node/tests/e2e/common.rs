@@ -18,6 +18,25 @@ pub fn sibling_bin(name: &str) -> std::path::PathBuf {
 	bin
 }
 
+/// Runs the device CLI (`thingschain-device`) with `args` against the node at `url`: its
+/// standard output, or the test fails with its error.
+pub fn device_cli(url: &str, args: &[&str]) -> String {
+	let output = std::process::Command::new(sibling_bin("thingschain-device"))
+		.args(args)
+		.args(["--url", url])
+		.output()
+		.expect("the CLI runs");
+	let (out, err) = (
+		String::from_utf8_lossy(&output.stdout).into_owned(),
+		String::from_utf8_lossy(&output.stderr).into_owned(),
+	);
+	assert!(output.status.success(), "thingschain-device {args:?} failed:\n{out}{err}");
+	if !err.is_empty() {
+		eprintln!("thingschain-device {args:?}: {err}");
+	}
+	out
+}
+
 /// Starts the node binary as `name` with `args`, logging to `log_dir`.
 pub fn start_node(name: &str, log_dir: &Path, args: &[&str]) -> Node {
 	Node::start(Path::new(NODE_BIN), name, log_dir, args)

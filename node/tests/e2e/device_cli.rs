@@ -12,7 +12,9 @@
 //! 4. once revoked, the reader gets nothing new;
 //! 5. a key file that trusts another owner than the device's seals nothing.
 
-use crate::common::{best_number, metric, node_key, peer_id, sibling_bin, start_node, wait_for};
+use crate::common::{
+	best_number, device_cli, metric, node_key, peer_id, sibling_bin, start_node, wait_for,
+};
 use serde_json::Value as Json;
 use std::{path::Path, process::Command, time::Duration};
 use subxt::{
@@ -22,24 +24,6 @@ use subxt::{
 use subxt_signer::sr25519::dev;
 
 const READINGS: usize = 100;
-
-/// Runs the CLI against `url`; returns its standard output, or panics with its error.
-fn cli(url: &str, args: &[&str]) -> String {
-	let output = Command::new(sibling_bin("thingschain-device"))
-		.args(args)
-		.args(["--url", url])
-		.output()
-		.expect("the CLI runs");
-	let (out, err) = (
-		String::from_utf8_lossy(&output.stdout).into_owned(),
-		String::from_utf8_lossy(&output.stderr).into_owned(),
-	);
-	assert!(output.status.success(), "thingschain-device {args:?} failed:\n{out}{err}");
-	if !err.is_empty() {
-		eprintln!("thingschain-device {args:?}: {err}");
-	}
-	out
-}
 
 /// The value after `label` on one of `output`'s lines.
 fn field<'a>(output: &'a str, label: &str) -> &'a str {
@@ -106,26 +90,26 @@ async fn a_device_sends_encrypted_readings_paid_by_its_owner_and_only_its_reader
 	let file = |name: &str| dir.path().join(name).display().to_string();
 	let (device_keys, reader_keys, stranger_keys, queue) =
 		(file("device.json"), file("reader.json"), file("stranger.json"), file("queue"));
-	let device = cli(&url, &["keygen", "--out", &device_keys]);
-	let reader = cli(&url, &["keygen", "--out", &reader_keys]);
-	cli(&url, &["keygen", "--out", &stranger_keys]);
-	let registered = cli(
+	let device = device_cli(&url, &["keygen", "--out", &device_keys]);
+	let reader = device_cli(&url, &["keygen", "--out", &reader_keys]);
+	device_cli(&url, &["keygen", "--out", &stranger_keys]);
+	let registered = device_cli(
 		&url,
 		&["register", "--owner", "//Bob", "--keys", &device_keys, "--metadata", "cold room 4"],
 	);
 	let id = field(&registered, "device").split_whitespace().next().unwrap().to_string();
 	let reader_key = field(&reader, "reader key:").to_string();
-	cli(&url, &["grant", "--owner", "//Bob", "--device", &id, "--reader", &reader_key]);
+	device_cli(&url, &["grant", "--owner", "//Bob", "--device", &id, "--reader", &reader_key]);
 	let device_account: subxt::utils::AccountId32 =
 		field(&device, "device account:").parse().expect("an SS58 address");
 
 	// 2. A hundred readings queued (offline), then flushed.
 	for i in 0..READINGS {
-		cli(&url, &["enqueue", "--queue", &queue, "--data", &reading(i)]);
+		device_cli(&url, &["enqueue", "--queue", &queue, "--data", &reading(i)]);
 	}
 	let bob = dev::bob().public_key().0;
 	let before = account(&client, &url, bob).await;
-	let flushed = cli(&url, &["flush", "--keys", &device_keys, "--queue", &queue]);
+	let flushed = device_cli(&url, &["flush", "--keys", &device_keys, "--queue", &queue]);
 	assert!(flushed.contains(&format!("{READINGS} readings stored")), "{flushed}");
 	let fees: u128 =
 		field(&flushed, &format!("{READINGS} readings stored, fees paid by the owner:"))
@@ -146,14 +130,14 @@ async fn a_device_sends_encrypted_readings_paid_by_its_owner_and_only_its_reader
 	// A reading whose transaction landed just before the device lost its connection (the
 	// queue remembers it was sent with the last nonce, which the chain has used) is not sent
 	// twice.
-	cli(&url, &["enqueue", "--queue", &queue, "--data", "sent before a crash"]);
+	device_cli(&url, &["enqueue", "--queue", &queue, "--data", "sent before a crash"]);
 	let sent_marker = [(device.nonce - 1).to_le_bytes().as_slice(), &[0u8; 32]].concat();
 	std::fs::write(Path::new(&queue).join(format!("{:020}.sent", 0)), sent_marker).unwrap();
-	let flushed = cli(&url, &["flush", "--keys", &device_keys, "--queue", &queue]);
+	let flushed = device_cli(&url, &["flush", "--keys", &device_keys, "--queue", &queue]);
 	assert!(flushed.contains("1 readings stored, fees paid by the owner: 0"), "{flushed}");
 
 	// 3. The reader decrypts everything; the stranger, on the other node, sees ciphertext.
-	let read = records(&cli(&url, &["fetch", "--device", &id, "--keys", &reader_keys]));
+	let read = records(&device_cli(&url, &["fetch", "--device", &id, "--keys", &reader_keys]));
 	assert_eq!(read.len(), READINGS);
 	for (i, record) in read.iter().enumerate() {
 		assert_eq!(record["record"], i);
@@ -166,7 +150,8 @@ async fn a_device_sends_encrypted_readings_paid_by_its_owner_and_only_its_reader
 		best_number(&other_rpc).await.filter(|n| *n >= synced)
 	})
 	.await;
-	let seen = records(&cli(&other_url, &["fetch", "--device", &id, "--keys", &stranger_keys]));
+	let seen =
+		records(&device_cli(&other_url, &["fetch", "--device", &id, "--keys", &stranger_keys]));
 	assert_eq!(seen.len(), READINGS);
 	assert!(seen.iter().all(|r| r["status"] == "sealed" && r.get("data").is_none()), "{seen:?}");
 	let other_client = other_node.client().await;
@@ -182,16 +167,16 @@ async fn a_device_sends_encrypted_readings_paid_by_its_owner_and_only_its_reader
 	assert_eq!(stored, READINGS);
 
 	// 4. Revoked, the reader gets nothing new.
-	cli(&url, &["revoke", "--owner", "//Bob", "--device", &id, "--reader", &reader_key]);
+	device_cli(&url, &["revoke", "--owner", "//Bob", "--device", &id, "--reader", &reader_key]);
 	let stranger_key =
-		field(&cli(&url, &["show", "--keys", &stranger_keys]), "reader key:").to_string();
-	cli(&url, &["grant", "--owner", "//Bob", "--device", &id, "--reader", &stranger_key]);
-	cli(&url, &["enqueue", "--queue", &queue, "--data", "after the revocation"]);
-	cli(&url, &["flush", "--keys", &device_keys, "--queue", &queue]);
-	let read = records(&cli(&url, &["fetch", "--device", &id, "--keys", &reader_keys]));
+		field(&device_cli(&url, &["show", "--keys", &stranger_keys]), "reader key:").to_string();
+	device_cli(&url, &["grant", "--owner", "//Bob", "--device", &id, "--reader", &stranger_key]);
+	device_cli(&url, &["enqueue", "--queue", &queue, "--data", "after the revocation"]);
+	device_cli(&url, &["flush", "--keys", &device_keys, "--queue", &queue]);
+	let read = records(&device_cli(&url, &["fetch", "--device", &id, "--keys", &reader_keys]));
 	assert_eq!(read.len(), READINGS + 1);
 	assert_eq!(read[READINGS]["status"], "sealed");
-	let seen = records(&cli(&url, &["fetch", "--device", &id, "--keys", &stranger_keys]));
+	let seen = records(&device_cli(&url, &["fetch", "--device", &id, "--keys", &stranger_keys]));
 	assert_eq!(seen[READINGS]["data"], "after the revocation");
 
 	// 5. The same device key, in a key file pinned to Charlie: the device is Bob's on chain,
@@ -200,7 +185,7 @@ async fn a_device_sends_encrypted_readings_paid_by_its_owner_and_only_its_reader
 	file["owner"] = Json::String(dev::charlie().public_key().to_account_id().to_string());
 	let misled = dir.path().join("misled.json");
 	std::fs::write(&misled, serde_json::to_vec(&file).unwrap()).unwrap();
-	cli(&url, &["enqueue", "--queue", &queue, "--data", "for Charlie's readers"]);
+	device_cli(&url, &["enqueue", "--queue", &queue, "--data", "for Charlie's readers"]);
 	let output = Command::new(sibling_bin("thingschain-device"))
 		.args(["flush", "--keys", misled.to_str().unwrap(), "--queue", &queue, "--attempts", "1"])
 		.args(["--url", &url])
@@ -208,7 +193,7 @@ async fn a_device_sends_encrypted_readings_paid_by_its_owner_and_only_its_reader
 		.unwrap();
 	let err = String::from_utf8_lossy(&output.stderr);
 	assert!(!output.status.success() && err.contains("the owner its key file trusts"), "{err}");
-	assert_eq!(records(&cli(&url, &["fetch", "--device", &id])).len(), READINGS + 1);
+	assert_eq!(records(&device_cli(&url, &["fetch", "--device", &id])).len(), READINGS + 1);
 
 	// 6. The owner node's Prometheus counts what its finalized blocks did: one device
 	// registered and its records.

@@ -15,7 +15,7 @@
 //!    node, proves against its anchored epoch over `nest_verifyInclusion`, and with
 //!    `thingschain-nest verify-record`, which trusts WebChain only.
 
-use crate::common::{hex, sibling_bin, start_node, wait_for};
+use crate::common::{device_cli, hex, sibling_bin, start_node, wait_for};
 use serde_json::{json, Value as Json};
 use std::{path::Path, time::Duration};
 use subxt::rpcs::rpc_params;
@@ -88,20 +88,6 @@ fn device_key_file(dir: &Path, index: usize) -> std::path::PathBuf {
 	});
 	std::fs::write(&path, file.to_string()).unwrap();
 	path
-}
-
-/// Runs `thingschain-device` with `args` against WebChain at `url`: its output, or the
-/// test fails with its error.
-fn device_cli(url: &str, args: &[&str]) -> String {
-	let output = std::process::Command::new(sibling_bin("thingschain-device"))
-		.args(args)
-		.args(["--url", url])
-		.output()
-		.unwrap();
-	let (out, err) =
-		(String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-	assert!(output.status.success(), "thingschain-device {args:?}:\n{out}{err}");
-	out.into_owned()
 }
 
 /// A path as a CLI argument.
