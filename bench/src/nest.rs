@@ -318,7 +318,7 @@ fn root(service: ServiceId) -> Hash {
 }
 
 /// `Sudo.sudo(call)`.
-fn sudo(inner: Value) -> Value {
+pub fn sudo(inner: Value) -> Value {
 	call("Sudo", "sudo", vec![("call", inner)])
 }
 

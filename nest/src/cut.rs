@@ -46,6 +46,14 @@ pub enum CutRejected {
 	},
 	/// The signature is not the signer's over this cut.
 	BadSignature,
+	/// It holds more peg arrivals than WebChain had settled for the service at the last
+	/// finalized block this node read (a later block may have them).
+	UnknownArrivals {
+		/// The cut's.
+		cut: u64,
+		/// WebChain's.
+		webchain: u64,
+	},
 }
 
 impl std::fmt::Display for CutRejected {
@@ -56,6 +64,10 @@ impl std::fmt::Display for CutRejected {
 			}
 			CutRejected::NotLeader { leader: None } => f.write_str("the service has no nodes"),
 			CutRejected::BadSignature => f.write_str("the cut's signature is not its signer's"),
+			CutRejected::UnknownArrivals { cut, webchain } => write!(
+				f,
+				"the cut holds {cut} peg arrivals; WebChain had settled {webchain} when last read"
+			),
 		}
 	}
 }
@@ -96,7 +108,7 @@ mod tests {
 		let (alice, bob) = (dev::alice(), dev::bob());
 		let view = view(&[&alice, &bob]);
 		let genesis = Hash::repeat_byte(3);
-		let cut = |epoch| EpochCut { epoch, ends: vec![(4, 10), (9, 2)] };
+		let cut = |epoch| EpochCut { epoch, ends: vec![(4, 10), (9, 2)], arrivals: 0 };
 		assert_eq!(leader(&view, 0), Some(alice.public_key().0));
 		assert_eq!(leader(&view, 3), Some(bob.public_key().0));
 		assert_eq!(leader(&[], 3), None);

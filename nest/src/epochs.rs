@@ -25,6 +25,7 @@ use crate::{
 	error::{CloseError, StorageError},
 	ledger::{Ledger, SealedEpoch, SignedCut},
 	peers::Peers,
+	peg::Peg,
 	rpc::MAX_RECORDS_PER_CALL,
 	validate::Rules,
 	webchain::{self, Finalized},
@@ -65,6 +66,8 @@ pub struct Epochs {
 	pub committer: Committer,
 	/// The service's other nodes.
 	pub peers: Peers,
+	/// The peg: the service's arrivals, and (on a service node) its locks' relays.
+	pub peg: Peg,
 }
 
 /// Why an epoch could not be closed yet.
@@ -113,7 +116,7 @@ impl From<StorageError> for Waiting {
 impl Epochs {
 	/// Runs for as long as `finalized` is published: on each finalized block, closes the
 	/// epochs that ended and settles the next anchor.
-	pub async fn run(self, mut finalized: watch::Receiver<Option<Finalized>>) {
+	pub async fn run(mut self, mut finalized: watch::Receiver<Option<Finalized>>) {
 		let mut chain = None;
 		// The epoch this node's attestation or approval was last counted for, and the block
 		// by which WebChain had it.
@@ -121,26 +124,55 @@ impl Epochs {
 		let me = self.key.public_key().0;
 		while finalized.changed().await.is_ok() {
 			let Some(at) = finalized.borrow_and_update().clone() else { continue };
+			// First the arrivals settled by this block: a leader's cut takes them, and the
+			// other nodes need them to close the epoch with it.
+			if let Err(error) = self.peg_step(&at, &mut chain, false).await {
+				tracing::warn!(target: "peg", "at block {}: {error}", at.number);
+				chain = None;
+			}
 			match self.close_ended(&at, &mut chain).await {
 				Ok(()) => {}
-				Err(Waiting::NoCut) => {
-					tracing::debug!(target: "epochs", "at block {}: {}", at.number, Waiting::NoCut)
+				// Both pass with the next blocks: a peer's cut, WebChain's arrivals read here.
+				Err(
+					waiting @ (Waiting::NoCut | Waiting::Close(CloseError::MissingArrivals { .. })),
+				) => {
+					tracing::debug!(target: "epochs", "at block {}: {waiting}", at.number)
 				}
 				Err(waiting) => {
 					tracing::warn!(target: "epochs", "at block {}: {waiting}", at.number)
 				}
 			}
-			if counted.is_some_and(|counted| still_counted(counted, &at, &me, self.role)) {
-				continue;
+			if !counted.is_some_and(|counted| still_counted(counted, &at, &me, self.role)) {
+				match self.settle(&at, &mut chain).await {
+					Ok(Some(by)) => counted = Some((at.next.epoch, by)),
+					Ok(None) => {}
+					Err(error) => {
+						tracing::warn!(target: "epochs", "epoch {}: {error}", at.next.epoch);
+						chain = None;
+					}
+				}
 			}
-			match self.settle(&at, &mut chain).await {
-				Ok(Some(by)) => counted = Some((at.next.epoch, by)),
-				Ok(None) => {}
-				Err(error) => {
-					tracing::warn!(target: "epochs", "epoch {}: {error}", at.next.epoch);
+			if self.role == Role::ServiceNode {
+				if let Err(error) = self.peg_step(&at, &mut chain, true).await {
+					tracing::warn!(target: "peg", "at block {}: {error}", at.number);
 					chain = None;
 				}
 			}
+		}
+	}
+
+	/// Copies the service's arrivals settled by `at` or, with `relay`, takes the ledger's
+	/// locks a step on WebChain ([`Peg`]).
+	async fn peg_step(
+		&mut self,
+		at: &Finalized,
+		chain: &mut Option<Chain>,
+		relay: bool,
+	) -> Result<(), Error> {
+		let chain = connected(&self.webchain, chain).await?;
+		match relay {
+			false => self.peg.copy_arrivals(chain, at).await,
+			true => self.peg.relay(chain, at).await,
 		}
 	}
 
@@ -154,13 +186,13 @@ impl Epochs {
 			}
 			// Who led the epoch is read from its end: the service's nodes then, not now.
 			let end = at.service.epoch_end(open);
-			let chain = self.connected(chain).await.map_err(Waiting::WebChain)?;
+			let chain = connected(&self.webchain, chain).await.map_err(Waiting::WebChain)?;
 			let nodes = webchain::service_view_at(chain, self.rules.service, end)
 				.await
 				.map_err(Waiting::WebChain)?
 				.map(|view| view.nodes)
 				.unwrap_or_default();
-			let signed = self.cut(open, &nodes).await?;
+			let signed = self.cut(open, &nodes, at.arrivals).await?;
 			let sealed = self.close(signed).await?;
 			tracing::info!(
 				target: "epochs",
@@ -170,8 +202,14 @@ impl Epochs {
 	}
 
 	/// The cut that closes `epoch`, whose service had `nodes` when it ended: this node's own
-	/// if it leads it, else the leader's from a peer.
-	async fn cut(&self, epoch: Epoch, nodes: &[[u8; 32]]) -> Result<SignedCut, Waiting> {
+	/// if it leads it, else the leader's from a peer, holding no more than WebChain's
+	/// `arrivals`.
+	async fn cut(
+		&self,
+		epoch: Epoch,
+		nodes: &[[u8; 32]],
+		arrivals: u64,
+	) -> Result<SignedCut, Waiting> {
 		let (genesis, service) = (self.rules.genesis_hash, self.rules.service);
 		let me = self.key.public_key().0;
 		if self.role == Role::ServiceNode && cut::leader(nodes, epoch) == Some(me) {
@@ -182,19 +220,15 @@ impl Epochs {
 		let cuts = self.peers.cuts(epoch).await.into_iter().filter(|c| c.cut.epoch == epoch);
 		for signed in cuts {
 			match cut::verify(&signed, &genesis, service, nodes) {
+				Ok(()) if signed.cut.arrivals > arrivals => {
+					let cut = signed.cut.arrivals;
+					refused = Some(CutRejected::UnknownArrivals { cut, webchain: arrivals })
+				}
 				Ok(()) => return Ok(signed),
 				Err(e) => refused = Some(e),
 			}
 		}
 		Err(refused.map_or(Waiting::NoCut, Waiting::BadCut))
-	}
-
-	/// `chain`, connected to WebChain first if it is not.
-	async fn connected<'a>(&self, chain: &'a mut Option<Chain>) -> Result<&'a Chain, Error> {
-		Ok(match chain {
-			Some(chain) => chain,
-			None => chain.insert(Chain::connect(&self.webchain).await?),
-		})
 	}
 
 	/// Closes the open epoch with `signed`, first fetching from peers the records it holds
@@ -261,7 +295,7 @@ impl Epochs {
 			}
 			_ => return Ok(None),
 		};
-		let chain = self.connected(chain).await?;
+		let chain = connected(&self.webchain, chain).await?;
 		match chain.send(&call, &self.key).await {
 			Ok(included) => {
 				tracing::info!(target: "epochs", "{:?} counted for epoch {epoch}, root {:?}", self.role, sealed.root);
@@ -287,6 +321,14 @@ impl Epochs {
 		let ledger = self.ledger.clone();
 		crate::blocking(move || read(&ledger)).await
 	}
+}
+
+/// `chain`, connected to WebChain at `url` first if it is not.
+async fn connected<'a>(url: &str, chain: &'a mut Option<Chain>) -> Result<&'a Chain, Error> {
+	Ok(match chain {
+		Some(chain) => chain,
+		None => chain.insert(Chain::connect(url).await?),
+	})
 }
 
 /// Whether this node's attestation or approval, counted for `epoch` by WebChain's block `by`,
@@ -330,7 +372,7 @@ mod tests {
 		let service =
 			ServiceView { epoch_length: 10, genesis: 0, nodes: vec![[1; 32]], active: true };
 		let next = NextAnchor { epoch: 3, prev: Hash::zero() };
-		Finalized { number, service, next, pending }
+		Finalized { number, service, next, pending, arrivals: 0 }
 	}
 
 	#[test]

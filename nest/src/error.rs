@@ -31,6 +31,11 @@ pub enum Rejection {
 		/// Which.
 		reason: &'static str,
 	},
+	/// A peg lock or revert that cannot be one.
+	InvalidPeg {
+		/// Why.
+		reason: &'static str,
+	},
 	/// The device's next record here has sequence `expected`: an earlier one is missing.
 	SequenceGap {
 		/// The sequence the device's next record must have.
@@ -53,6 +58,7 @@ impl Rejection {
 			Rejection::DeviceSuspended => nest::DEVICE_SUSPENDED,
 			Rejection::BadSignature => 9307,
 			Rejection::InvalidEnvelope { .. } => 9308,
+			Rejection::InvalidPeg { .. } => 9313,
 			Rejection::SequenceGap { .. } => nest::SEQUENCE_GAP,
 			Rejection::SequenceReused { .. } => nest::SEQUENCE_REUSED,
 		}
@@ -76,6 +82,7 @@ impl std::fmt::Display for Rejection {
 				f.write_str("the signature is not the device key's over this record")
 			}
 			Rejection::InvalidEnvelope { reason } => write!(f, "invalid envelope: {reason}"),
+			Rejection::InvalidPeg { reason } => write!(f, "invalid peg record: {reason}"),
 			Rejection::SequenceGap { expected } => {
 				write!(f, "the device's next sequence here is {expected}")
 			}
@@ -154,6 +161,20 @@ pub enum CloseError {
 		/// The end the cut names.
 		need: u64,
 	},
+	/// The cut holds fewer peg arrivals than the epochs before it.
+	ArrivalsBack {
+		/// The arrivals the closed epochs hold.
+		settled: u64,
+		/// The cut's.
+		cut: u64,
+	},
+	/// This node has not read as many of WebChain's peg arrivals as the cut holds yet.
+	MissingArrivals {
+		/// The arrivals held here.
+		have: u64,
+		/// The cut's.
+		need: u64,
+	},
 	/// The ledger failed.
 	Storage(StorageError),
 }
@@ -168,6 +189,13 @@ impl std::fmt::Display for CloseError {
 			CloseError::Missing { device, have, need } => {
 				write!(f, "device {device}'s records {have}..{need} are not here")
 			}
+			CloseError::ArrivalsBack { settled, cut } => {
+				write!(f, "the cut holds {cut} peg arrivals, fewer than the {settled} before it")
+			}
+			CloseError::MissingArrivals { have, need } => write!(
+				f,
+				"the cut holds {need} peg arrivals; {have} are read from WebChain here so far"
+			),
 			CloseError::Storage(e) => e.fmt(f),
 		}
 	}

@@ -14,9 +14,10 @@ use rand_core::OsRng;
 use std::sync::Arc;
 use thingschain_device_core::{seal, signing::DeviceKey, Placement};
 use thingschain_primitives::{
+	envelope::Envelope,
 	envelope::{Provenance, ReaderKey},
 	ids::{DeviceId, Hash, ServiceId},
-	nest::{NestRecord, SignedNestRecord},
+	nest::{NestBody, NestRecord, SignedNestRecord},
 };
 
 /// The service the fixtures' node keeps.
@@ -92,8 +93,21 @@ impl Fleet {
 		let sealed =
 			seal(&reading, &[self.reader], Placement::Inline, &provenance, sequence, &mut OsRng)
 				.expect("a reading seals");
-		let record = NestRecord { service: SERVICE, device, envelope: sealed.envelope };
+		self.signed(index, NestBody::Reading(sealed.envelope))
+	}
+
+	/// The `index`-th device's record saying `body`, signed.
+	pub fn signed(&self, index: usize, body: NestBody) -> SignedNestRecord {
+		let record = NestRecord { service: SERVICE, device: self.device_id(index), body };
 		self.sign(record, index)
+	}
+
+	/// The `index`-th device's lock with `sequence` of a value for account `[7; 32]` on
+	/// service `destination`.
+	pub fn lock(&self, index: usize, sequence: u64, destination: ServiceId) -> SignedNestRecord {
+		let beneficiary = [7; 32].into();
+		let payload = Hash::repeat_byte(sequence as u8);
+		self.signed(index, NestBody::Lock { sequence, destination, beneficiary, payload })
 	}
 
 	/// `record` signed by the `index`-th device's key.
@@ -115,6 +129,14 @@ impl Fleet {
 			signature: MultiSignature::Ed25519(pair.sign(&record.signing_bytes(&self.genesis))),
 		};
 		(signed_by(&key), signed_by(&other))
+	}
+}
+
+/// The envelope of `signed`, a reading.
+pub fn envelope_mut(signed: &mut SignedNestRecord) -> &mut Envelope {
+	match &mut signed.record.body {
+		NestBody::Reading(envelope) => envelope,
+		other => panic!("not a reading: {other:?}"),
 	}
 }
 

@@ -11,9 +11,17 @@
 //!  epoch_ends     (device, end)       → epoch               a record's epoch: the first end above it
 //!  meta           "open_epoch"        → the epoch the next cut closes
 //!                 "layout"            → how these tables are laid out (refused if not this node's)
-//!  sealed         epoch               → root, leaves        written with the cut, once
+//!  sealed         epoch               → root, leaves, arrivals   written with the cut, once
 //!  cut_signatures epoch               → who cut it, signature
+//!  arrivals       number              → a peg arrival       WebChain's NestPeg.Arrivals, copied
+//!  arrival_ends   end                 → epoch               an arrival's epoch: the first end above it
+//!  peg_records    (device, sequence)  → (revert?, lock id)  the locks and reverts devices wrote
+//!  peg_duties     lock id             → PegDuty             where a closed epoch's lock and revert are
 //! ```
+//!
+//! An epoch's tree holds its devices' records, then the peg arrivals WebChain settled for the
+//! service that the epoch's cut takes (`EpochCut::arrivals`): every node copies them from
+//! WebChain's finalized state, in WebChain's order, so none is replicated between nodes.
 //!
 //! Records are not put in an epoch when they arrive: an epoch is closed by a cut, which says
 //! for each device that wrote in it the sequence after its last record there ([`EpochCut`]).
@@ -37,9 +45,12 @@ use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, Tab
 use std::{ops::Range, path::Path};
 use thingschain_primitives::{
 	ids::{DeviceId, Epoch, Hash},
-	merkle::{root_of_leaves, InclusionProof},
-	nest::SignedNestRecord,
+	merkle::{leaf_hash, root_of_leaves, InclusionProof},
+	nest::{NestBody, NestRecord, PegArrival, SignedNestRecord},
 };
+
+/// An account on WebChain, as peg records name their beneficiaries.
+pub type AccountId = polkadot_sdk::sp_runtime::AccountId32;
 
 /// Every record, by its arrival here (0, 1, …): its [`SignedNestRecord`] (SCALE). Written at
 /// its end only.
@@ -60,13 +71,26 @@ const SEALED: TableDefinition<u32, &[u8]> = TableDefinition::new("sealed");
 const CUT_SIGNATURES: TableDefinition<u32, ([u8; 32], [u8; 64])> =
 	TableDefinition::new("cut_signatures");
 
+/// Each peg arrival of the service, by its number (WebChain's): its [`PegArrival`] (SCALE).
+const ARRIVALS: TableDefinition<u64, &[u8]> = TableDefinition::new("arrivals");
+/// The epoch whose arrivals end below each end, for the closed epochs that hold some.
+const ARRIVAL_ENDS: TableDefinition<u64, u32> = TableDefinition::new("arrival_ends");
+/// Each lock or revert a device wrote, by device and sequence: whether it is a revert, and
+/// the lock's id.
+const PEG_RECORDS: TableDefinition<(u64, u64), (bool, [u8; 32])> =
+	TableDefinition::new("peg_records");
+/// Each lock of the closed epochs whose peg this node may still have to act on, by lock id:
+/// its [`PegDuty`] (SCALE).
+const PEG_DUTIES: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("peg_duties");
+
 /// The `meta` key of the open epoch.
 const OPEN_EPOCH: &str = "open_epoch";
 /// The `meta` key of the tables' layout.
 const LAYOUT_KEY: &str = "layout";
-/// The tables' layout this node reads and writes: 2 since records went to a log with an index
-/// by device (1: whole records by device, without this key).
-const LAYOUT: u32 = 2;
+/// The tables' layout this node reads and writes: 3 since records have kinds (readings, peg
+/// locks and reverts) and epochs hold peg arrivals (2: records in a log with an index by
+/// device; 1: whole records by device, without this key).
+const LAYOUT: u32 = 3;
 
 /// An appended record, acknowledged: durably stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,6 +110,9 @@ pub struct EpochCut {
 	pub epoch: Epoch,
 	/// `(device, end)`, by device.
 	pub ends: Vec<(DeviceId, u64)>,
+	/// How many of the service's peg arrivals the epochs up to this one hold: this one holds
+	/// those from the previous epoch's count on, after the devices' records.
+	pub arrivals: u64,
 }
 
 /// An [`EpochCut`] signed by the service node that made it, the epoch's leader
@@ -107,19 +134,69 @@ pub struct SealedEpoch {
 	pub root: Hash,
 	/// How many records it holds.
 	pub leaves: u32,
+	/// Its cut's [`EpochCut::arrivals`].
+	pub arrivals: u64,
 }
 
-/// A record with the proof of its place in its closed epoch.
+/// Something an epoch holds, with the proof of its place in its closed epoch.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RecordProof {
+pub struct Proof<T> {
 	/// Its epoch.
 	pub epoch: Epoch,
-	/// The record as stored.
-	pub stored: SignedNestRecord,
+	/// It, as stored.
+	pub stored: T,
 	/// Its epoch's root and size.
 	pub sealed: SealedEpoch,
 	/// Its inclusion proof under that root.
 	pub proof: InclusionProof,
+}
+
+/// A device's record with its proof.
+pub type RecordProof = Proof<SignedNestRecord>;
+
+/// A peg arrival with its proof.
+pub type ArrivalProof = Proof<PegArrival<AccountId>>;
+
+/// Where a device's record is in the closed epochs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct Place {
+	/// The epoch that holds it.
+	pub epoch: Epoch,
+	/// The device that wrote it.
+	pub device: DeviceId,
+	/// Its sequence.
+	pub sequence: u64,
+}
+
+/// A lock of the closed epochs, and its revert if a closed epoch holds one: what the node
+/// may still have to do for it on WebChain (claim it, contest its claim, settle it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode)]
+pub struct PegDuty {
+	/// Where the lock is (`None` for a revert closed after its lock's duty was done).
+	pub lock: Option<Place>,
+	/// Where its revert is.
+	pub revert: Option<Place>,
+}
+
+/// An epoch's tree as a cut makes it, before it is written.
+struct EpochTree {
+	/// Each device's range of sequences in the epoch.
+	ranges: Vec<(DeviceId, Range<u64>)>,
+	/// The peg records among them: whether each is a revert, its lock's id and its place.
+	pegs: Vec<(bool, [u8; 32], Place)>,
+	/// Its root, size and arrivals.
+	sealed: SealedEpoch,
+	/// The arrivals it holds.
+	arrivals: Range<u64>,
+}
+
+/// Which leaf of an epoch a proof is for.
+#[derive(Clone, Copy)]
+enum Leaf {
+	/// Device `.0`'s record `.1`.
+	Record(DeviceId, u64),
+	/// Arrival number `.0`.
+	Arrival(u64),
 }
 
 /// The most bytes of records (SCALE) one read of a device's records returns, and always at
@@ -151,6 +228,10 @@ impl Ledger {
 			write.open_table(EPOCH_ENDS)?;
 			write.open_table(SEALED)?;
 			write.open_table(CUT_SIGNATURES)?;
+			write.open_table(ARRIVALS)?;
+			write.open_table(ARRIVAL_ENDS)?;
+			write.open_table(PEG_RECORDS)?;
+			write.open_table(PEG_DUTIES)?;
 			let mut meta = write.open_table(META)?;
 			let layout = meta.get(LAYOUT_KEY)?.map(|v| v.value());
 			// A ledger without a layout but with an open epoch is of layout 1.
@@ -181,12 +262,20 @@ impl Ledger {
 			let mut log = write.open_table(LOG)?;
 			let mut index = write.open_table(INDEX)?;
 			let mut next = write.open_table(NEXT_SEQUENCE)?;
+			let mut pegs = write.open_table(PEG_RECORDS)?;
 			let mut arrival = log.last()?.map_or(0, |(last, _)| last.value() + 1);
 			let mut outcomes = Vec::with_capacity(records.len());
 			for checked in records {
 				let (device, sequence) = (checked.record.device, checked.record.sequence());
 				let expected = next.get(device)?.map_or(0, |s| s.value());
-				let outcome = if sequence == expected {
+				let outcome = if sequence == expected && !names_a_lock(&pegs, &checked.record)? {
+					Err(Rejection::InvalidPeg {
+						reason: "a revert names one of the device's locks",
+					})
+				} else if sequence == expected {
+					if let Some(peg) = peg_record(&checked.record) {
+						pegs.insert((device, sequence), peg)?;
+					}
 					let record =
 						SignedNestRecord { record: checked.record, signature: checked.signature };
 					log.insert(arrival, record.encode().as_slice())?;
@@ -243,7 +332,8 @@ impl Ledger {
 				ends.push((device, next));
 			}
 		}
-		Ok(EpochCut { epoch, ends })
+		let arrivals = read.open_table(ARRIVALS)?.len()?;
+		Ok(EpochCut { epoch, ends, arrivals })
 	}
 
 	/// Closes the open epoch at `signed`'s cut: puts each device's records below its end (and
@@ -255,7 +345,7 @@ impl Ledger {
 	/// has one writer at a time), and the write checks that the epoch is still open.
 	pub fn close_epoch(&self, signed: &SignedCut) -> Result<SealedEpoch, CloseError> {
 		let cut = &signed.cut;
-		let (ranges, sealed) = self.epoch_tree(cut)?;
+		let EpochTree { ranges, pegs, sealed, arrivals } = self.epoch_tree(cut)?;
 		let write = self.db.begin_write()?;
 		{
 			let mut meta = write.open_table(META)?;
@@ -269,6 +359,17 @@ impl Ledger {
 				epoch_ranges.insert((open, device), (range.start, range.end))?;
 				epoch_ends.insert((device, range.end), open)?;
 			}
+			if !arrivals.is_empty() {
+				write.open_table(ARRIVAL_ENDS)?.insert(arrivals.end, open)?;
+			}
+			let mut duties = write.open_table(PEG_DUTIES)?;
+			for (revert, lock_id, place) in pegs {
+				let mut duty = duty_in(&duties, lock_id)?.unwrap_or_default();
+				// The first revert of a lock is the one that can void its claim in time.
+				let slot = if revert { &mut duty.revert } else { &mut duty.lock };
+				slot.get_or_insert(place);
+				duties.insert(lock_id, duty.encode().as_slice())?;
+			}
 			write.open_table(SEALED)?.insert(open, sealed.encode().as_slice())?;
 			write.open_table(CUT_SIGNATURES)?.insert(open, (signed.signer, signed.signature))?;
 			meta.insert(OPEN_EPOCH, open + 1)?;
@@ -277,12 +378,8 @@ impl Ledger {
 		Ok(sealed)
 	}
 
-	/// Each device's range in the epoch `cut` closes, and the epoch's root, read from one
-	/// snapshot in which that epoch is open.
-	fn epoch_tree(
-		&self,
-		cut: &EpochCut,
-	) -> Result<(Vec<(DeviceId, Range<u64>)>, SealedEpoch), CloseError> {
+	/// The tree of the epoch `cut` closes, read from one snapshot in which that epoch is open.
+	fn epoch_tree(&self, cut: &EpochCut) -> Result<EpochTree, CloseError> {
 		let read = self.db.begin_read()?;
 		let open = open_epoch_in(&read.open_table(META)?)?;
 		if cut.epoch != open {
@@ -291,7 +388,9 @@ impl Ledger {
 		let next = read.open_table(NEXT_SEQUENCE)?;
 		let index = read.open_table(INDEX)?;
 		let epoch_ends = read.open_table(EPOCH_ENDS)?;
+		let peg_records = read.open_table(PEG_RECORDS)?;
 		let mut ranges = Vec::with_capacity(cut.ends.len());
+		let mut pegs = Vec::new();
 		let mut tree = Vec::new();
 		let mut previous = None;
 		for &(device, end) in &cut.ends {
@@ -305,13 +404,29 @@ impl Ledger {
 				return Err(CloseError::Missing { device, have, need: end });
 			}
 			push_leaves(&mut tree, &index, device, start..end)?;
+			for entry in peg_records.range((device, start)..(device, end))? {
+				let (key, peg) = entry?;
+				let ((_, sequence), (revert, lock_id)) = (key.value(), peg.value());
+				pegs.push((revert, lock_id, Place { epoch: open, device, sequence }));
+			}
 			ranges.push((device, start..end));
 		}
+		let settled = arrivals_before(&read.open_table(SEALED)?, open)?;
+		if cut.arrivals < settled {
+			return Err(CloseError::ArrivalsBack { settled, cut: cut.arrivals });
+		}
+		let arrivals = read.open_table(ARRIVALS)?;
+		let have = arrivals.len()?;
+		if have < cut.arrivals {
+			return Err(CloseError::MissingArrivals { have, need: cut.arrivals });
+		}
+		push_arrivals(&mut tree, &arrivals, settled..cut.arrivals)?;
 		// A proof numbers leaves with a u32: an epoch holds fewer.
 		let leaves = u32::try_from(tree.len()).map_err(|_| CloseError::Malformed {
 			device: cut.ends.last().map_or(0, |(device, _)| *device),
 		})?;
-		Ok((ranges, SealedEpoch { leaves, root: root_of_leaves(tree) }))
+		let sealed = SealedEpoch { leaves, root: root_of_leaves(tree), arrivals: cut.arrivals };
+		Ok(EpochTree { ranges, pegs, sealed, arrivals: settled..cut.arrivals })
 	}
 
 	/// Closed epoch `epoch`'s root; `None` while it is open.
@@ -334,7 +449,8 @@ impl Ledger {
 			})
 			.collect::<Result<_, StorageError>>()?;
 		let (signer, signature) = signed;
-		Ok(Some(SignedCut { cut: EpochCut { epoch, ends }, signer, signature }))
+		let arrivals = sealed_in(&read.open_table(SEALED)?, epoch)?.map_or(0, |s| s.arrivals);
+		Ok(Some(SignedCut { cut: EpochCut { epoch, ends, arrivals }, signer, signature }))
 	}
 
 	/// Device `device`'s record `sequence`, if the ledger has it.
@@ -398,25 +514,160 @@ impl Ledger {
 		let Some(epoch) = epoch.transpose()?.map(|(_, epoch)| epoch.value()) else {
 			return Ok(None);
 		};
-		let Some(sealed) = sealed_in(&read.open_table(SEALED)?, epoch)? else { return Ok(None) };
-		// The epoch's leaves in its tree's order; the record's is at its device's offset plus
-		// its place in the device's range.
-		let mut tree = Vec::with_capacity(sealed.leaves as usize);
-		let mut position = None;
-		for entry in read.open_table(EPOCH_RANGES)?.range((epoch, 0)..=(epoch, u64::MAX))? {
-			let (key, range) = entry?;
-			let ((_, of), (start, end)) = (key.value(), range.value());
+		prove_in(&read, epoch, Leaf::Record(device, sequence), stored)
+	}
+
+	/// Peg arrival `number` with its inclusion proof, once its epoch is closed.
+	pub fn arrival_proof(&self, number: u64) -> Result<Option<ArrivalProof>, StorageError> {
+		let read = self.db.begin_read()?;
+		let Some(stored) = arrival_in(&read.open_table(ARRIVALS)?, number)? else {
+			return Ok(None);
+		};
+		let ends = read.open_table(ARRIVAL_ENDS)?;
+		let epoch = ends.range(number + 1..)?.next().transpose()?.map(|(_, epoch)| epoch.value());
+		let Some(epoch) = epoch else { return Ok(None) };
+		prove_in(&read, epoch, Leaf::Arrival(number), stored)
+	}
+
+	/// How many of the service's peg arrivals the ledger holds.
+	pub fn arrival_count(&self) -> Result<u64, StorageError> {
+		Ok(self.db.begin_read()?.open_table(ARRIVALS)?.len()?)
+	}
+
+	/// Stores the arrivals of `arrivals` that come next (numbered from the count held), in
+	/// one write: WebChain's finalized arrivals, which never change.
+	pub fn add_arrivals(&self, arrivals: &[PegArrival<AccountId>]) -> Result<u64, StorageError> {
+		let write = self.db.begin_write()?;
+		let count = {
+			let mut table = write.open_table(ARRIVALS)?;
+			let mut count = table.len()?;
+			let held = count;
+			for arrival in arrivals.iter().filter(|a| a.index >= held) {
+				if arrival.index != count {
+					break;
+				}
+				table.insert(count, arrival.encode().as_slice())?;
+				count += 1;
+			}
+			count
+		};
+		write.commit()?;
+		Ok(count)
+	}
+
+	/// Every lock this node may still have to act on for, by lock id.
+	pub fn peg_duties(&self) -> Result<Vec<(Hash, PegDuty)>, StorageError> {
+		let read = self.db.begin_read()?;
+		let duties = read.open_table(PEG_DUTIES)?;
+		let mut all = Vec::new();
+		for entry in duties.iter()? {
+			let (lock_id, duty) = entry?;
+			all.push((Hash::from(lock_id.value()), decode_duty(duty.value())?));
+		}
+		Ok(all)
+	}
+
+	/// Forgets lock `lock_id`'s duty: WebChain settled it one way or the other.
+	pub fn finish_peg_duty(&self, lock_id: Hash) -> Result<(), StorageError> {
+		let write = self.db.begin_write()?;
+		write.open_table(PEG_DUTIES)?.remove(lock_id.0)?;
+		write.commit()?;
+		Ok(())
+	}
+}
+
+/// `leaf` of closed epoch `epoch`, holding `stored`, with its proof: the epoch's tree is built
+/// again from the snapshot `read`.
+fn prove_in<T>(
+	read: &redb::ReadTransaction,
+	epoch: Epoch,
+	leaf: Leaf,
+	stored: T,
+) -> Result<Option<Proof<T>>, StorageError> {
+	let Some(sealed) = sealed_in(&read.open_table(SEALED)?, epoch)? else { return Ok(None) };
+	// The epoch's leaves in its tree's order: each device's range, then its arrivals.
+	let index = read.open_table(INDEX)?;
+	let mut tree = Vec::with_capacity(sealed.leaves as usize);
+	let mut position = None;
+	for entry in read.open_table(EPOCH_RANGES)?.range((epoch, 0)..=(epoch, u64::MAX))? {
+		let (key, range) = entry?;
+		let ((_, of), (start, end)) = (key.value(), range.value());
+		if let Leaf::Record(device, sequence) = leaf {
 			if of == device {
 				position = Some(tree.len() as u64 + sequence - start);
 			}
-			push_leaves(&mut tree, &index, of, start..end)?;
 		}
-		let Some(position) = position.and_then(|i| u32::try_from(i).ok()) else {
-			return Ok(None);
-		};
-		let proof = InclusionProof::build_from_leaves(tree, position);
-		Ok(proof.map(|proof| RecordProof { epoch, stored, sealed, proof }))
+		push_leaves(&mut tree, &index, of, start..end)?;
 	}
+	let settled = arrivals_before(&read.open_table(SEALED)?, epoch)?;
+	if let Leaf::Arrival(number) = leaf {
+		position = Some(tree.len() as u64 + number - settled);
+	}
+	push_arrivals(&mut tree, &read.open_table(ARRIVALS)?, settled..sealed.arrivals)?;
+	let Some(position) = position.and_then(|i| u32::try_from(i).ok()) else {
+		return Ok(None);
+	};
+	let proof = InclusionProof::build_from_leaves(tree, position);
+	Ok(proof.map(|proof| Proof { epoch, stored, sealed, proof }))
+}
+
+/// Whether `record` is a peg record, and the lock it writes or reverts: its `peg_records`
+/// entry.
+fn peg_record(record: &NestRecord) -> Option<(bool, [u8; 32])> {
+	match (record.peg_lock(), record.peg_revert()) {
+		(Some(lock), _) => Some((false, lock.lock_id.0)),
+		(_, Some(revert)) => Some((true, revert.lock_id.0)),
+		_ => None,
+	}
+}
+
+/// Whether `record` is no revert, or the revert of a lock its device wrote. A revert of
+/// anything else would leave every node a duty nothing ever ends.
+fn names_a_lock(
+	pegs: &impl ReadableTable<(u64, u64), (bool, [u8; 32])>,
+	record: &NestRecord,
+) -> Result<bool, StorageError> {
+	let NestBody::Revert { lock_sequence, .. } = record.body else { return Ok(true) };
+	let lock = pegs.get((record.device, lock_sequence))?;
+	Ok(lock.is_some_and(|entry| !entry.value().0))
+}
+
+/// Lock `lock_id`'s duty, from the `peg_duties` table of a read or a write.
+fn duty_in(
+	duties: &impl ReadableTable<[u8; 32], &'static [u8]>,
+	lock_id: [u8; 32],
+) -> Result<Option<PegDuty>, StorageError> {
+	duties.get(lock_id)?.map(|duty| decode_duty(duty.value())).transpose()
+}
+
+fn decode_duty(mut bytes: &[u8]) -> Result<PegDuty, StorageError> {
+	PegDuty::decode(&mut bytes)
+		.map_err(|source| StorageError::Corrupted { what: "peg duty", source })
+}
+
+/// Arrival `number`, from the `arrivals` table of a read or a write.
+fn arrival_in(
+	arrivals: &impl ReadableTable<u64, &'static [u8]>,
+	number: u64,
+) -> Result<Option<PegArrival<AccountId>>, StorageError> {
+	let arrival = arrivals.get(number)?.map(|v| PegArrival::decode(&mut v.value()));
+	arrival.transpose().map_err(|source| StorageError::Corrupted { what: "peg arrival", source })
+}
+
+/// Appends the leaves of arrivals `range` to `tree`: the end of an epoch's tree.
+fn push_arrivals(
+	tree: &mut Vec<Hash>,
+	arrivals: &impl ReadableTable<u64, &'static [u8]>,
+	range: Range<u64>,
+) -> Result<(), StorageError> {
+	for number in range {
+		let arrival = arrival_in(arrivals, number)?.ok_or(StorageError::Corrupted {
+			what: "arrivals",
+			source: "an arrival an epoch holds is missing".into(),
+		})?;
+		tree.push(leaf_hash(&arrival.leaf_bytes()));
+	}
+	Ok(())
 }
 
 /// The open epoch, as the `meta` table of a read or a write holds it.
@@ -459,6 +710,16 @@ fn logged(
 	decode_record(entry.value())
 }
 
+/// How many arrivals the epochs before `epoch` hold, from the `sealed` table of a read or a
+/// write: where `epoch`'s arrivals start.
+fn arrivals_before(
+	sealed: &impl ReadableTable<u32, &'static [u8]>,
+	epoch: Epoch,
+) -> Result<u64, StorageError> {
+	let Some(last) = epoch.checked_sub(1) else { return Ok(0) };
+	Ok(sealed_in(sealed, last)?.map_or(0, |sealed| sealed.arrivals))
+}
+
 /// Epoch `epoch`'s [`SealedEpoch`], as the `sealed` table of a read or a write holds it.
 fn sealed_in(
 	table: &impl ReadableTable<u32, &'static [u8]>,
@@ -482,6 +743,7 @@ mod tests {
 		validate::{check, Checked},
 	};
 	use thingschain_primitives::merkle::root;
+	use thingschain_primitives::nest::NestBody;
 
 	fn checked(fleet: &Fleet, records: &[(usize, u64)]) -> Vec<Checked> {
 		let signed = records.iter().map(|&(device, sequence)| fleet.record(device, sequence));
@@ -538,16 +800,22 @@ mod tests {
 		assert_eq!(ledger.sealed(0).unwrap(), None, "an open epoch has no root");
 		let cut = ledger.heads().unwrap();
 		let ids = |d: usize| fleet.device_id(d);
-		assert_eq!(cut, EpochCut { epoch: 0, ends: vec![(ids(0), 2), (ids(1), 1), (ids(2), 2)] });
+		assert_eq!(
+			cut,
+			EpochCut { epoch: 0, ends: vec![(ids(0), 2), (ids(1), 1), (ids(2), 2)], arrivals: 0 }
+		);
 		let sealed = ledger.close_epoch(&signed(cut.clone())).unwrap();
 		let later = checked(&fleet, &[(0, 2)]);
 		ledger.append(later).unwrap();
-		assert_eq!(ledger.heads().unwrap(), EpochCut { epoch: 1, ends: vec![(ids(0), 3)] });
+		assert_eq!(
+			ledger.heads().unwrap(),
+			EpochCut { epoch: 1, ends: vec![(ids(0), 3)], arrivals: 0 }
+		);
 
 		let mut ordered = arrived.clone();
 		ordered.sort_by_key(|c| (c.record.device, c.record.sequence()));
 		let expected = root(ordered.iter().map(|c| c.record.leaf_bytes()));
-		assert_eq!(sealed, SealedEpoch { root: expected, leaves: 5 });
+		assert_eq!(sealed, SealedEpoch { root: expected, leaves: 5, arrivals: 0 });
 		assert_eq!(ledger.sealed(0).unwrap(), Some(sealed));
 		assert_eq!(ledger.cut(0).unwrap(), Some(signed(cut.clone())));
 
@@ -627,7 +895,7 @@ mod tests {
 			assert_eq!(ledger.open_epoch().unwrap(), 0, "{error}: nothing written");
 			error
 		};
-		let cut = |ends: Vec<(DeviceId, u64)>| EpochCut { epoch: 0, ends };
+		let cut = |ends: Vec<(DeviceId, u64)>| EpochCut { epoch: 0, ends, arrivals: 0 };
 		assert!(matches!(
 			refused(cut(vec![(a, 2), (b, 3)])),
 			CloseError::Missing { device, have: 1, need: 3 } if device == b
@@ -638,7 +906,7 @@ mod tests {
 		assert!(matches!(refused(cut(vec![(a, 1), (a, 2)])), CloseError::Malformed { .. }));
 		assert!(matches!(refused(cut(vec![(a, 0)])), CloseError::Malformed { .. }));
 		assert!(matches!(
-			refused(EpochCut { epoch: 1, ends: vec![] }),
+			refused(EpochCut { epoch: 1, ends: vec![], arrivals: 0 }),
 			CloseError::NotOpen { open: 0 }
 		));
 
@@ -646,17 +914,129 @@ mod tests {
 		// epoch, and an end before a device's last cut is refused there.
 		let first = ledger.close_epoch(&signed(cut(vec![(a, 1)]))).unwrap();
 		assert_eq!(first.leaves, 1);
-		let stale = EpochCut { epoch: 1, ends: vec![(a, 1)] };
+		let stale = EpochCut { epoch: 1, ends: vec![(a, 1)], arrivals: 0 };
 		assert!(matches!(ledger.close_epoch(&signed(stale)), Err(CloseError::Malformed { .. })));
 		assert_eq!(ledger.heads().unwrap().ends, vec![(a, 3), (b, 1)]);
 		assert_eq!(close(&ledger).leaves, 3);
 	}
 
+	/// Arrival `index` of a lock from service 1 to the fixtures' service.
+	fn arrival(index: u64) -> PegArrival<AccountId> {
+		let lock = thingschain_primitives::nest::PegLock {
+			lock_id: Hash::repeat_byte(index as u8),
+			source: 1,
+			destination: crate::fixtures::SERVICE,
+			beneficiary: [9; 32].into(),
+			payload: Hash::zero(),
+		};
+		PegArrival { index, lock, holder: [8; 32].into() }
+	}
+
+	#[test]
+	fn an_epoch_holds_its_devices_records_then_the_arrivals_its_cut_takes() {
+		let fleet = Fleet::new(2);
+		let (_dir, ledger) = ledger();
+		ledger.append(checked(&fleet, &[(1, 0), (0, 0)])).unwrap();
+		// WebChain's arrivals come in order: one already held or one past a gap is left out.
+		assert_eq!(ledger.add_arrivals(&[arrival(0), arrival(1)]).unwrap(), 2);
+		assert_eq!(ledger.add_arrivals(&[arrival(1), arrival(3)]).unwrap(), 2);
+		let cut = ledger.heads().unwrap();
+		assert_eq!(cut.arrivals, 2);
+		let refused = |arrivals| {
+			let cut = EpochCut { arrivals, ..cut.clone() };
+			ledger.close_epoch(&signed(cut)).unwrap_err()
+		};
+		assert!(matches!(refused(3), CloseError::MissingArrivals { have: 2, need: 3 }));
+		let sealed = ledger.close_epoch(&signed(cut.clone())).unwrap();
+		assert_eq!((sealed.leaves, sealed.arrivals), (4, 2));
+		let stored = |device| ledger.record(fleet.device_id(device), 0).unwrap().unwrap();
+		let leaves = [stored(0).record.leaf_bytes(), stored(1).record.leaf_bytes()];
+		let (first, second) = (arrival(0).leaf_bytes(), arrival(1).leaf_bytes());
+		assert_eq!(sealed.root, root([&leaves[0], &leaves[1], &first, &second]));
+		assert_eq!(ledger.cut(0).unwrap().unwrap().cut, cut);
+
+		// The next epoch holds the arrivals after the first's, and none before.
+		ledger.add_arrivals(&[arrival(2)]).unwrap();
+		let behind = EpochCut { epoch: 1, ends: vec![], arrivals: 1 };
+		let back = ledger.close_epoch(&signed(behind)).unwrap_err();
+		assert!(matches!(back, CloseError::ArrivalsBack { settled: 2, cut: 1 }));
+		let next = close(&ledger);
+		assert_eq!(
+			(next.leaves, next.arrivals, next.root),
+			(1, 3, root([arrival(2).leaf_bytes()]))
+		);
+
+		// Each arrival proves against its own epoch's root; none is proven before it is held.
+		for (number, epoch, sealed) in [(0, 0, sealed), (1, 0, sealed), (2, 1, next)] {
+			let proven = ledger.arrival_proof(number).unwrap().unwrap();
+			assert_eq!(
+				(proven.epoch, proven.sealed, &proven.stored),
+				(epoch, sealed, &arrival(number))
+			);
+			assert!(proven.proof.verify(&sealed.root, &arrival(number).leaf_bytes()));
+		}
+		assert_eq!(ledger.arrival_proof(3).unwrap(), None);
+		// The devices' records still prove with the arrivals in their tree.
+		let proven = ledger.proof(fleet.device_id(1), 0).unwrap().unwrap();
+		assert!(proven.proof.verify(&sealed.root, &leaves[1]));
+	}
+
+	#[test]
+	fn a_closed_epochs_locks_and_reverts_are_the_nodes_peg_duties() {
+		let fleet = Fleet::new(2);
+		let (_dir, ledger) = ledger();
+		let (other, (a, b)) =
+			(crate::fixtures::SERVICE + 1, (fleet.device_id(0), fleet.device_id(1)));
+		let lock = fleet.lock(0, 1, other);
+		let records = vec![fleet.record(0, 0), lock.clone(), fleet.lock(1, 0, other)];
+		let checked = check(&fleet.rules, &fleet.devices, records);
+		ledger.append(checked.into_iter().map(Result::unwrap).collect()).unwrap();
+		assert_eq!(
+			ledger.peg_duties().unwrap(),
+			vec![],
+			"an open epoch's locks wait for its close"
+		);
+		close(&ledger);
+		let lock_id = |signed: &SignedNestRecord| signed.record.peg_lock().unwrap().lock_id;
+		let place = |epoch, device, sequence| Some(Place { epoch, device, sequence });
+		let mut duties = ledger.peg_duties().unwrap();
+		duties.sort_by_key(|(_, duty)| duty.lock.map(|place| place.device));
+		let other_lock = fleet.lock(1, 0, other);
+		assert_eq!(
+			duties,
+			vec![
+				(lock_id(&lock), PegDuty { lock: place(0, a, 1), revert: None }),
+				(lock_id(&other_lock), PegDuty { lock: place(0, b, 0), revert: None }),
+			]
+		);
+
+		// A revert in a later epoch joins its lock's duty; a later revert of the same lock
+		// does not move it out of the claim's window. A revert of a reading is refused.
+		let revert = |sequence, lock_sequence| {
+			let revert = fleet.signed(0, NestBody::Revert { sequence, lock_sequence });
+			check(&fleet.rules, &fleet.devices, vec![revert]).remove(0).unwrap()
+		};
+		let outcomes = ledger.append(vec![revert(2, 0)]).unwrap();
+		let refused = Rejection::InvalidPeg { reason: "a revert names one of the device's locks" };
+		assert_eq!(outcomes, vec![Err(refused)]);
+		ledger.append(vec![revert(2, 1)]).unwrap();
+		close(&ledger);
+		ledger.append(vec![revert(3, 1)]).unwrap();
+		close(&ledger);
+		let duty = ledger.peg_duties().unwrap().into_iter().find(|(id, _)| *id == lock_id(&lock));
+		assert_eq!(duty.unwrap().1, PegDuty { lock: place(0, a, 1), revert: place(1, a, 2) });
+		ledger.finish_peg_duty(lock_id(&lock)).unwrap();
+		assert_eq!(ledger.peg_duties().unwrap().len(), 1);
+	}
+
 	#[test]
 	fn an_empty_epoch_has_the_zero_root() {
 		let (_dir, ledger) = ledger();
-		assert_eq!(close(&ledger), SealedEpoch { root: Hash::zero(), leaves: 0 });
-		assert_eq!(ledger.cut(0).unwrap().unwrap().cut, EpochCut { epoch: 0, ends: vec![] });
+		assert_eq!(close(&ledger), SealedEpoch { root: Hash::zero(), leaves: 0, arrivals: 0 });
+		assert_eq!(
+			ledger.cut(0).unwrap().unwrap().cut,
+			EpochCut { epoch: 0, ends: vec![], arrivals: 0 }
+		);
 	}
 
 	/// The ledger against a model: any mix of in-order records, retries, reused sequences,
@@ -720,7 +1100,7 @@ mod tests {
 									settled[d] = end;
 								}
 							}
-							ledger.close_epoch(&signed(EpochCut { epoch, ends })).unwrap();
+							ledger.close_epoch(&signed(EpochCut { epoch, ends, arrivals: 0 })).unwrap();
 							epoch += 1;
 						}
 						Op::Write { d, offset, other } => {

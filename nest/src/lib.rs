@@ -12,6 +12,8 @@
 //!  webchain (finalized blocks: devices, service, next anchor) ──► epochs:
 //!     an epoch ended ─► cut (by its leader, signed; others fetch it and what they lack: peers)
 //!                    ─► ledger.close_epoch ─► attest (service node) / approve (super node)
+//!  peg: a closed epoch's locks and reverts ─► claim / contest / settle on WebChain (its leader);
+//!       WebChain's arrivals for the service ─► the next cut takes them
 //!  prove: a record and its proof from any node, checked against WebChain only
 //! ```
 //!
@@ -27,6 +29,7 @@ pub mod error;
 pub mod ledger;
 pub mod p2p;
 pub mod peers;
+pub mod peg;
 pub mod prove;
 pub mod rpc;
 pub mod validate;

@@ -13,6 +13,7 @@ use thingschain_nest::{
 	ledger::Ledger,
 	p2p::{self, Network},
 	peers::{Peers, RpcPeers},
+	peg::Peg,
 	prove::prove,
 	rpc::{NestNode, NestNodeApiServer},
 	validate::Rules,
@@ -164,6 +165,7 @@ async fn serve(cli: Run) -> Result<(), Box<dyn std::error::Error>> {
 	};
 	let epochs = Epochs {
 		role,
+		peg: Peg::new(cli.service, key.clone(), ledger.clone()),
 		key,
 		webchain: cli.webchain.clone(),
 		rules,

@@ -5,15 +5,16 @@
 //! |---|---|---|
 //! | `nestnode_submit` | `records`: hex of the SCALE `Vec<SignedNestRecord>`, at most [`MAX_RECORDS_PER_CALL`] | one answer per record, in order, once stored: `{ status: "stored" \| "duplicate", leaf }` or `{ status: "refused", code, error }` |
 //! | `nestnode_nextSequence` | `device` | the sequence the device's next record must have |
-//! | `nestnode_status` | | `{ openEpoch, records, webchainBlock, trustedPeers }`: the epoch the next cut closes (new records are in it or a later one), how many records the node holds, the last finalized WebChain block the node has read (its devices are those registered by then; `null` before the first), and how many of the service's nodes it trusts over libp2p (`null` on a super node) |
+//! | `nestnode_status` | | `{ openEpoch, records, arrivals, webchainBlock, trustedPeers }`: the epoch the next cut closes (new records are in it or a later one), how many records the node holds, how many peg arrivals it read from WebChain, the last finalized WebChain block the node has read (its devices are those registered by then; `null` before the first), and how many of the service's nodes it trusts over libp2p (`null` on a super node) |
 //! | `nestnode_cut` | `epoch` | once the epoch is closed: hex of the SCALE `SignedCut` it was closed with (its leader's), else `null` |
 //! | `nestnode_records` | `device`, `from`, `count` | hex of the SCALE `Vec<SignedNestRecord>`: the device's records from sequence `from` on, at most `count` (at most [`MAX_RECORDS_PER_CALL`]) and [`crate::ledger::MAX_READ_BYTES`] |
 //! | `nestnode_proof` | `device`, `sequence` | once its epoch is closed: `{ epoch, root, record, signature, leafIndex, numberOfLeaves, siblings }` (`record`: the leaf bytes, `signature`: the device's SCALE `MultiSignature`, hex), else `null` |
+//! | `nestnode_arrival` | `number` | once its epoch is closed: the service's peg arrival `number` (WebChain's `NestPeg.Arrivals`) as `{ epoch, root, record, leafIndex, numberOfLeaves, siblings }` (`record`: its leaf bytes, `PegArrival::leaf_bytes`), else `null` |
 
 use crate::{
 	committer::Committer,
 	error::{Rejection, StorageError},
-	ledger::{Ledger, Stored},
+	ledger::{Ledger, Proof, Stored},
 	p2p::Network,
 	webchain::Finalized,
 };
@@ -47,25 +48,49 @@ fn answer(outcome: Result<Stored, Rejection>) -> Answer {
 	}
 }
 
-/// A record with the proof of its place in its epoch's tree.
+/// A leaf's bytes with the proof of its place in its epoch's tree: what
+/// `nest_verifyInclusion` checks on WebChain.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ProvenRecord {
+pub struct ProvenLeaf {
 	/// Its epoch.
 	pub epoch: Epoch,
 	/// The epoch's root: what WebChain anchors.
 	pub root: Hash,
-	/// The record's bytes in the tree (`NestRecord::leaf_bytes`).
+	/// The bytes in the tree (`NestRecord::leaf_bytes`, `PegArrival::leaf_bytes`).
 	pub record: Bytes,
-	/// The device key's signature of the record (SCALE `MultiSignature`): a reader checks
-	/// who wrote it without trusting the node.
-	pub signature: Bytes,
 	/// Its position among the leaves.
 	pub leaf_index: u32,
 	/// How many leaves the tree has.
 	pub number_of_leaves: u32,
 	/// Sibling hashes from the leaf up to the root.
 	pub siblings: Vec<Hash>,
+}
+
+impl ProvenLeaf {
+	/// `proven`, whose leaf bytes are `record`.
+	fn of<T>(proven: Proof<T>, record: Vec<u8>) -> ProvenLeaf {
+		ProvenLeaf {
+			epoch: proven.epoch,
+			root: proven.sealed.root,
+			record: record.into(),
+			leaf_index: proven.proof.leaf_index,
+			number_of_leaves: proven.proof.number_of_leaves,
+			siblings: proven.proof.siblings.into_inner(),
+		}
+	}
+}
+
+/// A device's record with its proof.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProvenRecord {
+	/// The record's leaf and proof.
+	#[serde(flatten)]
+	pub leaf: ProvenLeaf,
+	/// The device key's signature of the record (SCALE `MultiSignature`): a reader checks
+	/// who wrote it without trusting the node.
+	pub signature: Bytes,
 }
 
 /// Where a node is.
@@ -76,6 +101,8 @@ pub struct Status {
 	pub open_epoch: Epoch,
 	/// How many records it holds, of every epoch: how far a node is behind another.
 	pub records: u64,
+	/// How many peg arrivals it read from WebChain.
+	pub arrivals: u64,
 	/// The last finalized WebChain block it read: its devices are those registered by then.
 	pub webchain_block: Option<u64>,
 	/// How many of the service's other nodes it is connected to and trusts (none on a super
@@ -111,6 +138,11 @@ pub trait NestNodeApi {
 	/// Device `device`'s record `sequence` with its inclusion proof, once its epoch is closed.
 	#[method(name = "nestnode_proof")]
 	async fn proof(&self, device: DeviceId, sequence: u64) -> RpcResult<Option<ProvenRecord>>;
+
+	/// Peg arrival `number` (WebChain's `NestPeg.Arrivals` of the service) with its inclusion
+	/// proof, once its epoch is closed.
+	#[method(name = "nestnode_arrival")]
+	async fn arrival(&self, number: u64) -> RpcResult<Option<ProvenLeaf>>;
 }
 
 /// Why a `nestnode_*` call failed as a whole. Codes are stable (docs/rpc.md).
@@ -258,13 +290,16 @@ impl NestNodeApiServer for NestNode {
 
 	async fn status(&self) -> RpcResult<Status> {
 		let webchain_block = self.finalized.borrow().as_ref().map(|at| at.number);
-		let (open_epoch, records) =
-			self.read(|ledger| Ok((ledger.open_epoch()?, ledger.record_count()?))).await?;
+		let (open_epoch, records, arrivals) = self
+			.read(|ledger| {
+				Ok((ledger.open_epoch()?, ledger.record_count()?, ledger.arrival_count()?))
+			})
+			.await?;
 		let trusted_peers = match &self.network {
 			Some(network) => Some(network.trusted_peers().await),
 			None => None,
 		};
-		Ok(Status { open_epoch, records, webchain_block, trusted_peers })
+		Ok(Status { open_epoch, records, arrivals, webchain_block, trusted_peers })
 	}
 
 	async fn cut(&self, epoch: Epoch) -> RpcResult<Option<Bytes>> {
@@ -280,14 +315,18 @@ impl NestNodeApiServer for NestNode {
 
 	async fn proof(&self, device: DeviceId, sequence: u64) -> RpcResult<Option<ProvenRecord>> {
 		let proven = self.read(move |ledger| ledger.proof(device, sequence)).await?;
-		Ok(proven.map(|proven| ProvenRecord {
-			epoch: proven.epoch,
-			root: proven.sealed.root,
-			record: proven.stored.record.leaf_bytes().into(),
-			signature: proven.stored.signature.encode().into(),
-			leaf_index: proven.proof.leaf_index,
-			number_of_leaves: proven.proof.number_of_leaves,
-			siblings: proven.proof.siblings.into_inner(),
+		Ok(proven.map(|proven| {
+			let (record, signature) =
+				(proven.stored.record.leaf_bytes(), proven.stored.signature.encode());
+			ProvenRecord { leaf: ProvenLeaf::of(proven, record), signature: signature.into() }
+		}))
+	}
+
+	async fn arrival(&self, number: u64) -> RpcResult<Option<ProvenLeaf>> {
+		let proven = self.read(move |ledger| ledger.arrival_proof(number)).await?;
+		Ok(proven.map(|proven| {
+			let record = proven.stored.leaf_bytes();
+			ProvenLeaf::of(proven, record)
 		}))
 	}
 }
@@ -320,7 +359,7 @@ mod tests {
 		let fleet = Fleet::new(2);
 		let (_dir, ledger, rpc) = node(&fleet);
 		let mut forged = fleet.record(1, 0);
-		forged.record.envelope.nonce[0] ^= 1;
+		crate::fixtures::envelope_mut(&mut forged).nonce[0] ^= 1;
 		let records = [fleet.record(0, 0), forged, fleet.record(0, 1), fleet.record(0, 1)];
 		let answers: Value = rpc.call("nestnode_submit", [hex(&records)]).await.unwrap();
 		let answers = answers.as_array().unwrap();
@@ -355,8 +394,7 @@ mod tests {
 		assert!(proof.verify(&sealed.root, &records[2].record.leaf_bytes()));
 		let status: Value = rpc.call("nestnode_status", [(); 0]).await.unwrap();
 		// Records 0 and 1 are held; the forged one and the repeat are not counted.
-		let expected =
-			json!({"openEpoch": 1, "records": 2, "webchainBlock": null, "trustedPeers": null});
+		let expected = json!({"openEpoch": 1, "records": 2, "arrivals": 0, "webchainBlock": null, "trustedPeers": null});
 		assert_eq!(status, expected);
 
 		// What another node catches up with: the signed cut and the records below it.

@@ -13,7 +13,7 @@ use thingschain_primitives::{
 	envelope::{Body, Envelope, ENVELOPE_VERSION},
 	ids::{Hash, ServiceId},
 	merkle::leaf_hash,
-	nest::{NestRecord, SignedNestRecord},
+	nest::{NestBody, NestRecord, SignedNestRecord},
 };
 
 /// Substrate's sr25519 signing context, which device keys sign with.
@@ -94,7 +94,9 @@ fn check_on_this_thread(
 		.collect()
 }
 
-/// Everything but the signature: size, service, device, envelope.
+/// Everything but the signature: size, service, device, and a reading's envelope or a peg
+/// record's own rules. Whether a revert names one of the device's locks needs its earlier
+/// records: the ledger checks it when it stores the revert.
 fn check_record(
 	rules: &Rules,
 	devices: &DeviceCache,
@@ -112,8 +114,17 @@ fn check_record(
 	if !device.active {
 		return Err(Rejection::DeviceSuspended);
 	}
-	check_envelope(rules, &device, &record.envelope)
-		.map_err(|reason| Rejection::InvalidEnvelope { reason })?;
+	match &record.body {
+		NestBody::Reading(envelope) => check_envelope(rules, &device, envelope)
+			.map_err(|reason| Rejection::InvalidEnvelope { reason })?,
+		NestBody::Lock { destination, .. } if *destination == rules.service => {
+			return Err(Rejection::InvalidPeg { reason: "a lock must go to another service" })
+		}
+		NestBody::Revert { sequence, lock_sequence } if lock_sequence >= sequence => {
+			return Err(Rejection::InvalidPeg { reason: "a revert undoes an earlier record" })
+		}
+		NestBody::Lock { .. } | NestBody::Revert { .. } => {}
+	}
 	Ok(device)
 }
 
@@ -217,7 +228,8 @@ impl Sr25519Batch {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::fixtures::{Fleet, SERVICE};
+	use crate::fixtures::{envelope_mut, Fleet, SERVICE};
+	use thingschain_primitives::nest::{record_bytes, PegRevert, RecordKind};
 
 	fn rejections(outcomes: &[Result<Checked, Rejection>]) -> Vec<Option<Rejection>> {
 		outcomes.iter().map(|outcome| outcome.clone().err()).collect()
@@ -244,7 +256,7 @@ mod tests {
 		// Another record's signature, a record changed after signing, a signature for another
 		// chain.
 		records[10].signature = records[11].signature.clone();
-		records[50].record.envelope.nonce[0] ^= 1;
+		envelope_mut(&mut records[50]).nonce[0] ^= 1;
 		let foreign = Fleet { genesis: Hash::repeat_byte(0xee), ..fleet.clone() };
 		records[70] = foreign.record(0, 35);
 		let outcomes = check(&fleet.rules, &fleet.devices, records);
@@ -296,7 +308,7 @@ mod tests {
 		let fleet = Fleet::new(1);
 		let envelope_of = |change: &dyn Fn(&mut Envelope)| {
 			let mut signed = fleet.record(0, 0);
-			change(&mut signed.record.envelope);
+			change(envelope_mut(&mut signed));
 			fleet.sign(signed.record, 0)
 		};
 		let cases: [(&dyn Fn(&mut Envelope), &str); 4] = [
@@ -329,5 +341,42 @@ mod tests {
 				reason: "more recipients than a device may have readers"
 			})
 		);
+	}
+
+	#[test]
+	fn a_devices_locks_go_elsewhere_and_its_reverts_undo_earlier_records() {
+		let fleet = Fleet::new(1);
+		let revert =
+			|sequence, lock_sequence| fleet.signed(0, NestBody::Revert { sequence, lock_sequence });
+		let records = vec![
+			fleet.lock(0, 0, SERVICE + 1),
+			revert(1, 0),
+			fleet.lock(0, 2, SERVICE),
+			revert(3, 3),
+			revert(4, 9),
+		];
+		let outcomes = check(&fleet.rules, &fleet.devices, records.clone());
+		let kept = |i: usize| outcomes[i].as_ref().expect("a good peg record");
+		// The leaves are the very records the peg pallet proves.
+		let lock = records[0].record.peg_lock().expect("a lock");
+		assert_eq!(kept(0).leaf, leaf_hash(&record_bytes(RecordKind::Lock, &lock)));
+		let undone = PegRevert { lock_id: lock.lock_id };
+		assert_eq!(kept(1).leaf, leaf_hash(&record_bytes(RecordKind::Revert, &undone)));
+		let invalid = |reason| Some(Rejection::InvalidPeg { reason });
+		assert_eq!(
+			rejections(&outcomes)[2..],
+			[
+				invalid("a lock must go to another service"),
+				invalid("a revert undoes an earlier record"),
+				invalid("a revert undoes an earlier record"),
+			]
+		);
+		// A lock is signed like a reading: another beneficiary breaks the signature.
+		let mut changed = records[0].clone();
+		if let NestBody::Lock { beneficiary, .. } = &mut changed.record.body {
+			*beneficiary = [8; 32].into();
+		}
+		let outcome = check(&fleet.rules, &fleet.devices, vec![changed]);
+		assert_eq!(outcome[0], Err(Rejection::BadSignature));
 	}
 }

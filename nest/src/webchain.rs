@@ -15,6 +15,7 @@
 
 use crate::devices::{DeviceCache, DeviceEntry};
 use codec::Decode;
+use polkadot_sdk::sp_runtime::AccountId32;
 use std::{collections::BTreeSet, collections::HashMap, sync::Arc, time::Duration};
 use subxt::{
 	dynamic::{self, At, Value},
@@ -24,6 +25,7 @@ use thingschain_device::{chain::device_service, error::rpc, Chain, Error};
 use thingschain_primitives::{
 	envelope::ReaderKey,
 	ids::{DeviceId, Epoch, Hash, ServiceId},
+	nest::PegArrival,
 };
 use tokio::sync::watch;
 
@@ -81,6 +83,8 @@ pub struct Finalized {
 	pub next: NextAnchor,
 	/// The roots trusted nodes attested for the next anchor's epoch so far.
 	pub pending: Vec<Candidate>,
+	/// How many peg arrivals WebChain settled for the service (`NestPeg.ArrivalCount`).
+	pub arrivals: u64,
 }
 
 /// A root attested for the next anchor's epoch, and who counted for it
@@ -179,9 +183,10 @@ async fn follow_once(
 			};
 			let next = next_anchor(&at, service).await?;
 			let pending = pending(&at, service, next.epoch).await?;
+			let arrivals = arrival_count(&at, service).await?;
 			let number = block.number();
-			let first =
-				finalized.send_replace(Some(Finalized { number, service: view, next, pending }));
+			let at = Finalized { number, service: view, next, pending, arrivals };
+			let first = finalized.send_replace(Some(at));
 			if backoff.reset() || first.is_none() {
 				tracing::info!(target: "webchain", "following {url} from block {number}");
 			}
@@ -195,7 +200,7 @@ async fn follow_once(
 }
 
 /// WebChain's state and events at one block.
-type AtBlock = subxt::client::ClientAtBlock<
+pub(crate) type AtBlock = subxt::client::ClientAtBlock<
 	subxt::PolkadotConfig,
 	subxt::client::OnlineClientAtBlockImpl<subxt::PolkadotConfig>,
 >;
@@ -345,8 +350,36 @@ async fn pending(at: &AtBlock, service: ServiceId, epoch: Epoch) -> Result<Vec<C
 		.ok_or_else(|| malformed("a pending root"))
 }
 
+/// How many peg arrivals WebChain settled for `service` by `at` (`NestPeg.ArrivalCount`).
+async fn arrival_count(at: &AtBlock, service: ServiceId) -> Result<u64, Error> {
+	let address = dynamic::storage::<(u32,), Value>("NestPeg", "ArrivalCount");
+	let value = at.storage().try_fetch(address, (service,)).await.map_err(rpc)?;
+	value.map_or(Ok(0), |v| decode(v.bytes(), "NestPeg.ArrivalCount"))
+}
+
+/// `service`'s peg arrivals `numbers` in the state of finalized block `number`
+/// (`NestPeg.Arrivals`), in order; stops at the first WebChain does not have.
+pub async fn arrivals_at(
+	chain: &Chain,
+	service: ServiceId,
+	number: u64,
+	numbers: std::ops::Range<u64>,
+) -> Result<Vec<PegArrival<AccountId32>>, Error> {
+	let at = chain.client().at_block(number).await.map_err(rpc)?;
+	let address = dynamic::storage::<(u32, u64), Value>("NestPeg", "Arrivals");
+	let mut arrivals = Vec::new();
+	for index in numbers {
+		let Some(value) = at.storage().try_fetch(&address, (service, index)).await.map_err(rpc)?
+		else {
+			break;
+		};
+		arrivals.push(decode(value.bytes(), "NestPeg.Arrivals")?);
+	}
+	Ok(arrivals)
+}
+
 /// The name of the variant `value` is.
-fn variant_name(value: Option<&Value>) -> Option<&str> {
+pub(crate) fn variant_name(value: Option<&Value>) -> Option<&str> {
 	match &value?.value {
 		ValueDef::Variant(variant) => Some(&variant.name),
 		_ => None,
@@ -354,7 +387,7 @@ fn variant_name(value: Option<&Value>) -> Option<&str> {
 }
 
 /// A number field.
-fn number<T: TryFrom<u128>>(value: Option<&Value>) -> Result<T, Error> {
+pub(crate) fn number<T: TryFrom<u128>>(value: Option<&Value>) -> Result<T, Error> {
 	value
 		.and_then(|v| v.as_u128())
 		.and_then(|v| T::try_from(v).ok())
@@ -400,11 +433,11 @@ fn items(value: &Value) -> Option<Vec<&Value>> {
 	}
 }
 
-fn decode<T: Decode>(mut bytes: &[u8], what: &str) -> Result<T, Error> {
+pub(crate) fn decode<T: Decode>(mut bytes: &[u8], what: &str) -> Result<T, Error> {
 	T::decode(&mut bytes).map_err(|e| Error::Metadata(format!("{what} does not decode: {e}")))
 }
 
-fn malformed(what: &str) -> Error {
+pub(crate) fn malformed(what: &str) -> Error {
 	Error::Metadata(format!("{what} is not as this service node reads it"))
 }
 

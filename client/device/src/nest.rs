@@ -31,7 +31,7 @@ use thingschain_device_core::{seal, signing::DeviceKey, Placement};
 use thingschain_primitives::{
 	envelope::{Provenance, ReaderKey},
 	ids::{DeviceId, Hash, ServiceId},
-	nest::{NestRecord, SignedNestRecord},
+	nest::{NestBody, NestRecord, SignedNestRecord},
 };
 
 /// A service node's answer to one record (`nestnode_submit`): the service node sends this
@@ -123,8 +123,20 @@ pub fn nest_record(
 ) -> Result<SignedNestRecord, Error> {
 	let provenance = Provenance { genesis_hash: genesis, device };
 	let sealed = seal(reading, readers, Placement::Inline, &provenance, sequence, &mut OsRng)?;
-	let record = NestRecord { service, device, envelope: sealed.envelope };
-	Ok(key.sign_record(record, &genesis, OsRng))
+	Ok(signed_record(key, genesis, (service, device), NestBody::Reading(sealed.envelope)))
+}
+
+/// Device `device`'s record saying `body` in `service` on the chain of `genesis`, signed with
+/// `key`: a reading ([`nest_record`] seals one), or a peg lock or revert of a value the
+/// device holds ([`NestBody::Lock`], [`NestBody::Revert`]), each with the device's next
+/// sequence in the service.
+pub fn signed_record(
+	key: &DeviceKey,
+	genesis: Hash,
+	(service, device): (ServiceId, DeviceId),
+	body: NestBody,
+) -> SignedNestRecord {
+	key.sign_record(NestRecord { service, device, body }, &genesis, OsRng)
 }
 
 /// Sends the device's queued readings for a service node ([`Reading::for_service_node`]) to

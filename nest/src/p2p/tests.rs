@@ -23,6 +23,7 @@ fn webchain(nodes: &[&Keypair]) -> Finalized {
 		},
 		next: NextAnchor { epoch: 0, prev: Hash::zero() },
 		pending: Vec::new(),
+		arrivals: 0,
 	}
 }
 

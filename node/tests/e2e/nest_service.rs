@@ -16,22 +16,25 @@
 //!    `thingschain-nest verify-record`, which trusts WebChain only.
 
 use crate::common::{device_cli, hex, sibling_bin, start_node, wait_for};
+use codec::Encode;
+use polkadot_sdk::sp_runtime::AccountId32;
 use serde_json::{json, Value as Json};
 use std::{path::Path, time::Duration};
-use subxt::rpcs::rpc_params;
+use subxt::dynamic::Value;
+use subxt::rpcs::{client::RpcParams, rpc_params, RpcClient};
 use subxt_signer::sr25519::dev;
 use thingschain_bench::{
-	accounts::{self, register_fleet, Fleet},
-	nest::{self, trust_nodes, Authority, NestProcess, NODE_ROLE, SUPER_ROLE},
+	accounts::{self, call, register_fleet, send_batches, Fleet},
+	nest::{self, sudo, trust_nodes, Authority, NestProcess, Trusted, NODE_ROLE, SUPER_ROLE},
 	network::{free_port, Node},
 };
 use thingschain_device::{
-	nest::{nest_record, Answer, ServiceNode},
+	nest::{nest_record, signed_record, Answer, ServiceNode},
 	Chain,
 };
 use thingschain_primitives::{
 	ids::{Hash, ServiceId},
-	nest::SignedNestRecord,
+	nest::{NestBody, PegArrival, SignedNestRecord},
 };
 
 /// Blocks per epoch of the test's service: at 2-second blocks the nodes anchor each epoch
@@ -111,14 +114,14 @@ fn reading(
 }
 
 /// Writes `records` to service node `node` with the device SDK, once it has read WebChain's
-/// block `registered` (where the devices and their readers are) and trusts the two other
+/// block `registered` (where the devices and their readers are) and trusts its `peers` other
 /// nodes; fails the test unless every one is stored.
-async fn write(node: &Node, registered: u64, records: &[SignedNestRecord]) {
+async fn write(node: &Node, registered: u64, peers: usize, records: &[SignedNestRecord]) {
 	let rpc = node.rpc().await;
 	wait_for("the node read the devices and trusts its peers", Duration::from_secs(60), || async {
 		let status: Json = rpc.request("nestnode_status", rpc_params![]).await.ok()?;
 		let read = status["webchainBlock"].as_u64().is_some_and(|block| block >= registered);
-		(read && status["trustedPeers"] == 2).then_some(())
+		(read && status["trustedPeers"] == peers).then_some(())
 	})
 	.await;
 	let node = ServiceNode::connect(&node.url()).await.unwrap();
@@ -134,18 +137,51 @@ async fn anchored(chain: &Chain, service: ServiceId) -> Option<u32> {
 	Some(u32::from_le_bytes(latest[..4].try_into().ok()?))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_service_nestchain_takes_device_records_and_anchors_every_epoch() {
-	let dir = tempfile::tempdir().unwrap();
-	let webchain = start_node("webchain", dir.path(), &["--dev", "--tmp"]);
-	let webchain_rpc = webchain.rpc().await;
-	let chain = Chain::connect(&webchain.url()).await.unwrap();
+/// Whether WebChain's `nest_verifyInclusion` proves `proven` (a service node's
+/// `nestnode_proof` or `nestnode_arrival`) against `service`'s anchor of its epoch.
+async fn proves(webchain: &RpcClient, service: ServiceId, proven: &Json) -> bool {
+	let proof = json!({
+		"leafIndex": proven["leafIndex"],
+		"numberOfLeaves": proven["numberOfLeaves"],
+		"siblings": proven["siblings"],
+	});
+	let params = rpc_params![service, proven["epoch"].clone(), proven["record"].clone(), proof];
+	webchain.request("nest_verifyInclusion", params).await.unwrap()
+}
 
-	// 1. The service, its nodes and super node, its devices.
+/// What `nestnode_*` method `method` answers with `params` at `rpc`, once it is not `null`.
+async fn served(rpc: &RpcClient, what: &str, method: &str, params: RpcParams) -> Json {
+	wait_for(what, Duration::from_secs(240), || async {
+		let answer: Json = rpc.request(method, params.clone()).await.ok()?;
+		(!answer.is_null()).then_some(answer)
+	})
+	.await
+}
+
+/// A dev WebChain in `dir`, with `services` services of [`EPOCH`]-block epochs that trust
+/// `nodes` identity-verified nodes (quorum: all of them) and a staked super node.
+/// Also WebChain's JSON-RPC client, once it serves.
+async fn dev_services(
+	dir: &Path,
+	nodes: usize,
+	services: usize,
+) -> (Node, RpcClient, Chain, Trusted) {
+	let webchain = start_node("webchain", dir, &["--dev", "--tmp"]);
+	let rpc = webchain.rpc().await;
+	let chain = Chain::connect(&webchain.url()).await.unwrap();
 	let signing = chain.device_signing().await.unwrap();
 	let mut rules = nest::Rules::read(chain.client()).await.unwrap();
 	rules.min_epoch = EPOCH;
-	let trusted = trust_nodes(&chain, &signing, Authority::Sudo, rules, 3, 1).await.unwrap();
+	let trusted =
+		trust_nodes(&chain, &signing, Authority::Sudo, rules, nodes, services).await.unwrap();
+	(webchain, rpc, chain, trusted)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_nestchain_takes_device_records_and_anchors_every_epoch() {
+	let dir = tempfile::tempdir().unwrap();
+	// 1. The service, its nodes and super node, its devices.
+	let (webchain, webchain_rpc, chain, trusted) = dev_services(dir.path(), 3, 1).await;
 	let service = trusted.services[0];
 	let fleet = register_fleet(&chain, 2, Some(service)).await.unwrap();
 	let genesis = Hash::from(chain.genesis_hash());
@@ -171,8 +207,8 @@ async fn a_service_nestchain_takes_device_records_and_anchors_every_epoch() {
 		sequences.map(|s| reading(&fleet, genesis, service, index, s)).collect()
 	};
 	let written = [records(0, 0..2 * RECORDS), records(1, 0..RECORDS)];
-	write(&nodes[0], registered, &written[0][..RECORDS as usize]).await;
-	write(&nodes[1], registered, &written[1]).await;
+	write(&nodes[0], registered, 2, &written[0][..RECORDS as usize]).await;
+	write(&nodes[1], registered, 2, &written[1]).await;
 	// Node 2, which no device writes to, holds them too: gossiped by nodes 0 and 1.
 	let node_2 = nodes[2].rpc().await;
 	for index in 0..2 {
@@ -192,7 +228,7 @@ async fn a_service_nestchain_takes_device_records_and_anchors_every_epoch() {
 	let node_0 = ServiceNode::connect(&nodes[0].url()).await.unwrap();
 	let next = node_0.next_sequence(fleet.devices[0].1).await.unwrap();
 	assert_eq!(next, RECORDS, "every acknowledged record survives SIGKILL");
-	write(&nodes[0], registered, &written[0][RECORDS as usize..]).await;
+	write(&nodes[0], registered, 2, &written[0][RECORDS as usize..]).await;
 
 	// 4b. Device 1's offline queue, flushed with the device CLI to node 2: its readings become
 	// the device's next records (the others get them by gossip). With no service node to
@@ -233,16 +269,9 @@ async fn a_service_nestchain_takes_device_records_and_anchors_every_epoch() {
 		for (sequence, record) in device_records.iter().enumerate() {
 			let mut roots = Vec::new();
 			for rpc in &rpcs {
-				let proven: Json = wait_for(
-					"the record's epoch closed on every node",
-					Duration::from_secs(240),
-					|| async {
-						let params = rpc_params![device, sequence as u64];
-						let proven: Json = rpc.request("nestnode_proof", params).await.ok()?;
-						(!proven.is_null()).then_some(proven)
-					},
-				)
-				.await;
+				let what = "the record's epoch closed on every node";
+				let params = rpc_params![device, sequence as u64];
+				let proven = served(rpc, what, "nestnode_proof", params).await;
 				assert_eq!(
 					proven["record"],
 					json!(format!("0x{}", hex(&record.record.leaf_bytes())))
@@ -253,14 +282,7 @@ async fn a_service_nestchain_takes_device_records_and_anchors_every_epoch() {
 					anchored(&chain, service).await.filter(|latest| *latest >= epoch)
 				})
 				.await;
-				let proof = json!({
-					"leafIndex": proven["leafIndex"],
-					"numberOfLeaves": proven["numberOfLeaves"],
-					"siblings": proven["siblings"],
-				});
-				let params = rpc_params![service, epoch, proven["record"].clone(), proof];
-				let verified: bool =
-					webchain_rpc.request("nest_verifyInclusion", params).await.unwrap();
+				let verified = proves(&webchain_rpc, service, &proven).await;
 				assert!(verified, "device {index}'s record {sequence} proves against its anchor");
 			}
 			assert!(
@@ -280,4 +302,113 @@ async fn a_service_nestchain_takes_device_records_and_anchors_every_epoch() {
 	let error = unwritten.expect_err("an unwritten record is not proven");
 	assert!(error.contains("serves no proof"), "{error}");
 	drop(super_node);
+}
+
+/// Blocks a peg claim waits after its anchor, and stays contestable after its final epoch is
+/// anchored, in the peg test.
+const CONFIRMATION: u32 = 2;
+const CONTEST: u32 = 10;
+
+/// The peg between two services, each kept by one `thingschain-nest` node and approved by a
+/// super node, on a dev WebChain whose periods governance shortened (sudo):
+///
+/// 1. a device of the source locks two values for the destination (two records of its own
+///    stream), and the source's node claims both on WebChain once their epoch is anchored
+///    and confirmed;
+/// 2. the device reverts its second lock, in a later epoch within the claim's window: the
+///    source's node contests that claim once the revert's epoch is anchored;
+/// 3. the first claim becomes final, the source's node settles it, and it arrives on the
+///    destination's node and super node as the destination's arrival 0, proven against the
+///    destination's anchor; the reverted lock never arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_arrives_on_its_destination_once_final_and_a_reverted_one_never() {
+	let dir = tempfile::tempdir().unwrap();
+	let (webchain, webchain_rpc, chain, trusted) = dev_services(dir.path(), 1, 2).await;
+	let [source, destination] = trusted.services[..] else { panic!("two services") };
+	let fleet = register_fleet(&chain, 1, Some(source)).await.unwrap();
+	// Two later epochs of the source may revert a lock, so the test's revert lands in time.
+	let governance = vec![
+		sudo(call(
+			"NestPeg",
+			"set_periods",
+			vec![
+				("confirmation", Value::u128(CONFIRMATION.into())),
+				("contest", Value::u128(CONTEST.into())),
+			],
+		)),
+		sudo(call(
+			"NestPeg",
+			"set_finality_epochs",
+			vec![("service", Value::u128(source.into())), ("epochs", Value::u128(2))],
+		)),
+	];
+	send_batches(&chain, &dev::alice(), governance, 2).await.unwrap();
+	let registered = chain.best_number().await.unwrap();
+	let genesis = Hash::from(chain.genesis_hash());
+
+	let url = webchain.url();
+	let ports: Vec<[u16; 2]> = (0..4).map(|_| [free_port(), free_port()]).collect();
+	let node = |name: &str, service, key, i: usize, peers: &[u16]| {
+		start_nest(dir.path(), name, &url, service, key, ports[i], peers)
+	};
+	let source_node = node("source", source, (NODE_ROLE, 0), 0, &[]);
+	let _source_super = node("source-super", source, (SUPER_ROLE, 0), 1, &[ports[0][0]]);
+	let destination_node = node("destination", destination, (NODE_ROLE, 0), 2, &[]);
+	let destination_super =
+		node("destination-super", destination, (SUPER_ROLE, 0), 3, &[ports[2][0]]);
+
+	// 1. Two locks for Dave on the destination, claimed by the source's node.
+	let (key, device) = &fleet.devices[0];
+	let dave = AccountId32::from(dev::dave().public_key().0);
+	let record = |body| signed_record(key, genesis, (source, *device), body);
+	let lock = |sequence| {
+		let payload = Hash::repeat_byte(sequence as u8 + 1);
+		record(NestBody::Lock { sequence, destination, beneficiary: dave.clone(), payload })
+	};
+	let locks = [lock(0), lock(1)];
+	write(&source_node, registered, 0, &locks).await;
+	let [kept, reverted] = locks.map(|l| l.record.peg_lock().unwrap());
+	let claim = |lock_id: Hash| {
+		let chain = &chain;
+		async move { chain.storage("NestPeg", "Claims", (source, lock_id.0)).await.unwrap() }
+	};
+	wait_for("the source's node claimed the second lock", Duration::from_secs(240), || async {
+		claim(reverted.lock_id).await
+	})
+	.await;
+
+	// 2. The device reverts it; the source's node contests the claim.
+	write(
+		&source_node,
+		registered,
+		0,
+		&[record(NestBody::Revert { sequence: 2, lock_sequence: 1 })],
+	)
+	.await;
+	// A claim's status is its last field: 1 is `Contested`.
+	wait_for("the reverted lock's claim is contested", Duration::from_secs(240), || async {
+		claim(reverted.lock_id).await.filter(|c| c.last() == Some(&1))
+	})
+	.await;
+
+	// 3. The first lock arrives on the destination, proven against its anchor.
+	let arrival = PegArrival { index: 0, lock: kept.clone(), holder: dave };
+	let destination_rpcs = [destination_node.rpc().await, destination_super.rpc().await];
+	for rpc in &destination_rpcs {
+		let proven = served(rpc, "the lock arrived", "nestnode_arrival", rpc_params![0]).await;
+		assert_eq!(proven["record"], json!(format!("0x{}", hex(&arrival.leaf_bytes()))));
+		let epoch = proven["epoch"].as_u64().unwrap() as u32;
+		wait_for("the arrival's epoch anchored", Duration::from_secs(240), || async {
+			anchored(&chain, destination).await.filter(|latest| *latest >= epoch)
+		})
+		.await;
+		assert!(proves(&webchain_rpc, destination, &proven).await, "the arrival proves");
+	}
+	let settled = chain.storage("NestPeg", "Settled", (source, kept.lock_id.0)).await.unwrap();
+	assert_eq!(settled, Some(0u64.encode()), "settled as the destination's arrival 0");
+	assert_eq!(claim(kept.lock_id).await.unwrap().last(), Some(&3), "`Settled`: it moves no more");
+	let count = chain.storage("NestPeg", "ArrivalCount", (destination,)).await.unwrap();
+	assert_eq!(count, Some(1u64.encode()), "the reverted lock never arrives");
+	let none: Json = destination_rpcs[0].request("nestnode_arrival", rpc_params![1]).await.unwrap();
+	assert!(none.is_null());
 }

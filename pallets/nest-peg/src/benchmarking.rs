@@ -149,5 +149,16 @@ mod benchmarks {
 		assert_eq!(voided.status, ClaimStatus::Contested);
 	}
 
+	/// A final claim becomes its destination's next arrival.
+	#[benchmark]
+	fn settle() {
+		let lock = final_claim::<T>();
+		let settler: T::AccountId = account("settler", 0, 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(settler), lock.source, lock.lock_id);
+		assert_eq!(Settled::<T>::get(lock.source, lock.lock_id), Some(0));
+		assert_eq!(ArrivalCount::<T>::get(lock.destination), 1);
+	}
+
 	impl_benchmark_test_suite!(Peg, crate::mock::genesis_ext(), crate::mock::Test);
 }

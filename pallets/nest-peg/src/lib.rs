@@ -11,6 +11,8 @@
 //!                               └─ epochs e+1 ..= e+k anchored, then ContestPeriod ──► Final
 //!                                                                  ──► transfer / return
 //!                                                                      (to source only)
+//!                                                                  ──► settle: Arrivals(destination, n)
+//!                                                                      ──► destination's NestChain
 //! ```
 //!
 //! 1. A value or record is locked on the source NestChain: its service nodes put a
@@ -27,7 +29,11 @@
 //!    the source skipped (settled with no state, see `pallet_nest_anchor`) may have held a
 //!    revert nobody can prove: anyone may void the claim by naming it ([`Pallet::void_skipped`]).
 //! 4. Then the claim is final: the holder may transfer it on the destination, and it can only
-//!    go back to the chain it came from.
+//!    go back to the chain it came from. Anyone may settle a final claim
+//!    ([`Pallet::settle`]): it joins the destination's [`Arrivals`], numbered in the order
+//!    they were settled, which the destination's service nodes append to their NestChain, and
+//!    moves no more on WebChain. A claim made after its final epoch was anchored stays
+//!    contestable for the contest period from when it is made.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -58,7 +64,7 @@ use scale_info::TypeInfo;
 use thingschain_primitives::{
 	ids::{Epoch, Hash, ServiceId},
 	merkle::InclusionProof,
-	nest::{record_bytes, PegLock, PegRevert, RecordKind},
+	nest::{record_bytes, PegArrival, PegLock, PegRevert, RecordKind},
 };
 
 /// Where a claim stands.
@@ -81,6 +87,9 @@ pub enum ClaimStatus {
 	Contested,
 	/// Sent back to its source chain.
 	Returned,
+	/// Final and settled: it is its destination's arrival ([`Settled`]) and moves no more on
+	/// WebChain.
+	Settled,
 }
 
 /// A lock claimed on WebChain.
@@ -98,7 +107,9 @@ pub struct Claim<T: Config> {
 	/// The last source epoch a revert may be anchored in (`epoch` + the source's finality
 	/// epochs when it was claimed); once it is anchored the contest period starts.
 	pub final_epoch: Epoch,
-	/// Blocks the claim stays contestable after `final_epoch` is anchored.
+	/// Blocks the claim stays contestable after `final_epoch` is anchored. A claim made after
+	/// that anchor gets the blocks since, too: it stays contestable the full contest period
+	/// after it is made.
 	pub contest_period: BlockNumberFor<T>,
 	/// Where it stands.
 	pub status: ClaimStatus,
@@ -160,6 +171,27 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Claims<T: Config> =
 		StorageDoubleMap<_, Blake2_128Concat, ServiceId, Blake2_128Concat, Hash, Claim<T>>;
+
+	/// Each destination's settled claims, numbered in the order they were settled (0, 1, …):
+	/// its service nodes append them to its NestChain in that order.
+	#[pallet::storage]
+	pub type Arrivals<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		ServiceId,
+		Twox64Concat,
+		u64,
+		PegArrival<T::AccountId>,
+	>;
+
+	/// How many claims each destination has had settled: the number its next arrival takes.
+	#[pallet::storage]
+	pub type ArrivalCount<T: Config> = StorageMap<_, Blake2_128Concat, ServiceId, u64, ValueQuery>;
+
+	/// The arrival number of each settled claim, by source service and lock id.
+	#[pallet::storage]
+	pub type Settled<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, ServiceId, Blake2_128Concat, Hash, u64>;
 
 	#[pallet::type_value]
 	pub fn DefaultPeriod<T: Config>() -> BlockNumberFor<T> {
@@ -227,6 +259,8 @@ pub mod pallet {
 		PeriodsSet { confirmation: BlockNumberFor<T>, contest: BlockNumberFor<T> },
 		/// Claims of `service`'s locks are final once it anchored `epochs` later epochs.
 		FinalityEpochsSet { service: ServiceId, epochs: Epoch },
+		/// The final claim of `source`'s lock `lock_id` is `destination`'s arrival `index`.
+		Settled { source: ServiceId, lock_id: Hash, destination: ServiceId, index: u64 },
 	}
 
 	#[pallet::error]
@@ -247,7 +281,7 @@ pub mod pallet {
 		UnknownClaim,
 		/// The source did not skip that epoch.
 		NotSkipped,
-		/// The claim was contested or returned.
+		/// The claim was contested, returned or settled.
 		NotClaimed,
 		/// The claim is final: it can no longer be contested.
 		AlreadyFinal,
@@ -261,6 +295,8 @@ pub mod pallet {
 		NotHolder,
 		/// A service's finality epochs must be at least 1: its next epoch may revert a lock.
 		NoFinalityEpochs,
+		/// The claim was settled already.
+		AlreadySettled,
 	}
 
 	#[pallet::hooks]
@@ -311,7 +347,11 @@ pub mod pallet {
 				Error::<T>::ClaimTooEarly
 			);
 			let final_epoch = epoch.saturating_add(Self::finality_epochs(lock.source));
-			let contest_period = ContestPeriod::<T>::get();
+			// A claim made after its final epoch was anchored would otherwise be final at
+			// once, with no time left to contest it.
+			let late = T::Anchors::anchor(lock.source, final_epoch)
+				.map_or(Zero::zero(), |(_, anchored_at)| now.saturating_sub(anchored_at));
+			let contest_period = ContestPeriod::<T>::get().saturating_add(late);
 			Self::deposit_event(Event::Claimed {
 				source: lock.source,
 				lock_id: lock.lock_id,
@@ -438,6 +478,53 @@ pub mod pallet {
 			ensure!(T::Anchors::skipped(source, epoch), Error::<T>::NotSkipped);
 			Self::void(source, lock_id, claim, by);
 			Ok(())
+		}
+
+		/// Settle the final claim of `source`'s lock `lock_id`: it becomes its destination's
+		/// next arrival, for its holder, which the destination's service nodes append to their
+		/// NestChain; on WebChain it moves no more. Anyone may; once. A claim returned to its
+		/// source never arrives.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::settle())]
+		pub fn settle(origin: OriginFor<T>, source: ServiceId, lock_id: Hash) -> DispatchResult {
+			ensure_signed(origin)?;
+			let claim = Claims::<T>::get(source, lock_id).ok_or(Error::<T>::UnknownClaim)?;
+			ensure!(claim.status != ClaimStatus::Settled, Error::<T>::AlreadySettled);
+			ensure!(claim.status == ClaimStatus::Claimed, Error::<T>::NotClaimed);
+			ensure!(
+				claim.is_final(frame_system::Pallet::<T>::block_number()),
+				Error::<T>::NotFinal
+			);
+			let destination = claim.lock.destination;
+			let index = ArrivalCount::<T>::get(destination);
+			let arrival =
+				PegArrival { index, lock: claim.lock.clone(), holder: claim.holder.clone() };
+			Arrivals::<T>::insert(destination, index, arrival);
+			ArrivalCount::<T>::insert(destination, index.saturating_add(1));
+			Settled::<T>::insert(source, lock_id, index);
+			Claims::<T>::insert(source, lock_id, Claim { status: ClaimStatus::Settled, ..claim });
+			Self::deposit_event(Event::Settled { source, lock_id, destination, index });
+			Ok(())
+		}
+	}
+
+	/// What relayers ask before they send a claim or a settlement, so they never guess the
+	/// pallet's rules.
+	#[pallet::view_functions]
+	impl<T: Config> Pallet<T> {
+		/// The first block at which a lock anchored in `source`'s `epoch` may be claimed;
+		/// `None` while that epoch is not anchored.
+		pub fn claimable_from(source: ServiceId, epoch: Epoch) -> Option<BlockNumberFor<T>> {
+			let (_, anchored_at) = T::Anchors::anchor(source, epoch)?;
+			Some(anchored_at.saturating_add(ConfirmationPeriod::<T>::get()))
+		}
+
+		/// The first block at which the claim of `source`'s lock `lock_id` is final; `None`
+		/// while its source has not anchored its final epoch, and for a claim contested or
+		/// returned.
+		pub fn final_from(source: ServiceId, lock_id: Hash) -> Option<BlockNumberFor<T>> {
+			let claim = Claims::<T>::get(source, lock_id)?;
+			(claim.status == ClaimStatus::Claimed).then(|| claim.final_at()).flatten()
 		}
 	}
 }

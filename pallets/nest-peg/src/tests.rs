@@ -73,7 +73,10 @@ fn contest(byte: u8, epoch: Epoch, proof: InclusionProof) -> DispatchResult {
 fn a_proven_lock_is_claimed_after_the_confirmation_period() {
 	new_test_ext().execute_with(|| {
 		let lock = lock(1);
+		assert_eq!(Peg::claimable_from(SOURCE, 0), None, "not anchored");
 		let (epoch, proof) = anchor_lock(&lock);
+		let anchored_at = System::block_number();
+		assert_eq!(Peg::claimable_from(SOURCE, epoch), Some(anchored_at + CONFIRMATION));
 		System::set_block_number(System::block_number() + CONFIRMATION - 1);
 		assert_noop!(claim(&lock, epoch, proof.clone()), Error::<Test>::ClaimTooEarly);
 		confirm();
@@ -292,6 +295,90 @@ fn a_final_value_goes_back_to_its_source_once() {
 }
 
 #[test]
+fn final_claims_arrive_at_their_destination_once_in_the_order_they_are_settled() {
+	new_test_ext().execute_with(|| {
+		claimed(&lock(1));
+		claimed(&lock(2));
+		let settle = |byte| Peg::settle(signed(4), SOURCE, id(byte));
+		assert_noop!(settle(1), Error::<Test>::NotFinal);
+		assert_noop!(settle(9), Error::<Test>::UnknownClaim);
+		assert_eq!(Peg::final_from(SOURCE, id(2)), None, "its final epoch is not anchored");
+		anchor_source_until(Claims::<Test>::get(SOURCE, id(2)).unwrap().final_epoch);
+		let final_from = Peg::final_from(SOURCE, id(2)).expect("its final epoch is anchored");
+		System::set_block_number(final_from - 1);
+		assert_noop!(settle(2), Error::<Test>::NotFinal);
+		System::set_block_number(final_from);
+		assert_ok!(settle(2));
+		System::assert_last_event(
+			Event::Settled { source: SOURCE, lock_id: id(2), destination: DESTINATION, index: 0 }
+				.into(),
+		);
+		// Lock 1's value changed hands on WebChain first: it arrives for its holder.
+		finalize(id(1));
+		assert_ok!(Peg::transfer(signed(7), SOURCE, id(1), 9));
+		assert_ok!(settle(1));
+		assert_noop!(settle(1), Error::<Test>::AlreadySettled);
+		assert_eq!(ArrivalCount::<Test>::get(DESTINATION), 2);
+		let arrival = |index| Arrivals::<Test>::get(DESTINATION, index).unwrap();
+		assert_eq!(arrival(0), PegArrival { index: 0, lock: lock(2), holder: 7 });
+		assert_eq!(arrival(1), PegArrival { index: 1, lock: lock(1), holder: 9 });
+		assert_eq!(ArrivalCount::<Test>::get(SOURCE), 0);
+	});
+}
+
+/// The attack: spend a value on WebChain after it arrived on its destination.
+#[test]
+fn a_settled_value_moves_no_more_on_webchain() {
+	new_test_ext().execute_with(|| {
+		claimed(&lock(1));
+		finalize(id(1));
+		assert_ok!(Peg::settle(signed(4), SOURCE, id(1)));
+		assert_eq!(Claims::<Test>::get(SOURCE, id(1)).unwrap().status, ClaimStatus::Settled);
+		assert_noop!(Peg::transfer(signed(7), SOURCE, id(1), 9), Error::<Test>::NotClaimed);
+		let back = Peg::return_to_source(signed(7), SOURCE, id(1), 7);
+		assert_noop!(back, Error::<Test>::NotClaimed);
+	});
+}
+
+/// The attack: wait until the lock's window is anchored and its contest period over, then
+/// claim a reverted lock, final at once. A late claim stays contestable the whole period.
+#[test]
+fn a_late_claim_stays_contestable_for_the_contest_period() {
+	new_test_ext().execute_with(|| {
+		let (epoch, proof) = anchor_lock(&lock(1));
+		let records = vec![revert_record(1)];
+		let revert_epoch = anchor_records(SOURCE, &records);
+		anchor_source_until(epoch + FINALITY_EPOCHS);
+		System::set_block_number(System::block_number() + CONTEST + CONFIRMATION);
+		assert_ok!(claim(&lock(1), epoch, proof));
+		let claimed_at = System::block_number();
+		assert_eq!(Peg::final_from(SOURCE, id(1)), Some(claimed_at + CONTEST));
+		System::set_block_number(claimed_at + CONTEST - 1);
+		assert_ok!(contest(1, revert_epoch, prove(&records, 0)));
+		assert_eq!(Claims::<Test>::get(SOURCE, id(1)).unwrap().status, ClaimStatus::Contested);
+	});
+}
+
+#[test]
+fn a_contested_or_returned_claim_never_arrives() {
+	new_test_ext().execute_with(|| {
+		let epoch = claimed(&lock(1));
+		let records = vec![revert_record(1)];
+		let revert_epoch = anchor_records(SOURCE, &records);
+		assert!(revert_epoch <= epoch + FINALITY_EPOCHS);
+		assert_ok!(contest(1, revert_epoch, prove(&records, 0)));
+		System::set_block_number(System::block_number() + CONTEST);
+		assert_noop!(Peg::settle(signed(4), SOURCE, id(1)), Error::<Test>::NotClaimed);
+
+		claimed(&lock(2));
+		finalize(id(2));
+		assert_ok!(Peg::return_to_source(signed(7), SOURCE, id(2), 7));
+		assert_noop!(Peg::settle(signed(4), SOURCE, id(2)), Error::<Test>::NotClaimed);
+		assert_eq!(ArrivalCount::<Test>::get(DESTINATION), 0);
+	});
+}
+
+#[test]
 fn governance_sets_the_periods_and_each_services_finality_epochs() {
 	use polkadot_sdk::sp_runtime::DispatchError::BadOrigin;
 	new_test_ext().execute_with(|| {
@@ -406,4 +493,22 @@ fn try_state_names_a_broken_invariant() {
 		"a claim rests on an epoch that is not anchored",
 	);
 	broken(|| FinalityEpochs::<Test>::insert(SOURCE, 0), "a service's finality epochs are zero");
+	broken(|| Settled::<Test>::insert(SOURCE, id(1), 0), "a settled claim is not marked so");
+	fn settled() {
+		Settled::<Test>::insert(SOURCE, id(1), 0);
+		mutate(|claim| claim.status = ClaimStatus::Settled);
+	}
+	broken(settled, "a settled claim is not among its destination's arrivals");
+	broken(
+		|| ArrivalCount::<Test>::insert(DESTINATION, 1),
+		"a destination's arrivals are not numbered 0 to its count",
+	);
+	broken(
+		|| {
+			settled();
+			let arrival = PegArrival { index: 0, lock: lock(1), holder: 9 };
+			Arrivals::<Test>::insert(DESTINATION, 0, arrival);
+		},
+		"an arrival is not its settled claim",
+	);
 }
