@@ -25,7 +25,7 @@ use crate::{
 	error::{CloseError, StorageError},
 	ledger::{Ledger, SealedEpoch, SignedCut},
 	peers::Peers,
-	peg::Peg,
+	peg,
 	rpc::MAX_RECORDS_PER_CALL,
 	validate::Rules,
 	webchain::{self, Finalized},
@@ -66,8 +66,6 @@ pub struct Epochs {
 	pub committer: Committer,
 	/// The service's other nodes.
 	pub peers: Peers,
-	/// The peg: the service's arrivals, and (on a service node) its locks' relays.
-	pub peg: Peg,
 }
 
 /// Why an epoch could not be closed yet.
@@ -116,7 +114,7 @@ impl From<StorageError> for Waiting {
 impl Epochs {
 	/// Runs for as long as `finalized` is published: on each finalized block, closes the
 	/// epochs that ended and settles the next anchor.
-	pub async fn run(mut self, mut finalized: watch::Receiver<Option<Finalized>>) {
+	pub async fn run(self, mut finalized: watch::Receiver<Option<Finalized>>) {
 		let mut chain = None;
 		// The epoch this node's attestation or approval was last counted for, and the block
 		// by which WebChain had it.
@@ -126,7 +124,7 @@ impl Epochs {
 			let Some(at) = finalized.borrow_and_update().clone() else { continue };
 			// First the arrivals settled by this block: a leader's cut takes them, and the
 			// other nodes need them to close the epoch with it.
-			if let Err(error) = self.peg_step(&at, &mut chain, false).await {
+			if let Err(error) = self.copy_arrivals(&at, &mut chain).await {
 				tracing::warn!(target: "peg", "at block {}: {error}", at.number);
 				chain = None;
 			}
@@ -152,28 +150,13 @@ impl Epochs {
 					}
 				}
 			}
-			if self.role == Role::ServiceNode {
-				if let Err(error) = self.peg_step(&at, &mut chain, true).await {
-					tracing::warn!(target: "peg", "at block {}: {error}", at.number);
-					chain = None;
-				}
-			}
 		}
 	}
 
-	/// Copies the service's arrivals settled by `at` or, with `relay`, takes the ledger's
-	/// locks a step on WebChain ([`Peg`]).
-	async fn peg_step(
-		&mut self,
-		at: &Finalized,
-		chain: &mut Option<Chain>,
-		relay: bool,
-	) -> Result<(), Error> {
+	/// Copies the service's arrivals settled by `at` ([`peg::copy_arrivals`]).
+	async fn copy_arrivals(&self, at: &Finalized, chain: &mut Option<Chain>) -> Result<(), Error> {
 		let chain = connected(&self.webchain, chain).await?;
-		match relay {
-			false => self.peg.copy_arrivals(chain, at).await,
-			true => self.peg.relay(chain, at).await,
-		}
+		peg::copy_arrivals(chain, &self.ledger, self.rules.service, at).await
 	}
 
 	/// Closes every epoch that ended by `at`, in order.
@@ -324,7 +307,10 @@ impl Epochs {
 }
 
 /// `chain`, connected to WebChain at `url` first if it is not.
-async fn connected<'a>(url: &str, chain: &'a mut Option<Chain>) -> Result<&'a Chain, Error> {
+pub(crate) async fn connected<'a>(
+	url: &str,
+	chain: &'a mut Option<Chain>,
+) -> Result<&'a Chain, Error> {
 	Ok(match chain {
 		Some(chain) => chain,
 		None => chain.insert(Chain::connect(url).await?),

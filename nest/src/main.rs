@@ -13,7 +13,7 @@ use thingschain_nest::{
 	ledger::Ledger,
 	p2p::{self, Network},
 	peers::{Peers, RpcPeers},
-	peg::Peg,
+	peg::Relayer,
 	prove::prove,
 	rpc::{NestNode, NestNodeApiServer},
 	validate::Rules,
@@ -163,9 +163,11 @@ async fn serve(cli: Run) -> Result<(), Box<dyn std::error::Error>> {
 		tracing::info!("libp2p peer id {peer_id}");
 		(Role::ServiceNode, Peers::Network(network.clone()), Some(network))
 	};
+	// A service node relays its locks to WebChain; a super node keeps no peg duties.
+	let relayer = (role == Role::ServiceNode)
+		.then(|| Relayer::new(cli.service, key.clone(), ledger.clone(), cli.webchain.clone()));
 	let epochs = Epochs {
 		role,
-		peg: Peg::new(cli.service, key.clone(), ledger.clone()),
 		key,
 		webchain: cli.webchain.clone(),
 		rules,
@@ -183,10 +185,17 @@ async fn serve(cli: Run) -> Result<(), Box<dyn std::error::Error>> {
 		cli.service,
 		cli.base_path.display()
 	);
-	// The epochs' driver runs here, not spawned: the device SDK's transaction futures are
-	// not `Send` for every lifetime.
+	// The epochs' driver and the peg's relays run here, not spawned: the device SDK's
+	// transaction futures are not `Send` for every lifetime.
+	let relays = async {
+		match relayer {
+			Some(relayer) => relayer.run(first.clone()).await,
+			None => std::future::pending().await,
+		}
+	};
 	let stopped = tokio::select! {
-		() = epochs.run(first) => Err("WebChain's follower stopped".into()),
+		() = epochs.run(first.clone()) => Err("WebChain's follower stopped".into()),
+		() = relays => Err("WebChain's follower stopped".into()),
 		stopped = shutdown() => stopped.map_err(Into::into),
 	};
 	handle.stop()?;

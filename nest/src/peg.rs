@@ -14,6 +14,9 @@
 //!   ─► the next cut takes them: the epoch's tree holds them after its devices' records
 //! ```
 //!
+//! Relays run in a loop of their own, and a duty whose lock is claimed is taken a step at
+//! every block (claims are read from WebChain's events), however many other duties wait.
+//!
 //! Every node copies the arrivals from WebChain's finalized blocks; a cut naming more than a
 //! node has read yet waits there until it has. A lock whose revert a closed epoch holds is
 //! never claimed or settled by its nodes, and while a claim of it is not final every node
@@ -27,7 +30,10 @@ use crate::{
 	webchain::{self, number, variant_name, Finalized},
 };
 use codec::{Decode, Encode};
-use std::{collections::HashMap, sync::Arc};
+use std::{
+	collections::{HashMap, HashSet},
+	sync::Arc,
+};
 use subxt::{
 	dynamic::{self, At, Value},
 	ext::scale_value::Composite,
@@ -39,6 +45,7 @@ use thingschain_primitives::{
 	merkle::InclusionProof,
 	nest::PegLock,
 };
+use tokio::sync::watch;
 
 /// The most arrivals read from WebChain for one finalized block.
 const ARRIVALS_PER_BLOCK: u64 = 256;
@@ -162,60 +169,113 @@ fn next_step(
 	}
 	match (is_final, duty.lock) {
 		(true, Some(lock)) => Step::Send(Relay::Settle(lock)),
-		_ => Step::Wait,
+		// A revert closed after its lock's duty ended: nothing to settle here.
+		(true, None) => Step::Done,
+		(false, _) => Step::Wait,
 	}
 }
 
-/// A node's part in the peg: copies its service's arrivals from WebChain and, on a service
-/// node, relays its locks' claims, contests and settlements.
-pub struct Peg {
+/// Copies the arrivals WebChain settled for `service` by `at` that `ledger` lacks: what the
+/// next cut of a node, or of a super node, takes.
+pub async fn copy_arrivals(
+	chain: &Chain,
+	ledger: &Arc<Ledger>,
+	service: ServiceId,
+	at: &Finalized,
+) -> Result<(), Error> {
+	let have = on_ledger(ledger, |ledger| ledger.arrival_count()).await?;
+	if have >= at.arrivals {
+		return Ok(());
+	}
+	let numbers = have..at.arrivals.min(have + ARRIVALS_PER_BLOCK);
+	let arrivals = webchain::arrivals_at(chain, service, at.number, numbers).await?;
+	let count = on_ledger(ledger, move |ledger| ledger.add_arrivals(&arrivals)).await?;
+	tracing::info!(target: "peg", "{count} peg arrivals read from WebChain");
+	Ok(())
+}
+
+/// A service node's relays of its locks to WebChain, in a loop of their own (a relay waits
+/// for its transaction's inclusion; the epochs' loop never waits for it).
+pub struct Relayer {
 	/// The service.
 	pub service: ServiceId,
 	/// The node's account key (pays the relayed transactions).
 	pub key: Keypair,
 	/// The ledger.
 	pub ledger: Arc<Ledger>,
+	/// WebChain's JSON-RPC URL.
+	pub webchain: String,
 	/// The finalized block before which each lock's step is not sent again: the block a sent
 	/// one was included in (the finalized state shows it from there), or a while after
 	/// WebChain refused it.
 	not_before: HashMap<(Hash, &'static str), u64>,
-	/// Where the next block's turn of duties starts.
+	/// Where the next block's turn of the other duties starts.
 	next_duty: usize,
+	/// The duties whose lock has an open claim on WebChain: taken a step at every block, so
+	/// no number of other duties delays a contest past its period.
+	claimed: HashSet<Hash>,
+	/// The last finalized block whose events were read for claims of the service's locks.
+	last_block: Option<u64>,
 }
 
-impl Peg {
-	/// The peg of `service`'s node with `key`, over `ledger`.
-	pub fn new(service: ServiceId, key: Keypair, ledger: Arc<Ledger>) -> Peg {
-		Peg { service, key, ledger, not_before: HashMap::new(), next_duty: 0 }
-	}
-
-	/// Copies the arrivals WebChain settled for the service by `at` that the ledger lacks.
-	pub async fn copy_arrivals(&self, chain: &Chain, at: &Finalized) -> Result<(), Error> {
-		let have = self.blocking(|ledger| ledger.arrival_count()).await?;
-		if have >= at.arrivals {
-			return Ok(());
+impl Relayer {
+	/// The relayer of `service`'s node with `key`, over `ledger`, sending to `webchain`.
+	pub fn new(service: ServiceId, key: Keypair, ledger: Arc<Ledger>, webchain: String) -> Self {
+		let (not_before, claimed) = (HashMap::new(), HashSet::new());
+		Relayer {
+			service,
+			key,
+			ledger,
+			webchain,
+			not_before,
+			next_duty: 0,
+			claimed,
+			last_block: None,
 		}
-		let numbers = have..at.arrivals.min(have + ARRIVALS_PER_BLOCK);
-		let arrivals = webchain::arrivals_at(chain, self.service, at.number, numbers).await?;
-		let count = self.blocking(move |ledger| ledger.add_arrivals(&arrivals)).await?;
-		tracing::info!(target: "peg", "{count} peg arrivals read from WebChain");
-		Ok(())
 	}
 
-	/// Takes the ledger's peg duties a step on WebChain, at finalized block `at`: at most
-	/// [`DUTIES_PER_BLOCK`] of them, going on at the next block where this one stopped. A
+	/// Runs for as long as `finalized` is published: takes the duties a step at each
+	/// finalized block.
+	pub async fn run(mut self, mut finalized: watch::Receiver<Option<Finalized>>) {
+		let mut chain = None;
+		while finalized.changed().await.is_ok() {
+			let Some(at) = finalized.borrow_and_update().clone() else { continue };
+			let relayed = async {
+				let chain = crate::epochs::connected(&self.webchain, &mut chain).await?;
+				self.relay(chain, &at).await
+			};
+			if let Err(error) = relayed.await {
+				tracing::warn!(target: "peg", "at block {}: {error}", at.number);
+				chain = None;
+			}
+		}
+	}
+
+	/// Takes the ledger's peg duties a step on WebChain, at finalized block `at`: every duty
+	/// whose lock has an open claim (known from the claims' events since the last block), and
+	/// at most [`DUTIES_PER_BLOCK`] others, going on at the next block where this one stopped
+	/// (all of them at the first block, to find the claims made while the node was down). A
 	/// duty that fails is left for a later block; the others go on.
-	pub async fn relay(&mut self, chain: &Chain, at: &Finalized) -> Result<(), Error> {
-		let duties = self.blocking(|ledger| ledger.peg_duties()).await?;
-		if duties.is_empty() {
-			return Ok(());
+	async fn relay(&mut self, chain: &Chain, at: &Finalized) -> Result<(), Error> {
+		if let Some(last) = self.last_block {
+			for number in last + 1..=at.number {
+				self.claimed.extend(webchain::claimed_in(chain, self.service, number).await?);
+			}
 		}
+		let first = self.last_block.is_none();
+		self.last_block = Some(at.number);
+		let duties = self.blocking(|ledger| ledger.peg_duties()).await?;
+		let (claimed, others): (Vec<_>, Vec<_>) =
+			duties.into_iter().partition(|(lock_id, _)| self.claimed.contains(lock_id));
+		let turn = match first {
+			true => others.len(),
+			false => DUTIES_PER_BLOCK.min(others.len()),
+		};
+		let start = self.next_duty.checked_rem(others.len()).unwrap_or(0);
+		self.next_duty = start + turn;
+		let others = others.iter().cycle().skip(start).take(turn);
 		let block = chain.client().at_block(at.number).await.map_err(rpc)?;
-		let start = self.next_duty % duties.len();
-		let turn: Vec<_> =
-			duties.iter().cycle().skip(start).take(DUTIES_PER_BLOCK.min(duties.len())).collect();
-		self.next_duty = start + turn.len();
-		for &(lock_id, duty) in turn {
+		for &(lock_id, duty) in claimed.iter().chain(others) {
 			if let Err(error) = self.step(chain, &block, at, lock_id, duty).await {
 				tracing::warn!(target: "peg", "lock {lock_id:?}: {error}");
 			}
@@ -233,6 +293,9 @@ impl Peg {
 		duty: PegDuty,
 	) -> Result<(), Error> {
 		let claim = self.claim_view(block, lock_id).await?;
+		if claim.is_some_and(|claim| claim.open) {
+			self.claimed.insert(lock_id);
+		}
 		let claimable_from = match (duty.lock, duty.revert, claim) {
 			(Some(lock), None, None) => {
 				view_block(block, "claimable_from", (self.service, lock.epoch)).await?
@@ -248,6 +311,7 @@ impl Peg {
 			Step::Done => {
 				self.blocking(move |ledger| ledger.finish_peg_duty(lock_id)).await?;
 				self.not_before.retain(|(id, _), _| *id != lock_id);
+				self.claimed.remove(&lock_id);
 				return Ok(());
 			}
 			Step::Send(relay) => relay,
@@ -353,11 +417,17 @@ impl Peg {
 		&self,
 		work: impl FnOnce(&Ledger) -> Result<T, StorageError> + Send + 'static,
 	) -> Result<T, Error> {
-		let ledger = self.ledger.clone();
-		crate::blocking(move || work(&ledger))
-			.await
-			.map_err(|e| Error::Io(std::io::Error::other(e)))
+		on_ledger(&self.ledger, work).await
 	}
+}
+
+/// Runs `work` on `ledger` off the async threads.
+async fn on_ledger<T: Send + 'static>(
+	ledger: &Arc<Ledger>,
+	work: impl FnOnce(&Ledger) -> Result<T, StorageError> + Send + 'static,
+) -> Result<T, Error> {
+	let ledger = ledger.clone();
+	crate::blocking(move || work(&ledger)).await.map_err(|e| Error::Io(std::io::Error::other(e)))
 }
 
 /// The block number NestPeg's view function `name` answers with `args` (SCALE) at `block`

@@ -378,6 +378,29 @@ pub async fn arrivals_at(
 	Ok(arrivals)
 }
 
+/// The locks of `service` claimed in finalized block `number` (its `NestPeg.Claimed` events).
+pub async fn claimed_in(
+	chain: &Chain,
+	service: ServiceId,
+	number: u64,
+) -> Result<Vec<Hash>, Error> {
+	let at = chain.client().at_block(number).await.map_err(rpc)?;
+	let events = at.events().fetch().await.map_err(rpc)?;
+	let mut claimed = Vec::new();
+	for event in events.iter() {
+		let event = event.map_err(rpc)?;
+		if (event.pallet_name(), event.event_name()) == ("NestPeg", "Claimed") {
+			// `Claimed` starts with its source and lock id.
+			let (source, lock_id): (ServiceId, Hash) =
+				decode(event.field_bytes(), "NestPeg.Claimed")?;
+			if source == service {
+				claimed.push(lock_id);
+			}
+		}
+	}
+	Ok(claimed)
+}
+
 /// The name of the variant `value` is.
 pub(crate) fn variant_name(value: Option<&Value>) -> Option<&str> {
 	match &value?.value {

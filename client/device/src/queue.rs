@@ -23,7 +23,7 @@ use crate::{
 	chain::DeviceSigning,
 	Chain, DeviceKeys, Error,
 };
-use codec::{Decode, Encode};
+use codec::{Decode, DecodeAll, Encode};
 use rand_core::OsRng;
 use std::path::{Path, PathBuf};
 use subxt::utils::H256;
@@ -149,7 +149,7 @@ impl Queue {
 			let (public, data) = <(bool, Vec<u8>)>::decode(&mut &std::fs::read(&path)?[..])
 				.map_err(|e| invalid(&path, e))?;
 			let sent = read_optional(&self.sent_path(seq))?;
-			let for_service = read_optional(&self.route_path(seq))?;
+			let for_service = read_route(&self.route_path(seq))?;
 			readings.push(Reading { seq, public, data, sent, for_service });
 		}
 		readings.sort_by_key(|r| r.seq);
@@ -212,6 +212,19 @@ impl Queue {
 fn read_optional<T: Decode>(path: &Path) -> Result<Option<T>, Error> {
 	match std::fs::read(path) {
 		Ok(bytes) => Ok(Some(T::decode(&mut &bytes[..]).map_err(|e| invalid(path, e))?)),
+		Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+		Err(e) => Err(e.into()),
+	}
+}
+
+/// The route noted at `path`, if there is one. A note of another version of the SDK's record
+/// layout (it does not decode whole) is read as [`ServiceRoute::Reseal`]: the reading is
+/// sealed afresh, rather than the whole queue refused.
+fn read_route(path: &Path) -> Result<Option<ServiceRoute>, Error> {
+	match std::fs::read(path) {
+		Ok(bytes) => {
+			Ok(Some(ServiceRoute::decode_all(&mut &bytes[..]).unwrap_or(ServiceRoute::Reseal)))
+		}
 		Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
 		Err(e) => Err(e.into()),
 	}
@@ -465,6 +478,17 @@ mod tests {
 		assert_eq!(queue.push(b"21.6", false).unwrap(), 0);
 		let pending = queue.pending().unwrap();
 		assert_eq!((pending[0].sent, pending[0].for_service.clone()), (None, None));
+	}
+
+	#[test]
+	fn a_route_noted_by_another_record_layout_reseals_its_reading() {
+		let dir = tempfile::tempdir().unwrap();
+		let queue = Queue::open(dir.path()).unwrap();
+		assert_eq!(queue.push(b"21.5", false).unwrap(), 0);
+		// A `Sealed` note (tag 0) whose record does not decode as this SDK's.
+		std::fs::write(dir.path().join("00000000000000000000.nest"), [0, 1, 2, 3]).unwrap();
+		let pending = queue.pending().unwrap();
+		assert_eq!(pending[0].for_service, Some(ServiceRoute::Reseal));
 	}
 
 	#[test]

@@ -307,7 +307,10 @@ async fn a_service_nestchain_takes_device_records_and_anchors_every_epoch() {
 /// Blocks a peg claim waits after its anchor, and stays contestable after its final epoch is
 /// anchored, in the peg test.
 const CONFIRMATION: u32 = 2;
-const CONTEST: u32 = 10;
+const CONTEST: u32 = 24;
+/// Later epochs of the source that may revert a lock in the peg test: the revert, written once
+/// the lock's claim is seen, lands well within them.
+const FINALITY_EPOCHS: u32 = 3;
 
 /// The peg between two services, each kept by one `thingschain-nest` node and approved by a
 /// super node, on a dev WebChain whose periods governance shortened (sudo):
@@ -326,7 +329,7 @@ async fn a_lock_arrives_on_its_destination_once_final_and_a_reverted_one_never()
 	let (webchain, webchain_rpc, chain, trusted) = dev_services(dir.path(), 1, 2).await;
 	let [source, destination] = trusted.services[..] else { panic!("two services") };
 	let fleet = register_fleet(&chain, 1, Some(source)).await.unwrap();
-	// Two later epochs of the source may revert a lock, so the test's revert lands in time.
+	// Later epochs of the source may revert a lock, so the test's revert lands in time.
 	let governance = vec![
 		sudo(call(
 			"NestPeg",
@@ -339,7 +342,10 @@ async fn a_lock_arrives_on_its_destination_once_final_and_a_reverted_one_never()
 		sudo(call(
 			"NestPeg",
 			"set_finality_epochs",
-			vec![("service", Value::u128(source.into())), ("epochs", Value::u128(2))],
+			vec![
+				("service", Value::u128(source.into())),
+				("epochs", Value::u128(FINALITY_EPOCHS.into())),
+			],
 		)),
 	];
 	send_batches(&chain, &dev::alice(), governance, 2).await.unwrap();

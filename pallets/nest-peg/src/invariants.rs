@@ -11,6 +11,11 @@ impl<T: Config> Pallet<T> {
 	pub fn do_try_state() -> Result<(), TryRuntimeError> {
 		for (source, lock_id, claim) in Claims::<T>::iter() {
 			ensure!(
+				(claim.status == ClaimStatus::Settled)
+					== Settled::<T>::contains_key(source, lock_id),
+				"a claim is marked settled without an arrival, or the other way round"
+			);
+			ensure!(
 				claim.lock.source == source && claim.lock.lock_id == lock_id,
 				"a claim is stored under another lock's key"
 			);
@@ -29,6 +34,13 @@ impl<T: Config> Pallet<T> {
 			ensure!(
 				arrival.lock == claim.lock && arrival.holder == claim.holder,
 				"an arrival is not its settled claim"
+			);
+		}
+		for (destination, index, arrival) in Arrivals::<T>::iter() {
+			ensure!(index < ArrivalCount::<T>::get(destination), "an arrival is past its count");
+			ensure!(
+				Settled::<T>::get(arrival.lock.source, arrival.lock.lock_id) == Some(index),
+				"an arrival is no settled claim's"
 			);
 		}
 		for (destination, count) in ArrivalCount::<T>::iter() {

@@ -482,8 +482,8 @@ pub mod pallet {
 
 		/// Settle the final claim of `source`'s lock `lock_id`: it becomes its destination's
 		/// next arrival, for its holder, which the destination's service nodes append to their
-		/// NestChain; on WebChain it moves no more. Anyone may; once. A claim returned to its
-		/// source never arrives.
+		/// NestChain; on WebChain it moves no more. Anyone may; once, while the destination is
+		/// active. A claim returned to its source never arrives.
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::settle())]
 		pub fn settle(origin: OriginFor<T>, source: ServiceId, lock_id: Hash) -> DispatchResult {
@@ -496,6 +496,11 @@ pub mod pallet {
 				Error::<T>::NotFinal
 			);
 			let destination = claim.lock.destination;
+			// A suspended destination's nodes take no arrivals: it waits for them.
+			ensure!(
+				T::Registry::service(destination).is_some_and(|terms| terms.active),
+				Error::<T>::DestinationUnavailable
+			);
 			let index = ArrivalCount::<T>::get(destination);
 			let arrival =
 				PegArrival { index, lock: claim.lock.clone(), holder: claim.holder.clone() };

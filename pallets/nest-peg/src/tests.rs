@@ -326,6 +326,19 @@ fn final_claims_arrive_at_their_destination_once_in_the_order_they_are_settled()
 	});
 }
 
+#[test]
+fn a_final_claim_waits_for_its_destination_to_be_active_to_arrive() {
+	new_test_ext().execute_with(|| {
+		claimed(&lock(1));
+		finalize(id(1));
+		let node = nodes_of(DESTINATION)[0];
+		assert_ok!(Registry::remove_service_node(signed(OWNER), DESTINATION, node));
+		let settle = || Peg::settle(signed(4), SOURCE, id(1));
+		assert_noop!(settle(), Error::<Test>::DestinationUnavailable);
+		assert_eq!(ArrivalCount::<Test>::get(DESTINATION), 0);
+	});
+}
+
 /// The attack: spend a value on WebChain after it arrived on its destination.
 #[test]
 fn a_settled_value_moves_no_more_on_webchain() {
@@ -493,7 +506,14 @@ fn try_state_names_a_broken_invariant() {
 		"a claim rests on an epoch that is not anchored",
 	);
 	broken(|| FinalityEpochs::<Test>::insert(SOURCE, 0), "a service's finality epochs are zero");
-	broken(|| Settled::<Test>::insert(SOURCE, id(1), 0), "a settled claim is not marked so");
+	broken(
+		|| Settled::<Test>::insert(SOURCE, id(1), 0),
+		"a claim is marked settled without an arrival, or the other way round",
+	);
+	broken(
+		|| mutate(|claim| claim.status = ClaimStatus::Settled),
+		"a claim is marked settled without an arrival, or the other way round",
+	);
 	fn settled() {
 		Settled::<Test>::insert(SOURCE, id(1), 0);
 		mutate(|claim| claim.status = ClaimStatus::Settled);
@@ -510,5 +530,16 @@ fn try_state_names_a_broken_invariant() {
 			Arrivals::<Test>::insert(DESTINATION, 0, arrival);
 		},
 		"an arrival is not its settled claim",
+	);
+	fn stray() -> PegArrival<AccountId> {
+		PegArrival { index: 0, lock: lock(2), holder: 7 }
+	}
+	broken(|| Arrivals::<Test>::insert(DESTINATION, 0, stray()), "an arrival is past its count");
+	broken(
+		|| {
+			Arrivals::<Test>::insert(DESTINATION, 0, stray());
+			ArrivalCount::<Test>::insert(DESTINATION, 1);
+		},
+		"an arrival is no settled claim's",
 	);
 }

@@ -40,10 +40,10 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `NestPeg::ContestPeriod` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// The range of component `d` is `[1, 12]`.
 	fn claim(d: u32, ) -> Weight {
-		// Proof size: measured `653`, estimated `8240` bytes.
-		// Minimum execution time: 33_019_000 picoseconds.
-		Weight::from_parts(34_901_147, 8240)
-			.saturating_add(Weight::from_parts(726_222, 0).saturating_mul(d.into()))
+		// Proof size: measured `810`, estimated `8240` bytes.
+		// Minimum execution time: 35_800_000 picoseconds.
+		Weight::from_parts(41_885_001, 8240)
+			.saturating_add(Weight::from_parts(423_945, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -54,9 +54,9 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `d` is `[1, 12]`.
 	fn contest(d: u32, ) -> Weight {
 		// Proof size: measured `583`, estimated `4615` bytes.
-		// Minimum execution time: 26_944_000 picoseconds.
-		Weight::from_parts(30_120_800, 4615)
-			.saturating_add(Weight::from_parts(623_270, 0).saturating_mul(d.into()))
+		// Minimum execution time: 27_204_000 picoseconds.
+		Weight::from_parts(31_922_943, 4615)
+			.saturating_add(Weight::from_parts(595_866, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -66,8 +66,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `NestAnchor::Anchors` (`max_values`: None, `max_size`: Some(1150), added: 3625, mode: `MaxEncodedLen`)
 	fn transfer() -> Weight {
 		// Proof size: measured `583`, estimated `4615` bytes.
-		// Minimum execution time: 22_585_000 picoseconds.
-		Weight::from_parts(25_954_000, 4615)
+		// Minimum execution time: 22_902_000 picoseconds.
+		Weight::from_parts(28_962_000, 4615)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -77,8 +77,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `NestAnchor::Anchors` (`max_values`: None, `max_size`: Some(1150), added: 3625, mode: `MaxEncodedLen`)
 	fn return_to_source() -> Weight {
 		// Proof size: measured `583`, estimated `4615` bytes.
-		// Minimum execution time: 22_419_000 picoseconds.
-		Weight::from_parts(24_424_000, 4615)
+		// Minimum execution time: 23_072_000 picoseconds.
+		Weight::from_parts(28_873_000, 4615)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -88,16 +88,16 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `NestPeg::ConfirmationPeriod` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn set_periods() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Minimum execution time: 5_244_000 picoseconds.
-		Weight::from_parts(5_987_000, 0)
+		// Minimum execution time: 5_388_000 picoseconds.
+		Weight::from_parts(8_992_000, 0)
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `NestPeg::FinalityEpochs` (r:0 w:1)
 	/// Proof: `NestPeg::FinalityEpochs` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	fn set_finality_epochs() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Minimum execution time: 6_518_000 picoseconds.
-		Weight::from_parts(7_488_000, 0)
+		// Minimum execution time: 6_921_000 picoseconds.
+		Weight::from_parts(10_637_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `NestPeg::Claims` (r:1 w:1)
@@ -106,8 +106,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `NestAnchor::Anchors` (`max_values`: None, `max_size`: Some(1150), added: 3625, mode: `MaxEncodedLen`)
 	fn void_skipped() -> Weight {
 		// Proof size: measured `551`, estimated `4615` bytes.
-		// Minimum execution time: 24_447_000 picoseconds.
-		Weight::from_parts(27_681_000, 4615)
+		// Minimum execution time: 25_242_000 picoseconds.
+		Weight::from_parts(33_230_000, 4615)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -115,6 +115,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `NestPeg::Claims` (`max_values`: None, `max_size`: Some(217), added: 2692, mode: `MaxEncodedLen`)
 	/// Storage: `NestAnchor::Anchors` (r:1 w:0)
 	/// Proof: `NestAnchor::Anchors` (`max_values`: None, `max_size`: Some(1150), added: 3625, mode: `MaxEncodedLen`)
+	/// Storage: `ServiceRegistry::Services` (r:1 w:0)
+	/// Proof: `ServiceRegistry::Services` (`max_values`: None, `max_size`: Some(636), added: 3111, mode: `MaxEncodedLen`)
 	/// Storage: `NestPeg::ArrivalCount` (r:1 w:1)
 	/// Proof: `NestPeg::ArrivalCount` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `NestPeg::Settled` (r:0 w:1)
@@ -122,10 +124,10 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `NestPeg::Arrivals` (r:0 w:1)
 	/// Proof: `NestPeg::Arrivals` (`max_values`: None, `max_size`: Some(180), added: 2655, mode: `MaxEncodedLen`)
 	fn settle() -> Weight {
-		// Proof size: measured `583`, estimated `4615` bytes.
-		// Minimum execution time: 30_090_000 picoseconds.
-		Weight::from_parts(33_553_000, 4615)
-			.saturating_add(T::DbWeight::get().reads(3))
+		// Proof size: measured `937`, estimated `4615` bytes.
+		// Minimum execution time: 36_347_000 picoseconds.
+		Weight::from_parts(46_730_000, 4615)
+			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
 }
@@ -133,43 +135,43 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights priced with RocksDB's, for tests and mocks.
 impl WeightInfo for () {
 	fn claim(d: u32, ) -> Weight {
-		Weight::from_parts(34_901_147, 8240)
-			.saturating_add(Weight::from_parts(726_222, 0).saturating_mul(d.into()))
+		Weight::from_parts(41_885_001, 8240)
+			.saturating_add(Weight::from_parts(423_945, 0).saturating_mul(d.into()))
 			.saturating_add(RocksDbWeight::get().reads(7))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 	fn contest(d: u32, ) -> Weight {
-		Weight::from_parts(30_120_800, 4615)
-			.saturating_add(Weight::from_parts(623_270, 0).saturating_mul(d.into()))
+		Weight::from_parts(31_922_943, 4615)
+			.saturating_add(Weight::from_parts(595_866, 0).saturating_mul(d.into()))
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 	fn transfer() -> Weight {
-		Weight::from_parts(25_954_000, 4615)
+		Weight::from_parts(28_962_000, 4615)
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 	fn return_to_source() -> Weight {
-		Weight::from_parts(24_424_000, 4615)
+		Weight::from_parts(28_873_000, 4615)
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 	fn set_periods() -> Weight {
-		Weight::from_parts(5_987_000, 0)
+		Weight::from_parts(8_992_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(2))
 	}
 	fn set_finality_epochs() -> Weight {
-		Weight::from_parts(7_488_000, 0)
+		Weight::from_parts(10_637_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 	fn void_skipped() -> Weight {
-		Weight::from_parts(27_681_000, 4615)
+		Weight::from_parts(33_230_000, 4615)
 			.saturating_add(RocksDbWeight::get().reads(2))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 	fn settle() -> Weight {
-		Weight::from_parts(33_553_000, 4615)
-			.saturating_add(RocksDbWeight::get().reads(3))
+		Weight::from_parts(46_730_000, 4615)
+			.saturating_add(RocksDbWeight::get().reads(4))
 			.saturating_add(RocksDbWeight::get().writes(4))
 	}
 }
