@@ -265,20 +265,30 @@ async fn readers(at: &AtBlock, id: DeviceId) -> Result<Vec<ReaderKey>, Error> {
 /// The devices a `Devices` event, or a reader grant or revocation, names in block `at`: the
 /// first field of each.
 async fn changed_devices(at: &AtBlock) -> Result<Vec<DeviceId>, Error> {
+	event_fields(at, "a device event's id", |pallet, event| match pallet {
+		"Devices" => true,
+		"Payloads" => matches!(event, "ReaderGranted" | "ReaderRevoked"),
+		_ => false,
+	})
+	.await
+}
+
+/// The leading fields, decoded as `T` (`what` they are), of the events in block `at` that
+/// `wanted(pallet, event)` picks, in order.
+async fn event_fields<T: Decode>(
+	at: &AtBlock,
+	what: &str,
+	wanted: impl Fn(&str, &str) -> bool,
+) -> Result<Vec<T>, Error> {
 	let events = at.events().fetch().await.map_err(rpc)?;
-	let mut changed = Vec::new();
+	let mut fields = Vec::new();
 	for event in events.iter() {
 		let event = event.map_err(rpc)?;
-		let names_device = match event.pallet_name() {
-			"Devices" => true,
-			"Payloads" => matches!(event.event_name(), "ReaderGranted" | "ReaderRevoked"),
-			_ => false,
-		};
-		if names_device {
-			changed.push(decode(event.field_bytes(), "a device event's id")?);
+		if wanted(event.pallet_name(), event.event_name()) {
+			fields.push(decode(event.field_bytes(), what)?);
 		}
 	}
-	Ok(changed)
+	Ok(fields)
 }
 
 /// A `Devices.Devices` value as the cache keeps it.
@@ -385,20 +395,12 @@ pub async fn claimed_in(
 	number: u64,
 ) -> Result<Vec<Hash>, Error> {
 	let at = chain.client().at_block(number).await.map_err(rpc)?;
-	let events = at.events().fetch().await.map_err(rpc)?;
-	let mut claimed = Vec::new();
-	for event in events.iter() {
-		let event = event.map_err(rpc)?;
-		if (event.pallet_name(), event.event_name()) == ("NestPeg", "Claimed") {
-			// `Claimed` starts with its source and lock id.
-			let (source, lock_id): (ServiceId, Hash) =
-				decode(event.field_bytes(), "NestPeg.Claimed")?;
-			if source == service {
-				claimed.push(lock_id);
-			}
-		}
-	}
-	Ok(claimed)
+	// `Claimed` starts with its source and lock id.
+	let claimed: Vec<(ServiceId, Hash)> = event_fields(&at, "NestPeg.Claimed", |pallet, event| {
+		(pallet, event) == ("NestPeg", "Claimed")
+	})
+	.await?;
+	Ok(claimed.into_iter().filter(|(source, _)| *source == service).map(|(_, id)| id).collect())
 }
 
 /// The name of the variant `value` is.
