@@ -246,13 +246,15 @@ pub struct NestProcess<'a> {
 }
 
 impl NestProcess<'_> {
-	/// Writes its key file and starts it (`thingschain-nest run`).
+	/// Writes its key file and starts it (`thingschain-nest run`), its metrics on a port of
+	/// its own (`Node::prometheus_port`).
 	pub fn start(&self) -> network::Node {
 		let key_file = self.dir.join(format!("{}.key", self.name));
 		let (role, index) = self.key;
 		let seed = format!("0x{}", hex::encode(accounts::seed(role, index)));
 		std::fs::write(&key_file, seed).expect("the key file is written");
 		let [rpc_port, p2p_port] = self.ports;
+		let prometheus_port = network::free_port();
 		let mut args: Vec<String> = [
 			"run",
 			"--webchain",
@@ -265,6 +267,8 @@ impl NestProcess<'_> {
 			&self.dir.join(self.name).display().to_string(),
 			"--rpc-addr",
 			&format!("127.0.0.1:{rpc_port}"),
+			"--prometheus-addr",
+			&format!("127.0.0.1:{prometheus_port}"),
 		]
 		.map(String::from)
 		.into();
@@ -279,7 +283,8 @@ impl NestProcess<'_> {
 				args.extend(["--p2p-peer".to_string(), format!("/ip4/127.0.0.1/tcp/{peer}")]);
 			}
 		}
-		network::Node::launch(self.binary, self.name, self.dir, args, [rpc_port, p2p_port, 0])
+		let ports = [rpc_port, p2p_port, prometheus_port];
+		network::Node::launch(self.binary, self.name, self.dir, args, ports)
 	}
 }
 

@@ -35,6 +35,13 @@ const RECORD_COLUMNS = [
   ['deposit', 'deposit'],
 ];
 
+/** A device's place in its service: the id, and whether its owner admitted it. */
+function membership({ service, status }) {
+  const id = service.toNumber();
+  if (status.isRequested) return `${id} (asked to join)`;
+  return status.asAdmitted.mayLock.isTrue ? `${id} (may lock value)` : `${id}`;
+}
+
 /** The devices at `at` (an `api.at` view of one block) with their record ledgers, by id. */
 async function loadDevices(at) {
   const entries = await at.query.devices.devices.entries();
@@ -47,7 +54,7 @@ async function loadDevices(at) {
       owner: device.owner.toString(),
       key: device.key.toString(),
       kind: device.kind.type,
-      service: device.service.isSome ? device.service.unwrap().toNumber() : null,
+      service: device.service.isSome ? membership(device.service.unwrap()) : null,
       status: device.status.type,
       retention: device.retention.toNumber(),
       metadata: device.metadata.toUtf8(),

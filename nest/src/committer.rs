@@ -16,7 +16,7 @@ use crate::{
 };
 use std::sync::Arc;
 use thingschain_primitives::nest::SignedNestRecord;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 /// The most records one write takes: a burst of calls beyond it waits for the next write.
 const MAX_RECORDS_PER_WRITE: usize = 16_384;
@@ -41,6 +41,8 @@ pub struct Committer {
 	rules: Arc<Rules>,
 	/// The devices they may come from.
 	devices: Arc<DeviceCache>,
+	/// Closed when the thread ends.
+	alive: watch::Receiver<()>,
 }
 
 impl Committer {
@@ -52,7 +54,10 @@ impl Committer {
 		devices: Arc<DeviceCache>,
 	) -> std::io::Result<Committer> {
 		let (queue, mut jobs) = mpsc::channel::<Job>(MAX_WAITING_CALLS);
+		let (running, alive) = watch::channel(());
 		std::thread::Builder::new().name("nest-committer".into()).spawn(move || {
+			// Dropped when the thread ends, a panic included: `stopped` returns.
+			let _running = running;
 			while let Some(first) = jobs.blocking_recv() {
 				let mut batch = vec![first];
 				let mut records = batch[0].records.len();
@@ -64,7 +69,13 @@ impl Committer {
 				commit(&ledger, batch);
 			}
 		})?;
-		Ok(Committer { queue, rules, devices })
+		Ok(Committer { queue, rules, devices, alive })
+	}
+
+	/// Returns once the committer's thread has ended: nothing more is stored.
+	pub async fn stopped(&self) {
+		let mut alive = self.alive.clone();
+		while alive.changed().await.is_ok() {}
 	}
 
 	/// Checks `records` (off the async threads) and appends those that pass: one outcome per

@@ -1,12 +1,15 @@
 //! The devices a service node takes records from: those WebChain's registry
 //! (`pallets/devices`) has for the node's service, as the node last read them from finalized
-//! blocks.
+//! blocks, and where the service's owner lets them lock value (`ServiceRegistry.Policies`).
 
 use std::{
 	collections::HashMap,
 	sync::{Arc, RwLock},
 };
-use thingschain_primitives::{envelope::ReaderKey, ids::DeviceId};
+use thingschain_primitives::{
+	envelope::ReaderKey,
+	ids::{DeviceId, ServiceId},
+};
 
 /// What the registry says of a device.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,16 +18,33 @@ pub struct DeviceEntry {
 	pub key: [u8; 32],
 	/// Whether it may write (not suspended by its owner).
 	pub active: bool,
+	/// Whether the service's owner admitted it, and let it lock value.
+	pub admission: Admission,
 	/// The readers its owner granted (`Payloads.Readers`): the only recipients its envelopes
 	/// may name, as on WebChain.
 	pub readers: Vec<ReaderKey>,
 }
 
+/// Where a device stands with its service's owner (`pallets/devices`' `MemberStatus`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admission {
+	/// Its owner asked to join; the service's owner has not admitted it: its records are
+	/// refused.
+	Requested,
+	/// Admitted; `may_lock`: the service's owner let it lock value on the peg.
+	Admitted {
+		/// Whether its locks are taken.
+		may_lock: bool,
+	},
+}
+
 /// The registry's devices, read from finalized blocks and kept current as later ones register,
-/// rotate, suspend, resume and remove them.
+/// rotate, suspend, resume, admit and remove them; and the services this one's devices may
+/// lock value to now.
 #[derive(Default)]
 pub struct DeviceCache {
 	devices: RwLock<HashMap<DeviceId, Arc<DeviceEntry>>>,
+	peg_destinations: RwLock<Vec<ServiceId>>,
 }
 
 impl DeviceCache {
@@ -48,5 +68,21 @@ impl DeviceCache {
 	/// Device `id`, if the registry has it.
 	pub fn get(&self, id: DeviceId) -> Option<Arc<DeviceEntry>> {
 		self.devices.read().unwrap_or_else(|poisoned| poisoned.into_inner()).get(&id).cloned()
+	}
+
+	/// The services the service's policy lets its devices lock value to that exist and are
+	/// active, as WebChain has them now.
+	pub fn set_peg_destinations(&self, destinations: Vec<ServiceId>) {
+		*self.peg_destinations.write().unwrap_or_else(|poisoned| poisoned.into_inner()) =
+			destinations;
+	}
+
+	/// Whether a lock to `destination` is taken: the service's policy names it and it is
+	/// active.
+	pub fn may_lock_to(&self, destination: ServiceId) -> bool {
+		self.peg_destinations
+			.read()
+			.unwrap_or_else(|poisoned| poisoned.into_inner())
+			.contains(&destination)
 	}
 }

@@ -24,6 +24,14 @@ pub enum Rejection {
 	UnknownDevice,
 	/// The device's owner suspended it.
 	DeviceSuspended,
+	/// The device asked to join the service, whose owner has not admitted it.
+	NotAdmitted,
+	/// A peg lock the service's owner does not allow: by this device, or to this destination
+	/// (not in the service's policy, missing or suspended).
+	LockRefused {
+		/// Which.
+		reason: &'static str,
+	},
 	/// The signature is not the device key's over the record on this chain.
 	BadSignature,
 	/// The envelope breaks a rule WebChain holds device envelopes to.
@@ -49,6 +57,23 @@ pub enum Rejection {
 }
 
 impl Rejection {
+	/// Its name in the node's metrics (`thingschain_nest_records_refused_total{reason}`).
+	pub fn reason(&self) -> &'static str {
+		match self {
+			Rejection::TooLarge { .. } => "too_large",
+			Rejection::WrongService { .. } => "wrong_service",
+			Rejection::UnknownDevice => "unknown_device",
+			Rejection::DeviceSuspended => "device_suspended",
+			Rejection::NotAdmitted => "not_admitted",
+			Rejection::LockRefused { .. } => "lock_refused",
+			Rejection::BadSignature => "bad_signature",
+			Rejection::InvalidEnvelope { .. } => "invalid_envelope",
+			Rejection::InvalidPeg { .. } => "invalid_peg",
+			Rejection::SequenceGap { .. } => "sequence_gap",
+			Rejection::SequenceReused { .. } => "sequence_reused",
+		}
+	}
+
 	/// Its stable JSON-RPC error code (those the device SDK acts on are its constants).
 	pub fn code(&self) -> i32 {
 		match self {
@@ -56,6 +81,8 @@ impl Rejection {
 			Rejection::WrongService { .. } => 9303,
 			Rejection::UnknownDevice => nest::UNKNOWN_DEVICE,
 			Rejection::DeviceSuspended => nest::DEVICE_SUSPENDED,
+			Rejection::NotAdmitted => nest::NOT_ADMITTED,
+			Rejection::LockRefused { .. } => 9315,
 			Rejection::BadSignature => 9307,
 			Rejection::InvalidEnvelope { .. } => 9308,
 			Rejection::InvalidPeg { .. } => 9313,
@@ -78,6 +105,10 @@ impl std::fmt::Display for Rejection {
 				f.write_str("no device of this service has this id on WebChain")
 			}
 			Rejection::DeviceSuspended => f.write_str("the device is suspended"),
+			Rejection::NotAdmitted => {
+				f.write_str("the service's owner has not admitted the device to the service")
+			}
+			Rejection::LockRefused { reason } => write!(f, "lock refused: {reason}"),
 			Rejection::BadSignature => {
 				f.write_str("the signature is not the device key's over this record")
 			}

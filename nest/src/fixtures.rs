@@ -2,7 +2,7 @@
 //! the service with one granted reader, sealing readings with the device core.
 
 use crate::{
-	devices::{DeviceCache, DeviceEntry},
+	devices::{Admission, DeviceCache, DeviceEntry},
 	ledger::{EpochCut, SignedCut},
 	validate::Rules,
 };
@@ -22,6 +22,15 @@ use thingschain_primitives::{
 
 /// The service the fixtures' node keeps.
 pub const SERVICE: ServiceId = 3;
+
+/// The one service [`SERVICE`]'s devices may lock value to.
+pub const PEG_DESTINATION: ServiceId = SERVICE + 1;
+
+/// A device signing with `key`, admitted and let lock value, with one granted `reader`.
+pub fn member(key: [u8; 32], reader: ReaderKey) -> DeviceEntry {
+	let admission = Admission::Admitted { may_lock: true };
+	DeviceEntry { key, active: true, admission, readers: vec![reader] }
+}
 
 /// The bytes of a reading: the 256-byte record.
 pub const READING_BYTES: usize = 256;
@@ -44,7 +53,8 @@ pub struct Fleet {
 }
 
 impl Fleet {
-	/// `count` active devices of [`SERVICE`].
+	/// `count` active devices of [`SERVICE`], admitted and let lock value to
+	/// [`PEG_DESTINATION`].
 	pub fn new(count: usize) -> Fleet {
 		let genesis = Hash::repeat_byte(0x9e);
 		let reader = [0x42; 32];
@@ -63,11 +73,9 @@ impl Fleet {
 			},
 		};
 		for i in 0..count {
-			fleet.devices.set(
-				fleet.device_id(i),
-				DeviceEntry { key: fleet.key(i).public(), active: true, readers: vec![reader] },
-			);
+			fleet.devices.set(fleet.device_id(i), member(fleet.key(i).public(), reader));
 		}
+		fleet.devices.set_peg_destinations(vec![PEG_DESTINATION]);
 		fleet
 	}
 
@@ -120,8 +128,7 @@ impl Fleet {
 	pub fn ed25519_records(&self, devices: &DeviceCache) -> (SignedNestRecord, SignedNestRecord) {
 		let (key, other) = (ed25519::Pair::from_seed(&[7; 32]), ed25519::Pair::from_seed(&[8; 32]));
 		let id = self.first_device + 1_000;
-		devices
-			.set(id, DeviceEntry { key: key.public().0, active: true, readers: vec![self.reader] });
+		devices.set(id, member(key.public().0, self.reader));
 		let mut record = self.record(0, 0).record;
 		record.device = id;
 		let signed_by = |pair: &ed25519::Pair| SignedNestRecord {

@@ -27,11 +27,14 @@ pub mod devices;
 pub mod epochs;
 pub mod error;
 pub mod ledger;
+pub mod metrics;
 pub mod p2p;
 pub mod peers;
 pub mod peg;
 pub mod prove;
 pub mod rpc;
+pub mod server;
+pub mod supervisor;
 pub mod validate;
 pub mod webchain;
 

@@ -3,6 +3,7 @@
 
 use clap::Parser;
 use libp2p::Multiaddr;
+use polkadot_sdk::substrate_prometheus_endpoint::{init_prometheus, Registry};
 use std::{net::SocketAddr, path::PathBuf, str::FromStr, sync::Arc};
 use subxt_signer::{sr25519::Keypair, SecretUri};
 use thingschain_device::Chain;
@@ -11,11 +12,14 @@ use thingschain_nest::{
 	devices::DeviceCache,
 	epochs::{Epochs, Role},
 	ledger::Ledger,
+	metrics::Metrics,
 	p2p::{self, Network},
 	peers::{Peers, RpcPeers},
 	peg::Relayer,
 	prove::prove,
-	rpc::{NestNode, NestNodeApiServer},
+	rpc::{NestNode, NestNodeApiServer, MAX_RECORDS_PER_CALL},
+	server::{self, Limits},
+	supervisor::Essential,
 	validate::Rules,
 	webchain::{self, Backoff},
 };
@@ -92,6 +96,38 @@ struct Run {
 	/// The longest signed record taken, in bytes.
 	#[arg(long, default_value_t = 4_096)]
 	max_record_bytes: usize,
+	/// The most JSON-RPC connections open at once.
+	#[arg(long, default_value_t = 2_000)]
+	rpc_max_connections: usize,
+	/// The most JSON-RPC connections open at once from one IP address (a gateway's devices
+	/// share one).
+	#[arg(long, default_value_t = 500)]
+	rpc_max_connections_per_ip: usize,
+	/// The longest a JSON-RPC call may take, in seconds.
+	#[arg(long, default_value_t = 60)]
+	rpc_call_timeout: u64,
+	/// Where the Prometheus metrics are served (`/metrics`).
+	#[arg(long, default_value = "127.0.0.1:9616")]
+	prometheus_addr: SocketAddr,
+	/// Serve no Prometheus metrics.
+	#[arg(long)]
+	no_prometheus: bool,
+}
+
+impl Run {
+	/// The JSON-RPC server's limits: a call of the most records of the longest size fits
+	/// (hex doubles its bytes), and so does the largest read of the ledger.
+	fn rpc_limits(&self) -> Limits {
+		let submit = 2 * MAX_RECORDS_PER_CALL * self.max_record_bytes + 64 * 1024;
+		let read = 2 * thingschain_nest::ledger::MAX_READ_BYTES + 64 * 1024;
+		Limits {
+			connections: self.rpc_max_connections,
+			connections_per_ip: self.rpc_max_connections_per_ip,
+			request_bytes: u32::try_from(submit).unwrap_or(u32::MAX),
+			response_bytes: u32::try_from(read).unwrap_or(u32::MAX),
+			call_timeout: std::time::Duration::from_secs(self.rpc_call_timeout),
+		}
+	}
 }
 
 #[tokio::main]
@@ -140,17 +176,24 @@ async fn serve(cli: Run) -> Result<(), Box<dyn std::error::Error>> {
 	let ledger = Arc::new(Ledger::open(&cli.base_path.join("ledger.redb"))?);
 	let devices = Arc::new(DeviceCache::default());
 	let committer = Committer::start(ledger.clone(), rules.clone(), devices.clone())?;
+	let mut essential = Essential::default();
+	let stored = committer.clone();
+	essential.spawn_endless("ledger writer", async move { stored.stopped().await });
 
 	let (finalized, mut first) = tokio::sync::watch::channel(None);
 	let status = first.clone();
-	tokio::spawn(webchain::follow(cli.webchain.clone(), cli.service, devices.clone(), finalized));
+	let follower = webchain::follow(cli.webchain.clone(), cli.service, devices.clone(), finalized);
+	essential.spawn_endless("WebChain follower", follower);
 	// Devices are refused until the registry is read: wait for it before serving.
-	first.wait_for(Option::is_some).await?;
+	tokio::select! {
+		read = first.wait_for(Option::is_some) => { read?; }
+		ended = essential.ended() => return Err(ended.into()),
+	}
 
 	let (role, peers, network) = if cli.super_node {
 		(Role::SuperNode, Peers::Rpc(RpcPeers::new(cli.rpc_peers.clone())), None)
 	} else {
-		let (network, peer_id) = Network::start(p2p::Config {
+		let started = Network::start(p2p::Config {
 			peer_key: p2p::peer_key(&cli.base_path.join("p2p.key"))?,
 			account: key.clone(),
 			listen: cli.p2p_listen.clone(),
@@ -160,9 +203,22 @@ async fn serve(cli: Run) -> Result<(), Box<dyn std::error::Error>> {
 			committer: committer.clone(),
 			finalized: first.clone(),
 		})?;
-		tracing::info!("libp2p peer id {peer_id}");
+		tracing::info!("libp2p peer id {}", started.peer_id);
+		let task = started.task;
+		essential.spawn("libp2p network", async move { task.await.map_err(|e| e.to_string()) });
+		let network = started.network;
 		(Role::ServiceNode, Peers::Network(network.clone()), Some(network))
 	};
+
+	let registry = Registry::new();
+	let metrics = Metrics::register(&registry)?;
+	let sampled = metrics.clone().sample(ledger.clone(), first.clone(), network.clone());
+	essential.spawn_endless("metrics sampler", sampled);
+	if !cli.no_prometheus {
+		let endpoint = init_prometheus(cli.prometheus_addr, registry);
+		essential
+			.spawn("Prometheus endpoint", async move { endpoint.await.map_err(|e| e.to_string()) });
+	}
 	// A service node relays its locks to WebChain; a super node keeps no peg duties.
 	let relayer = (role == Role::ServiceNode)
 		.then(|| Relayer::new(cli.service, key.clone(), ledger.clone(), cli.webchain.clone()));
@@ -176,10 +232,11 @@ async fn serve(cli: Run) -> Result<(), Box<dyn std::error::Error>> {
 		peers,
 	};
 
-	let node = NestNode::new(ledger, committer, status, network);
-	let server = jsonrpsee::server::Server::builder().build(cli.rpc_addr).await?;
-	let address = server.local_addr()?;
-	let handle = server.start(node.into_rpc());
+	let node = NestNode::new(ledger, committer, status, network, metrics);
+	let server = server::bind(cli.rpc_addr, node.into_rpc(), cli.rpc_limits()).await?;
+	let (address, handle) = (server.address, server.handle);
+	let accepting = server.accepting;
+	essential.spawn("JSON-RPC server", async move { accepting.await.map_err(|e| e.to_string()) });
 	tracing::info!(
 		"{role:?} of service {} serving JSON-RPC on {address}, ledger in {}",
 		cli.service,
@@ -196,9 +253,16 @@ async fn serve(cli: Run) -> Result<(), Box<dyn std::error::Error>> {
 	let stopped = tokio::select! {
 		() = epochs.run(first.clone()) => Err("WebChain's follower stopped".into()),
 		() = relays => Err("WebChain's follower stopped".into()),
+		ended = essential.ended() => Err(ended.into()),
 		stopped = shutdown() => stopped.map_err(Into::into),
 	};
+	// Drain: no new connection; the calls in progress (writes waiting for the disk) are
+	// answered, for at most a call's time.
 	handle.stop()?;
+	let drained = tokio::time::timeout(cli.rpc_limits().call_timeout, handle.stopped()).await;
+	if drained.is_err() {
+		tracing::warn!("JSON-RPC calls still in progress at shutdown were dropped");
+	}
 	stopped
 }
 

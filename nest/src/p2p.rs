@@ -117,9 +117,19 @@ pub fn peer_key(path: &Path) -> Result<PeerKeypair, Box<dyn std::error::Error>> 
 	Ok(key)
 }
 
+/// A started network: the handle to it and its task.
+pub struct Started {
+	/// The handle the node's other parts use.
+	pub network: Network,
+	/// This node's libp2p peer id.
+	pub peer_id: PeerId,
+	/// The network's task: it runs for as long as the node does, so its end is a failure.
+	pub task: tokio::task::JoinHandle<()>,
+}
+
 impl Network {
 	/// Starts the network task.
-	pub fn start(config: Config) -> Result<(Network, PeerId), Box<dyn std::error::Error>> {
+	pub fn start(config: Config) -> Result<Started, Box<dyn std::error::Error>> {
 		let topic = gossipsub::IdentTopic::new(protocol::records_topic(
 			&config.rules.genesis_hash,
 			config.rules.service,
@@ -178,8 +188,8 @@ impl Network {
 			config,
 		};
 		task.dial_peers();
-		tokio::spawn(task.run(queue, answers));
-		Ok((network, local))
+		let task = tokio::spawn(task.run(queue, answers));
+		Ok(Started { network, peer_id: local, task })
 	}
 
 	/// Spreads records devices wrote to this node (dropped if the task is gone or busy: the

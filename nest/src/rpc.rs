@@ -15,6 +15,7 @@ use crate::{
 	committer::Committer,
 	error::{Rejection, StorageError},
 	ledger::{Ledger, Proof, Stored},
+	metrics::Metrics,
 	p2p::Network,
 	webchain::Finalized,
 };
@@ -234,20 +235,23 @@ pub struct NestNode {
 	working: tokio::sync::Semaphore,
 	/// Permits for the reads in progress ([`READS_AT_ONCE`]).
 	reading: tokio::sync::Semaphore,
+	/// What it counts.
+	metrics: Metrics,
 }
 
 impl NestNode {
 	/// Serves `ledger`, taking records through `committer`, with WebChain as `finalized` has
-	/// it; spreads new records on `network`.
+	/// it; spreads new records on `network`; counts in `metrics`.
 	pub fn new(
 		ledger: Arc<Ledger>,
 		committer: Committer,
 		finalized: watch::Receiver<Option<Finalized>>,
 		network: Option<Network>,
+		metrics: Metrics,
 	) -> NestNode {
 		let working = tokio::sync::Semaphore::new(CALLS_AT_ONCE);
 		let reading = tokio::sync::Semaphore::new(READS_AT_ONCE);
-		NestNode { ledger, committer, finalized, network, working, reading }
+		NestNode { ledger, committer, finalized, network, working, reading, metrics }
 	}
 
 	/// Runs `read` on the ledger off the async threads.
@@ -265,6 +269,7 @@ impl NestNode {
 impl NestNodeApiServer for NestNode {
 	async fn submit(&self, records: Bytes) -> RpcResult<Vec<Answer>> {
 		let records = decode_records(&records)?;
+		let started = std::time::Instant::now();
 		// Calls beyond this many wait here: the work in progress, and its memory, is bounded.
 		let _working = self.working.acquire().await.expect("the semaphore is never closed");
 		let spread = self.network.as_ref().map(|network| (network, records.clone()));
@@ -281,6 +286,7 @@ impl NestNodeApiServer for NestNode {
 				network.publish(fresh);
 			}
 		}
+		self.metrics.submitted(&outcomes, started.elapsed());
 		Ok(outcomes.into_iter().map(answer).collect())
 	}
 
@@ -346,7 +352,8 @@ mod tests {
 		let committer = Committer::start(ledger.clone(), rules, fleet.devices.clone()).unwrap();
 		// A node that has read no WebChain block yet.
 		let (_, finalized) = watch::channel(None);
-		let node = NestNode::new(ledger.clone(), committer, finalized, None);
+		let metrics = Metrics::register(&Default::default()).unwrap();
+		let node = NestNode::new(ledger.clone(), committer, finalized, None, metrics);
 		(dir, ledger, node.into_rpc())
 	}
 

@@ -3,7 +3,7 @@
 //! multi-scalar multiplication for many), split over every core.
 
 use crate::{
-	devices::{DeviceCache, DeviceEntry},
+	devices::{Admission, DeviceCache, DeviceEntry},
 	error::Rejection,
 };
 use codec::Encode;
@@ -114,11 +114,24 @@ fn check_record(
 	if !device.active {
 		return Err(Rejection::DeviceSuspended);
 	}
+	let Admission::Admitted { may_lock } = device.admission else {
+		return Err(Rejection::NotAdmitted);
+	};
 	match &record.body {
 		NestBody::Reading(envelope) => check_envelope(rules, &device, envelope)
 			.map_err(|reason| Rejection::InvalidEnvelope { reason })?,
 		NestBody::Lock { destination, .. } if *destination == rules.service => {
 			return Err(Rejection::InvalidPeg { reason: "a lock must go to another service" })
+		}
+		NestBody::Lock { .. } if !may_lock => {
+			return Err(Rejection::LockRefused {
+				reason: "the service's owner did not let this device lock value",
+			})
+		}
+		NestBody::Lock { destination, .. } if !devices.may_lock_to(*destination) => {
+			return Err(Rejection::LockRefused {
+				reason: "the service's policy names no such active destination",
+			})
 		}
 		NestBody::Revert { sequence, lock_sequence } if lock_sequence >= sequence => {
 			return Err(Rejection::InvalidPeg { reason: "a revert undoes an earlier record" })
@@ -228,7 +241,7 @@ impl Sr25519Batch {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::fixtures::{envelope_mut, Fleet, SERVICE};
+	use crate::fixtures::{envelope_mut, Fleet, PEG_DESTINATION, SERVICE};
 	use thingschain_primitives::nest::{record_bytes, PegRevert, RecordKind};
 
 	fn rejections(outcomes: &[Result<Checked, Rejection>]) -> Vec<Option<Rejection>> {
@@ -303,6 +316,53 @@ mod tests {
 		assert_eq!(codes, vec![9303, 9304, 9304, 9306, 9308, 9302]);
 	}
 
+	/// The attacks: a device its service's owner has not admitted writes a reading; an admitted
+	/// device the owner did not let lock value locks some; a device that may lock sends value
+	/// to a service the policy does not name (or that is missing or suspended: WebChain's
+	/// follower keeps only active ones).
+	#[test]
+	fn only_admitted_devices_write_and_only_where_the_policy_lets_them_lock() {
+		let fleet = Fleet::new(3);
+		let set_admission = |device: usize, admission| {
+			let id = fleet.device_id(device);
+			let entry = DeviceEntry { admission, ..(*fleet.devices.get(id).unwrap()).clone() };
+			fleet.devices.set(id, entry);
+		};
+		set_admission(0, Admission::Requested);
+		set_admission(1, Admission::Admitted { may_lock: false });
+		let records = vec![
+			fleet.record(0, 0),
+			fleet.lock(0, 0, PEG_DESTINATION),
+			fleet.record(1, 0),
+			fleet.lock(1, 1, PEG_DESTINATION),
+			fleet.lock(2, 0, PEG_DESTINATION + 1),
+			fleet.lock(2, 0, PEG_DESTINATION),
+		];
+		let outcomes = check(&fleet.rules, &fleet.devices, records);
+		let refused = |reason| Some(Rejection::LockRefused { reason });
+		assert_eq!(
+			rejections(&outcomes),
+			vec![
+				Some(Rejection::NotAdmitted),
+				Some(Rejection::NotAdmitted),
+				None,
+				refused("the service's owner did not let this device lock value"),
+				refused("the service's policy names no such active destination"),
+				None,
+			]
+		);
+		assert_eq!(outcomes[0].clone().unwrap_err().code(), 9314);
+		assert_eq!(outcomes[3].clone().unwrap_err().code(), 9315);
+		// The destination suspended or dropped from the policy: its locks are refused from
+		// the block the node reads that at.
+		fleet.devices.set_peg_destinations(vec![]);
+		let outcome = check(&fleet.rules, &fleet.devices, vec![fleet.lock(2, 0, PEG_DESTINATION)]);
+		assert_eq!(
+			rejections(&outcome),
+			vec![refused("the service's policy names no such active destination")]
+		);
+	}
+
 	#[test]
 	fn envelopes_are_held_to_webchains_rules() {
 		let fleet = Fleet::new(1);
@@ -349,7 +409,7 @@ mod tests {
 		let revert =
 			|sequence, lock_sequence| fleet.signed(0, NestBody::Revert { sequence, lock_sequence });
 		let records = vec![
-			fleet.lock(0, 0, SERVICE + 1),
+			fleet.lock(0, 0, PEG_DESTINATION),
 			revert(1, 0),
 			fleet.lock(0, 2, SERVICE),
 			revert(3, 3),

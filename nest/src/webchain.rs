@@ -5,6 +5,7 @@
 //! ```text
 //!  connect ─► the finalized head F: every device of the service (Devices.Devices,
 //!  │          Payloads.Readers) into the DeviceCache, the service and its next anchor
+//!  │          (each block: the active services its policy lets devices lock value to)
 //!  ▼
 //!  each finalized block N (and any the stream skipped since the last): the devices named by
 //!  │          a Devices or Payloads reader event are read again at N ─► DeviceCache
@@ -13,7 +14,7 @@
 //!  the connection fails or WebChain restarts ─► reconnect with backoff, reload from scratch
 //! ```
 
-use crate::devices::{DeviceCache, DeviceEntry};
+use crate::devices::{Admission, DeviceCache, DeviceEntry};
 use codec::Decode;
 use polkadot_sdk::sp_runtime::AccountId32;
 use std::{collections::BTreeSet, collections::HashMap, sync::Arc, time::Duration};
@@ -181,6 +182,7 @@ async fn follow_once(
 				tracing::warn!(target: "webchain", "no service {service} at block {}", block.number());
 				continue;
 			};
+			devices.set_peg_destinations(peg_destinations(&at, service).await?);
 			let next = next_anchor(&at, service).await?;
 			let pending = pending(&at, service, next.epoch).await?;
 			let arrivals = arrival_count(&at, service).await?;
@@ -291,13 +293,43 @@ async fn event_fields<T: Decode>(
 	Ok(fields)
 }
 
-/// A `Devices.Devices` value as the cache keeps it.
+/// A `Devices.Devices` value of a device of the service as the cache keeps it.
 fn entry(device: &Value, readers: Vec<ReaderKey>) -> Result<DeviceEntry, Error> {
 	Ok(DeviceEntry {
 		key: bytes32(device.at("key")).ok_or_else(|| malformed("a device's key"))?,
 		active: variant_name(device.at("status")) == Some("Active"),
+		admission: admission(device).ok_or_else(|| malformed("a device's membership"))?,
 		readers,
 	})
+}
+
+/// Where a device of the service stands with its owner: its membership's status (the
+/// device's `service` is `Some(Membership { service, status })`).
+fn admission(device: &Value) -> Option<Admission> {
+	let status = device.at("service")?.at(0)?.at("status");
+	match variant_name(status)? {
+		"Requested" => Some(Admission::Requested),
+		"Admitted" => Some(Admission::Admitted { may_lock: status?.at("may_lock")?.as_bool()? }),
+		_ => None,
+	}
+}
+
+/// The services `service`'s policy lets its devices lock value to
+/// (`ServiceRegistry.Policies`) that exist and are active at `at`.
+async fn peg_destinations(at: &AtBlock, service: ServiceId) -> Result<Vec<ServiceId>, Error> {
+	let address = dynamic::storage::<(u32,), Value>("ServiceRegistry", "Policies");
+	let Some(policy) = at.storage().try_fetch(address, (service,)).await.map_err(rpc)? else {
+		return Ok(Vec::new());
+	};
+	let policy = policy.decode().map_err(rpc)?;
+	let named = policy.at("lock_destinations").and_then(numbers);
+	let mut active = Vec::new();
+	for destination in named.ok_or_else(|| malformed("a service's lock destinations"))? {
+		if service_view(at, destination).await?.is_some_and(|view| view.active) {
+			active.push(destination);
+		}
+	}
+	Ok(active)
 }
 
 /// `ServiceRegistry.Services(service)` in the state of finalized block `number`.
@@ -445,6 +477,17 @@ fn leaf_bytes(value: &Value) -> Option<Vec<u8>> {
 	Some(out)
 }
 
+/// A list of service ids (a `Vec` or `BoundedVec` of them), in order.
+fn numbers(value: &Value) -> Option<Vec<ServiceId>> {
+	let ValueDef::Composite(composite) = &value.value else { return None };
+	let values: Vec<&Value> = composite.values().collect();
+	match values.as_slice() {
+		// A newtype around the sequence.
+		[inner] if matches!(&inner.value, ValueDef::Composite(_)) => numbers(inner),
+		_ => values.iter().map(|v| v.as_u128().and_then(|n| n.try_into().ok())).collect(),
+	}
+}
+
 /// The items of a sequence (a `Vec`, or a `BoundedVec` wrapping one) of composite items.
 fn items(value: &Value) -> Option<Vec<&Value>> {
 	let ValueDef::Composite(composite) = &value.value else { return None };
@@ -486,16 +529,37 @@ mod tests {
 		let id = Value::unnamed_composite([Value::from_bytes([7u8; 32])]);
 		assert_eq!(bytes32(Some(&id)), Some([7; 32]));
 		assert_eq!(bytes32(Some(&Value::from_bytes([1u8; 31]))), None);
+		let member = |status| {
+			Value::unnamed_variant(
+				"Some",
+				[Value::named_composite([("service", Value::u128(4)), ("status", status)])],
+			)
+		};
+		let admitted = Value::named_variant("Admitted", [("may_lock", Value::bool(true))]);
 		let device = Value::named_composite([
-			("key", id),
-			("service", Value::unnamed_variant("Some", [Value::u128(4)])),
+			("key", id.clone()),
+			("service", member(admitted)),
 			("status", Value::unnamed_variant("Suspended", [])),
 		]);
 		assert_eq!(device_service(&device).unwrap(), Some(4));
 		let entry = entry(&device, vec![[9; 32]]).unwrap();
-		assert_eq!(entry, DeviceEntry { key: [7; 32], active: false, readers: vec![[9; 32]] });
+		let admitted = Admission::Admitted { may_lock: true };
+		let expected = DeviceEntry {
+			key: [7; 32],
+			active: false,
+			admission: admitted,
+			readers: vec![[9; 32]],
+		};
+		assert_eq!(entry, expected);
+		let asking = Value::named_composite([
+			("key", id),
+			("service", member(Value::unnamed_variant("Requested", []))),
+			("status", Value::unnamed_variant("Active", [])),
+		]);
+		assert_eq!(admission(&asking), Some(Admission::Requested));
 		let none = Value::named_composite([("service", Value::unnamed_variant("None", []))]);
 		assert_eq!(device_service(&none).unwrap(), None);
+		assert_eq!(admission(&none), None);
 	}
 
 	#[test]
@@ -505,6 +569,9 @@ mod tests {
 			|items: Vec<Value>| Value::unnamed_composite([Value::unnamed_composite(items)]);
 		let nodes = bounded(vec![account(1), account(2)]);
 		assert_eq!(accounts(&nodes), Some(vec![[1; 32], [2; 32]]));
+		let services = bounded(vec![Value::u128(4), Value::u128(2)]);
+		assert_eq!(numbers(&services), Some(vec![4, 2]));
+		assert_eq!(numbers(&bounded(vec![])), Some(vec![]));
 		assert_eq!(accounts(&bounded(vec![])), Some(vec![]));
 		assert_eq!(accounts(&Value::from_bytes([1u8; 33])), None);
 

@@ -679,6 +679,8 @@ impl pallet_service_registry::Config for Runtime {
 	type MaxNameLen = ConstU32<64>;
 	// Ten seconds; services choose their own epoch, ten minutes by default in the docs.
 	type MinEpochLength = ConstU32<5>;
+	// A service pegs value to a few partner services, each named by its owner.
+	type MaxLockDestinations = ConstU32<8>;
 	// Per anchor, so a service anchoring every ten minutes pays 144 TIC a day.
 	type AnchorFee = ConstU128<TIC>;
 	type WeightInfo = pallet_service_registry::weights::SubstrateWeight<Runtime>;

@@ -142,7 +142,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("thingschain"),
 	impl_name: alloc::borrow::Cow::Borrowed("thingschain-node"),
 	authoring_version: 1,
-	spec_version: 118,
+	spec_version: 119,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -180,6 +180,8 @@ type Migrations = (
 	pallet_nest_anchor::migrations::v1::MigrateV0ToV1<Runtime>,
 	// spec 116: the block graph is added with the genesis presets' reference share.
 	pallet_block_graph::migrations::InitializeShare<Runtime, InitialReferenceShare>,
+	// spec 119: a device joins a service with the service's owner's consent.
+	pallet_devices::migrations::v1::MigrateV0ToV1<Runtime>,
 );
 
 polkadot_sdk::frame_support::parameter_types! {

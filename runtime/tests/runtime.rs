@@ -701,6 +701,62 @@ fn verified_identity(who: Sr25519Keyring, registrar: Sr25519Keyring) {
 	);
 }
 
+/// The attack: Bob registers a device into the institution's service, which he has nothing
+/// to do with. It only asks to join; the institution's multisig, the service's owner, admits
+/// it and lets it lock value to the one service its policy names.
+#[test]
+fn a_device_writes_to_a_service_only_with_its_owner_s_consent() {
+	use pallet_devices::{MemberStatus, Membership};
+	use Sr25519Keyring::{Alice, Bob, Ferdie};
+	genesis_ext(DEV_RUNTIME_PRESET).execute_with(|| {
+		let institution = [Alice, Bob, Ferdie];
+		let owner = multisig_of(&institution);
+		dispatch(Alice, transfer(&owner, 10 * TIC));
+		for name in [b"gov-id".to_vec(), b"bank".to_vec()] {
+			thingschain_runtime::ServiceRegistry::create_service(
+				RuntimeOrigin::root(),
+				owner.clone(),
+				name,
+				1,
+				5,
+			)
+			.expect("root creates services");
+		}
+		let device = sr25519::Pair::from_seed(&[42; 32]);
+		dispatch(
+			Bob,
+			register_device_into(&device, &account(Bob), device_limits(10, TIC), Some(0)),
+		);
+		let membership = || pallet_devices::Devices::<Runtime>::get(0).unwrap().service;
+		assert_eq!(membership(), Some(Membership { service: 0, status: MemberStatus::Requested }));
+		// Bob cannot admit it himself.
+		let admit = RuntimeCall::Devices(pallet_devices::Call::admit { id: 0, may_lock: true });
+		assert_eq!(
+			apply_signed(Bob, admit.clone()).unwrap().unwrap_err(),
+			pallet_devices::Error::<Runtime>::NotServiceOwner.into()
+		);
+		// The institution admits it, and names where its devices may lock value.
+		let policy = RuntimeCall::ServiceRegistry(pallet_service_registry::Call::set_policy {
+			service: 0,
+			open: false,
+			lock_destinations: vec![1],
+		});
+		as_two_of_multisig(
+			&institution,
+			RuntimeCall::Utility(polkadot_sdk::pallet_utility::Call::batch_all {
+				calls: vec![policy, admit],
+			}),
+		);
+		let admitted = MemberStatus::Admitted { may_lock: true };
+		assert_eq!(membership(), Some(Membership { service: 0, status: admitted }));
+		let policy = pallet_service_registry::Policies::<Runtime>::get(0);
+		assert_eq!(policy.lock_destinations.into_inner(), vec![1]);
+		// Bob takes his device out again: its owner may.
+		dispatch(Bob, RuntimeCall::Devices(pallet_devices::Call::leave_service { id: 0 }));
+		assert_eq!(membership(), None);
+	});
+}
+
 #[test]
 fn nestchain_services_anchor_prove_records_suspend_and_peg() {
 	use pallet_service_registry::Call as Registry;
@@ -997,13 +1053,23 @@ fn register_device(
 	owner: &AccountId,
 	limits: pallet_devices::FeeLimits<Balance, u32>,
 ) -> RuntimeCall {
+	register_device_into(device, owner, limits, None)
+}
+
+/// `owner` registers `device` as [`register_device`] does, asking to join `service`.
+fn register_device_into(
+	device: &sr25519::Pair,
+	owner: &AccountId,
+	limits: pallet_devices::FeeLimits<Balance, u32>,
+	service: Option<u32>,
+) -> RuntimeCall {
 	let key = AccountId::from(device.public());
 	let binding = pallet_devices::Pallet::<Runtime>::key_binding(owner, &key);
 	RuntimeCall::Devices(pallet_devices::Call::register {
 		key,
 		proof: device.sign(&binding.message()).into(),
 		kind: pallet_devices::DeviceKind::Sensor,
-		service: None,
+		service,
 		metadata: b"cold store 4".to_vec(),
 		retention: thingschain_runtime::units::HOURS,
 		limits,

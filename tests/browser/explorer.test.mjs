@@ -65,6 +65,8 @@ before(async () => {
     registerDevice(api, dave, reader),
   ]);
   deviceId = device.deviceId;
+  // Dave's device asks to join Alice's service: only she could admit it.
+  await signAndFinalize(api.tx.devices.joinService(deviceId, 0), dave);
   await signAndFinalize(sealedRecord(api, reader), device.device);
 
   explorer = await startExplorer(node.url);
@@ -107,6 +109,7 @@ test('shows the NestChain service, not yet anchored', async () => {
 test('shows the device and its record as sealed ciphertext, never decrypted', async () => {
   await cell('records', `${deviceId}/0`, 'payload').waitFor();
   assert.equal(await cell('devices', deviceId, 'kind').textContent(), 'Sensor');
+  assert.equal(await cell('devices', deviceId, 'service').textContent(), '0 (asked to join)');
   assert.equal(await cell('devices', deviceId, 'records').textContent(), '1 / 1');
   assert.equal(await cell('devices', deviceId, 'metadata').textContent(), 'js test');
   assert.equal(await cell('records', `${deviceId}/0`, 'payload').textContent(), 'sealed for 1 reader');

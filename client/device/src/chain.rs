@@ -67,6 +67,16 @@ pub struct ChainEvent {
 	pub fields: Vec<u8>,
 }
 
+/// A device [`Chain::register_device`] registered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Registered {
+	/// Its id.
+	pub id: DeviceId,
+	/// Whether it writes to its service already (its owner owns the service, or the service
+	/// is open); if not, the service's owner admits it.
+	pub admitted: bool,
+}
+
 /// A transaction in a block, with its events.
 #[derive(Clone, Debug)]
 pub struct Included {
@@ -327,14 +337,14 @@ impl Chain {
 	}
 
 	/// Registers the device signing as `key`, owned and paid for by `owner`, with `proof`, the
-	/// key's sr25519 signature of its [`Self::key_binding`] to `owner`; returns its id.
+	/// key's sr25519 signature of its [`Self::key_binding`] to `owner`.
 	pub async fn register_device(
 		&self,
 		owner: &Keypair,
 		key: &AccountId32,
 		proof: [u8; 64],
 		registration: &Registration,
-	) -> Result<DeviceId, Error> {
+	) -> Result<Registered, Error> {
 		let service = match registration.service {
 			Some(id) => Value::unnamed_variant("Some", [Value::u128(id.into())]),
 			None => Value::unnamed_variant("None", []),
@@ -362,9 +372,33 @@ impl Chain {
 			]),
 		);
 		let included = self.send(&call, owner).await?;
-		included
+		let id = included
 			.event::<DeviceId>("Devices", "DeviceRegistered")
-			.ok_or_else(|| Error::Metadata("no DeviceRegistered event".into()))
+			.ok_or_else(|| Error::Metadata("no DeviceRegistered event".into()))?;
+		let admitted = included.event::<DeviceId>("Devices", "DeviceAdmitted").is_some();
+		Ok(Registered { id, admitted })
+	}
+
+	/// Admits `device` to the service it asked to join, as that service's `owner`; `may_lock`:
+	/// it may lock value on the peg (to the destinations the service's policy names).
+	pub async fn admit(
+		&self,
+		owner: &Keypair,
+		device: DeviceId,
+		may_lock: bool,
+	) -> Result<Included, Error> {
+		let fields = vec![
+			("id".into(), Value::u128(device.into())),
+			("may_lock".into(), Value::bool(may_lock)),
+		];
+		self.send(&dynamic::transaction("Devices", "admit", Composite::Named(fields)), owner).await
+	}
+
+	/// Takes `device` out of its service, as the device's owner or the service's (`who`).
+	pub async fn leave_service(&self, who: &Keypair, device: DeviceId) -> Result<Included, Error> {
+		let fields = vec![("id".into(), Value::u128(device.into()))];
+		let call = dynamic::transaction("Devices", "leave_service", Composite::Named(fields));
+		self.send(&call, who).await
 	}
 
 	/// Lets `reader` read `device`'s new records, as its `owner`.
@@ -480,14 +514,15 @@ impl Chain {
 	}
 }
 
-/// The NestChain service a `Devices.Devices` value names (`None`: the device writes to
-/// WebChain only).
+/// The NestChain service a `Devices.Devices` value names: the one the device belongs to or
+/// asked to join (`None`: the device writes to WebChain only).
 pub fn device_service(device: &Value) -> Result<Option<ServiceId>, Error> {
 	let malformed = || Error::Metadata("Devices.Devices: no readable service field".into());
 	let service = device.at("service").ok_or_else(malformed)?;
 	let scale_value::ValueDef::Variant(variant) = &service.value else { return Err(malformed()) };
-	// `service` is an `Option`: `Some`'s one field is the id, `None` has none.
-	match (variant.name.as_str(), service.at(0)) {
+	// `service` is an `Option<Membership>`: `Some`'s one field is the membership, `None` has
+	// none.
+	match (variant.name.as_str(), service.at(0).and_then(|membership| membership.at("service"))) {
 		("None", _) => Ok(None),
 		("Some", Some(id)) => {
 			id.as_u128().and_then(|id| id.try_into().ok()).map(Some).ok_or_else(malformed)

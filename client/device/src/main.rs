@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! thingschain-device keygen --out device.json
-//! thingschain-device register --owner //Bob --keys device.json
+//! thingschain-device register --owner //Bob --keys device.json [--service 0]
+//! thingschain-device admit --owner //Alice --device 0 [--may-lock]  (its service's owner)
 //! thingschain-device grant --owner //Bob --device 0 --reader <x25519 hex>
 //! thingschain-device enqueue --queue ./queue --data '21.5 C'      (works offline)
 //! thingschain-device flush --keys device.json --queue ./queue      (retries until online)
@@ -54,7 +55,8 @@ enum Command {
 		/// Sensor, Actuator, Gateway or Other.
 		#[arg(long, default_value = "Sensor")]
 		kind: String,
-		/// The NestChain service the device belongs to.
+		/// The NestChain service the device is to write to. Unless `--owner` owns it or it is
+		/// open, the device asks to join and the service's owner admits it (`admit`).
 		#[arg(long)]
 		service: Option<u64>,
 		#[arg(long, default_value = "")]
@@ -75,6 +77,25 @@ enum Command {
 		/// Most record deposits held at once, in plancks (the default is 10 TIC).
 		#[arg(long, default_value_t = 10_000_000_000_000)]
 		max_deposits: u128,
+	},
+	/// Admit a device that asked to join a service, as the service's owner.
+	Admit {
+		/// The service owner's secret URI.
+		#[arg(long)]
+		owner: String,
+		#[arg(long)]
+		device: DeviceId,
+		/// Let it lock value on the peg, to the destinations the service's policy names.
+		#[arg(long)]
+		may_lock: bool,
+	},
+	/// Take a device out of its service, as its owner or the service's.
+	LeaveService {
+		/// The device owner's or the service owner's secret URI.
+		#[arg(long)]
+		owner: String,
+		#[arg(long)]
+		device: DeviceId,
 	},
 	/// Let a reader read the device's new records.
 	Grant(ReaderChange),
@@ -182,11 +203,32 @@ async fn run(cli: Cli) -> Result<(), Error> {
 			let owner_account = owner.public_key().to_account_id();
 			let binding = chain.key_binding(&owner_account, &keys.account()).await?;
 			let proof = keys.prove_binding(&path, &binding)?;
-			let id = chain.register_device(&owner, &keys.account(), proof, &registration).await?;
+			let registered =
+				chain.register_device(&owner, &keys.account(), proof, &registration).await?;
+			let id = registered.id;
 			println!(
 				"device {id} registered, signing as {}, owned by {owner_account}",
 				keys.account()
 			);
+			if let (Some(service), false) = (service, registered.admitted) {
+				println!(
+					"device {id} asked to join service {service}: its owner admits it with \
+					 `thingschain-device admit --device {id}`"
+				);
+			}
+		}
+		Command::Admit { owner, device, may_lock } => {
+			let owner = signer_from_uri(&owner)?;
+			let chain = Chain::connect(&cli.url).await?;
+			let included = chain.admit(&owner, device, may_lock).await?;
+			let locks = if may_lock { ", may lock value" } else { "" };
+			println!("device {device} admitted{locks} in block {}", included.block);
+		}
+		Command::LeaveService { owner, device } => {
+			let who = signer_from_uri(&owner)?;
+			let chain = Chain::connect(&cli.url).await?;
+			let included = chain.leave_service(&who, device).await?;
+			println!("device {device} left its service in block {}", included.block);
 		}
 		Command::Grant(change) => {
 			let (owner, reader) = change.keys()?;

@@ -64,18 +64,21 @@ pub const TOO_LARGE: i32 = 9302;
 pub const UNKNOWN_DEVICE: i32 = 9304;
 /// The code of a record refused because its device is suspended.
 pub const DEVICE_SUSPENDED: i32 = 9306;
+/// The code of a record refused because the service's owner has not admitted its device (yet).
+pub const NOT_ADMITTED: i32 = 9314;
 /// The code of a record refused because its sequence is past the device's next one.
 pub const SEQUENCE_GAP: i32 = 9309;
 /// The code of a record refused because the node holds another record with its sequence.
 pub const SEQUENCE_REUSED: i32 = 9310;
 
 /// What becomes of a queued reading whose record a service node refused with `code`: the
-/// same record again later (the node may learn of the device, or the device be resumed),
+/// same record again later (the node may learn of the device, the device be resumed or
+/// admitted),
 /// WebChain (the record is too large for the node), or a fresh seal (any other reason: its
 /// sequence, its readers or key since changed, its service).
 pub fn after_refusal(code: i32, record: &SignedNestRecord) -> ServiceRoute {
 	match code {
-		UNKNOWN_DEVICE | DEVICE_SUSPENDED => ServiceRoute::Sealed(record.clone()),
+		UNKNOWN_DEVICE | DEVICE_SUSPENDED | NOT_ADMITTED => ServiceRoute::Sealed(record.clone()),
 		TOO_LARGE => ServiceRoute::WebChain,
 		_ => ServiceRoute::Reseal,
 	}
@@ -240,6 +243,7 @@ mod tests {
 		let kept = ServiceRoute::Sealed(record.clone());
 		assert_eq!(after_refusal(UNKNOWN_DEVICE, &record), kept);
 		assert_eq!(after_refusal(DEVICE_SUSPENDED, &record), kept);
+		assert_eq!(after_refusal(NOT_ADMITTED, &record), kept);
 		assert_eq!(after_refusal(TOO_LARGE, &record), ServiceRoute::WebChain);
 		for code in [SEQUENCE_GAP, SEQUENCE_REUSED, 9303, 9307, 9308] {
 			assert_eq!(after_refusal(code, &record), ServiceRoute::Reseal, "code {code}");

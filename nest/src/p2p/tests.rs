@@ -50,7 +50,7 @@ impl TestNode {
 			Committer::start(ledger.clone(), rules.clone(), fleet.devices.clone()).unwrap();
 		let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
 		let address: Multiaddr = format!("/ip4/127.0.0.1/tcp/{port}").parse().unwrap();
-		let (network, _) = Network::start(Config {
+		let network = Network::start(Config {
 			peer_key: PeerKeypair::generate_ed25519(),
 			account,
 			listen: address.clone(),
@@ -60,7 +60,8 @@ impl TestNode {
 			committer: committer.clone(),
 			finalized: finalized.subscribe(),
 		})
-		.unwrap();
+		.unwrap()
+		.network;
 		TestNode { _dir: dir, ledger, committer, network, address }
 	}
 

@@ -6,15 +6,18 @@
 //!    with the `fast-runtime` periods) from the `testnet` preset, with more TIC for Alice
 //!    (who funds the NestChain accounts) and Ferdie (the voter).
 //! 2. A `nest_admin` referendum appoints Alice registrar and creates a service; its
-//!    identity-verified node and a super node anchor epoch 0. Bob registers a device and it
-//!    stores a record.
+//!    identity-verified node and a super node anchor epoch 0. Bob, the service's owner,
+//!    registers a device of the service and it stores a record.
 //! 3. `thingschain try-upgrade` runs this source's rehearsal runtime's migrations and every
 //!    pallet's `try_state` on the network's state.
 //! 4. A `root` referendum authorizes that runtime's code hash; Alice submits the code with
 //!    `apply_authorized_upgrade`.
 //! 5. The new `spec_version` is live; `NestAnchor.Latest` holds the migrated anchor with the
-//!    block it was made at; the entries of ten items (anchors, services, super nodes,
-//!    devices, records, stakes, votes, identities) and idle accounts' balances are as before; epoch 1 anchors under the new code; finality continues.
+//!    block it was made at; the device is admitted to its service by the devices' migration
+//!    (its owner owns the service), the rest of its entry as it was; the entries of ten items
+//!    (anchors, services, super nodes, device keys, records, stakes, votes, identities) and
+//!    idle accounts' balances are as before; epoch 1 anchors under the new code; finality
+//!    continues.
 
 use crate::common::{
 	exported_spec, finalized_number, hex, start_network, unhex, wait_for, NODE_BIN,
@@ -45,7 +48,7 @@ const KEPT: [(&str, &str); 10] = [
 	("NestAnchor", "Anchors"),
 	("ServiceRegistry", "Services"),
 	("ServiceRegistry", "SuperNodes"),
-	("Devices", "Devices"),
+	("Devices", "DeviceOfKey"),
 	("Payloads", "Ledgers"),
 	("Payloads", "Records"),
 	("Dpos", "Ledgers"),
@@ -177,7 +180,10 @@ async fn a_referendum_upgrades_the_runtime_and_its_migration_keeps_the_state() {
 		stored(&rpc, &latest_key, &at).await
 	})
 	.await;
-	let fleet = accounts::register_fleet(&chain, 1, None).await.unwrap();
+	let fleet = accounts::register_fleet(&chain, 1, Some(service)).await.unwrap();
+	let device = fleet.devices[0].1.encode();
+	let device_key =
+		[&twox_128(b"Devices")[..], &twox_128(b"Devices"), &twox_64(&device), &device].concat();
 	let signing = chain.device_signing().await.unwrap();
 	let record = workload::records(&signing, &fleet, 1, 1, 0).unwrap();
 	let after = chain.best_number().await.unwrap();
@@ -268,6 +274,14 @@ async fn a_referendum_upgrades_the_runtime_and_its_migration_keeps_the_state() {
 	let share = stored(&rpc, &share_key, &first).await.expect("the share is set");
 	let expected = thingschain_runtime::genesis_config_presets::REFERENCE_SHARE;
 	assert_eq!(share, expected.encode(), "the presets' share");
+	// A v0 device is owner, key, kind, then its service `Some(id)`; at v1 the service's owner
+	// registered it: `Admitted { may_lock: false }` follows the id, the rest unchanged.
+	let v0 = stored(&rpc, &device_key, &set_at).await.expect("the device");
+	let v1 = stored(&rpc, &device_key, &first).await.expect("the device, migrated");
+	let service_end = 32 + 32 + 1 + 1 + 4;
+	assert_eq!(v0[service_end - 5..service_end], [&[1u8][..], &service.encode()].concat());
+	let admitted = [&v0[..service_end], &[1, 0], &v0[service_end..]].concat();
+	assert_eq!(v1, admitted, "the device is admitted, the rest of it unchanged");
 	let after = (kept_entries(&rpc, &first).await, balances(&rpc, &idle, &first).await);
 	assert!(before.0.iter().all(|entries| !entries.is_empty()), "every kept item has entries");
 	assert_eq!(after, before, "nothing else changed");

@@ -15,7 +15,7 @@
 //!    node, proves against its anchored epoch over `nest_verifyInclusion`, and with
 //!    `thingschain-nest verify-record`, which trusts WebChain only.
 
-use crate::common::{device_cli, hex, sibling_bin, start_node, wait_for};
+use crate::common::{device_cli, hex, metric, sibling_bin, start_node, wait_for};
 use codec::Encode;
 use polkadot_sdk::sp_runtime::AccountId32;
 use serde_json::{json, Value as Json};
@@ -117,6 +117,18 @@ fn reading(
 /// block `registered` (where the devices and their readers are) and trusts its `peers` other
 /// nodes; fails the test unless every one is stored.
 async fn write(node: &Node, registered: u64, peers: usize, records: &[SignedNestRecord]) {
+	for answer in submit(node, registered, peers, records).await {
+		assert!(matches!(answer, Answer::Stored { .. }), "{answer:?}");
+	}
+}
+
+/// Submits `records` to service node `node` as [`write`] does; its answers.
+async fn submit(
+	node: &Node,
+	registered: u64,
+	peers: usize,
+	records: &[SignedNestRecord],
+) -> Vec<Answer> {
 	let rpc = node.rpc().await;
 	wait_for("the node read the devices and trusts its peers", Duration::from_secs(60), || async {
 		let status: Json = rpc.request("nestnode_status", rpc_params![]).await.ok()?;
@@ -124,10 +136,7 @@ async fn write(node: &Node, registered: u64, peers: usize, records: &[SignedNest
 		(read && status["trustedPeers"] == peers).then_some(())
 	})
 	.await;
-	let node = ServiceNode::connect(&node.url()).await.unwrap();
-	for answer in node.submit(records).await.unwrap() {
-		assert!(matches!(answer, Answer::Stored { .. }), "{answer:?}");
-	}
+	ServiceNode::connect(&node.url()).await.unwrap().submit(records).await.unwrap()
 }
 
 /// The latest epoch WebChain anchored for `service`, at its finalized block.
@@ -220,6 +229,14 @@ async fn a_service_nestchain_takes_device_records_and_anchors_every_epoch() {
 		})
 		.await;
 	}
+	// Each node counts what it does, in Prometheus: node 1 stored device 1's records; node 2
+	// holds both devices' (a gauge, sampled every 2 s).
+	let stored = r#"thingschain_nest_records_acknowledged_total{level="stored"}"#;
+	assert_eq!(metric(nodes[1].prometheus_port, stored), Some(RECORDS));
+	wait_for("node 2's records gauge", Duration::from_secs(30), || async {
+		(metric(nodes[2].prometheus_port, "thingschain_nest_records")? == 2 * RECORDS).then_some(())
+	})
+	.await;
 
 	// 4. A crash of node 0: what it acknowledged is there after a restart.
 	nodes[0].kill();
@@ -315,7 +332,9 @@ const FINALITY_EPOCHS: u32 = 3;
 /// The peg between two services, each kept by one `thingschain-nest` node and approved by a
 /// super node, on a dev WebChain whose periods governance shortened (sudo):
 ///
-/// 1. a device of the source locks two values for the destination (two records of its own
+/// 0. a device of the source that its owner did not let lock value locks some: refused;
+///    the owner lets it lock to the destination (`Devices.admit`, `ServiceRegistry.set_policy`);
+/// 1. the device locks two values for the destination (two records of its own
 ///    stream), and the source's node claims both on WebChain once their epoch is anchored
 ///    and confirmed;
 /// 2. the device reverts its second lock, in a later epoch within the claim's window: the
@@ -363,7 +382,8 @@ async fn a_lock_arrives_on_its_destination_once_final_and_a_reverted_one_never()
 	let destination_super =
 		node("destination-super", destination, (SUPER_ROLE, 0), 3, &[ports[2][0]]);
 
-	// 1. Two locks for Dave on the destination, claimed by the source's node.
+	// 0. The device, admitted by the service's owner (Bob registered it), may not lock value
+	// until Bob lets it, to the destinations the service's policy names.
 	let (key, device) = &fleet.devices[0];
 	let dave = AccountId32::from(dev::dave().public_key().0);
 	let record = |body| signed_record(key, genesis, (source, *device), body);
@@ -372,7 +392,25 @@ async fn a_lock_arrives_on_its_destination_once_final_and_a_reverted_one_never()
 		record(NestBody::Lock { sequence, destination, beneficiary: dave.clone(), payload })
 	};
 	let locks = [lock(0), lock(1)];
-	write(&source_node, registered, 0, &locks).await;
+	let refused = submit(&source_node, registered, 0, &locks[..1]).await;
+	assert!(matches!(refused[..], [Answer::Refused { code: 9315, .. }]), "{refused:?}");
+	let policy = call(
+		"ServiceRegistry",
+		"set_policy",
+		vec![
+			("service", Value::u128(source.into())),
+			("open", Value::bool(false)),
+			("lock_destinations", Value::unnamed_composite([Value::u128(destination.into())])),
+		],
+	);
+	send_batches(&chain, &dev::bob(), vec![policy], 1).await.unwrap();
+	let id = device.to_string();
+	let admitted = device_cli(&url, &["admit", "--owner", "//Bob", "--device", &id, "--may-lock"]);
+	assert!(admitted.contains(&format!("device {id} admitted, may lock value")), "{admitted}");
+	let allowed = chain.best_number().await.unwrap();
+
+	// 1. Two locks for Dave on the destination, claimed by the source's node.
+	write(&source_node, allowed, 0, &locks).await;
 	let [kept, reverted] = locks.map(|l| l.record.peg_lock().unwrap());
 	let claim = |lock_id: Hash| {
 		let chain = &chain;

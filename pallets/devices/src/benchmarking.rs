@@ -144,6 +144,41 @@ mod benchmarks {
 		assert!(!Devices::<T>::contains_key(id));
 	}
 
+	/// Asking to join a service whose owner is another account.
+	#[benchmark]
+	fn join_service() {
+		let (owner, id) = owner_with_device::<T>();
+		Pallet::<T>::leave_service(RawOrigin::Signed(owner.clone()).into(), id)
+			.expect("the owner takes it out");
+		let service = T::BenchmarkHelper::service();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), id, service);
+		let membership = Devices::<T>::get(id).and_then(|d| d.service);
+		assert_eq!(membership, Some(Membership { service, status: MemberStatus::Requested }));
+	}
+
+	#[benchmark]
+	fn admit() {
+		let (_, id) = owner_with_device::<T>();
+		let service = T::BenchmarkHelper::service();
+		let service_owner = T::Services::admission(service).expect("it exists").owner;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(service_owner), id, true);
+		let status = Devices::<T>::get(id).and_then(|d| d.service).map(|m| m.status);
+		assert_eq!(status, Some(MemberStatus::Admitted { may_lock: true }));
+	}
+
+	/// By the service's owner: the device's owner is checked first.
+	#[benchmark]
+	fn leave_service() {
+		let (_, id) = owner_with_device::<T>();
+		let service = T::BenchmarkHelper::service();
+		let service_owner = T::Services::admission(service).expect("it exists").owner;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(service_owner), id);
+		assert_eq!(Devices::<T>::get(id).and_then(|d| d.service), None);
+	}
+
 	/// What [`crate::OwnerPays`] adds to charging a fee: finding the device of the signing key,
 	/// its owner and its spending, and counting the fee.
 	#[benchmark]

@@ -1,6 +1,6 @@
 //! The pallet's invariants, checked by the `try_state` hook (try-runtime) and after every
 //! unit test: keys and devices map one to one, deposits held equal the devices' deposits,
-//! and nothing is kept for a device that is gone.
+//! every device's service exists, and nothing is kept for a device that is gone.
 
 use crate::*;
 use alloc::collections::BTreeMap;
@@ -23,6 +23,12 @@ impl<T: Config> Pallet<T> {
 				Self::ensure_valid_retention(device.retention).is_ok(),
 				"a retention is out of bounds"
 			);
+			if let Some(membership) = device.service {
+				ensure!(
+					T::Services::admission(membership.service).is_some(),
+					"a device belongs to a service that does not exist"
+				);
+			}
 			let held = deposits.entry(device.owner).or_default();
 			*held = held.saturating_add(device.deposit);
 		}

@@ -17,6 +17,19 @@
 //!    └──remove(id)── deposit returned, key retired (its nonce kept)
 //! ```
 //!
+//! A device writes to a NestChain service only with that service's owner's consent:
+//!
+//! ```text
+//!  register(.., service, ..) / join_service(id, service)
+//!    │ by the service's owner, or the service is open ──► Admitted { may_lock: false }
+//!    └ anyone else ──► Requested ──admit(id, may_lock) by the service's owner──► Admitted
+//!  admit(id, may_lock) again: the service's owner lets it lock value on the peg, or not
+//!  leave_service(id), by the device's owner or the service's ──► no service
+//! ```
+//!
+//! The service's nodes take records only from its admitted devices, and locks only from
+//! those allowed to lock, as of the finalized WebChain block they check against.
+//!
 //! A key that stops signing for a device (rotated out, or its device removed) is **retired**:
 //! its nonce is kept in [`RetiredKeys`], and restored if the key is bound again, so the
 //! transactions it signed before can never be replayed.
@@ -25,7 +38,8 @@
 //!   data records and its **limits** (most transactions and most fees per window, most record
 //!   deposits held at once), read through [`DeviceInspect`].
 //! - Its owner pays its transaction fees, within those limits: [`OwnerPays`].
-//! - A device may belong to a NestChain service of the registry, which must exist.
+//! - A device may belong to a NestChain service of the registry ([`Membership`]), which must
+//!   exist and consent ([`ServiceAdmission`]).
 //! - Only the owner changes a device; a suspended device's key is refused by
 //!   [`DeviceInspect::active_device`] users until it is resumed.
 //! - Removing a device tells the pallets keeping its data ([`Config::OnRemoved`]), which drop
@@ -40,6 +54,7 @@ pub mod benchmarking;
 pub mod fees;
 #[cfg(any(test, feature = "try-runtime"))]
 mod invariants;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -53,6 +68,7 @@ pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+pub use pallet_service_registry::{Admission, ServiceAdmission};
 use polkadot_sdk::{
 	frame_support::{
 		self,
@@ -60,7 +76,6 @@ use polkadot_sdk::{
 		traits::{
 			fungible::{self, MutateHold as _},
 			tokens::Precision,
-			Contains,
 		},
 	},
 	frame_system::{self, pallet_prelude::*},
@@ -118,6 +133,51 @@ pub enum DeviceStatus {
 	Suspended,
 }
 
+/// A device's place in a NestChain service.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Membership {
+	/// The service.
+	pub service: ServiceId,
+	/// Whether the service's owner admitted it.
+	pub status: MemberStatus,
+}
+
+/// Whether a device may write to its service.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum MemberStatus {
+	/// Its owner asked to join; until the service's owner admits it, the service's nodes
+	/// refuse its records.
+	Requested,
+	/// The service's owner admitted it (or opened the service to all).
+	Admitted {
+		/// The service's owner let it lock value on the peg (to the destinations the service's
+		/// policy names).
+		may_lock: bool,
+	},
+}
+
 /// How much a device may spend of its owner's funds: fees per `window` blocks, and record
 /// deposits held at once.
 #[derive(
@@ -157,8 +217,8 @@ pub struct Device<T: Config> {
 	pub key: T::AccountId,
 	/// What it is.
 	pub kind: DeviceKind,
-	/// The NestChain service it belongs to, if any.
-	pub service: Option<ServiceId>,
+	/// The NestChain service it belongs to or asked to join, if any.
+	pub service: Option<Membership>,
 	/// Owner-defined description (model, location, ...).
 	pub metadata: BoundedVec<u8, T::MaxMetadataLen>,
 	/// Whether it may act.
@@ -254,7 +314,7 @@ pub mod pallet {
 
 	/// The layout of this pallet's storage. A change to it bumps this and comes with a
 	/// `VersionedMigration` for the runtime's `Migrations`.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -274,6 +334,14 @@ pub mod pallet {
 		/// accounts whose keys sign with `TestSignature`.
 		pub struct TestDefaultConfig;
 
+		/// Every service exists, is open to all devices and is owned by the default account.
+		pub struct OpenServices;
+		impl<AccountId: Default> ServiceAdmission<AccountId> for OpenServices {
+			fn admission(_: ServiceId) -> Option<Admission<AccountId>> {
+				Some(Admission { owner: AccountId::default(), open: true })
+			}
+		}
+
 		#[derive_impl(frame_system::config_preludes::TestDefaultConfig, no_aggregated_types)]
 		impl frame_system::DefaultConfig for TestDefaultConfig {}
 
@@ -281,7 +349,7 @@ pub mod pallet {
 		impl DefaultConfig for TestDefaultConfig {
 			#[inject_runtime_type]
 			type RuntimeHoldReason = ();
-			type Services = frame_support::traits::Everything;
+			type Services = OpenServices;
 			type Signature = TestSignature;
 			type OnRemoved = ();
 			type DeviceDeposit = ConstUint<50>;
@@ -303,8 +371,9 @@ pub mod pallet {
 		#[pallet::no_default_bounds]
 		type RuntimeHoldReason: From<HoldReason>;
 
-		/// The NestChain services that exist (the service registry).
-		type Services: Contains<ServiceId>;
+		/// The NestChain services and who admits devices to them (the service registry).
+		#[pallet::no_default_bounds]
+		type Services: ServiceAdmission<Self::AccountId>;
 
 		/// A device key's signature: its proof of possession of the key.
 		#[pallet::no_default_bounds]
@@ -391,6 +460,13 @@ pub mod pallet {
 		LimitsSet { id: DeviceId, limits: FeeLimits<BalanceOf<T>, BlockNumberFor<T>> },
 		/// Device `id` was removed and its deposit returned.
 		DeviceRemoved { id: DeviceId },
+		/// Device `id`'s owner asked for it to join `service`, whose owner has yet to admit it.
+		JoinRequested { id: DeviceId, service: ServiceId },
+		/// Device `id` writes to `service`, admitted by its owner; `may_lock`: it may lock value
+		/// on the peg.
+		DeviceAdmitted { id: DeviceId, service: ServiceId, may_lock: bool },
+		/// Device `id` no longer belongs to `service` (nor asks to).
+		DeviceLeftService { id: DeviceId, service: ServiceId },
 	}
 
 	#[pallet::error]
@@ -416,6 +492,14 @@ pub mod pallet {
 		/// The proof is not the key's signature of its binding to the caller on this chain
 		/// at the key's current nonce.
 		InvalidKeyProof,
+		/// The device belongs to no service.
+		NotInService,
+		/// The device already belongs to a service, or asked to join one.
+		AlreadyInService,
+		/// Only the owner of the device's service may do this.
+		NotServiceOwner,
+		/// Only the device's owner or its service's owner may do this.
+		NotOwnerOrServiceOwner,
 	}
 
 	#[pallet::hooks]
@@ -451,9 +535,7 @@ pub mod pallet {
 			let nonce = Self::ensure_key_proof(&owner, &key, &proof)?;
 			let metadata =
 				BoundedVec::try_from(metadata).map_err(|_| Error::<T>::MetadataTooLong)?;
-			if let Some(service) = service {
-				ensure!(T::Services::contains(&service), Error::<T>::UnknownService);
-			}
+			let membership = service.map(|service| Self::joining(&owner, service)).transpose()?;
 			Self::ensure_valid_retention(retention)?;
 			Self::ensure_valid_limits(&limits)?;
 			let deposit = T::DeviceDeposit::get();
@@ -471,7 +553,7 @@ pub mod pallet {
 					owner: owner.clone(),
 					key: key.clone(),
 					kind,
-					service,
+					service: membership,
 					metadata,
 					status: DeviceStatus::Active,
 					retention,
@@ -480,6 +562,9 @@ pub mod pallet {
 				},
 			);
 			Self::deposit_event(Event::DeviceRegistered { id, owner, key });
+			if let Some(membership) = membership {
+				Self::deposit_membership_event(id, membership);
+			}
 			Ok(())
 		}
 
@@ -544,6 +629,69 @@ pub mod pallet {
 			Ok(())
 		}
 
+		/// Ask for device `id`, which belongs to no service, to join `service`, as its owner. It
+		/// is admitted at once if the caller also owns the service or the service is open;
+		/// otherwise the service's owner admits it ([`Pallet::admit`]).
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::join_service())]
+		pub fn join_service(
+			origin: OriginFor<T>,
+			id: DeviceId,
+			service: ServiceId,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let membership = Self::mutate_owned(id, &who, |device| {
+				ensure!(device.service.is_none(), Error::<T>::AlreadyInService);
+				let membership = Self::joining(&who, service)?;
+				device.service = Some(membership);
+				Ok(membership)
+			})?;
+			Self::deposit_membership_event(id, membership);
+			Ok(())
+		}
+
+		/// Admit device `id` to the service it belongs to or asked to join, as that service's
+		/// owner; `may_lock`: it may lock value on the peg, to the destinations the service's
+		/// policy names. Called again, it changes `may_lock`.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::admit())]
+		pub fn admit(origin: OriginFor<T>, id: DeviceId, may_lock: bool) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let service = Devices::<T>::try_mutate(id, |maybe| {
+				let device = maybe.as_mut().ok_or(Error::<T>::UnknownDevice)?;
+				let membership = device.service.as_mut().ok_or(Error::<T>::NotInService)?;
+				ensure!(
+					Self::service_owner(membership.service).as_ref() == Some(&who),
+					Error::<T>::NotServiceOwner
+				);
+				membership.status = MemberStatus::Admitted { may_lock };
+				Ok::<_, Error<T>>(membership.service)
+			})?;
+			Self::deposit_event(Event::DeviceAdmitted { id, service, may_lock });
+			Ok(())
+		}
+
+		/// Take device `id` out of its service (or withdraw its request to join): by the
+		/// device's owner, or by the service's owner. The service's nodes refuse its records
+		/// from the finalized block this is in.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::leave_service())]
+		pub fn leave_service(origin: OriginFor<T>, id: DeviceId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let service = Devices::<T>::try_mutate(id, |maybe| {
+				let device = maybe.as_mut().ok_or(Error::<T>::UnknownDevice)?;
+				let service = device.service.ok_or(Error::<T>::NotInService)?.service;
+				ensure!(
+					device.owner == who || Self::service_owner(service).as_ref() == Some(&who),
+					Error::<T>::NotOwnerOrServiceOwner
+				);
+				device.service = None;
+				Ok::<_, Error<T>>(service)
+			})?;
+			Self::deposit_event(Event::DeviceLeftService { id, service });
+			Ok(())
+		}
+
 		/// Remove device `id`: its key is retired and the deposit returned to the owner; the
 		/// pallets keeping its data are told ([`Config::OnRemoved`]).
 		#[pallet::call_index(5)]
@@ -574,6 +722,32 @@ impl<T: Config> Pallet<T> {
 	pub fn key_binding(owner: &T::AccountId, key: &T::AccountId) -> KeyBindingOf<T> {
 		let genesis_hash = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
 		KeyBinding::new(genesis_hash, owner.clone(), Self::key_nonce(key))
+	}
+
+	/// Where a device of `owner` stands on joining `service`: admitted (without peg locks) if
+	/// `owner` owns the service or the service is open, asking otherwise.
+	fn joining(owner: &T::AccountId, service: ServiceId) -> Result<Membership, Error<T>> {
+		let admission = T::Services::admission(service).ok_or(Error::<T>::UnknownService)?;
+		let status = if admission.open || admission.owner == *owner {
+			MemberStatus::Admitted { may_lock: false }
+		} else {
+			MemberStatus::Requested
+		};
+		Ok(Membership { service, status })
+	}
+
+	/// The owner of `service`, if it exists.
+	fn service_owner(service: ServiceId) -> Option<T::AccountId> {
+		T::Services::admission(service).map(|admission| admission.owner)
+	}
+
+	/// Says that device `id` asked to join, or was admitted to, its service.
+	fn deposit_membership_event(id: DeviceId, membership: Membership) {
+		let Membership { service, status } = membership;
+		Self::deposit_event(match status {
+			MemberStatus::Requested => Event::JoinRequested { id, service },
+			MemberStatus::Admitted { may_lock } => Event::DeviceAdmitted { id, service, may_lock },
+		});
 	}
 
 	/// `key`'s nonce: its account's, or the one it had when it was retired if that is higher.

@@ -1,11 +1,11 @@
 //! A test runtime: System, Balances, transaction payment charging device fees to owners through
-//! [`OwnerPays`](crate::OwnerPays), and the device registry, with services 0 and 1.
+//! [`OwnerPays`](crate::OwnerPays), and the device registry, with services 0, 1 and 2.
 
 use crate as pallet_devices;
 use polkadot_sdk::{
 	frame_support::{
 		derive_impl,
-		traits::{ConstU128, ConstU64, Contains},
+		traits::{ConstU128, ConstU64},
 		weights::IdentityFee,
 	},
 	frame_system, pallet_balances,
@@ -72,29 +72,40 @@ pub const DEPOSIT: Balance = 50;
 pub const MIN_RETENTION: u64 = 10;
 pub const MAX_RETENTION: u64 = 1_000;
 
-/// Services 0 and 1 exist.
-pub struct TwoServices;
-impl Contains<ServiceId> for TwoServices {
-	fn contains(id: &ServiceId) -> bool {
-		*id < 2
+/// The owner of services 1 and 2.
+pub const SERVICE_OWNER: AccountId = 12;
+
+/// Service 0, owned by [`OWNER`], and 1, owned by [`SERVICE_OWNER`], take only the devices
+/// their owners consent to; service 2, also [`SERVICE_OWNER`]'s, is open to all.
+pub struct ThreeServices;
+impl crate::ServiceAdmission<AccountId> for ThreeServices {
+	fn admission(service: ServiceId) -> Option<crate::Admission<AccountId>> {
+		let (owner, open) = match service {
+			0 => (OWNER, false),
+			1 => (SERVICE_OWNER, false),
+			2 => (SERVICE_OWNER, true),
+			_ => return None,
+		};
+		Some(crate::Admission { owner, open })
 	}
 }
 
 #[derive_impl(pallet_devices::config_preludes::TestDefaultConfig)]
 impl pallet_devices::Config for Test {
 	type Currency = Balances;
-	type Services = TwoServices;
+	type Services = ThreeServices;
 	type DeviceDeposit = ConstU128<DEPOSIT>;
 	type MinRetention = ConstU64<MIN_RETENTION>;
 	type MaxRetention = ConstU64<MAX_RETENTION>;
 	#[cfg(feature = "runtime-benchmarks")]
-	type BenchmarkHelper = TwoServices;
+	type BenchmarkHelper = ThreeServices;
 }
 
 #[cfg(feature = "runtime-benchmarks")]
-impl crate::benchmarking::BenchmarkHelper<AccountId, TestSignature> for TwoServices {
+impl crate::benchmarking::BenchmarkHelper<AccountId, TestSignature> for ThreeServices {
+	/// Owned by another account than the benchmarks' device owner, and closed.
 	fn service() -> ServiceId {
-		0
+		1
 	}
 	fn device_key(index: u32) -> AccountId {
 		500 + AccountId::from(index)
@@ -113,7 +124,7 @@ pub fn proof(owner: AccountId, key: AccountId) -> TestSignature {
 pub fn genesis_ext() -> polkadot_sdk::sp_io::TestExternalities {
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_balances::GenesisConfig::<Test> {
-		balances: vec![(OWNER, 1_000), (OTHER_OWNER, 1_000)],
+		balances: vec![(OWNER, 1_000), (OTHER_OWNER, 1_000), (SERVICE_OWNER, 1_000)],
 		..Default::default()
 	}
 	.assimilate_storage(&mut storage)

@@ -16,15 +16,35 @@ fn limits(max_transactions: u32, max_fees: Balance) -> FeeLimits<Balance, u64> {
 	FeeLimits { window: 10, max_transactions, max_fees, max_deposits: 100 }
 }
 
-/// Registers a sensor signing with `key` for `owner`, in service 0; returns its id.
+/// Registers a sensor signing with `key` for `owner`, in service 0 (`OWNER`'s); returns its
+/// id.
 fn register(owner: AccountId, key: AccountId) -> DeviceId {
+	register_into(owner, key, 0)
+}
+
+fn admitted(service: ServiceId, may_lock: bool) -> Membership {
+	Membership { service, status: MemberStatus::Admitted { may_lock } }
+}
+
+fn requested(service: ServiceId) -> Membership {
+	Membership { service, status: MemberStatus::Requested }
+}
+
+/// Device `id`'s membership.
+fn membership(id: DeviceId) -> Option<Membership> {
+	Devices::<Test>::get(id).unwrap().service
+}
+
+/// Registers a sensor signing with `key` for `owner`, asking to join `service`; returns its
+/// id.
+fn register_into(owner: AccountId, key: AccountId, service: ServiceId) -> DeviceId {
 	let id = NextDeviceId::<Test>::get();
 	assert_ok!(DeviceRegistry::register(
 		signed(owner),
 		key,
 		proof(owner, key),
 		DeviceKind::Sensor,
-		Some(0),
+		Some(service),
 		b"thermometer".to_vec(),
 		100,
 		limits(5, 20),
@@ -46,7 +66,11 @@ fn an_owner_registers_a_device_that_can_sign_without_tokens() {
 		let id = register(OWNER, 500);
 		let device = Devices::<Test>::get(id).unwrap();
 		assert_eq!((device.owner, device.key, device.kind), (OWNER, 500, DeviceKind::Sensor));
-		assert_eq!((device.service, device.status), (Some(0), DeviceStatus::Active));
+		// Service 0 is its owner's: the device is admitted, without the right to lock value.
+		assert_eq!(
+			(device.service, device.status),
+			(Some(admitted(0, false)), DeviceStatus::Active)
+		);
 		assert_eq!(
 			(device.retention, device.limits, device.deposit),
 			(100, limits(5, 20), DEPOSIT)
@@ -58,7 +82,10 @@ fn an_owner_registers_a_device_that_can_sign_without_tokens() {
 		assert!(System::account_exists(&500));
 		assert_eq!(
 			System::read_events_for_pallet::<Event<Test>>(),
-			vec![Event::DeviceRegistered { id, owner: OWNER, key: 500 }]
+			vec![
+				Event::DeviceRegistered { id, owner: OWNER, key: 500 },
+				Event::DeviceAdmitted { id, service: 0, may_lock: false }
+			]
 		);
 		assert_eq!(
 			DeviceRegistry::active_device(&500),
@@ -90,7 +117,7 @@ fn registration_errors() {
 			Error::<Test>::MetadataTooLong
 		);
 		assert_noop!(
-			try_register(OWNER, 501, Some(2), b"", 100, 10),
+			try_register(OWNER, 501, Some(3), b"", 100, 10),
 			Error::<Test>::UnknownService
 		);
 		assert_noop!(
@@ -108,6 +135,147 @@ fn registration_errors() {
 		// At the bounds, and without a service, it works.
 		assert_ok!(try_register(OWNER, 501, None, &[0; 16], MIN_RETENTION, 1));
 		assert_ok!(try_register(OWNER, 502, Some(1), b"", MAX_RETENTION, 1));
+	});
+}
+
+/// The attack: a stranger registers a device into a service it has nothing to do with, and
+/// admits it itself. It only asks to join; the service's owner alone admits it.
+#[test]
+fn a_stranger_s_device_only_asks_to_join_a_closed_service() {
+	new_test_ext().execute_with(|| {
+		let id = register_into(OTHER_OWNER, 500, 1);
+		assert_eq!(membership(id), Some(requested(1)));
+		assert_eq!(
+			System::read_events_for_pallet::<Event<Test>>().last(),
+			Some(&Event::JoinRequested { id, service: 1 })
+		);
+		assert_noop!(
+			DeviceRegistry::admit(signed(OTHER_OWNER), id, true),
+			Error::<Test>::NotServiceOwner
+		);
+		assert_noop!(
+			DeviceRegistry::admit(signed(OWNER), id, false),
+			Error::<Test>::NotServiceOwner
+		);
+		assert_eq!(membership(id), Some(requested(1)));
+
+		// The service's owner admits it, letting it lock value; then takes the right back.
+		assert_ok!(DeviceRegistry::admit(signed(SERVICE_OWNER), id, true));
+		assert_eq!(membership(id), Some(admitted(1, true)));
+		assert_ok!(DeviceRegistry::admit(signed(SERVICE_OWNER), id, false));
+		assert_eq!(membership(id), Some(admitted(1, false)));
+		assert_eq!(
+			System::read_events_for_pallet::<Event<Test>>().last(),
+			Some(&Event::DeviceAdmitted { id, service: 1, may_lock: false })
+		);
+		// A device without a service, or no device, is admitted to nothing.
+		let loner = register(OWNER, 501);
+		assert_ok!(DeviceRegistry::leave_service(signed(OWNER), loner));
+		assert_noop!(
+			DeviceRegistry::admit(signed(OWNER), loner, false),
+			Error::<Test>::NotInService
+		);
+		assert_noop!(
+			DeviceRegistry::admit(signed(SERVICE_OWNER), 9, false),
+			Error::<Test>::UnknownDevice
+		);
+	});
+}
+
+#[test]
+fn an_open_service_admits_every_device_but_none_may_lock_until_its_owner_says() {
+	new_test_ext().execute_with(|| {
+		let id = register_into(OTHER_OWNER, 500, 2);
+		assert_eq!(membership(id), Some(admitted(2, false)));
+		assert_ok!(DeviceRegistry::admit(signed(SERVICE_OWNER), id, true));
+		assert_eq!(membership(id), Some(admitted(2, true)));
+	});
+}
+
+#[test]
+fn a_device_joins_and_leaves_by_its_owner_or_its_service_s_owner() {
+	new_test_ext().execute_with(|| {
+		let id = register_into(OTHER_OWNER, 500, 1);
+		assert_noop!(
+			DeviceRegistry::join_service(signed(OTHER_OWNER), id, 2),
+			Error::<Test>::AlreadyInService
+		);
+		// A third party takes nobody's device out.
+		assert_noop!(
+			DeviceRegistry::leave_service(signed(OWNER), id),
+			Error::<Test>::NotOwnerOrServiceOwner
+		);
+		// Its owner withdraws the request, then asks again.
+		assert_ok!(DeviceRegistry::leave_service(signed(OTHER_OWNER), id));
+		assert_eq!(membership(id), None);
+		assert_noop!(
+			DeviceRegistry::leave_service(signed(OTHER_OWNER), id),
+			Error::<Test>::NotInService
+		);
+		assert_noop!(DeviceRegistry::join_service(signed(OWNER), id, 1), Error::<Test>::NotOwner);
+		assert_noop!(
+			DeviceRegistry::join_service(signed(OTHER_OWNER), id, 3),
+			Error::<Test>::UnknownService
+		);
+		assert_ok!(DeviceRegistry::join_service(signed(OTHER_OWNER), id, 1));
+		assert_eq!(membership(id), Some(requested(1)));
+		assert_ok!(DeviceRegistry::admit(signed(SERVICE_OWNER), id, true));
+
+		// The service's owner removes it; the nodes see the event at a known block.
+		assert_ok!(DeviceRegistry::leave_service(signed(SERVICE_OWNER), id));
+		assert_eq!(membership(id), None);
+		assert_eq!(
+			System::read_events_for_pallet::<Event<Test>>().last(),
+			Some(&Event::DeviceLeftService { id, service: 1 })
+		);
+		// A device joining its own owner's service is admitted at once.
+		let own = register(OWNER, 501);
+		assert_ok!(DeviceRegistry::leave_service(signed(OWNER), own));
+		assert_ok!(DeviceRegistry::join_service(signed(OWNER), own, 0));
+		assert_eq!(membership(own), Some(admitted(0, false)));
+	});
+}
+
+#[test]
+fn the_v1_migration_admits_only_the_devices_their_service_s_owner_registered() {
+	use migrations::v1::{v0, MigrateV0ToV1};
+	use polkadot_sdk::frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade};
+	new_test_ext().execute_with(|| {
+		// Three v0 devices: of service 0 by its owner, of service 1 by a stranger, of none.
+		let old = |owner, key, service| {
+			let id = register(owner, key);
+			let device = Devices::<Test>::take(id).unwrap();
+			v0::Devices::<Test>::insert(
+				id,
+				v0::Device {
+					owner: device.owner,
+					key: device.key,
+					kind: device.kind,
+					service,
+					metadata: device.metadata,
+					status: device.status,
+					retention: device.retention,
+					limits: device.limits,
+					deposit: device.deposit,
+				},
+			);
+			id
+		};
+		let (own, stranger, loner) =
+			(old(OWNER, 500, Some(0)), old(OTHER_OWNER, 501, Some(1)), old(OWNER, 502, None));
+		StorageVersion::new(0).put::<DeviceRegistry>();
+
+		#[cfg(feature = "try-runtime")]
+		let before = MigrateV0ToV1::<Test>::pre_upgrade().unwrap();
+		MigrateV0ToV1::<Test>::on_runtime_upgrade();
+		#[cfg(feature = "try-runtime")]
+		MigrateV0ToV1::<Test>::post_upgrade(before).unwrap();
+
+		assert_eq!(membership(own), Some(admitted(0, false)));
+		assert_eq!(membership(stranger), Some(requested(1)));
+		assert_eq!(membership(loner), None);
+		assert_eq!(Devices::<Test>::get(stranger).unwrap().owner, OTHER_OWNER);
+		assert_eq!(DeviceRegistry::on_chain_storage_version(), 1);
 	});
 }
 
@@ -158,7 +326,7 @@ fn a_suspended_device_is_not_active_until_resumed() {
 		assert_ok!(DeviceRegistry::resume(signed(OWNER), id));
 		assert!(DeviceRegistry::active_device(&500).is_ok());
 		assert_eq!(
-			System::read_events_for_pallet::<Event<Test>>()[1..],
+			System::read_events_for_pallet::<Event<Test>>()[2..],
 			[Event::DeviceSuspended { id }, Event::DeviceResumed { id }]
 		);
 	});
@@ -440,6 +608,30 @@ enum Op {
 	Remove { owner: AccountId, id: DeviceId },
 }
 
+/// What the actors around a closed service do: device owners join and leave it, anyone tries
+/// to admit.
+#[derive(Clone, Debug)]
+enum MemberOp {
+	Join { owner: AccountId, id: DeviceId },
+	Admit { who: AccountId, id: DeviceId, may_lock: bool },
+	Leave { who: AccountId, id: DeviceId },
+}
+
+fn member_op() -> impl Strategy<Value = MemberOp> {
+	let who = prop_oneof![Just(OWNER), Just(OTHER_OWNER), Just(SERVICE_OWNER)];
+	let owner = prop_oneof![Just(OWNER), Just(OTHER_OWNER)];
+	let id = 0..4u64;
+	prop_oneof![
+		(owner, id.clone()).prop_map(|(owner, id)| MemberOp::Join { owner, id }),
+		(who.clone(), id.clone(), any::<bool>()).prop_map(|(who, id, may_lock)| MemberOp::Admit {
+			who,
+			id,
+			may_lock
+		}),
+		(who, id).prop_map(|(who, id)| MemberOp::Leave { who, id }),
+	]
+}
+
 fn op() -> impl Strategy<Value = Op> {
 	let owner = prop_oneof![Just(OWNER), Just(OTHER_OWNER)];
 	let key = 500..508u64;
@@ -494,6 +686,60 @@ proptest! {
 	}
 }
 
+proptest! {
+	/// Whatever device owners and strangers do, a device is admitted to closed service 1 only
+	/// once its owner, [`SERVICE_OWNER`], admitted it since it last joined, and may lock only
+	/// as that owner last said.
+	#[test]
+	fn only_a_service_s_owner_admits_devices_to_it(ops in prop::collection::vec(member_op(), 1..40)) {
+		new_test_ext().execute_with(|| {
+			for (i, owner) in [OWNER, OTHER_OWNER, OWNER, OTHER_OWNER].into_iter().enumerate() {
+				register(owner, 500 + i as AccountId);
+				assert_ok!(DeviceRegistry::leave_service(signed(owner), i as DeviceId));
+			}
+			// What the service's owner last let each device do, since it last joined service 1.
+			let mut consented = std::collections::BTreeMap::<DeviceId, bool>::new();
+			for op in ops {
+				let before = Devices::<Test>::get(match op {
+					MemberOp::Join { id, .. } | MemberOp::Admit { id, .. } | MemberOp::Leave { id, .. } => id,
+				}).and_then(|d| d.service);
+				match op {
+					MemberOp::Join { owner, id } => {
+						if DeviceRegistry::join_service(signed(owner), id, 1).is_ok() {
+							consented.remove(&id);
+						}
+					}
+					MemberOp::Admit { who, id, may_lock } => {
+						let result = DeviceRegistry::admit(signed(who), id, may_lock);
+						prop_assert_eq!(result.is_ok(), who == SERVICE_OWNER && before.is_some_and(|m| m.service == 1));
+						if result.is_ok() {
+							consented.insert(id, may_lock);
+						}
+					}
+					MemberOp::Leave { who, id } => {
+						if DeviceRegistry::leave_service(signed(who), id).is_ok() {
+							consented.remove(&id);
+						}
+					}
+				}
+				for (id, device) in Devices::<Test>::iter() {
+					match device.service {
+						Some(Membership { service: 1, status: MemberStatus::Admitted { may_lock } }) => {
+							prop_assert_eq!(consented.get(&id), Some(&may_lock));
+						}
+						Some(Membership { service: 1, status: MemberStatus::Requested }) | None => {
+							prop_assert!(!consented.contains_key(&id));
+						}
+						Some(other) => prop_assert!(false, "device {} joined {:?}", id, other),
+					}
+				}
+				prop_assert_eq!(DeviceRegistry::do_try_state(), Ok(()));
+			}
+			Ok(())
+		})?;
+	}
+}
+
 /// Each corruption of the registry's books is caught by `try_state` with the invariant it
 /// breaks.
 #[test]
@@ -518,5 +764,13 @@ fn try_state_names_a_broken_invariant() {
 	broken(
 		|id| Spending::<Test>::insert(id + 1, FeeUsage::default()),
 		"spending is kept for a removed device",
+	);
+	broken(
+		|id| {
+			Devices::<Test>::mutate(id, |device| {
+				device.as_mut().unwrap().service = Some(requested(3))
+			})
+		},
+		"a device belongs to a service that does not exist",
 	);
 }

@@ -20,6 +20,9 @@ pub trait WeightInfo {
 	fn set_limits() -> Weight;
 	fn remove() -> Weight;
 	fn charge_owner() -> Weight;
+	fn join_service() -> Weight;
+	fn admit() -> Weight;
+	fn leave_service() -> Weight;
 }
 
 /// The measured weights, priced with the runtime's database weights.
@@ -128,6 +131,21 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
+	fn join_service() -> Weight {
+		Weight::from_parts(40_000_000, 3600)
+			.saturating_add(T::DbWeight::get().reads(3))
+			.saturating_add(T::DbWeight::get().writes(1))
+	}
+	fn admit() -> Weight {
+		Weight::from_parts(40_000_000, 3600)
+			.saturating_add(T::DbWeight::get().reads(3))
+			.saturating_add(T::DbWeight::get().writes(1))
+	}
+	fn leave_service() -> Weight {
+		Weight::from_parts(40_000_000, 3600)
+			.saturating_add(T::DbWeight::get().reads(3))
+			.saturating_add(T::DbWeight::get().writes(1))
+	}
 }
 
 /// The same weights priced with RocksDB's, for tests and mocks.
@@ -164,6 +182,21 @@ impl WeightInfo for () {
 	}
 	fn charge_owner() -> Weight {
 		Weight::from_parts(33_119_000, 3742)
+			.saturating_add(RocksDbWeight::get().reads(3))
+			.saturating_add(RocksDbWeight::get().writes(1))
+	}
+	fn join_service() -> Weight {
+		Weight::from_parts(40_000_000, 3600)
+			.saturating_add(RocksDbWeight::get().reads(3))
+			.saturating_add(RocksDbWeight::get().writes(1))
+	}
+	fn admit() -> Weight {
+		Weight::from_parts(40_000_000, 3600)
+			.saturating_add(RocksDbWeight::get().reads(3))
+			.saturating_add(RocksDbWeight::get().writes(1))
+	}
+	fn leave_service() -> Weight {
+		Weight::from_parts(40_000_000, 3600)
 			.saturating_add(RocksDbWeight::get().reads(3))
 			.saturating_add(RocksDbWeight::get().writes(1))
 	}

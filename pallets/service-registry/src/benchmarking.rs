@@ -85,6 +85,17 @@ mod benchmarks {
 		assert_eq!(Services::<T>::get(id).unwrap().status, ServiceStatus::Suspended);
 	}
 
+	/// Every destination another service, each checked.
+	#[benchmark]
+	fn set_policy(d: Linear<0, { T::MaxLockDestinations::get() }>) {
+		let owner: T::AccountId = account("owner", 0, 0);
+		let id = service::<T>(&owner, 0);
+		let destinations: Vec<ServiceId> = (0..d).map(|_| service::<T>(&owner, 0)).collect();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), id, true, destinations.clone());
+		assert_eq!(Policies::<T>::get(id).lock_destinations.into_inner(), destinations);
+	}
+
 	/// Into a full set, evicting its lowest stake (the last admitted, of equal stakes).
 	#[benchmark]
 	fn register_super_node() {

@@ -1,5 +1,6 @@
 //! The pallet's invariants, checked by the `try_state` hook (try-runtime) and after every
-//! unit test: a service's status follows its node count, each super node's stake is held,
+//! unit test: a service's status follows its node count, its policy names only other existing
+//! services as peg destinations, each super node's stake is held,
 //! and the active set holds exactly the super nodes that have not left, in admission order.
 
 use crate::*;
@@ -20,6 +21,16 @@ impl<T: Config> Pallet<T> {
 			ensure!(
 				nodes.iter().enumerate().all(|(i, node)| !nodes[..i].contains(node)),
 				"a service lists a node twice"
+			);
+		}
+		for (id, policy) in Policies::<T>::iter() {
+			ensure!(
+				Services::<T>::contains_key(id),
+				"a policy is kept for a service that does not exist"
+			);
+			ensure!(
+				policy.lock_destinations.iter().all(|d| *d != id && Services::<T>::contains_key(d)),
+				"a service's peg destination is itself or does not exist"
 			);
 		}
 		let set = ActiveSet::<T>::get();

@@ -14,6 +14,11 @@
 //!   more than the lowest, who is evicted (and unbonds as if it had left). Each remembers when
 //!   it was admitted, so the anchor pallet counts only those active since an epoch began, and
 //!   can chill one that stops approving ([`ServiceInspect::chill_super_node`]).
+//! - **Who writes to a service** is its owner's decision: its [`ServicePolicy`] says whether
+//!   any device may join it (`open`) or only those the owner consents to (the default), and
+//!   to which services its devices may lock value on the peg (none by default). The device
+//!   registry asks through [`ServiceAdmission`]; the service nodes read it from finalized
+//!   blocks.
 //! - **Fees**: each accepted anchor costs its service's owner `AnchorFee`, shared equally by
 //!   the super nodes that approved it ([`ServiceInspect::pay_anchor_fee`]): the institution
 //!   pays for the information its NestChain attaches to WebChain.
@@ -165,6 +170,32 @@ impl<T: Config> Service<T> {
 	}
 }
 
+/// What a service's owner decided about who writes to it: [`Policies`].
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	frame_support::DefaultNoBound,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxDestinations))]
+pub struct ServicePolicy<MaxDestinations: Get<u32>> {
+	/// Any device may join the service. If not (the default), a device joins only with the
+	/// owner's consent: the owner registers it, or admits it once its owner asked.
+	pub open: bool,
+	/// The services its admitted devices may lock value to on the peg (those the owner let
+	/// lock); none by default.
+	pub lock_destinations: BoundedVec<ServiceId, MaxDestinations>,
+}
+
+/// The policy of a service of `T`.
+pub type PolicyOf<T> = ServicePolicy<<T as Config>::MaxLockDestinations>;
+
 /// A super node's stake.
 #[derive(
 	Encode, Decode, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, TypeInfo, MaxEncodedLen,
@@ -221,12 +252,28 @@ impl<BlockNumber: AtLeast32BitUnsigned + Copy> ServiceTerms<BlockNumber> {
 	}
 }
 
+/// Who consents to a device joining a service: [`ServiceAdmission::admission`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Admission<AccountId> {
+	/// The service's owner, whose consent admits a device.
+	pub owner: AccountId,
+	/// Any device may join: the owner consented to all.
+	pub open: bool,
+}
+
+/// What the device registry needs to know about services.
+pub trait ServiceAdmission<AccountId> {
+	/// Who admits devices to `service`; `None` if it does not exist.
+	fn admission(service: ServiceId) -> Option<Admission<AccountId>>;
+}
+
 /// What the anchor and peg pallets need to know about services and super nodes.
 pub trait ServiceInspect<AccountId, BlockNumber, Balance> {
 	/// The service's terms, if it exists.
 	fn service(id: ServiceId) -> Option<ServiceTerms<BlockNumber>>;
 	/// The service's owner, if it exists.
 	fn service_owner(id: ServiceId) -> Option<AccountId>;
+
 	/// How `who` stands with `service`'s trusted nodes now.
 	fn service_node(service: ServiceId, who: &AccountId) -> NodeStanding;
 	/// Whether `who` is an active (not leaving) super node.
@@ -286,6 +333,7 @@ pub mod pallet {
 			type MaxServiceNodes = ConstU32<4>;
 			type MaxNameLen = ConstU32<16>;
 			type MinEpochLength = ConstUint<5>;
+			type MaxLockDestinations = ConstU32<4>;
 			type WeightInfo = ();
 		}
 	}
@@ -350,6 +398,10 @@ pub mod pallet {
 		#[pallet::no_default_bounds]
 		type MinEpochLength: Get<BlockNumberFor<Self>>;
 
+		/// Most services a service's devices may lock value to.
+		#[pallet::constant]
+		type MaxLockDestinations: Get<u32>;
+
 		/// Weights of this pallet's calls, measured by its benchmarks.
 		type WeightInfo: WeightInfo;
 
@@ -374,6 +426,11 @@ pub mod pallet {
 	/// Every service.
 	#[pallet::storage]
 	pub type Services<T: Config> = StorageMap<_, Twox64Concat, ServiceId, Service<T>>;
+
+	/// Who may write to each service: its owner's policy (closed, no peg destinations, until
+	/// the owner says otherwise).
+	#[pallet::storage]
+	pub type Policies<T: Config> = StorageMap<_, Twox64Concat, ServiceId, PolicyOf<T>, ValueQuery>;
 
 	/// Every super node, active or leaving.
 	#[pallet::storage]
@@ -403,6 +460,9 @@ pub mod pallet {
 		ServiceResumed { service: ServiceId },
 		/// `service` now needs `quorum` attestations per anchor.
 		QuorumSet { service: ServiceId, quorum: u32 },
+		/// `service`'s owner set who may write to it: any device if `open`, and the services
+		/// its devices may lock value to.
+		PolicySet { service: ServiceId, open: bool, lock_destinations: Vec<ServiceId> },
 		/// `who` is a super node with `stake`.
 		SuperNodeRegistered { who: T::AccountId, stake: BalanceOf<T> },
 		/// `who` stopped approving; its stake is released at `unlocks_at`.
@@ -450,6 +510,10 @@ pub mod pallet {
 		NotSuperNode,
 		/// The super node has not left, or its unbonding period has not passed.
 		StakeStillLocked,
+		/// A peg destination is the service itself, does not exist, or is named twice.
+		InvalidLockDestination,
+		/// More peg destinations than `MaxLockDestinations`.
+		TooManyLockDestinations,
 	}
 
 	#[pallet::hooks]
@@ -599,6 +663,37 @@ pub mod pallet {
 			Ok(())
 		}
 
+		/// Set who may write to `service`: if `open`, any device may join it; if not, only
+		/// those its owner registers or admits. Its devices that the owner let lock may lock
+		/// value to `lock_destinations` only (other existing services, at most
+		/// `MaxLockDestinations`). Devices already admitted stay; the service's nodes apply
+		/// the destinations from the block this is finalized in.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::set_policy(lock_destinations.len() as u32))]
+		pub fn set_policy(
+			origin: OriginFor<T>,
+			service: ServiceId,
+			open: bool,
+			lock_destinations: Vec<ServiceId>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let owner = Services::<T>::get(service).ok_or(Error::<T>::UnknownService)?.owner;
+			ensure!(owner == who, Error::<T>::NotServiceOwner);
+			let destinations = BoundedVec::try_from(lock_destinations.clone())
+				.map_err(|_| Error::<T>::TooManyLockDestinations)?;
+			for (i, destination) in destinations.iter().enumerate() {
+				ensure!(
+					*destination != service
+						&& !destinations[..i].contains(destination)
+						&& Services::<T>::contains_key(destination),
+					Error::<T>::InvalidLockDestination
+				);
+			}
+			Policies::<T>::insert(service, ServicePolicy { open, lock_destinations: destinations });
+			Self::deposit_event(Event::PolicySet { service, open, lock_destinations });
+			Ok(())
+		}
+
 		/// Release the stake of a super node that left, once its unbonding period has passed.
 		#[pallet::call_index(6)]
 		#[pallet::weight(T::WeightInfo::withdraw_super_node_stake())]
@@ -677,10 +772,10 @@ impl<T: Config> Pallet<T> {
 	}
 }
 
-/// The services that exist, for pallets that only need to know that.
-impl<T: Config> frame_support::traits::Contains<ServiceId> for Pallet<T> {
-	fn contains(id: &ServiceId) -> bool {
-		Services::<T>::contains_key(id)
+impl<T: Config> ServiceAdmission<T::AccountId> for Pallet<T> {
+	fn admission(service: ServiceId) -> Option<Admission<T::AccountId>> {
+		let owner = Services::<T>::get(service)?.owner;
+		Some(Admission { owner, open: Policies::<T>::get(service).open })
 	}
 }
 

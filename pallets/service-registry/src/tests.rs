@@ -272,6 +272,53 @@ fn a_full_super_node_set_admits_only_a_higher_stake_and_evicts_the_lowest() {
 	});
 }
 
+#[test]
+fn the_owner_decides_who_writes_and_where_its_devices_lock_value() {
+	new_test_ext().execute_with(|| {
+		create_service();
+		create_service();
+		create_service();
+		// Closed, no destinations, until the owner says otherwise.
+		assert_eq!(Policies::<Test>::get(0), ServicePolicy::default());
+		assert_eq!(
+			<Registry as ServiceAdmission<_>>::admission(0),
+			Some(Admission { owner: OWNER, open: false })
+		);
+		assert_eq!(<Registry as ServiceAdmission<_>>::admission(3), None);
+
+		assert_noop!(
+			Registry::set_policy(signed(1), 0, true, vec![]),
+			Error::<Test>::NotServiceOwner
+		);
+		assert_noop!(
+			Registry::set_policy(signed(OWNER), 7, true, vec![]),
+			Error::<Test>::UnknownService
+		);
+		for bad in [vec![0], vec![3], vec![1, 1]] {
+			assert_noop!(
+				Registry::set_policy(signed(OWNER), 0, false, bad),
+				Error::<Test>::InvalidLockDestination
+			);
+		}
+		assert_noop!(
+			Registry::set_policy(signed(OWNER), 0, false, vec![1, 2, 1, 2, 1]),
+			Error::<Test>::TooManyLockDestinations
+		);
+
+		assert_ok!(Registry::set_policy(signed(OWNER), 0, true, vec![2, 1]));
+		let policy = Policies::<Test>::get(0);
+		assert_eq!((policy.open, policy.lock_destinations.into_inner()), (true, vec![2, 1]));
+		assert_eq!(
+			<Registry as ServiceAdmission<_>>::admission(0),
+			Some(Admission { owner: OWNER, open: true })
+		);
+		assert_eq!(
+			System::read_events_for_pallet::<Event<Test>>().last(),
+			Some(&Event::PolicySet { service: 0, open: true, lock_destinations: vec![2, 1] })
+		);
+	});
+}
+
 /// Each corruption of the registry's books is caught by `try_state` with the invariant it
 /// breaks.
 #[test]
@@ -296,5 +343,16 @@ fn try_state_names_a_broken_invariant() {
 	broken(
 		|| ActiveSet::<Test>::kill(),
 		"a super node that has not left is outside the active set",
+	);
+	broken(
+		|| Policies::<Test>::insert(1, ServicePolicy::default()),
+		"a policy is kept for a service that does not exist",
+	);
+	broken(
+		|| {
+			let lock_destinations = vec![0].try_into().unwrap();
+			Policies::<Test>::insert(0, ServicePolicy { open: false, lock_destinations })
+		},
+		"a service's peg destination is itself or does not exist",
 	);
 }

@@ -20,6 +20,7 @@ pub trait WeightInfo {
 	fn register_super_node() -> Weight;
 	fn leave_super_nodes() -> Weight;
 	fn withdraw_super_node_stake() -> Weight;
+	fn set_policy(d: u32, ) -> Weight;
 }
 
 /// The measured weights, priced with the runtime's database weights.
@@ -106,6 +107,13 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
+	fn set_policy(d: u32, ) -> Weight {
+		Weight::from_parts(20_000_000, 4101)
+			.saturating_add(Weight::from_parts(5_000_000, 0).saturating_mul(d.into()))
+			.saturating_add(T::DbWeight::get().reads(1))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(d.into())))
+			.saturating_add(T::DbWeight::get().writes(1))
+	}
 }
 
 /// The same weights priced with RocksDB's, for tests and mocks.
@@ -144,5 +152,12 @@ impl WeightInfo for () {
 		Weight::from_parts(58_077_000, 3604)
 			.saturating_add(RocksDbWeight::get().reads(3))
 			.saturating_add(RocksDbWeight::get().writes(3))
+	}
+	fn set_policy(d: u32, ) -> Weight {
+		Weight::from_parts(20_000_000, 4101)
+			.saturating_add(Weight::from_parts(5_000_000, 0).saturating_mul(d.into()))
+			.saturating_add(RocksDbWeight::get().reads(1))
+			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(d.into())))
+			.saturating_add(RocksDbWeight::get().writes(1))
 	}
 }

@@ -1,0 +1,193 @@
+//! The service node's Prometheus metrics, served on `--prometheus-addr` with the SDK's
+//! endpoint (`substrate-prometheus-endpoint`, as the WebChain node serves its own).
+//!
+//! | metric | what |
+//! |---|---|
+//! | `thingschain_nest_records_received_total` | records devices submitted (`nestnode_submit`) |
+//! | `thingschain_nest_records_acknowledged_total{level}` | records acknowledged: `stored` (durable on this node), `duplicate` (a retry of one it holds) |
+//! | `thingschain_nest_records_refused_total{reason}` | records refused, by [`Rejection::reason`] |
+//! | `thingschain_nest_submit_seconds` | a `nestnode_submit` call's time, from its decoding to its answers |
+//! | `thingschain_nest_records` | records the ledger holds |
+//! | `thingschain_nest_open_epoch` | the epoch the node's next cut closes |
+//! | `thingschain_nest_epoch_lag` | epochs WebChain says have ended that the node has not closed |
+//! | `thingschain_nest_anchored_epochs` | epochs WebChain has anchored for the service (its next anchor's epoch) |
+//! | `thingschain_nest_webchain_block` | the last finalized WebChain block the node read |
+//! | `thingschain_nest_trusted_peers` | the service's other nodes it is connected to and trusts |
+//!
+//! The gauges are sampled from the node's state every [`SAMPLE_EVERY`]; the counters and the
+//! histogram as things happen.
+
+use crate::{
+	error::{Rejection, StorageError},
+	ledger::{Ledger, Stored},
+	p2p::Network,
+	webchain::Finalized,
+};
+use polkadot_sdk::substrate_prometheus_endpoint::{
+	exponential_buckets, register, Counter, CounterVec, Gauge, Histogram, HistogramOpts, Opts,
+	PrometheusError, Registry, U64,
+};
+use std::{sync::Arc, time::Duration};
+use tokio::sync::watch;
+
+/// How often the gauges are read from the node's state.
+pub const SAMPLE_EVERY: Duration = Duration::from_secs(2);
+
+/// What the service node counts.
+#[derive(Clone)]
+pub struct Metrics {
+	received: Counter<U64>,
+	acknowledged: CounterVec<U64>,
+	refused: CounterVec<U64>,
+	submit_seconds: Histogram,
+	records: Gauge<U64>,
+	open_epoch: Gauge<U64>,
+	epoch_lag: Gauge<U64>,
+	anchored_epochs: Gauge<U64>,
+	webchain_block: Gauge<U64>,
+	trusted_peers: Gauge<U64>,
+}
+
+impl Metrics {
+	/// The metrics, registered in `registry`.
+	pub fn register(registry: &Registry) -> Result<Metrics, PrometheusError> {
+		let counter = |name: &str, help: &str| register(Counter::new(name, help)?, registry);
+		let gauge = |name: &str, help: &str| register(Gauge::new(name, help)?, registry);
+		let by = |name: &str, help: &str, label: &str| {
+			register(CounterVec::new(Opts::new(name, help), &[label])?, registry)
+		};
+		Ok(Metrics {
+			received: counter(
+				"thingschain_nest_records_received_total",
+				"Records devices submitted",
+			)?,
+			acknowledged: by(
+				"thingschain_nest_records_acknowledged_total",
+				"Records acknowledged, by level (stored: durable on this node; duplicate: a retry)",
+				"level",
+			)?,
+			refused: by(
+				"thingschain_nest_records_refused_total",
+				"Records refused, by reason",
+				"reason",
+			)?,
+			submit_seconds: register(
+				Histogram::with_opts(
+					HistogramOpts::new(
+						"thingschain_nest_submit_seconds",
+						"Time of a nestnode_submit call, from its decoding to its answers",
+					)
+					// 1 ms to ~16 s.
+					.buckets(exponential_buckets(0.001, 2.0, 15)?),
+				)?,
+				registry,
+			)?,
+			records: gauge("thingschain_nest_records", "Records the ledger holds")?,
+			open_epoch: gauge("thingschain_nest_open_epoch", "The epoch the next cut closes")?,
+			epoch_lag: gauge(
+				"thingschain_nest_epoch_lag",
+				"Epochs WebChain says have ended that this node has not closed",
+			)?,
+			anchored_epochs: gauge(
+				"thingschain_nest_anchored_epochs",
+				"Epochs WebChain has anchored for the service",
+			)?,
+			webchain_block: gauge(
+				"thingschain_nest_webchain_block",
+				"The last finalized WebChain block the node read",
+			)?,
+			trusted_peers: gauge(
+				"thingschain_nest_trusted_peers",
+				"The service's other nodes this node is connected to and trusts",
+			)?,
+		})
+	}
+
+	/// A `nestnode_submit` answered with `outcomes`, one a record, after `took`.
+	pub fn submitted(&self, outcomes: &[Result<Stored, Rejection>], took: Duration) {
+		self.received.inc_by(outcomes.len() as u64);
+		for outcome in outcomes {
+			match outcome {
+				Ok(Stored { duplicate: false, .. }) => {
+					self.acknowledged.with_label_values(&["stored"]).inc()
+				}
+				Ok(Stored { duplicate: true, .. }) => {
+					self.acknowledged.with_label_values(&["duplicate"]).inc()
+				}
+				Err(rejection) => self.refused.with_label_values(&[rejection.reason()]).inc(),
+			}
+		}
+		self.submit_seconds.observe(took.as_secs_f64());
+	}
+
+	/// Reads the gauges from the node's state every [`SAMPLE_EVERY`], for as long as the node
+	/// runs.
+	pub async fn sample(
+		self,
+		ledger: Arc<Ledger>,
+		finalized: watch::Receiver<Option<Finalized>>,
+		network: Option<Network>,
+	) {
+		let mut every = tokio::time::interval(SAMPLE_EVERY);
+		loop {
+			every.tick().await;
+			let read = ledger.clone();
+			let state = crate::blocking(move || {
+				Ok::<_, StorageError>((read.open_epoch()?, read.record_count()?))
+			});
+			match state.await {
+				Ok((open_epoch, records)) => {
+					self.open_epoch.set(open_epoch.into());
+					self.records.set(records);
+					if let Some(at) = finalized.borrow().as_ref() {
+						let ended = at.service.epochs_ended(at.number);
+						self.epoch_lag.set(ended.saturating_sub(open_epoch).into());
+						self.anchored_epochs.set(at.next.epoch.into());
+						self.webchain_block.set(at.number);
+					}
+				}
+				Err(error) => {
+					tracing::warn!(target: "metrics", "the ledger could not be read: {error}")
+				}
+			}
+			if let Some(network) = &network {
+				self.trusted_peers.set(network.trusted_peers().await as u64);
+			}
+		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use polkadot_sdk::substrate_prometheus_endpoint::prometheus::{Encoder, TextEncoder};
+	use thingschain_primitives::ids::Hash;
+
+	#[test]
+	fn a_submission_counts_each_record_by_its_outcome() {
+		let registry = Registry::new();
+		let metrics = Metrics::register(&registry).unwrap();
+		let stored = |duplicate| Ok(Stored { leaf: Hash::zero(), duplicate });
+		let outcomes = [
+			stored(false),
+			stored(false),
+			stored(true),
+			Err(Rejection::NotAdmitted),
+			Err(Rejection::SequenceGap { expected: 3 }),
+		];
+		metrics.submitted(&outcomes, Duration::from_millis(3));
+		let mut text = Vec::new();
+		TextEncoder::new().encode(&registry.gather(), &mut text).unwrap();
+		let text = String::from_utf8(text).unwrap();
+		for line in [
+			"thingschain_nest_records_received_total 5",
+			"thingschain_nest_records_acknowledged_total{level=\"stored\"} 2",
+			"thingschain_nest_records_acknowledged_total{level=\"duplicate\"} 1",
+			"thingschain_nest_records_refused_total{reason=\"not_admitted\"} 1",
+			"thingschain_nest_records_refused_total{reason=\"sequence_gap\"} 1",
+			"thingschain_nest_submit_seconds_count 1",
+		] {
+			assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
+		}
+	}
+}
