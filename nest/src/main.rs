@@ -104,7 +104,7 @@ struct Run {
 	#[arg(long, default_value_t = 500)]
 	rpc_max_connections_per_ip: usize,
 	/// The longest a JSON-RPC call may take, in seconds.
-	#[arg(long, default_value_t = 60)]
+	#[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
 	rpc_call_timeout: u64,
 	/// Where the Prometheus metrics are served (`/metrics`).
 	#[arg(long, default_value = "127.0.0.1:9616")]
@@ -126,6 +126,7 @@ impl Run {
 			request_bytes: u32::try_from(submit).unwrap_or(u32::MAX),
 			response_bytes: u32::try_from(read).unwrap_or(u32::MAX),
 			call_timeout: std::time::Duration::from_secs(self.rpc_call_timeout),
+			first_request: std::time::Duration::from_secs(10),
 		}
 	}
 }

@@ -4,6 +4,8 @@
 //!
 //! ```text
 //!  accept ─► over the total or the address's connection limit? close it at once
+//!     │      (IPv6 addresses count by their /64: one host holds a whole /64)
+//!     ├────► nothing sent within `first_request`? closed
 //!     └────► jsonrpsee: WebSocket or HTTP, request and response size limits, batches of at
 //!            most MAX_BATCH calls, idle WebSockets closed after missed pings,
 //!            every call answered within `call_timeout` (else CALL_TIMED_OUT)
@@ -46,6 +48,9 @@ pub struct Limits {
 	pub response_bytes: u32,
 	/// The longest a call may take.
 	pub call_timeout: Duration,
+	/// How long a new connection may stay silent: one that never sends a request gives its
+	/// place back.
+	pub first_request: Duration,
 }
 
 /// The server: where it listens, and the handle that stops it.
@@ -68,7 +73,7 @@ pub async fn bind(
 	let address = listener.local_addr()?;
 	let (stop, handle) = stop_channel();
 	let connections = u32::try_from(limits.connections).unwrap_or(u32::MAX);
-	let timeout = limits.call_timeout;
+	let (timeout, first_request) = (limits.call_timeout, limits.first_request);
 	let service = jsonrpsee::server::Server::builder()
 		.max_connections(connections)
 		.max_request_body_size(limits.request_bytes)
@@ -102,7 +107,7 @@ pub async fn bind(
 				},
 				() = stop.clone().shutdown() => return Ok(()),
 			};
-			let Some(permit) = open.admit(peer.ip(), &limits) else {
+			let Some(permit) = open.admit(address_block(peer.ip()), &limits) else {
 				tracing::debug!(target: "rpc", "{peer} refused: too many connections");
 				continue;
 			};
@@ -112,6 +117,12 @@ pub async fn bind(
 			// One task per connection, as many as the limits allow; it ends with the
 			// connection, the server's stop included.
 			tokio::spawn(async move {
+				let mut first = [0u8; 1];
+				let sent = tokio::time::timeout(first_request, socket.peek(&mut first)).await;
+				if !matches!(sent, Ok(Ok(1))) {
+					tracing::debug!(target: "rpc", "{peer} sent nothing: closed");
+					return;
+				}
 				if let Err(error) = serve_with_graceful_shutdown(socket, service, stopped).await {
 					tracing::debug!(target: "rpc", "{peer}: {error}");
 				}
@@ -123,6 +134,17 @@ pub async fn bind(
 		}
 	};
 	Ok(Server { address, handle, accepting: Box::pin(accepting) })
+}
+
+/// Where connections from `ip` are counted: the address itself, or an IPv6 address's /64
+/// (the block one host or home gets).
+fn address_block(ip: IpAddr) -> IpAddr {
+	match ip {
+		IpAddr::V4(_) => ip,
+		IpAddr::V6(v6) => {
+			IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1)))
+		}
+	}
 }
 
 /// The connections open, in all and by address.
@@ -210,6 +232,7 @@ mod tests {
 			request_bytes: 1_024,
 			response_bytes: 1_024,
 			call_timeout: Duration::from_millis(300),
+			first_request: Duration::from_millis(300),
 		}
 	}
 
@@ -225,6 +248,17 @@ mod tests {
 		let server = bind("127.0.0.1:0".parse().unwrap(), module, limits).await.unwrap();
 		tokio::spawn(server.accepting);
 		(format!("ws://{}", server.address), server.handle)
+	}
+
+	#[test]
+	fn an_ipv6_host_counts_as_its_slash_64() {
+		let one: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+		let same_64: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+		let other_64: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+		assert_eq!(address_block(one), address_block(same_64));
+		assert_ne!(address_block(one), address_block(other_64));
+		let v4: IpAddr = "10.0.0.1".parse().unwrap();
+		assert_eq!(address_block(v4), v4);
 	}
 
 	/// The attack: idle clients from one address take every place. The address's limit
@@ -248,6 +282,16 @@ mod tests {
 	#[tokio::test]
 	async fn over_the_limits_a_connection_is_closed_and_calls_are_bounded() {
 		let (url, handle) = serve(limits(8, 2)).await;
+		// A connection that never sends a request is closed after `first_request`
+		// (the only one open: no limit closes it).
+		let address = url.trim_start_matches("ws://");
+		let mut silent = tokio::net::TcpStream::connect(address).await.unwrap();
+		let mut read = [0u8; 1];
+		let closed = tokio::time::timeout(Duration::from_secs(5), async {
+			use tokio::io::AsyncReadExt;
+			silent.read(&mut read).await
+		});
+		assert!(matches!(closed.await, Ok(Ok(0))), "the silent connection is closed");
 		let client = || RpcClient::from_insecure_url(&url);
 		let first = client().await.unwrap();
 		let _second = client().await.unwrap();

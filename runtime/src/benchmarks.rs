@@ -135,6 +135,9 @@ impl pallet_nest_peg::benchmarking::BenchmarkHelper for NestSetup {
 		let nodes: Vec<AccountId> = (0..2u8).map(|i| AccountId::from([i + 1; 32])).collect();
 		let source = Self::service_with_nodes(&nodes, 2);
 		let destination = Self::service_with_nodes(&nodes, 2);
+		let owner = RuntimeOrigin::signed(AccountId::from(NEST_OWNER));
+		ServiceRegistry::set_policy(owner, source, false, vec![destination])
+			.expect("the owner names the destination");
 		Self::super_node(&AccountId::from([0x5u8; 32]));
 		(source, destination)
 	}

@@ -730,7 +730,8 @@ fn a_device_writes_to_a_service_only_with_its_owner_s_consent() {
 		let membership = || pallet_devices::Devices::<Runtime>::get(0).unwrap().service;
 		assert_eq!(membership(), Some(Membership { service: 0, status: MemberStatus::Requested }));
 		// Bob cannot admit it himself.
-		let admit = RuntimeCall::Devices(pallet_devices::Call::admit { id: 0, may_lock: true });
+		let admit =
+			RuntimeCall::Devices(pallet_devices::Call::admit { id: 0, service: 0, may_lock: true });
 		assert_eq!(
 			apply_signed(Bob, admit.clone()).unwrap().unwrap_err(),
 			pallet_devices::Error::<Runtime>::NotServiceOwner.into()
@@ -910,6 +911,12 @@ fn nestchain_services_anchor_prove_records_suspend_and_peg() {
 							node: account(Charlie),
 						})
 					})
+					// The source's devices may lock value to the destination.
+					.chain([RuntimeCall::ServiceRegistry(Registry::set_policy {
+						service: source,
+						open: false,
+						lock_destinations: vec![destination],
+					})])
 					.collect(),
 			}),
 		);

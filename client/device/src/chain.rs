@@ -379,16 +379,19 @@ impl Chain {
 		Ok(Registered { id, admitted })
 	}
 
-	/// Admits `device` to the service it asked to join, as that service's `owner`; `may_lock`:
-	/// it may lock value on the peg (to the destinations the service's policy names).
+	/// Admits `device` to `service`, which it asked to join, as that service's `owner`;
+	/// `may_lock`: it may lock value on the peg (to the destinations the service's policy
+	/// names).
 	pub async fn admit(
 		&self,
 		owner: &Keypair,
 		device: DeviceId,
+		service: ServiceId,
 		may_lock: bool,
 	) -> Result<Included, Error> {
 		let fields = vec![
 			("id".into(), Value::u128(device.into())),
+			("service".into(), Value::u128(service.into())),
 			("may_lock".into(), Value::bool(may_lock)),
 		];
 		self.send(&dynamic::transaction("Devices", "admit", Composite::Named(fields)), owner).await

@@ -3,7 +3,8 @@
 //! ```text
 //! thingschain-device keygen --out device.json
 //! thingschain-device register --owner //Bob --keys device.json [--service 0]
-//! thingschain-device admit --owner //Alice --device 0 [--may-lock]  (its service's owner)
+//! thingschain-device admit --owner //Alice --device 0 --service 0 [--may-lock]
+//!                                          (as the service's owner)
 //! thingschain-device grant --owner //Bob --device 0 --reader <x25519 hex>
 //! thingschain-device enqueue --queue ./queue --data '21.5 C'      (works offline)
 //! thingschain-device flush --keys device.json --queue ./queue      (retries until online)
@@ -85,6 +86,9 @@ enum Command {
 		owner: String,
 		#[arg(long)]
 		device: DeviceId,
+		/// The service it asked to join.
+		#[arg(long)]
+		service: u32,
 		/// Let it lock value on the peg, to the destinations the service's policy names.
 		#[arg(long)]
 		may_lock: bool,
@@ -213,14 +217,14 @@ async fn run(cli: Cli) -> Result<(), Error> {
 			if let (Some(service), false) = (service, registered.admitted) {
 				println!(
 					"device {id} asked to join service {service}: its owner admits it with \
-					 `thingschain-device admit --device {id}`"
+					 `thingschain-device admit --device {id} --service {service}`"
 				);
 			}
 		}
-		Command::Admit { owner, device, may_lock } => {
+		Command::Admit { owner, device, service, may_lock } => {
 			let owner = signer_from_uri(&owner)?;
 			let chain = Chain::connect(&cli.url).await?;
-			let included = chain.admit(&owner, device, may_lock).await?;
+			let included = chain.admit(&owner, device, service, may_lock).await?;
 			let locks = if may_lock { ", may lock value" } else { "" };
 			println!("device {device} admitted{locks} in block {}", included.block);
 		}

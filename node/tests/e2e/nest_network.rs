@@ -516,6 +516,19 @@ async fn a_government_service_anchors_proves_suspends_and_pegs() {
 			batch(vec![
 				service_node_change("add_service_node", land.id, &charlie),
 				service_node_change("add_service_node", bank.id, &charlie),
+				// The bank's devices may lock value to the land registry.
+				call(
+					"ServiceRegistry",
+					"set_policy",
+					vec![
+						("service", Value::u128(bank.id.into())),
+						("open", Value::bool(false)),
+						(
+							"lock_destinations",
+							Value::unnamed_composite([Value::u128(land.id.into())]),
+						),
+					],
+				),
 			]),
 		)
 		.await;

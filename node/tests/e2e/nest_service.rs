@@ -405,7 +405,9 @@ async fn a_lock_arrives_on_its_destination_once_final_and_a_reverted_one_never()
 	);
 	send_batches(&chain, &dev::bob(), vec![policy], 1).await.unwrap();
 	let id = device.to_string();
-	let admitted = device_cli(&url, &["admit", "--owner", "//Bob", "--device", &id, "--may-lock"]);
+	let source_id = source.to_string();
+	let admit = ["admit", "--owner", "//Bob", "--device", &id, "--service", &source_id];
+	let admitted = device_cli(&url, &[&admit[..], &["--may-lock"]].concat());
 	assert!(admitted.contains(&format!("device {id} admitted, may lock value")), "{admitted}");
 	let allowed = chain.best_number().await.unwrap();
 

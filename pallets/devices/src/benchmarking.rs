@@ -163,7 +163,7 @@ mod benchmarks {
 		let service = T::BenchmarkHelper::service();
 		let service_owner = T::Services::admission(service).expect("it exists").owner;
 		#[extrinsic_call]
-		_(RawOrigin::Signed(service_owner), id, true);
+		_(RawOrigin::Signed(service_owner), id, service, true);
 		let status = Devices::<T>::get(id).and_then(|d| d.service).map(|m| m.status);
 		assert_eq!(status, Some(MemberStatus::Admitted { may_lock: true }));
 	}

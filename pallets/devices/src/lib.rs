@@ -22,8 +22,8 @@
 //! ```text
 //!  register(.., service, ..) / join_service(id, service)
 //!    │ by the service's owner, or the service is open ──► Admitted { may_lock: false }
-//!    └ anyone else ──► Requested ──admit(id, may_lock) by the service's owner──► Admitted
-//!  admit(id, may_lock) again: the service's owner lets it lock value on the peg, or not
+//!    └ anyone else ──► Requested ──admit(id, service, may_lock) by its owner──► Admitted
+//!  admit(id, service, may_lock) again: the service's owner lets it lock value, or not
 //!  leave_service(id), by the device's owner or the service's ──► no service
 //! ```
 //!
@@ -492,7 +492,7 @@ pub mod pallet {
 		/// The proof is not the key's signature of its binding to the caller on this chain
 		/// at the key's current nonce.
 		InvalidKeyProof,
-		/// The device belongs to no service.
+		/// The device belongs to no service, or to another one.
 		NotInService,
 		/// The device already belongs to a service, or asked to join one.
 		AlreadyInService,
@@ -650,22 +650,30 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Admit device `id` to the service it belongs to or asked to join, as that service's
-		/// owner; `may_lock`: it may lock value on the peg, to the destinations the service's
-		/// policy names. Called again, it changes `may_lock`.
+		/// Admit device `id` to `service`, which it belongs to or asked to join, as that
+		/// service's owner; `may_lock`: it may lock value on the peg, to the destinations the
+		/// service's policy names. Called again, it changes `may_lock`. Naming the service
+		/// keeps an owner of several from admitting a device to another one than it meant
+		/// (one its owner moved it to while a multisig approved the call).
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::admit())]
-		pub fn admit(origin: OriginFor<T>, id: DeviceId, may_lock: bool) -> DispatchResult {
+		pub fn admit(
+			origin: OriginFor<T>,
+			id: DeviceId,
+			service: ServiceId,
+			may_lock: bool,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let service = Devices::<T>::try_mutate(id, |maybe| {
+			Devices::<T>::try_mutate(id, |maybe| {
 				let device = maybe.as_mut().ok_or(Error::<T>::UnknownDevice)?;
 				let membership = device.service.as_mut().ok_or(Error::<T>::NotInService)?;
+				ensure!(membership.service == service, Error::<T>::NotInService);
 				ensure!(
-					Self::service_owner(membership.service).as_ref() == Some(&who),
+					Self::service_owner(service).as_ref() == Some(&who),
 					Error::<T>::NotServiceOwner
 				);
 				membership.status = MemberStatus::Admitted { may_lock };
-				Ok::<_, Error<T>>(membership.service)
+				Ok::<_, Error<T>>(())
 			})?;
 			Self::deposit_event(Event::DeviceAdmitted { id, service, may_lock });
 			Ok(())

@@ -88,8 +88,8 @@ pub mod v1 {
 						deposit: old.deposit,
 					})
 				});
-				// Each device, and its service's owner.
-				T::DbWeight::get().reads_writes(2 * devices, devices)
+				// Each device, and its service's owner and policy.
+				T::DbWeight::get().reads_writes(3 * devices, devices)
 			}
 
 			#[cfg(feature = "try-runtime")]

@@ -150,19 +150,25 @@ fn a_stranger_s_device_only_asks_to_join_a_closed_service() {
 			Some(&Event::JoinRequested { id, service: 1 })
 		);
 		assert_noop!(
-			DeviceRegistry::admit(signed(OTHER_OWNER), id, true),
+			DeviceRegistry::admit(signed(OTHER_OWNER), id, 1, true),
 			Error::<Test>::NotServiceOwner
 		);
 		assert_noop!(
-			DeviceRegistry::admit(signed(OWNER), id, false),
+			DeviceRegistry::admit(signed(OWNER), id, 1, false),
 			Error::<Test>::NotServiceOwner
+		);
+		// An admission names the service: one meant for open service 2, of the same owner,
+		// admits nothing here (a device moved while a multisig approved the call).
+		assert_noop!(
+			DeviceRegistry::admit(signed(SERVICE_OWNER), id, 2, true),
+			Error::<Test>::NotInService
 		);
 		assert_eq!(membership(id), Some(requested(1)));
 
 		// The service's owner admits it, letting it lock value; then takes the right back.
-		assert_ok!(DeviceRegistry::admit(signed(SERVICE_OWNER), id, true));
+		assert_ok!(DeviceRegistry::admit(signed(SERVICE_OWNER), id, 1, true));
 		assert_eq!(membership(id), Some(admitted(1, true)));
-		assert_ok!(DeviceRegistry::admit(signed(SERVICE_OWNER), id, false));
+		assert_ok!(DeviceRegistry::admit(signed(SERVICE_OWNER), id, 1, false));
 		assert_eq!(membership(id), Some(admitted(1, false)));
 		assert_eq!(
 			System::read_events_for_pallet::<Event<Test>>().last(),
@@ -172,11 +178,11 @@ fn a_stranger_s_device_only_asks_to_join_a_closed_service() {
 		let loner = register(OWNER, 501);
 		assert_ok!(DeviceRegistry::leave_service(signed(OWNER), loner));
 		assert_noop!(
-			DeviceRegistry::admit(signed(OWNER), loner, false),
+			DeviceRegistry::admit(signed(OWNER), loner, 0, false),
 			Error::<Test>::NotInService
 		);
 		assert_noop!(
-			DeviceRegistry::admit(signed(SERVICE_OWNER), 9, false),
+			DeviceRegistry::admit(signed(SERVICE_OWNER), 9, 1, false),
 			Error::<Test>::UnknownDevice
 		);
 	});
@@ -187,7 +193,7 @@ fn an_open_service_admits_every_device_but_none_may_lock_until_its_owner_says() 
 	new_test_ext().execute_with(|| {
 		let id = register_into(OTHER_OWNER, 500, 2);
 		assert_eq!(membership(id), Some(admitted(2, false)));
-		assert_ok!(DeviceRegistry::admit(signed(SERVICE_OWNER), id, true));
+		assert_ok!(DeviceRegistry::admit(signed(SERVICE_OWNER), id, 2, true));
 		assert_eq!(membership(id), Some(admitted(2, true)));
 	});
 }
@@ -219,7 +225,7 @@ fn a_device_joins_and_leaves_by_its_owner_or_its_service_s_owner() {
 		);
 		assert_ok!(DeviceRegistry::join_service(signed(OTHER_OWNER), id, 1));
 		assert_eq!(membership(id), Some(requested(1)));
-		assert_ok!(DeviceRegistry::admit(signed(SERVICE_OWNER), id, true));
+		assert_ok!(DeviceRegistry::admit(signed(SERVICE_OWNER), id, 1, true));
 
 		// The service's owner removes it; the nodes see the event at a known block.
 		assert_ok!(DeviceRegistry::leave_service(signed(SERVICE_OWNER), id));
@@ -710,7 +716,7 @@ proptest! {
 						}
 					}
 					MemberOp::Admit { who, id, may_lock } => {
-						let result = DeviceRegistry::admit(signed(who), id, may_lock);
+						let result = DeviceRegistry::admit(signed(who), id, 1, may_lock);
 						prop_assert_eq!(result.is_ok(), who == SERVICE_OWNER && before.is_some_and(|m| m.service == 1));
 						if result.is_ok() {
 							consented.insert(id, may_lock);

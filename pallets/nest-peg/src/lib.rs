@@ -297,6 +297,9 @@ pub mod pallet {
 		NoFinalityEpochs,
 		/// The claim was settled already.
 		AlreadySettled,
+		/// The source's owner does not let its devices lock value to this destination (its
+		/// policy does not name it).
+		DestinationNotAllowed,
 	}
 
 	#[pallet::hooks]
@@ -334,6 +337,13 @@ pub mod pallet {
 			ensure!(
 				T::Registry::service(lock.destination).is_some_and(|terms| terms.active),
 				Error::<T>::DestinationUnavailable
+			);
+			// The service's nodes take locks only to these; a lock anchored before the owner
+			// chose (or by a device it never let lock) moves nothing until the owner names
+			// its destination.
+			ensure!(
+				T::Registry::may_lock_to(lock.source, lock.destination),
+				Error::<T>::DestinationNotAllowed
 			);
 			let anchored_at = Self::ensure_proven(
 				lock.source,

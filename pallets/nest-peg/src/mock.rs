@@ -146,6 +146,8 @@ impl crate::benchmarking::BenchmarkHelper for AnchorSetup {
 			Self::service_with_nodes(&nodes_of(id), 2)
 		};
 		let (source, destination) = (service(), service());
+		Registry::set_policy(RuntimeOrigin::signed(OWNER), source, false, vec![destination])
+			.unwrap();
 		if !pallet_service_registry::SuperNodes::<Test>::contains_key(SUPER) {
 			Self::super_node(&SUPER);
 		}
@@ -224,6 +226,11 @@ pub fn genesis_ext() -> polkadot_sdk::sp_io::TestExternalities {
 			for node in nodes_of(id) {
 				Registry::add_service_node(signed(OWNER), id, node).unwrap();
 			}
+		}
+		// Each service's devices may lock value to the two others.
+		for id in [SOURCE, DESTINATION, OTHER] {
+			let others = [SOURCE, DESTINATION, OTHER].into_iter().filter(|o| *o != id).collect();
+			Registry::set_policy(signed(OWNER), id, false, others).unwrap();
 		}
 		Registry::register_super_node(signed(SUPER), 5_000).unwrap();
 		System::reset_events();

@@ -168,7 +168,7 @@ fn a_data_record_cannot_pass_for_a_lock() {
 }
 
 #[test]
-fn the_destination_must_be_another_active_service() {
+fn the_destination_must_be_another_active_service_the_source_names() {
 	new_test_ext().execute_with(|| {
 		let same = PegLock { destination: SOURCE, ..lock(1) };
 		let (epoch, proof) = anchor_lock(&same);
@@ -177,6 +177,11 @@ fn the_destination_must_be_another_active_service() {
 		let lock = lock(2);
 		let (epoch, proof) = anchor_lock(&lock);
 		confirm();
+		// The attack: a lock anchored by the source (a stranger's device before devices
+		// needed consent) to a destination its owner never named moves nothing.
+		assert_ok!(Registry::set_policy(signed(OWNER), SOURCE, false, vec![OTHER]));
+		assert_noop!(claim(&lock, epoch, proof.clone()), Error::<Test>::DestinationNotAllowed);
+		assert_ok!(Registry::set_policy(signed(OWNER), SOURCE, false, vec![DESTINATION]));
 		assert_ok!(Registry::remove_service_node(
 			signed(OWNER),
 			DESTINATION,

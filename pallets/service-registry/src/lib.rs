@@ -276,6 +276,9 @@ pub trait ServiceInspect<AccountId, BlockNumber, Balance> {
 
 	/// How `who` stands with `service`'s trusted nodes now.
 	fn service_node(service: ServiceId, who: &AccountId) -> NodeStanding;
+	/// Whether `source`'s owner lets its devices lock value to `destination` now (its
+	/// policy names it).
+	fn may_lock_to(source: ServiceId, destination: ServiceId) -> bool;
 	/// Whether `who` is an active (not leaving) super node.
 	fn is_super_node(who: &AccountId) -> bool;
 	/// The block active super node `who` was admitted at.
@@ -796,6 +799,10 @@ impl<T: Config> ServiceInspect<T::AccountId, BlockNumberFor<T>, BalanceOf<T>> fo
 		} else {
 			NodeStanding::Trusted
 		}
+	}
+
+	fn may_lock_to(source: ServiceId, destination: ServiceId) -> bool {
+		Policies::<T>::get(source).lock_destinations.contains(&destination)
 	}
 
 	fn is_super_node(who: &T::AccountId) -> bool {
