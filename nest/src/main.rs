@@ -221,8 +221,10 @@ async fn serve(cli: Run) -> Result<(), Box<dyn std::error::Error>> {
 			.spawn("Prometheus endpoint", async move { endpoint.await.map_err(|e| e.to_string()) });
 	}
 	// A service node relays its locks to WebChain; a super node keeps no peg duties.
-	let relayer = (role == Role::ServiceNode)
-		.then(|| Relayer::new(cli.service, key.clone(), ledger.clone(), cli.webchain.clone()));
+	let relayer = (role == Role::ServiceNode).then(|| {
+		let webchain = cli.webchain.clone();
+		Relayer::new(cli.service, key.clone(), ledger.clone(), webchain, devices.clone())
+	});
 	let epochs = Epochs {
 		role,
 		key,

@@ -25,6 +25,7 @@
 
 use crate::{
 	cut,
+	devices::DeviceCache,
 	error::StorageError,
 	ledger::{Ledger, PegDuty, Place},
 	webchain::{self, number, variant_name, Finalized},
@@ -205,6 +206,9 @@ pub struct Relayer {
 	pub ledger: Arc<Ledger>,
 	/// WebChain's JSON-RPC URL.
 	pub webchain: String,
+	/// Where the service's policy lets its devices lock value now: a claim to anywhere else
+	/// would be refused (`DestinationNotAllowed`, `DestinationUnavailable`), so it waits.
+	pub devices: Arc<DeviceCache>,
 	/// The finalized block before which each lock's step is not sent again: the block a sent
 	/// one was included in (the finalized state shows it from there), or a while after
 	/// WebChain refused it.
@@ -219,14 +223,22 @@ pub struct Relayer {
 }
 
 impl Relayer {
-	/// The relayer of `service`'s node with `key`, over `ledger`, sending to `webchain`.
-	pub fn new(service: ServiceId, key: Keypair, ledger: Arc<Ledger>, webchain: String) -> Self {
+	/// The relayer of `service`'s node with `key`, over `ledger`, sending to `webchain` the
+	/// claims `devices` (the service's policy) allow.
+	pub fn new(
+		service: ServiceId,
+		key: Keypair,
+		ledger: Arc<Ledger>,
+		webchain: String,
+		devices: Arc<DeviceCache>,
+	) -> Self {
 		let (not_before, claimed) = (HashMap::new(), HashSet::new());
 		Relayer {
 			service,
 			key,
 			ledger,
 			webchain,
+			devices,
 			not_before,
 			next_duty: 0,
 			claimed,
@@ -324,7 +336,11 @@ impl Relayer {
 		{
 			return Ok(());
 		}
-		let fields = self.arguments(relay, lock_id).await?;
+		let Some(fields) = self.arguments(relay, lock_id).await? else {
+			tracing::debug!(target: "peg", "lock {lock_id:?}: its destination is not one the service locks value to now");
+			self.not_before.insert((lock_id, name), at.number + RETRY_AFTER_BLOCKS);
+			return Ok(());
+		};
 		let fields = fields.into_iter().map(|(field, value)| (field.to_string(), value));
 		let call = dynamic::transaction("NestPeg", name, Composite::Named(fields.collect()));
 		match chain.send(&call, &self.key).await {
@@ -342,12 +358,13 @@ impl Relayer {
 	}
 
 	/// The arguments of `relay`'s transaction for lock `lock_id`, with the proof its record
-	/// needs.
+	/// needs; `None` for a claim to a destination the service's policy does not name, or that
+	/// is suspended, now (a lock taken before the owner chose).
 	async fn arguments(
 		&self,
 		relay: Relay,
 		lock_id: Hash,
-	) -> Result<Vec<(&'static str, Value)>, Error> {
+	) -> Result<Option<Vec<(&'static str, Value)>>, Error> {
 		let source = ("source", Value::u128(self.service.into()));
 		let lock_field = ("lock_id", Value::from_bytes(lock_id.0));
 		let epoch = ("epoch", Value::u128(relay.place().epoch.into()));
@@ -359,11 +376,14 @@ impl Relayer {
 				Error::Io(std::io::Error::other(format!("no proof of the peg record at {place:?}")))
 			})
 		};
-		Ok(match relay {
+		Ok(Some(match relay {
 			Relay::Claim(_) => {
 				let proven = proven().await?;
 				let lock = proven.stored.record.peg_lock();
 				let lock = lock.ok_or_else(|| webchain::malformed("a lock's record"))?;
+				if !self.devices.may_lock_to(lock.destination) {
+					return Ok(None);
+				}
 				vec![("lock", lock_value(&lock)), epoch, ("proof", proof_value(&proven.proof))]
 			}
 			Relay::Contest(_) => {
@@ -372,7 +392,7 @@ impl Relayer {
 			}
 			Relay::VoidSkipped(_) => vec![source, lock_field, epoch],
 			Relay::Settle(_) => vec![source, lock_field],
-		})
+		}))
 	}
 
 	/// Where WebChain is, at `block`, with the service's `epoch` (`NestAnchor.Anchors`).

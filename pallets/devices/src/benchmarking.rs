@@ -69,6 +69,11 @@ where
 	(owner, id)
 }
 
+/// The service device `id` belongs to.
+fn service_of<T: Config>(id: DeviceId) -> ServiceId {
+	Devices::<T>::get(id).and_then(|device| device.service).expect("it joined one").service
+}
+
 #[benchmarks(where T::Currency: Mutate<T::AccountId>)]
 mod benchmarks {
 	use super::*;
@@ -160,7 +165,7 @@ mod benchmarks {
 	#[benchmark]
 	fn admit() {
 		let (_, id) = owner_with_device::<T>();
-		let service = T::BenchmarkHelper::service();
+		let service = service_of::<T>(id);
 		let service_owner = T::Services::admission(service).expect("it exists").owner;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(service_owner), id, service, true);
@@ -172,7 +177,7 @@ mod benchmarks {
 	#[benchmark]
 	fn leave_service() {
 		let (_, id) = owner_with_device::<T>();
-		let service = T::BenchmarkHelper::service();
+		let service = service_of::<T>(id);
 		let service_owner = T::Services::admission(service).expect("it exists").owner;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(service_owner), id);
