@@ -479,16 +479,10 @@ fn leaf_bytes(value: &Value) -> Option<Vec<u8>> {
 
 /// A list of service ids (a `Vec` or `BoundedVec` of them), in order.
 fn numbers(value: &Value) -> Option<Vec<ServiceId>> {
-	let ValueDef::Composite(composite) = &value.value else { return None };
-	let values: Vec<&Value> = composite.values().collect();
-	match values.as_slice() {
-		// A newtype around the sequence.
-		[inner] if matches!(&inner.value, ValueDef::Composite(_)) => numbers(inner),
-		_ => values.iter().map(|v| v.as_u128().and_then(|n| n.try_into().ok())).collect(),
-	}
+	items(value)?.iter().map(|v| v.as_u128().and_then(|n| n.try_into().ok())).collect()
 }
 
-/// The items of a sequence (a `Vec`, or a `BoundedVec` wrapping one) of composite items.
+/// The items of a sequence (a `Vec`, or a `BoundedVec` wrapping one).
 fn items(value: &Value) -> Option<Vec<&Value>> {
 	let ValueDef::Composite(composite) = &value.value else { return None };
 	let values: Vec<&Value> = composite.values().collect();
