@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up this machine if needed, builds everything and runs every test:
 # pallet unit and property tests, runtime tests, node end-to-end tests (real binary,
-# JSON-RPC) including the chain-spec checks, the pallet benchmarks on their mocks with the
+# JSON-RPC) including the chain-spec checks, the service nodes' deterministic simulation, the pallet benchmarks on their mocks with the
 # runtime's benchmark and try-runtime code compiled, the device core's no_std build, the
 # Polkadot.js, polkadot-api and light-client tests, the explorer page in headless Chromium, the
 # container image and the zombienet network test. Each step prints how long it took
@@ -31,8 +31,12 @@ cargo fmt --all --check
 step "build the workspace and its tests (release: the node tests run the real binary)"
 cargo test --release --locked --workspace --no-run
 
-step "run the Rust tests ($TEST_THREADS at a time)"
-cargo test --release --locked --workspace -- --test-threads="$TEST_THREADS"
+step "run the Rust tests ($TEST_THREADS at a time; the simulation next, on its own)"
+cargo test --release --locked --workspace -- --test-threads="$TEST_THREADS" --skip agreement::simulation
+
+# One core for a minute: alone, so that it neither slows the end-to-end tests nor hides its time.
+step "the service nodes' deterministic simulation: seeds 0..200 and one replayed (scripts/simulate.sh runs more)"
+cargo test --release --locked -p thingschain-nest agreement::simulation
 
 # The pallets' tests run once more with their benchmarks and try-runtime hooks compiled in; the
 # runtime is type-checked with both (its benchmark helpers and try-runtime code), which is

@@ -21,6 +21,7 @@
 //! `thingschain_primitives::merkle`'s: what `nest_verifyInclusion` and the peg check on
 //! WebChain.
 
+pub mod agreement;
 pub mod committer;
 pub mod cut;
 pub mod devices;

@@ -1,0 +1,71 @@
+//! The seams between the agreement and the rest of a service node: its log of records and
+//! what it reads from WebChain. The service node implements them over its ledger and
+//! follower; the simulation over memory and a model of WebChain.
+
+use super::chain::{BlockNumber, Proposal, Range, Schedule, State};
+use commonware_cryptography::sha256::Digest;
+use std::{collections::BTreeMap, future::Future};
+use thingschain_primitives::ids::{DeviceId, Hash};
+
+/// Why a range's records can never be held: every honest node finds the same, since it
+/// checks them against the proposal's WebChain block.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Unholdable {
+	/// Records whose leaves hash to the range's were found, and one is not valid at the
+	/// proposal's block (a device not admitted then, a bad signature, a wrong sequence).
+	#[error("device {device}'s record {sequence} is not valid at block {block}: {reason}")]
+	Invalid {
+		/// The device.
+		device: DeviceId,
+		/// The record's sequence.
+		sequence: u64,
+		/// The proposal's block.
+		block: BlockNumber,
+		/// Why.
+		reason: String,
+	},
+}
+
+/// A node's log of records, as the agreement uses it.
+pub trait Log: Clone + Send + Sync + 'static {
+	/// Records this node holds beyond `ends`, valid at `block`, as ranges in increasing
+	/// device order, at most `limit` records in all: what it proposes when it leads.
+	fn unordered(
+		&self,
+		ends: &BTreeMap<DeviceId, u64>,
+		block: BlockNumber,
+		limit: u64,
+	) -> Vec<Range>;
+
+	/// Resolves once this node holds the records `range` names durably (fetching from its
+	/// peers what it lacks, for as long as it takes), with their leaves in sequence order; or
+	/// with why they can never be held. A device's other record for a sequence (it signed
+	/// two) is kept beside the one named until one of them is final: a proposal that names
+	/// one may lose to a proposal that names the other.
+	fn hold(
+		&self,
+		range: &Range,
+		block: BlockNumber,
+	) -> impl Future<Output = Result<Vec<Hash>, Unholdable>> + Send;
+
+	/// `proposal` is final (a quorum certified it and finalized it, and this node holds its
+	/// records): the records its ranges name are replicated, any other record of theirs for
+	/// those sequences is dropped, and its close is its epoch's certified root.
+	/// `state` is the log after it, to start from after a restart.
+	fn finalize(&self, digest: &Digest, proposal: &Proposal, state: &State);
+
+	/// The last proposal [`Log::finalize`]d, and the log after it.
+	fn finalized(&self) -> Option<(Digest, State)>;
+
+	/// Keeps a proposal's body, so that a restarted node can verify what consensus replays.
+	fn save_proposal(&self, digest: &Digest, proposal: &Proposal);
+
+	/// A kept proposal's body.
+	fn proposal(&self, digest: &Digest) -> Option<Proposal>;
+}
+
+/// What the agreement reads from WebChain.
+pub trait WebChain: Schedule + Clone + Send + Sync + 'static {
+	/// The last finalized block this node has read.
+	fn finalized_block(&self) -> BlockNumber;
+}
