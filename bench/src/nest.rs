@@ -5,7 +5,8 @@
 //!  Alice         fund the nodes
 //!  governance    add Alice as registrar, create the services: Alice as sudo on a dev
 //!                chain, or a `nest_admin` referendum on a chain without sudo
-//!  each node     set an identity and ask Alice to judge it; the super node stakes
+//!  each node     set an identity naming its node key and ask Alice to judge it; the
+//!                super node stakes
 //!  Alice         judge every node KnownGood
 //!  Bob (owner)   trust every node in every service
 //!  node 0        attest epoch 0 of every service
@@ -113,6 +114,24 @@ pub async fn set_up(
 	})
 }
 
+/// The identity field that names a service node's node key (`thingschain_nest::node_key`).
+const NODE_KEY_FIELD: &[u8] = b"tc-nest-key";
+
+/// Service node `index`'s node key (its libp2p identity and agreement key), from its seed:
+/// written into its data directory before it starts ([`NestProcess::start`]), and named by
+/// its on-chain identity ([`trust_nodes`]).
+pub fn node_key(index: usize) -> libp2p::identity::Keypair {
+	let mut secret = crate::hash(&(b"thingschain-bench/node-key", index as u64).encode());
+	libp2p::identity::Keypair::ed25519_from_bytes(&mut secret)
+		.expect("any 32 bytes are an ed25519 secret")
+}
+
+/// The public half of [`node_key`], as the node's identity names it.
+pub fn node_key_public(index: usize) -> [u8; 32] {
+	let key = node_key(index).try_into_ed25519().expect("node keys are ed25519");
+	key.public().to_bytes()
+}
+
 /// The role of the service nodes' keys ([`accounts::seed`]).
 pub const NODE_ROLE: &str = "service-node";
 /// The role of the super node's key ([`accounts::seed`]).
@@ -191,7 +210,7 @@ pub async fn trust_nodes(
 	let mut judgements = Vec::new();
 	let mut requests = Vec::new();
 	for (i, node) in node_keys.iter().enumerate() {
-		let identity = set_identity_fields(&format!("bench node {i}"));
+		let identity = set_identity_fields(&format!("bench node {i}"), Some(node_key_public(i)));
 		let payload =
 			subxt::dynamic::transaction("Identity", "set_identity", named(identity.clone()));
 		let judgement = known_good_fields(node.public_key().0, &signing.call_data(&payload)?);
@@ -246,13 +265,19 @@ pub struct NestProcess<'a> {
 }
 
 impl NestProcess<'_> {
-	/// Writes its key file and starts it (`thingschain-nest run`), its metrics on a port of
+	/// Writes its key files and starts it (`thingschain-nest run`), its metrics on a port of
 	/// its own (`Node::prometheus_port`).
 	pub fn start(&self) -> network::Node {
 		let key_file = self.dir.join(format!("{}.key", self.name));
 		let (role, index) = self.key;
 		let seed = format!("0x{}", hex::encode(accounts::seed(role, index)));
 		std::fs::write(&key_file, seed).expect("the key file is written");
+		let base_path = self.dir.join(self.name);
+		if role == NODE_ROLE {
+			let node_key = node_key(index).to_protobuf_encoding().expect("an ed25519 key encodes");
+			std::fs::create_dir_all(&base_path).expect("the node's directory is made");
+			std::fs::write(base_path.join("p2p.key"), node_key).expect("the node key is written");
+		}
 		let [rpc_port, p2p_port] = self.ports;
 		let prometheus_port = network::free_port();
 		let mut args: Vec<String> = [
@@ -264,7 +289,7 @@ impl NestProcess<'_> {
 			"--key-file",
 			&key_file.display().to_string(),
 			"--base-path",
-			&self.dir.join(self.name).display().to_string(),
+			&base_path.display().to_string(),
 			"--rpc-addr",
 			&format!("127.0.0.1:{rpc_port}"),
 			"--prometheus-addr",
@@ -332,13 +357,20 @@ fn id(who: &Keypair) -> Value {
 	Value::from_bytes(who.public_key().0)
 }
 
-/// The fields of `Identity.set_identity` with `display` as its only information.
-pub fn set_identity_fields(display: &str) -> Vec<(&'static str, Value)> {
+/// The fields of `Identity.set_identity` with `display` as its information and, for a service
+/// node, the node key it runs with (the `tc-nest-key` field the service nodes read).
+pub fn set_identity_fields(
+	display: &str,
+	node_key: Option<[u8; 32]>,
+) -> Vec<(&'static str, Value)> {
 	let none = || Value::unnamed_variant("None", []);
-	let raw = Value::unnamed_variant(format!("Raw{}", display.len()), [Value::from_bytes(display)]);
+	let raw = |bytes: &[u8]| {
+		Value::unnamed_variant(format!("Raw{}", bytes.len()), [Value::from_bytes(bytes)])
+	};
+	let additional = node_key.map(|key| Value::unnamed_composite([raw(NODE_KEY_FIELD), raw(&key)]));
 	let info = Value::named_composite([
-		("additional", Value::unnamed_composite(Vec::new())),
-		("display", raw),
+		("additional", Value::unnamed_composite(additional)),
+		("display", raw(display.as_bytes())),
 		("legal", none()),
 		("web", none()),
 		("riot", none()),

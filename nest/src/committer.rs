@@ -81,8 +81,7 @@ impl Committer {
 	/// Checks `records` (off the async threads) and appends those that pass: one outcome per
 	/// record, in order. Devices' writes and records from other nodes all come this way.
 	pub async fn submit(&self, records: Vec<SignedNestRecord>) -> Outcomes {
-		let (rules, devices) = (self.rules.clone(), self.devices.clone());
-		let checked = crate::blocking(move || check(&rules, &devices, records)).await;
+		let checked = self.check(records).await;
 		// Refused records keep their place; the others are appended together.
 		let mut outcomes = Vec::with_capacity(checked.len());
 		let mut to_store = Vec::new();
@@ -102,6 +101,12 @@ impl Committer {
 		// One outcome per appended record.
 		let mut stored = stored.into_iter();
 		Ok(outcomes.into_iter().map(|o| o.or_else(|| stored.next()).expect("one each")).collect())
+	}
+
+	/// Checks `records` as [`Self::submit`] does, off the async threads, storing nothing.
+	pub async fn check(&self, records: Vec<SignedNestRecord>) -> Vec<Result<Checked, Rejection>> {
+		let (rules, devices) = (self.rules.clone(), self.devices.clone());
+		crate::blocking(move || check(&rules, &devices, records)).await
 	}
 
 	/// Appends `records`; answers once they are durable (or refused).

@@ -355,8 +355,13 @@ mod tests {
 
 	/// WebChain at block `number`, anchoring epoch 3 next, with `pending` roots.
 	fn at(number: u64, pending: Vec<Candidate>) -> Finalized {
-		let service =
-			ServiceView { epoch_length: 10, genesis: 0, nodes: vec![[1; 32]], active: true };
+		let service = ServiceView {
+			epoch_length: 10,
+			genesis: 0,
+			nodes: vec![[1; 32]],
+			keys: vec![None],
+			active: true,
+		};
 		let next = NextAnchor { epoch: 3, prev: Hash::zero() };
 		Finalized { number, service, next, pending, arrivals: 0 }
 	}

@@ -36,6 +36,10 @@
 //! log, instead of a page per device of every table holding whole records (docs/performance.md:
 //! the node's write path at 20,000 records/s).
 
+mod agreement;
+
+pub use agreement::Unordered;
+
 use crate::{
 	error::{CloseError, Rejection, StorageError},
 	validate::Checked,
@@ -232,6 +236,7 @@ impl Ledger {
 			write.open_table(ARRIVAL_ENDS)?;
 			write.open_table(PEG_RECORDS)?;
 			write.open_table(PEG_DUTIES)?;
+			Self::open_agreement_tables(&write)?;
 			let mut meta = write.open_table(META)?;
 			let layout = meta.get(LAYOUT_KEY)?.map(|v| v.value());
 			// A ledger without a layout but with an open epoch is of layout 1.

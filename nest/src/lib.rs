@@ -29,6 +29,7 @@ pub mod epochs;
 pub mod error;
 pub mod ledger;
 pub mod metrics;
+pub mod node_key;
 pub mod p2p;
 pub mod peers;
 pub mod peg;

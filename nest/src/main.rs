@@ -8,11 +8,13 @@ use std::{net::SocketAddr, path::PathBuf, str::FromStr, sync::Arc};
 use subxt_signer::{sr25519::Keypair, SecretUri};
 use thingschain_device::Chain;
 use thingschain_nest::{
+	agreement::{self, ledger_log::LedgerLog},
 	committer::Committer,
 	devices::DeviceCache,
 	epochs::{Epochs, Role},
 	ledger::Ledger,
 	metrics::Metrics,
+	node_key::{NodeKey, IDENTITY_FIELD},
 	p2p::{self, Network},
 	peers::{Peers, RpcPeers},
 	peg::Relayer,
@@ -37,6 +39,17 @@ enum Cli {
 	/// device's signature against the key WebChain has for it, the record's Merkle proof
 	/// against its epoch's anchored root. Exits non-zero unless proven.
 	VerifyRecord(VerifyRecord),
+	/// Print the node's key (made on first use), which its account's on-chain identity names
+	/// before the registrar judges it (docs/nestchains.md, "Running a service node").
+	Key(KeyArgs),
+}
+
+/// `thingschain-nest key`.
+#[derive(clap::Args, Debug)]
+struct KeyArgs {
+	/// The node's data directory, as given to `run`.
+	#[arg(long)]
+	base_path: PathBuf,
 }
 
 /// `thingschain-nest verify-record`.
@@ -131,18 +144,29 @@ impl Run {
 	}
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
 	tracing_subscriber::fmt()
 		.with_writer(std::io::stderr)
 		.with_env_filter(
 			tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
 		)
 		.init();
-	let done = match Cli::parse() {
-		Cli::Run(run) => serve(run).await,
-		Cli::VerifyRecord(verify) => verify_record(verify).await,
-	};
+	let cli = Cli::parse();
+	// commonware's tokio runtime: the agreement's engine needs its context (its journal lives
+	// in the node's data directory); everything else runs on it as on any tokio runtime.
+	let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+	let mut config = commonware_runtime::tokio::Config::new().with_worker_threads(threads);
+	if let Cli::Run(run) = &cli {
+		config = config.with_storage_directory(run.base_path.join("agreement"));
+	}
+	let runner = commonware_runtime::tokio::Runner::new(config);
+	let done = commonware_runtime::Runner::start(runner, |context| async move {
+		match cli {
+			Cli::Run(run) => serve(run, context).await,
+			Cli::VerifyRecord(verify) => verify_record(verify).await,
+			Cli::Key(args) => print_key(&args.base_path),
+		}
+	});
 	match done {
 		Ok(()) => std::process::ExitCode::SUCCESS,
 		Err(error) => {
@@ -169,8 +193,29 @@ async fn verify_record(args: VerifyRecord) -> Result<(), Box<dyn std::error::Err
 	Ok(())
 }
 
+/// `thingschain-nest key`: the node key's public half and the identity field that names it,
+/// as JSON.
+fn print_key(base_path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+	std::fs::create_dir_all(base_path)?;
+	let key = NodeKey::load_or_create(&base_path.join(NODE_KEY_FILE))?;
+	let field = String::from_utf8_lossy(IDENTITY_FIELD);
+	let summary = serde_json::json!({
+		"key": format!("0x{}", hex::encode(key.public())),
+		"identityField": field,
+		"peerId": key.libp2p().public().to_peer_id().to_string(),
+	});
+	println!("{summary}");
+	Ok(())
+}
+
+/// The node key's file in the node's data directory.
+const NODE_KEY_FILE: &str = "p2p.key";
+
 /// `thingschain-nest run`.
-async fn serve(cli: Run) -> Result<(), Box<dyn std::error::Error>> {
+async fn serve(
+	cli: Run,
+	context: commonware_runtime::tokio::Context,
+) -> Result<(), Box<dyn std::error::Error>> {
 	let key = read_key(&cli.key_file)?;
 	let rules = Arc::new(webchain_rules(&cli).await);
 	std::fs::create_dir_all(&cli.base_path)?;
@@ -191,11 +236,12 @@ async fn serve(cli: Run) -> Result<(), Box<dyn std::error::Error>> {
 		ended = essential.ended() => return Err(ended.into()),
 	}
 
-	let (role, peers, network) = if cli.super_node {
-		(Role::SuperNode, Peers::Rpc(RpcPeers::new(cli.rpc_peers.clone())), None)
+	let (role, peers, network, replication) = if cli.super_node {
+		(Role::SuperNode, Peers::Rpc(RpcPeers::new(cli.rpc_peers.clone())), None, None)
 	} else {
+		let node_key = NodeKey::load_or_create(&cli.base_path.join(NODE_KEY_FILE))?;
 		let started = Network::start(p2p::Config {
-			peer_key: p2p::peer_key(&cli.base_path.join("p2p.key"))?,
+			peer_key: node_key.libp2p(),
 			account: key.clone(),
 			listen: cli.p2p_listen.clone(),
 			peers: cli.p2p_peers.clone(),
@@ -208,7 +254,19 @@ async fn serve(cli: Run) -> Result<(), Box<dyn std::error::Error>> {
 		let task = started.task;
 		essential.spawn("libp2p network", async move { task.await.map_err(|e| e.to_string()) });
 		let network = started.network;
-		(Role::ServiceNode, Peers::Network(network.clone()), Some(network))
+		let log = LedgerLog::new(ledger.clone(), committer.clone(), network.clone());
+		let ordered = log.ordered();
+		let parts = agreement::service::Parts {
+			key: node_key,
+			channels: started.agreement,
+			log,
+			finalized: first.clone(),
+			genesis_hash: rules.genesis_hash,
+			service: cli.service,
+		};
+		let agreed = agreement::service::run(context, parts);
+		essential.spawn("agreement", async move { agreed.await.map_err(|e| e.to_string()) });
+		(Role::ServiceNode, Peers::Network(network.clone()), Some(network), Some(ordered))
 	};
 
 	let registry = Registry::new();
@@ -235,7 +293,7 @@ async fn serve(cli: Run) -> Result<(), Box<dyn std::error::Error>> {
 		peers,
 	};
 
-	let node = NestNode::new(ledger, committer, status, network, metrics);
+	let node = NestNode::new(ledger, committer, status, network, metrics, replication);
 	let server = server::bind(cli.rpc_addr, node.into_rpc(), cli.rpc_limits()).await?;
 	let (address, handle) = (server.address, server.handle);
 	let accepting = server.accepting;

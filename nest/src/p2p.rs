@@ -11,8 +11,10 @@
 //!                                                              a gap ─► Records(device, next..)
 //!                                                                       from the publisher
 //!  connection ─► Hello(binding) both ways ─► trusted while WebChain lists the account
+//!  agreement ◄─► request-response to and from participants only ([`agreement`])
 //! ```
 
+pub mod agreement;
 pub mod protocol;
 
 use crate::{
@@ -23,7 +25,11 @@ use crate::{
 	validate::Rules,
 	webchain::Finalized,
 };
+use agreement::{
+	AgreementChannels, AgreementMessage, AgreementTraffic, Connected, Inboxes, Outgoing,
+};
 use codec::{Decode, Encode};
+use commonware_cryptography::ed25519::PublicKey as AgreementKey;
 use futures::StreamExt;
 use libp2p::{
 	identity::Keypair as PeerKeypair,
@@ -33,12 +39,13 @@ use libp2p::{
 	tcp, yamux, Multiaddr, PeerId, Swarm,
 };
 use libp2p_gossipsub as gossipsub;
-use protocol::{PeerBinding, Request, Response, SyncCodec, MAX_MESSAGE_BYTES, SYNC_PROTOCOL};
+use protocol::{
+	Framed, PeerBinding, Request, Response, SyncCodec, MAX_MESSAGE_BYTES, SYNC_PROTOCOL,
+};
 use std::{
-	collections::{HashMap, HashSet},
-	path::Path,
+	collections::{BTreeMap, HashMap, HashSet},
 	sync::Arc,
-	time::Duration,
+	time::{Duration, Instant},
 };
 use subxt_signer::sr25519::Keypair;
 use thingschain_primitives::{
@@ -56,6 +63,9 @@ const MAX_STREAMS: usize = 16;
 /// The most commands waiting for the network task.
 const MAX_WAITING_COMMANDS: usize = 1_024;
 
+/// How long a peer the agreement blocked stays unheard.
+const BLOCKED_FOR: Duration = Duration::from_secs(600);
+
 /// The network's behaviours.
 #[derive(NetworkBehaviour)]
 struct Behaviour {
@@ -63,6 +73,8 @@ struct Behaviour {
 	gossip: gossipsub::Behaviour,
 	/// Hellos, cuts and records, asked for.
 	sync: request_response::Behaviour<SyncCodec>,
+	/// The agreement's messages.
+	agreement: request_response::Behaviour<Framed<AgreementMessage, ()>>,
 }
 
 /// What the rest of the node asks of the network task.
@@ -73,6 +85,8 @@ enum Command {
 	Ask { peer: Option<PeerId>, request: Request, reply: mpsc::UnboundedSender<Response> },
 	/// Tell how many peers are trusted now.
 	Trusted(oneshot::Sender<usize>),
+	/// Tell what became of the agreement messages received.
+	AgreementTraffic(oneshot::Sender<AgreementTraffic>),
 }
 
 /// An answer to a peer's request, read from the ledger off the network task.
@@ -107,22 +121,14 @@ pub struct Config {
 	pub finalized: watch::Receiver<Option<Finalized>>,
 }
 
-/// The node's libp2p key at `path`, made on the first start.
-pub fn peer_key(path: &Path) -> Result<PeerKeypair, Box<dyn std::error::Error>> {
-	if let Ok(bytes) = std::fs::read(path) {
-		return Ok(PeerKeypair::from_protobuf_encoding(&bytes)?);
-	}
-	let key = PeerKeypair::generate_ed25519();
-	std::fs::write(path, key.to_protobuf_encoding()?)?;
-	Ok(key)
-}
-
 /// A started network: the handle to it and its task.
 pub struct Started {
 	/// The handle the node's other parts use.
 	pub network: Network,
 	/// This node's libp2p peer id.
 	pub peer_id: PeerId,
+	/// The agreement's channels over this network.
+	pub agreement: AgreementChannels,
 	/// The network's task: it runs for as long as the node does, so its end is a failure.
 	pub task: tokio::task::JoinHandle<()>,
 }
@@ -158,7 +164,14 @@ impl Network {
 						.with_request_timeout(REQUEST_TIMEOUT)
 						.with_max_concurrent_streams(MAX_STREAMS),
 				);
-				Ok(Behaviour { gossip, sync })
+				let agreement = request_response::Behaviour::with_codec(
+					Framed::new(agreement::MAX_AGREEMENT_BYTES, 0),
+					[(agreement::AGREEMENT_PROTOCOL, ProtocolSupport::Full)],
+					request_response::Config::default()
+						.with_request_timeout(agreement::SEND_TIMEOUT)
+						.with_max_concurrent_streams(agreement::MAX_STREAMS),
+				);
+				Ok(Behaviour { gossip, sync, agreement })
 			})?
 			.with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(3_600)))
 			.build();
@@ -168,7 +181,14 @@ impl Network {
 		let (commands, queue) = mpsc::channel(MAX_WAITING_COMMANDS);
 		let network = Network { commands };
 		let (answered, answers) = mpsc::channel(PEER_READS_AT_ONCE);
+		let (outgoing, to_send) = mpsc::channel(agreement::OUTBOX);
+		let connected = Connected::default();
+		let (channels, inboxes) = agreement::channels(outgoing, connected.clone());
 		let mut task = Task {
+			inboxes,
+			connected,
+			participants: HashMap::new(),
+			blocked: HashMap::new(),
 			answered,
 			reads: Arc::new(tokio::sync::Semaphore::new(PEER_READS_AT_ONCE)),
 			hello: PeerBinding::sign(
@@ -187,9 +207,10 @@ impl Network {
 			network: network.clone(),
 			config,
 		};
+		task.recheck_participants();
 		task.dial_peers();
-		let task = tokio::spawn(task.run(queue, answers));
-		Ok(Started { network, peer_id: local, task })
+		let task = tokio::spawn(task.run(queue, answers, to_send));
+		Ok(Started { network, peer_id: local, agreement: channels, task })
 	}
 
 	/// Spreads records devices wrote to this node (dropped if the task is gone or busy: the
@@ -230,6 +251,19 @@ impl Network {
 			.unwrap_or_default()
 	}
 
+	/// The answers of every trusted peer to which records `range` names: each a list the
+	/// caller checks (a peer may answer anything).
+	pub async fn range(&self, range: crate::agreement::chain::Range) -> Vec<Vec<SignedNestRecord>> {
+		let answers = self.ask(None, Request::Range(range)).await;
+		answers
+			.into_iter()
+			.filter_map(|answer| match answer {
+				Response::Records(records) if !records.is_empty() => Some(records),
+				_ => None,
+			})
+			.collect()
+	}
+
 	/// How many peers are trusted now (none if the task stopped).
 	pub async fn trusted_peers(&self) -> usize {
 		let (reply, count) = oneshot::channel();
@@ -237,6 +271,15 @@ impl Network {
 			return 0;
 		}
 		count.await.unwrap_or(0)
+	}
+
+	/// What became of the agreement messages received so far (nothing if the task stopped).
+	pub async fn agreement_traffic(&self) -> AgreementTraffic {
+		let (reply, traffic) = oneshot::channel();
+		if self.commands.send(Command::AgreementTraffic(reply)).await.is_err() {
+			return AgreementTraffic::default();
+		}
+		traffic.await.unwrap_or_default()
 	}
 
 	/// Asks `peer`, or every trusted peer, and collects the answers.
@@ -279,6 +322,15 @@ struct Task {
 	answered: mpsc::Sender<Answer>,
 	/// Permits for peers' ledger reads ([`PEER_READS_AT_ONCE`]).
 	reads: Arc<tokio::sync::Semaphore>,
+	/// The service's nodes' keys as WebChain last listed them, by peer id: whom the agreement
+	/// hears.
+	participants: HashMap<PeerId, AgreementKey>,
+	/// The participants connected now, shared with the agreement's senders.
+	connected: Connected,
+	/// Where participants' agreement messages go.
+	inboxes: Inboxes,
+	/// Peers the agreement blocked, until when.
+	blocked: HashMap<PeerId, Instant>,
 	/// What the task was started with.
 	config: Config,
 }
@@ -289,6 +341,7 @@ impl Task {
 		mut self,
 		mut commands: mpsc::Receiver<Command>,
 		mut answers: mpsc::Receiver<Answer>,
+		mut to_send: mpsc::Receiver<Outgoing>,
 	) {
 		let mut finalized = self.config.finalized.clone();
 		loop {
@@ -297,6 +350,7 @@ impl Task {
 					Some(command) => self.command(command),
 					None => return,
 				},
+				Some(outgoing) = to_send.recv() => self.agreement_send(outgoing),
 				Some((channel, response)) = answers.recv() => {
 					let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
 				}
@@ -306,6 +360,7 @@ impl Task {
 						return;
 					}
 					self.recheck_peers();
+					self.recheck_participants();
 					self.dial_peers();
 				}
 			}
@@ -323,6 +378,9 @@ impl Task {
 			}
 			Command::Trusted(reply) => {
 				let _ = reply.send(self.trusted.len());
+			}
+			Command::AgreementTraffic(reply) => {
+				let _ = reply.send(self.inboxes.traffic);
 			}
 			Command::Ask { peer, request, reply } => {
 				let peers: Vec<PeerId> = match peer {
@@ -344,8 +402,11 @@ impl Task {
 				tracing::info!(target: "p2p", "listening on {address}");
 			}
 			SwarmEvent::ConnectionEstablished { peer_id, num_established, .. } => {
-				if num_established.get() == 1 {
+				if self.is_blocked(&peer_id) {
+					let _ = self.swarm.disconnect_peer_id(peer_id);
+				} else if num_established.get() == 1 {
 					self.greet(peer_id);
+					self.share_connected();
 				}
 			}
 			SwarmEvent::ConnectionClosed {
@@ -356,6 +417,7 @@ impl Task {
 				if num_established == 0 {
 					self.trusted.remove(&peer_id);
 					self.greeted.remove(&peer_id);
+					self.share_connected();
 				}
 			}
 			SwarmEvent::OutgoingConnectionError { connection_id, error, .. } => {
@@ -363,6 +425,7 @@ impl Task {
 				self.dialing.retain(|_, id| *id != connection_id);
 			}
 			SwarmEvent::Behaviour(BehaviourEvent::Sync(event)) => self.sync_event(event),
+			SwarmEvent::Behaviour(BehaviourEvent::Agreement(event)) => self.agreement_event(event),
 			SwarmEvent::Behaviour(BehaviourEvent::Gossip(gossipsub::Event::Message {
 				propagation_source,
 				message_id,
@@ -435,6 +498,11 @@ impl Task {
 				let count = (count as usize).min(MAX_RECORDS_PER_CALL);
 				return self.answer_from_ledger(channel, move |ledger| {
 					Ok(Response::Records(ledger.records(device, from, count)?))
+				});
+			}
+			Request::Range(range) => {
+				return self.answer_from_ledger(channel, move |ledger| {
+					Ok(Response::Records(ledger.range_records(&range)?.unwrap_or_default()))
 				});
 			}
 		};
@@ -532,6 +600,75 @@ impl Task {
 				self.greeted.insert(peer);
 				self.greet(peer);
 			}
+		}
+	}
+
+	/// After a finalized block: the agreement hears the nodes whose keys WebChain lists now.
+	fn recheck_participants(&mut self) {
+		let participants = match self.config.finalized.borrow().as_ref() {
+			Some(at) => at.service.keys.iter().flatten().filter_map(|key| {
+				let peer = crate::node_key::peer_id(key)?;
+				Some((peer, crate::node_key::agreement_public(key)?))
+			}),
+			None => return,
+		}
+		.collect();
+		self.participants = participants;
+		self.share_connected();
+	}
+
+	/// Tells the agreement's senders which participants are connected now.
+	fn share_connected(&self) {
+		let connected: BTreeMap<AgreementKey, PeerId> = self
+			.swarm
+			.connected_peers()
+			.filter_map(|peer| Some((self.participants.get(peer)?.clone(), *peer)))
+			.collect();
+		self.connected.set(connected);
+	}
+
+	/// Whether the agreement blocked `peer` (a block that ran out is forgotten).
+	fn is_blocked(&mut self, peer: &PeerId) -> bool {
+		let now = Instant::now();
+		self.blocked.retain(|_, until| *until > now);
+		self.blocked.contains_key(peer)
+	}
+
+	/// Sends what the agreement sent, or blocks whom it blocked.
+	fn agreement_send(&mut self, outgoing: Outgoing) {
+		match outgoing {
+			Outgoing::Send { channel, to, payload } => {
+				for peer in to {
+					let message = AgreementMessage { channel, payload: payload.clone() };
+					self.swarm.behaviour_mut().agreement.send_request(&peer, message);
+				}
+			}
+			Outgoing::Block(peer) => {
+				tracing::warn!(target: "p2p", "the agreement blocked peer {peer}");
+				self.blocked.insert(peer, Instant::now() + BLOCKED_FOR);
+				let _ = self.swarm.disconnect_peer_id(peer);
+			}
+		}
+	}
+
+	/// A participant's agreement message goes to its channel; anyone else's is dropped.
+	fn agreement_event(&mut self, event: request_response::Event<AgreementMessage, ()>) {
+		use request_response::{Event, Message};
+		match event {
+			Event::Message { peer, message: Message::Request { request, channel, .. } } => {
+				let _ = self.swarm.behaviour_mut().agreement.send_response(channel, ());
+				match self.participants.get(&peer).cloned() {
+					Some(key) if !self.is_blocked(&peer) => self.inboxes.deliver(key, request),
+					_ => {
+						tracing::debug!(target: "p2p", "an agreement message from {peer}: no participant");
+						self.inboxes.refuse();
+					}
+				}
+			}
+			Event::OutboundFailure { peer, error, .. } => {
+				tracing::debug!(target: "p2p", "an agreement message to {peer} failed: {error}");
+			}
+			_ => {}
 		}
 	}
 

@@ -507,7 +507,8 @@ mod tests {
 
 	/// WebChain at block 100.
 	fn at() -> Finalized {
-		let service = ServiceView { epoch_length: 10, genesis: 0, nodes: vec![], active: true };
+		let service =
+			ServiceView { epoch_length: 10, genesis: 0, nodes: vec![], keys: vec![], active: true };
 		let next = NextAnchor { epoch: 4, prev: Hash::zero() };
 		Finalized { number: 100, service, next, pending: vec![], arrivals: 0 }
 	}

@@ -12,6 +12,7 @@
 //! | `nestnode_arrival` | `number` | once its epoch is closed: the service's peg arrival `number` (WebChain's `NestPeg.Arrivals`) as `{ epoch, root, record, leafIndex, numberOfLeaves, siblings }` (`record`: its leaf bytes, `PegArrival::leaf_bytes`), else `null` |
 
 use crate::{
+	agreement::ledger_log::Ordered,
 	committer::Committer,
 	error::{Rejection, StorageError},
 	ledger::{Ledger, Proof, Stored},
@@ -109,6 +110,14 @@ pub struct Status {
 	/// How many of the service's other nodes it is connected to and trusts (none on a super
 	/// node, which reads nodes over JSON-RPC).
 	pub trusted_peers: Option<usize>,
+	/// How many of the service's nodes take part in its agreement: those whose on-chain
+	/// identity names their node key ([`crate::node_key`]), at that block.
+	pub agreement_participants: usize,
+	/// How many proposals of the agreement are final here (`null` on a super node).
+	pub agreement_height: Option<u64>,
+	/// How many records the agreement has ordered: replicated on enough of the service's
+	/// nodes that losing those it tolerates loses none (`null` on a super node).
+	pub replicated_records: Option<u64>,
 }
 
 /// Service-node queries and writes.
@@ -237,21 +246,25 @@ pub struct NestNode {
 	reading: tokio::sync::Semaphore,
 	/// What it counts.
 	metrics: Metrics,
+	/// What the agreement has ordered (none on a super node).
+	ordered: Option<Ordered>,
 }
 
 impl NestNode {
 	/// Serves `ledger`, taking records through `committer`, with WebChain as `finalized` has
-	/// it; spreads new records on `network`; counts in `metrics`.
+	/// it; spreads new records on `network`; counts in `metrics`; tells what the agreement
+	/// `ordered`.
 	pub fn new(
 		ledger: Arc<Ledger>,
 		committer: Committer,
 		finalized: watch::Receiver<Option<Finalized>>,
 		network: Option<Network>,
 		metrics: Metrics,
+		ordered: Option<Ordered>,
 	) -> NestNode {
 		let working = tokio::sync::Semaphore::new(CALLS_AT_ONCE);
 		let reading = tokio::sync::Semaphore::new(READS_AT_ONCE);
-		NestNode { ledger, committer, finalized, network, working, reading, metrics }
+		NestNode { ledger, committer, finalized, network, working, reading, metrics, ordered }
 	}
 
 	/// Runs `read` on the ledger off the async threads.
@@ -295,7 +308,10 @@ impl NestNodeApiServer for NestNode {
 	}
 
 	async fn status(&self) -> RpcResult<Status> {
-		let webchain_block = self.finalized.borrow().as_ref().map(|at| at.number);
+		let (webchain_block, agreement_participants) = match self.finalized.borrow().as_ref() {
+			Some(at) => (Some(at.number), at.service.keys.iter().flatten().count()),
+			None => (None, 0),
+		};
 		let (open_epoch, records, arrivals) = self
 			.read(|ledger| {
 				Ok((ledger.open_epoch()?, ledger.record_count()?, ledger.arrival_count()?))
@@ -305,7 +321,20 @@ impl NestNodeApiServer for NestNode {
 			Some(network) => Some(network.trusted_peers().await),
 			None => None,
 		};
-		Ok(Status { open_epoch, records, arrivals, webchain_block, trusted_peers })
+		let agreed = self.ordered.as_ref().map(|ordered| ordered.borrow().clone());
+		let agreement_height = agreed.as_ref().map(|a| a.as_ref().map_or(0, |state| state.height));
+		let replicated_records =
+			agreed.map(|a| a.map_or(0, |state| state.ends.values().sum::<u64>()));
+		Ok(Status {
+			open_epoch,
+			records,
+			arrivals,
+			webchain_block,
+			trusted_peers,
+			agreement_participants,
+			agreement_height,
+			replicated_records,
+		})
 	}
 
 	async fn cut(&self, epoch: Epoch) -> RpcResult<Option<Bytes>> {
@@ -353,7 +382,7 @@ mod tests {
 		// A node that has read no WebChain block yet.
 		let (_, finalized) = watch::channel(None);
 		let metrics = Metrics::register(&Default::default()).unwrap();
-		let node = NestNode::new(ledger.clone(), committer, finalized, None, metrics);
+		let node = NestNode::new(ledger.clone(), committer, finalized, None, metrics, None);
 		(dir, ledger, node.into_rpc())
 	}
 
@@ -401,7 +430,16 @@ mod tests {
 		assert!(proof.verify(&sealed.root, &records[2].record.leaf_bytes()));
 		let status: Value = rpc.call("nestnode_status", [(); 0]).await.unwrap();
 		// Records 0 and 1 are held; the forged one and the repeat are not counted.
-		let expected = json!({"openEpoch": 1, "records": 2, "arrivals": 0, "webchainBlock": null, "trustedPeers": null});
+		let expected = json!({
+			"openEpoch": 1,
+			"records": 2,
+			"arrivals": 0,
+			"webchainBlock": null,
+			"trustedPeers": null,
+			"agreementParticipants": 0,
+			"agreementHeight": null,
+			"replicatedRecords": null,
+		});
 		assert_eq!(status, expected);
 
 		// What another node catches up with: the signed cut and the records below it.

@@ -44,6 +44,9 @@ pub struct ServiceView {
 	pub genesis: u64,
 	/// Its trusted nodes' accounts.
 	pub nodes: Vec<[u8; 32]>,
+	/// The keys its trusted nodes' identities name ([`crate::node_key`]), in the order of
+	/// `nodes`: `None` for a node whose identity names none.
+	pub keys: Vec<Option<[u8; 32]>>,
 	/// Whether it accepts anchors (enough trusted nodes).
 	pub active: bool,
 }
@@ -348,13 +351,70 @@ async fn service_view(at: &AtBlock, service: ServiceId) -> Result<Option<Service
 		return Ok(None);
 	};
 	let value = value.decode().map_err(rpc)?;
-	let nodes = value.at("nodes").and_then(accounts);
+	let nodes =
+		value.at("nodes").and_then(accounts).ok_or_else(|| malformed("a service's nodes"))?;
+	let mut keys = Vec::with_capacity(nodes.len());
+	for node in &nodes {
+		keys.push(node_key(at, node).await?);
+	}
 	Ok(Some(ServiceView {
 		epoch_length: number(value.at("epoch_length"))?,
 		genesis: number(value.at("genesis"))?,
-		nodes: nodes.ok_or_else(|| malformed("a service's nodes"))?,
+		nodes,
+		keys,
 		active: variant_name(value.at("status")) == Some("Active"),
 	}))
+}
+
+/// The node key `account`'s on-chain identity names (`Identity.IdentityOf`, its
+/// [`crate::node_key::IDENTITY_FIELD`] field), if it has one of 32 bytes.
+async fn node_key(at: &AtBlock, account: &[u8; 32]) -> Result<Option<[u8; 32]>, Error> {
+	let address = dynamic::storage::<([u8; 32],), Value>("Identity", "IdentityOf");
+	let Some(value) = at.storage().try_fetch(address, (*account,)).await.map_err(rpc)? else {
+		return Ok(None);
+	};
+	identity_key(&value.decode().map_err(rpc)?)
+}
+
+/// The node key an identity's registration names.
+fn identity_key(registration: &Value) -> Result<Option<[u8; 32]>, Error> {
+	let additional = registration.at("info").and_then(|info| info.at("additional"));
+	let additional = additional.ok_or_else(|| malformed("an identity's additional fields"))?;
+	let mut pairs = Vec::new();
+	data_pairs(additional, &mut pairs);
+	Ok(pairs.into_iter().find_map(|(name, value)| {
+		(raw_data(name)? == crate::node_key::IDENTITY_FIELD)
+			.then(|| raw_data(value)?.try_into().ok())
+			.flatten()
+	}))
+}
+
+/// The `(Data, Data)` pairs under `value`, whatever the metadata wraps them in: a pair is
+/// the one composite of exactly two variants (a sequence of one pair is not mistaken for
+/// the pair's newtype).
+fn data_pairs<'a>(value: &'a Value, pairs: &mut Vec<(&'a Value, &'a Value)>) {
+	let ValueDef::Composite(composite) = &value.value else { return };
+	let fields: Vec<&Value> = composite.values().collect();
+	match fields.as_slice() {
+		[name, data]
+			if matches!(name.value, ValueDef::Variant(_))
+				&& matches!(data.value, ValueDef::Variant(_)) =>
+		{
+			pairs.push((name, data))
+		}
+		fields => fields.iter().for_each(|field| data_pairs(field, pairs)),
+	}
+}
+
+/// The bytes of an identity's `Data::RawN` field.
+fn raw_data(value: &Value) -> Option<Vec<u8>> {
+	let ValueDef::Variant(variant) = &value.value else { return None };
+	variant.name.strip_prefix("Raw")?;
+	let mut bytes = Vec::new();
+	for field in variant.values.values() {
+		bytes.extend(leaf_bytes(field)?);
+	}
+	Some(bytes)
 }
 
 /// `NestAnchor::next_epoch(service)` at `at`, from `NestAnchor.Latest`.
@@ -509,7 +569,8 @@ mod tests {
 
 	#[test]
 	fn epochs_end_where_the_next_starts() {
-		let view = ServiceView { epoch_length: 5, genesis: 12, nodes: vec![], active: true };
+		let view =
+			ServiceView { epoch_length: 5, genesis: 12, nodes: vec![], keys: vec![], active: true };
 		assert_eq!(view.epochs_ended(0), 0);
 		assert_eq!(view.epochs_ended(16), 0);
 		assert_eq!(view.epochs_ended(17), 1, "epoch 0 is blocks 12..17");
@@ -576,5 +637,37 @@ mod tests {
 				items(&candidates).unwrap().iter().map(|c| bytes32(c.at("root"))).collect();
 			assert_eq!(roots, (0..count).map(|b| Some([b; 32])).collect::<Vec<_>>());
 		}
+	}
+
+	#[test]
+	fn a_node_key_is_read_from_its_identitys_field_and_nothing_else() {
+		let raw = |bytes: &[u8]| {
+			let variant = format!("Raw{}", bytes.len());
+			Value::unnamed_variant(variant, [Value::from_bytes(bytes)])
+		};
+		let identity = |fields: Vec<(Value, Value)>| {
+			let fields = fields.into_iter().map(|(k, v)| Value::unnamed_composite([k, v]));
+			let additional = Value::unnamed_composite([Value::unnamed_composite(fields)]);
+			let info =
+				Value::named_composite([("additional", additional), ("display", raw(b"node 1"))]);
+			Value::named_composite([("judgements", Value::unnamed_composite([])), ("info", info)])
+		};
+		let key = [5u8; 32];
+		let other = (raw(b"discord"), raw(b"node#1"));
+		let named =
+			identity(vec![other.clone(), (raw(crate::node_key::IDENTITY_FIELD), raw(&key))]);
+		assert_eq!(identity_key(&named).unwrap(), Some(key));
+		// The one field a node's identity usually has: a sequence of one pair, in the
+		// bounded vector's newtype, is not read as the pair itself.
+		let alone = identity(vec![(raw(crate::node_key::IDENTITY_FIELD), raw(&key))]);
+		assert_eq!(identity_key(&alone).unwrap(), Some(key));
+		assert_eq!(identity_key(&identity(vec![other])).unwrap(), None);
+		let short = identity(vec![(raw(crate::node_key::IDENTITY_FIELD), raw(&key[..31]))]);
+		assert_eq!(identity_key(&short).unwrap(), None, "a key is 32 bytes");
+		let hashed = Value::unnamed_variant("BlakeTwo256", [Value::from_bytes(key)]);
+		let hashed = identity(vec![(raw(crate::node_key::IDENTITY_FIELD), hashed)]);
+		assert_eq!(identity_key(&hashed).unwrap(), None, "only raw data is a key");
+		let broken = Value::named_composite([("judgements", Value::u128(1))]);
+		assert!(identity_key(&broken).is_err());
 	}
 }

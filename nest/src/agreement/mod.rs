@@ -18,11 +18,14 @@
 //! Fault model (docs/nestchains.md, *Fault tolerance*): n nodes tolerate f = ⌊(n − 1)/3⌋
 //! crashed or lying ones. Safety holds whatever the network does; progress needs n − f nodes
 //! up and connected. [`chain`] holds the rules, [`log`] the seams to a node's ledger and
-//! WebChain, [`application`] what simplex calls.
+//! WebChain, [`application`] what simplex calls, [`ledger_log`] the seams over a running
+//! service node, [`service`] the agreement as the node runs it.
 
 pub mod application;
 pub mod chain;
+pub mod ledger_log;
 pub mod log;
+pub mod service;
 
 #[cfg(test)]
 mod simulation;

@@ -7,7 +7,11 @@
 //!             Hello(PeerBinding)               ─► Hello(PeerBinding)
 //!             Cut(epoch)                       ─► Cut(Option<SignedCut>)
 //!             Records { device, from, count }  ─► Records(Vec<SignedNestRecord>)
+//!             Range(range)                     ─► Records(the records an agreement range
+//!                                                  names, if held; else none)
 //!             anything before a valid Hello    ─► Refused
+//!  request-response "/thingschain/nest/agreement/1" (framed alike)
+//!             AgreementMessage { channel, payload } ─► () (super::agreement)
 //! ```
 //!
 //! A [`PeerBinding`] is a service node's account key signing its libp2p peer id for one
@@ -95,6 +99,9 @@ pub enum Request {
 		/// At most this many.
 		count: u32,
 	},
+	/// The records a proposal's range names ([`crate::agreement::chain::Range`]): those of
+	/// the ledger, or another record of the device for a sequence kept beside them.
+	Range(crate::agreement::chain::Range),
 }
 
 /// A response of the sync protocol.
@@ -111,10 +118,37 @@ pub enum Response {
 	Refused,
 }
 
-/// The sync protocol's codec: each message SCALE-encoded after its length (`u32`, little
-/// endian), at most [`MAX_MESSAGE_BYTES`].
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SyncCodec;
+/// A request-response codec: each message SCALE-encoded after its length (`u32`, little
+/// endian), requests at most `request_limit` bytes and responses `response_limit`.
+pub struct Framed<Req, Resp> {
+	request_limit: usize,
+	response_limit: usize,
+	messages: std::marker::PhantomData<fn() -> (Req, Resp)>,
+}
+
+impl<Req, Resp> Framed<Req, Resp> {
+	/// A codec with these limits.
+	pub const fn new(request_limit: usize, response_limit: usize) -> Self {
+		Framed { request_limit, response_limit, messages: std::marker::PhantomData }
+	}
+}
+
+// By hand: a derive would ask `Req` and `Resp` to be `Clone`.
+impl<Req, Resp> Clone for Framed<Req, Resp> {
+	fn clone(&self) -> Self {
+		Framed::new(self.request_limit, self.response_limit)
+	}
+}
+
+/// The sync protocol's codec: anyone may send requests, so they are held to
+/// [`MAX_REQUEST_BYTES`]; responses to [`MAX_MESSAGE_BYTES`].
+pub type SyncCodec = Framed<Request, Response>;
+
+impl Default for SyncCodec {
+	fn default() -> Self {
+		Framed::new(MAX_REQUEST_BYTES, MAX_MESSAGE_BYTES)
+	}
+}
 
 /// Reads one message of at most `limit` bytes: its length, then as many bytes as actually
 /// arrive (memory follows the data sent, not the length announced), then decodes all of them.
@@ -141,11 +175,12 @@ async fn read_message<T: Decode, R: AsyncRead + Unpin + Send>(
 async fn write_message<T: Encode, W: AsyncWrite + Unpin + Send>(
 	io: &mut W,
 	message: T,
+	limit: usize,
 ) -> std::io::Result<()> {
 	let bytes = message.encode();
 	let length = u32::try_from(bytes.len())
 		.ok()
-		.filter(|length| *length as usize <= MAX_MESSAGE_BYTES)
+		.filter(|length| *length as usize <= limit)
 		.ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "message too long"))?;
 	io.write_all(&length.to_le_bytes()).await?;
 	io.write_all(&bytes).await?;
@@ -153,51 +188,51 @@ async fn write_message<T: Encode, W: AsyncWrite + Unpin + Send>(
 }
 
 #[async_trait]
-impl libp2p::request_response::Codec for SyncCodec {
+impl<Req, Resp> libp2p::request_response::Codec for Framed<Req, Resp>
+where
+	Req: Encode + Decode + Send + 'static,
+	Resp: Encode + Decode + Send + 'static,
+{
 	type Protocol = StreamProtocol;
-	type Request = Request;
-	type Response = Response;
+	type Request = Req;
+	type Response = Resp;
 
-	async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> std::io::Result<Request>
+	async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> std::io::Result<Req>
 	where
 		T: AsyncRead + Unpin + Send,
 	{
-		read_message(io, MAX_REQUEST_BYTES).await
+		read_message(io, self.request_limit).await
 	}
 
-	async fn read_response<T>(
-		&mut self,
-		_: &StreamProtocol,
-		io: &mut T,
-	) -> std::io::Result<Response>
+	async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> std::io::Result<Resp>
 	where
 		T: AsyncRead + Unpin + Send,
 	{
-		read_message(io, MAX_MESSAGE_BYTES).await
+		read_message(io, self.response_limit).await
 	}
 
 	async fn write_request<T>(
 		&mut self,
 		_: &StreamProtocol,
 		io: &mut T,
-		request: Request,
+		request: Req,
 	) -> std::io::Result<()>
 	where
 		T: AsyncWrite + Unpin + Send,
 	{
-		write_message(io, request).await
+		write_message(io, request, self.request_limit).await
 	}
 
 	async fn write_response<T>(
 		&mut self,
 		_: &StreamProtocol,
 		io: &mut T,
-		response: Response,
+		response: Resp,
 	) -> std::io::Result<()>
 	where
 		T: AsyncWrite + Unpin + Send,
 	{
-		write_message(io, response).await
+		write_message(io, response, self.response_limit).await
 	}
 }
 
@@ -228,7 +263,8 @@ mod tests {
 	async fn messages_are_framed_and_oversized_ones_refused() {
 		let request = Request::Records { device: 3, from: 9, count: 100 };
 		let mut wire = Vec::new();
-		write_message(&mut futures::io::Cursor::new(&mut wire), request.clone()).await.unwrap();
+		let mut cursor = futures::io::Cursor::new(&mut wire);
+		write_message(&mut cursor, request.clone(), MAX_REQUEST_BYTES).await.unwrap();
 		let read: Request = read_message(&mut &wire[..], MAX_REQUEST_BYTES).await.unwrap();
 		assert_eq!(read, request);
 		// A length beyond the limit is refused before anything is read or allocated: a request
@@ -244,5 +280,9 @@ mod tests {
 		trailing[0] += 1;
 		trailing.push(0);
 		assert!(read_message::<Request, _>(&mut &trailing[..], MAX_REQUEST_BYTES).await.is_err());
+		// Nor is a message longer than its side may be written.
+		let long = Request::Records { device: 3, from: 9, count: 100 };
+		let mut sink = futures::io::Cursor::new(Vec::new());
+		assert!(write_message(&mut sink, long, 4).await.is_err());
 	}
 }

@@ -1,24 +1,34 @@
 //! Real libp2p networks on 127.0.0.1 in one process, with WebChain's view of the service
 //! given by hand: gossip reaches trusted nodes and fills gaps from the publisher; an account
-//! that is not one of the service's nodes gets nothing in and nothing out.
+//! that is not one of the service's nodes gets nothing in and nothing out; the agreement's
+//! messages pass between participants only.
 
 use super::*;
 use crate::{
 	fixtures::Fleet,
 	webchain::{NextAnchor, ServiceView},
 };
+use commonware_p2p::{CheckedSender as _, LimitedSender as _, Recipients};
 use std::net::TcpListener;
 use subxt_signer::sr25519::dev;
 use thingschain_primitives::ids::Hash;
 
-/// WebChain at some block with `nodes` as the service's trusted nodes.
+/// WebChain at some block with `nodes` as the service's trusted nodes, none naming a key.
 fn webchain(nodes: &[&Keypair]) -> Finalized {
+	webchain_with_keys(&nodes.iter().map(|node| (*node, None)).collect::<Vec<_>>())
+}
+
+/// WebChain at some block with `nodes` as the service's trusted nodes, with the node keys
+/// their identities name.
+fn webchain_with_keys(nodes: &[(&Keypair, Option<&PeerKeypair>)]) -> Finalized {
+	let key = |peer: &PeerKeypair| peer.clone().try_into_ed25519().unwrap().public().to_bytes();
 	Finalized {
 		number: 10,
 		service: ServiceView {
 			epoch_length: 5,
 			genesis: 0,
-			nodes: nodes.iter().map(|k| k.public_key().0).collect(),
+			nodes: nodes.iter().map(|(account, _)| account.public_key().0).collect(),
+			keys: nodes.iter().map(|(_, peer)| peer.map(key)).collect(),
 			active: true,
 		},
 		next: NextAnchor { epoch: 0, prev: Hash::zero() },
@@ -33,6 +43,7 @@ struct TestNode {
 	ledger: Arc<Ledger>,
 	committer: Committer,
 	network: Network,
+	agreement: AgreementChannels,
 	address: Multiaddr,
 }
 
@@ -43,6 +54,17 @@ impl TestNode {
 		finalized: &watch::Sender<Option<Finalized>>,
 		peers: &[&TestNode],
 	) -> TestNode {
+		TestNode::start_as(fleet, account, PeerKeypair::generate_ed25519(), finalized, peers)
+	}
+
+	/// [`TestNode::start`] with the node key `peer_key`.
+	fn start_as(
+		fleet: &Fleet,
+		account: Keypair,
+		peer_key: PeerKeypair,
+		finalized: &watch::Sender<Option<Finalized>>,
+		peers: &[&TestNode],
+	) -> TestNode {
 		let dir = tempfile::tempdir().unwrap();
 		let ledger = Arc::new(Ledger::open(&dir.path().join("ledger.redb")).unwrap());
 		let rules = Arc::new(fleet.rules.clone());
@@ -50,8 +72,8 @@ impl TestNode {
 			Committer::start(ledger.clone(), rules.clone(), fleet.devices.clone()).unwrap();
 		let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
 		let address: Multiaddr = format!("/ip4/127.0.0.1/tcp/{port}").parse().unwrap();
-		let network = Network::start(Config {
-			peer_key: PeerKeypair::generate_ed25519(),
+		let started = Network::start(Config {
+			peer_key,
 			account,
 			listen: address.clone(),
 			peers: peers.iter().map(|p| p.address.clone()).collect(),
@@ -60,9 +82,9 @@ impl TestNode {
 			committer: committer.clone(),
 			finalized: finalized.subscribe(),
 		})
-		.unwrap()
-		.network;
-		TestNode { _dir: dir, ledger, committer, network, address }
+		.unwrap();
+		let (network, agreement) = (started.network, started.agreement);
+		TestNode { _dir: dir, ledger, committer, network, agreement, address }
 	}
 
 	/// Stores the fleet's `device`'s records `sequences` here, as if the device wrote them.
@@ -163,4 +185,79 @@ async fn a_peer_whose_account_is_not_a_node_of_the_service_gets_nothing_in_or_ou
 	a.ledger.close_epoch(&crate::fixtures::signed(a.ledger.heads().unwrap())).unwrap();
 	assert_eq!(m.network.records(None, fleet.device_id(0), 0, 10).await, Vec::new());
 	assert_eq!(m.network.cuts(0).await, Vec::new());
+}
+
+/// Waits until `node`'s agreement channel `channel` reaches `count` participants.
+async fn reaching(node: &mut TestNode, channel: u64, count: usize) {
+	for _ in 0..200 {
+		let sender = &mut node.agreement.channels[channel as usize].0;
+		if sender.check(Recipients::All).unwrap().recipients().len() == count {
+			return;
+		}
+		tokio::time::sleep(Duration::from_millis(100)).await;
+	}
+	panic!("the agreement never reached {count} participants");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agreement_messages_pass_between_participants_only() {
+	use crate::agreement::channels::{BODIES, VOTES};
+	use commonware_p2p::{Blocker as _, Receiver as _, Sender as _};
+
+	let fleet = Fleet::new(1);
+	let (alice, bob, eve) = (dev::alice(), dev::bob(), dev::eve());
+	let keys = [(); 3].map(|()| PeerKeypair::generate_ed25519());
+	// Eve's account is a node of the service (its gossip is taken), but her identity names
+	// no node key: she is no participant of the agreement. Her node believes itself one.
+	let honest = [(&alice, Some(&keys[0])), (&bob, Some(&keys[1])), (&eve, None)];
+	let (finalized, _) = watch::channel(Some(webchain_with_keys(&honest)));
+	let lying = [(&alice, Some(&keys[0])), (&bob, Some(&keys[1])), (&eve, Some(&keys[2]))];
+	let (forged, _) = watch::channel(Some(webchain_with_keys(&lying)));
+	let [key_a, key_b, key_e] = keys;
+	let mut a = TestNode::start_as(&fleet, alice, key_a.clone(), &finalized, &[]);
+	let mut b = TestNode::start_as(&fleet, bob, key_b.clone(), &finalized, &[&a]);
+	let mut e = TestNode::start_as(&fleet, eve, key_e, &forged, &[&a, &b]);
+	trusting(&a, 2).await;
+	reaching(&mut a, VOTES, 1).await;
+	reaching(&mut b, VOTES, 1).await;
+	reaching(&mut e, VOTES, 2).await;
+	let public = |peer: &PeerKeypair| {
+		let key = peer.clone().try_into_ed25519().unwrap().public().to_bytes();
+		crate::node_key::agreement_public(&key).unwrap()
+	};
+
+	// Eve sends first, to both: dropped at each. Then Bob and Alice: delivered, with who
+	// sent it, on the channel it was sent on.
+	let sent =
+		e.agreement.channels[VOTES as usize].0.send(Recipients::All, b"forged".to_vec(), true);
+	assert_eq!(sent.len(), 2, "Eve's node sends: refusing is the receivers' part");
+	let sent = b.agreement.channels[VOTES as usize].0.send(Recipients::All, b"vote".to_vec(), true);
+	assert_eq!(sent, vec![public(&key_a)], "Bob reaches the participant he is connected to");
+	let (from, message) = a.agreement.channels[VOTES as usize].1.recv().await.unwrap();
+	assert_eq!((from, message.as_ref()), (public(&key_b), &b"vote"[..]));
+	let one = Recipients::One(public(&key_b));
+	a.agreement.channels[BODIES as usize].0.send(one, b"body".to_vec(), false);
+	let (from, message) = b.agreement.channels[BODIES as usize].1.recv().await.unwrap();
+	assert_eq!((from, message.as_ref()), (public(&key_a), &b"body"[..]));
+	// Nothing of Eve's arrived anywhere: each node counted hers refused.
+	for node in [&a, &b] {
+		let mut traffic = node.network.agreement_traffic().await;
+		for _ in 0..200 {
+			if traffic.refused > 0 {
+				break;
+			}
+			tokio::time::sleep(Duration::from_millis(100)).await;
+			traffic = node.network.agreement_traffic().await;
+		}
+		assert_eq!((traffic.delivered, traffic.refused), (1, 1), "{traffic:?}");
+	}
+	assert!(a.agreement.channels[VOTES as usize].1.inbox.try_recv().is_err());
+	assert!(b.agreement.channels[VOTES as usize].1.inbox.try_recv().is_err());
+
+	// Blocking a participant: its messages are no longer heard, and it is disconnected.
+	a.agreement.blocker.block(public(&key_b));
+	reaching(&mut a, VOTES, 0).await;
+	b.agreement.channels[VOTES as usize].0.send(Recipients::All, b"again".to_vec(), true);
+	let traffic = a.network.agreement_traffic().await;
+	assert_eq!(traffic.delivered, 1, "{traffic:?}");
 }

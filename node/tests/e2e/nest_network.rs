@@ -265,7 +265,7 @@ async fn verify_identities(chain: &Chain, people: &[&Keypair], registrar: &Keypa
 		let set = call(
 			"Identity",
 			"set_identity",
-			set_identity_fields(&format!("{} node", hex(&account(who)[..4]))),
+			set_identity_fields(&format!("{} node", hex(&account(who)[..4])), None),
 		);
 		let call_data =
 			chain.client.transactions().await.unwrap().call_data(&set.payload()).unwrap();

@@ -218,6 +218,10 @@ async fn a_service_nestchain_takes_device_records_and_anchors_every_epoch() {
 	let written = [records(0, 0..2 * RECORDS), records(1, 0..RECORDS)];
 	write(&nodes[0], registered, 2, &written[0][..RECORDS as usize]).await;
 	write(&nodes[1], registered, 2, &written[1]).await;
+	// Every node's identity names its node key: all three take part in the agreement.
+	let status: Json =
+		nodes[0].rpc().await.request("nestnode_status", rpc_params![]).await.unwrap();
+	assert_eq!(status["agreementParticipants"], 3, "{status}");
 	// Node 2, which no device writes to, holds them too: gossiped by nodes 0 and 1.
 	let node_2 = nodes[2].rpc().await;
 	for index in 0..2 {
@@ -226,6 +230,15 @@ async fn a_service_nestchain_takes_device_records_and_anchors_every_epoch() {
 			let next: u64 =
 				node_2.request("nestnode_nextSequence", rpc_params![device]).await.ok()?;
 			(next == RECORDS).then_some(())
+		})
+		.await;
+	}
+	// The nodes' agreement orders them: every node holds every record, replicated.
+	for node in &nodes {
+		let rpc = node.rpc().await;
+		wait_for("the agreement replicates the records", Duration::from_secs(60), || async {
+			let status: Json = rpc.request("nestnode_status", rpc_params![]).await.ok()?;
+			(status["replicatedRecords"] == 2 * RECORDS).then_some(())
 		})
 		.await;
 	}

@@ -1,0 +1,237 @@
+//! The agreement's seams over a running service node: its ledger as the [`Log`] (records
+//! fetched from its peers over libp2p when a proposal names some it lacks), and its WebChain
+//! follower as the [`WebChain`].
+//!
+//! ```text
+//!  unordered   the ledger's records beyond the ordered ends (at most MAX_RANGE per device)
+//!  hold(range) the ledger's, or a variant kept ─► leaves
+//!              else every trusted peer asked (Range request) ─► an answer that is the range's,
+//!              checked as a device's write is ─► appended if it extends the device's records
+//!              here, else kept as a variant ─► again; a record that fails the checks makes
+//!              the range unholdable
+//!  finalize    one ledger write (a final variant becomes the device's records) ─► the ends
+//!              ordered so far published: records below them are replicated
+//! ```
+
+use super::{
+	chain::{leaves_hash, BlockNumber, Proposal, Range, Schedule, State},
+	log::{Log, Unholdable, WebChain},
+};
+use crate::{
+	committer::Committer, error::StorageError, ledger::Ledger, p2p::Network, webchain::Finalized,
+};
+use commonware_cryptography::sha256::Digest;
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use thingschain_primitives::{
+	ids::{DeviceId, Epoch, Hash},
+	merkle::leaf_hash,
+	nest::SignedNestRecord,
+};
+use tokio::sync::watch;
+
+/// The most records of one device a proposal orders: an answer to a range request must fit
+/// in one libp2p message (1,024 records of the longest size is 4 MiB of 8).
+pub const MAX_RANGE: u64 = 1_024;
+
+/// How long a node waits before asking its peers again for a range none of them sent.
+const RETRY: Duration = Duration::from_millis(250);
+
+/// What the agreement has ordered so far, published after every final proposal: a device's
+/// records below its end are replicated.
+pub type Ordered = watch::Receiver<Option<Arc<State>>>;
+
+/// A service node's ledger, network and writer, as the agreement's log.
+#[derive(Clone)]
+pub struct LedgerLog {
+	ledger: Arc<Ledger>,
+	committer: Committer,
+	network: Network,
+	ordered: Arc<watch::Sender<Option<Arc<State>>>>,
+	/// Set when the ledger fails under the agreement: the node must stop.
+	failed: Arc<watch::Sender<Option<Arc<StorageError>>>>,
+}
+
+impl LedgerLog {
+	/// The log over `ledger`, fetching through `network` and storing through `committer`.
+	pub fn new(ledger: Arc<Ledger>, committer: Committer, network: Network) -> LedgerLog {
+		let agreed = ledger.agreed().ok().flatten().map(|(_, state)| Arc::new(state));
+		LedgerLog {
+			ledger,
+			committer,
+			network,
+			ordered: Arc::new(watch::channel(agreed).0),
+			failed: Arc::new(watch::channel(None).0),
+		}
+	}
+
+	/// What the agreement has ordered, as it goes.
+	pub fn ordered(&self) -> Ordered {
+		self.ordered.subscribe()
+	}
+
+	/// Resolves with the ledger's failure, once one happened under the agreement.
+	pub async fn failure(&self) -> Arc<StorageError> {
+		let mut failed = self.failed.subscribe();
+		loop {
+			if let Some(error) = failed.borrow_and_update().clone() {
+				return error;
+			}
+			if failed.changed().await.is_err() {
+				return Arc::new(StorageError::WriterStopped);
+			}
+		}
+	}
+
+	/// Records a failure of the ledger: the agreement cannot go on without its disk.
+	fn fail(&self, error: impl Into<Arc<StorageError>>) {
+		let error = error.into();
+		tracing::error!(target: "agreement", "the ledger failed: {error}");
+		self.failed.send_replace(Some(error));
+	}
+
+	/// Takes a peer's `records` for `range` if they are its: appended when they continue the
+	/// device's records here, else kept beside them. `Err` if one of them fails the checks a
+	/// device's write passes.
+	async fn take(
+		&self,
+		range: &Range,
+		block: BlockNumber,
+		records: Vec<SignedNestRecord>,
+	) -> Result<(), Unholdable> {
+		let checked = self.committer.check(records.clone()).await;
+		if let Some((sequence, rejection)) = checked
+			.iter()
+			.zip(range.from..)
+			.find_map(|(outcome, sequence)| Some((sequence, outcome.as_ref().err()?)))
+		{
+			return Err(Unholdable::Invalid {
+				device: range.device,
+				sequence,
+				block,
+				reason: rejection.to_string(),
+			});
+		}
+		let extends = self.ledger.next_sequence(range.device).map(|next| next == range.from);
+		let stored = match extends {
+			Ok(true) => self.committer.submit(records).await.map(drop),
+			Ok(false) => self.ledger.keep_variant(range, &records).map_err(Arc::new),
+			Err(error) => Err(Arc::new(error)),
+		};
+		if let Err(error) = stored {
+			// Asked again on the next round; a ledger that fails for good stops the node.
+			self.fail(error);
+		}
+		Ok(())
+	}
+}
+
+/// Whether `records` are the ones `range` names.
+fn fits(range: &Range, records: &[SignedNestRecord]) -> bool {
+	let leaves: Vec<Hash> = records.iter().map(|r| leaf_hash(&r.record.leaf_bytes())).collect();
+	records.len() as u64 == range.len()
+		&& records.iter().zip(range.from..).all(|(signed, sequence)| {
+			signed.record.device == range.device && signed.record.sequence() == sequence
+		}) && leaves_hash(&leaves) == range.leaves
+}
+
+impl Log for LedgerLog {
+	fn unordered(
+		&self,
+		ends: &BTreeMap<DeviceId, u64>,
+		_block: BlockNumber,
+		limit: u64,
+	) -> Vec<Range> {
+		// Records are checked against WebChain's registry as they arrive here.
+		let unordered = match self.ledger.unordered(ends, limit) {
+			Ok(unordered) => unordered,
+			Err(error) => {
+				self.fail(error);
+				return Vec::new();
+			}
+		};
+		unordered
+			.into_iter()
+			.map(|device| {
+				let leaves = &device.leaves[..device.leaves.len().min(MAX_RANGE as usize)];
+				let to = device.from + leaves.len() as u64;
+				Range { device: device.device, from: device.from, to, leaves: leaves_hash(leaves) }
+			})
+			.collect()
+	}
+
+	async fn hold(&self, range: &Range, block: BlockNumber) -> Result<Vec<Hash>, Unholdable> {
+		loop {
+			match self.ledger.range_records(range) {
+				Ok(Some(records)) => {
+					return Ok(records.iter().map(|r| leaf_hash(&r.record.leaf_bytes())).collect())
+				}
+				Ok(None) => {}
+				Err(error) => self.fail(error),
+			}
+			let answers = self.network.range(range.clone()).await;
+			match answers.into_iter().find(|records| fits(range, records)) {
+				Some(records) => self.take(range, block, records).await?,
+				None => tokio::time::sleep(RETRY).await,
+			}
+		}
+	}
+
+	fn finalize(&self, digest: &Digest, proposal: &Proposal, state: &State) {
+		match self.ledger.finalize_agreed(&digest.0, proposal, state) {
+			Ok(()) => {
+				self.ordered.send_replace(Some(Arc::new(state.clone())));
+			}
+			Err(error) => self.fail(error),
+		}
+	}
+
+	fn finalized(&self) -> Option<(Digest, State)> {
+		match self.ledger.agreed() {
+			Ok(agreed) => agreed.map(|(digest, state)| (Digest(digest), state)),
+			Err(error) => {
+				self.fail(error);
+				None
+			}
+		}
+	}
+
+	fn save_proposal(&self, digest: &Digest, proposal: &Proposal) {
+		if let Err(error) = self.ledger.save_proposal(&digest.0, proposal) {
+			self.fail(error);
+		}
+	}
+
+	fn proposal(&self, digest: &Digest) -> Option<Proposal> {
+		self.ledger.proposal(&digest.0).unwrap_or_else(|error| {
+			self.fail(error);
+			None
+		})
+	}
+}
+
+/// WebChain as the node's follower last read it.
+#[derive(Clone)]
+pub struct FollowedChain {
+	finalized: watch::Receiver<Option<Finalized>>,
+}
+
+impl FollowedChain {
+	/// WebChain as `finalized` reads it.
+	pub fn new(finalized: watch::Receiver<Option<Finalized>>) -> FollowedChain {
+		FollowedChain { finalized }
+	}
+}
+
+impl Schedule for FollowedChain {
+	fn epoch_end(&self, epoch: Epoch) -> BlockNumber {
+		// A service's genesis and epoch length never change: every node computes the same.
+		let finalized = self.finalized.borrow();
+		finalized.as_ref().map_or(BlockNumber::MAX, |at| at.service.epoch_end(epoch))
+	}
+}
+
+impl WebChain for FollowedChain {
+	fn finalized_block(&self) -> BlockNumber {
+		self.finalized.borrow().as_ref().map_or(0, |at| at.number)
+	}
+}
