@@ -19,7 +19,9 @@ use std::{
 	time::{Duration, Instant},
 };
 use subxt::rpcs::{rpc_params, RpcClient};
-use thingschain_device::nest::{nest_record, Answer, ServiceNode, MAX_RECORDS_PER_CALL};
+use thingschain_device::nest::{
+	nest_record, Acknowledge, Answer, ServiceNode, MAX_RECORDS_PER_CALL,
+};
 use thingschain_primitives::{
 	ids::{Hash, ServiceId},
 	nest::SignedNestRecord,
@@ -175,7 +177,10 @@ async fn gateway(
 					}
 				}
 				if !batch.is_empty() {
-					calls.push(async move { (due, node.submit(&batch).await) });
+					// One node's speed: acknowledged once stored there.
+					calls.push(async move {
+						(due, node.submit_acknowledged(&batch, Acknowledge::Stored).await)
+					});
 				}
 			}
 			Some((due, answers)) = calls.next(), if !calls.is_empty() => {
@@ -189,7 +194,7 @@ async fn gateway(
 					device.next += 1;
 					device.waiting = false;
 					match answer {
-						Answer::Stored { .. } => {
+						Answer::Stored { .. } | Answer::Replicated { .. } => {
 							acks.latencies.push(now - at);
 							acks.stored_at.push(now - start);
 						}

@@ -271,7 +271,8 @@ async fn serve(
 
 	let registry = Registry::new();
 	let metrics = Metrics::register(&registry)?;
-	let sampled = metrics.clone().sample(ledger.clone(), first.clone(), network.clone());
+	let sampled =
+		metrics.clone().sample(ledger.clone(), first.clone(), network.clone(), replication.clone());
 	essential.spawn_endless("metrics sampler", sampled);
 	if !cli.no_prometheus {
 		let endpoint = init_prometheus(cli.prometheus_addr, registry);

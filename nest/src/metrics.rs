@@ -4,7 +4,7 @@
 //! | metric | what |
 //! |---|---|
 //! | `thingschain_nest_records_received_total` | records devices submitted (`nestnode_submit`) |
-//! | `thingschain_nest_records_acknowledged_total{level}` | records acknowledged: `stored` (durable on this node), `duplicate` (a retry of one it holds) |
+//! | `thingschain_nest_records_acknowledged_total{level}` | records acknowledged: `replicated` (ordered by the service's agreement), `stored` (durable on this node only), `duplicate` (a retry of one it holds, not replicated yet) |
 //! | `thingschain_nest_records_refused_total{reason}` | records refused, by [`Rejection::reason`] |
 //! | `thingschain_nest_submit_seconds` | a `nestnode_submit` call's time, from its decoding to its answers |
 //! | `thingschain_nest_records` | records the ledger holds |
@@ -13,14 +13,18 @@
 //! | `thingschain_nest_anchored_epochs` | epochs WebChain has anchored for the service (its next anchor's epoch) |
 //! | `thingschain_nest_webchain_block` | the last finalized WebChain block the node read |
 //! | `thingschain_nest_trusted_peers` | the service's other nodes it is connected to and trusts |
+//! | `thingschain_nest_agreement_height` | proposals of the service's agreement final on this node |
+//! | `thingschain_nest_replicated_records` | records the agreement has ordered (replicated) |
 //!
 //! The gauges are sampled from the node's state every [`SAMPLE_EVERY`]; the counters and the
 //! histogram as things happen.
 
 use crate::{
+	agreement::ledger_log::Ordered,
 	error::{Rejection, StorageError},
 	ledger::{Ledger, Stored},
 	p2p::Network,
+	rpc::Answer,
 	webchain::Finalized,
 };
 use polkadot_sdk::substrate_prometheus_endpoint::{
@@ -46,6 +50,8 @@ pub struct Metrics {
 	anchored_epochs: Gauge<U64>,
 	webchain_block: Gauge<U64>,
 	trusted_peers: Gauge<U64>,
+	agreement_height: Gauge<U64>,
+	replicated_records: Gauge<U64>,
 }
 
 impl Metrics {
@@ -63,7 +69,8 @@ impl Metrics {
 			)?,
 			acknowledged: by(
 				"thingschain_nest_records_acknowledged_total",
-				"Records acknowledged, by level (stored: durable on this node; duplicate: a retry)",
+				"Records acknowledged, by level (replicated: ordered by the service's agreement; \
+				 stored: durable on this node; duplicate: a retry)",
 				"level",
 			)?,
 			refused: by(
@@ -96,6 +103,14 @@ impl Metrics {
 				"thingschain_nest_webchain_block",
 				"The last finalized WebChain block the node read",
 			)?,
+			agreement_height: gauge(
+				"thingschain_nest_agreement_height",
+				"Proposals of the service's agreement final on this node",
+			)?,
+			replicated_records: gauge(
+				"thingschain_nest_replicated_records",
+				"Records the service's agreement has ordered: replicated",
+			)?,
 			trusted_peers: gauge(
 				"thingschain_nest_trusted_peers",
 				"The service's other nodes this node is connected to and trusts",
@@ -103,19 +118,31 @@ impl Metrics {
 		})
 	}
 
-	/// A `nestnode_submit` answered with `outcomes`, one a record, after `took`.
-	pub fn submitted(&self, outcomes: &[Result<Stored, Rejection>], took: Duration) {
+	/// A `nestnode_submit` whose records had `outcomes` and were answered with `answers`,
+	/// one a record, after `took`.
+	pub fn submitted(
+		&self,
+		outcomes: &[Result<Stored, Rejection>],
+		answers: &[Answer],
+		took: Duration,
+	) {
 		self.received.inc_by(outcomes.len() as u64);
-		for outcome in outcomes {
-			match outcome {
-				Ok(Stored { duplicate: false, .. }) => {
-					self.acknowledged.with_label_values(&["stored"]).inc()
+		for (outcome, answer) in outcomes.iter().zip(answers) {
+			let level = match (outcome, answer) {
+				(Err(rejection), _) => {
+					self.refused.with_label_values(&[rejection.reason()]).inc();
+					continue;
 				}
-				Ok(Stored { duplicate: true, .. }) => {
-					self.acknowledged.with_label_values(&["duplicate"]).inc()
+				(Ok(_), Answer::Replicated { .. }) => "replicated",
+				(Ok(_), Answer::Refused { .. }) => {
+					// The agreement ordered the device's other record for the sequence.
+					self.refused.with_label_values(&["sequence_reused"]).inc();
+					continue;
 				}
-				Err(rejection) => self.refused.with_label_values(&[rejection.reason()]).inc(),
-			}
+				(Ok(Stored { duplicate: false, .. }), _) => "stored",
+				(Ok(Stored { duplicate: true, .. }), _) => "duplicate",
+			};
+			self.acknowledged.with_label_values(&[level]).inc();
 		}
 		self.submit_seconds.observe(took.as_secs_f64());
 	}
@@ -127,6 +154,7 @@ impl Metrics {
 		ledger: Arc<Ledger>,
 		finalized: watch::Receiver<Option<Finalized>>,
 		network: Option<Network>,
+		ordered: Option<Ordered>,
 	) {
 		let mut every = tokio::time::interval(SAMPLE_EVERY);
 		loop {
@@ -153,6 +181,10 @@ impl Metrics {
 			if let Some(network) = &network {
 				self.trusted_peers.set(network.trusted_peers().await as u64);
 			}
+			if let Some(state) = ordered.as_ref().and_then(|ordered| ordered.borrow().clone()) {
+				self.agreement_height.set(state.height);
+				self.replicated_records.set(state.ends.values().sum());
+			}
 		}
 	}
 }
@@ -168,21 +200,35 @@ mod tests {
 		let registry = Registry::new();
 		let metrics = Metrics::register(&registry).unwrap();
 		let stored = |duplicate| Ok(Stored { leaf: Hash::zero(), duplicate });
+		// The first replicated, the second only stored, the third a retry; the fourth stored
+		// but superseded by the device's other record, which the agreement ordered.
 		let outcomes = [
 			stored(false),
 			stored(false),
 			stored(true),
+			stored(false),
 			Err(Rejection::NotAdmitted),
 			Err(Rejection::SequenceGap { expected: 3 }),
 		];
-		metrics.submitted(&outcomes, Duration::from_millis(3));
+		let leaf = Hash::zero();
+		let answers = [
+			Answer::Replicated { leaf },
+			Answer::Stored { leaf },
+			Answer::Duplicate { leaf },
+			Answer::Refused { code: 0, error: String::new() },
+			Answer::Refused { code: 0, error: String::new() },
+			Answer::Refused { code: 0, error: String::new() },
+		];
+		metrics.submitted(&outcomes, &answers, Duration::from_millis(3));
 		let mut text = Vec::new();
 		TextEncoder::new().encode(&registry.gather(), &mut text).unwrap();
 		let text = String::from_utf8(text).unwrap();
 		for line in [
-			"thingschain_nest_records_received_total 5",
-			"thingschain_nest_records_acknowledged_total{level=\"stored\"} 2",
+			"thingschain_nest_records_received_total 6",
+			"thingschain_nest_records_acknowledged_total{level=\"replicated\"} 1",
+			"thingschain_nest_records_acknowledged_total{level=\"stored\"} 1",
 			"thingschain_nest_records_acknowledged_total{level=\"duplicate\"} 1",
+			"thingschain_nest_records_refused_total{reason=\"sequence_reused\"} 1",
 			"thingschain_nest_records_refused_total{reason=\"not_admitted\"} 1",
 			"thingschain_nest_records_refused_total{reason=\"sequence_gap\"} 1",
 			"thingschain_nest_submit_seconds_count 1",

@@ -12,7 +12,7 @@
 //! | `nestnode_arrival` | `number` | once its epoch is closed: the service's peg arrival `number` (WebChain's `NestPeg.Arrivals`) as `{ epoch, root, record, leafIndex, numberOfLeaves, siblings }` (`record`: its leaf bytes, `PegArrival::leaf_bytes`), else `null` |
 
 use crate::{
-	agreement::ledger_log::Ordered,
+	agreement::{chain::State, ledger_log::Ordered},
 	committer::Committer,
 	error::{Rejection, StorageError},
 	ledger::{Ledger, Proof, Stored},
@@ -38,8 +38,13 @@ use tokio::sync::watch;
 /// The most records one `nestnode_submit` takes: the device SDK's limit.
 pub use thingschain_device::nest::MAX_RECORDS_PER_CALL;
 
-/// The answer to one submitted record: the device SDK's type, which it reads back.
-pub use thingschain_device::nest::Answer;
+/// The answer to one submitted record, and how far a submission waits: the device SDK's
+/// types, which it reads back.
+pub use thingschain_device::nest::{Acknowledge, Answer};
+
+/// How long a `replicated` submission waits for the agreement to order its records; those
+/// not ordered by then are answered as they are (`stored`). Below the calls' time limit.
+const REPLICATION_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// The answer to a record whose outcome is `outcome`.
 fn answer(outcome: Result<Stored, Rejection>) -> Answer {
@@ -48,6 +53,11 @@ fn answer(outcome: Result<Stored, Rejection>) -> Answer {
 		Ok(Stored { leaf, duplicate: true }) => Answer::Duplicate { leaf },
 		Err(rejection) => Answer::Refused { code: rejection.code(), error: rejection.to_string() },
 	}
+}
+
+/// Whether the agreement has ordered device `place.0`'s record `place.1` by `state`.
+fn is_ordered(state: &State, (device, sequence): &(DeviceId, u64)) -> bool {
+	state.ends.get(device).is_some_and(|end| end > sequence)
 }
 
 /// A leaf's bytes with the proof of its place in its epoch's tree: what
@@ -124,9 +134,14 @@ pub struct Status {
 #[rpc(server)]
 pub trait NestNodeApi {
 	/// Stores `records` (hex of SCALE `Vec<SignedNestRecord>`); one answer each, in order,
-	/// once the stored ones are durable.
+	/// once the stored ones are durable, or with `acknowledge: "replicated"` once the
+	/// service's agreement ordered them (for at most [`REPLICATION_WAIT`]).
 	#[method(name = "nestnode_submit")]
-	async fn submit(&self, records: Bytes) -> RpcResult<Vec<Answer>>;
+	async fn submit(
+		&self,
+		records: Bytes,
+		acknowledge: Option<Acknowledge>,
+	) -> RpcResult<Vec<Answer>>;
 
 	/// The sequence device `device`'s next record must have.
 	#[method(name = "nestnode_nextSequence")]
@@ -267,6 +282,58 @@ impl NestNode {
 		NestNode { ledger, committer, finalized, network, working, reading, metrics, ordered }
 	}
 
+	/// Makes the `answers` of records the agreement has ordered `Replicated` (or refused,
+	/// where it ordered the device's other record for that sequence), waiting up to
+	/// [`REPLICATION_WAIT`] for all of them; the others stay as they are. `places` are the
+	/// records' devices and sequences.
+	async fn await_replication(
+		&self,
+		places: Vec<(DeviceId, u64)>,
+		answers: &mut [Answer],
+	) -> Result<(), NestNodeRpcError> {
+		let Some(mut ordered) = self.ordered.clone() else { return Ok(()) };
+		let acknowledged = |answer: &Answer| match answer {
+			Answer::Stored { leaf } | Answer::Duplicate { leaf } => Some(*leaf),
+			_ => None,
+		};
+		let waiting: Vec<(DeviceId, u64)> = places
+			.iter()
+			.zip(answers.iter())
+			.filter(|(_, answer)| acknowledged(answer).is_some())
+			.map(|(place, _)| *place)
+			.collect();
+		let all_ordered = |state: &Option<Arc<State>>| {
+			state.as_ref().is_some_and(|state| waiting.iter().all(|place| is_ordered(state, place)))
+		};
+		let deadline = tokio::time::sleep(REPLICATION_WAIT);
+		tokio::pin!(deadline);
+		while !all_ordered(&ordered.borrow_and_update()) {
+			tokio::select! {
+				changed = ordered.changed() => if changed.is_err() { break },
+				() = &mut deadline => break,
+			}
+		}
+		let Some(state) = ordered.borrow().clone() else { return Ok(()) };
+		let held = places.clone();
+		let leaves = self.read(move |ledger| ledger.leaves_at(&held)).await?;
+		for ((place, answer), held) in places.iter().zip(answers.iter_mut()).zip(leaves) {
+			let Some(leaf) = acknowledged(answer).filter(|_| is_ordered(&state, place)) else {
+				continue;
+			};
+			*answer = match held {
+				Some(held) if held == leaf => Answer::Replicated { leaf },
+				_ => Answer::Refused {
+					code: Rejection::SequenceReused { sequence: place.1 }.code(),
+					error: format!(
+						"the service ordered another record of device {} for sequence {}",
+						place.0, place.1
+					),
+				},
+			};
+		}
+		Ok(())
+	}
+
 	/// Runs `read` on the ledger off the async threads.
 	async fn read<T: Send + 'static>(
 		&self,
@@ -280,8 +347,14 @@ impl NestNode {
 
 #[async_trait]
 impl NestNodeApiServer for NestNode {
-	async fn submit(&self, records: Bytes) -> RpcResult<Vec<Answer>> {
+	async fn submit(
+		&self,
+		records: Bytes,
+		acknowledge: Option<Acknowledge>,
+	) -> RpcResult<Vec<Answer>> {
 		let records = decode_records(&records)?;
+		let places: Vec<(DeviceId, u64)> =
+			records.iter().map(|r| (r.record.device, r.record.sequence())).collect();
 		let started = std::time::Instant::now();
 		// Calls beyond this many wait here: the work in progress, and its memory, is bounded.
 		let _working = self.working.acquire().await.expect("the semaphore is never closed");
@@ -299,8 +372,12 @@ impl NestNodeApiServer for NestNode {
 				network.publish(fresh);
 			}
 		}
-		self.metrics.submitted(&outcomes, started.elapsed());
-		Ok(outcomes.into_iter().map(answer).collect())
+		let mut answers: Vec<Answer> = outcomes.iter().cloned().map(answer).collect();
+		if acknowledge == Some(Acknowledge::Replicated) {
+			self.await_replication(places, &mut answers).await?;
+		}
+		self.metrics.submitted(&outcomes, &answers, started.elapsed());
+		Ok(answers)
 	}
 
 	async fn next_sequence(&self, device: DeviceId) -> RpcResult<u64> {
@@ -384,6 +461,71 @@ mod tests {
 		let metrics = Metrics::register(&Default::default()).unwrap();
 		let node = NestNode::new(ledger.clone(), committer, finalized, None, metrics, None);
 		(dir, ledger, node.into_rpc())
+	}
+
+	#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+	async fn a_replicated_write_is_answered_once_the_agreement_orders_it() {
+		let fleet = Fleet::new(1);
+		let dir = tempfile::tempdir().unwrap();
+		let ledger = Arc::new(Ledger::open(&dir.path().join("ledger.redb")).unwrap());
+		let rules = Arc::new(fleet.rules.clone());
+		let committer = Committer::start(ledger.clone(), rules, fleet.devices.clone()).unwrap();
+		let (_, finalized) = watch::channel(None);
+		let metrics = Metrics::register(&Default::default()).unwrap();
+		let (ordered, watched) = watch::channel(None);
+		let node =
+			NestNode::new(ledger.clone(), committer, finalized, None, metrics, Some(watched));
+		let rpc = node.into_rpc();
+		let device = fleet.device_id(0);
+		let records: Vec<_> = (0..3).map(|s| fleet.record(0, s)).collect();
+		let order = move |end: u64| {
+			let ends = Arc::new(std::collections::BTreeMap::from([(device, end)]));
+			Some(Arc::new(State { height: end, ends, ..State::default() }))
+		};
+
+		// The agreement orders records 0 and 1 while the call waits; then, as if the device
+		// had signed another record 2 that the service ordered instead, record 2's place in
+		// the ledger holds another leaf.
+		let ordering = tokio::spawn(async move {
+			tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+			ordered.send_replace(order(1));
+			tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+			ordered.send_replace(order(3));
+			ordered
+		});
+		let answers: Vec<Answer> =
+			rpc.call("nestnode_submit", (hex(&records[..2]), "replicated")).await.unwrap();
+		assert!(answers.iter().all(|a| matches!(a, Answer::Replicated { .. })), "{answers:?}");
+		let ordered = ordering.await.unwrap();
+
+		// A stored answer is what a write asking for no more gets, ordered or not.
+		let stored: Vec<Answer> = rpc.call("nestnode_submit", [hex(&records[2..])]).await.unwrap();
+		assert!(matches!(stored[..], [Answer::Stored { .. }]), "{stored:?}");
+		let other = fleet.record(0, 2);
+		let other_leaf = thingschain_primitives::merkle::leaf_hash(&other.record.leaf_bytes());
+		let range = crate::agreement::chain::Range {
+			device,
+			from: 2,
+			to: 3,
+			leaves: crate::agreement::chain::leaves_hash(&[other_leaf]),
+		};
+		ledger.keep_variant(&range, &[other]).unwrap();
+		let proposal = crate::agreement::chain::Proposal {
+			parent: [0; 32],
+			height: 3,
+			block: 1,
+			ranges: vec![range],
+			close: None,
+		};
+		let state = order(3).unwrap();
+		ledger.finalize_agreed(&[3; 32], &proposal, &state).unwrap();
+		ordered.send_replace(Some(state));
+		let superseded: Vec<Answer> =
+			rpc.call("nestnode_submit", (hex(&records[2..]), "replicated")).await.unwrap();
+		assert!(
+			matches!(superseded[..], [Answer::Refused { code: 9310, .. }]),
+			"the device's other record was ordered: {superseded:?}"
+		);
 	}
 
 	fn hex(records: &[SignedNestRecord]) -> String {

@@ -4,15 +4,19 @@
 //!
 //! ```text
 //!  device: seal the reading for the granted readers (record number = its sequence)
-//!          ─► sign "tc/nest/record/1" ‖ genesis ‖ NestRecord ─► nestnode_submit ─► stored
+//!          ─► sign "tc/nest/record/1" ‖ genesis ‖ NestRecord ─► nestnode_submit
+//!          ─► replicated (the service's agreement ordered it: on enough nodes that losing
+//!             those the service tolerates loses nothing), or only stored (on that node's
+//!             disk) if it was not ordered within the node's wait
 //!  a retry sends the same signed record (acknowledged again as a duplicate), never a fresh seal
 //! ```
 //!
 //! From the device's offline queue ([`flush`]): each queued reading is sealed and signed
 //! once, numbered after the highest one sealed (or from the node's next sequence), and the
 //! record written beside it in the queue (synced) *before* it is sent. Until the node answers
-//! it is sent again as that same record; a stored (or duplicate) answer removes it from the
-//! queue, and a refusal decides its way on ([`after_refusal`]). A reading a service node took
+//! it is sent again as that same record; a replicated answer removes it from the queue, one
+//! only stored (or duplicate) leaves it there to be sent again (acknowledged again, once
+//! replicated), and a refusal decides its way on ([`after_refusal`]). A reading a service node took
 //! goes nowhere else, unless refused there for its size; one no service node took yet goes to
 //! WebChain instead while no service node can be reached (`thingschain-device flush --nest`),
 //! and a reading once sent to WebChain stays on WebChain's path (docs/devices.md).
@@ -34,12 +38,30 @@ use thingschain_primitives::{
 	nest::{NestBody, NestRecord, SignedNestRecord},
 };
 
+/// How far a `nestnode_submit` waits before it answers: a record is acknowledged once
+/// `stored` on the node's disk, or once `replicated` among the service's nodes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Acknowledge {
+	/// Once on the answering node's disk: fast, and lost if that node is lost for good.
+	Stored,
+	/// Once the service's agreement ordered it: held by enough of the service's nodes that
+	/// losing as many as the service tolerates loses nothing. The SDK's default.
+	#[default]
+	Replicated,
+}
+
 /// A service node's answer to one record (`nestnode_submit`): the service node sends this
 /// type, the SDK reads it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "camelCase")]
 pub enum Answer {
-	/// Stored durably.
+	/// Ordered by the service's agreement: replicated among its nodes.
+	Replicated {
+		/// Its leaf hash.
+		leaf: Hash,
+	},
+	/// Stored durably on the answering node (and not replicated yet, if that was asked).
 	Stored {
 		/// Its leaf hash.
 		leaf: Hash,
@@ -106,10 +128,20 @@ impl ServiceNode {
 		self.rpc.request("nestnode_nextSequence", rpc_params![device]).await.map_err(rpc)
 	}
 
-	/// Submits `records`; one answer each, in order, once the stored ones are durable.
+	/// Submits `records`; one answer each, in order, once they are replicated (or the node's
+	/// wait for that is over: then they are only stored).
 	pub async fn submit(&self, records: &[SignedNestRecord]) -> Result<Vec<Answer>, Error> {
+		self.submit_acknowledged(records, Acknowledge::Replicated).await
+	}
+
+	/// Submits `records`; one answer each, in order, once `acknowledge` holds for them.
+	pub async fn submit_acknowledged(
+		&self,
+		records: &[SignedNestRecord],
+		acknowledge: Acknowledge,
+	) -> Result<Vec<Answer>, Error> {
 		let records = format!("0x{}", hex::encode(records.encode()));
-		self.rpc.request("nestnode_submit", rpc_params![records]).await.map_err(rpc)
+		self.rpc.request("nestnode_submit", rpc_params![records, acknowledge]).await.map_err(rpc)
 	}
 }
 
@@ -166,9 +198,14 @@ pub async fn flush(
 		}
 		for ((seq, record), answer) in chunk.iter().zip(answers) {
 			match answer {
-				Answer::Stored { .. } | Answer::Duplicate { .. } => {
+				Answer::Replicated { .. } => {
 					queue.remove(*seq)?;
 					report.stored += 1;
+				}
+				Answer::Stored { .. } | Answer::Duplicate { .. } => {
+					// On one node's disk only: kept, and sent again as this same record.
+					let error = "stored on the service node, not replicated yet";
+					report.errors.push(Error::Rejected(format!("reading {seq}: {error}")));
 				}
 				Answer::Refused { code, error } => {
 					queue.set_route(*seq, &after_refusal(code, record))?;

@@ -98,6 +98,16 @@ impl Ledger {
 		Ok(found)
 	}
 
+	/// The leaves of the records the index holds at each of `places` (device, sequence).
+	pub fn leaves_at(&self, places: &[(DeviceId, u64)]) -> Result<Vec<Option<Hash>>, StorageError> {
+		let read = self.db.begin_read()?;
+		let index = read.open_table(INDEX)?;
+		let leaf = |place: &(DeviceId, u64)| -> Result<_, StorageError> {
+			Ok(index.get(*place)?.map(|entry| Hash::from(entry.value().1)))
+		};
+		places.iter().map(leaf).collect()
+	}
+
 	/// The records `range` names, if this node holds them: the index's, or a variant kept.
 	pub fn range_records(
 		&self,

@@ -115,10 +115,10 @@ fn reading(
 
 /// Writes `records` to service node `node` with the device SDK, once it has read WebChain's
 /// block `registered` (where the devices and their readers are) and trusts its `peers` other
-/// nodes; fails the test unless every one is stored.
+/// nodes; fails the test unless every one is replicated (the device SDK waits for that).
 async fn write(node: &Node, registered: u64, peers: usize, records: &[SignedNestRecord]) {
 	for answer in submit(node, registered, peers, records).await {
-		assert!(matches!(answer, Answer::Stored { .. }), "{answer:?}");
+		assert!(matches!(answer, Answer::Replicated { .. }), "{answer:?}");
 	}
 }
 
@@ -242,12 +242,16 @@ async fn a_service_nestchain_takes_device_records_and_anchors_every_epoch() {
 		})
 		.await;
 	}
-	// Each node counts what it does, in Prometheus: node 1 stored device 1's records; node 2
-	// holds both devices' (a gauge, sampled every 2 s).
-	let stored = r#"thingschain_nest_records_acknowledged_total{level="stored"}"#;
-	assert_eq!(metric(nodes[1].prometheus_port, stored), Some(RECORDS));
-	wait_for("node 2's records gauge", Duration::from_secs(30), || async {
-		(metric(nodes[2].prometheus_port, "thingschain_nest_records")? == 2 * RECORDS).then_some(())
+	// Each node counts what it does, in Prometheus: node 1 acknowledged device 1's records as
+	// replicated; node 2 holds both devices' and counts them replicated (gauges, sampled
+	// every 2 s).
+	let replicated = r#"thingschain_nest_records_acknowledged_total{level="replicated"}"#;
+	assert_eq!(metric(nodes[1].prometheus_port, replicated), Some(RECORDS));
+	wait_for("node 2's records gauges", Duration::from_secs(30), || async {
+		let port = nodes[2].prometheus_port;
+		let held = metric(port, "thingschain_nest_records")? == 2 * RECORDS;
+		let ordered = metric(port, "thingschain_nest_replicated_records")? == 2 * RECORDS;
+		(held && ordered).then_some(())
 	})
 	.await;
 
