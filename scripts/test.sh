@@ -36,7 +36,7 @@ cargo test --release --locked --workspace -- --test-threads="$TEST_THREADS" --sk
 
 # One core for a minute: alone, so that it neither slows the end-to-end tests nor hides its time.
 step "the service nodes' deterministic simulation: seeds 0..200 and one replayed (scripts/simulate.sh runs more)"
-cargo test --release --locked -p thingschain-nest agreement::simulation
+scripts/simulate.sh 0..200 agreement::simulation
 
 # The pallets' tests run once more with their benchmarks and try-runtime hooks compiled in; the
 # runtime is type-checked with both (its benchmark helpers and try-runtime code), which is

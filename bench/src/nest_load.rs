@@ -78,6 +78,9 @@ pub struct Acks {
 	pub stored_at: Vec<Duration>,
 	/// Records acknowledged as already held.
 	pub duplicates: usize,
+	/// Records a replicated write was answered for as only stored (not ordered in the node's
+	/// wait).
+	pub unreplicated: usize,
 	/// Refused records by code: how many, and one message.
 	pub refused: BTreeMap<i32, (usize, String)>,
 }
@@ -87,6 +90,7 @@ impl Acks {
 		self.latencies.extend(other.latencies);
 		self.stored_at.extend(other.stored_at);
 		self.duplicates += other.duplicates;
+		self.unreplicated += other.unreplicated;
 		for (code, (count, message)) in other.refused {
 			self.refused.entry(code).or_insert((0, message)).0 += count;
 		}
@@ -110,13 +114,15 @@ struct Device {
 }
 
 /// Sends `records` (each device's, in sequence) to the service node at `url` over `gateways`
-/// connections, `rate` records a second in all from `start`: see the module's picture.
+/// connections, `rate` records a second in all from `start`, each acknowledged once
+/// `acknowledge` holds: see the module's picture.
 pub async fn drive(
 	url: &str,
 	gateways: usize,
 	records: Vec<Vec<SignedNestRecord>>,
 	rate: f64,
 	start: Instant,
+	acknowledge: Acknowledge,
 ) -> Result<Acks, String> {
 	let count = records.len();
 	// Each device writes every `period`; the devices take turns within it.
@@ -133,7 +139,7 @@ pub async fn drive(
 	let runs = shares
 		.into_iter()
 		.zip(connections)
-		.map(|(devices, node)| tokio::spawn(gateway(node, devices, period, start)));
+		.map(|(devices, node)| tokio::spawn(gateway(node, devices, period, start, acknowledge)));
 	let mut acks = Acks::default();
 	for run in futures::future::join_all(runs).await {
 		acks.merge(run.map_err(|e| format!("a gateway stopped: {e}"))??);
@@ -148,6 +154,7 @@ async fn gateway(
 	mut devices: Vec<Device>,
 	period: Duration,
 	start: Instant,
+	acknowledge: Acknowledge,
 ) -> Result<Acks, String> {
 	use futures::stream::{FuturesUnordered, StreamExt};
 	let node = &node;
@@ -177,9 +184,8 @@ async fn gateway(
 					}
 				}
 				if !batch.is_empty() {
-					// One node's speed: acknowledged once stored there.
 					calls.push(async move {
-						(due, node.submit_acknowledged(&batch, Acknowledge::Stored).await)
+						(due, node.submit_acknowledged(&batch, acknowledge).await)
 					});
 				}
 			}
@@ -194,6 +200,9 @@ async fn gateway(
 					device.next += 1;
 					device.waiting = false;
 					match answer {
+						Answer::Stored { .. } if acknowledge == Acknowledge::Replicated => {
+							acks.unreplicated += 1;
+						}
 						Answer::Stored { .. } | Answer::Replicated { .. } => {
 							acks.latencies.push(now - at);
 							acks.stored_at.push(now - start);

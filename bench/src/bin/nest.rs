@@ -8,7 +8,8 @@
 //!               its devices registered with a reader
 //!  readings     every device's records sealed and signed before the clock starts
 //!  N nodes      `thingschain-nest run`, each dialing those before it over libp2p
-//!  the run      gateways write to node 0; the others replicate by gossip
+//!  the run      gateways write to node 0; the others replicate by gossip; with
+//!               --acknowledge replicated, a write counts once the agreement ordered it
 //!  report       stored/s, acknowledgement latency, CPU and memory per node, replication lag
 //! ```
 
@@ -26,7 +27,7 @@ use thingschain_bench::{
 	network::{free_port, poll, Node},
 	report::{percentiles, Table},
 };
-use thingschain_device::Chain;
+use thingschain_device::{nest::Acknowledge, Chain};
 use thingschain_primitives::ids::Hash;
 
 /// Devices write signed, sealed readings to a service's nodes on 127.0.0.1.
@@ -47,6 +48,10 @@ struct Args {
 	/// Seconds of writing.
 	#[arg(long, default_value_t = 30)]
 	duration: u64,
+	/// When a write counts as acknowledged: `stored` on node 0's disk, or `replicated` by
+	/// the service's agreement.
+	#[arg(long, default_value = "stored", value_parser = ["stored", "replicated"])]
+	acknowledge: String,
 	/// Devices writing; each writes every `devices / rate` seconds.
 	#[arg(long, default_value_t = 2_000)]
 	devices: usize,
@@ -90,7 +95,8 @@ async fn main() {
 		Ok(result) => {
 			print!("{}", result.text());
 			if let Some(path) = &args.report {
-				let same_kind = format!("| {} | {} × {} |", args.nodes, args.rate, args.duration);
+				let same_kind =
+					format!("| {} | {} × {} |", result.nodes_cell(), args.rate, args.duration);
 				let table = Table { marker: "nest-bench", header: HEADER };
 				if let Err(e) = table.add(path, &result.markdown_row(), &same_kind) {
 					eprintln!("error: writing {}: {e}", path.display());
@@ -108,6 +114,7 @@ async fn main() {
 /// A run's numbers.
 struct Outcome {
 	nodes: usize,
+	acknowledge: Acknowledge,
 	rate: f64,
 	duration: u64,
 	devices: usize,
@@ -199,7 +206,10 @@ async fn run(args: &Args, dir: &std::path::Path) -> Result<Outcome, String> {
 		let rpcs = rpcs.clone();
 		tokio::spawn(async move { Samples::take(&pids, &rpcs, start, watch, catch_up).await })
 	};
-	let driven = nest_load::drive(&nodes[0].url(), args.gateways, records, args.rate, start).await;
+	let acknowledge = args.acknowledge();
+	let url = nodes[0].url();
+	let driven =
+		nest_load::drive(&url, args.gateways, records, args.rate, start, acknowledge).await;
 	let _ = done.send(true);
 	let samples = sampling.await.map_err(|e| e.to_string())?;
 	for node in &mut nodes {
@@ -210,6 +220,7 @@ async fn run(args: &Args, dir: &std::path::Path) -> Result<Outcome, String> {
 	}
 	Ok(Outcome {
 		nodes: args.nodes,
+		acknowledge,
 		rate: args.rate,
 		duration: args.duration,
 		devices: args.devices,
@@ -220,12 +231,30 @@ async fn run(args: &Args, dir: &std::path::Path) -> Result<Outcome, String> {
 	})
 }
 
+impl Args {
+	/// The acknowledgement level asked for.
+	fn acknowledge(&self) -> Acknowledge {
+		match self.acknowledge.as_str() {
+			"replicated" => Acknowledge::Replicated,
+			_ => Acknowledge::Stored,
+		}
+	}
+}
+
 /// Milliseconds, rounded.
 fn ms(d: Duration) -> u128 {
 	d.as_millis()
 }
 
 impl Outcome {
+	/// The nodes cell: how many, and `replicated` if writes waited for that.
+	fn nodes_cell(&self) -> String {
+		match self.acknowledge {
+			Acknowledge::Replicated => format!("{}, replicated", self.nodes),
+			Acknowledge::Stored => self.nodes.to_string(),
+		}
+	}
+
 	/// Stored records per second, from the start to the last acknowledgement.
 	fn stored_per_second(&self) -> f64 {
 		let elapsed = self.acks.stored_at.last().copied().unwrap_or_default();
@@ -273,6 +302,12 @@ impl Outcome {
 		}
 		if self.acks.duplicates > 0 {
 			out.push_str(&format!(", {} duplicates", self.acks.duplicates));
+		}
+		if self.acks.unreplicated > 0 {
+			out.push_str(&format!(
+				", {} only stored (not replicated in 20 s)",
+				self.acks.unreplicated
+			));
 		}
 		out
 	}
@@ -335,7 +370,7 @@ impl Outcome {
 		let (lag, others) = c.replication.unwrap_or(("–".into(), "–".into()));
 		format!(
 			"| {} | {} | {} | {} | **{}** | {} | {p50}/{p95}/**{p99}**/{max} | {} | {lag} | {others} | {} | {} | {} |",
-			self.nodes, c.run, self.devices, c.stored, c.per_second, c.refused, c.node_0,
+			self.nodes_cell(), c.run, self.devices, c.stored, c.per_second, c.refused, c.node_0,
 			c.harness, c.ceiling, self.record_bytes,
 		)
 	}

@@ -4,8 +4,9 @@
 //!
 //! ```text
 //!  unordered   the ledger's records beyond the ordered ends (at most MAX_RANGE per device)
-//!  hold(range) the ledger's, or a variant kept ─► leaves
-//!              else every trusted peer asked (Range request) ─► an answer that is the range's,
+//!  hold(range) the ledger's (leaves from its index), or a variant kept ─► leaves
+//!              else, after a moment for gossip, every trusted peer asked (Range request)
+//!              ─► an answer that is the range's,
 //!              checked as a device's write is ─► appended if it extends the device's records
 //!              here, else kept as a variant ─► again; a record that fails the checks makes
 //!              the range unholdable
@@ -160,15 +161,20 @@ impl Log for LedgerLog {
 	}
 
 	async fn hold(&self, range: &Range, block: BlockNumber) -> Result<Vec<Hash>, Unholdable> {
+		// Gossip brings most records a moment after the proposal that names them: peers are
+		// asked only once that moment has passed.
+		let mut ask = false;
 		loop {
-			match self.ledger.range_records(range) {
-				Ok(Some(records)) => {
-					return Ok(records.iter().map(|r| leaf_hash(&r.record.leaf_bytes())).collect())
-				}
+			match self.ledger.range_leaves(range) {
+				Ok(Some(leaves)) => return Ok(leaves),
 				Ok(None) => {}
 				Err(error) => self.fail(error),
 			}
-			let answers = self.network.range(range.clone()).await;
+			let answers = match ask {
+				true => self.network.range(range.clone()).await,
+				false => Vec::new(),
+			};
+			ask = true;
 			match answers.into_iter().find(|records| fits(range, records)) {
 				Some(records) => self.take(range, block, records).await?,
 				None => tokio::time::sleep(RETRY).await,

@@ -108,6 +108,24 @@ impl Ledger {
 		places.iter().map(leaf).collect()
 	}
 
+	/// The leaves of the records `range` names, if this node holds them: the index's (read
+	/// from the index alone, no record decoded), or a variant kept.
+	pub fn range_leaves(&self, range: &Range) -> Result<Option<Vec<Hash>>, StorageError> {
+		let read = self.db.begin_read()?;
+		if let Some(variant) = read.open_table(VARIANTS)?.get(key(range))? {
+			let records = Vec::<SignedNestRecord>::decode(&mut variant.value())
+				.map_err(corrupted("variant"))?;
+			return Ok(Some(records.iter().map(|r| leaf_hash(&r.record.leaf_bytes())).collect()));
+		}
+		let index = read.open_table(INDEX)?;
+		let mut leaves = Vec::new();
+		for entry in index.range((range.device, range.from)..(range.device, range.to))? {
+			leaves.push(Hash::from(entry?.1.value().1));
+		}
+		let whole = leaves.len() as u64 == range.len() && leaves_hash(&leaves) == range.leaves;
+		Ok(whole.then_some(leaves))
+	}
+
 	/// The records `range` names, if this node holds them: the index's, or a variant kept.
 	pub fn range_records(
 		&self,
@@ -282,6 +300,8 @@ mod tests {
 		let held = ledger.records(device, 0, 3).unwrap();
 		let primary = range_of(&held[1..]);
 		assert_eq!(ledger.range_records(&primary).unwrap(), Some(held[1..].to_vec()));
+		let leaves = held[1..].iter().map(|r| leaf_hash(&r.record.leaf_bytes())).collect();
+		assert_eq!(ledger.range_leaves(&primary).unwrap(), Some(leaves));
 
 		// The device signed other records for sequences 1 and 2 (a reading seals afresh
 		// each time): a range naming them is not held here until they are kept.
@@ -291,6 +311,8 @@ mod tests {
 		assert_eq!(ledger.range_records(&variant).unwrap(), None);
 		ledger.keep_variant(&variant, &other).unwrap();
 		assert_eq!(ledger.range_records(&variant).unwrap(), Some(other.clone()));
+		let leaves: Vec<Hash> = other.iter().map(|r| leaf_hash(&r.record.leaf_bytes())).collect();
+		assert_eq!(ledger.range_leaves(&variant).unwrap(), Some(leaves));
 		// Another variant of sequence 1 alone, which the final proposal settles too.
 		let third = vec![fleet.record(0, 1)];
 		ledger.keep_variant(&range_of(&third), &third).unwrap();
