@@ -452,30 +452,30 @@ mod tests {
 	use thingschain_primitives::merkle::InclusionProof;
 
 	fn node(fleet: &Fleet) -> (tempfile::TempDir, Arc<Ledger>, RpcModule<NestNode>) {
+		node_ordered_by(fleet, None)
+	}
+
+	/// A node that has read no WebChain block yet, told by `ordered` what the agreement
+	/// ordered (a super node if none).
+	fn node_ordered_by(
+		fleet: &Fleet,
+		ordered: Option<Ordered>,
+	) -> (tempfile::TempDir, Arc<Ledger>, RpcModule<NestNode>) {
 		let dir = tempfile::tempdir().unwrap();
 		let ledger = Arc::new(Ledger::open(&dir.path().join("ledger.redb")).unwrap());
 		let rules = Arc::new(fleet.rules.clone());
 		let committer = Committer::start(ledger.clone(), rules, fleet.devices.clone()).unwrap();
-		// A node that has read no WebChain block yet.
 		let (_, finalized) = watch::channel(None);
 		let metrics = Metrics::register(&Default::default()).unwrap();
-		let node = NestNode::new(ledger.clone(), committer, finalized, None, metrics, None);
+		let node = NestNode::new(ledger.clone(), committer, finalized, None, metrics, ordered);
 		(dir, ledger, node.into_rpc())
 	}
 
 	#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 	async fn a_replicated_write_is_answered_once_the_agreement_orders_it() {
 		let fleet = Fleet::new(1);
-		let dir = tempfile::tempdir().unwrap();
-		let ledger = Arc::new(Ledger::open(&dir.path().join("ledger.redb")).unwrap());
-		let rules = Arc::new(fleet.rules.clone());
-		let committer = Committer::start(ledger.clone(), rules, fleet.devices.clone()).unwrap();
-		let (_, finalized) = watch::channel(None);
-		let metrics = Metrics::register(&Default::default()).unwrap();
 		let (ordered, watched) = watch::channel(None);
-		let node =
-			NestNode::new(ledger.clone(), committer, finalized, None, metrics, Some(watched));
-		let rpc = node.into_rpc();
+		let (_dir, ledger, rpc) = node_ordered_by(&fleet, Some(watched));
 		let device = fleet.device_id(0);
 		let records: Vec<_> = (0..3).map(|s| fleet.record(0, s)).collect();
 		let order = move |end: u64| {

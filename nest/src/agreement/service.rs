@@ -16,7 +16,10 @@ use super::{
 	NAMESPACE,
 };
 use crate::{
-	error::StorageError, node_key::NodeKey, p2p::agreement::AgreementChannels, webchain::Finalized,
+	error::StorageError,
+	node_key::NodeKey,
+	p2p::agreement::{AgreementChannels, CHANNELS},
+	webchain::Finalized,
 };
 use commonware_consensus::simplex::{self, scheme::ed25519::Scheme};
 use commonware_cryptography::{ed25519::PublicKey, Signer};
@@ -99,9 +102,9 @@ pub async fn run(context: Context, parts: Parts) -> Result<(), AgreementError> {
 	let scheme = Scheme::signer(NAMESPACE, participants, signer)
 		.expect("the participants include this node's key");
 	let genesis = application::genesis(&genesis_hash, service);
-	let expected = super::channels::BODIES as usize + 1;
-	let Ok([votes, certificates, resolver, bodies]) = <[_; 4]>::try_from(channels.channels) else {
-		return Err(AgreementError::Channels { expected });
+	let Ok([votes, certificates, resolver, bodies]) = <[_; CHANNELS]>::try_from(channels.channels)
+	else {
+		return Err(AgreementError::Channels { expected: CHANNELS });
 	};
 	let (application, mailbox) = Application::new(
 		context.child("application"),
