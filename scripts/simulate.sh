@@ -8,17 +8,12 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$REPO_ROOT"
 
-# The service node's unit tests as the workspace's test build makes them: `cargo test -p
-# thingschain-nest` would resolve the shared crates' features for that crate alone and compile
-# it once more (about 3 minutes).
-tests=$(cargo test --release --locked --workspace --no-run --message-format=json | python3 -c '
-import json, sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "thingschain_nest" \
-            and m["profile"]["test"] and "lib" in m["target"]["kind"]:
-        print(m["executable"])
-')
+# The service node's unit tests as the workspace's test build makes them (the lib's artifact
+# with an executable): `cargo test -p thingschain-nest` would resolve the shared crates'
+# features for that crate alone and compile it once more (about 3 minutes).
+tests=$(cargo test --release --locked --workspace --no-run --message-format=json-render-diagnostics |
+	grep '"reason":"compiler-artifact"' | grep '"name":"thingschain_nest"' | grep '"kind":\["lib"\]' |
+	sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | head -n 1 || true)
 [ -n "$tests" ] || { echo "simulate.sh: the workspace build made no unit tests of thingschain-nest" >&2; exit 1; }
 THINGSCHAIN_SIM_SEEDS="${1:-0..5000}" "$tests" \
 	"${2:-agreement::simulation::a_service_stays_safe_and_live_under_every_fault_plan}"
