@@ -99,22 +99,26 @@ impl LedgerLog {
 		block: BlockNumber,
 		records: Vec<SignedNestRecord>,
 	) -> Result<(), Unholdable> {
-		let checked = self.committer.check(records.clone()).await;
-		if let Some((sequence, rejection)) = checked
-			.iter()
-			.zip(range.from..)
-			.find_map(|(outcome, sequence)| Some((sequence, outcome.as_ref().err()?)))
+		let mut checked = Vec::with_capacity(records.len());
+		for (outcome, sequence) in
+			self.committer.check(records.clone()).await.into_iter().zip(range.from..)
 		{
-			return Err(Unholdable::Invalid {
-				device: range.device,
-				sequence,
-				block,
-				reason: rejection.to_string(),
-			});
+			match outcome {
+				Ok(record) => checked.push(record),
+				Err(rejection) => {
+					return Err(Unholdable::Invalid {
+						device: range.device,
+						sequence,
+						block,
+						reason: rejection.to_string(),
+					})
+				}
+			}
 		}
 		let extends = self.ledger.next_sequence(range.device).map(|next| next == range.from);
 		let stored = match extends {
-			Ok(true) => self.committer.submit(records).await.map(drop),
+			// Checked already: appended as they are, not checked again.
+			Ok(true) => self.committer.append(checked).await.map(drop),
 			Ok(false) => self.ledger.keep_variant(range, &records).map_err(Arc::new),
 			Err(error) => Err(Arc::new(error)),
 		};
