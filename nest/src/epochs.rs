@@ -1,13 +1,17 @@
-//! Epochs and anchors, driven by WebChain's finalized blocks: every epoch that has ended is
-//! closed (by the leader's signed cut, [`crate::cut`]), then the next epoch WebChain anchors is
-//! attested, by a service node, or approved, by a super node, with the root the ledger stored
-//! when it closed that epoch.
+//! Epochs and anchors, driven by WebChain's finalized blocks. A service node's epochs are
+//! closed by the service's agreement (`crate::agreement`): a final proposal that closes one
+//! closes it in the ledger with its certified root. A super node takes no part in the
+//! agreement: it closes each ended epoch with a cut a service node serves, once it verified
+//! the cut's certificate and built the certified root from the records. Then the next epoch
+//! WebChain anchors is attested, by a service node, or approved, by a super node, with the
+//! root the ledger stored when it closed that epoch.
 //!
 //! ```text
-//!  finalized block N ──► every epoch ended by N and still open here:
-//!    │                     leader: sign heads() ─► close_epoch
-//!    │                     other:  a peer's cut, signed by the leader ─► fetch what is missing
-//!    │                             (checked like a device's write) ─► close_epoch
+//!  finalized block N ──► the service's peg arrivals settled by N copied to the ledger
+//!    ├─► (super node) every epoch ended by N and still open here:
+//!    │     a peer's CertifiedCut ─► its certificate: a quorum of the nodes' keys (WebChain)
+//!    │     finalized its close ─► fetch the records it lacks (checked like a device's write)
+//!    │     ─► close_epoch (refused unless the tree built here has the certified root)
 //!    └─► WebChain's next epoch e, once closed here:
 //!          service node: NestAnchor.attest(service, e, root(e), prev)
 //!          super node:   NestAnchor.approve(service, e, root(e)), once a node attested root(e)
@@ -20,10 +24,10 @@
 //! `StaleEpoch`) means it was counted.
 
 use crate::{
+	agreement::{certified::NotCertified, service::participants_of},
 	committer::Committer,
-	cut::{self, CutRejected},
 	error::{CloseError, StorageError},
-	ledger::{Ledger, SealedEpoch, SignedCut},
+	ledger::{CertifiedCut, Ledger, SealedEpoch},
 	peers::Peers,
 	peg,
 	rpc::MAX_RECORDS_PER_CALL,
@@ -43,7 +47,7 @@ use tokio::sync::watch;
 /// What this node does with an epoch's root on WebChain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
-	/// A trusted node of the service: it leads epochs in turn and attests roots.
+	/// A trusted node of the service: it takes part in the agreement and attests roots.
 	ServiceNode,
 	/// A super node: it follows the service's log from its nodes and approves the roots it
 	/// computes itself (Proof of Truth).
@@ -54,55 +58,45 @@ pub enum Role {
 pub struct Epochs {
 	/// Attest or approve.
 	pub role: Role,
-	/// The node's account key: signs its cuts and transactions.
+	/// The node's account key: signs its transactions.
 	pub key: Keypair,
 	/// WebChain's JSON-RPC URL, for transactions.
 	pub webchain: String,
-	/// The records' rules (its service, WebChain's genesis hash).
+	/// The records' rules (its service).
 	pub rules: Arc<Rules>,
 	/// The ledger.
 	pub ledger: Arc<Ledger>,
 	/// Its writer, shared with the devices' writes.
 	pub committer: Committer,
-	/// The service's other nodes.
+	/// The service's nodes, which a super node reads cuts and records from.
 	pub peers: Peers,
 }
 
-/// Why an epoch could not be closed yet.
-#[derive(Debug)]
+/// Why a super node could not close an epoch yet.
+#[derive(Debug, thiserror::Error)]
 enum Waiting {
-	/// No peer has the leader's cut yet.
+	/// No peer serves the epoch's cut with its certificate yet.
+	#[error("no peer serves the epoch's certified cut yet")]
 	NoCut,
-	/// A peer's cut is not the leader's.
-	BadCut(CutRejected),
+	/// A peer's certificate is not the quorum's.
+	#[error("a peer's cut is not certified: {0}")]
+	NotCertified(NotCertified),
+	/// A peer's cut names another epoch, root or arrivals than the close its certificate
+	/// proves.
+	#[error("a peer's cut is not the one its certificate proves")]
+	NotItsCertificate,
 	/// No peer serves records the cut holds.
+	#[error("no peer serves device {device}'s records from {from}")]
 	NoRecords { device: u64, from: u64 },
 	/// A record a peer served was refused here.
+	#[error("device {device}'s record {sequence} from a peer is refused: {reason}")]
 	Refused { device: u64, sequence: u64, reason: String },
 	/// The ledger refused the cut or failed.
+	#[error("{0}")]
 	Close(CloseError),
 	/// The ledger's writer failed storing fetched records.
+	#[error("{0}")]
 	Write(Arc<StorageError>),
-	/// WebChain could not be read.
-	WebChain(Error),
-}
-
-impl std::fmt::Display for Waiting {
-	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-		match self {
-			Waiting::NoCut => f.write_str("no peer has the leader's cut yet"),
-			Waiting::BadCut(e) => write!(f, "{e}"),
-			Waiting::NoRecords { device, from } => {
-				write!(f, "no peer serves device {device}'s records from {from}")
-			}
-			Waiting::Refused { device, sequence, reason } => {
-				write!(f, "device {device}'s record {sequence} from a peer is refused: {reason}")
-			}
-			Waiting::Close(e) => write!(f, "{e}"),
-			Waiting::Write(e) => write!(f, "{e}"),
-			Waiting::WebChain(e) => write!(f, "{e}"),
-		}
-	}
 }
 
 impl From<StorageError> for Waiting {
@@ -112,8 +106,9 @@ impl From<StorageError> for Waiting {
 }
 
 impl Epochs {
-	/// Runs for as long as `finalized` is published: on each finalized block, closes the
-	/// epochs that ended and settles the next anchor.
+	/// Runs for as long as `finalized` is published: on each finalized block, copies the
+	/// service's arrivals, closes (as a super node) the epochs that ended and settles the
+	/// next anchor.
 	pub async fn run(self, mut finalized: watch::Receiver<Option<Finalized>>) {
 		let mut chain = None;
 		// The epoch this node's attestation or approval was last counted for, and the block
@@ -122,22 +117,24 @@ impl Epochs {
 		let me = self.key.public_key().0;
 		while finalized.changed().await.is_ok() {
 			let Some(at) = finalized.borrow_and_update().clone() else { continue };
-			// First the arrivals settled by this block: a leader's cut takes them, and the
-			// other nodes need them to close the epoch with it.
+			// First the arrivals settled by this block: the agreement's closes take them.
 			if let Err(error) = self.copy_arrivals(&at, &mut chain).await {
 				tracing::warn!(target: "peg", "at block {}: {error}", at.number);
 				chain = None;
 			}
-			match self.close_ended(&at, &mut chain).await {
-				Ok(()) => {}
-				// Both pass with the next blocks: a peer's cut, WebChain's arrivals read here.
-				Err(
-					waiting @ (Waiting::NoCut | Waiting::Close(CloseError::MissingArrivals { .. })),
-				) => {
-					tracing::debug!(target: "epochs", "at block {}: {waiting}", at.number)
-				}
-				Err(waiting) => {
-					tracing::warn!(target: "epochs", "at block {}: {waiting}", at.number)
+			if self.role == Role::SuperNode {
+				match self.close_ended(&at).await {
+					Ok(()) => {}
+					// Both pass with the next blocks: a peer's cut, WebChain's arrivals read here.
+					Err(
+						waiting @ (Waiting::NoCut
+						| Waiting::Close(CloseError::MissingArrivals { .. })),
+					) => {
+						tracing::debug!(target: "epochs", "at block {}: {waiting}", at.number)
+					}
+					Err(waiting) => {
+						tracing::warn!(target: "epochs", "at block {}: {waiting}", at.number)
+					}
 				}
 			}
 			if !counted.is_some_and(|counted| still_counted(counted, &at, &me, self.role)) {
@@ -159,67 +156,53 @@ impl Epochs {
 		peg::copy_arrivals(chain, &self.ledger, self.rules.service, at).await
 	}
 
-	/// Closes every epoch that ended by `at`, in order.
-	async fn close_ended(&self, at: &Finalized, chain: &mut Option<Chain>) -> Result<(), Waiting> {
+	/// Closes every epoch that ended by `at`, in order, with the service nodes' certified
+	/// cuts.
+	async fn close_ended(&self, at: &Finalized) -> Result<(), Waiting> {
 		let ended = at.service.epochs_ended(at.number);
 		loop {
 			let open = self.blocking(|ledger| ledger.open_epoch()).await?;
 			if open >= ended {
 				return Ok(());
 			}
-			// Who led the epoch is read from its end: the service's nodes then, not now.
-			let end = at.service.epoch_end(open);
-			let chain = connected(&self.webchain, chain).await.map_err(Waiting::WebChain)?;
-			let nodes = webchain::service_view_at(chain, self.rules.service, end)
-				.await
-				.map_err(Waiting::WebChain)?
-				.map(|view| view.nodes)
-				.unwrap_or_default();
-			let signed = self.cut(open, &nodes, at.arrivals).await?;
-			let sealed = self.close(signed).await?;
+			let certified = self.certified_cut(open, at).await?;
+			let sealed = self.close(certified).await?;
 			tracing::info!(
 				target: "epochs",
-				"closed epoch {open}: {} records, root {:?}", sealed.leaves, sealed.root
+				"closed epoch {open}: {} leaves, root {:?}", sealed.leaves, sealed.root
 			);
 		}
 	}
 
-	/// The cut that closes `epoch`, whose service had `nodes` when it ended: this node's own
-	/// if it leads it, else the leader's from a peer, holding no more than WebChain's
-	/// `arrivals`.
-	async fn cut(
-		&self,
-		epoch: Epoch,
-		nodes: &[[u8; 32]],
-		arrivals: u64,
-	) -> Result<SignedCut, Waiting> {
-		let (genesis, service) = (self.rules.genesis_hash, self.rules.service);
-		let me = self.key.public_key().0;
-		if self.role == Role::ServiceNode && cut::leader(nodes, epoch) == Some(me) {
-			let heads = self.blocking(|ledger| ledger.heads()).await?;
-			return Ok(cut::sign(&self.key, &genesis, service, heads));
-		}
+	/// A peer's cut of `epoch` whose certificate a quorum of the service's nodes, as WebChain
+	/// lists their keys at `at`, signed.
+	async fn certified_cut(&self, epoch: Epoch, at: &Finalized) -> Result<CertifiedCut, Waiting> {
+		let participants = participants_of(&at.service);
 		let mut refused = None;
 		let cuts = self.peers.cuts(epoch).await.into_iter().filter(|c| c.cut.epoch == epoch);
-		for signed in cuts {
-			match cut::verify(&signed, &genesis, service, nodes) {
-				Ok(()) if signed.cut.arrivals > arrivals => {
-					let cut = signed.cut.arrivals;
-					refused = Some(CutRejected::UnknownArrivals { cut, webchain: arrivals })
+		for certified in cuts {
+			let Some(certificate) = &certified.certificate else { continue };
+			match crate::agreement::certified::verify(certificate, participants.clone()) {
+				Ok(close)
+					if close.epoch == epoch
+						&& close.root == certified.root
+						&& close.arrivals == certified.cut.arrivals =>
+				{
+					return Ok(certified)
 				}
-				Ok(()) => return Ok(signed),
-				Err(e) => refused = Some(e),
+				Ok(_) => refused = Some(Waiting::NotItsCertificate),
+				Err(error) => refused = Some(Waiting::NotCertified(error)),
 			}
 		}
-		Err(refused.map_or(Waiting::NoCut, Waiting::BadCut))
+		Err(refused.unwrap_or(Waiting::NoCut))
 	}
 
-	/// Closes the open epoch with `signed`, first fetching from peers the records it holds
-	/// that this node lacks.
-	async fn close(&self, signed: SignedCut) -> Result<SealedEpoch, Waiting> {
-		let signed = Arc::new(signed);
+	/// Closes the open epoch with `certified`, first fetching from peers the records it
+	/// holds that this node lacks.
+	async fn close(&self, certified: CertifiedCut) -> Result<SealedEpoch, Waiting> {
+		let certified = Arc::new(certified);
 		loop {
-			let cut = signed.clone();
+			let cut = certified.clone();
 			match self.blocking(move |ledger| Ok(ledger.close_epoch(&cut))).await? {
 				Ok(sealed) => return Ok(sealed),
 				Err(CloseError::Missing { device, have, need }) => {

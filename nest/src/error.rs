@@ -1,7 +1,7 @@
 //! Why a record is refused, and why the ledger fails.
 
 use thingschain_device::nest;
-use thingschain_primitives::ids::{DeviceId, Epoch, ServiceId};
+use thingschain_primitives::ids::{DeviceId, Epoch, Hash, ServiceId};
 
 /// Why a record was not taken: each with a stable code, which a device can act on (docs/rpc.md,
 /// "The service node"). Nothing of a refused record is kept.
@@ -206,6 +206,13 @@ pub enum CloseError {
 		/// The cut's.
 		need: u64,
 	},
+	/// The cut's tree here does not have the root it was certified with.
+	Root {
+		/// The certified root.
+		certified: Hash,
+		/// The root of the tree built here.
+		built: Hash,
+	},
 	/// The ledger failed.
 	Storage(StorageError),
 }
@@ -227,6 +234,9 @@ impl std::fmt::Display for CloseError {
 				f,
 				"the cut holds {need} peg arrivals; {have} are read from WebChain here so far"
 			),
+			CloseError::Root { certified, built } => {
+				write!(f, "the cut's tree has root {built:?}, not the certified {certified:?}")
+			}
 			CloseError::Storage(e) => e.fmt(f),
 		}
 	}

@@ -3,7 +3,6 @@
 
 use crate::{
 	devices::{Admission, DeviceCache, DeviceEntry},
-	ledger::{EpochCut, SignedCut},
 	validate::Rules,
 };
 use polkadot_sdk::{
@@ -145,9 +144,4 @@ pub fn envelope_mut(signed: &mut SignedNestRecord) -> &mut Envelope {
 		NestBody::Reading(envelope) => envelope,
 		other => panic!("not a reading: {other:?}"),
 	}
-}
-
-/// `cut` as a node signs it; the ledger stores the signature, whose it is is checked before.
-pub fn signed(cut: EpochCut) -> SignedCut {
-	SignedCut { cut, signer: [1; 32], signature: [2; 64] }
 }

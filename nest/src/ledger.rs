@@ -12,7 +12,7 @@
 //!  meta           "open_epoch"        → the epoch the next cut closes
 //!                 "layout"            → how these tables are laid out (refused if not this node's)
 //!  sealed         epoch               → root, leaves, arrivals   written with the cut, once
-//!  cut_signatures epoch               → who cut it, signature
+//!  certificates   epoch               → EpochCertificate    the quorum's proof of its root
 //!  arrivals       number              → a peg arrival       WebChain's NestPeg.Arrivals, copied
 //!  arrival_ends   end                 → epoch               an arrival's epoch: the first end above it
 //!  peg_records    (device, sequence)  → (revert?, lock id)  the locks and reverts devices wrote
@@ -23,7 +23,8 @@
 //! service that the epoch's cut takes (`EpochCut::arrivals`): every node copies them from
 //! WebChain's finalized state, in WebChain's order, so none is replicated between nodes.
 //!
-//! Records are not put in an epoch when they arrive: an epoch is closed by a cut, which says
+//! Records are not put in an epoch when they arrive: an epoch is closed, once the service's
+//! agreement made its close final (`crate::agreement`), by a cut, which says
 //! for each device that wrote in it the sequence after its last record there ([`EpochCut`]).
 //! A device's sequences have no gaps, so a cut is a few numbers, and every node that holds the
 //! records below a cut computes the same tree from it, whatever order they arrived in: the
@@ -41,12 +42,13 @@ mod agreement;
 pub use agreement::Unordered;
 
 use crate::{
+	agreement::chain::EpochCertificate,
 	error::{CloseError, Rejection, StorageError},
 	validate::Checked,
 };
 use codec::{Decode, Encode};
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
-use std::{ops::Range, path::Path};
+use std::{collections::BTreeMap, ops::Range, path::Path};
 use thingschain_primitives::{
 	ids::{DeviceId, Epoch, Hash},
 	merkle::{leaf_hash, root_of_leaves, InclusionProof},
@@ -71,9 +73,8 @@ const EPOCH_ENDS: TableDefinition<(u64, u64), u32> = TableDefinition::new("epoch
 const META: TableDefinition<&str, u32> = TableDefinition::new("meta");
 /// Each closed epoch's [`SealedEpoch`] (SCALE).
 const SEALED: TableDefinition<u32, &[u8]> = TableDefinition::new("sealed");
-/// Each closed epoch's cut's signer and signature.
-const CUT_SIGNATURES: TableDefinition<u32, ([u8; 32], [u8; 64])> =
-	TableDefinition::new("cut_signatures");
+/// Each closed epoch's [`EpochCertificate`] (SCALE), when this node has one.
+const CERTIFICATES: TableDefinition<u32, &[u8]> = TableDefinition::new("certificates");
 
 /// Each peg arrival of the service, by its number (WebChain's): its [`PegArrival`] (SCALE).
 const ARRIVALS: TableDefinition<u64, &[u8]> = TableDefinition::new("arrivals");
@@ -91,10 +92,10 @@ const PEG_DUTIES: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("peg_d
 const OPEN_EPOCH: &str = "open_epoch";
 /// The `meta` key of the tables' layout.
 const LAYOUT_KEY: &str = "layout";
-/// The tables' layout this node reads and writes: 3 since records have kinds (readings, peg
-/// locks and reverts) and epochs hold peg arrivals (2: records in a log with an index by
-/// device; 1: whole records by device, without this key).
-const LAYOUT: u32 = 3;
+/// The tables' layout this node reads and writes: 4 since epochs are closed by the service's
+/// agreement, with its certificates (3: closed by a leader's signed cut; 2: records without
+/// kinds, epochs without peg arrivals; 1: whole records by device, without this key).
+const LAYOUT: u32 = 4;
 
 /// An appended record, acknowledged: durably stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,16 +120,18 @@ pub struct EpochCut {
 	pub arrivals: u64,
 }
 
-/// An [`EpochCut`] signed by the service node that made it, the epoch's leader
-/// ([`crate::cut`]): what every node closes the epoch with.
+/// A closed epoch's cut with the root its tree must have, and the quorum's proof of that
+/// root: what a node serves a super node, which closes the epoch with it
+/// ([`crate::agreement::certified`]).
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
-pub struct SignedCut {
+pub struct CertifiedCut {
 	/// The cut.
 	pub cut: EpochCut,
-	/// The account of the node that made it.
-	pub signer: [u8; 32],
-	/// Its sr25519 signature of [`crate::cut::signing_bytes`].
-	pub signature: [u8; 64],
+	/// Its tree's root.
+	pub root: Hash,
+	/// The agreement's certificate of the close (a node that finalized the close from a far
+	/// descendant's certificate has none).
+	pub certificate: Option<EpochCertificate>,
 }
 
 /// A closed epoch's tree.
@@ -231,7 +234,7 @@ impl Ledger {
 			write.open_table(EPOCH_RANGES)?;
 			write.open_table(EPOCH_ENDS)?;
 			write.open_table(SEALED)?;
-			write.open_table(CUT_SIGNATURES)?;
+			write.open_table(CERTIFICATES)?;
 			write.open_table(ARRIVALS)?;
 			write.open_table(ARRIVAL_ENDS)?;
 			write.open_table(PEG_RECORDS)?;
@@ -324,33 +327,66 @@ impl Ledger {
 		Ok(self.db.begin_read()?.open_table(LOG)?.len()?)
 	}
 
-	/// The cut that closes the open epoch with every record stored so far.
-	pub fn heads(&self) -> Result<EpochCut, StorageError> {
+	/// The cut that closes the open epoch at `ends` (each device's next sequence, whose records
+	/// below it are ordered) with the service's first `arrivals` peg arrivals: the devices
+	/// whose end is past their last cut's.
+	pub fn cut_at(
+		&self,
+		ends: &BTreeMap<DeviceId, u64>,
+		arrivals: u64,
+	) -> Result<EpochCut, StorageError> {
 		let read = self.db.begin_read()?;
 		let epoch = open_epoch_in(&read.open_table(META)?)?;
 		let epoch_ends = read.open_table(EPOCH_ENDS)?;
-		let mut ends = Vec::new();
-		for entry in read.open_table(NEXT_SEQUENCE)?.iter()? {
-			let (device, next) = entry?;
-			let (device, next) = (device.value(), next.value());
-			if next > settled_in(&epoch_ends, device)? {
-				ends.push((device, next));
+		let mut cut = Vec::new();
+		for (&device, &end) in ends {
+			if end > settled_in(&epoch_ends, device)? {
+				cut.push((device, end));
 			}
 		}
-		let arrivals = read.open_table(ARRIVALS)?.len()?;
-		Ok(EpochCut { epoch, ends, arrivals })
+		Ok(EpochCut { epoch, ends: cut, arrivals })
 	}
 
-	/// Closes the open epoch at `signed`'s cut: puts each device's records below its end (and
-	/// after its previous cut) in the epoch, and stores the epoch's root and the signed cut, in
-	/// one write. Whose signature it is, is for the caller to check.
+	/// The cut of every record and arrival stored so far: what the tests close epochs with,
+	/// where no agreement runs.
+	#[cfg(test)]
+	pub(crate) fn heads(&self) -> Result<EpochCut, StorageError> {
+		let read = self.db.begin_read()?;
+		let mut ends = BTreeMap::new();
+		for entry in read.open_table(NEXT_SEQUENCE)?.iter()? {
+			let (device, next) = entry?;
+			ends.insert(device.value(), next.value());
+		}
+		self.cut_at(&ends, read.open_table(ARRIVALS)?.len()?)
+	}
+
+	/// `cut` with the root its tree has here (none if it has no tree here).
+	#[cfg(test)]
+	pub(crate) fn certified(&self, cut: EpochCut) -> CertifiedCut {
+		let root = self.epoch_tree(&cut).map_or(Hash::zero(), |tree| tree.sealed.root);
+		CertifiedCut { cut, root, certificate: None }
+	}
+
+	/// Closes the open epoch at [`Self::heads`].
+	#[cfg(test)]
+	pub(crate) fn close_held(&self) -> Result<SealedEpoch, CloseError> {
+		self.close_epoch(&self.certified(self.heads()?))
+	}
+
+	/// Closes the open epoch at `certified`'s cut: puts each device's records below its end
+	/// (and after its previous cut) in the epoch, and stores the epoch's root and certificate,
+	/// in one write, if the tree has the root the cut names. Whether the root is certified is
+	/// for the caller to check.
 	///
 	/// The tree is built from a read snapshot, and only its outcome written: records below a
 	/// stored device's next sequence never change, so devices' writes go on meanwhile (redb
 	/// has one writer at a time), and the write checks that the epoch is still open.
-	pub fn close_epoch(&self, signed: &SignedCut) -> Result<SealedEpoch, CloseError> {
-		let cut = &signed.cut;
+	pub fn close_epoch(&self, certified: &CertifiedCut) -> Result<SealedEpoch, CloseError> {
+		let cut = &certified.cut;
 		let EpochTree { ranges, pegs, sealed, arrivals } = self.epoch_tree(cut)?;
+		if sealed.root != certified.root {
+			return Err(CloseError::Root { certified: certified.root, built: sealed.root });
+		}
 		let write = self.db.begin_write()?;
 		{
 			let mut meta = write.open_table(META)?;
@@ -376,7 +412,10 @@ impl Ledger {
 				duties.insert(lock_id, duty.encode().as_slice())?;
 			}
 			write.open_table(SEALED)?.insert(open, sealed.encode().as_slice())?;
-			write.open_table(CUT_SIGNATURES)?.insert(open, (signed.signer, signed.signature))?;
+			if let Some(certificate) = &certified.certificate {
+				let certificate = certificate.encode();
+				write.open_table(CERTIFICATES)?.insert(open, certificate.as_slice())?;
+			}
 			meta.insert(OPEN_EPOCH, open + 1)?;
 		}
 		write.commit()?;
@@ -439,10 +478,11 @@ impl Ledger {
 		sealed_in(&self.db.begin_read()?.open_table(SEALED)?, epoch)
 	}
 
-	/// The signed cut that closed epoch `epoch`; `None` while it is open.
-	pub fn cut(&self, epoch: Epoch) -> Result<Option<SignedCut>, StorageError> {
+	/// The cut that closed epoch `epoch`, with its root and certificate; `None` while it is
+	/// open.
+	pub fn cut(&self, epoch: Epoch) -> Result<Option<CertifiedCut>, StorageError> {
 		let read = self.db.begin_read()?;
-		let Some(signed) = read.open_table(CUT_SIGNATURES)?.get(epoch)?.map(|v| v.value()) else {
+		let Some(sealed) = sealed_in(&read.open_table(SEALED)?, epoch)? else {
 			return Ok(None);
 		};
 		let ranges = read.open_table(EPOCH_RANGES)?;
@@ -453,9 +493,15 @@ impl Ledger {
 				Ok((key.value().1, range.value().1))
 			})
 			.collect::<Result<_, StorageError>>()?;
-		let (signer, signature) = signed;
-		let arrivals = sealed_in(&read.open_table(SEALED)?, epoch)?.map_or(0, |s| s.arrivals);
-		Ok(Some(SignedCut { cut: EpochCut { epoch, ends, arrivals }, signer, signature }))
+		let certificate = read.open_table(CERTIFICATES)?.get(epoch)?.map(|bytes| {
+			EpochCertificate::decode(&mut bytes.value())
+				.map_err(|source| StorageError::Corrupted { what: "epoch certificate", source })
+		});
+		Ok(Some(CertifiedCut {
+			cut: EpochCut { epoch, ends, arrivals: sealed.arrivals },
+			root: sealed.root,
+			certificate: certificate.transpose()?,
+		}))
 	}
 
 	/// Device `device`'s record `sequence`, if the ledger has it.
@@ -537,6 +583,18 @@ impl Ledger {
 	/// How many of the service's peg arrivals the ledger holds.
 	pub fn arrival_count(&self) -> Result<u64, StorageError> {
 		Ok(self.db.begin_read()?.open_table(ARRIVALS)?.len()?)
+	}
+
+	/// The leaves of peg arrivals `numbers`, in order, if the ledger holds them all.
+	pub fn arrival_leaves(&self, numbers: Range<u64>) -> Result<Option<Vec<Hash>>, StorageError> {
+		let read = self.db.begin_read()?;
+		let arrivals = read.open_table(ARRIVALS)?;
+		if arrivals.len()? < numbers.end {
+			return Ok(None);
+		}
+		let mut leaves = Vec::new();
+		push_arrivals(&mut leaves, &arrivals, numbers)?;
+		Ok(Some(leaves))
 	}
 
 	/// Stores the arrivals of `arrivals` that come next (numbered from the count held), in
@@ -744,7 +802,7 @@ fn decode_record(mut bytes: &[u8]) -> Result<SignedNestRecord, StorageError> {
 mod tests {
 	use super::*;
 	use crate::{
-		fixtures::{signed, Fleet},
+		fixtures::Fleet,
 		validate::{check, Checked},
 	};
 	use thingschain_primitives::merkle::root;
@@ -766,7 +824,7 @@ mod tests {
 
 	/// Closes the open epoch with every record stored.
 	fn close(ledger: &Ledger) -> SealedEpoch {
-		ledger.close_epoch(&signed(ledger.heads().unwrap())).unwrap()
+		ledger.close_held().unwrap()
 	}
 
 	#[test]
@@ -809,7 +867,15 @@ mod tests {
 			cut,
 			EpochCut { epoch: 0, ends: vec![(ids(0), 2), (ids(1), 1), (ids(2), 2)], arrivals: 0 }
 		);
-		let sealed = ledger.close_epoch(&signed(cut.clone())).unwrap();
+		// A cut whose tree here lacks the root it was certified with is refused, unwritten.
+		let certificate = EpochCertificate { bodies: vec![], finalization: vec![7; 9] };
+		let certified =
+			CertifiedCut { certificate: Some(certificate), ..ledger.certified(cut.clone()) };
+		let wrong = CertifiedCut { root: Hash::repeat_byte(1), ..certified.clone() };
+		let refused = ledger.close_epoch(&wrong).unwrap_err();
+		assert!(matches!(refused, CloseError::Root { built, .. } if built == certified.root));
+		assert_eq!(ledger.open_epoch().unwrap(), 0);
+		let sealed = ledger.close_epoch(&certified).unwrap();
 		let later = checked(&fleet, &[(0, 2)]);
 		ledger.append(later).unwrap();
 		assert_eq!(
@@ -822,7 +888,8 @@ mod tests {
 		let expected = root(ordered.iter().map(|c| c.record.leaf_bytes()));
 		assert_eq!(sealed, SealedEpoch { root: expected, leaves: 5, arrivals: 0 });
 		assert_eq!(ledger.sealed(0).unwrap(), Some(sealed));
-		assert_eq!(ledger.cut(0).unwrap(), Some(signed(cut.clone())));
+		assert_eq!(certified.root, sealed.root);
+		assert_eq!(ledger.cut(0).unwrap(), Some(certified.clone()));
 
 		// Every record proves against the root, with the bytes a verifier is given.
 		for c in &arrived {
@@ -835,7 +902,7 @@ mod tests {
 
 		// An epoch is closed once.
 		assert!(matches!(
-			ledger.close_epoch(&signed(cut.clone())),
+			ledger.close_epoch(&ledger.certified(cut.clone())),
 			Err(CloseError::NotOpen { open: 1 })
 		));
 
@@ -843,7 +910,7 @@ mod tests {
 		drop(ledger);
 		let ledger = Ledger::open(&dir.path().join("ledger.redb")).unwrap();
 		assert_eq!(ledger.sealed(0).unwrap(), Some(sealed));
-		assert_eq!(ledger.cut(0).unwrap(), Some(signed(cut)));
+		assert_eq!(ledger.cut(0).unwrap(), Some(certified));
 		assert_eq!(ledger.open_epoch().unwrap(), 1);
 		assert_eq!(ledger.next_sequence(ids(0)).unwrap(), 3);
 		let closed = close(&ledger);
@@ -896,7 +963,7 @@ mod tests {
 		ledger.append(checked(&fleet, &[(0, 0), (0, 1), (0, 2), (1, 0)])).unwrap();
 		let (a, b) = (fleet.device_id(0), fleet.device_id(1));
 		let refused = |cut: EpochCut| {
-			let error = ledger.close_epoch(&signed(cut)).unwrap_err();
+			let error = ledger.close_epoch(&ledger.certified(cut)).unwrap_err();
 			assert_eq!(ledger.open_epoch().unwrap(), 0, "{error}: nothing written");
 			error
 		};
@@ -917,10 +984,13 @@ mod tests {
 
 		// A cut below what the node holds (the leader had fewer): the rest waits for the next
 		// epoch, and an end before a device's last cut is refused there.
-		let first = ledger.close_epoch(&signed(cut(vec![(a, 1)]))).unwrap();
+		let first = ledger.close_epoch(&ledger.certified(cut(vec![(a, 1)]))).unwrap();
 		assert_eq!(first.leaves, 1);
 		let stale = EpochCut { epoch: 1, ends: vec![(a, 1)], arrivals: 0 };
-		assert!(matches!(ledger.close_epoch(&signed(stale)), Err(CloseError::Malformed { .. })));
+		assert!(matches!(
+			ledger.close_epoch(&ledger.certified(stale)),
+			Err(CloseError::Malformed { .. })
+		));
 		assert_eq!(ledger.heads().unwrap().ends, vec![(a, 3), (b, 1)]);
 		assert_eq!(close(&ledger).leaves, 3);
 	}
@@ -949,10 +1019,10 @@ mod tests {
 		assert_eq!(cut.arrivals, 2);
 		let refused = |arrivals| {
 			let cut = EpochCut { arrivals, ..cut.clone() };
-			ledger.close_epoch(&signed(cut)).unwrap_err()
+			ledger.close_epoch(&ledger.certified(cut)).unwrap_err()
 		};
 		assert!(matches!(refused(3), CloseError::MissingArrivals { have: 2, need: 3 }));
-		let sealed = ledger.close_epoch(&signed(cut.clone())).unwrap();
+		let sealed = ledger.close_epoch(&ledger.certified(cut.clone())).unwrap();
 		assert_eq!((sealed.leaves, sealed.arrivals), (4, 2));
 		let stored = |device| ledger.record(fleet.device_id(device), 0).unwrap().unwrap();
 		let leaves = [stored(0).record.leaf_bytes(), stored(1).record.leaf_bytes()];
@@ -963,7 +1033,7 @@ mod tests {
 		// The next epoch holds the arrivals after the first's, and none before.
 		ledger.add_arrivals(&[arrival(2)]).unwrap();
 		let behind = EpochCut { epoch: 1, ends: vec![], arrivals: 1 };
-		let back = ledger.close_epoch(&signed(behind)).unwrap_err();
+		let back = ledger.close_epoch(&ledger.certified(behind)).unwrap_err();
 		assert!(matches!(back, CloseError::ArrivalsBack { settled: 2, cut: 1 }));
 		let next = close(&ledger);
 		assert_eq!(
@@ -1105,7 +1175,7 @@ mod tests {
 									settled[d] = end;
 								}
 							}
-							ledger.close_epoch(&signed(EpochCut { epoch, ends, arrivals: 0 })).unwrap();
+							ledger.close_epoch(&ledger.certified(EpochCut { epoch, ends, arrivals: 0 })).unwrap();
 							epoch += 1;
 						}
 						Op::Write { d, offset, other } => {

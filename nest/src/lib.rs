@@ -9,11 +9,12 @@
 //!  device ── nestnode_submit ──► rpc ──► committer (validate: registry, envelope, signatures;
 //!                                          one fsynced redb write per burst) ──► ledger
 //!                                           └─► p2p: gossip to the service's other nodes
-//!  webchain (finalized blocks: devices, service, next anchor) ──► epochs:
-//!     an epoch ended ─► cut (by its leader, signed; others fetch it and what they lack: peers)
-//!                    ─► ledger.close_epoch ─► attest (service node) / approve (super node)
-//!  peg: a closed epoch's locks and reverts ─► claim / contest / settle on WebChain (its leader);
-//!       WebChain's arrivals for the service ─► the next cut takes them
+//!  agreement (simplex among the service's nodes): proposals of record ranges, final once a
+//!     quorum holds them (replicated); the proposal after an epoch's end closes it with its
+//!     root ─► ledger.close_epoch ─► epochs: attest (service node)
+//!  super node: a node's certified cut (a quorum's finalization) ─► close_epoch ─► approve
+//!  peg: a closed epoch's locks and reverts ─► claim / contest / settle on WebChain (the nodes
+//!       in turn); WebChain's arrivals for the service ─► the next close takes them
 //!  prove: a record and its proof from any node, checked against WebChain only
 //! ```
 //!
@@ -23,7 +24,6 @@
 
 pub mod agreement;
 pub mod committer;
-pub mod cut;
 pub mod devices;
 pub mod epochs;
 pub mod error;

@@ -254,7 +254,7 @@ async fn serve(
 		let task = started.task;
 		essential.spawn("libp2p network", async move { task.await.map_err(|e| e.to_string()) });
 		let network = started.network;
-		let log = LedgerLog::new(ledger.clone(), committer.clone(), network.clone());
+		let log = LedgerLog::new(ledger.clone(), committer.clone(), network.clone())?;
 		let ordered = log.ordered();
 		let parts = agreement::service::Parts {
 			key: node_key,

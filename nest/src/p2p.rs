@@ -20,7 +20,7 @@ pub mod protocol;
 use crate::{
 	committer::Committer,
 	error::{Rejection, StorageError},
-	ledger::{Ledger, SignedCut},
+	ledger::{CertifiedCut, Ledger},
 	rpc::MAX_RECORDS_PER_CALL,
 	validate::Rules,
 	webchain::Finalized,
@@ -220,7 +220,7 @@ impl Network {
 	}
 
 	/// The signed cuts of `epoch` trusted peers have.
-	pub async fn cuts(&self, epoch: Epoch) -> Vec<SignedCut> {
+	pub async fn cuts(&self, epoch: Epoch) -> Vec<CertifiedCut> {
 		let answers = self.ask(None, Request::Cut(epoch)).await;
 		answers
 			.into_iter()

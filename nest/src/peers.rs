@@ -14,7 +14,7 @@ use thingschain_primitives::{
 };
 use tokio::sync::Mutex;
 
-use crate::{ledger::SignedCut, p2p::Network};
+use crate::{ledger::CertifiedCut, p2p::Network};
 
 /// Where cuts and records come from.
 pub enum Peers {
@@ -26,7 +26,7 @@ pub enum Peers {
 
 impl Peers {
 	/// Each signed cut of `epoch` the peers have.
-	pub async fn cuts(&self, epoch: Epoch) -> Vec<SignedCut> {
+	pub async fn cuts(&self, epoch: Epoch) -> Vec<CertifiedCut> {
 		match self {
 			Peers::Network(network) => network.cuts(epoch).await,
 			Peers::Rpc(peers) => peers.cuts(epoch).await,
@@ -62,11 +62,11 @@ impl RpcPeers {
 	}
 
 	/// Each signed cut of `epoch` the peers have, one per peer that answers with one.
-	pub async fn cuts(&self, epoch: Epoch) -> Vec<SignedCut> {
+	pub async fn cuts(&self, epoch: Epoch) -> Vec<CertifiedCut> {
 		let mut cuts = Vec::new();
 		for peer in &self.peers {
 			match peer.request::<Option<Bytes>>("nestnode_cut", rpc_params![epoch]).await {
-				Ok(Some(bytes)) => match SignedCut::decode_all(&mut &bytes[..]) {
+				Ok(Some(bytes)) => match CertifiedCut::decode_all(&mut &bytes[..]) {
 					Ok(cut) => cuts.push(cut),
 					Err(e) => {
 						tracing::warn!(target: "peers", "{}: a cut that does not decode: {e}", peer.url)

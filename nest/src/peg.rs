@@ -2,29 +2,30 @@
 //!
 //! ```text
 //!  source: this service's devices lock values for another service (`NestBody::Lock`)
-//!   a closed epoch's lock, its epoch anchored and confirmed ─► NestPeg.claim(lock, e, proof)    (e's leader)
+//!   a closed epoch's lock, its epoch anchored and confirmed ─► NestPeg.claim(lock, e, proof)    (in turn)
 //!   a revert in the claim's window, the claim not final      ─► NestPeg.contest(service, id, e', proof)
 //!                                                              or, e' skipped, NestPeg.void_skipped   (any node)
-//!   the claim final, no revert in its window known           ─► NestPeg.settle(service, id)   (e's leader)
+//!   the claim final, no revert in its window known           ─► NestPeg.settle(service, id)   (in turn)
 //!     all from WebChain's finalized state, asking WebChain when (`NestPeg.claimable_from`,
 //!     `NestPeg.final_from`)
 //!
 //!  destination: values locked for this service
 //!   NestPeg.Arrivals(service, n), settled claims in WebChain's order ─► the ledger's arrivals
-//!   ─► the next cut takes them: the epoch's tree holds them after its devices' records
+//!   ─► the next close takes them: the epoch's tree holds them after its devices' records
 //! ```
 //!
 //! Relays run in a loop of their own, and a duty whose lock is claimed is taken a step at
 //! every block (claims are read from WebChain's events), however many other duties wait.
 //!
-//! Every node copies the arrivals from WebChain's finalized blocks; a cut naming more than a
-//! node has read yet waits there until it has. A lock whose revert a closed epoch holds is
+//! Claims and settlements are sent by the service's nodes in turn: each has [`TURN_BLOCKS`]
+//! blocks, in an order that starts at the lock epoch's number, so a node that is down only
+//! delays them, and WebChain takes each once. Every node copies the arrivals from WebChain's
+//! finalized blocks; a close naming more than a node has read yet waits there until it has. A lock whose revert a closed epoch holds is
 //! never claimed or settled by its nodes, and while a claim of it is not final every node
 //! voids it. A duty ends when WebChain has its claim contested, returned or settled, or final
 //! with a revert known (nothing is left to do).
 
 use crate::{
-	cut,
 	devices::DeviceCache,
 	error::StorageError,
 	ledger::{Ledger, PegDuty, Place},
@@ -54,6 +55,9 @@ const ARRIVALS_PER_BLOCK: u64 = 256;
 /// Blocks before a peg transaction WebChain refused is sent again.
 const RETRY_AFTER_BLOCKS: u64 = 20;
 
+/// Blocks a node's turn to send a lock's claim or settlement lasts.
+const TURN_BLOCKS: u64 = 10;
+
 /// The most duties taken a step at one finalized block (each reads WebChain once to thrice);
 /// the next block goes on where this one stopped.
 const DUTIES_PER_BLOCK: usize = 64;
@@ -82,10 +86,10 @@ impl Relay {
 		}
 	}
 
-	/// Whether only the leader of its place's epoch sends it: claims and settlements wait
-	/// for their turn, while voiding a reverted lock's claim is every node's business, before
-	/// it turns final.
-	fn leaders_only(self) -> bool {
+	/// Whether the nodes send it in turn ([`in_turn`]): claims and settlements wait for their
+	/// turn, while voiding a reverted lock's claim is every node's business, before it turns
+	/// final.
+	fn takes_turns(self) -> bool {
 		matches!(self, Relay::Claim(_) | Relay::Settle(_))
 	}
 
@@ -97,6 +101,15 @@ impl Relay {
 			| Relay::Settle(place) => place,
 		}
 	}
+}
+
+/// The node whose turn it is, at WebChain's block `block`, to send a claim or settlement of a
+/// lock closed in `epoch`: the service's `nodes` in turn, from `epoch mod n` on, each for
+/// [`TURN_BLOCKS`] blocks.
+fn in_turn(nodes: &[[u8; 32]], epoch: Epoch, block: u64) -> Option<[u8; 32]> {
+	let count = u64::try_from(nodes.len()).ok().filter(|count| *count > 0)?;
+	let turn = (u64::from(epoch) + block / TURN_BLOCKS) % count;
+	nodes.get(usize::try_from(turn).ok()?).copied()
 }
 
 /// What a node does next for one lock's peg.
@@ -331,7 +344,8 @@ impl Relayer {
 		let me = self.key.public_key().0;
 		let name = relay.name();
 		let sent = self.not_before.get(&(lock_id, name));
-		if (relay.leaders_only() && cut::leader(&at.service.nodes, relay.place().epoch) != Some(me))
+		if (relay.takes_turns()
+			&& in_turn(&at.service.nodes, relay.place().epoch, at.number) != Some(me))
 			|| sent.is_some_and(|until| at.number < *until)
 		{
 			return Ok(());
@@ -567,9 +581,15 @@ mod tests {
 	}
 
 	#[test]
-	fn claims_and_settlements_wait_for_their_leader_and_voids_for_nobody() {
-		assert!(Relay::Claim(place(1)).leaders_only() && Relay::Settle(place(1)).leaders_only());
-		assert!(!Relay::Contest(place(1)).leaders_only());
-		assert!(!Relay::VoidSkipped(place(1)).leaders_only());
+	fn claims_and_settlements_wait_for_their_turn_and_voids_for_nobody() {
+		assert!(Relay::Claim(place(1)).takes_turns() && Relay::Settle(place(1)).takes_turns());
+		assert!(!Relay::Contest(place(1)).takes_turns());
+		assert!(!Relay::VoidSkipped(place(1)).takes_turns());
+		// Each node in turn, from the epoch's, for TURN_BLOCKS blocks: one down only delays.
+		let nodes = [[1; 32], [2; 32], [3; 32]];
+		let turns: Vec<_> = (0..4).map(|turn| in_turn(&nodes, 1, turn * TURN_BLOCKS + 3)).collect();
+		assert_eq!(turns, [Some([2; 32]), Some([3; 32]), Some([1; 32]), Some([2; 32])]);
+		assert_eq!(in_turn(&nodes, 1, TURN_BLOCKS - 1), Some([2; 32]));
+		assert_eq!(in_turn(&[], 1, 0), None);
 	}
 }

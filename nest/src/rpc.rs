@@ -6,7 +6,7 @@
 //! | `nestnode_submit` | `records`: hex of the SCALE `Vec<SignedNestRecord>`, at most [`MAX_RECORDS_PER_CALL`] | one answer per record, in order, once stored: `{ status: "stored" \| "duplicate", leaf }` or `{ status: "refused", code, error }` |
 //! | `nestnode_nextSequence` | `device` | the sequence the device's next record must have |
 //! | `nestnode_status` | | `{ openEpoch, records, arrivals, webchainBlock, trustedPeers }`: the epoch the next cut closes (new records are in it or a later one), how many records the node holds, how many peg arrivals it read from WebChain, the last finalized WebChain block the node has read (its devices are those registered by then; `null` before the first), and how many of the service's nodes it trusts over libp2p (`null` on a super node) |
-//! | `nestnode_cut` | `epoch` | once the epoch is closed: hex of the SCALE `SignedCut` it was closed with (its leader's), else `null` |
+//! | `nestnode_cut` | `epoch` | once the epoch is closed: hex of the SCALE `CertifiedCut` it was closed with (its root and the agreement's certificate), else `null` |
 //! | `nestnode_records` | `device`, `from`, `count` | hex of the SCALE `Vec<SignedNestRecord>`: the device's records from sequence `from` on, at most `count` (at most [`MAX_RECORDS_PER_CALL`]) and [`crate::ledger::MAX_READ_BYTES`] |
 //! | `nestnode_proof` | `device`, `sequence` | once its epoch is closed: `{ epoch, root, record, signature, leafIndex, numberOfLeaves, siblings }` (`record`: the leaf bytes, `signature`: the device's SCALE `MultiSignature`, hex), else `null` |
 //! | `nestnode_arrival` | `number` | once its epoch is closed: the service's peg arrival `number` (WebChain's `NestPeg.Arrivals`) as `{ epoch, root, record, leafIndex, numberOfLeaves, siblings }` (`record`: its leaf bytes, `PegArrival::leaf_bytes`), else `null` |
@@ -151,7 +151,8 @@ pub trait NestNodeApi {
 	#[method(name = "nestnode_status")]
 	async fn status(&self) -> RpcResult<Status>;
 
-	/// The signed cut epoch `epoch` was closed with (hex of SCALE `SignedCut`), once closed.
+	/// The certified cut epoch `epoch` was closed with (hex of SCALE `CertifiedCut`), once
+	/// closed.
 	#[method(name = "nestnode_cut")]
 	async fn cut(&self, epoch: Epoch) -> RpcResult<Option<Bytes>>;
 
@@ -446,7 +447,7 @@ impl NestNodeApiServer for NestNode {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::fixtures::{signed, Fleet};
+	use crate::fixtures::Fleet;
 	use jsonrpsee::RpcModule;
 	use serde_json::{json, Value};
 	use thingschain_primitives::merkle::InclusionProof;
@@ -555,7 +556,7 @@ mod tests {
 		let device = fleet.device_id(0);
 		let none: Option<Value> = rpc.call("nestnode_proof", (device, 1)).await.unwrap();
 		assert_eq!(none, None, "epoch 0 is open");
-		let sealed = ledger.close_epoch(&signed(ledger.heads().unwrap())).unwrap();
+		let sealed = ledger.close_held().unwrap();
 		let proven: Value = rpc.call("nestnode_proof", (device, 1)).await.unwrap();
 		assert_eq!(proven["epoch"], 0);
 		assert_eq!(proven["root"], json!(sealed.root));
@@ -584,7 +585,7 @@ mod tests {
 		});
 		assert_eq!(status, expected);
 
-		// What another node catches up with: the signed cut and the records below it.
+		// What a super node catches up with: the certified cut and the records below it.
 		let cut: Bytes = rpc.call("nestnode_cut", [0]).await.unwrap();
 		assert_eq!(cut.0, ledger.cut(0).unwrap().unwrap().encode());
 		let none: Option<Bytes> = rpc.call("nestnode_cut", [1]).await.unwrap();

@@ -335,15 +335,6 @@ async fn peg_destinations(at: &AtBlock, service: ServiceId) -> Result<Vec<Servic
 	Ok(active)
 }
 
-/// `ServiceRegistry.Services(service)` in the state of finalized block `number`.
-pub async fn service_view_at(
-	chain: &Chain,
-	service: ServiceId,
-	number: u64,
-) -> Result<Option<ServiceView>, Error> {
-	service_view(&chain.client().at_block(number).await.map_err(rpc)?, service).await
-}
-
 /// `ServiceRegistry.Services(service)` at `at`.
 async fn service_view(at: &AtBlock, service: ServiceId) -> Result<Option<ServiceView>, Error> {
 	let address = dynamic::storage::<(u32,), Value>("ServiceRegistry", "Services");

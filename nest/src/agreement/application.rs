@@ -5,17 +5,21 @@
 //! ```text
 //!  simplex ─► Mailbox ─► actor loop ─► one task per request (they wait on bodies, blocks,
 //!                                       records without holding the loop up)
-//!    propose(parent)  parent's state + log.unordered(ends, finalized block) [+ close, root]
+//!    propose(parent)  parent's state + log.unordered(ends, finalized block) [+ close: the
+//!                     root of the epoch's tree, with the peg arrivals this node holds]
 //!    verify(digest)   body (from the leader's broadcast, or asked of peers) ─► chain::extend,
 //!                     and its block finalized here
-//!    certify(digest)  log.hold(every range under it not yet held here) [+ root recomputed]
-//!    finalized(d)     each proposal up to d, in order: hold its records, log.finalize
+//!    certify(digest)  log.hold(every range under it not yet held here) [+ root recomputed,
+//!                     its arrivals waited for]
+//!    finalized(d)     each proposal up to d, in order: hold its records, log.finalize (a
+//!                     close with its certificate: d's finalization and the bodies up to d)
 //!  peers ◄─► bodies channel: Body(proposal) on broadcast, Want(digest) when one is missing
 //! ```
 
 use super::{
 	chain::{
-		self, BlockNumber, Close, Proposal, State, MAX_PROPOSAL_BYTES, MAX_RANGES_PER_PROPOSAL,
+		self, BlockNumber, Close, EpochCertificate, EpochTree, Proposal, State,
+		MAX_CERTIFIED_BODIES, MAX_PROPOSAL_BYTES, MAX_RANGES_PER_PROPOSAL,
 		MAX_RECORDS_PER_PROPOSAL,
 	},
 	log::Unholdable,
@@ -44,7 +48,7 @@ use std::{
 	sync::{Arc, Mutex},
 	time::Duration,
 };
-use thingschain_primitives::{ids::Hash, merkle};
+use thingschain_primitives::ids::Hash;
 use tokio::sync::Notify;
 
 /// What consensus hands the application about a proposal.
@@ -96,7 +100,7 @@ enum Message {
 	Verify { context: ProposalContext, payload: Digest, response: oneshot::Sender<bool> },
 	Certify { payload: Digest, response: oneshot::Sender<bool> },
 	Broadcast { payload: Digest, recipients: Recipients<PublicKey> },
-	Finalized { payload: Digest },
+	Finalized { payload: Digest, finalization: Vec<u8> },
 }
 
 /// Consensus's handle on the application: its automaton, relay and reporter.
@@ -162,9 +166,10 @@ impl Reporter for Mailbox {
 
 	fn report(&mut self, activity: Self::Activity) -> Feedback {
 		match activity {
-			Activity::Finalization(finalization) => {
-				self.send(Message::Finalized { payload: finalization.proposal.payload })
-			}
+			Activity::Finalization(finalization) => self.send(Message::Finalized {
+				payload: finalization.proposal.payload,
+				finalization: commonware_codec::Encode::encode(&finalization).to_vec(),
+			}),
 			_ => Feedback::Ok,
 		}
 	}
@@ -262,8 +267,8 @@ where
 			let (finalized, mut to_finalize) = mpsc::unbounded_channel();
 			let finalizer = core.clone();
 			context.child("finalizer").spawn(move |_| async move {
-				while let Some(payload) = to_finalize.recv().await {
-					finalizer.finalize_through(payload).await;
+				while let Some((payload, finalization)) = to_finalize.recv().await {
+					finalizer.finalize_through(payload, finalization).await;
 				}
 			});
 			while let Some(message) = mailbox.recv().await {
@@ -290,8 +295,8 @@ where
 					Message::Broadcast { payload, recipients } => {
 						core.send_body(payload, recipients);
 					}
-					Message::Finalized { payload } => {
-						let _ = finalized.send(payload);
+					Message::Finalized { payload, finalization } => {
+						let _ = finalized.send((payload, finalization));
 					}
 				}
 			}
@@ -465,8 +470,10 @@ where
 		let mut proposal =
 			Proposal { parent: parent.0, height: state.height + 1, block, ranges, close: None };
 		if self.webchain.epoch_end(state.open_epoch) <= block {
-			let (root, records) = self.epoch_root(&state, &proposal).await.ok()?;
-			proposal.close = Some(Close { epoch: state.open_epoch, root, records });
+			// Every arrival this node holds: all are WebChain's finalized ones.
+			let arrivals = self.log.arrival_count().max(state.arrivals);
+			let (root, leaves) = self.epoch_root(&state, &proposal, arrivals).await.ok()?;
+			proposal.close = Some(Close { epoch: state.open_epoch, root, leaves, arrivals });
 		}
 		let digest = proposal.digest();
 		tracing::debug!(
@@ -514,10 +521,9 @@ where
 		let body = self.body(payload).await;
 		let Some(close) = body.close else { return true };
 		let parent = self.state(Digest(body.parent)).await.expect("extends, as its child does");
-		let held = self.epoch_root(&parent, &body).await;
-		let certified = held
-			.as_ref()
-			.is_ok_and(|&(root, records)| root == close.root && records == close.records);
+		let held = self.epoch_root(&parent, &body, close.arrivals).await;
+		let certified =
+			held.as_ref().is_ok_and(|&(root, leaves)| root == close.root && leaves == close.leaves);
 		if !certified {
 			tracing::warn!(
 				target: "agreement",
@@ -550,12 +556,15 @@ where
 		Ok(())
 	}
 
-	/// The root and size of the epoch `proposal` closes, whose parent's log is `parent`: the
-	/// leaves of every range from the epoch's first proposal to `proposal`, in order.
+	/// The root and size of the tree of the epoch `proposal` closes ([`EpochTree`]), whose
+	/// parent's log is `parent`: the leaves of every range from the epoch's first proposal to
+	/// `proposal`, and of the peg arrivals from the closed epochs' count to `arrivals` (waited
+	/// for: a leader that names arrivals WebChain has not settled is never certified).
 	async fn epoch_root(
 		&self,
 		parent: &State,
 		proposal: &Proposal,
+		arrivals: u64,
 	) -> Result<(Hash, u64), Unholdable> {
 		let mut bodies = Vec::new();
 		let mut at = Digest(proposal.parent);
@@ -564,19 +573,18 @@ where
 			at = Digest(body.parent);
 			bodies.push(body);
 		}
-		let mut leaves = Vec::new();
+		let mut tree = EpochTree::default();
 		for body in bodies.iter().rev().map(|body| &**body).chain([proposal]) {
 			for range in &body.ranges {
-				leaves.extend(self.log.hold(range, body.block).await?);
+				tree.add(range, self.log.hold(range, body.block).await?);
 			}
 		}
-		let records = leaves.len() as u64;
-		Ok((merkle::root_of_leaves(leaves), records))
+		Ok(tree.root(self.log.arrivals(parent.arrivals..arrivals).await))
 	}
 
-	/// Hands every proposal up to `payload` to the log, in order, once this node holds their
-	/// records (catching up from its peers if it was away).
-	async fn finalize_through(&self, payload: Digest) {
+	/// Hands every proposal up to `payload`, which `finalization` certifies, to the log, in
+	/// order, once this node holds their records (catching up from its peers if it was away).
+	async fn finalize_through(&self, payload: Digest, finalization: Vec<u8>) {
 		let mut chain = Vec::new();
 		let mut at = payload;
 		let (tip, tip_height) = {
@@ -590,10 +598,13 @@ where
 				tracing::error!(target: "agreement", "finalized {payload} does not extend {tip}");
 				return;
 			}
-			chain.push(at);
-			at = Digest(body.parent);
+			let parent = Digest(body.parent);
+			chain.push((at, body));
+			at = parent;
 		}
-		for digest in chain.into_iter().rev() {
+		chain.reverse();
+		for (index, (digest, body)) in chain.iter().enumerate() {
+			let digest = *digest;
 			let Ok(state) = self.state(digest).await else {
 				tracing::error!(target: "agreement", "finalized {digest} does not extend its parent");
 				return;
@@ -602,9 +613,19 @@ where
 				tracing::error!(target: "agreement", "finalized {digest}: {error}");
 				return;
 			}
-			let body = self.body(digest).await;
+			// A node catching up did not certify it: the arrivals its close holds may not be
+			// copied here yet (they come in order: the last one held means all are).
+			if let Some(last) = body.close.and_then(|close| close.arrivals.checked_sub(1)) {
+				self.log.arrivals(last..last + 1).await;
+			}
 			tracing::debug!(target: "agreement", "final: {digest} at height {}", body.height);
-			self.log.finalize(&digest, &body, &state);
+			let certified = &chain[index..];
+			let certificate = (body.close.is_some() && certified.len() <= MAX_CERTIFIED_BODIES)
+				.then(|| EpochCertificate {
+					bodies: certified.iter().map(|(_, body)| (**body).clone()).collect(),
+					finalization: finalization.clone(),
+				});
+			self.log.finalize(&digest, body, &state, certificate);
 			let mut known = self.known.lock().expect("poisoned");
 			known.finalized = (digest, state);
 			let floor = known.finalized.1.height;

@@ -5,7 +5,8 @@
 //! ```text
 //!  State after the parent { height, block, ends: device → next sequence, open epoch }
 //!    + Proposal { parent, height + 1, block ≥ parent's, ranges: device from = end … to,
-//!                 close: Some(open epoch, root) iff the open epoch ended by `block` }
+//!                 close: Some(open epoch, root, leaves, arrivals ≥ the parent's) iff the
+//!                 open epoch ended by `block` }
 //!    = State after the proposal (the open epoch moves on when it closes)
 //! ```
 //!
@@ -16,7 +17,10 @@ use codec::{Decode, DecodeLimit, Encode};
 use commonware_cryptography::sha256::Digest;
 use polkadot_sdk::sp_crypto_hashing::{blake2_256, sha2_256};
 use std::{collections::BTreeMap, sync::Arc};
-use thingschain_primitives::ids::{DeviceId, Epoch, Hash};
+use thingschain_primitives::{
+	ids::{DeviceId, Epoch, Hash},
+	merkle,
+};
 
 /// WebChain block numbers, as the service node reads them.
 pub type BlockNumber = u64;
@@ -65,16 +69,72 @@ pub fn leaves_hash(leaves: &[Hash]) -> Hash {
 	blake2_256(&leaves.encode()).into()
 }
 
-/// An epoch closed by a proposal, and the root of its records: the root the service's nodes
-/// attest on WebChain once the proposal is final.
+/// An epoch closed by a proposal, and the root of its tree ([`EpochTree`]): the root the
+/// service's nodes attest on WebChain once the proposal is final.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct Close {
 	/// The epoch.
 	pub epoch: Epoch,
-	/// The Merkle root of its records, in order (`merkle::root_of_leaves`).
+	/// The Merkle root of its tree.
 	pub root: Hash,
-	/// How many records it holds.
-	pub records: u64,
+	/// How many leaves its tree has: records and peg arrivals.
+	pub leaves: u64,
+	/// How many of the service's peg arrivals (WebChain's, numbered from 0) the epochs up to
+	/// this one hold: this one holds those from the previous close's count on.
+	pub arrivals: u64,
+}
+
+/// The leaves of an epoch in its tree's order: each device's records of the epoch, devices
+/// in increasing order and each device's in sequence order, then the peg arrivals it holds.
+/// The order does not depend on how proposals split the epoch, so a node's ledger builds
+/// the same tree from the epoch's cut alone (`Ledger::close_epoch`), and so does a super node.
+#[derive(Default)]
+pub struct EpochTree {
+	devices: BTreeMap<DeviceId, Vec<Hash>>,
+}
+
+impl EpochTree {
+	/// Adds the leaves of `range`, which follows the device's earlier ranges of the epoch.
+	pub fn add(&mut self, range: &Range, leaves: Vec<Hash>) {
+		self.devices.entry(range.device).or_default().extend(leaves);
+	}
+
+	/// The root and size of the tree, with the leaves of the epoch's `arrivals` last.
+	pub fn root(self, arrivals: Vec<Hash>) -> (Hash, u64) {
+		let leaves: Vec<Hash> = self.devices.into_values().flatten().chain(arrivals).collect();
+		let count = leaves.len() as u64;
+		(merkle::root_of_leaves(leaves), count)
+	}
+}
+
+/// The most proposals an [`EpochCertificate`] carries: a close is nearly always certified by
+/// its own finalization, or a near descendant's.
+pub const MAX_CERTIFIED_BODIES: usize = 8;
+
+/// The quorum's proof that an epoch closed with a root: the proposal that closes it, its
+/// descendants up to the one a finalization certificate names (a final proposal makes its
+/// ancestors final), and that certificate (commonware's `Finalization`, encoded), which a
+/// quorum of the service's nodes signed once each held every record under it.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct EpochCertificate {
+	/// The closing proposal first, each next one its child.
+	pub bodies: Vec<Proposal>,
+	/// The finalization of the last one.
+	pub finalization: Vec<u8>,
+}
+
+impl EpochCertificate {
+	/// The close it certifies, if its bodies are a chain from a close.
+	pub fn close(&self) -> Option<Close> {
+		let linked = self.bodies.windows(2).all(|pair| pair[1].parent == pair[0].digest().0);
+		let within = self.bodies.len() <= MAX_CERTIFIED_BODIES;
+		self.bodies.first().filter(|_| linked && within).and_then(|first| first.close)
+	}
+
+	/// The digest its finalization must name: the last body's.
+	pub fn certified(&self) -> Option<Digest> {
+		self.bodies.last().map(Proposal::digest)
+	}
 }
 
 /// What a leader proposes: the records it orders after its parent's, checked against
@@ -126,12 +186,21 @@ pub struct State {
 	pub open_epoch: Epoch,
 	/// The height of the open epoch's first proposal.
 	pub epoch_start: u64,
+	/// How many peg arrivals the closed epochs hold.
+	pub arrivals: u64,
 }
 
 /// The empty log consensus starts from: epoch 0 opens with the first proposal.
 impl Default for State {
 	fn default() -> Self {
-		State { height: 0, block: 0, ends: Default::default(), open_epoch: 0, epoch_start: 1 }
+		State {
+			height: 0,
+			block: 0,
+			ends: Default::default(),
+			open_epoch: 0,
+			epoch_start: 1,
+			arrivals: 0,
+		}
 	}
 }
 
@@ -209,6 +278,14 @@ pub enum Invalid {
 		/// The epoch it closes.
 		epoch: Epoch,
 	},
+	/// Its close holds fewer peg arrivals than the epochs before it.
+	#[error("its close holds {close} peg arrivals, the closed epochs {parent}")]
+	ArrivalsBackwards {
+		/// The close's count.
+		close: u64,
+		/// The closed epochs'.
+		parent: u64,
+	},
 }
 
 /// The state after `proposal`, if it may extend `parent` (whose digest is `parent_digest`)
@@ -246,11 +323,15 @@ pub fn extend(
 		ends.insert(range.device, range.to);
 	}
 	let ended = schedule.epoch_end(parent.open_epoch) <= proposal.block;
-	let (open_epoch, epoch_start) = match (proposal.close, ended) {
-		(None, false) => (parent.open_epoch, parent.epoch_start),
+	let (open_epoch, epoch_start, arrivals) = match (proposal.close, ended) {
+		(None, false) => (parent.open_epoch, parent.epoch_start, parent.arrivals),
 		(None, true) => return Err(Invalid::MissingClose { epoch: parent.open_epoch }),
 		(Some(close), true) if close.epoch == parent.open_epoch => {
-			(parent.open_epoch + 1, proposal.height + 1)
+			if close.arrivals < parent.arrivals {
+				let (close, parent) = (close.arrivals, parent.arrivals);
+				return Err(Invalid::ArrivalsBackwards { close, parent });
+			}
+			(parent.open_epoch + 1, proposal.height + 1, close.arrivals)
 		}
 		(Some(close), _) => return Err(Invalid::WrongClose { epoch: close.epoch }),
 	};
@@ -260,6 +341,7 @@ pub fn extend(
 		ends: Arc::new(ends),
 		open_epoch,
 		epoch_start,
+		arrivals,
 	})
 }
 
@@ -330,7 +412,7 @@ mod tests {
 	#[test]
 	fn the_first_proposal_at_or_after_an_epoch_s_end_closes_it_and_only_it() {
 		let genesis = Digest([0; 32]);
-		let close = |epoch| Some(Close { epoch, root: Hash::zero(), records: 0 });
+		let close = |epoch| Some(Close { epoch, root: Hash::zero(), leaves: 0, arrivals: 2 });
 		let mut ended = child(&genesis, 1, 10, vec![]);
 		assert_eq!(
 			extend(&genesis, &State::default(), &ended, &Tens),
@@ -343,7 +425,7 @@ mod tests {
 		);
 		ended.close = close(0);
 		let state = extend(&genesis, &State::default(), &ended, &Tens).unwrap();
-		assert_eq!((state.open_epoch, state.epoch_start), (1, 2));
+		assert_eq!((state.open_epoch, state.epoch_start, state.arrivals), (1, 2, 2));
 
 		let mut early = child(&ended.digest(), 2, 15, vec![]);
 		early.close = close(1);
@@ -351,6 +433,31 @@ mod tests {
 			extend(&ended.digest(), &state, &early, &Tens),
 			Err(Invalid::WrongClose { epoch: 1 })
 		);
+		// The next close may not hold fewer arrivals than the closed epochs.
+		let mut next = child(&ended.digest(), 2, 20, vec![]);
+		next.close = Some(Close { epoch: 1, root: Hash::zero(), leaves: 0, arrivals: 1 });
+		assert_eq!(
+			extend(&ended.digest(), &state, &next, &Tens),
+			Err(Invalid::ArrivalsBackwards { close: 1, parent: 2 })
+		);
+		next.close = close(1);
+		assert_eq!(extend(&ended.digest(), &state, &next, &Tens).map(|s| s.arrivals), Ok(2));
+	}
+
+	#[test]
+	fn an_epoch_s_tree_is_by_device_then_arrivals_however_proposals_split_it() {
+		let leaf = |n: u8| Hash::repeat_byte(n);
+		// Device 4 ordered in two proposals, device 1 between them.
+		let mut split = EpochTree::default();
+		split.add(&range(4, 0, 1), vec![leaf(40)]);
+		split.add(&range(1, 3, 4), vec![leaf(13)]);
+		split.add(&range(4, 1, 2), vec![leaf(41)]);
+		let mut whole = EpochTree::default();
+		whole.add(&range(1, 3, 4), vec![leaf(13)]);
+		whole.add(&range(4, 0, 2), vec![leaf(40), leaf(41)]);
+		let expected = merkle::root_of_leaves([leaf(13), leaf(40), leaf(41), leaf(99)]);
+		assert_eq!(split.root(vec![leaf(99)]), (expected, 4));
+		assert_eq!(whole.root(vec![leaf(99)]), (expected, 4));
 	}
 
 	#[test]
@@ -387,7 +494,7 @@ mod tests {
 				let ended = Tens.epoch_end(state.open_epoch) <= block;
 				let mut proposal = child(&digest, state.height + 1, block, ranges);
 				proposal.close = ended.then_some(Close {
-					epoch: state.open_epoch, root: Hash::zero(), records: 0,
+					epoch: state.open_epoch, root: Hash::zero(), leaves: 0, arrivals: 0,
 				});
 				let next = extend(&digest, &state, &proposal, &Tens).unwrap();
 				for (device, end) in state.ends.iter() {

@@ -12,17 +12,23 @@
 //!              the range unholdable
 //!  finalize    one ledger write (a final variant becomes the device's records) ─► the ends
 //!              ordered so far published: records below them are replicated
+//!              a close: its epoch closed in the ledger at the ends ordered, with the
+//!              certified root (checked against the tree built here) and certificate
 //! ```
 
 use super::{
-	chain::{leaves_hash, BlockNumber, Proposal, Range, Schedule, State},
+	chain::{leaves_hash, BlockNumber, Close, EpochCertificate, Proposal, Range, Schedule, State},
 	log::{Log, Unholdable, WebChain},
 };
 use crate::{
-	committer::Committer, error::StorageError, ledger::Ledger, p2p::Network, webchain::Finalized,
+	committer::Committer,
+	error::{CloseError, StorageError},
+	ledger::{CertifiedCut, Ledger},
+	p2p::Network,
+	webchain::Finalized,
 };
 use commonware_cryptography::sha256::Digest;
-use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use std::{collections::BTreeMap, ops::Range as Numbers, sync::Arc, time::Duration};
 use thingschain_primitives::{
 	ids::{DeviceId, Epoch, Hash},
 	merkle::leaf_hash,
@@ -41,6 +47,29 @@ const RETRY: Duration = Duration::from_millis(250);
 /// records below its end are replicated.
 pub type Ordered = watch::Receiver<Option<Arc<State>>>;
 
+/// Why the agreement cannot go on over this node's ledger: the node must stop.
+#[derive(Debug, thiserror::Error)]
+pub enum LogFailure {
+	/// The ledger failed.
+	#[error(transparent)]
+	Ledger(#[from] Arc<StorageError>),
+	/// An epoch the agreement closed could not be closed here as agreed (its tree here does
+	/// not have the certified root, or its records are not all here).
+	#[error("epoch {epoch} cannot be closed as agreed: {error}")]
+	Close {
+		/// The epoch.
+		epoch: Epoch,
+		/// Why.
+		error: CloseError,
+	},
+}
+
+impl From<StorageError> for LogFailure {
+	fn from(error: StorageError) -> Self {
+		LogFailure::Ledger(Arc::new(error))
+	}
+}
+
 /// A service node's ledger, network and writer, as the agreement's log.
 #[derive(Clone)]
 pub struct LedgerLog {
@@ -49,20 +78,56 @@ pub struct LedgerLog {
 	network: Network,
 	ordered: Arc<watch::Sender<Option<Arc<State>>>>,
 	/// Set when the ledger fails under the agreement: the node must stop.
-	failed: Arc<watch::Sender<Option<Arc<StorageError>>>>,
+	failed: Arc<watch::Sender<Option<Arc<LogFailure>>>>,
 }
 
 impl LedgerLog {
 	/// The log over `ledger`, fetching through `network` and storing through `committer`.
-	pub fn new(ledger: Arc<Ledger>, committer: Committer, network: Network) -> LedgerLog {
-		let agreed = ledger.agreed().ok().flatten().map(|(_, state)| Arc::new(state));
-		LedgerLog {
+	/// A node stopped between making a close final and closing its epoch closes it now.
+	pub fn new(
+		ledger: Arc<Ledger>,
+		committer: Committer,
+		network: Network,
+	) -> Result<LedgerLog, LogFailure> {
+		let agreed = ledger.agreed()?;
+		let log = LedgerLog {
 			ledger,
 			committer,
 			network,
-			ordered: Arc::new(watch::channel(agreed).0),
+			ordered: Arc::new(watch::channel(agreed.clone().map(|(_, state)| Arc::new(state))).0),
 			failed: Arc::new(watch::channel(None).0),
+		};
+		if let Some((digest, state)) = agreed {
+			let close = log.ledger.proposal(&digest)?.and_then(|proposal| proposal.close);
+			if let Some(close) = close {
+				log.close(&close, &state, None)?;
+			}
 		}
+		Ok(log)
+	}
+
+	/// Closes `close`'s epoch in the ledger at the ends of `state` (the log after the
+	/// proposal that closes it), unless it is closed here already.
+	fn close(
+		&self,
+		close: &Close,
+		state: &State,
+		certificate: Option<EpochCertificate>,
+	) -> Result<(), LogFailure> {
+		let cut = self.ledger.cut_at(&state.ends, close.arrivals)?;
+		if cut.epoch > close.epoch {
+			return Ok(());
+		}
+		let certified = CertifiedCut { cut, root: close.root, certificate };
+		let sealed = self
+			.ledger
+			.close_epoch(&certified)
+			.map_err(|error| LogFailure::Close { epoch: close.epoch, error })?;
+		tracing::info!(
+			target: "epochs",
+			"closed epoch {}: {} leaves, root {:?}", close.epoch, sealed.leaves, sealed.root
+		);
+		Ok(())
 	}
 
 	/// What the agreement has ordered, as it goes.
@@ -71,21 +136,21 @@ impl LedgerLog {
 	}
 
 	/// Resolves with the ledger's failure, once one happened under the agreement.
-	pub async fn failure(&self) -> Arc<StorageError> {
+	pub async fn failure(&self) -> Arc<LogFailure> {
 		let mut failed = self.failed.subscribe();
 		loop {
 			if let Some(error) = failed.borrow_and_update().clone() {
 				return error;
 			}
 			if failed.changed().await.is_err() {
-				return Arc::new(StorageError::WriterStopped);
+				return Arc::new(Arc::new(StorageError::WriterStopped).into());
 			}
 		}
 	}
 
 	/// Records a failure of the ledger: the agreement cannot go on without its disk.
-	fn fail(&self, error: impl Into<Arc<StorageError>>) {
-		let error = error.into();
+	fn fail(&self, error: impl Into<LogFailure>) {
+		let error = Arc::new(error.into());
 		tracing::error!(target: "agreement", "the ledger failed: {error}");
 		self.failed.send_replace(Some(error));
 	}
@@ -186,8 +251,40 @@ impl Log for LedgerLog {
 		}
 	}
 
-	fn finalize(&self, digest: &Digest, proposal: &Proposal, state: &State) {
-		match self.ledger.finalize_agreed(&digest.0, proposal, state) {
+	fn arrival_count(&self) -> u64 {
+		self.ledger.arrival_count().unwrap_or_else(|error| {
+			self.fail(error);
+			0
+		})
+	}
+
+	async fn arrivals(&self, numbers: Numbers<u64>) -> Vec<Hash> {
+		// The follower copies WebChain's arrivals at each finalized block it reads.
+		loop {
+			match self.ledger.arrival_leaves(numbers.clone()) {
+				Ok(Some(leaves)) => return leaves,
+				Ok(None) => tokio::time::sleep(RETRY).await,
+				Err(error) => {
+					self.fail(error);
+					std::future::pending::<()>().await;
+				}
+			}
+		}
+	}
+
+	fn finalize(
+		&self,
+		digest: &Digest,
+		proposal: &Proposal,
+		state: &State,
+		certificate: Option<EpochCertificate>,
+	) {
+		let closed = self.ledger.finalize_agreed(&digest.0, proposal, state).map_err(Into::into);
+		let closed = closed.and_then(|()| match &proposal.close {
+			Some(close) => self.close(close, state, certificate),
+			None => Ok(()),
+		});
+		match closed {
 			Ok(()) => {
 				self.ordered.send_replace(Some(Arc::new(state.clone())));
 			}

@@ -2,9 +2,9 @@
 //! what it reads from WebChain. The service node implements them over its ledger and
 //! follower; the simulation over memory and a model of WebChain.
 
-use super::chain::{BlockNumber, Proposal, Range, Schedule, State};
+use super::chain::{BlockNumber, EpochCertificate, Proposal, Range, Schedule, State};
 use commonware_cryptography::sha256::Digest;
-use std::{collections::BTreeMap, future::Future};
+use std::{collections::BTreeMap, future::Future, ops::Range as Numbers};
 use thingschain_primitives::ids::{DeviceId, Hash};
 
 /// Why a range's records can never be held: every honest node finds the same, since it
@@ -48,11 +48,25 @@ pub trait Log: Clone + Send + Sync + 'static {
 		block: BlockNumber,
 	) -> impl Future<Output = Result<Vec<Hash>, Unholdable>> + Send;
 
+	/// How many of WebChain's peg arrivals for the service this node holds (copied from
+	/// finalized blocks, which never change): what it closes an epoch with when it leads.
+	fn arrival_count(&self) -> u64;
+
+	/// Resolves, once this node holds them, with the leaves of the peg arrivals `numbers`.
+	fn arrivals(&self, numbers: Numbers<u64>) -> impl Future<Output = Vec<Hash>> + Send;
+
 	/// `proposal` is final (a quorum certified it and finalized it, and this node holds its
 	/// records): the records its ranges name are replicated, any other record of theirs for
-	/// those sequences is dropped, and its close is its epoch's certified root.
+	/// those sequences is dropped, and its close is its epoch's certified root, closed here
+	/// with `certificate` (none when the finalization came from too far a descendant).
 	/// `state` is the log after it, to start from after a restart.
-	fn finalize(&self, digest: &Digest, proposal: &Proposal, state: &State);
+	fn finalize(
+		&self,
+		digest: &Digest,
+		proposal: &Proposal,
+		state: &State,
+		certificate: Option<EpochCertificate>,
+	);
 
 	/// The last proposal [`Log::finalize`]d, and the log after it.
 	fn finalized(&self) -> Option<(Digest, State)>;

@@ -22,6 +22,7 @@
 //! service node, [`service`] the agreement as the node runs it.
 
 pub mod application;
+pub mod certified;
 pub mod chain;
 pub mod ledger_log;
 pub mod log;

@@ -12,14 +12,13 @@
 use super::{
 	application::{self, Application},
 	engine_config,
-	ledger_log::{FollowedChain, LedgerLog},
+	ledger_log::{FollowedChain, LedgerLog, LogFailure},
 	NAMESPACE,
 };
 use crate::{
-	error::StorageError,
 	node_key::NodeKey,
 	p2p::agreement::{AgreementChannels, CHANNELS},
-	webchain::Finalized,
+	webchain::{Finalized, ServiceView},
 };
 use commonware_consensus::simplex::{self, scheme::ed25519::Scheme};
 use commonware_cryptography::{ed25519::PublicKey, Signer};
@@ -35,7 +34,7 @@ use tokio::sync::watch;
 pub enum AgreementError {
 	/// The ledger failed under the agreement.
 	#[error("the ledger failed under the agreement: {0}")]
-	Ledger(Arc<StorageError>),
+	Ledger(Arc<LogFailure>),
 	/// The consensus engine stopped.
 	#[error("the agreement's consensus engine stopped")]
 	EngineStopped,
@@ -66,6 +65,12 @@ pub struct Parts {
 	pub service: ServiceId,
 }
 
+/// The agreement's participants in `service`: the keys its trusted nodes' identities name.
+pub fn participants_of(service: &ServiceView) -> Set<PublicKey> {
+	let keys = service.keys.iter().flatten();
+	Set::from_iter_dedup(keys.filter_map(crate::node_key::agreement_public))
+}
+
 /// The participants WebChain lists once they include `me`.
 async fn participants(
 	finalized: &mut watch::Receiver<Option<Finalized>>,
@@ -73,10 +78,7 @@ async fn participants(
 ) -> Result<Set<PublicKey>, AgreementError> {
 	let mut told = false;
 	loop {
-		let listed: Option<Set<PublicKey>> = finalized.borrow_and_update().as_ref().map(|at| {
-			let keys = at.service.keys.iter().flatten();
-			Set::from_iter_dedup(keys.filter_map(crate::node_key::agreement_public))
-		});
+		let listed = finalized.borrow_and_update().as_ref().map(|at| participants_of(&at.service));
 		match listed {
 			Some(listed) if listed.position(me).is_some() => return Ok(listed),
 			Some(_) if !told => {

@@ -2,13 +2,14 @@
 //! runtime and simulated network: the real [`Application`] and simplex engine, devices
 //! writing records, a model of WebChain (a block a second, epochs of five blocks), and one
 //! seeded fault plan per run: a node crashed and restarted, partitioned, wiped, or lying as
-//! leader (withholding records, or closing epochs with a wrong root); links slow or lossy; a
-//! device that signs two records with one sequence, or one removed from the service
-//! mid-epoch.
+//! leader (withholding records, closing epochs with a wrong root or with peg arrivals
+//! WebChain has not settled); links slow or lossy; a device that signs two records with one
+//! sequence, or one removed from the service mid-epoch.
 //!
 //! After every finalization at every node the safety invariants are checked: one proposal per
-//! height, one certified root per epoch, one record per device sequence, and no record a
-//! device was told is `replicated` replaced. When the faults are over, liveness: every node
+//! height, one certified root per epoch (the root of its records and settled arrivals, its
+//! certificate verified as a super node verifies it), one record per device sequence, and no
+//! record a device was told is `replicated` replaced. When the faults are over, liveness: every node
 //! certifies the epochs that end, and every honest device's record is replicated and on every
 //! node's disk.
 //!
@@ -17,7 +18,10 @@
 
 use super::{
 	application::{self, Application},
-	chain::{leaves_hash, BlockNumber, Proposal, Range, Schedule, State},
+	certified,
+	chain::{
+		leaves_hash, BlockNumber, EpochCertificate, EpochTree, Proposal, Range, Schedule, State,
+	},
 	channels, engine_config,
 	log::{Log, Unholdable, WebChain},
 	NAMESPACE,
@@ -54,6 +58,9 @@ use thingschain_primitives::{
 	ids::{DeviceId, Epoch, Hash},
 	merkle,
 };
+
+/// Blocks between two of the service's peg arrivals on the model of WebChain.
+const ARRIVAL_BLOCKS: u64 = 3;
 use tokio::sync::Notify;
 
 const NODES: usize = 4;
@@ -119,6 +126,18 @@ impl SimWebChain {
 	}
 }
 
+impl SimWebChain {
+	/// How many peg arrivals WebChain had settled for the service by `block`.
+	fn arrivals_at(block: BlockNumber) -> u64 {
+		block / ARRIVAL_BLOCKS
+	}
+
+	/// Arrival `number`'s leaf.
+	fn arrival_leaf(number: u64) -> Hash {
+		merkle::leaf_hash(&(b"arrival", number).encode())
+	}
+}
+
 impl Schedule for SimWebChain {
 	fn epoch_end(&self, epoch: Epoch) -> BlockNumber {
 		EPOCH_BLOCKS * (u64::from(epoch) + 1)
@@ -152,6 +171,8 @@ enum Lie {
 	Withhold,
 	/// It closes epochs with a root its records do not give.
 	WrongRoot,
+	/// It closes epochs with peg arrivals WebChain has not settled.
+	Arrivals,
 }
 
 /// The invariants' bookkeeping, shared by every node.
@@ -161,8 +182,12 @@ struct Observer {
 	finalized: Vec<Digest>,
 	/// The certified root of each epoch.
 	roots: BTreeMap<Epoch, Hash>,
-	/// The leaves of the open epoch's final records, in order.
-	open_leaves: Vec<Hash>,
+	/// The tree of the open epoch's final records.
+	open_tree: EpochTree,
+	/// The arrivals the closed epochs hold.
+	arrivals: u64,
+	/// Closes whose certificate a node verified, as a super node would.
+	certificates: u64,
 	/// The finalized leaf at each device sequence.
 	records: BTreeMap<(DeviceId, u64), Hash>,
 	/// The leaf each honest device was told is replicated.
@@ -189,12 +214,22 @@ impl Observer {
 			None => {
 				assert_eq!(self.finalized.len(), height - 1, "a height skipped");
 				self.finalized.push(*digest);
-				self.open_leaves.extend_from_slice(leaves);
+				let mut leaves = leaves.iter().copied();
+				for range in &proposal.ranges {
+					self.open_tree.add(range, leaves.by_ref().take(range.len() as usize).collect());
+				}
 				if let Some(close) = proposal.close {
-					let leaves = std::mem::take(&mut self.open_leaves);
+					let tree = std::mem::take(&mut self.open_tree);
+					let arrivals = self.arrivals..close.arrivals;
+					assert!(
+						close.arrivals <= SimWebChain::arrivals_at(proposal.block),
+						"epoch {} certified with arrivals WebChain had not settled",
+						close.epoch
+					);
+					self.arrivals = close.arrivals;
 					assert_eq!(
-						(close.root, close.records),
-						(merkle::root_of_leaves(leaves.iter().copied()), leaves.len() as u64),
+						(close.root, close.leaves),
+						tree.root(arrivals.map(SimWebChain::arrival_leaf).collect()),
 						"epoch {} certified with a root its records do not give",
 						close.epoch
 					);
@@ -242,6 +277,8 @@ struct SimLog {
 	offered: Arc<Notify>,
 	observer: Arc<Mutex<Observer>>,
 	lie: Option<Lie>,
+	/// The service's nodes' keys, to verify certificates with.
+	participants: Set<PublicKey>,
 }
 
 impl SimLog {
@@ -417,7 +454,35 @@ impl Log for SimLog {
 		self.leaves(&records, block)
 	}
 
-	fn finalize(&self, digest: &Digest, proposal: &Proposal, state: &State) {
+	fn arrival_count(&self) -> u64 {
+		let held = SimWebChain::arrivals_at(self.webchain.finalized_block());
+		match self.lie {
+			Some(Lie::Arrivals) => held + 100,
+			_ => held,
+		}
+	}
+
+	async fn arrivals(&self, numbers: std::ops::Range<u64>) -> Vec<Hash> {
+		// The liar makes up the arrivals it names: it proposes, and the others wait for them.
+		let lying = matches!(self.lie, Some(Lie::Arrivals));
+		while !lying && SimWebChain::arrivals_at(self.webchain.finalized_block()) < numbers.end {
+			self.clock.sleep(Duration::from_millis(250)).await;
+		}
+		numbers.map(SimWebChain::arrival_leaf).collect()
+	}
+
+	fn finalize(
+		&self,
+		digest: &Digest,
+		proposal: &Proposal,
+		state: &State,
+		certificate: Option<EpochCertificate>,
+	) {
+		if let Some(certificate) = certificate {
+			let close = certified::verify(&certificate, self.participants.clone());
+			assert_eq!(close.ok(), proposal.close, "node {}: a close's certificate", self.node);
+			self.observer.lock().unwrap().certificates += 1;
+		}
 		let mut leaves = Vec::new();
 		for range in &proposal.ranges {
 			let records = self.records_of(range).unwrap_or_else(|| {
@@ -518,7 +583,7 @@ impl Plan {
 		let mut rng = StdRng::seed_from_u64(seed);
 		let node = rng.gen_range(0..NODES);
 		let at = Duration::from_millis(rng.gen_range(3_000..12_000));
-		let node = match rng.gen_range(0..6) {
+		let node = match rng.gen_range(0..7) {
 			0 => NodeFault::None,
 			1 => NodeFault::Crash {
 				node,
@@ -532,6 +597,7 @@ impl Plan {
 			},
 			3 => NodeFault::Wipe { node, at },
 			4 => NodeFault::Liar { node, lie: Lie::Withhold },
+			5 => NodeFault::Liar { node, lie: Lie::Arrivals },
 			_ => NodeFault::Liar { node, lie: Lie::WrongRoot },
 		};
 		let device = rng.gen_range(0..DEVICES);
@@ -622,6 +688,7 @@ impl Cluster {
 			offered: Arc::new(Notify::new()),
 			observer: self.observer.clone(),
 			lie: self.plan.lie(node),
+			participants: self.participants.clone(),
 		};
 		let scheme =
 			simplex::scheme::ed25519::Scheme::signer(NAMESPACE, self.participants.clone(), key)
@@ -819,6 +886,7 @@ fn run(seed: u64) -> Vec<Digest> {
 		if matches!(plan.device, DeviceFault::Equivocates { .. }) {
 			assert!(observer.equivocations > 0, "no node met the device's second records");
 		}
+		assert!(observer.certificates > 0, "no node verified a close's certificate");
 		let ended = webchain.epochs_ended_by(FAULTS_END + Duration::from_secs(10));
 		for (node, (height, open)) in observer.progress.iter().enumerate() {
 			assert!(

@@ -5,7 +5,7 @@
 //!             a SCALE Vec<SignedNestRecord>: records a device wrote to the publishing node
 //!  request-response "/thingschain/nest/sync/1" (SCALE, each message prefixed by its length)
 //!             Hello(PeerBinding)               ─► Hello(PeerBinding)
-//!             Cut(epoch)                       ─► Cut(Option<SignedCut>)
+//!             Cut(epoch)                       ─► Cut(Option<CertifiedCut>)
 //!             Records { device, from, count }  ─► Records(Vec<SignedNestRecord>)
 //!             Range(range)                     ─► Records(the records an agreement range
 //!                                                  names, if held; else none)
@@ -18,7 +18,7 @@
 //! service on one WebChain: a peer is trusted only while WebChain lists that account among the
 //! service's trusted nodes.
 
-use crate::ledger::SignedCut;
+use crate::ledger::CertifiedCut;
 use async_trait::async_trait;
 use codec::{Decode, DecodeAll, Encode};
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -110,7 +110,7 @@ pub enum Response {
 	/// Who the answering node is.
 	Hello(PeerBinding),
 	/// The cut, once the epoch is closed here.
-	Cut(Option<SignedCut>),
+	Cut(Option<CertifiedCut>),
 	/// The records this node has, in order.
 	Records(Vec<SignedNestRecord>),
 	/// Not answered: the asking peer is not a trusted node of the service (yet), or this

@@ -150,9 +150,8 @@ async fn gossip_reaches_trusted_nodes_and_a_gap_is_fetched_from_the_publisher() 
 	eventually("B fills device 1's gap from A", || b.next(&fleet, 1) == 6).await;
 
 	// Cuts and records are served to trusted peers.
-	let cut = crate::fixtures::signed(a.ledger.heads().unwrap());
-	a.ledger.close_epoch(&cut).unwrap();
-	assert_eq!(b.network.cuts(0).await, vec![cut]);
+	a.ledger.close_held().unwrap();
+	assert_eq!(b.network.cuts(0).await, vec![a.ledger.cut(0).unwrap().unwrap()]);
 	assert_eq!(b.network.records(None, fleet.device_id(1), 5, 10).await.len(), 1);
 }
 
@@ -182,7 +181,7 @@ async fn a_peer_whose_account_is_not_a_node_of_the_service_gets_nothing_in_or_ou
 
 	// A's records and cuts are not served to it.
 	a.write(&fleet, 0, 0..2).await;
-	a.ledger.close_epoch(&crate::fixtures::signed(a.ledger.heads().unwrap())).unwrap();
+	a.ledger.close_held().unwrap();
 	assert_eq!(m.network.records(None, fleet.device_id(0), 0, 10).await, Vec::new());
 	assert_eq!(m.network.cuts(0).await, Vec::new());
 }

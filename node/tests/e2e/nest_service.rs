@@ -6,7 +6,7 @@
 //!    it, and a super node given their JSON-RPC;
 //! 3. once the nodes trust each other over libp2p, device 0 writes to node 0 and device 1 to
 //!    node 1; node 2 holds both devices' records too (gossip), the super node once it catches
-//!    up, epoch by epoch, from the leader's signed cut over the nodes' JSON-RPC;
+//!    up, epoch by epoch, from the nodes' certified cuts over their JSON-RPC;
 //! 4. node 0 is killed with SIGKILL and restarted: every record it acknowledged is there, and
 //!    device 0 goes on writing to it; device 1's offline queue is flushed by the device CLI to
 //!    node 2 (`flush --nest`), and to WebChain while no service node can be reached;
