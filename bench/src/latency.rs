@@ -17,7 +17,12 @@
 //! default) would dial those too and go around the relays.
 
 use crate::network::{self, Node};
-use std::{io, path::Path, time::Duration};
+use std::{
+	io,
+	net::{Ipv4Addr, SocketAddr},
+	path::Path,
+	time::Duration,
+};
 use tokio::{
 	io::{AsyncReadExt, AsyncWriteExt},
 	net::{TcpListener, TcpStream},
@@ -38,15 +43,14 @@ impl Drop for Relay {
 }
 
 impl Relay {
-	/// Relays every connection to `listener` to 127.0.0.1:`target`, each direction `delay`
-	/// late.
-	fn start(listener: TcpListener, target: u16, delay: Duration) -> Relay {
+	/// Relays every connection to `listener` to `target`, each direction `delay` late.
+	pub fn start(listener: TcpListener, target: SocketAddr, delay: Duration) -> Relay {
 		let task = tokio::spawn(async move {
 			// Dropped with the task: the connections end with the relay.
 			let mut connections = JoinSet::new();
 			while let Ok((inbound, _)) = listener.accept().await {
 				connections.spawn(async move {
-					let Ok(outbound) = TcpStream::connect(("127.0.0.1", target)).await else {
+					let Ok(outbound) = TcpStream::connect(target).await else {
 						return;
 					};
 					// Each chunk goes out when due, not held back to be merged with the next.
@@ -142,7 +146,9 @@ pub async fn start_network(
 	let relays = listeners
 		.into_iter()
 		.zip(&nodes)
-		.map(|(listener, node)| Relay::start(listener, node.p2p_port, delay))
+		.map(|(listener, node)| {
+			Relay::start(listener, (Ipv4Addr::LOCALHOST, node.p2p_port).into(), delay)
+		})
 		.collect();
 	Ok(DelayedNetwork { nodes, relays })
 }
@@ -156,7 +162,7 @@ mod tests {
 	#[tokio::test]
 	async fn a_relay_delays_both_directions() {
 		let echo = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
-		let target = echo.local_addr().unwrap().port();
+		let target = echo.local_addr().unwrap();
 		tokio::spawn(async move {
 			let (mut stream, _) = echo.accept().await.unwrap();
 			let mut byte = [0u8; 1];

@@ -24,6 +24,7 @@ pub mod graph;
 pub mod latency;
 pub mod nest;
 pub mod nest_load;
+pub mod netns;
 pub mod network;
 pub mod observe;
 pub mod report;

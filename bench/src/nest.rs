@@ -21,7 +21,11 @@ use crate::{
 	workload::named,
 };
 use codec::Encode;
-use std::{path::Path, time::Duration};
+use std::{
+	net::{IpAddr, Ipv4Addr, SocketAddr},
+	path::Path,
+	time::Duration,
+};
 use subxt::{dynamic::Value, OnlineClient, PolkadotConfig};
 use subxt_signer::sr25519::{dev, Keypair};
 use thingschain_device::{chain::DeviceSigning, Chain, Error};
@@ -243,7 +247,23 @@ pub async fn trust_nodes(
 	Ok(Trusted { services: ids, created_at, nodes: node_keys, super_node })
 }
 
-/// A `thingschain-nest` process of one service, on 127.0.0.1.
+/// Where a process runs: 127.0.0.1 in this process's network namespace, or a namespace of its
+/// own with its own address ([`crate::netns`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Host<'a> {
+	/// Its network namespace, if not this process's.
+	pub namespace: Option<&'a str>,
+	/// The address it listens on.
+	pub address: IpAddr,
+}
+
+impl Host<'_> {
+	/// 127.0.0.1, here.
+	pub const LOCAL: Host<'static> =
+		Host { namespace: None, address: IpAddr::V4(Ipv4Addr::LOCALHOST) };
+}
+
+/// A `thingschain-nest` process of one service.
 pub struct NestProcess<'a> {
 	/// The `thingschain-nest` binary.
 	pub binary: &'a Path,
@@ -257,11 +277,13 @@ pub struct NestProcess<'a> {
 	pub service: ServiceId,
 	/// Its account: key `index` of `role` ([`NODE_ROLE`] or [`SUPER_ROLE`], a super node).
 	pub key: (&'a str, usize),
+	/// Where it runs.
+	pub host: Host<'a>,
 	/// Its JSON-RPC and libp2p ports ([`network::free_port`]s).
 	pub ports: [u16; 2],
-	/// The service nodes it connects to: their libp2p ports, or their JSON-RPC ports for a
-	/// super node.
-	pub peers: &'a [u16],
+	/// The service nodes it connects to: their libp2p addresses, or their JSON-RPC addresses
+	/// for a super node.
+	pub peers: &'a [SocketAddr],
 }
 
 impl NestProcess<'_> {
@@ -280,6 +302,7 @@ impl NestProcess<'_> {
 		}
 		let [rpc_port, p2p_port] = self.ports;
 		let prometheus_port = network::free_port();
+		let host = self.host.address;
 		let mut args: Vec<String> = [
 			"run",
 			"--webchain",
@@ -291,25 +314,37 @@ impl NestProcess<'_> {
 			"--base-path",
 			&base_path.display().to_string(),
 			"--rpc-addr",
-			&format!("127.0.0.1:{rpc_port}"),
+			&SocketAddr::new(host, rpc_port).to_string(),
 			"--prometheus-addr",
-			&format!("127.0.0.1:{prometheus_port}"),
+			&SocketAddr::new(host, prometheus_port).to_string(),
 		]
 		.map(String::from)
 		.into();
 		if role == SUPER_ROLE {
 			args.push("--super".into());
 			for peer in self.peers {
-				args.extend(["--rpc-peer".to_string(), format!("ws://127.0.0.1:{peer}")]);
+				args.extend(["--rpc-peer".to_string(), format!("ws://{peer}")]);
 			}
 		} else {
-			args.extend(["--p2p-listen".to_string(), format!("/ip4/127.0.0.1/tcp/{p2p_port}")]);
+			let listen = format!("/ip4/{host}/tcp/{p2p_port}");
+			args.extend(["--p2p-listen".to_string(), listen]);
 			for peer in self.peers {
-				args.extend(["--p2p-peer".to_string(), format!("/ip4/127.0.0.1/tcp/{peer}")]);
+				let address = format!("/ip4/{}/tcp/{}", peer.ip(), peer.port());
+				args.extend(["--p2p-peer".to_string(), address]);
 			}
 		}
 		let ports = [rpc_port, p2p_port, prometheus_port];
-		network::Node::launch(self.binary, self.name, self.dir, args, ports)
+		let node = match self.host.namespace {
+			None => network::Node::launch(self.binary, self.name, self.dir, args, ports),
+			Some(namespace) => {
+				// `ip netns exec` execs the node: the process killed is the node itself.
+				let binary = self.binary.display().to_string();
+				let inside = ["netns", "exec", namespace, &binary].map(String::from);
+				let args = inside.into_iter().chain(args).collect();
+				network::Node::launch(Path::new("ip"), self.name, self.dir, args, ports)
+			}
+		};
+		node.at(host)
 	}
 }
 

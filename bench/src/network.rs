@@ -6,7 +6,7 @@ use serde_json::Value;
 use std::{
 	collections::BTreeSet,
 	future::Future,
-	net::TcpListener,
+	net::{IpAddr, Ipv4Addr, TcpListener},
 	path::{Path, PathBuf},
 	process::{Child, Command, Stdio},
 	sync::Mutex,
@@ -73,7 +73,9 @@ pub struct Node {
 	args: Vec<String>,
 	/// Name used in logs and messages.
 	pub name: String,
-	/// JSON-RPC port on 127.0.0.1.
+	/// The address it listens on: 127.0.0.1, or its network namespace's ([`Node::at`]).
+	pub host: IpAddr,
+	/// JSON-RPC port.
 	pub rpc_port: u16,
 	/// libp2p port on 127.0.0.1.
 	pub p2p_port: u16,
@@ -122,6 +124,7 @@ impl Node {
 			child: None,
 			args,
 			name: name.to_string(),
+			host: IpAddr::V4(Ipv4Addr::LOCALHOST),
 			rpc_port,
 			p2p_port,
 			prometheus_port,
@@ -165,7 +168,14 @@ impl Node {
 		self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
 	}
 
+	/// The node, reached at `host` (a process in a network namespace of its own).
+	pub fn at(mut self, host: IpAddr) -> Node {
+		self.host = host;
+		self
+	}
+
 	/// The operating system's id of the process, while it runs.
+
 	pub fn pid(&self) -> Option<u32> {
 		self.child.as_ref().map(Child::id)
 	}
@@ -177,7 +187,7 @@ impl Node {
 
 	/// WebSocket URL of the RPC server.
 	pub fn url(&self) -> String {
-		format!("ws://127.0.0.1:{}", self.rpc_port)
+		format!("ws://{}:{}", self.host, self.rpc_port)
 	}
 
 	/// A raw JSON-RPC client, once the server accepts connections (within

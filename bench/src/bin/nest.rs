@@ -16,13 +16,14 @@
 use clap::Parser;
 use codec::Encode;
 use std::{
+	net::{Ipv4Addr, SocketAddr},
 	path::PathBuf,
 	time::{Duration, Instant},
 };
 use thingschain_bench::{
 	accounts::register_fleet,
 	ceiling,
-	nest::{self, trust_nodes, Authority, NestProcess, NODE_ROLE},
+	nest::{self, trust_nodes, Authority, Host, NestProcess, NODE_ROLE},
 	nest_load::{self, Acks, Samples},
 	network::{free_port, poll, Node},
 	report::{percentiles, Table},
@@ -162,7 +163,8 @@ async fn run(args: &Args, dir: &std::path::Path) -> Result<Outcome, String> {
 	let mut nodes: Vec<Node> = (0..args.nodes)
 		.map(|i| {
 			let name = format!("nest-{i}");
-			let peers: Vec<u16> = ports[..i].iter().map(|[_, p2p]| *p2p).collect();
+			let peers: Vec<SocketAddr> =
+				ports[..i].iter().map(|[_, p2p]| (Ipv4Addr::LOCALHOST, *p2p).into()).collect();
 			NestProcess {
 				binary: &args.nest,
 				dir,
@@ -170,7 +172,9 @@ async fn run(args: &Args, dir: &std::path::Path) -> Result<Outcome, String> {
 				webchain: &url,
 				service,
 				key: (NODE_ROLE, i),
+				host: Host::LOCAL,
 				ports: ports[i],
+
 				peers: &peers,
 			}
 			.start()

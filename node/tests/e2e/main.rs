@@ -1,4 +1,5 @@
-//! End-to-end tests: each starts real `thingschain` processes on 127.0.0.1 and talks to them
+//! End-to-end tests: each starts real `thingschain` processes on 127.0.0.1 (or, for the
+//! service nodes under faults, in network namespaces of their own) and talks to them
 //! as a user's tools would.
 //!
 //! They are one test binary, not one per file, so they are linked once and run side by side:
@@ -16,5 +17,6 @@ mod device_cli;
 mod dpos_network;
 mod governance_upgrade;
 mod local_network;
+mod nest_faults;
 mod nest_network;
 mod nest_service;

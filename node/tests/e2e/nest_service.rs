@@ -19,13 +19,17 @@ use crate::common::{device_cli, hex, metric, sibling_bin, start_node, wait_for};
 use codec::Encode;
 use polkadot_sdk::sp_runtime::AccountId32;
 use serde_json::{json, Value as Json};
-use std::{path::Path, time::Duration};
+use std::{
+	net::{Ipv4Addr, SocketAddr},
+	path::Path,
+	time::Duration,
+};
 use subxt::dynamic::Value;
 use subxt::rpcs::{client::RpcParams, rpc_params, RpcClient};
 use subxt_signer::sr25519::dev;
 use thingschain_bench::{
 	accounts::{self, call, register_fleet, send_batches, Fleet},
-	nest::{self, sudo, trust_nodes, Authority, NestProcess, Trusted, NODE_ROLE, SUPER_ROLE},
+	nest::{self, sudo, trust_nodes, Authority, Host, NestProcess, Trusted, NODE_ROLE, SUPER_ROLE},
 	network::{free_port, Node},
 };
 use thingschain_device::{
@@ -39,13 +43,13 @@ use thingschain_primitives::{
 
 /// Blocks per epoch of the test's service: at 2-second blocks the nodes anchor each epoch
 /// well within the next.
-const EPOCH: u32 = 10;
+pub(crate) const EPOCH: u32 = 10;
 /// Records each device writes before node 0 is killed, and after.
 const RECORDS: u64 = 6;
 
 /// Starts `thingschain-nest` as `name` for `service`, with the key of `role` number `index`,
-/// its RPC and libp2p on `ports`, connecting to the service nodes on `peers` (libp2p ports;
-/// RPC ports for the super node).
+/// its RPC and libp2p on `ports` of 127.0.0.1, connecting to the service nodes on `peers`
+/// (libp2p ports; RPC ports for the super node).
 fn start_nest(
 	dir: &Path,
 	name: &str,
@@ -56,7 +60,11 @@ fn start_nest(
 	peers: &[u16],
 ) -> Node {
 	let binary = sibling_bin("thingschain-nest");
-	NestProcess { binary: &binary, dir, name, webchain, service, key, ports, peers }.start()
+	let peers: Vec<SocketAddr> =
+		peers.iter().map(|port| (Ipv4Addr::LOCALHOST, *port).into()).collect();
+	let host = Host::LOCAL;
+	NestProcess { binary: &binary, dir, name, webchain, service, key, host, ports, peers: &peers }
+		.start()
 }
 
 /// `thingschain-nest verify-record` of `device`'s record `sequence` served by the node at
@@ -100,7 +108,7 @@ fn path(path: &Path) -> &str {
 
 /// Device `index` of `fleet`'s reading number `sequence`, sealed for the fleet's reader and
 /// signed for `service` with the device SDK.
-fn reading(
+pub(crate) fn reading(
 	fleet: &Fleet,
 	genesis: Hash,
 	service: ServiceId,
@@ -140,7 +148,7 @@ async fn submit(
 }
 
 /// The latest epoch WebChain anchored for `service`, at its finalized block.
-async fn anchored(chain: &Chain, service: ServiceId) -> Option<u32> {
+pub(crate) async fn anchored(chain: &Chain, service: ServiceId) -> Option<u32> {
 	let latest = chain.storage("NestAnchor", "Latest", (service,)).await.ok()??;
 	// A `LatestAnchor` starts with its epoch.
 	Some(u32::from_le_bytes(latest[..4].try_into().ok()?))
@@ -167,15 +175,16 @@ async fn served(rpc: &RpcClient, what: &str, method: &str, params: RpcParams) ->
 	.await
 }
 
-/// A dev WebChain in `dir`, with `services` services of [`EPOCH`]-block epochs that trust
-/// `nodes` identity-verified nodes (quorum: all of them) and a staked super node.
-/// Also WebChain's JSON-RPC client, once it serves.
-async fn dev_services(
+/// A dev WebChain in `dir`, started with `args` too, with `services` services of
+/// [`EPOCH`]-block epochs that trust `nodes` identity-verified nodes (quorum: all of them) and
+/// a staked super node. Also WebChain's JSON-RPC client, once it serves.
+pub(crate) async fn dev_services(
 	dir: &Path,
+	args: &[&str],
 	nodes: usize,
 	services: usize,
 ) -> (Node, RpcClient, Chain, Trusted) {
-	let webchain = start_node("webchain", dir, &["--dev", "--tmp"]);
+	let webchain = start_node("webchain", dir, &[&["--dev", "--tmp"][..], args].concat());
 	let rpc = webchain.rpc().await;
 	let chain = Chain::connect(&webchain.url()).await.unwrap();
 	let signing = chain.device_signing().await.unwrap();
@@ -190,7 +199,7 @@ async fn dev_services(
 async fn a_service_nestchain_takes_device_records_and_anchors_every_epoch() {
 	let dir = tempfile::tempdir().unwrap();
 	// 1. The service, its nodes and super node, its devices.
-	let (webchain, webchain_rpc, chain, trusted) = dev_services(dir.path(), 3, 1).await;
+	let (webchain, webchain_rpc, chain, trusted) = dev_services(dir.path(), &[], 3, 1).await;
 	let service = trusted.services[0];
 	let fleet = register_fleet(&chain, 2, Some(service)).await.unwrap();
 	let genesis = Hash::from(chain.genesis_hash());
@@ -362,7 +371,8 @@ const FINALITY_EPOCHS: u32 = 3;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lock_arrives_on_its_destination_once_final_and_a_reverted_one_never() {
 	let dir = tempfile::tempdir().unwrap();
-	let (webchain, webchain_rpc, chain, trusted) = dev_services(dir.path(), 1, 2).await;
+	let (webchain, webchain_rpc, chain, trusted) = dev_services(dir.path(), &[], 1, 2).await;
+
 	let [source, destination] = trusted.services[..] else { panic!("two services") };
 	let fleet = register_fleet(&chain, 1, Some(source)).await.unwrap();
 	// Later epochs of the source may revert a lock, so the test's revert lands in time.
