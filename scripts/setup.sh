@@ -14,8 +14,9 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 # nodejs and npm run the Polkadot.js client tests (tests/js); a machine that already has a
 # Node.js of its own (with npm) keeps it. chromium is the headless browser the explorer
 # page's test (tests/browser) drives. podman, runc and mmdebstrap make and run the node's
-# container image (scripts/docker.sh).
-APT_PKGS=(protobuf-compiler clang libclang-dev lld cmake pkg-config libssl-dev make git curl ca-certificates chromium podman runc mmdebstrap)
+# container image (scripts/docker.sh). iproute2 and iptables give the service nodes' fault
+# test its network namespaces and partitions (node/tests/e2e/nest_faults.rs, run as root).
+APT_PKGS=(protobuf-compiler clang libclang-dev lld cmake pkg-config libssl-dev make git curl ca-certificates chromium podman runc mmdebstrap iproute2 iptables)
 if ! command -v npm >/dev/null; then APT_PKGS+=(nodejs npm); fi
 missing=()
 for p in "${APT_PKGS[@]}"; do

@@ -175,7 +175,6 @@ impl Node {
 	}
 
 	/// The operating system's id of the process, while it runs.
-
 	pub fn pid(&self) -> Option<u32> {
 		self.child.as_ref().map(Child::id)
 	}

@@ -261,7 +261,9 @@ async fn serve(
 			channels: started.agreement,
 			log,
 			finalized: first.clone(),
+			webchain: cli.webchain.clone(),
 			genesis_hash: rules.genesis_hash,
+
 			service: cli.service,
 		};
 		let agreed = agreement::service::run(context, parts);

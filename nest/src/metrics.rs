@@ -8,13 +8,14 @@
 //! | `thingschain_nest_records_refused_total{reason}` | records refused, by [`Rejection::reason`] |
 //! | `thingschain_nest_submit_seconds` | a `nestnode_submit` call's time, from its decoding to its answers |
 //! | `thingschain_nest_records` | records the ledger holds |
-//! | `thingschain_nest_open_epoch` | the epoch the node's next cut closes |
+//! | `thingschain_nest_open_epoch` | the epoch the ledger closes next |
 //! | `thingschain_nest_epoch_lag` | epochs WebChain says have ended that the node has not closed |
 //! | `thingschain_nest_anchored_epochs` | epochs WebChain has anchored for the service (its next anchor's epoch) |
 //! | `thingschain_nest_webchain_block` | the last finalized WebChain block the node read |
 //! | `thingschain_nest_trusted_peers` | the service's other nodes it is connected to and trusts |
 //! | `thingschain_nest_agreement_height` | proposals of the service's agreement final on this node |
 //! | `thingschain_nest_replicated_records` | records the agreement has ordered (replicated) |
+//! | `thingschain_nest_certified_epochs` | epochs the agreement closed with a certified root |
 //!
 //! The gauges are sampled from the node's state every [`SAMPLE_EVERY`]; the counters and the
 //! histogram as things happen.
@@ -52,6 +53,7 @@ pub struct Metrics {
 	trusted_peers: Gauge<U64>,
 	agreement_height: Gauge<U64>,
 	replicated_records: Gauge<U64>,
+	certified_epochs: Gauge<U64>,
 }
 
 impl Metrics {
@@ -111,6 +113,11 @@ impl Metrics {
 				"thingschain_nest_replicated_records",
 				"Records the service's agreement has ordered: replicated",
 			)?,
+			certified_epochs: gauge(
+				"thingschain_nest_certified_epochs",
+				"Epochs the service's agreement closed with a certified root",
+			)?,
+
 			trusted_peers: gauge(
 				"thingschain_nest_trusted_peers",
 				"The service's other nodes this node is connected to and trusts",
@@ -184,6 +191,7 @@ impl Metrics {
 			if let Some(state) = ordered.as_ref().and_then(|ordered| ordered.borrow().clone()) {
 				self.agreement_height.set(state.height);
 				self.replicated_records.set(state.ends.values().sum());
+				self.certified_epochs.set(state.open_epoch.into());
 			}
 		}
 	}

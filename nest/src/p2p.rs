@@ -10,7 +10,8 @@
 //!                                                              ─► ledger, in order
 //!                                                              a gap ─► Records(device, next..)
 //!                                                                       from the publisher
-//!  connection ─► Hello(binding) both ways ─► trusted while WebChain lists the account
+//!  connection (at most 16 mid-handshake, 2 per peer, 128 in all)
+//!             ─► hello (binding) both ways ─► trusted while WebChain lists the account
 //!  agreement ◄─► request-response to and from participants only ([`agreement`])
 //! ```
 
@@ -32,6 +33,7 @@ use codec::{Decode, Encode};
 use commonware_cryptography::ed25519::PublicKey as AgreementKey;
 use futures::StreamExt;
 use libp2p::{
+	connection_limits::{self, ConnectionLimits},
 	identity::Keypair as PeerKeypair,
 	noise,
 	request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel},
@@ -40,7 +42,8 @@ use libp2p::{
 };
 use libp2p_gossipsub as gossipsub;
 use protocol::{
-	Framed, PeerBinding, Request, Response, SyncCodec, MAX_MESSAGE_BYTES, SYNC_PROTOCOL,
+	Framed, HelloCodec, PeerBinding, Request, Response, SyncCodec, HELLO_PROTOCOL,
+	MAX_MESSAGE_BYTES, SYNC_PROTOCOL,
 };
 use std::{
 	collections::{BTreeMap, HashMap, HashSet},
@@ -60,8 +63,20 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 /// The most requests in flight on one connection, each way.
 const MAX_STREAMS: usize = 16;
 
+/// The most hellos in flight on one connection, each way: one is all a peer needs.
+const MAX_HELLO_STREAMS: usize = 2;
+
 /// The most commands waiting for the network task.
 const MAX_WAITING_COMMANDS: usize = 1_024;
+
+/// Connections accepted while their handshake runs: anyone may open one.
+const MAX_PENDING_INCOMING: u32 = 16;
+
+/// Connections established with one peer: its dial and this node's.
+const MAX_CONNECTIONS_PER_PEER: u32 = 2;
+
+/// Connections established in all: a service has tens of nodes, not hundreds.
+const MAX_CONNECTIONS: u32 = 128;
 
 /// How long a peer the agreement blocked stays unheard.
 const BLOCKED_FOR: Duration = Duration::from_secs(600);
@@ -69,9 +84,13 @@ const BLOCKED_FOR: Duration = Duration::from_secs(600);
 /// The network's behaviours.
 #[derive(NetworkBehaviour)]
 struct Behaviour {
+	/// Refuses connections beyond the limits.
+	limits: connection_limits::Behaviour,
 	/// New records, pushed.
 	gossip: gossipsub::Behaviour,
-	/// Hellos, cuts and records, asked for.
+	/// Who each peer is.
+	hello: request_response::Behaviour<HelloCodec>,
+	/// Cuts and records, asked for.
 	sync: request_response::Behaviour<SyncCodec>,
 	/// The agreement's messages.
 	agreement: request_response::Behaviour<Framed<AgreementMessage, ()>>,
@@ -158,6 +177,18 @@ impl Network {
 					gossipsub::MessageAuthenticity::Signed(key.clone()),
 					gossip_config,
 				)?;
+				let hello = request_response::Behaviour::new(
+					[(HELLO_PROTOCOL, ProtocolSupport::Full)],
+					request_response::Config::default()
+						.with_request_timeout(REQUEST_TIMEOUT)
+						.with_max_concurrent_streams(MAX_HELLO_STREAMS),
+				);
+				let limits = connection_limits::Behaviour::new(
+					ConnectionLimits::default()
+						.with_max_pending_incoming(Some(MAX_PENDING_INCOMING))
+						.with_max_established_per_peer(Some(MAX_CONNECTIONS_PER_PEER))
+						.with_max_established(Some(MAX_CONNECTIONS)),
+				);
 				let sync = request_response::Behaviour::new(
 					[(SYNC_PROTOCOL, ProtocolSupport::Full)],
 					request_response::Config::default()
@@ -171,7 +202,7 @@ impl Network {
 						.with_request_timeout(agreement::SEND_TIMEOUT)
 						.with_max_concurrent_streams(agreement::MAX_STREAMS),
 				);
-				Ok(Behaviour { gossip, sync, agreement })
+				Ok(Behaviour { limits, gossip, hello, sync, agreement })
 			})?
 			.with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(3_600)))
 			.build();
@@ -201,7 +232,6 @@ impl Network {
 			topic,
 			trusted: HashMap::new(),
 			greeted: HashSet::new(),
-			hellos: HashSet::new(),
 			dialing: HashMap::new(),
 			pending: HashMap::new(),
 			network: network.clone(),
@@ -309,8 +339,6 @@ struct Task {
 	/// Untrusted peers greeted after a finalized block: disconnected after the next one if
 	/// still untrusted.
 	greeted: HashSet<PeerId>,
-	/// The hellos in flight: only their responses may be hellos.
-	hellos: HashSet<OutboundRequestId>,
 	/// The configured peers' addresses being dialed or connected, with the connection.
 	dialing: HashMap<Multiaddr, ConnectionId>,
 	/// Requests in flight and where their answers go (dropped, with the sender, when done).
@@ -424,6 +452,7 @@ impl Task {
 				tracing::debug!(target: "p2p", "a dial failed: {error}");
 				self.dialing.retain(|_, id| *id != connection_id);
 			}
+			SwarmEvent::Behaviour(BehaviourEvent::Hello(event)) => self.hello_event(event),
 			SwarmEvent::Behaviour(BehaviourEvent::Sync(event)) => self.sync_event(event),
 			SwarmEvent::Behaviour(BehaviourEvent::Agreement(event)) => self.agreement_event(event),
 			SwarmEvent::Behaviour(BehaviourEvent::Gossip(gossipsub::Event::Message {
@@ -435,31 +464,41 @@ impl Task {
 		}
 	}
 
-	/// Handles the sync protocol: answers requests, routes responses to who asked. A hello
-	/// counts only as the answer to a hello; any other answer to one, or a hello answering
-	/// anything else, is dropped (the asker then has one answer fewer, never a stuck wait).
+	/// Handles the hello protocol: a peer's binding, asked or told, decides whether it is
+	/// trusted; anyone is told this node's.
+	fn hello_event(&mut self, event: request_response::Event<PeerBinding, PeerBinding>) {
+		use request_response::{Event, Message};
+		match event {
+			Event::Message { peer, message: Message::Request { request, channel, .. } } => {
+				self.trust(peer, &request);
+				let hello = self.hello.clone();
+				let _ = self.swarm.behaviour_mut().hello.send_response(channel, hello);
+			}
+			Event::Message { peer, message: Message::Response { response, .. } } => {
+				self.trust(peer, &response)
+			}
+			Event::OutboundFailure { peer, error, .. } => {
+				tracing::debug!(target: "p2p", "a hello to {peer} failed: {error}");
+			}
+			_ => {}
+		}
+	}
+
+	/// Handles the sync protocol: answers requests, routes responses to who asked.
 	fn sync_event(&mut self, event: request_response::Event<Request, Response>) {
 		use request_response::{Event, Message};
 		match event {
 			Event::Message { peer, message: Message::Request { request, channel, .. } } => {
 				self.answer(peer, request, channel)
 			}
-			Event::Message { peer, message: Message::Response { request_id, response } } => {
-				let reply = self.pending.remove(&request_id);
-				let hello = self.hellos.remove(&request_id);
-				match (response, reply) {
-					(Response::Hello(binding), None) if hello => self.trust(peer, &binding),
-					(Response::Hello(_), _) => {}
-					(answer, Some(reply)) => {
-						let _ = reply.send(answer);
-					}
-					(_, None) => {}
+			Event::Message { message: Message::Response { request_id, response }, .. } => {
+				if let Some(reply) = self.pending.remove(&request_id) {
+					let _ = reply.send(response);
 				}
 			}
 			Event::OutboundFailure { peer, request_id, error } => {
 				tracing::debug!(target: "p2p", "a request to {peer} failed: {error}");
 				self.pending.remove(&request_id);
-				self.hellos.remove(&request_id);
 			}
 			_ => {}
 		}
@@ -467,9 +506,8 @@ impl Task {
 
 	/// Sends `peer` this node's hello.
 	fn greet(&mut self, peer: PeerId) {
-		let hello = Request::Hello(self.hello.clone());
-		let id = self.swarm.behaviour_mut().sync.send_request(&peer, hello);
-		self.hellos.insert(id);
+		let hello = self.hello.clone();
+		self.swarm.behaviour_mut().hello.send_request(&peer, hello);
 	}
 
 	/// Stops trusting `peer`: its gossip is ignored, and it is disconnected (a configured
@@ -481,13 +519,9 @@ impl Task {
 		let _ = self.swarm.disconnect_peer_id(peer);
 	}
 
-	/// Answers `peer`'s request: a hello from anyone, the rest only from trusted peers.
+	/// Answers `peer`'s request, if it is a trusted peer.
 	fn answer(&mut self, peer: PeerId, request: Request, channel: ResponseChannel<Response>) {
 		let response = match request {
-			Request::Hello(binding) => {
-				self.trust(peer, &binding);
-				Response::Hello(self.hello.clone())
-			}
 			_ if !self.trusted.contains_key(&peer) => Response::Refused,
 			Request::Cut(epoch) => {
 				return self.answer_from_ledger(channel, move |ledger| {

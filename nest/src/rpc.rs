@@ -242,9 +242,13 @@ fn decode_records(bytes: &[u8]) -> Result<Vec<SignedNestRecord>, NestNodeRpcErro
 /// How many `nestnode_submit` calls are checked and written at once.
 const CALLS_AT_ONCE: usize = 64;
 
-/// How many reads of the ledger (proofs, records, status) run at once: a proof builds its
-/// epoch's tree, so many callers asking at once wait here instead of taking every core and
-/// the memory of as many trees.
+/// How many proofs run at once: a proof builds its epoch's tree, so many callers asking at
+/// once wait here instead of taking every core and the memory of as many trees.
+const PROOFS_AT_ONCE: usize = 4;
+
+/// How many other reads of the ledger (records, cuts, sequences, a write's replication) run
+/// at once: apart from the proofs, so that a flood of proof calls does not hold up a
+/// device's write or a super node's catching up.
 const READS_AT_ONCE: usize = 4;
 
 /// The service node's state the methods use.
@@ -258,7 +262,9 @@ pub struct NestNode {
 	network: Option<Network>,
 	/// Permits for the submissions in progress ([`CALLS_AT_ONCE`]).
 	working: tokio::sync::Semaphore,
-	/// Permits for the reads in progress ([`READS_AT_ONCE`]).
+	/// Permits for the proofs in progress ([`PROOFS_AT_ONCE`]).
+	proving: tokio::sync::Semaphore,
+	/// Permits for the other reads in progress ([`READS_AT_ONCE`]).
 	reading: tokio::sync::Semaphore,
 	/// What it counts.
 	metrics: Metrics,
@@ -279,8 +285,19 @@ impl NestNode {
 		ordered: Option<Ordered>,
 	) -> NestNode {
 		let working = tokio::sync::Semaphore::new(CALLS_AT_ONCE);
+		let proving = tokio::sync::Semaphore::new(PROOFS_AT_ONCE);
 		let reading = tokio::sync::Semaphore::new(READS_AT_ONCE);
-		NestNode { ledger, committer, finalized, network, working, reading, metrics, ordered }
+		NestNode {
+			ledger,
+			committer,
+			finalized,
+			network,
+			working,
+			proving,
+			reading,
+			metrics,
+			ordered,
+		}
 	}
 
 	/// Makes the `answers` of records the agreement has ordered `Replicated` (or refused,
@@ -335,14 +352,31 @@ impl NestNode {
 		Ok(())
 	}
 
-	/// Runs `read` on the ledger off the async threads.
+	/// Runs `read` on the ledger off the async threads, once `permits` has one.
+	async fn read_with<T: Send + 'static>(
+		&self,
+		permits: &tokio::sync::Semaphore,
+		read: impl FnOnce(&Ledger) -> Result<T, StorageError> + Send + 'static,
+	) -> Result<T, NestNodeRpcError> {
+		let _reading = permits.acquire().await.expect("the semaphore is never closed");
+		let ledger = self.ledger.clone();
+		Ok(crate::blocking(move || read(&ledger)).await?)
+	}
+
+	/// A read of the ledger ([`READS_AT_ONCE`]).
 	async fn read<T: Send + 'static>(
 		&self,
 		read: impl FnOnce(&Ledger) -> Result<T, StorageError> + Send + 'static,
 	) -> Result<T, NestNodeRpcError> {
-		let _reading = self.reading.acquire().await.expect("the semaphore is never closed");
-		let ledger = self.ledger.clone();
-		Ok(crate::blocking(move || read(&ledger)).await?)
+		self.read_with(&self.reading, read).await
+	}
+
+	/// A proof ([`PROOFS_AT_ONCE`]).
+	async fn prove<T: Send + 'static>(
+		&self,
+		prove: impl FnOnce(&Ledger) -> Result<T, StorageError> + Send + 'static,
+	) -> Result<T, NestNodeRpcError> {
+		self.read_with(&self.proving, prove).await
 	}
 }
 
@@ -427,7 +461,7 @@ impl NestNodeApiServer for NestNode {
 	}
 
 	async fn proof(&self, device: DeviceId, sequence: u64) -> RpcResult<Option<ProvenRecord>> {
-		let proven = self.read(move |ledger| ledger.proof(device, sequence)).await?;
+		let proven = self.prove(move |ledger| ledger.proof(device, sequence)).await?;
 		Ok(proven.map(|proven| {
 			let (record, signature) =
 				(proven.stored.record.leaf_bytes(), proven.stored.signature.encode());
@@ -436,7 +470,8 @@ impl NestNodeApiServer for NestNode {
 	}
 
 	async fn arrival(&self, number: u64) -> RpcResult<Option<ProvenLeaf>> {
-		let proven = self.read(move |ledger| ledger.arrival_proof(number)).await?;
+		let proven = self.prove(move |ledger| ledger.arrival_proof(number)).await?;
+
 		Ok(proven.map(|proven| {
 			let record = proven.stored.leaf_bytes();
 			ProvenLeaf::of(proven, record)
@@ -608,5 +643,85 @@ mod tests {
 		let many = vec![fleet.record(0, 0); MAX_RECORDS_PER_CALL + 1];
 		let error = rpc.call::<_, Value>("nestnode_submit", [hex(&many)]).await.unwrap_err();
 		assert!(error.to_string().contains("9312"), "{error}");
+	}
+
+	/// The attack: 200 clients hold connections open and say nothing, and 1,000 proof calls
+	/// arrive at once, each building a tree of 4,000 records. A device's write and a super
+	/// node's read of a cut still answer within a second: proofs queue apart.
+	#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+	async fn idle_clients_and_a_flood_of_proofs_leave_writes_and_cut_reads_answering() {
+		use std::{
+			sync::atomic::{AtomicUsize, Ordering},
+			time::{Duration, Instant},
+		};
+		use subxt::rpcs::{rpc_params, RpcClient};
+		let fleet = Fleet::new(2);
+		let (_dir, ledger, rpc) = node(&fleet);
+		for chunk in 0..4 {
+			let records: Vec<_> = (chunk * 1_000..(chunk + 1) * 1_000)
+				.map(|sequence| fleet.record(0, sequence))
+				.collect();
+			let _: Value = rpc.call("nestnode_submit", [hex(&records)]).await.unwrap();
+		}
+		assert_eq!(ledger.close_held().unwrap().leaves, 4_000);
+		let limits = crate::server::Limits {
+			connections: 2_000,
+			connections_per_ip: 500,
+			request_bytes: 1 << 20,
+			response_bytes: 1 << 20,
+			call_timeout: Duration::from_secs(60),
+			first_request: Duration::from_secs(60),
+		};
+		let address = "127.0.0.1:0".parse().unwrap();
+		let server = crate::server::bind(address, rpc, limits).await.unwrap();
+		tokio::spawn(server.accepting);
+		let url = format!("ws://{}", server.address);
+		let connect = || RpcClient::from_insecure_url(&url);
+
+		let mut idle = Vec::new();
+		for _ in 0..200 {
+			idle.push(connect().await.unwrap());
+		}
+		let proven = Arc::new(AtomicUsize::new(0));
+		let mut flood = Vec::new();
+		for client in 0..10u64 {
+			let (prover, proven) = (connect().await.unwrap(), proven.clone());
+			let device = fleet.device_id(0);
+			flood.push(tokio::spawn(async move {
+				let calls = (0..100).map(|call| {
+					let (prover, proven) = (&prover, &proven);
+					async move {
+						let params = rpc_params![device, client * 100 + call];
+						let proof: Value = prover.request("nestnode_proof", params).await.unwrap();
+						assert!(!proof.is_null());
+						proven.fetch_add(1, Ordering::SeqCst);
+					}
+				});
+				futures::future::join_all(calls).await;
+			}));
+		}
+		// Once the proofs are answering, a write and a cut read go through the same server.
+		while proven.load(Ordering::SeqCst) == 0 {
+			tokio::task::yield_now().await;
+		}
+		let (device, super_node) = (connect().await.unwrap(), connect().await.unwrap());
+		let write = Instant::now();
+		let params = rpc_params![hex(&[fleet.record(1, 0)])];
+		let answers: Value = device.request("nestnode_submit", params).await.unwrap();
+		let written = write.elapsed();
+		assert_eq!(answers[0]["status"], "stored");
+		let read = Instant::now();
+		let cut: Option<Bytes> = super_node.request("nestnode_cut", rpc_params![0]).await.unwrap();
+		let cut_read = read.elapsed();
+		assert_eq!(cut.map(|cut| cut.0), Some(ledger.cut(0).unwrap().unwrap().encode()));
+		let during = proven.load(Ordering::SeqCst);
+		assert!(during < 1_000, "the proofs were over ({during}) before the write and the read");
+		assert!(written < Duration::from_secs(1), "the write took {written:?}");
+		assert!(cut_read < Duration::from_secs(1), "the cut read took {cut_read:?}");
+		for prover in flood {
+			prover.await.unwrap();
+		}
+		assert_eq!(proven.load(Ordering::SeqCst), 1_000);
+		drop(idle);
 	}
 }

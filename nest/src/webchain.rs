@@ -419,6 +419,27 @@ async fn next_anchor(at: &AtBlock, service: ServiceId) -> Result<NextAnchor, Err
 	Ok(NextAnchor { epoch: epoch.saturating_add(1), prev })
 }
 
+/// The block in which WebChain skipped `service`'s `epoch` (`NestAnchor.Anchors`: an anchor
+/// with no state), if it had by its finalized block `block`.
+pub async fn skipped_in(
+	chain: &Chain,
+	service: ServiceId,
+	epoch: Epoch,
+	block: u64,
+) -> Result<Option<u64>, Error> {
+	let at = chain.client().at_block(block).await.map_err(rpc)?;
+	let address = dynamic::storage::<(u32, u32), Value>("NestAnchor", "Anchors");
+	let Some(value) = at.storage().try_fetch(address, (service, epoch)).await.map_err(rpc)? else {
+		return Ok(None);
+	};
+	let value = value.decode().map_err(rpc)?;
+	let skipped = value.at("skipped").and_then(Value::as_bool);
+	match skipped.ok_or_else(|| malformed("an anchor's skipped flag"))? {
+		true => Ok(Some(number(value.at("anchored_at"))?)),
+		false => Ok(None),
+	}
+}
+
 /// The roots pending for `service`'s `epoch` at `at` (`NestAnchor.Pending`).
 async fn pending(at: &AtBlock, service: ServiceId, epoch: Epoch) -> Result<Vec<Candidate>, Error> {
 	let address = dynamic::storage::<(u32,), Value>("NestAnchor", "Pending");

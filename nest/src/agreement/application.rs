@@ -427,7 +427,11 @@ where
 			at = parent;
 		};
 		while let Some((digest, body)) = chain.pop() {
-			state = chain::extend(&at, &state, &body, &self.webchain)?;
+			let skipped = match body.close {
+				Some(close) => self.webchain.skipped(close.epoch, body.block).await,
+				None => false,
+			};
+			state = chain::extend(&at, &state, &body, &self.webchain, skipped)?;
 			self.known.lock().expect("poisoned").states.insert(digest, state.clone());
 			at = digest;
 		}
@@ -469,11 +473,17 @@ where
 		};
 		let mut proposal =
 			Proposal { parent: parent.0, height: state.height + 1, block, ranges, close: None };
-		if self.webchain.epoch_end(state.open_epoch) <= block {
-			// Every arrival this node holds: all are WebChain's finalized ones.
-			let arrivals = self.log.arrival_count().max(state.arrivals);
-			let (root, leaves) = self.epoch_root(&state, &proposal, arrivals).await.ok()?;
-			proposal.close = Some(Close { epoch: state.open_epoch, root, leaves, arrivals });
+		let epoch = state.open_epoch;
+		if self.webchain.epoch_end(epoch) <= block {
+			proposal.close = Some(match self.webchain.skipped(epoch, block).await {
+				true => Close::skipped(epoch, state.arrivals),
+				false => {
+					// Every arrival this node holds: all are WebChain's finalized ones.
+					let arrivals = self.log.arrival_count().max(state.arrivals);
+					let (root, leaves) = self.epoch_root(&state, &proposal, arrivals).await.ok()?;
+					Close { epoch, root, leaves, arrivals, skipped: false }
+				}
+			});
 		}
 		let digest = proposal.digest();
 		tracing::debug!(
@@ -519,8 +529,10 @@ where
 			return false;
 		}
 		let body = self.body(payload).await;
-		let Some(close) = body.close else { return true };
+		// A skip's emptiness is the chain's rule (`state` checked it): it has no tree.
+		let Some(close) = body.close.filter(|close| !close.skipped) else { return true };
 		let parent = self.state(Digest(body.parent)).await.expect("extends, as its child does");
+
 		let held = self.epoch_root(&parent, &body, close.arrivals).await;
 		let certified =
 			held.as_ref().is_ok_and(|&(root, leaves)| root == close.root && leaves == close.leaves);

@@ -98,7 +98,8 @@ mod tests {
 
 	/// A close of epoch 3 and its child.
 	fn bodies() -> Vec<Proposal> {
-		let close = Close { epoch: 3, root: Hash::repeat_byte(5), leaves: 7, arrivals: 1 };
+		let close =
+			Close { epoch: 3, root: Hash::repeat_byte(5), leaves: 7, arrivals: 1, skipped: false };
 		let closing =
 			Proposal { parent: [1; 32], height: 4, block: 40, ranges: vec![], close: Some(close) };
 		let child = Proposal {

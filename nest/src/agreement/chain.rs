@@ -82,6 +82,17 @@ pub struct Close {
 	/// How many of the service's peg arrivals (WebChain's, numbered from 0) the epochs up to
 	/// this one hold: this one holds those from the previous close's count on.
 	pub arrivals: u64,
+	/// WebChain skipped the epoch (`NestAnchor.skip_epoch`) by the proposal's block: it holds
+	/// nothing, and its records go to the next epoch.
+	pub skipped: bool,
+}
+
+impl Close {
+	/// The close of `epoch`, which WebChain skipped, after epochs holding `arrivals`
+	/// arrivals: empty.
+	pub fn skipped(epoch: Epoch, arrivals: u64) -> Close {
+		Close { epoch, root: Hash::zero(), leaves: 0, arrivals, skipped: true }
+	}
 }
 
 /// The leaves of an epoch in its tree's order: each device's records of the epoch, devices
@@ -278,6 +289,15 @@ pub enum Invalid {
 		/// The epoch it closes.
 		epoch: Epoch,
 	},
+	/// Its close says the epoch was skipped on WebChain by the proposal's block, or that it
+	/// was not, wrongly; or closes a skipped epoch with something in it.
+	#[error("epoch {epoch} skipped on WebChain by the proposal's block: {skipped}; its close says otherwise, or is not empty")]
+	Skip {
+		/// The epoch.
+		epoch: Epoch,
+		/// Whether WebChain skipped it by the proposal's block.
+		skipped: bool,
+	},
 	/// Its close holds fewer peg arrivals than the epochs before it.
 	#[error("its close holds {close} peg arrivals, the closed epochs {parent}")]
 	ArrivalsBackwards {
@@ -289,12 +309,15 @@ pub enum Invalid {
 }
 
 /// The state after `proposal`, if it may extend `parent` (whose digest is `parent_digest`)
-/// under `schedule`. The root of a close is checked once the records are held, not here.
+/// under `schedule`, where `skipped` says whether WebChain had skipped the parent's open epoch
+/// by the proposal's block (it matters only to a proposal that closes that epoch). The root
+/// of a close is checked once the records are held, not here.
 pub fn extend(
 	parent_digest: &Digest,
 	parent: &State,
 	proposal: &Proposal,
 	schedule: &impl Schedule,
+	skipped: bool,
 ) -> Result<State, Invalid> {
 	if proposal.parent != parent_digest.0 {
 		return Err(Invalid::Parent);
@@ -326,7 +349,17 @@ pub fn extend(
 	let (open_epoch, epoch_start, arrivals) = match (proposal.close, ended) {
 		(None, false) => (parent.open_epoch, parent.epoch_start, parent.arrivals),
 		(None, true) => return Err(Invalid::MissingClose { epoch: parent.open_epoch }),
+		(Some(close), true) if close.epoch == parent.open_epoch && skipped => {
+			// Its records, and those before it in the epoch, go to the next epoch.
+			if close != Close::skipped(close.epoch, parent.arrivals) {
+				return Err(Invalid::Skip { epoch: close.epoch, skipped });
+			}
+			(parent.open_epoch + 1, parent.epoch_start, parent.arrivals)
+		}
 		(Some(close), true) if close.epoch == parent.open_epoch => {
+			if close.skipped {
+				return Err(Invalid::Skip { epoch: close.epoch, skipped });
+			}
 			if close.arrivals < parent.arrivals {
 				let (close, parent) = (close.arrivals, parent.arrivals);
 				return Err(Invalid::ArrivalsBackwards { close, parent });
@@ -370,41 +403,44 @@ mod tests {
 	fn a_proposal_extends_its_parent_only_where_each_device_s_records_end() {
 		let genesis = Digest([0; 32]);
 		let first = child(&genesis, 1, 3, vec![range(1, 0, 5), range(4, 0, 2)]);
-		let state = extend(&genesis, &State::default(), &first, &Tens).unwrap();
+		let state = extend(&genesis, &State::default(), &first, &Tens, false).unwrap();
 		assert_eq!((state.end(1), state.end(4), state.end(9)), (5, 2, 0));
 
 		let digest = first.digest();
 		let next = |ranges| child(&digest, 2, 4, ranges);
-		assert_eq!(extend(&digest, &state, &next(vec![range(1, 5, 6)]), &Tens).unwrap().end(1), 6);
+		assert_eq!(
+			extend(&digest, &state, &next(vec![range(1, 5, 6)]), &Tens, false).unwrap().end(1),
+			6
+		);
 		// A range that skips or repeats records, a repeated or unordered device, an empty range.
 		assert_eq!(
-			extend(&digest, &state, &next(vec![range(1, 6, 7)]), &Tens),
+			extend(&digest, &state, &next(vec![range(1, 6, 7)]), &Tens, false),
 			Err(Invalid::Gap { device: 1, from: 6, end: 5 })
 		);
 		assert_eq!(
-			extend(&digest, &state, &next(vec![range(1, 4, 7)]), &Tens),
+			extend(&digest, &state, &next(vec![range(1, 4, 7)]), &Tens, false),
 			Err(Invalid::Gap { device: 1, from: 4, end: 5 })
 		);
 		assert_eq!(
-			extend(&digest, &state, &next(vec![range(4, 2, 3), range(1, 5, 6)]), &Tens),
+			extend(&digest, &state, &next(vec![range(4, 2, 3), range(1, 5, 6)]), &Tens, false),
 			Err(Invalid::Ranges { device: 1 })
 		);
 		assert_eq!(
-			extend(&digest, &state, &next(vec![range(1, 5, 5)]), &Tens),
+			extend(&digest, &state, &next(vec![range(1, 5, 5)]), &Tens, false),
 			Err(Invalid::Ranges { device: 1 })
 		);
 		// Another parent, a wrong height, an older block.
-		assert_eq!(extend(&genesis, &state, &next(vec![]), &Tens), Err(Invalid::Parent));
+		assert_eq!(extend(&genesis, &state, &next(vec![]), &Tens, false), Err(Invalid::Parent));
 		let mut high = next(vec![]);
 		high.height = 3;
 		assert_eq!(
-			extend(&digest, &state, &high, &Tens),
+			extend(&digest, &state, &high, &Tens, false),
 			Err(Invalid::Height { height: 3, parent: 1 })
 		);
 		let mut old = next(vec![]);
 		old.block = 2;
 		assert_eq!(
-			extend(&digest, &state, &old, &Tens),
+			extend(&digest, &state, &old, &Tens, false),
 			Err(Invalid::BlockBackwards { block: 2, parent: 3 })
 		);
 	}
@@ -412,36 +448,67 @@ mod tests {
 	#[test]
 	fn the_first_proposal_at_or_after_an_epoch_s_end_closes_it_and_only_it() {
 		let genesis = Digest([0; 32]);
-		let close = |epoch| Some(Close { epoch, root: Hash::zero(), leaves: 0, arrivals: 2 });
+		let close = |epoch| {
+			Some(Close { epoch, root: Hash::zero(), leaves: 0, arrivals: 2, skipped: false })
+		};
 		let mut ended = child(&genesis, 1, 10, vec![]);
 		assert_eq!(
-			extend(&genesis, &State::default(), &ended, &Tens),
+			extend(&genesis, &State::default(), &ended, &Tens, false),
 			Err(Invalid::MissingClose { epoch: 0 })
 		);
 		ended.close = close(1);
 		assert_eq!(
-			extend(&genesis, &State::default(), &ended, &Tens),
+			extend(&genesis, &State::default(), &ended, &Tens, false),
 			Err(Invalid::WrongClose { epoch: 1 })
 		);
 		ended.close = close(0);
-		let state = extend(&genesis, &State::default(), &ended, &Tens).unwrap();
+		let state = extend(&genesis, &State::default(), &ended, &Tens, false).unwrap();
 		assert_eq!((state.open_epoch, state.epoch_start, state.arrivals), (1, 2, 2));
 
 		let mut early = child(&ended.digest(), 2, 15, vec![]);
 		early.close = close(1);
 		assert_eq!(
-			extend(&ended.digest(), &state, &early, &Tens),
+			extend(&ended.digest(), &state, &early, &Tens, false),
 			Err(Invalid::WrongClose { epoch: 1 })
 		);
 		// The next close may not hold fewer arrivals than the closed epochs.
 		let mut next = child(&ended.digest(), 2, 20, vec![]);
-		next.close = Some(Close { epoch: 1, root: Hash::zero(), leaves: 0, arrivals: 1 });
+		next.close =
+			Some(Close { epoch: 1, root: Hash::zero(), leaves: 0, arrivals: 1, skipped: false });
 		assert_eq!(
-			extend(&ended.digest(), &state, &next, &Tens),
+			extend(&ended.digest(), &state, &next, &Tens, false),
 			Err(Invalid::ArrivalsBackwards { close: 1, parent: 2 })
 		);
 		next.close = close(1);
-		assert_eq!(extend(&ended.digest(), &state, &next, &Tens).map(|s| s.arrivals), Ok(2));
+		assert_eq!(extend(&ended.digest(), &state, &next, &Tens, false).map(|s| s.arrivals), Ok(2));
+	}
+
+	#[test]
+	fn an_epoch_webchain_skipped_closes_empty_and_its_records_go_to_the_next() {
+		let genesis = Digest([0; 32]);
+		let first = child(&genesis, 1, 3, vec![range(1, 0, 5)]);
+		let state = extend(&genesis, &State::default(), &first, &Tens, false).unwrap();
+		let digest = first.digest();
+		let mut closing = child(&digest, 2, 10, vec![range(1, 5, 6)]);
+		// WebChain skipped epoch 0 by block 10: a close with a root, or one that does not
+		// say so, is refused; so is a skip WebChain did not make.
+		let root =
+			Close { epoch: 0, root: Hash::repeat_byte(1), leaves: 6, arrivals: 0, skipped: false };
+		for close in [root, Close { skipped: true, ..root }] {
+			closing.close = Some(close);
+			assert_eq!(
+				extend(&digest, &state, &closing, &Tens, true),
+				Err(Invalid::Skip { epoch: 0, skipped: true })
+			);
+		}
+		closing.close = Some(Close::skipped(0, 0));
+		assert_eq!(
+			extend(&digest, &state, &closing, &Tens, false),
+			Err(Invalid::Skip { epoch: 0, skipped: false })
+		);
+		let skipped = extend(&digest, &state, &closing, &Tens, true).unwrap();
+		// Epoch 1 opens with epoch 0's records still in it: its tree starts at proposal 1.
+		assert_eq!((skipped.open_epoch, skipped.epoch_start, skipped.end(1)), (1, 1, 6));
 	}
 
 	#[test]
@@ -494,9 +561,9 @@ mod tests {
 				let ended = Tens.epoch_end(state.open_epoch) <= block;
 				let mut proposal = child(&digest, state.height + 1, block, ranges);
 				proposal.close = ended.then_some(Close {
-					epoch: state.open_epoch, root: Hash::zero(), leaves: 0, arrivals: 0,
+					epoch: state.open_epoch, root: Hash::zero(), leaves: 0, arrivals: 0, skipped: false,
 				});
-				let next = extend(&digest, &state, &proposal, &Tens).unwrap();
+				let next = extend(&digest, &state, &proposal, &Tens, false).unwrap();
 				for (device, end) in state.ends.iter() {
 					prop_assert!(next.end(*device) >= *end);
 				}

@@ -25,12 +25,13 @@ use crate::{
 	error::{CloseError, StorageError},
 	ledger::{CertifiedCut, Ledger},
 	p2p::Network,
-	webchain::Finalized,
+	webchain::{self, Finalized},
 };
 use commonware_cryptography::sha256::Digest;
 use std::{collections::BTreeMap, ops::Range as Numbers, sync::Arc, time::Duration};
+use thingschain_device::{Chain, Error};
 use thingschain_primitives::{
-	ids::{DeviceId, Epoch, Hash},
+	ids::{DeviceId, Epoch, Hash, ServiceId},
 	merkle::leaf_hash,
 	nest::SignedNestRecord,
 };
@@ -107,14 +108,18 @@ impl LedgerLog {
 	}
 
 	/// Closes `close`'s epoch in the ledger at the ends of `state` (the log after the
-	/// proposal that closes it), unless it is closed here already.
+	/// proposal that closes it; none for an epoch WebChain skipped, whose records the next
+	/// epoch takes), unless it is closed here already.
 	fn close(
 		&self,
 		close: &Close,
 		state: &State,
 		certificate: Option<EpochCertificate>,
 	) -> Result<(), LogFailure> {
-		let cut = self.ledger.cut_at(&state.ends, close.arrivals)?;
+		let nothing = BTreeMap::new();
+		let ends = if close.skipped { &nothing } else { &*state.ends };
+		let cut = self.ledger.cut_at(ends, close.arrivals)?;
+
 		if cut.epoch > close.epoch {
 			return Ok(());
 		}
@@ -316,16 +321,38 @@ impl Log for LedgerLog {
 	}
 }
 
-/// WebChain as the node's follower last read it.
+/// WebChain as the node's follower last read it, and as read from its JSON-RPC at `url` for
+/// what the follower does not keep (whether an epoch was skipped).
 #[derive(Clone)]
 pub struct FollowedChain {
 	finalized: watch::Receiver<Option<Finalized>>,
+	url: Arc<str>,
+	service: ServiceId,
+	/// The connection reads go through, made again after a failed read.
+	chain: Arc<tokio::sync::Mutex<Option<Chain>>>,
 }
 
 impl FollowedChain {
-	/// WebChain as `finalized` reads it.
-	pub fn new(finalized: watch::Receiver<Option<Finalized>>) -> FollowedChain {
-		FollowedChain { finalized }
+	/// `service` on WebChain as `finalized` reads it, its JSON-RPC at `url`.
+	pub fn new(
+		finalized: watch::Receiver<Option<Finalized>>,
+		url: &str,
+		service: ServiceId,
+	) -> FollowedChain {
+		FollowedChain { finalized, url: url.into(), service, chain: Default::default() }
+	}
+
+	/// The block WebChain skipped `epoch` in, if it had by its finalized block `number`.
+	async fn skipped_in(&self, epoch: Epoch, number: BlockNumber) -> Result<Option<u64>, Error> {
+		let mut chain = self.chain.lock().await;
+		let read = match crate::epochs::connected(&self.url, &mut chain).await {
+			Ok(connected) => webchain::skipped_in(connected, self.service, epoch, number).await,
+			Err(error) => Err(error),
+		};
+		if read.is_err() {
+			*chain = None;
+		}
+		read
 	}
 }
 
@@ -340,5 +367,20 @@ impl Schedule for FollowedChain {
 impl WebChain for FollowedChain {
 	fn finalized_block(&self) -> BlockNumber {
 		self.finalized.borrow().as_ref().map_or(0, |at| at.number)
+	}
+
+	async fn skipped(&self, epoch: Epoch, block: BlockNumber) -> bool {
+		loop {
+			let finalized = self.finalized_block();
+			if finalized >= block {
+				match self.skipped_in(epoch, finalized).await {
+					Ok(skipped) => return skipped.is_some_and(|at| at <= block),
+					Err(error) => {
+						tracing::warn!(target: "agreement", "whether epoch {epoch} was skipped: {error}")
+					}
+				}
+			}
+			tokio::time::sleep(RETRY).await;
+		}
 	}
 }

@@ -5,7 +5,7 @@
 use super::chain::{BlockNumber, EpochCertificate, Proposal, Range, Schedule, State};
 use commonware_cryptography::sha256::Digest;
 use std::{collections::BTreeMap, future::Future, ops::Range as Numbers};
-use thingschain_primitives::ids::{DeviceId, Hash};
+use thingschain_primitives::ids::{DeviceId, Epoch, Hash};
 
 /// Why a range's records can never be held: every honest node finds the same, since it
 /// checks them against the proposal's WebChain block.
@@ -82,4 +82,10 @@ pub trait Log: Clone + Send + Sync + 'static {
 pub trait WebChain: Schedule + Clone + Send + Sync + 'static {
 	/// The last finalized block this node has read.
 	fn finalized_block(&self) -> BlockNumber;
+
+	/// Resolves, once this node has read WebChain's finalized block `block` (asking again for
+	/// as long as WebChain cannot be read), with whether WebChain had skipped the service's
+	/// `epoch` by `block` (`NestAnchor.skip_epoch`): a skip and its block never change, so
+	/// every node reads the same from any later finalized block.
+	fn skipped(&self, epoch: Epoch, block: BlockNumber) -> impl Future<Output = bool> + Send;
 }

@@ -59,6 +59,8 @@ pub struct Parts {
 	pub log: LedgerLog,
 	/// WebChain as the node's follower reads it.
 	pub finalized: watch::Receiver<Option<Finalized>>,
+	/// WebChain's JSON-RPC URL, for what the follower does not keep.
+	pub webchain: String,
 	/// WebChain's genesis hash.
 	pub genesis_hash: Hash,
 	/// The service.
@@ -97,7 +99,8 @@ async fn participants(
 
 /// Runs the agreement until it fails.
 pub async fn run(context: Context, parts: Parts) -> Result<(), AgreementError> {
-	let Parts { key, channels, log, mut finalized, genesis_hash, service } = parts;
+	let Parts { key, channels, log, mut finalized, webchain, genesis_hash, service } = parts;
+
 	let signer = key.agreement();
 	let participants = participants(&mut finalized, &signer.public_key()).await?;
 	tracing::info!(target: "agreement", "taking part with {} nodes", participants.len());
@@ -111,7 +114,7 @@ pub async fn run(context: Context, parts: Parts) -> Result<(), AgreementError> {
 	let (application, mailbox) = Application::new(
 		context.child("application"),
 		log.clone(),
-		FollowedChain::new(finalized),
+		FollowedChain::new(finalized, &webchain, service),
 		genesis,
 	);
 	application.start(bodies);

@@ -4,14 +4,17 @@
 //! seeded fault plan per run: a node crashed and restarted, partitioned, wiped, or lying as
 //! leader (withholding records, closing epochs with a wrong root or with peg arrivals
 //! WebChain has not settled); links slow or lossy; a device that signs two records with one
-//! sequence, or one removed from the service mid-epoch.
+//! sequence, or one removed from the service mid-epoch; the service's owner skipping an epoch
+//! on WebChain, at its end or a block or two later.
 //!
 //! After every finalization at every node the safety invariants are checked: one proposal per
 //! height, one certified root per epoch (the root of its records and settled arrivals, its
-//! certificate verified as a super node verifies it), one record per device sequence, and no
-//! record a device was told is `replicated` replaced. When the faults are over, liveness: every node
-//! certifies the epochs that end, and every honest device's record is replicated and on every
-//! node's disk.
+//! certificate verified as a super node verifies it; a close is a skip exactly when WebChain
+//! skipped the epoch by its block, and then empty), one record per device sequence, and no
+//! record a device was told is `replicated` replaced. When the faults are over, liveness: every
+//! node certifies the epochs that end, and every honest device's record is replicated and on
+//! every node's disk.
+
 //!
 //! `THINGSCHAIN_SIM_SEEDS=a..b` picks the seeds (`scripts/test.sh` runs 0..200;
 //! `scripts/simulate.sh` runs thousands); a failing seed names itself and replays exactly.
@@ -20,7 +23,8 @@ use super::{
 	application::{self, Application},
 	certified,
 	chain::{
-		leaves_hash, BlockNumber, EpochCertificate, EpochTree, Proposal, Range, Schedule, State,
+		leaves_hash, BlockNumber, Close, EpochCertificate, EpochTree, Proposal, Range, Schedule,
+		State,
 	},
 	channels, engine_config,
 	log::{Log, Unholdable, WebChain},
@@ -110,6 +114,8 @@ enum RecordWire {
 struct SimWebChain {
 	clock: Arc<deterministic::Context>,
 	removed: Arc<Mutex<BTreeMap<DeviceId, BlockNumber>>>,
+	/// The epoch the service's owner skipped, and the block it did in.
+	skip: Option<(Epoch, BlockNumber)>,
 }
 
 impl SimWebChain {
@@ -148,6 +154,20 @@ impl WebChain for SimWebChain {
 	fn finalized_block(&self) -> BlockNumber {
 		let elapsed = self.clock.current().duration_since(UNIX_EPOCH).unwrap_or_default();
 		(elapsed.as_millis() / BLOCK_TIME.as_millis()) as u64
+	}
+
+	async fn skipped(&self, epoch: Epoch, block: BlockNumber) -> bool {
+		while self.finalized_block() < block {
+			self.clock.sleep(BLOCK_TIME / 4).await;
+		}
+		self.skipped_by(epoch, block)
+	}
+}
+
+impl SimWebChain {
+	/// Whether the owner had skipped `epoch` by `block`.
+	fn skipped_by(&self, epoch: Epoch, block: BlockNumber) -> bool {
+		self.skip.is_some_and(|(skipped, at)| skipped == epoch && at <= block)
 	}
 }
 
@@ -188,6 +208,9 @@ struct Observer {
 	arrivals: u64,
 	/// Closes whose certificate a node verified, as a super node would.
 	certificates: u64,
+	/// The epoch the owner skipped on WebChain, and when ([`Plan::skip`]).
+	skip: Option<(Epoch, BlockNumber)>,
+
 	/// The finalized leaf at each device sequence.
 	records: BTreeMap<(DeviceId, u64), Hash>,
 	/// The leaf each honest device was told is replicated.
@@ -218,7 +241,24 @@ impl Observer {
 				for range in &proposal.ranges {
 					self.open_tree.add(range, leaves.by_ref().take(range.len() as usize).collect());
 				}
+				if let Some(close) = proposal.close.filter(|close| close.skipped) {
+					assert_eq!(
+						close,
+						Close::skipped(close.epoch, self.arrivals),
+						"a skip not empty"
+					);
+				}
 				if let Some(close) = proposal.close {
+					let skipped = self
+						.skip
+						.is_some_and(|(epoch, at)| epoch == close.epoch && at <= proposal.block);
+					assert_eq!(
+						close.skipped, skipped,
+						"epoch {}'s close is not WebChain's",
+						close.epoch
+					);
+				}
+				if let Some(close) = proposal.close.filter(|close| !close.skipped) {
 					let tree = std::mem::take(&mut self.open_tree);
 					let arrivals = self.arrivals..close.arrivals;
 					assert!(
@@ -576,6 +616,9 @@ struct Plan {
 	success_rate: f64,
 	node: NodeFault,
 	device: DeviceFault,
+	/// An epoch the service's owner skips on WebChain, and the block it does: at the epoch's
+	/// end (every close of it is a skip) or a block or two later (its close may come first).
+	skip: Option<(Epoch, BlockNumber)>,
 }
 
 impl Plan {
@@ -606,13 +649,14 @@ impl Plan {
 			1 => DeviceFault::Removed { device, at },
 			_ => DeviceFault::None,
 		};
-		Plan {
-			latency: Duration::from_millis(rng.gen_range(5..200)),
-			jitter: Duration::from_millis(rng.gen_range(0..50)),
-			success_rate: if rng.gen_bool(0.5) { 1.0 } else { rng.gen_range(0.85..1.0) },
-			node,
-			device,
-		}
+		let latency = Duration::from_millis(rng.gen_range(5..200));
+		let jitter = Duration::from_millis(rng.gen_range(0..50));
+		let success_rate = if rng.gen_bool(0.5) { 1.0 } else { rng.gen_range(0.85..1.0) };
+		let skip = rng.gen_bool(0.25).then(|| {
+			let epoch: Epoch = rng.gen_range(1..4);
+			(epoch, EPOCH_BLOCKS * (u64::from(epoch) + 1) + rng.gen_range(0..3))
+		});
+		Plan { latency, jitter, success_rate, node, device, skip }
 	}
 
 	fn link(&self) -> Link {
@@ -803,9 +847,13 @@ fn run(seed: u64) -> Vec<Digest> {
 		)
 		.await;
 		network.start();
-		let webchain =
-			SimWebChain { clock: Arc::new(context.child("webchain")), removed: Default::default() };
-		let observer = Arc::new(Mutex::new(Observer::default()));
+		let webchain = SimWebChain {
+			clock: Arc::new(context.child("webchain")),
+			removed: Default::default(),
+			skip: plan.skip,
+		};
+
+		let observer = Arc::new(Mutex::new(Observer { skip: plan.skip, ..Observer::default() }));
 		let cluster = Cluster {
 			keys,
 			participants,

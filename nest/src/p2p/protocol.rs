@@ -3,13 +3,14 @@
 //! ```text
 //!  gossipsub  topic "/thingschain/nest/<genesis>/<service>/records"
 //!             a SCALE Vec<SignedNestRecord>: records a device wrote to the publishing node
+//!  request-response "/thingschain/nest/hello/1" (framed alike, at most 256 bytes each way)
+//!             PeerBinding                      ─► PeerBinding
 //!  request-response "/thingschain/nest/sync/1" (SCALE, each message prefixed by its length)
-//!             Hello(PeerBinding)               ─► Hello(PeerBinding)
 //!             Cut(epoch)                       ─► Cut(Option<CertifiedCut>)
 //!             Records { device, from, count }  ─► Records(Vec<SignedNestRecord>)
 //!             Range(range)                     ─► Records(the records an agreement range
 //!                                                  names, if held; else none)
-//!             anything before a valid Hello    ─► Refused
+//!             anything before a valid hello    ─► Refused
 //!  request-response "/thingschain/nest/agreement/1" (framed alike)
 //!             AgreementMessage { channel, payload } ─► () (super::agreement)
 //! ```
@@ -33,14 +34,31 @@ use thingschain_primitives::{
 /// The request-response protocol's name.
 pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/thingschain/nest/sync/1");
 
+/// The hello protocol's name: each side's [`PeerBinding`], the one thing a peer not yet
+/// bound to a node's account is answered.
+pub const HELLO_PROTOCOL: StreamProtocol = StreamProtocol::new("/thingschain/nest/hello/1");
+
+/// The longest hello, either way (a binding is about 140 bytes): a peer not yet bound makes
+/// this node read no more than that of its answer.
+pub const MAX_HELLO_BYTES: usize = 256;
+
+/// The hello protocol's codec.
+pub type HelloCodec = Framed<PeerBinding, PeerBinding>;
+
+impl Default for HelloCodec {
+	fn default() -> Self {
+		Framed::new(MAX_HELLO_BYTES, MAX_HELLO_BYTES)
+	}
+}
+
 /// The domain tag of what a node's account signs to bind its peer id.
 pub const PEER_TAG: [u8; 14] = *b"tc/nest/peer/1";
 
 /// The longest message either protocol carries: a call's worth of records and then some.
 pub const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
 
-/// The longest request: a hello is ~150 bytes, the others a few numbers. Anyone may send
-/// requests, so they are held to this, not to [`MAX_MESSAGE_BYTES`].
+/// The longest request: a few numbers, or an agreement range. Anyone may send requests, so
+/// they are held to this, not to [`MAX_MESSAGE_BYTES`].
 pub const MAX_REQUEST_BYTES: usize = 1024;
 
 /// The gossipsub topic of `service`'s new records on the WebChain of `genesis`.
@@ -86,9 +104,7 @@ impl PeerBinding {
 /// A request of the sync protocol.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub enum Request {
-	/// Who the asking node is.
-	Hello(PeerBinding),
-	/// The signed cut an epoch was closed with.
+	/// The certified cut an epoch was closed with.
 	Cut(Epoch),
 	/// A device's records from a sequence on.
 	Records {
@@ -107,8 +123,6 @@ pub enum Request {
 /// A response of the sync protocol.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub enum Response {
-	/// Who the answering node is.
-	Hello(PeerBinding),
 	/// The cut, once the epoch is closed here.
 	Cut(Option<CertifiedCut>),
 	/// The records this node has, in order.

@@ -12,6 +12,7 @@ use commonware_p2p::{CheckedSender as _, LimitedSender as _, Recipients};
 use std::net::TcpListener;
 use subxt_signer::sr25519::dev;
 use thingschain_primitives::ids::Hash;
+use tokio::io::AsyncReadExt as _;
 
 /// WebChain at some block with `nodes` as the service's trusted nodes, none naming a key.
 fn webchain(nodes: &[&Keypair]) -> Finalized {
@@ -259,4 +260,38 @@ async fn agreement_messages_pass_between_participants_only() {
 	b.agreement.channels[VOTES as usize].0.send(Recipients::All, b"again".to_vec(), true);
 	let traffic = a.network.agreement_traffic().await;
 	assert_eq!(traffic.delivered, 1, "{traffic:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_that_never_finish_their_handshake_are_refused_past_the_limit() {
+	let fleet = Fleet::new(1);
+	let (alice, bob) = (dev::alice(), dev::bob());
+	let (finalized, _) = watch::channel(Some(webchain(&[&alice, &bob])));
+	let a = TestNode::start(&fleet, alice, &finalized, &[]);
+	let port = a.address.iter().find_map(|part| match part {
+		libp2p::multiaddr::Protocol::Tcp(port) => Some(port),
+		_ => None,
+	});
+	// An attacker opens connections and never speaks: past MAX_PENDING_INCOMING, each is
+	// closed at once, instead of waiting for its handshake.
+	let flood = MAX_PENDING_INCOMING as usize + 24;
+	let mut sockets = Vec::new();
+	for _ in 0..flood {
+		sockets.push(tokio::net::TcpStream::connect(("127.0.0.1", port.unwrap())).await.unwrap());
+	}
+	let mut closed = 0;
+	for socket in &mut sockets {
+		let mut byte = [0u8; 1];
+		let read = tokio::time::timeout(Duration::from_secs(2), socket.read(&mut byte)).await;
+		// Closed: end of stream, or reset. Open: nothing to read before the timeout (a node
+		// waits for the initiator's first handshake message).
+		if matches!(read, Ok(Ok(0)) | Ok(Err(_))) {
+			closed += 1;
+		}
+	}
+	assert!(closed >= flood - MAX_PENDING_INCOMING as usize, "{closed} of {flood} closed");
+	// Once they are gone, a node of the service connects and is trusted.
+	drop(sockets);
+	let b = TestNode::start(&fleet, bob, &finalized, &[&a]);
+	trusting(&b, 1).await;
 }
