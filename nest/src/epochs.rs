@@ -28,7 +28,7 @@ use crate::{
 	committer::Committer,
 	error::{CloseError, StorageError},
 	ledger::{CertifiedCut, Ledger, SealedEpoch},
-	peers::Peers,
+	peers::RpcPeers,
 	peg,
 	rpc::MAX_RECORDS_PER_CALL,
 	validate::Rules,
@@ -68,8 +68,9 @@ pub struct Epochs {
 	pub ledger: Arc<Ledger>,
 	/// Its writer, shared with the devices' writes.
 	pub committer: Committer,
-	/// The service's nodes, which a super node reads cuts and records from.
-	pub peers: Peers,
+	/// The service's nodes a super node reads certified cuts and records from
+	/// (`--rpc-peer`); none on a service node, whose agreement closes its epochs.
+	pub peers: Option<RpcPeers>,
 }
 
 /// Why a super node could not close an epoch yet.
@@ -122,8 +123,8 @@ impl Epochs {
 				tracing::warn!(target: "peg", "at block {}: {error}", at.number);
 				chain = None;
 			}
-			if self.role == Role::SuperNode {
-				match self.close_ended(&at).await {
+			if let Some(peers) = &self.peers {
+				match self.close_ended(&at, peers).await {
 					Ok(()) => {}
 					// Both pass with the next blocks: a peer's cut, WebChain's arrivals read here.
 					Err(
@@ -156,17 +157,17 @@ impl Epochs {
 		peg::copy_arrivals(chain, &self.ledger, self.rules.service, at).await
 	}
 
-	/// Closes every epoch that ended by `at`, in order, with the service nodes' certified
-	/// cuts.
-	async fn close_ended(&self, at: &Finalized) -> Result<(), Waiting> {
+	/// Closes every epoch that ended by `at`, in order, with the certified cuts of the
+	/// service nodes at `peers`.
+	async fn close_ended(&self, at: &Finalized, peers: &RpcPeers) -> Result<(), Waiting> {
 		let ended = at.service.epochs_ended(at.number);
 		loop {
 			let open = self.blocking(|ledger| ledger.open_epoch()).await?;
 			if open >= ended {
 				return Ok(());
 			}
-			let certified = self.certified_cut(open, at).await?;
-			let sealed = self.close(certified).await?;
+			let certified = certified_cut(peers, open, at).await?;
+			let sealed = self.close(certified, peers).await?;
 			tracing::info!(
 				target: "epochs",
 				"closed epoch {open}: {} leaves, root {:?}", sealed.leaves, sealed.root
@@ -174,32 +175,13 @@ impl Epochs {
 		}
 	}
 
-	/// A peer's cut of `epoch` whose certificate a quorum of the service's nodes, as WebChain
-	/// lists their keys at `at`, signed.
-	async fn certified_cut(&self, epoch: Epoch, at: &Finalized) -> Result<CertifiedCut, Waiting> {
-		let participants = participants_of(&at.service);
-		let mut refused = None;
-		let cuts = self.peers.cuts(epoch).await.into_iter().filter(|c| c.cut.epoch == epoch);
-		for certified in cuts {
-			let Some(certificate) = &certified.certificate else { continue };
-			match crate::agreement::certified::verify(certificate, participants.clone()) {
-				Ok(close)
-					if close.epoch == epoch
-						&& close.root == certified.root
-						&& close.arrivals == certified.cut.arrivals =>
-				{
-					return Ok(certified)
-				}
-				Ok(_) => refused = Some(Waiting::NotItsCertificate),
-				Err(error) => refused = Some(Waiting::NotCertified(error)),
-			}
-		}
-		Err(refused.unwrap_or(Waiting::NoCut))
-	}
-
-	/// Closes the open epoch with `certified`, first fetching from peers the records it
+	/// Closes the open epoch with `certified`, first fetching from `peers` the records it
 	/// holds that this node lacks.
-	async fn close(&self, certified: CertifiedCut) -> Result<SealedEpoch, Waiting> {
+	async fn close(
+		&self,
+		certified: CertifiedCut,
+		peers: &RpcPeers,
+	) -> Result<SealedEpoch, Waiting> {
 		let certified = Arc::new(certified);
 		loop {
 			let cut = certified.clone();
@@ -207,19 +189,25 @@ impl Epochs {
 				Ok(sealed) => return Ok(sealed),
 				Err(CloseError::Missing { device, have, need }) => {
 					let count = (need - have).min(MAX_RECORDS_PER_CALL as u64) as u32;
-					self.catch_up(device, have, count).await?;
+					self.catch_up(peers, device, have, count).await?;
 				}
 				Err(error) => return Err(Waiting::Close(error)),
 			}
 		}
 	}
 
-	/// Fetches device `device`'s records from `from` on (at most `count`) from a peer and
-	/// stores them, checked as a device's own write is.
-	async fn catch_up(&self, device: u64, from: u64, count: u32) -> Result<(), Waiting> {
+	/// Fetches device `device`'s records from `from` on (at most `count`) from one of `peers`
+	/// and stores them, checked as a device's own write is.
+	async fn catch_up(
+		&self,
+		peers: &RpcPeers,
+		device: u64,
+		from: u64,
+		count: u32,
+	) -> Result<(), Waiting> {
 		// Only the device's records from `from` on, in order, are of use: anything else a
 		// peer sends is left out, so a peer cannot make this loop without progress.
-		let records: Vec<_> = (self.peers.records(device, from, count).await.into_iter())
+		let records: Vec<_> = (peers.records(device, from, count).await.into_iter())
 			.zip(from..)
 			.take_while(|(r, sequence)| {
 				r.record.device == device && r.record.sequence() == *sequence
@@ -287,6 +275,33 @@ impl Epochs {
 		let ledger = self.ledger.clone();
 		crate::blocking(move || read(&ledger)).await
 	}
+}
+
+/// A cut of `epoch` one of `peers` serves whose certificate a quorum of the service's nodes,
+/// as WebChain lists their keys at `at`, signed.
+async fn certified_cut(
+	peers: &RpcPeers,
+	epoch: Epoch,
+	at: &Finalized,
+) -> Result<CertifiedCut, Waiting> {
+	let participants = participants_of(&at.service);
+	let mut refused = None;
+	let cuts = peers.cuts(epoch).await.into_iter().filter(|c| c.cut.epoch == epoch);
+	for certified in cuts {
+		let Some(certificate) = &certified.certificate else { continue };
+		match crate::agreement::certified::verify(certificate, participants.clone()) {
+			Ok(close)
+				if close.epoch == epoch
+					&& close.root == certified.root
+					&& close.arrivals == certified.cut.arrivals =>
+			{
+				return Ok(certified)
+			}
+			Ok(_) => refused = Some(Waiting::NotItsCertificate),
+			Err(error) => refused = Some(Waiting::NotCertified(error)),
+		}
+	}
+	Err(refused.unwrap_or(Waiting::NoCut))
 }
 
 /// `chain`, connected to WebChain at `url` first if it is not.

@@ -16,7 +16,7 @@ use thingschain_nest::{
 	metrics::Metrics,
 	node_key::{NodeKey, IDENTITY_FIELD},
 	p2p::{self, Network},
-	peers::{Peers, RpcPeers},
+	peers::RpcPeers,
 	peg::Relayer,
 	prove::prove,
 	rpc::{NestNode, NestNodeApiServer, MAX_RECORDS_PER_CALL},
@@ -102,8 +102,8 @@ struct Run {
 	/// roots that match.
 	#[arg(long = "super", requires = "rpc_peers")]
 	super_node: bool,
-	/// With --super: a service node's JSON-RPC URL (ws://) to read cuts and records from. May
-	/// be given more than once.
+	/// With --super: a service node's JSON-RPC URL (ws://) to read certified cuts and records
+	/// from. May be given more than once.
 	#[arg(long = "rpc-peer", requires = "super_node")]
 	rpc_peers: Vec<String>,
 	/// The longest signed record taken, in bytes.
@@ -237,7 +237,7 @@ async fn serve(
 	}
 
 	let (role, peers, network, replication) = if cli.super_node {
-		(Role::SuperNode, Peers::Rpc(RpcPeers::new(cli.rpc_peers.clone())), None, None)
+		(Role::SuperNode, Some(RpcPeers::new(cli.rpc_peers.clone())), None, None)
 	} else {
 		let node_key = NodeKey::load_or_create(&cli.base_path.join(NODE_KEY_FILE))?;
 		let started = Network::start(p2p::Config {
@@ -268,7 +268,7 @@ async fn serve(
 		};
 		let agreed = agreement::service::run(context, parts);
 		essential.spawn("agreement", async move { agreed.await.map_err(|e| e.to_string()) });
-		(Role::ServiceNode, Peers::Network(network.clone()), Some(network), Some(ordered))
+		(Role::ServiceNode, None, Some(network), Some(ordered))
 	};
 
 	let registry = Registry::new();

@@ -1,5 +1,5 @@
 //! Replication among a service's nodes over libp2p (TCP, noise, yamux): gossipsub spreads the
-//! records devices write to each node, request-response serves cuts and records to nodes that
+//! records devices write to each node, request-response serves records to nodes that
 //! lack them ([`protocol`]). Only peers whose [`protocol::PeerBinding`] names a trusted node of
 //! the service on WebChain (as of the last finalized block read) are trusted: their gossip is
 //! accepted and forwarded, their requests answered; anyone else's gossip is rejected and its
@@ -21,7 +21,7 @@ pub mod protocol;
 use crate::{
 	committer::Committer,
 	error::{Rejection, StorageError},
-	ledger::{CertifiedCut, Ledger},
+	ledger::Ledger,
 	rpc::MAX_RECORDS_PER_CALL,
 	validate::Rules,
 	webchain::Finalized,
@@ -51,10 +51,7 @@ use std::{
 	time::{Duration, Instant},
 };
 use subxt_signer::sr25519::Keypair;
-use thingschain_primitives::{
-	ids::{DeviceId, Epoch},
-	nest::SignedNestRecord,
-};
+use thingschain_primitives::{ids::DeviceId, nest::SignedNestRecord};
 use tokio::sync::{mpsc, oneshot, watch};
 
 /// How long a request waits for its response.
@@ -90,7 +87,7 @@ struct Behaviour {
 	gossip: gossipsub::Behaviour,
 	/// Who each peer is.
 	hello: request_response::Behaviour<HelloCodec>,
-	/// Cuts and records, asked for.
+	/// Records, asked for.
 	sync: request_response::Behaviour<SyncCodec>,
 	/// The agreement's messages.
 	agreement: request_response::Behaviour<Framed<AgreementMessage, ()>>,
@@ -244,40 +241,26 @@ impl Network {
 	}
 
 	/// Spreads records devices wrote to this node (dropped if the task is gone or busy: the
-	/// peers catch up at the epoch's end).
+	/// peers fetch them when the agreement orders them).
 	pub fn publish(&self, records: Vec<SignedNestRecord>) {
 		let _ = self.commands.try_send(Command::Publish(records));
 	}
 
-	/// The signed cuts of `epoch` trusted peers have.
-	pub async fn cuts(&self, epoch: Epoch) -> Vec<CertifiedCut> {
-		let answers = self.ask(None, Request::Cut(epoch)).await;
-		answers
-			.into_iter()
-			.filter_map(|answer| match answer {
-				Response::Cut(cut) => cut,
-				_ => None,
-			})
-			.collect()
-	}
-
-	/// Device `device`'s records from `from` on (at most `count`), from `peer` or, without
-	/// one, the longest answer of every trusted peer asked at once.
+	/// Device `device`'s records from `from` on (at most `count`), from trusted peer `peer`.
 	pub async fn records(
 		&self,
-		peer: Option<PeerId>,
+		peer: PeerId,
 		device: DeviceId,
 		from: u64,
 		count: u32,
 	) -> Vec<SignedNestRecord> {
-		let answers = self.ask(peer, Request::Records { device, from, count }).await;
+		let answers = self.ask(Some(peer), Request::Records { device, from, count }).await;
 		answers
 			.into_iter()
-			.filter_map(|answer| match answer {
-				Response::Records(records) if !records.is_empty() => Some(records),
+			.find_map(|answer| match answer {
+				Response::Records(records) => Some(records),
 				_ => None,
 			})
-			.max_by_key(Vec::len)
 			.unwrap_or_default()
 	}
 
@@ -523,11 +506,6 @@ impl Task {
 	fn answer(&mut self, peer: PeerId, request: Request, channel: ResponseChannel<Response>) {
 		let response = match request {
 			_ if !self.trusted.contains_key(&peer) => Response::Refused,
-			Request::Cut(epoch) => {
-				return self.answer_from_ledger(channel, move |ledger| {
-					Ok(Response::Cut(ledger.cut(epoch)?))
-				})
-			}
 			Request::Records { device, from, count } => {
 				let count = (count as usize).min(MAX_RECORDS_PER_CALL);
 				return self.answer_from_ledger(channel, move |ledger| {
@@ -743,7 +721,7 @@ impl Store {
 		for (device, expected) in gaps {
 			let missing = self
 				.network
-				.records(Some(publisher), device, expected, MAX_RECORDS_PER_CALL as u32)
+				.records(publisher, device, expected, MAX_RECORDS_PER_CALL as u32)
 				.await;
 			self.store(missing).await;
 		}

@@ -1,9 +1,10 @@
-//! Where a node that does not lead an epoch gets the epoch's signed cut and the records below
-//! it that it lacks: a service node from its trusted peers over libp2p ([`crate::p2p`]), a super
-//! node from service nodes' JSON-RPC (`nestnode_cut`, `nestnode_records`), which it reads
-//! without being one of them. Nothing a peer serves is trusted: cuts are checked against the
-//! leader's key, records against their devices' ([`crate::cut`], [`crate::validate`]).
+//! Where a super node, which takes no part in the service's agreement, gets each epoch's
+//! certified cut and the records below it that it lacks: the service nodes' JSON-RPC
+//! (`nestnode_cut`, `nestnode_records`), read without being one of them. Nothing a node
+//! serves is trusted: cuts are checked against the agreement's certificate, records against
+//! their devices' keys ([`crate::agreement::certified`], [`crate::validate`]).
 
+use crate::ledger::CertifiedCut;
 use codec::{Decode, DecodeAll};
 use polkadot_sdk::sp_core::Bytes;
 use subxt::rpcs::{rpc_params, RpcClient};
@@ -13,34 +14,6 @@ use thingschain_primitives::{
 	nest::SignedNestRecord,
 };
 use tokio::sync::Mutex;
-
-use crate::{ledger::CertifiedCut, p2p::Network};
-
-/// Where cuts and records come from.
-pub enum Peers {
-	/// A service node's trusted peers.
-	Network(Network),
-	/// Service nodes' JSON-RPC, for a super node.
-	Rpc(RpcPeers),
-}
-
-impl Peers {
-	/// Each signed cut of `epoch` the peers have.
-	pub async fn cuts(&self, epoch: Epoch) -> Vec<CertifiedCut> {
-		match self {
-			Peers::Network(network) => network.cuts(epoch).await,
-			Peers::Rpc(peers) => peers.cuts(epoch).await,
-		}
-	}
-
-	/// Device `device`'s records from `from` on, at most `count`, from a peer that has them.
-	pub async fn records(&self, device: DeviceId, from: u64, count: u32) -> Vec<SignedNestRecord> {
-		match self {
-			Peers::Network(network) => network.records(None, device, from, count).await,
-			Peers::Rpc(peers) => peers.records(device, from, count).await,
-		}
-	}
-}
 
 /// Service nodes by their JSON-RPC URLs (`ws://`), asked in turn.
 pub struct RpcPeers {
@@ -61,7 +34,7 @@ impl RpcPeers {
 		}
 	}
 
-	/// Each signed cut of `epoch` the peers have, one per peer that answers with one.
+	/// Each certified cut of `epoch` the peers have, one per peer that answers with one.
 	pub async fn cuts(&self, epoch: Epoch) -> Vec<CertifiedCut> {
 		let mut cuts = Vec::new();
 		for peer in &self.peers {

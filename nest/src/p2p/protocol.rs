@@ -5,8 +5,7 @@
 //!             a SCALE Vec<SignedNestRecord>: records a device wrote to the publishing node
 //!  request-response "/thingschain/nest/hello/1" (framed alike, at most 256 bytes each way)
 //!             PeerBinding                      ─► PeerBinding
-//!  request-response "/thingschain/nest/sync/1" (SCALE, each message prefixed by its length)
-//!             Cut(epoch)                       ─► Cut(Option<CertifiedCut>)
+//!  request-response "/thingschain/nest/sync/2" (SCALE, each message prefixed by its length)
 //!             Records { device, from, count }  ─► Records(Vec<SignedNestRecord>)
 //!             Range(range)                     ─► Records(the records an agreement range
 //!                                                  names, if held; else none)
@@ -19,7 +18,6 @@
 //! service on one WebChain: a peer is trusted only while WebChain lists that account among the
 //! service's trusted nodes.
 
-use crate::ledger::CertifiedCut;
 use async_trait::async_trait;
 use codec::{Decode, DecodeAll, Encode};
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -27,12 +25,12 @@ use libp2p::{PeerId, StreamProtocol};
 use polkadot_sdk::sp_core::{sr25519, Pair as _};
 use subxt_signer::sr25519::Keypair;
 use thingschain_primitives::{
-	ids::{DeviceId, Epoch, Hash, ServiceId},
+	ids::{DeviceId, Hash, ServiceId},
 	nest::SignedNestRecord,
 };
 
 /// The request-response protocol's name.
-pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/thingschain/nest/sync/1");
+pub const SYNC_PROTOCOL: StreamProtocol = StreamProtocol::new("/thingschain/nest/sync/2");
 
 /// The hello protocol's name: each side's [`PeerBinding`], the one thing a peer not yet
 /// bound to a node's account is answered.
@@ -104,8 +102,6 @@ impl PeerBinding {
 /// A request of the sync protocol.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub enum Request {
-	/// The certified cut an epoch was closed with.
-	Cut(Epoch),
 	/// A device's records from a sequence on.
 	Records {
 		/// The device.
@@ -123,8 +119,6 @@ pub enum Request {
 /// A response of the sync protocol.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub enum Response {
-	/// The cut, once the epoch is closed here.
-	Cut(Option<CertifiedCut>),
 	/// The records this node has, in order.
 	Records(Vec<SignedNestRecord>),
 	/// Not answered: the asking peer is not a trusted node of the service (yet), or this

@@ -46,6 +46,7 @@ struct TestNode {
 	network: Network,
 	agreement: AgreementChannels,
 	address: Multiaddr,
+	peer_id: PeerId,
 }
 
 impl TestNode {
@@ -84,8 +85,8 @@ impl TestNode {
 			finalized: finalized.subscribe(),
 		})
 		.unwrap();
-		let (network, agreement) = (started.network, started.agreement);
-		TestNode { _dir: dir, ledger, committer, network, agreement, address }
+		let (network, agreement, peer_id) = (started.network, started.agreement, started.peer_id);
+		TestNode { _dir: dir, ledger, committer, network, agreement, address, peer_id }
 	}
 
 	/// Stores the fleet's `device`'s records `sequences` here, as if the device wrote them.
@@ -150,10 +151,8 @@ async fn gossip_reaches_trusted_nodes_and_a_gap_is_fetched_from_the_publisher() 
 	a.network.publish(later.collect());
 	eventually("B fills device 1's gap from A", || b.next(&fleet, 1) == 6).await;
 
-	// Cuts and records are served to trusted peers.
-	a.ledger.close_held().unwrap();
-	assert_eq!(b.network.cuts(0).await, vec![a.ledger.cut(0).unwrap().unwrap()]);
-	assert_eq!(b.network.records(None, fleet.device_id(1), 5, 10).await.len(), 1);
+	// Records are served to trusted peers.
+	assert_eq!(b.network.records(a.peer_id, fleet.device_id(1), 5, 10).await.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -180,11 +179,9 @@ async fn a_peer_whose_account_is_not_a_node_of_the_service_gets_nothing_in_or_ou
 	tokio::time::sleep(Duration::from_secs(2)).await;
 	assert_eq!(a.next(&fleet, 0), 0, "nothing from an untrusted peer is stored");
 
-	// A's records and cuts are not served to it.
+	// A's records are not served to it.
 	a.write(&fleet, 0, 0..2).await;
-	a.ledger.close_held().unwrap();
-	assert_eq!(m.network.records(None, fleet.device_id(0), 0, 10).await, Vec::new());
-	assert_eq!(m.network.cuts(0).await, Vec::new());
+	assert_eq!(m.network.records(a.peer_id, fleet.device_id(0), 0, 10).await, Vec::new());
 }
 
 /// Waits until `node`'s agreement channel `channel` reaches `count` participants.
