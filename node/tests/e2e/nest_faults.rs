@@ -32,7 +32,7 @@ use thingschain_bench::{
 	latency::Relay,
 	nest::{Host, NestProcess, NODE_ROLE, SUPER_ROLE},
 	netns::Namespaces,
-	network::{free_port, Node},
+	network::Node,
 };
 use thingschain_device::{
 	nest::{Answer, ServiceNode},
@@ -50,12 +50,13 @@ const NODES: usize = 4;
 const DELAY: Duration = Duration::from_millis(200);
 /// Records the device writes in each phase.
 const BATCH: u64 = 5;
+/// Every node's JSON-RPC and libp2p ports: each node has a network namespace, and so its
+/// ports, of its own.
+const PORTS: [u16; 2] = [9944, 30333];
 
 /// The service's nodes as the test runs them.
 struct Service {
 	nodes: Vec<Option<Node>>,
-	/// Each node's JSON-RPC and libp2p ports.
-	ports: Vec<[u16; 2]>,
 	/// The ports of the relays in front of each node, on the host.
 	relay_ports: Vec<u16>,
 }
@@ -80,14 +81,13 @@ impl Service {
 }
 
 /// Starts service node `index` (or, past the service nodes, the super node) in namespace
-/// `index`, its peers given by `peers`.
+/// `index` on [`PORTS`], its peers given by `peers`.
 fn start(
 	dir: &Path,
 	namespaces: &Namespaces,
 	index: usize,
 	webchain: &str,
 	service: ServiceId,
-	ports: [u16; 2],
 	peers: &[SocketAddr],
 ) -> Node {
 	let binary = sibling_bin("thingschain-nest");
@@ -98,6 +98,7 @@ fn start(
 		false => ("super".to_string(), (SUPER_ROLE, 0)),
 	};
 	let name = name.as_str();
+	let ports = PORTS;
 	NestProcess { binary: &binary, dir, name, webchain, service, key, host, ports, peers }.start()
 }
 
@@ -164,13 +165,12 @@ async fn a_service_keeps_anchoring_and_loses_nothing_through_partition_wipe_and_
 	let url = format!("ws://{host}:{}", webchain.rpc_port);
 
 	// Each service node behind a relay on the host, which its peers dial.
-	let ports: Vec<[u16; 2]> = (0..=NODES).map(|_| [free_port(), free_port()]).collect();
 	let mut relays = Vec::new();
 	let mut relay_ports = Vec::new();
-	for (index, [_, p2p]) in ports.iter().take(NODES).enumerate() {
+	for index in 0..NODES {
 		let listener = TcpListener::bind((host, 0)).await.unwrap();
 		relay_ports.push(listener.local_addr().unwrap().port());
-		let target = SocketAddr::new(namespaces.address(index), *p2p);
+		let target = SocketAddr::new(namespaces.address(index), PORTS[1]);
 		relays.push(Relay::start(listener, target, DELAY));
 	}
 	let peers_of = |index: usize| -> Vec<SocketAddr> {
@@ -178,13 +178,12 @@ async fn a_service_keeps_anchoring_and_loses_nothing_through_partition_wipe_and_
 		others.map(|other| SocketAddr::new(host, relay_ports[other])).collect()
 	};
 	let nodes = (0..NODES)
-		.map(|i| Some(start(dir.path(), &namespaces, i, &url, service, ports[i], &peers_of(i))))
+		.map(|i| Some(start(dir.path(), &namespaces, i, &url, service, &peers_of(i))))
 		.collect();
-	let mut service_nodes = Service { nodes, ports: ports.clone(), relay_ports };
+	let mut service_nodes = Service { nodes, relay_ports };
 	let rpc_addresses: Vec<SocketAddr> =
-		(0..NODES).map(|i| SocketAddr::new(namespaces.address(i), ports[i][0])).collect();
-	let _super_node =
-		start(dir.path(), &namespaces, NODES, &url, service, ports[NODES], &rpc_addresses);
+		(0..NODES).map(|i| SocketAddr::new(namespaces.address(i), PORTS[0])).collect();
+	let _super_node = start(dir.path(), &namespaces, NODES, &url, service, &rpc_addresses);
 
 	// 1. Every node reads the device and takes part; the device's first records replicate.
 	for index in 0..NODES {
@@ -218,7 +217,7 @@ async fn a_service_keeps_anchoring_and_loses_nothing_through_partition_wipe_and_
 	let fault = Instant::now();
 	let before = anchored(&chain, service).await;
 	let others: Vec<u16> = (0..3).map(|i| service_nodes.relay_ports[i]).collect();
-	namespaces.partition(3, &others, &[service_nodes.ports[3][1]]).unwrap();
+	namespaces.partition(3, &others, &[PORTS[1]]).unwrap();
 	write(&service_nodes, 0, &batch(&mut written)).await;
 	anchors_after(&chain, service, before, fault).await;
 	all_hold(&service_nodes, &[0, 1, 2], device, &written).await;
