@@ -21,7 +21,7 @@ use crate::{
 use codec::Decode;
 use serde_json::Value as Json;
 use std::{
-	net::SocketAddr,
+	net::{Ipv4Addr, SocketAddr},
 	path::Path,
 	time::{Duration, Instant},
 };
@@ -148,9 +148,7 @@ async fn a_service_keeps_anchoring_and_loses_nothing_through_partition_wipe_and_
 	let namespaces = Namespaces::create(NODES + 1).expect("network namespaces (needs root)");
 	let dir = tempfile::tempdir().unwrap();
 	let host = namespaces.host();
-	// The namespaces reach WebChain on the bridge.
-	let external = ["--unsafe-rpc-external"];
-	let (webchain, _rpc, chain, trusted) = dev_services(dir.path(), &external, NODES, 1).await;
+	let (webchain, _rpc, chain, trusted) = dev_services(dir.path(), NODES, 1).await;
 	let service = trusted.services[0];
 	let quorum = call(
 		"ServiceRegistry",
@@ -162,7 +160,13 @@ async fn a_service_keeps_anchoring_and_loses_nothing_through_partition_wipe_and_
 	let device = fleet.devices[0].1;
 	let genesis = Hash::from(chain.genesis_hash());
 	let registered = chain.best_number().await.unwrap();
-	let url = format!("ws://{host}:{}", webchain.rpc_port);
+	// The namespaces reach WebChain, which listens on 127.0.0.1 only, through a relay on the
+	// bridge (a node listening on every address would also take a port the system picks, which
+	// another test may have been given).
+	let front = TcpListener::bind((host, 0)).await.unwrap();
+	let url = format!("ws://{}", front.local_addr().unwrap());
+	let local = SocketAddr::from((Ipv4Addr::LOCALHOST, webchain.rpc_port));
+	let _webchain_relay = Relay::start(front, local, Duration::ZERO);
 
 	// Each service node behind a relay on the host, which its peers dial.
 	let mut relays = Vec::new();

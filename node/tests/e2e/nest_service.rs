@@ -175,16 +175,15 @@ async fn served(rpc: &RpcClient, what: &str, method: &str, params: RpcParams) ->
 	.await
 }
 
-/// A dev WebChain in `dir`, started with `args` too, with `services` services of
-/// [`EPOCH`]-block epochs that trust `nodes` identity-verified nodes (quorum: all of them) and
-/// a staked super node. Also WebChain's JSON-RPC client, once it serves.
+/// A dev WebChain in `dir`, with `services` services of [`EPOCH`]-block epochs that trust
+/// `nodes` identity-verified nodes (quorum: all of them) and a staked super node.
+/// Also WebChain's JSON-RPC client, once it serves.
 pub(crate) async fn dev_services(
 	dir: &Path,
-	args: &[&str],
 	nodes: usize,
 	services: usize,
 ) -> (Node, RpcClient, Chain, Trusted) {
-	let webchain = start_node("webchain", dir, &[&["--dev", "--tmp"][..], args].concat());
+	let webchain = start_node("webchain", dir, &["--dev", "--tmp"]);
 	let rpc = webchain.rpc().await;
 	let chain = Chain::connect(&webchain.url()).await.unwrap();
 	let signing = chain.device_signing().await.unwrap();
@@ -199,7 +198,7 @@ pub(crate) async fn dev_services(
 async fn a_service_nestchain_takes_device_records_and_anchors_every_epoch() {
 	let dir = tempfile::tempdir().unwrap();
 	// 1. The service, its nodes and super node, its devices.
-	let (webchain, webchain_rpc, chain, trusted) = dev_services(dir.path(), &[], 3, 1).await;
+	let (webchain, webchain_rpc, chain, trusted) = dev_services(dir.path(), 3, 1).await;
 	let service = trusted.services[0];
 	let fleet = register_fleet(&chain, 2, Some(service)).await.unwrap();
 	let genesis = Hash::from(chain.genesis_hash());
@@ -371,7 +370,7 @@ const FINALITY_EPOCHS: u32 = 3;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lock_arrives_on_its_destination_once_final_and_a_reverted_one_never() {
 	let dir = tempfile::tempdir().unwrap();
-	let (webchain, webchain_rpc, chain, trusted) = dev_services(dir.path(), &[], 1, 2).await;
+	let (webchain, webchain_rpc, chain, trusted) = dev_services(dir.path(), 1, 2).await;
 
 	let [source, destination] = trusted.services[..] else { panic!("two services") };
 	let fleet = register_fleet(&chain, 1, Some(source)).await.unwrap();
