@@ -9,7 +9,9 @@
 //! ```
 
 use crate::{
-	devices::DeviceCache,
+	agreement::chain::BlockNumber,
+	checked_under::CheckedUnder,
+	devices::{DeviceCache, Forgotten},
 	error::{Rejection, StorageError},
 	ledger::{Ledger, Stored},
 	validate::{check, Checked, Rules},
@@ -41,6 +43,8 @@ pub struct Committer {
 	rules: Arc<Rules>,
 	/// The devices they may come from.
 	devices: Arc<DeviceCache>,
+	/// What the stored records were checked against.
+	checked_under: Arc<CheckedUnder>,
 	/// Closed when the thread ends.
 	alive: watch::Receiver<()>,
 }
@@ -55,6 +59,8 @@ impl Committer {
 	) -> std::io::Result<Committer> {
 		let (queue, mut jobs) = mpsc::channel::<Job>(MAX_WAITING_CALLS);
 		let (running, alive) = watch::channel(());
+		let checked_under = Arc::new(CheckedUnder::default());
+		let stored_under = checked_under.clone();
 		std::thread::Builder::new().name("nest-committer".into()).spawn(move || {
 			// Dropped when the thread ends, a panic included: `stopped` returns.
 			let _running = running;
@@ -66,10 +72,20 @@ impl Committer {
 					records += job.records.len();
 					batch.push(job);
 				}
-				commit(&ledger, batch);
+				commit(&ledger, &stored_under, batch);
 			}
 		})?;
-		Ok(Committer { queue, rules, devices, alive })
+		Ok(Committer { queue, rules, devices, checked_under, alive })
+	}
+
+	/// The registry records are checked against.
+	pub fn devices(&self) -> &DeviceCache {
+		&self.devices
+	}
+
+	/// What the stored records were checked against.
+	pub fn checked_under(&self) -> &CheckedUnder {
+		&self.checked_under
 	}
 
 	/// Returns once the committer's thread has ended: nothing more is stored.
@@ -103,10 +119,22 @@ impl Committer {
 		Ok(outcomes.into_iter().map(|o| o.or_else(|| stored.next()).expect("one each")).collect())
 	}
 
-	/// Checks `records` as [`Self::submit`] does, off the async threads, storing nothing.
+	/// Checks `records` as [`Self::submit`] does (against the registry as last read), off
+	/// the async threads, storing nothing.
 	pub async fn check(&self, records: Vec<SignedNestRecord>) -> Vec<Result<Checked, Rejection>> {
 		let (rules, devices) = (self.rules.clone(), self.devices.clone());
-		crate::blocking(move || check(&rules, &devices, records)).await
+		crate::blocking(move || check(&rules, &devices.latest(), records)).await
+	}
+
+	/// Checks `records` against the registry as it stood at WebChain's block `block`, off the
+	/// async threads, storing nothing.
+	pub async fn check_at(
+		&self,
+		block: BlockNumber,
+		records: Vec<SignedNestRecord>,
+	) -> Result<Vec<Result<Checked, Rejection>>, Forgotten> {
+		let (rules, devices) = (self.rules.clone(), self.devices.clone());
+		crate::blocking(move || Ok(check(&rules, &devices.at(block)?, records))).await
 	}
 
 	/// Appends `records`; answers once they are durable (or refused).
@@ -118,13 +146,27 @@ impl Committer {
 	}
 }
 
-/// Appends the records of `batch` in one write and answers each job with its share.
-fn commit(ledger: &Ledger, batch: Vec<Job>) {
+/// Appends the records of `batch` in one write, notes what the stored ones were checked
+/// against, and answers each job with its share.
+fn commit(ledger: &Ledger, checked_under: &CheckedUnder, batch: Vec<Job>) {
 	let sizes: Vec<usize> = batch.iter().map(|job| job.records.len()).collect();
 	let (records, replies): (Vec<_>, Vec<_>) =
 		batch.into_iter().map(|job| (job.records, job.reply)).unzip();
-	match ledger.append(records.into_iter().flatten().collect()) {
+	let records: Vec<Checked> = records.into_iter().flatten().collect();
+	let places: Vec<_> = records
+		.iter()
+		.map(|checked| (checked.record.device, checked.record.sequence(), checked.terms.clone()))
+		.collect();
+	match ledger.append(records) {
 		Ok(outcomes) => {
+			let stored = places.iter().zip(&outcomes).filter_map(|(place, outcome)| {
+				matches!(outcome, Ok(Stored { duplicate: false, .. })).then_some((
+					place.0,
+					place.1,
+					place.2.as_ref(),
+				))
+			});
+			checked_under.appended(stored);
 			let mut outcomes = outcomes.into_iter();
 			for (reply, size) in replies.into_iter().zip(sizes) {
 				let _ = reply.send(Ok(outcomes.by_ref().take(size).collect()));
@@ -142,7 +184,7 @@ fn commit(ledger: &Ledger, batch: Vec<Job>) {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::{fixtures::Fleet, validate::check};
+	use crate::fixtures::Fleet;
 
 	#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 	async fn concurrent_calls_each_get_their_own_outcomes() {
@@ -160,10 +202,7 @@ mod tests {
 				sequences.push(9);
 			}
 			let signed = sequences.iter().map(|&s| fleet.record(device, s)).collect();
-			let checked: Vec<_> = check(&fleet.rules, &fleet.devices, signed)
-				.into_iter()
-				.map(|c| c.unwrap())
-				.collect();
+			let checked: Vec<_> = fleet.check(signed).into_iter().map(|c| c.unwrap()).collect();
 			let committer = committer.clone();
 			tokio::spawn(async move { committer.append(checked).await })
 		});

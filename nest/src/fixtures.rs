@@ -3,7 +3,8 @@
 
 use crate::{
 	devices::{Admission, DeviceCache, DeviceEntry},
-	validate::Rules,
+	error::Rejection,
+	validate::{check, Checked, Rules},
 };
 use polkadot_sdk::{
 	sp_core::{ed25519, Pair},
@@ -72,10 +73,15 @@ impl Fleet {
 			},
 		};
 		for i in 0..count {
-			fleet.devices.set(fleet.device_id(i), member(fleet.key(i).public(), reader));
+			fleet.devices.set(0, fleet.device_id(i), Some(member(fleet.key(i).public(), reader)));
 		}
-		fleet.devices.set_peg_destinations(vec![PEG_DESTINATION]);
+		fleet.devices.set_peg_destinations(0, vec![PEG_DESTINATION]);
 		fleet
+	}
+
+	/// Checks `records` as the node would on their arrival.
+	pub fn check(&self, records: Vec<SignedNestRecord>) -> Vec<Result<Checked, Rejection>> {
+		check(&self.rules, &self.devices.latest(), records)
 	}
 
 	/// The id of the `index`-th device.
@@ -83,7 +89,8 @@ impl Fleet {
 		self.first_device + index as DeviceId
 	}
 
-	fn key(&self, index: usize) -> DeviceKey {
+	/// The `index`-th device's key.
+	pub fn key(&self, index: usize) -> DeviceKey {
 		DeviceKey::from_seed(&self.seeds[index])
 	}
 
@@ -127,7 +134,7 @@ impl Fleet {
 	pub fn ed25519_records(&self, devices: &DeviceCache) -> (SignedNestRecord, SignedNestRecord) {
 		let (key, other) = (ed25519::Pair::from_seed(&[7; 32]), ed25519::Pair::from_seed(&[8; 32]));
 		let id = self.first_device + 1_000;
-		devices.set(id, member(key.public().0, self.reader));
+		devices.set(0, id, Some(member(key.public().0, self.reader)));
 		let mut record = self.record(0, 0).record;
 		record.device = id;
 		let signed_by = |pair: &ed25519::Pair| SignedNestRecord {

@@ -39,7 +39,7 @@
 
 mod agreement;
 
-pub use agreement::Unordered;
+pub use agreement::{HeldRange, Unordered};
 
 use crate::{
 	agreement::chain::EpochCertificate,
@@ -801,16 +801,14 @@ fn decode_record(mut bytes: &[u8]) -> Result<SignedNestRecord, StorageError> {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::{
-		fixtures::Fleet,
-		validate::{check, Checked},
-	};
+	use crate::{fixtures::Fleet, validate::Checked};
 	use thingschain_primitives::merkle::root;
 	use thingschain_primitives::nest::NestBody;
 
 	fn checked(fleet: &Fleet, records: &[(usize, u64)]) -> Vec<Checked> {
 		let signed = records.iter().map(|&(device, sequence)| fleet.record(device, sequence));
-		check(&fleet.rules, &fleet.devices, signed.collect())
+		fleet
+			.check(signed.collect())
 			.into_iter()
 			.map(|outcome| outcome.expect("a good record"))
 			.collect()
@@ -1064,7 +1062,7 @@ mod tests {
 			(crate::fixtures::SERVICE + 1, (fleet.device_id(0), fleet.device_id(1)));
 		let lock = fleet.lock(0, 1, other);
 		let records = vec![fleet.record(0, 0), lock.clone(), fleet.lock(1, 0, other)];
-		let checked = check(&fleet.rules, &fleet.devices, records);
+		let checked = fleet.check(records);
 		ledger.append(checked.into_iter().map(Result::unwrap).collect()).unwrap();
 		assert_eq!(
 			ledger.peg_duties().unwrap(),
@@ -1089,7 +1087,7 @@ mod tests {
 		// does not move it out of the claim's window. A revert of a reading is refused.
 		let revert = |sequence, lock_sequence| {
 			let revert = fleet.signed(0, NestBody::Revert { sequence, lock_sequence });
-			check(&fleet.rules, &fleet.devices, vec![revert]).remove(0).unwrap()
+			fleet.check(vec![revert]).remove(0).unwrap()
 		};
 		let outcomes = ledger.append(vec![revert(2, 0)]).unwrap();
 		let refused = Rejection::InvalidPeg { reason: "a revert names one of the device's locks" };
@@ -1164,15 +1162,15 @@ mod tests {
 					match op {
 						Op::Close { keep } => {
 							let mut ends = Vec::new();
-							for d in 0..3 {
+							for (d, settled) in settled.iter_mut().enumerate() {
 								let next = model.keys().filter(|(device, _)| *device == d).count() as u64;
 								let end = next.saturating_sub(keep);
-								if end > settled[d] {
+								if end > *settled {
 									ends.push((fleet.device_id(d), end));
-									for s in settled[d]..end {
+									for s in *settled..end {
 										model.get_mut(&(d, s)).unwrap().1 = Some(epoch);
 									}
-									settled[d] = end;
+									*settled = end;
 								}
 							}
 							ledger.close_epoch(&ledger.certified(EpochCut { epoch, ends, arrivals: 0 })).unwrap();

@@ -23,6 +23,7 @@
 //! WebChain.
 
 pub mod agreement;
+pub mod checked_under;
 pub mod committer;
 pub mod devices;
 pub mod epochs;

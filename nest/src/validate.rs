@@ -3,7 +3,7 @@
 //! multi-scalar multiplication for many), split over every core.
 
 use crate::{
-	devices::{Admission, DeviceCache, DeviceEntry},
+	devices::{Admission, DeviceEntry, Registry, Terms},
 	error::Rejection,
 };
 use codec::Encode;
@@ -44,18 +44,31 @@ pub struct Checked {
 	pub signature: MultiSignature,
 	/// Its leaf hash in the epoch's tree.
 	pub leaf: Hash,
+	/// What it was checked against: none for a record taken on a quorum's word (a final
+	/// proposal names it).
+	pub terms: Option<Terms>,
 }
 
-/// Checks `records`: one outcome each, in order.
+impl Checked {
+	/// `signed`, unchecked: a record a final proposal names by its leaf, which a quorum of the
+	/// service's nodes checked at the proposal's block.
+	pub fn ordered(signed: SignedNestRecord) -> Checked {
+		let SignedNestRecord { record, signature } = signed;
+		let leaf = leaf_hash(&record.leaf_bytes());
+		Checked { record, signature, leaf, terms: None }
+	}
+}
+
+/// Checks `records` against `registry`: one outcome each, in order.
 pub fn check(
 	rules: &Rules,
-	devices: &DeviceCache,
+	registry: &Registry,
 	records: Vec<SignedNestRecord>,
 ) -> Vec<Result<Checked, Rejection>> {
 	let per_thread =
 		records.len().div_ceil(rayon::current_num_threads()).max(MIN_RECORDS_PER_THREAD);
 	if records.len() <= per_thread {
-		return check_on_this_thread(rules, devices, records);
+		return check_on_this_thread(rules, registry, records);
 	}
 	let mut parts = Vec::new();
 	let mut rest = records;
@@ -66,30 +79,30 @@ pub fn check(
 	parts.push(rest);
 	// rayon's pool, one thread a core, however many calls check at once; in order.
 	let checked: Vec<Vec<_>> =
-		parts.into_par_iter().map(|part| check_on_this_thread(rules, devices, part)).collect();
+		parts.into_par_iter().map(|part| check_on_this_thread(rules, registry, part)).collect();
 	checked.into_iter().flatten().collect()
 }
 
 /// [`check`] on the calling thread.
 fn check_on_this_thread(
 	rules: &Rules,
-	devices: &DeviceCache,
+	registry: &Registry,
 	records: Vec<SignedNestRecord>,
 ) -> Vec<Result<Checked, Rejection>> {
-	let mut outcomes: Vec<Result<(SignedNestRecord, [u8; 32]), Rejection>> = records
+	let mut outcomes: Vec<Result<(SignedNestRecord, Terms), Rejection>> = records
 		.into_iter()
 		.map(|signed| {
-			let device = check_record(rules, devices, &signed)?;
-			Ok((signed, device.key))
+			let terms = check_record(rules, registry, &signed)?;
+			Ok((signed, terms))
 		})
 		.collect();
 	check_signatures(&rules.genesis_hash, &mut outcomes);
 	outcomes
 		.into_iter()
 		.map(|outcome| {
-			let (SignedNestRecord { record, signature }, _) = outcome?;
+			let (SignedNestRecord { record, signature }, terms) = outcome?;
 			let leaf = leaf_hash(&record.leaf_bytes());
-			Ok(Checked { record, signature, leaf })
+			Ok(Checked { record, signature, leaf, terms: Some(terms) })
 		})
 		.collect()
 }
@@ -99,9 +112,9 @@ fn check_on_this_thread(
 /// records: the ledger checks it when it stores the revert.
 fn check_record(
 	rules: &Rules,
-	devices: &DeviceCache,
+	registry: &Registry,
 	signed: &SignedNestRecord,
-) -> Result<std::sync::Arc<DeviceEntry>, Rejection> {
+) -> Result<Terms, Rejection> {
 	let size = signed.encoded_size();
 	if size > rules.max_record_bytes {
 		return Err(Rejection::TooLarge { size, max: rules.max_record_bytes });
@@ -110,7 +123,8 @@ fn check_record(
 	if record.service != rules.service {
 		return Err(Rejection::WrongService { service: record.service });
 	}
-	let device = devices.get(record.device).ok_or(Rejection::UnknownDevice)?;
+	let terms = registry.terms(record.device).ok_or(Rejection::UnknownDevice)?;
+	let device = &terms.entry;
 	if !device.active {
 		return Err(Rejection::DeviceSuspended);
 	}
@@ -118,7 +132,7 @@ fn check_record(
 		return Err(Rejection::NotAdmitted);
 	};
 	match &record.body {
-		NestBody::Reading(envelope) => check_envelope(rules, &device, envelope)
+		NestBody::Reading(envelope) => check_envelope(rules, device, envelope)
 			.map_err(|reason| Rejection::InvalidEnvelope { reason })?,
 		NestBody::Lock { destination, .. } if *destination == rules.service => {
 			return Err(Rejection::InvalidPeg { reason: "a lock must go to another service" })
@@ -128,7 +142,7 @@ fn check_record(
 				reason: "the service's owner did not let this device lock value",
 			})
 		}
-		NestBody::Lock { destination, .. } if !devices.may_lock_to(*destination) => {
+		NestBody::Lock { destination, .. } if !terms.destinations.contains(destination) => {
 			return Err(Rejection::LockRefused {
 				reason: "the service's policy names no such active destination",
 			})
@@ -138,7 +152,7 @@ fn check_record(
 		}
 		NestBody::Lock { .. } | NestBody::Revert { .. } => {}
 	}
-	Ok(device)
+	Ok(terms)
 }
 
 /// The rules WebChain holds a device's envelopes to (`pallets/payloads`), and an inline body:
@@ -177,11 +191,12 @@ fn check_envelope(
 /// others one by one.
 fn check_signatures(
 	genesis_hash: &Hash,
-	outcomes: &mut [Result<(SignedNestRecord, [u8; 32]), Rejection>],
+	outcomes: &mut [Result<(SignedNestRecord, Terms), Rejection>],
 ) {
 	let mut batch = Sr25519Batch::default();
 	for (index, outcome) in outcomes.iter_mut().enumerate() {
-		let Ok((signed, key)) = outcome else { continue };
+		let Ok((signed, terms)) = outcome else { continue };
+		let key = &terms.entry.key;
 		let message = signed.record.signing_bytes(genesis_hash);
 		let verified = match &signed.signature {
 			MultiSignature::Sr25519(signature) => batch.add(index, message, signature.0, key),
@@ -241,6 +256,7 @@ impl Sr25519Batch {
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use crate::devices::DeviceEntry;
 	use crate::fixtures::{envelope_mut, Fleet, PEG_DESTINATION, SERVICE};
 	use thingschain_primitives::nest::{record_bytes, PegRevert, RecordKind};
 
@@ -252,7 +268,7 @@ mod tests {
 	fn a_fleets_signed_records_pass_on_every_core() {
 		let fleet = Fleet::new(3);
 		let records: Vec<_> = (0..200u64).map(|i| fleet.record(i as usize % 3, i / 3)).collect();
-		let outcomes = check(&fleet.rules, &fleet.devices, records.clone());
+		let outcomes = fleet.check(records.clone());
 		assert_eq!(outcomes.len(), 200);
 		for (outcome, signed) in outcomes.iter().zip(&records) {
 			let checked = outcome.as_ref().expect("a good record passes");
@@ -272,7 +288,7 @@ mod tests {
 		envelope_mut(&mut records[50]).nonce[0] ^= 1;
 		let foreign = Fleet { genesis: Hash::repeat_byte(0xee), ..fleet.clone() };
 		records[70] = foreign.record(0, 35);
-		let outcomes = check(&fleet.rules, &fleet.devices, records);
+		let outcomes = fleet.check(records);
 		for (i, rejection) in rejections(&outcomes).into_iter().enumerate() {
 			let expected = [10, 50, 70].contains(&i).then_some(Rejection::BadSignature);
 			assert_eq!(rejection, expected, "record {i}");
@@ -283,7 +299,7 @@ mod tests {
 	fn an_ed25519_device_key_signs_too() {
 		let fleet = Fleet::new(1);
 		let (good, forged) = fleet.ed25519_records(&fleet.devices);
-		let outcomes = check(&fleet.rules, &fleet.devices, vec![good, forged]);
+		let outcomes = fleet.check(vec![good, forged]);
 		assert_eq!(rejections(&outcomes), vec![None, Some(Rejection::BadSignature)]);
 	}
 
@@ -297,9 +313,9 @@ mod tests {
 			let id = fleet.device_id(device);
 			let mut entry = (*fleet.devices.get(id).unwrap()).clone();
 			change(&mut entry);
-			fleet.devices.set(id, entry);
+			fleet.devices.set(0, id, Some(entry));
 		};
-		fleet.devices.remove(fleet.device_id(1));
+		fleet.devices.set(0, fleet.device_id(1), None);
 		devices_entry(2, &|entry| entry.active = false);
 		devices_entry(3, &|entry| entry.readers.clear());
 		let records = vec![
@@ -311,7 +327,7 @@ mod tests {
 			fleet.record_of_size(0, 1, 3_000),
 		];
 		let rules = Rules { max_record_bytes: 2_000, ..fleet.rules.clone() };
-		let outcomes = check(&rules, &fleet.devices, records);
+		let outcomes = check(&rules, &fleet.devices.latest(), records);
 		let codes: Vec<i32> = outcomes.iter().map(|o| o.as_ref().unwrap_err().code()).collect();
 		assert_eq!(codes, vec![9303, 9304, 9304, 9306, 9308, 9302]);
 	}
@@ -326,7 +342,7 @@ mod tests {
 		let set_admission = |device: usize, admission| {
 			let id = fleet.device_id(device);
 			let entry = DeviceEntry { admission, ..(*fleet.devices.get(id).unwrap()).clone() };
-			fleet.devices.set(id, entry);
+			fleet.devices.set(0, id, Some(entry));
 		};
 		set_admission(0, Admission::Requested);
 		set_admission(1, Admission::Admitted { may_lock: false });
@@ -338,7 +354,7 @@ mod tests {
 			fleet.lock(2, 0, PEG_DESTINATION + 1),
 			fleet.lock(2, 0, PEG_DESTINATION),
 		];
-		let outcomes = check(&fleet.rules, &fleet.devices, records);
+		let outcomes = fleet.check(records);
 		let refused = |reason| Some(Rejection::LockRefused { reason });
 		assert_eq!(
 			rejections(&outcomes),
@@ -355,8 +371,8 @@ mod tests {
 		assert_eq!(outcomes[3].clone().unwrap_err().code(), 9315);
 		// The destination suspended or dropped from the policy: its locks are refused from
 		// the block the node reads that at.
-		fleet.devices.set_peg_destinations(vec![]);
-		let outcome = check(&fleet.rules, &fleet.devices, vec![fleet.lock(2, 0, PEG_DESTINATION)]);
+		fleet.devices.set_peg_destinations(0, vec![]);
+		let outcome = fleet.check(vec![fleet.lock(2, 0, PEG_DESTINATION)]);
 		assert_eq!(
 			rejections(&outcome),
 			vec![refused("the service's policy names no such active destination")]
@@ -371,7 +387,8 @@ mod tests {
 			change(envelope_mut(&mut signed));
 			fleet.sign(signed.record, 0)
 		};
-		let cases: [(&dyn Fn(&mut Envelope), &str); 4] = [
+		type Case<'a> = (&'a dyn Fn(&mut Envelope), &'a str);
+		let cases: [Case; 4] = [
 			(&|e| e.version = 1, "unsupported envelope version"),
 			(&|e| e.recipients.clear(), "no recipients"),
 			(
@@ -390,11 +407,11 @@ mod tests {
 			),
 		];
 		for (change, reason) in cases {
-			let outcome = check(&fleet.rules, &fleet.devices, vec![envelope_of(change)]);
+			let outcome = fleet.check(vec![envelope_of(change)]);
 			assert_eq!(outcome[0], Err(Rejection::InvalidEnvelope { reason }));
 		}
 		let rules = Rules { max_readers: 0, ..fleet.rules.clone() };
-		let outcome = check(&rules, &fleet.devices, vec![fleet.record(0, 0)]);
+		let outcome = check(&rules, &fleet.devices.latest(), vec![fleet.record(0, 0)]);
 		assert_eq!(
 			outcome[0],
 			Err(Rejection::InvalidEnvelope {
@@ -415,7 +432,7 @@ mod tests {
 			revert(3, 3),
 			revert(4, 9),
 		];
-		let outcomes = check(&fleet.rules, &fleet.devices, records.clone());
+		let outcomes = fleet.check(records.clone());
 		let kept = |i: usize| outcomes[i].as_ref().expect("a good peg record");
 		// The leaves are the very records the peg pallet proves.
 		let lock = records[0].record.peg_lock().expect("a lock");
@@ -436,7 +453,7 @@ mod tests {
 		if let NestBody::Lock { beneficiary, .. } = &mut changed.record.body {
 			*beneficiary = [8; 32].into();
 		}
-		let outcome = check(&fleet.rules, &fleet.devices, vec![changed]);
+		let outcome = fleet.check(vec![changed]);
 		assert_eq!(outcome[0], Err(Rejection::BadSignature));
 	}
 }

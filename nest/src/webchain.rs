@@ -7,17 +7,22 @@
 //!  │          Payloads.Readers) into the DeviceCache, the service and its next anchor
 //!  │          (each block: the active services its policy lets devices lock value to)
 //!  ▼
-//!  each finalized block N (and any the stream skipped since the last): the devices named by
-//!  │          a Devices or Payloads reader event are read again at N ─► DeviceCache
+//!  each finalized block N (and each the stream skipped since the last, in order): the
+//!  │          devices named by a Devices or Payloads reader event and the peg destinations
+//!  │          are read again at that block ─► DeviceCache, as changes made by it
 //!  │          the service and next anchor at N ─► watch channel ─► the anchorer
 //!  ▼
-//!  the connection fails or WebChain restarts ─► reconnect with backoff, reload from scratch
+//!  the connection fails or WebChain restarts ─► reconnect with backoff, go on from the last
+//!             block read (reload from scratch after more than REPLAY_BLOCKS)
 //! ```
 
-use crate::devices::{Admission, DeviceCache, DeviceEntry};
+use crate::{
+	agreement::chain::BlockNumber,
+	devices::{Admission, DeviceCache, DeviceEntry},
+};
 use codec::Decode;
 use polkadot_sdk::sp_runtime::AccountId32;
-use std::{collections::BTreeSet, collections::HashMap, sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 use subxt::{
 	dynamic::{self, At, Value},
 	ext::scale_value::{Composite, ValueDef},
@@ -34,6 +39,11 @@ use tokio::sync::watch;
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 /// The longest wait between two attempts to reach WebChain.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// The most finalized blocks a follower reads one by one after a gap (a reconnection): well
+/// within the 256 blocks of state a WebChain node keeps by default. After a longer gap it
+/// reads the registry afresh and forgets what came before.
+const REPLAY_BLOCKS: BlockNumber = 128;
 
 /// A service's terms and trusted nodes at a finalized block.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -159,37 +169,36 @@ async fn follow_once(
 		let chain = Chain::connect(url).await?;
 		let client = chain.client();
 		let mut blocks = client.stream_blocks().await.map_err(rpc)?;
-		let mut last = None;
 		while let Some(block) = blocks.next().await {
 			let block = block.map_err(rpc)?;
 			let at = block.at().await.map_err(rpc)?;
-			match last {
-				None => devices.replace(service_devices(&at, service).await?),
-				Some(last) => {
-					// The devices named by an event since the last block, read again here.
-					let mut touched = BTreeSet::new();
-					for number in last + 1..=block.number() {
-						let events = client.at_block(number).await.map_err(rpc)?;
-						touched.extend(changed_devices(&events).await?);
+			let number = block.number();
+			match devices.last_read() {
+				Some(last) if last == number => {}
+				// Every block since the last one read, in order: each change at its own block
+				// (the stream may skip some), so every node has the same history.
+				Some(last) if last < number && number - last <= REPLAY_BLOCKS => {
+					for past in last + 1..number {
+						let past_at = client.at_block(past).await.map_err(rpc)?;
+						read_changes(&past_at, past, service, devices).await?;
 					}
-					for id in touched {
-						match device(&at, service, id).await? {
-							Some(entry) => devices.set(id, entry),
-							None => devices.remove(id),
-						}
-					}
+					read_changes(&at, number, service, devices).await?;
 				}
+				// The first block, or a gap whose state WebChain may have pruned: afresh.
+				_ => devices.replace(
+					number,
+					service_devices(&at, service).await?,
+					peg_destinations(&at, service).await?,
+				),
 			}
-			last = Some(block.number());
+			devices.read_through(number);
 			let Some(view) = service_view(&at, service).await? else {
-				tracing::warn!(target: "webchain", "no service {service} at block {}", block.number());
+				tracing::warn!(target: "webchain", "no service {service} at block {number}");
 				continue;
 			};
-			devices.set_peg_destinations(peg_destinations(&at, service).await?);
 			let next = next_anchor(&at, service).await?;
 			let pending = pending(&at, service, next.epoch).await?;
 			let arrivals = arrival_count(&at, service).await?;
-			let number = block.number();
 			let at = Finalized { number, service: view, next, pending, arrivals };
 			let first = finalized.send_replace(Some(at));
 			if backoff.reset() || first.is_none() {
@@ -202,6 +211,21 @@ async fn follow_once(
 		Ok(never) => never,
 		Err(error) => error,
 	}
+}
+
+/// Reads what block `number` (`at`) changed in the registry: the devices its events name,
+/// and the peg destinations.
+async fn read_changes(
+	at: &AtBlock,
+	number: BlockNumber,
+	service: ServiceId,
+	devices: &DeviceCache,
+) -> Result<(), Error> {
+	for id in changed_devices(at).await? {
+		devices.set(number, id, device(at, service, id).await?);
+	}
+	devices.set_peg_destinations(number, peg_destinations(at, service).await?);
+	Ok(())
 }
 
 /// WebChain's state and events at one block.
@@ -541,7 +565,10 @@ fn leaf_bytes(value: &Value) -> Option<Vec<u8>> {
 	fn collect(value: &Value, out: &mut Vec<u8>) -> Option<()> {
 		match &value.value {
 			ValueDef::Composite(inner) => inner.values().try_for_each(|v| collect(v, out)),
-			_ => out.push(u8::try_from(value.as_u128()?).ok()?).into(),
+			_ => {
+				out.push(u8::try_from(value.as_u128()?).ok()?);
+				Some(())
+			}
 		}
 	}
 	let mut out = Vec::new();

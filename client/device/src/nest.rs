@@ -100,7 +100,9 @@ pub const SEQUENCE_REUSED: i32 = 9310;
 /// sequence, its readers or key since changed, its service).
 pub fn after_refusal(code: i32, record: &SignedNestRecord) -> ServiceRoute {
 	match code {
-		UNKNOWN_DEVICE | DEVICE_SUSPENDED | NOT_ADMITTED => ServiceRoute::Sealed(record.clone()),
+		UNKNOWN_DEVICE | DEVICE_SUSPENDED | NOT_ADMITTED => {
+			ServiceRoute::Sealed(Box::new(record.clone()))
+		}
 		TOO_LARGE => ServiceRoute::WebChain,
 		_ => ServiceRoute::Reseal,
 	}
@@ -233,7 +235,7 @@ async fn seal_for_service(
 	let mut to_seal = Vec::new();
 	for reading in readings {
 		match reading.for_service {
-			Some(ServiceRoute::Sealed(record)) => sealed.push((reading.seq, record)),
+			Some(ServiceRoute::Sealed(record)) => sealed.push((reading.seq, *record)),
 			_ => to_seal.push(reading),
 		}
 	}
@@ -260,7 +262,7 @@ async fn seal_for_service(
 			&reading.data,
 			sequence,
 		)?;
-		queue.set_route(reading.seq, &ServiceRoute::Sealed(record.clone()))?;
+		queue.set_route(reading.seq, &ServiceRoute::Sealed(Box::new(record.clone())))?;
 		sealed.push((reading.seq, record));
 		sequence += 1;
 	}
@@ -277,7 +279,7 @@ mod tests {
 		let key = DeviceKey::from_seed(&[1; 32]);
 		let readers = [ReaderSecret::generate(&mut OsRng).public_key()];
 		let record = nest_record(&key, Hash::zero(), (1, 2), &readers, b"21.5 C", 0).unwrap();
-		let kept = ServiceRoute::Sealed(record.clone());
+		let kept = ServiceRoute::Sealed(Box::new(record.clone()));
 		assert_eq!(after_refusal(UNKNOWN_DEVICE, &record), kept);
 		assert_eq!(after_refusal(DEVICE_SUSPENDED, &record), kept);
 		assert_eq!(after_refusal(NOT_ADMITTED, &record), kept);

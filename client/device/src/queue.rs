@@ -53,8 +53,8 @@ pub struct Reading {
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub enum ServiceRoute {
 	/// Sealed and signed as this record for a service node: it goes to a service node only,
-	/// and always as this same record.
-	Sealed(SignedNestRecord),
+	/// and always as this same record (boxed: the other routes are empty).
+	Sealed(Box<SignedNestRecord>),
 	/// Refused by the service node in a way a fresh seal may mend (its sequence, its readers,
 	/// its key, its service): sealed again for a service node at the next flush.
 	Reseal,

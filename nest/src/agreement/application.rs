@@ -9,10 +9,12 @@
 //!                     root of the epoch's tree, with the peg arrivals this node holds]
 //!    verify(digest)   body (from the leader's broadcast, or asked of peers) ─► chain::extend,
 //!                     and its block finalized here
-//!    certify(digest)  log.hold(every range under it not yet held here) [+ root recomputed,
-//!                     its arrivals waited for]
-//!    finalized(d)     each proposal up to d, in order: hold its records, log.finalize (a
-//!                     close with its certificate: d's finalization and the bodies up to d)
+//!    certify(digest)  log.hold(every range under it not yet held here, checked against the
+//!                     registry at its proposal's WebChain block) [+ root recomputed, its
+//!                     arrivals waited for]
+//!    finalized(d)     each proposal up to d, in order: hold its records (by their leaves: a
+//!                     quorum checked them), log.finalize (a close with its certificate: d's
+//!                     finalization and the bodies up to d)
 //!  peers ◄─► bodies channel: Body(proposal) on broadcast, Want(digest) when one is missing
 //! ```
 
@@ -22,8 +24,7 @@ use super::{
 		MAX_CERTIFIED_BODIES, MAX_PROPOSAL_BYTES, MAX_RANGES_PER_PROPOSAL,
 		MAX_RECORDS_PER_PROPOSAL,
 	},
-	log::Unholdable,
-	log::{Log, WebChain},
+	log::{Log, Unholdable, Vetting, WebChain},
 };
 use codec::{Decode, DecodeLimit, Encode};
 use commonware_actor::Feedback;
@@ -53,6 +54,15 @@ use tokio::sync::Notify;
 
 /// What consensus hands the application about a proposal.
 pub type ProposalContext = Context<Digest, PublicKey>;
+
+/// How [`Core::hold_through`] checks records.
+#[derive(Clone, Copy)]
+enum Check {
+	/// Each proposal's against the registry at its block: to certify.
+	AtTheirBlocks,
+	/// By their leaves: the proposals are final.
+	Final,
+}
 
 /// How long a node waits for a missing body or WebChain block before asking again.
 const RETRY: Duration = Duration::from_millis(250);
@@ -463,6 +473,7 @@ where
 			let ranges: Vec<_> = self
 				.log
 				.unordered(&state.ends, block, MAX_RECORDS_PER_PROPOSAL)
+				.await
 				.into_iter()
 				.take(MAX_RANGES_PER_PROPOSAL)
 				.collect();
@@ -524,7 +535,7 @@ where
 		if self.state(payload).await.is_err() {
 			return false;
 		}
-		if let Err(error) = self.hold_through(payload).await {
+		if let Err(error) = self.hold_through(payload, Check::AtTheirBlocks).await {
 			tracing::info!(target: "agreement", "proposal {payload} not certified: {error}");
 			return false;
 		}
@@ -547,8 +558,8 @@ where
 	}
 
 	/// Holds every record under `payload`: its ranges and those of its ancestors back to the
-	/// last proposal under which this node holds everything.
-	async fn hold_through(&self, payload: Digest) -> Result<(), Unholdable> {
+	/// last proposal under which this node holds everything, checked as `check` says.
+	async fn hold_through(&self, payload: Digest, check: Check) -> Result<(), Unholdable> {
 		let mut chain = Vec::new();
 		let mut at = payload;
 		while !self.known.lock().expect("poisoned").held.contains(&at) {
@@ -561,7 +572,11 @@ where
 			at = Digest(body.parent);
 		}
 		for (digest, body) in chain.into_iter().rev() {
-			let holds = body.ranges.iter().map(|range| self.log.hold(range, body.block));
+			let vetting = match check {
+				Check::AtTheirBlocks => Vetting::At(body.block),
+				Check::Final => Vetting::Vetted,
+			};
+			let holds = body.ranges.iter().map(|range| self.log.hold(range, vetting));
 			futures::future::try_join_all(holds).await?;
 			self.known.lock().expect("poisoned").held.insert(digest);
 		}
@@ -588,7 +603,8 @@ where
 		let mut tree = EpochTree::default();
 		for body in bodies.iter().rev().map(|body| &**body).chain([proposal]) {
 			for range in &body.ranges {
-				tree.add(range, self.log.hold(range, body.block).await?);
+				// Each held already: vetted at its block, or final.
+				tree.add(range, self.log.hold(range, Vetting::Vetted).await?);
 			}
 		}
 		Ok(tree.root(self.log.arrivals(parent.arrivals..arrivals).await))
@@ -621,7 +637,7 @@ where
 				tracing::error!(target: "agreement", "finalized {digest} does not extend its parent");
 				return;
 			};
-			if let Err(error) = self.hold_through(digest).await {
+			if let Err(error) = self.hold_through(digest, Check::Final).await {
 				tracing::error!(target: "agreement", "finalized {digest}: {error}");
 				return;
 			}

@@ -3,11 +3,14 @@
 //! follower as the [`WebChain`].
 //!
 //! ```text
-//!  unordered   the ledger's records beyond the ordered ends (at most MAX_RANGE per device)
-//!  hold(range) the ledger's (leaves from its index), or a variant kept ─► leaves
+//!  unordered   the ledger's records beyond the ordered ends (at most MAX_RANGE per device),
+//!              each device's up to the first not valid at the proposal's block
+//!  hold(range) the ledger's (leaves from its index), or a variant kept ─► leaves, once
+//!              vetted at the proposal's block: at once if they passed under the registry
+//!              the block has (CheckedUnder), else checked again
 //!              else, after a moment for gossip, every trusted peer asked (Range request)
-//!              ─► an answer that is the range's,
-//!              checked as a device's write is ─► appended if it extends the device's records
+//!              ─► an answer that is the range's, checked at the proposal's block (a final
+//!              proposal's: by its leaves) ─► appended if it extends the device's records
 //!              here, else kept as a variant ─► again; a record that fails the checks makes
 //!              the range unholdable
 //!  finalize    one ledger write (a final variant becomes the device's records) ─► the ends
@@ -18,13 +21,15 @@
 
 use super::{
 	chain::{leaves_hash, BlockNumber, Close, EpochCertificate, Proposal, Range, Schedule, State},
-	log::{Log, Unholdable, WebChain},
+	log::{Log, Unholdable, Vetting, WebChain},
+	vetting::{Prefix, VetFailure, Vetter},
 };
 use crate::{
 	committer::Committer,
 	error::{CloseError, StorageError},
-	ledger::{CertifiedCut, Ledger},
+	ledger::{CertifiedCut, HeldRange, Ledger},
 	p2p::Network,
+	validate::Checked,
 	webchain::{self, Finalized},
 };
 use commonware_cryptography::sha256::Digest;
@@ -76,6 +81,7 @@ impl From<StorageError> for LogFailure {
 pub struct LedgerLog {
 	ledger: Arc<Ledger>,
 	committer: Committer,
+	vetter: Vetter,
 	network: Network,
 	ordered: Arc<watch::Sender<Option<Arc<State>>>>,
 	/// Set when the ledger fails under the agreement: the node must stop.
@@ -92,6 +98,7 @@ impl LedgerLog {
 	) -> Result<LedgerLog, LogFailure> {
 		let agreed = ledger.agreed()?;
 		let log = LedgerLog {
+			vetter: Vetter::new(ledger.clone(), committer.clone()),
 			ledger,
 			committer,
 			network,
@@ -160,31 +167,18 @@ impl LedgerLog {
 		self.failed.send_replace(Some(error));
 	}
 
-	/// Takes a peer's `records` for `range` if they are its: appended when they continue the
-	/// device's records here, else kept beside them. `Err` if one of them fails the checks a
-	/// device's write passes.
+	/// Takes a peer's `records` for `range`, which are its, once they pass `vetting`:
+	/// appended when they continue the device's records here, else kept beside them.
 	async fn take(
 		&self,
 		range: &Range,
-		block: BlockNumber,
+		vetting: Vetting,
 		records: Vec<SignedNestRecord>,
 	) -> Result<(), Unholdable> {
-		let mut checked = Vec::with_capacity(records.len());
-		for (outcome, sequence) in
-			self.committer.check(records.clone()).await.into_iter().zip(range.from..)
-		{
-			match outcome {
-				Ok(record) => checked.push(record),
-				Err(rejection) => {
-					return Err(Unholdable::Invalid {
-						device: range.device,
-						sequence,
-						block,
-						reason: rejection.to_string(),
-					})
-				}
-			}
-		}
+		let checked = match vetting {
+			Vetting::At(block) => self.vetter.fetched(range, block, records.clone()).await?,
+			Vetting::Vetted => records.iter().cloned().map(Checked::ordered).collect(),
+		};
 		let extends = self.ledger.next_sequence(range.device).map(|next| next == range.from);
 		let stored = match extends {
 			// Checked already: appended as they are, not checked again.
@@ -210,13 +204,12 @@ fn fits(range: &Range, records: &[SignedNestRecord]) -> bool {
 }
 
 impl Log for LedgerLog {
-	fn unordered(
+	async fn unordered(
 		&self,
 		ends: &BTreeMap<DeviceId, u64>,
-		_block: BlockNumber,
+		block: BlockNumber,
 		limit: u64,
 	) -> Vec<Range> {
-		// Records are checked against WebChain's registry as they arrive here.
 		let unordered = match self.ledger.unordered(ends, limit) {
 			Ok(unordered) => unordered,
 			Err(error) => {
@@ -224,23 +217,33 @@ impl Log for LedgerLog {
 				return Vec::new();
 			}
 		};
-		unordered
-			.into_iter()
-			.map(|device| {
-				let leaves = &device.leaves[..device.leaves.len().min(MAX_RANGE as usize)];
-				let to = device.from + leaves.len() as u64;
-				Range { device: device.device, from: device.from, to, leaves: leaves_hash(leaves) }
-			})
-			.collect()
+		let unordered = unordered.into_iter().map(|mut device| {
+			device.leaves.truncate(MAX_RANGE as usize);
+			device
+		});
+		self.vetter.proposable(unordered.collect(), block).await.unwrap_or_else(|error| {
+			self.fail(error);
+			Vec::new()
+		})
 	}
 
-	async fn hold(&self, range: &Range, block: BlockNumber) -> Result<Vec<Hash>, Unholdable> {
+	async fn hold(&self, range: &Range, vetting: Vetting) -> Result<Vec<Hash>, Unholdable> {
 		// Gossip brings most records a moment after the proposal that names them: peers are
 		// asked only once that moment has passed.
 		let mut ask = false;
 		loop {
-			match self.ledger.range_leaves(range) {
-				Ok(Some(leaves)) => return Ok(leaves),
+			match self.ledger.held_range(range) {
+				Ok(Some(HeldRange { leaves, variant })) => match vetting {
+					Vetting::Vetted => return Ok(leaves),
+					Vetting::At(block) => match self.vetter.held(range, block, variant).await {
+						Ok(Some(Prefix { invalid: None, .. })) => return Ok(leaves),
+						Ok(Some(Prefix { invalid: Some(invalid), .. })) => return Err(invalid),
+						// No longer held as the range names them (a variant made final).
+						Ok(None) => {}
+						Err(VetFailure::Unholdable(unholdable)) => return Err(unholdable),
+						Err(VetFailure::Ledger(error)) => self.fail(error),
+					},
+				},
 				Ok(None) => {}
 				Err(error) => self.fail(error),
 			}
@@ -250,7 +253,7 @@ impl Log for LedgerLog {
 			};
 			ask = true;
 			match answers.into_iter().find(|records| fits(range, records)) {
-				Some(records) => self.take(range, block, records).await?,
+				Some(records) => self.take(range, vetting, records).await?,
 				None => tokio::time::sleep(RETRY).await,
 			}
 		}
@@ -291,6 +294,8 @@ impl Log for LedgerLog {
 		});
 		match closed {
 			Ok(()) => {
+				// No proposal to come names an older block, nor records below the ends.
+				self.vetter.forget_below(state);
 				self.ordered.send_replace(Some(Arc::new(state.clone())));
 			}
 			Err(error) => self.fail(error),

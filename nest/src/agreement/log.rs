@@ -7,8 +7,20 @@ use commonware_cryptography::sha256::Digest;
 use std::{collections::BTreeMap, future::Future, ops::Range as Numbers};
 use thingschain_primitives::ids::{DeviceId, Epoch, Hash};
 
-/// Why a range's records can never be held: every honest node finds the same, since it
-/// checks them against the proposal's WebChain block.
+/// What a node checks a range's records against before it holds them for a proposal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Vetting {
+	/// WebChain's registry at the proposal's block: a proposal this node is to certify. Every
+	/// honest node reaches the same verdict, whenever it checks.
+	At(BlockNumber),
+	/// Their leaves alone: a final proposal's records (a quorum checked them at its block;
+	/// a node catching up may no longer know the registry there), or records this node
+	/// vetted already.
+	Vetted,
+}
+
+/// Why a range's records cannot be held: every honest node finds the same, since it checks
+/// them against the proposal's WebChain block, but for [`Unholdable::Forgotten`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Unholdable {
 	/// Records whose leaves hash to the range's were found, and one is not valid at the
@@ -24,6 +36,10 @@ pub enum Unholdable {
 		/// Why.
 		reason: String,
 	},
+	/// This node does not know the registry at the proposal's block (it started, or read
+	/// WebChain afresh, after it): other nodes may hold the records, this one cannot say.
+	#[error(transparent)]
+	Forgotten(#[from] crate::devices::Forgotten),
 }
 
 /// A node's log of records, as the agreement uses it.
@@ -35,17 +51,17 @@ pub trait Log: Clone + Send + Sync + 'static {
 		ends: &BTreeMap<DeviceId, u64>,
 		block: BlockNumber,
 		limit: u64,
-	) -> Vec<Range>;
+	) -> impl Future<Output = Vec<Range>> + Send;
 
 	/// Resolves once this node holds the records `range` names durably (fetching from its
-	/// peers what it lacks, for as long as it takes), with their leaves in sequence order; or
-	/// with why they can never be held. A device's other record for a sequence (it signed
+	/// peers what it lacks, for as long as it takes) and they pass `vetting`, with their
+	/// leaves in sequence order; or with why they cannot be held. A device's other record for a sequence (it signed
 	/// two) is kept beside the one named until one of them is final: a proposal that names
 	/// one may lose to a proposal that names the other.
 	fn hold(
 		&self,
 		range: &Range,
-		block: BlockNumber,
+		vetting: Vetting,
 	) -> impl Future<Output = Result<Vec<Hash>, Unholdable>> + Send;
 
 	/// How many of WebChain's peg arrivals for the service this node holds (copied from

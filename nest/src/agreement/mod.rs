@@ -27,6 +27,7 @@ pub mod chain;
 pub mod ledger_log;
 pub mod log;
 pub mod service;
+pub mod vetting;
 
 #[cfg(test)]
 mod simulation;

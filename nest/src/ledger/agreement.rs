@@ -47,6 +47,15 @@ pub struct Unordered {
 	pub leaves: Vec<Hash>,
 }
 
+/// The records of a range this node holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeldRange {
+	/// Their leaves, in sequence order.
+	pub leaves: Vec<Hash>,
+	/// Whether they are a variant kept beside the device's records here.
+	pub variant: bool,
+}
+
 fn key(range: &Range) -> (u64, u64, u64, [u8; 32]) {
 	(range.device, range.from, range.to, range.leaves.0)
 }
@@ -110,12 +119,13 @@ impl Ledger {
 
 	/// The leaves of the records `range` names, if this node holds them: the index's (read
 	/// from the index alone, no record decoded), or a variant kept.
-	pub fn range_leaves(&self, range: &Range) -> Result<Option<Vec<Hash>>, StorageError> {
+	pub fn held_range(&self, range: &Range) -> Result<Option<HeldRange>, StorageError> {
 		let read = self.db.begin_read()?;
 		if let Some(variant) = read.open_table(VARIANTS)?.get(key(range))? {
 			let records = Vec::<SignedNestRecord>::decode(&mut variant.value())
 				.map_err(corrupted("variant"))?;
-			return Ok(Some(records.iter().map(|r| leaf_hash(&r.record.leaf_bytes())).collect()));
+			let leaves = records.iter().map(|r| leaf_hash(&r.record.leaf_bytes())).collect();
+			return Ok(Some(HeldRange { leaves, variant: true }));
 		}
 		let index = read.open_table(INDEX)?;
 		let mut leaves = Vec::new();
@@ -123,7 +133,7 @@ impl Ledger {
 			leaves.push(Hash::from(entry?.1.value().1));
 		}
 		let whole = leaves.len() as u64 == range.len() && leaves_hash(&leaves) == range.leaves;
-		Ok(whole.then_some(leaves))
+		Ok(whole.then_some(HeldRange { leaves, variant: false }))
 	}
 
 	/// The records `range` names, if this node holds them: the index's, or a variant kept.
@@ -243,7 +253,7 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::{fixtures::Fleet, validate::check};
+	use crate::fixtures::Fleet;
 	use std::sync::Arc;
 
 	fn open() -> (tempfile::TempDir, Ledger) {
@@ -253,7 +263,7 @@ mod tests {
 	}
 
 	fn append(fleet: &Fleet, ledger: &Ledger, records: Vec<SignedNestRecord>) {
-		let checked = check(&fleet.rules, &fleet.devices, records);
+		let checked = fleet.check(records);
 		let checked = checked.into_iter().map(|outcome| outcome.unwrap()).collect();
 		assert!(ledger.append(checked).unwrap().iter().all(Result::is_ok));
 	}
@@ -301,7 +311,8 @@ mod tests {
 		let primary = range_of(&held[1..]);
 		assert_eq!(ledger.range_records(&primary).unwrap(), Some(held[1..].to_vec()));
 		let leaves = held[1..].iter().map(|r| leaf_hash(&r.record.leaf_bytes())).collect();
-		assert_eq!(ledger.range_leaves(&primary).unwrap(), Some(leaves));
+		let found = ledger.held_range(&primary).unwrap();
+		assert_eq!(found, Some(HeldRange { leaves, variant: false }));
 
 		// The device signed other records for sequences 1 and 2 (a reading seals afresh
 		// each time): a range naming them is not held here until they are kept.
@@ -312,7 +323,8 @@ mod tests {
 		ledger.keep_variant(&variant, &other).unwrap();
 		assert_eq!(ledger.range_records(&variant).unwrap(), Some(other.clone()));
 		let leaves: Vec<Hash> = other.iter().map(|r| leaf_hash(&r.record.leaf_bytes())).collect();
-		assert_eq!(ledger.range_leaves(&variant).unwrap(), Some(leaves));
+		let found = ledger.held_range(&variant).unwrap();
+		assert_eq!(found, Some(HeldRange { leaves, variant: true }));
 		// Another variant of sequence 1 alone, which the final proposal settles too.
 		let third = vec![fleet.record(0, 1)];
 		ledger.keep_variant(&range_of(&third), &third).unwrap();
