@@ -10,7 +10,8 @@
 //!  finalized block N ──► the service's peg arrivals settled by N copied to the ledger
 //!    ├─► (super node) every epoch ended by N and still open here:
 //!    │     a peer's CertifiedCut ─► its certificate: a quorum of the nodes' keys (WebChain)
-//!    │     finalized its close ─► fetch the records it lacks (checked like a device's write)
+//!    │     finalized its close ─► the proposals back to the previous close (EpochRanges)
+//!    │     ─► fetch the records it lacks, range by range (checked by the ranges' leaves)
 //!    │     ─► close_epoch (refused unless the tree built here has the certified root)
 //!    └─► WebChain's next epoch e, once closed here:
 //!          service node: NestAnchor.attest(service, e, root(e), prev)
@@ -26,12 +27,12 @@
 use crate::{
 	agreement::{certified::NotCertified, service::participants_of},
 	committer::Committer,
+	epoch_ranges::{EpochRanges, MissingProposal},
 	error::{CloseError, StorageError},
 	ledger::{CertifiedCut, Ledger, SealedEpoch},
 	peers::RpcPeers,
 	peg,
-	rpc::MAX_RECORDS_PER_CALL,
-	validate::Rules,
+	validate::{Checked, Rules},
 	webchain::{self, Finalized},
 };
 use std::sync::Arc;
@@ -86,7 +87,10 @@ enum Waiting {
 	/// proves.
 	#[error("a peer's cut is not the one its certificate proves")]
 	NotItsCertificate,
-	/// No peer serves records the cut holds.
+	/// No peer serves a proposal between the previous close and the certified one.
+	#[error(transparent)]
+	NoProposal(#[from] MissingProposal),
+	/// No peer serves records the cut holds, as the epoch's proposals name them.
 	#[error("no peer serves device {device}'s records from {from}")]
 	NoRecords { device: u64, from: u64 },
 	/// A record a peer served was refused here.
@@ -175,50 +179,50 @@ impl Epochs {
 		}
 	}
 
-	/// Closes the open epoch with `certified`, first fetching from `peers` the records it
-	/// holds that this node lacks.
+	/// Closes the open epoch with `certified` (whose certificate was checked), first fetching
+	/// from `peers` the records it holds that this node lacks.
 	async fn close(
 		&self,
 		certified: CertifiedCut,
 		peers: &RpcPeers,
 	) -> Result<SealedEpoch, Waiting> {
 		let certified = Arc::new(certified);
+		let mut ranges = None;
 		loop {
 			let cut = certified.clone();
 			match self.blocking(move |ledger| Ok(ledger.close_epoch(&cut))).await? {
 				Ok(sealed) => return Ok(sealed),
-				Err(CloseError::Missing { device, have, need }) => {
-					let count = (need - have).min(MAX_RECORDS_PER_CALL as u64) as u32;
-					self.catch_up(peers, device, have, count).await?;
+				Err(CloseError::Missing { device, have, .. }) => {
+					let ranges = match &mut ranges {
+						Some(ranges) => ranges,
+						None => ranges.insert(epoch_ranges(&certified, peers).await?),
+					};
+					self.catch_up(peers, ranges, device, have).await?;
 				}
 				Err(error) => return Err(Waiting::Close(error)),
 			}
 		}
 	}
 
-	/// Fetches device `device`'s records from `from` on (at most `count`) from one of `peers`
-	/// and stores them, checked as a device's own write is.
+	/// Fetches from one of `peers` the epoch's range of device `device` that holds its record
+	/// `from`, and stores its records from `from` on: the quorum checked them at their
+	/// proposal's block, and their leaves are the range's.
 	async fn catch_up(
 		&self,
 		peers: &RpcPeers,
+		ranges: &EpochRanges,
 		device: u64,
 		from: u64,
-		count: u32,
 	) -> Result<(), Waiting> {
-		// Only the device's records from `from` on, in order, are of use: anything else a
-		// peer sends is left out, so a peer cannot make this loop without progress.
-		let records: Vec<_> = (peers.records(device, from, count).await.into_iter())
-			.zip(from..)
-			.take_while(|(r, sequence)| {
-				r.record.device == device && r.record.sequence() == *sequence
-			})
-			.map(|(r, _)| r)
+		let no_records = || Waiting::NoRecords { device, from };
+		let range = ranges.covering(device, from).ok_or_else(no_records)?;
+		let records = peers.range(range).await.ok_or_else(no_records)?;
+		let records: Vec<Checked> = (records.into_iter())
+			.skip((from - range.from) as usize)
+			.map(Checked::ordered)
 			.collect();
-		if records.is_empty() {
-			return Err(Waiting::NoRecords { device, from });
-		}
-		let sequences: Vec<u64> = records.iter().map(|r| r.record.sequence()).collect();
-		let outcomes = self.committer.submit(records).await.map_err(Waiting::Write)?;
+		let sequences: Vec<u64> = (from..range.to).collect();
+		let outcomes = self.committer.append(records).await.map_err(Waiting::Write)?;
 		match outcomes.into_iter().zip(sequences).find(|(outcome, _)| outcome.is_err()) {
 			Some((Err(rejection), sequence)) => {
 				Err(Waiting::Refused { device, sequence, reason: rejection.to_string() })
@@ -302,6 +306,14 @@ async fn certified_cut(
 		}
 	}
 	Err(refused.unwrap_or(Waiting::NoCut))
+}
+
+/// The ranges of the epoch `certified` closes, from the proposals `peers` serve.
+async fn epoch_ranges(certified: &CertifiedCut, peers: &RpcPeers) -> Result<EpochRanges, Waiting> {
+	// A cut without a certificate is never taken (`certified_cut`).
+	let close = certified.certificate.as_ref().and_then(|c| c.bodies.first());
+	let close = close.ok_or(Waiting::NoCut)?;
+	Ok(EpochRanges::of(close, |digest| peers.proposals(digest)).await?)
 }
 
 /// `chain`, connected to WebChain at `url` first if it is not.

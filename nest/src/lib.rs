@@ -26,6 +26,7 @@ pub mod agreement;
 pub mod checked_under;
 pub mod committer;
 pub mod devices;
+pub mod epoch_ranges;
 pub mod epochs;
 pub mod error;
 pub mod ledger;

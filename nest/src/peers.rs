@@ -1,16 +1,23 @@
 //! Where a super node, which takes no part in the service's agreement, gets each epoch's
-//! certified cut and the records below it that it lacks: the service nodes' JSON-RPC
-//! (`nestnode_cut`, `nestnode_records`), read without being one of them. Nothing a node
-//! serves is trusted: cuts are checked against the agreement's certificate, records against
-//! their devices' keys ([`crate::agreement::certified`], [`crate::validate`]).
+//! certified cut, the proposals that lead to it and the records below it that it lacks: the
+//! service nodes' JSON-RPC (`nestnode_cut`, `nestnode_proposals`, `nestnode_records`), read
+//! without being one of them. Nothing a node serves is trusted: cuts are checked against the
+//! agreement's certificate ([`crate::agreement::certified`]), proposals by their digests
+//! back from the certified one, records by the leaves the proposals name
+//! ([`crate::epoch_ranges`]).
 
-use crate::ledger::CertifiedCut;
+use crate::{
+	agreement::chain::{leaves_hash, Proposal, Range},
+	ledger::CertifiedCut,
+	rpc::{MAX_PROPOSALS_PER_CALL, MAX_RECORDS_PER_CALL},
+};
 use codec::{Decode, DecodeAll};
 use polkadot_sdk::sp_core::Bytes;
 use subxt::rpcs::{rpc_params, RpcClient};
 use thingschain_device::{error::rpc, Error};
 use thingschain_primitives::{
-	ids::{DeviceId, Epoch},
+	ids::{Epoch, Hash},
+	merkle::leaf_hash,
 	nest::SignedNestRecord,
 };
 use tokio::sync::Mutex;
@@ -52,27 +59,80 @@ impl RpcPeers {
 		cuts
 	}
 
-	/// Device `device`'s records from `from` on, at most `count`, from the first peer that
-	/// has any.
-	pub async fn records(&self, device: DeviceId, from: u64, count: u32) -> Vec<SignedNestRecord> {
+	/// The proposal `digest` names and as many of its ancestors as the first peer that has
+	/// it serves (at most [`MAX_PROPOSALS_PER_CALL`]), newest first: each the one its child
+	/// names, checked by its digest.
+	pub async fn proposals(&self, digest: [u8; 32]) -> Vec<Proposal> {
 		for peer in &self.peers {
-			let params = rpc_params![device, from, count];
-			match peer.request::<Bytes>("nestnode_records", params).await {
-				Ok(bytes) => match Vec::<SignedNestRecord>::decode(&mut &bytes[..]) {
-					Ok(records) if !records.is_empty() => return records,
-					Ok(_) => {}
-					Err(e) => {
-						tracing::warn!(target: "peers", "{}: records that do not decode: {e}", peer.url)
-					}
-				},
-				Err(e) => tracing::debug!(target: "peers", "{}: {e}", peer.url),
+			let params = rpc_params![Hash::from(digest), MAX_PROPOSALS_PER_CALL];
+			let chain = match peer.request::<Bytes>("nestnode_proposals", params).await {
+				Ok(bytes) => Vec::<Proposal>::decode(&mut &bytes[..]),
+				Err(e) => {
+					tracing::debug!(target: "peers", "{}: {e}", peer.url);
+					continue;
+				}
+			};
+			let mut expected = digest;
+			let linked: Vec<Proposal> = (chain.unwrap_or_default().into_iter())
+				.take_while(|proposal| {
+					let named = proposal.digest().0 == expected;
+					expected = proposal.parent;
+					named
+				})
+				.collect();
+			if !linked.is_empty() {
+				return linked;
 			}
 		}
 		Vec::new()
 	}
+
+	/// The records `range` names, from the first peer that serves them all (checked against
+	/// the range's leaves), or none.
+	pub async fn range(&self, range: &Range) -> Option<Vec<SignedNestRecord>> {
+		for peer in &self.peers {
+			match peer.range(range).await {
+				Ok(Some(records)) => return Some(records),
+				Ok(None) => {}
+				Err(e) => tracing::debug!(target: "peers", "{}: {e}", peer.url),
+			}
+		}
+		None
+	}
 }
 
 impl Peer {
+	/// The records `range` names, if this peer serves them all (asked for in as many calls as
+	/// its answers' size limit takes).
+	async fn range(&self, range: &Range) -> Result<Option<Vec<SignedNestRecord>>, Error> {
+		let mut records: Vec<SignedNestRecord> = Vec::with_capacity(range.len() as usize);
+		while (records.len() as u64) < range.len() {
+			let from = range.from + records.len() as u64;
+			let count = (range.to - from).min(MAX_RECORDS_PER_CALL as u64) as u32;
+			let params = rpc_params![range.device, from, count];
+			let bytes = self.request::<Bytes>("nestnode_records", params).await?;
+			let answer = Vec::<SignedNestRecord>::decode(&mut &bytes[..]).map_err(|e| {
+				Error::Io(std::io::Error::other(format!("records that do not decode: {e}")))
+			})?;
+			// Only the device's records from `from` on, in order, are of use.
+			let before = records.len();
+			records.extend(
+				answer
+					.into_iter()
+					.zip(from..range.to)
+					.take_while(|(r, sequence)| {
+						r.record.device == range.device && r.record.sequence() == *sequence
+					})
+					.map(|(r, _)| r),
+			);
+			if records.len() == before {
+				return Ok(None);
+			}
+		}
+		let leaves: Vec<Hash> = records.iter().map(|r| leaf_hash(&r.record.leaf_bytes())).collect();
+		Ok((leaves_hash(&leaves) == range.leaves).then_some(records))
+	}
+
 	/// Calls `method` on the peer, connecting first if need be; a failed call drops the
 	/// connection, so the next one reconnects.
 	async fn request<T: serde::de::DeserializeOwned>(

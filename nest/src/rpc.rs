@@ -8,6 +8,7 @@
 //! | `nestnode_status` | | `{ openEpoch, records, arrivals, webchainBlock, trustedPeers }`: the epoch the next cut closes (new records are in it or a later one), how many records the node holds, how many peg arrivals it read from WebChain, the last finalized WebChain block the node has read (its devices are those registered by then; `null` before the first), and how many of the service's nodes it trusts over libp2p (`null` on a super node) |
 //! | `nestnode_cut` | `epoch` | once the epoch is closed: hex of the SCALE `CertifiedCut` it was closed with (its root and the agreement's certificate), else `null` |
 //! | `nestnode_records` | `device`, `from`, `count` | hex of the SCALE `Vec<SignedNestRecord>`: the device's records from sequence `from` on, at most `count` (at most [`MAX_RECORDS_PER_CALL`]) and [`crate::ledger::MAX_READ_BYTES`] |
+//! | `nestnode_proposals` | `digest`, `count` | hex of the SCALE `Vec<Proposal>`: the agreement's proposal `digest` names and its ancestors, newest first, at most `count` (at most [`MAX_PROPOSALS_PER_CALL`]) and [`crate::ledger::MAX_READ_BYTES`]: how a super node learns the ranges a certified epoch holds |
 //! | `nestnode_proof` | `device`, `sequence` | once its epoch is closed: `{ epoch, root, record, signature, leafIndex, numberOfLeaves, siblings }` (`record`: the leaf bytes, `signature`: the device's SCALE `MultiSignature`, hex), else `null` |
 //! | `nestnode_arrival` | `number` | once its epoch is closed: the service's peg arrival `number` (WebChain's `NestPeg.Arrivals`) as `{ epoch, root, record, leafIndex, numberOfLeaves, siblings }` (`record`: its leaf bytes, `PegArrival::leaf_bytes`), else `null` |
 
@@ -15,7 +16,7 @@ use crate::{
 	agreement::{chain::State, ledger_log::Ordered},
 	committer::Committer,
 	error::{Rejection, StorageError},
-	ledger::{Ledger, Proof, Stored},
+	ledger::{Ledger, Proof, Stored, MAX_READ_BYTES},
 	metrics::Metrics,
 	p2p::Network,
 	webchain::Finalized,
@@ -37,6 +38,10 @@ use tokio::sync::watch;
 
 /// The most records one `nestnode_submit` takes: the device SDK's limit.
 pub use thingschain_device::nest::MAX_RECORDS_PER_CALL;
+
+/// The most proposals one `nestnode_proposals` call answers with: about a view's worth of
+/// a busy service's proposals fits in [`MAX_READ_BYTES`].
+pub const MAX_PROPOSALS_PER_CALL: usize = 64;
 
 /// The answer to one submitted record, and how far a submission waits: the device SDK's
 /// types, which it reads back.
@@ -160,6 +165,11 @@ pub trait NestNodeApi {
 	/// `Vec<SignedNestRecord>`): how other nodes catch up.
 	#[method(name = "nestnode_records")]
 	async fn records(&self, device: DeviceId, from: u64, count: u32) -> RpcResult<Bytes>;
+
+	/// The agreement's proposal `digest` names and its ancestors, newest first, at most
+	/// `count` (hex of SCALE `Vec<Proposal>`).
+	#[method(name = "nestnode_proposals")]
+	async fn proposals(&self, digest: Hash, count: u32) -> RpcResult<Bytes>;
 
 	/// Device `device`'s record `sequence` with its inclusion proof, once its epoch is closed.
 	#[method(name = "nestnode_proof")]
@@ -458,6 +468,14 @@ impl NestNodeApiServer for NestNode {
 		let count = (count as usize).min(MAX_RECORDS_PER_CALL);
 		let records = self.read(move |ledger| ledger.records(device, from, count)).await?;
 		Ok(records.encode().into())
+	}
+
+	async fn proposals(&self, digest: Hash, count: u32) -> RpcResult<Bytes> {
+		let count = (count as usize).min(MAX_PROPOSALS_PER_CALL);
+		let chain = self
+			.read(move |ledger| ledger.proposal_chain(&digest.0, count, MAX_READ_BYTES))
+			.await?;
+		Ok(chain.encode().into())
 	}
 
 	async fn proof(&self, device: DeviceId, sequence: u64) -> RpcResult<Option<ProvenRecord>> {

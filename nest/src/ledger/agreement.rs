@@ -190,6 +190,30 @@ impl Ledger {
 		body.map(|b| Proposal::decode(&mut b.value())).transpose().map_err(corrupted("proposal"))
 	}
 
+	/// The proposal `digest` names and its ancestors, newest first: at most `count`, within
+	/// `max_bytes` (one at least), and up to the first whose body is not kept here.
+	pub fn proposal_chain(
+		&self,
+		digest: &[u8; 32],
+		count: usize,
+		max_bytes: usize,
+	) -> Result<Vec<Proposal>, StorageError> {
+		let read = self.db.begin_read()?;
+		let proposals = read.open_table(PROPOSALS)?;
+		let (mut chain, mut bytes, mut at) = (Vec::new(), 0, *digest);
+		while chain.len() < count {
+			let Some(body) = proposals.get(at)? else { break };
+			bytes += body.value().len();
+			if bytes > max_bytes && !chain.is_empty() {
+				break;
+			}
+			let proposal = Proposal::decode(&mut body.value()).map_err(corrupted("proposal"))?;
+			at = proposal.parent;
+			chain.push(proposal);
+		}
+		Ok(chain)
+	}
+
 	/// The last final proposal and the log after it.
 	pub fn agreed(&self) -> Result<Option<([u8; 32], State)>, StorageError> {
 		let read = self.db.begin_read()?;
@@ -351,5 +375,30 @@ mod tests {
 		assert_eq!(ledger.range_records(&primary).unwrap(), None, "the losing records are gone");
 		assert_eq!(ledger.range_records(&range_of(&third)).unwrap(), None, "settled, dropped");
 		assert_eq!(ledger.next_sequence(device).unwrap(), 3);
+	}
+
+	#[test]
+	fn a_proposals_chain_is_served_newest_first_within_its_bounds() {
+		let (_dir, ledger) = open();
+		let mut chain: Vec<Proposal> = Vec::new();
+		for height in 1..=4 {
+			let parent = chain.last().map_or([0; 32], |parent| parent.digest().0);
+			let proposal = Proposal { parent, height, block: height, ranges: vec![], close: None };
+			ledger.save_proposal(&proposal.digest().0, &proposal).unwrap();
+			chain.push(proposal);
+		}
+		let newest = chain[3].digest().0;
+		let served = ledger.proposal_chain(&newest, 10, 1 << 20).unwrap();
+		assert_eq!(served, chain.iter().rev().cloned().collect::<Vec<_>>(), "down to the first");
+		assert_eq!(
+			ledger.proposal_chain(&newest, 2, 1 << 20).unwrap(),
+			[&chain[3], &chain[2]].map(Clone::clone)
+		);
+		assert_eq!(
+			ledger.proposal_chain(&newest, 10, 1).unwrap(),
+			[chain[3].clone()],
+			"one at least"
+		);
+		assert!(ledger.proposal_chain(&[9; 32], 10, 1 << 20).unwrap().is_empty());
 	}
 }
