@@ -38,8 +38,10 @@
 //! the node's write path at 20,000 records/s).
 
 mod agreement;
+mod tree;
 
 pub use agreement::{HeldRange, Unordered};
+use tree::{Node, TreeBuilder, TREES};
 
 use crate::{
 	agreement::chain::EpochCertificate,
@@ -51,7 +53,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, Tab
 use std::{collections::BTreeMap, ops::Range, path::Path};
 use thingschain_primitives::{
 	ids::{DeviceId, Epoch, Hash},
-	merkle::{leaf_hash, root_of_leaves, InclusionProof},
+	merkle::{leaf_hash, InclusionProof},
 	nest::{NestBody, NestRecord, PegArrival, SignedNestRecord},
 };
 
@@ -92,10 +94,21 @@ const PEG_DUTIES: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("peg_d
 const OPEN_EPOCH: &str = "open_epoch";
 /// The `meta` key of the tables' layout.
 const LAYOUT_KEY: &str = "layout";
-/// The tables' layout this node reads and writes: 4 since epochs are closed by the service's
-/// agreement, with its certificates (3: closed by a leader's signed cut; 2: records without
-/// kinds, epochs without peg arrivals; 1: whole records by device, without this key).
-const LAYOUT: u32 = 4;
+/// The tables' layout this node reads and writes: 5 since closed epochs' trees are stored
+/// (4: proofs rebuilt each epoch's tree, a ledger opened here gets its trees; 3: epochs
+/// closed by a leader's signed cut; 2: records without kinds, epochs without peg arrivals; 1:
+/// whole records by device, without this key).
+const LAYOUT: u32 = 5;
+
+/// The layout whose ledgers this node takes, storing their closed epochs' trees.
+const LAYOUT_WITHOUT_TREES: u32 = 4;
+
+/// Where each device's leaves start in an epoch's tree: `(epoch, device)` → leaf index.
+const LEAF_OFFSETS: TableDefinition<(u32, u64), u64> = TableDefinition::new("leaf_offsets");
+
+/// How many nodes of an epoch's tree being built are written together, before the close
+/// (a few in the tests, so that every close there writes in parts).
+const NODES_PER_WRITE: usize = if cfg!(test) { 8 } else { 1 << 16 };
 
 /// An appended record, acknowledged: durably stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -185,16 +198,65 @@ pub struct PegDuty {
 	pub revert: Option<Place>,
 }
 
-/// An epoch's tree as a cut makes it, before it is written.
+/// An epoch's tree as a cut makes it, before the close is written.
 struct EpochTree {
-	/// Each device's range of sequences in the epoch.
-	ranges: Vec<(DeviceId, Range<u64>)>,
+	/// Each device's range of sequences in the epoch, and the index of its first leaf.
+	ranges: Vec<(DeviceId, Range<u64>, u64)>,
 	/// The peg records among them: whether each is a revert, its lock's id and its place.
 	pegs: Vec<(bool, [u8; 32], Place)>,
 	/// Its root, size and arrivals.
 	sealed: SealedEpoch,
 	/// The arrivals it holds.
 	arrivals: Range<u64>,
+	/// The nodes of its tree not yet written.
+	nodes: Vec<Node>,
+}
+
+/// An epoch's tree being built as its leaves are read: its nodes are written as they come,
+/// [`NODES_PER_WRITE`] at a time, while the epoch is open (nothing reads them yet; a close
+/// that fails leaves them to be written over), so it holds one node per level, not its leaves.
+struct TreeWriter<'a> {
+	db: &'a Database,
+	epoch: Epoch,
+	builder: TreeBuilder,
+	nodes: Vec<Node>,
+}
+
+impl<'a> TreeWriter<'a> {
+	fn new(db: &'a Database, epoch: Epoch) -> TreeWriter<'a> {
+		TreeWriter { db, epoch, builder: TreeBuilder::default(), nodes: Vec::new() }
+	}
+
+	fn push(&mut self, leaf: Hash) -> Result<(), StorageError> {
+		self.builder.push(leaf, &mut self.nodes);
+		if self.nodes.len() >= NODES_PER_WRITE {
+			let write = self.db.begin_write()?;
+			store_nodes(&write, self.epoch, &self.nodes)?;
+			write.commit()?;
+			self.nodes.clear();
+		}
+		Ok(())
+	}
+
+	/// The root and size of the tree, and its nodes not yet written.
+	fn finish(mut self) -> (Hash, u64, Vec<Node>) {
+		let leaves = self.builder.leaves();
+		let root = self.builder.finish(&mut self.nodes);
+		(root, leaves, self.nodes)
+	}
+}
+
+/// Writes `nodes` of epoch `epoch`'s tree.
+fn store_nodes(
+	write: &redb::WriteTransaction,
+	epoch: Epoch,
+	nodes: &[Node],
+) -> Result<(), StorageError> {
+	let mut trees = write.open_table(TREES)?;
+	for node in nodes {
+		trees.insert((epoch, node.level, node.index), node.hash.0)?;
+	}
+	Ok(())
 }
 
 /// Which leaf of an epoch a proof is for.
@@ -239,13 +301,15 @@ impl Ledger {
 			write.open_table(ARRIVAL_ENDS)?;
 			write.open_table(PEG_RECORDS)?;
 			write.open_table(PEG_DUTIES)?;
+			write.open_table(TREES)?;
+			write.open_table(LEAF_OFFSETS)?;
 			Self::open_agreement_tables(&write)?;
 			let mut meta = write.open_table(META)?;
 			let layout = meta.get(LAYOUT_KEY)?.map(|v| v.value());
 			// A ledger without a layout but with an open epoch is of layout 1.
 			let found = layout.or(meta.get(OPEN_EPOCH)?.map(|_| 1));
 			match found {
-				Some(LAYOUT) => {}
+				Some(LAYOUT | LAYOUT_WITHOUT_TREES) => {}
 				Some(found) => return Err(StorageError::Layout { found, expected: LAYOUT }),
 				None => {
 					meta.insert(LAYOUT_KEY, LAYOUT)?;
@@ -254,7 +318,56 @@ impl Ledger {
 			}
 		}
 		write.commit()?;
-		Ok(Ledger { db })
+		let ledger = Ledger { db };
+		ledger.store_missing_trees()?;
+		Ok(ledger)
+	}
+
+	/// Stores the trees of a layout-4 ledger's closed epochs, one epoch a write, then marks
+	/// the ledger layout 5 (a node stopped meanwhile stores them again when it starts).
+	fn store_missing_trees(&self) -> Result<(), StorageError> {
+		let read = self.db.begin_read()?;
+		let layout = read.open_table(META)?.get(LAYOUT_KEY)?.map(|v| v.value());
+		if layout != Some(LAYOUT_WITHOUT_TREES) {
+			return Ok(());
+		}
+		let (sealed, ranges) = (read.open_table(SEALED)?, read.open_table(EPOCH_RANGES)?);
+		let (index, arrivals) = (read.open_table(INDEX)?, read.open_table(ARRIVALS)?);
+		for entry in sealed.iter()? {
+			let (epoch, closed) = entry?;
+			let epoch = epoch.value();
+			let closed = SealedEpoch::decode(&mut closed.value())
+				.map_err(|source| StorageError::Corrupted { what: "sealed epoch", source })?;
+			let mut tree = TreeWriter::new(&self.db, epoch);
+			let mut offsets = Vec::new();
+			for entry in ranges.range((epoch, 0)..=(epoch, u64::MAX))? {
+				let (key, range) = entry?;
+				let (device, (start, end)) = (key.value().1, range.value());
+				offsets.push((device, tree.builder.leaves()));
+				each_leaf(&index, device, start..end, |leaf| tree.push(leaf))?;
+			}
+			let settled = arrivals_before(&sealed, epoch)?;
+			each_arrival(&arrivals, settled..closed.arrivals, |leaf| tree.push(leaf))?;
+			let (root, _, nodes) = tree.finish();
+			if root != closed.root {
+				return Err(StorageError::Corrupted {
+					what: "closed epoch",
+					source: "its records do not make its root".into(),
+				});
+			}
+			let write = self.db.begin_write()?;
+			store_nodes(&write, epoch, &nodes)?;
+			let mut leaf_offsets = write.open_table(LEAF_OFFSETS)?;
+			for (device, offset) in offsets {
+				leaf_offsets.insert((epoch, device), offset)?;
+			}
+			drop(leaf_offsets);
+			write.commit()?;
+		}
+		let write = self.db.begin_write()?;
+		write.open_table(META)?.insert(LAYOUT_KEY, LAYOUT)?;
+		write.commit()?;
+		Ok(())
 	}
 
 	/// Appends `records` in one durable write: each device's records in order, each either
@@ -383,7 +496,7 @@ impl Ledger {
 	/// has one writer at a time), and the write checks that the epoch is still open.
 	pub fn close_epoch(&self, certified: &CertifiedCut) -> Result<SealedEpoch, CloseError> {
 		let cut = &certified.cut;
-		let EpochTree { ranges, pegs, sealed, arrivals } = self.epoch_tree(cut)?;
+		let EpochTree { ranges, pegs, sealed, arrivals, nodes } = self.epoch_tree(cut)?;
 		if sealed.root != certified.root {
 			return Err(CloseError::Root { certified: certified.root, built: sealed.root });
 		}
@@ -396,10 +509,13 @@ impl Ledger {
 			}
 			let mut epoch_ranges = write.open_table(EPOCH_RANGES)?;
 			let mut epoch_ends = write.open_table(EPOCH_ENDS)?;
-			for (device, range) in ranges {
+			let mut leaf_offsets = write.open_table(LEAF_OFFSETS)?;
+			for (device, range, offset) in ranges {
 				epoch_ranges.insert((open, device), (range.start, range.end))?;
 				epoch_ends.insert((device, range.end), open)?;
+				leaf_offsets.insert((open, device), offset)?;
 			}
+			store_nodes(&write, open, &nodes)?;
 			if !arrivals.is_empty() {
 				write.open_table(ARRIVAL_ENDS)?.insert(arrivals.end, open)?;
 			}
@@ -435,7 +551,7 @@ impl Ledger {
 		let peg_records = read.open_table(PEG_RECORDS)?;
 		let mut ranges = Vec::with_capacity(cut.ends.len());
 		let mut pegs = Vec::new();
-		let mut tree = Vec::new();
+		let mut tree = TreeWriter::new(&self.db, open);
 		let mut previous = None;
 		for &(device, end) in &cut.ends {
 			let start = settled_in(&epoch_ends, device)?;
@@ -447,13 +563,13 @@ impl Ledger {
 			if have < end {
 				return Err(CloseError::Missing { device, have, need: end });
 			}
-			push_leaves(&mut tree, &index, device, start..end)?;
+			ranges.push((device, start..end, tree.builder.leaves()));
+			each_leaf(&index, device, start..end, |leaf| tree.push(leaf))?;
 			for entry in peg_records.range((device, start)..(device, end))? {
 				let (key, peg) = entry?;
 				let ((_, sequence), (revert, lock_id)) = (key.value(), peg.value());
 				pegs.push((revert, lock_id, Place { epoch: open, device, sequence }));
 			}
-			ranges.push((device, start..end));
 		}
 		let settled = arrivals_before(&read.open_table(SEALED)?, open)?;
 		if cut.arrivals < settled {
@@ -464,13 +580,14 @@ impl Ledger {
 		if have < cut.arrivals {
 			return Err(CloseError::MissingArrivals { have, need: cut.arrivals });
 		}
-		push_arrivals(&mut tree, &arrivals, settled..cut.arrivals)?;
+		each_arrival(&arrivals, settled..cut.arrivals, |leaf| tree.push(leaf))?;
+		let (root, leaves, nodes) = tree.finish();
 		// A proof numbers leaves with a u32: an epoch holds fewer.
-		let leaves = u32::try_from(tree.len()).map_err(|_| CloseError::Malformed {
+		let leaves = u32::try_from(leaves).map_err(|_| CloseError::Malformed {
 			device: cut.ends.last().map_or(0, |(device, _)| *device),
 		})?;
-		let sealed = SealedEpoch { leaves, root: root_of_leaves(tree), arrivals: cut.arrivals };
-		Ok(EpochTree { ranges, pegs, sealed, arrivals: settled..cut.arrivals })
+		let sealed = SealedEpoch { leaves, root, arrivals: cut.arrivals };
+		Ok(EpochTree { ranges, pegs, sealed, arrivals: settled..cut.arrivals, nodes })
 	}
 
 	/// Closed epoch `epoch`'s root; `None` while it is open.
@@ -593,7 +710,10 @@ impl Ledger {
 			return Ok(None);
 		}
 		let mut leaves = Vec::new();
-		push_arrivals(&mut leaves, &arrivals, numbers)?;
+		each_arrival(&arrivals, numbers, |leaf| {
+			leaves.push(leaf);
+			Ok(())
+		})?;
 		Ok(Some(leaves))
 	}
 
@@ -647,31 +767,33 @@ fn prove_in<T>(
 	leaf: Leaf,
 	stored: T,
 ) -> Result<Option<Proof<T>>, StorageError> {
-	let Some(sealed) = sealed_in(&read.open_table(SEALED)?, epoch)? else { return Ok(None) };
+	let sealed_table = read.open_table(SEALED)?;
+	let Some(sealed) = sealed_in(&sealed_table, epoch)? else { return Ok(None) };
 	// The epoch's leaves in its tree's order: each device's range, then its arrivals.
-	let index = read.open_table(INDEX)?;
-	let mut tree = Vec::with_capacity(sealed.leaves as usize);
-	let mut position = None;
-	for entry in read.open_table(EPOCH_RANGES)?.range((epoch, 0)..=(epoch, u64::MAX))? {
-		let (key, range) = entry?;
-		let ((_, of), (start, end)) = (key.value(), range.value());
-		if let Leaf::Record(device, sequence) = leaf {
-			if of == device {
-				position = Some(tree.len() as u64 + sequence - start);
-			}
+	let position = match leaf {
+		Leaf::Record(device, sequence) => {
+			let offset = read.open_table(LEAF_OFFSETS)?.get((epoch, device))?.map(|o| o.value());
+			let range = read.open_table(EPOCH_RANGES)?.get((epoch, device))?.map(|r| r.value());
+			let (Some(offset), Some((start, _))) = (offset, range) else { return Ok(None) };
+			offset + sequence - start
 		}
-		push_leaves(&mut tree, &index, of, start..end)?;
-	}
-	let settled = arrivals_before(&read.open_table(SEALED)?, epoch)?;
-	if let Leaf::Arrival(number) = leaf {
-		position = Some(tree.len() as u64 + number - settled);
-	}
-	push_arrivals(&mut tree, &read.open_table(ARRIVALS)?, settled..sealed.arrivals)?;
-	let Some(position) = position.and_then(|i| u32::try_from(i).ok()) else {
-		return Ok(None);
+		Leaf::Arrival(number) => {
+			let settled = arrivals_before(&sealed_table, epoch)?;
+			u64::from(sealed.leaves) - (sealed.arrivals - settled) + number - settled
+		}
 	};
-	let proof = InclusionProof::build_from_leaves(tree, position);
-	Ok(proof.map(|proof| Proof { epoch, stored, sealed, proof }))
+	let trees = read.open_table(TREES)?;
+	let siblings = tree::stored_siblings(&trees, epoch, sealed.leaves.into(), position)?;
+	let Some(siblings) = siblings else { return Ok(None) };
+	let proof = InclusionProof {
+		leaf_index: position as u32,
+		number_of_leaves: sealed.leaves,
+		siblings: siblings.try_into().map_err(|_| StorageError::Corrupted {
+			what: "epoch tree",
+			source: "a proof deeper than 32 levels".into(),
+		})?,
+	};
+	Ok(Some(Proof { epoch, stored, sealed, proof }))
 }
 
 /// Whether `record` is a peg record, and the lock it writes or reverts: its `peg_records`
@@ -717,18 +839,18 @@ fn arrival_in(
 	arrival.transpose().map_err(|source| StorageError::Corrupted { what: "peg arrival", source })
 }
 
-/// Appends the leaves of arrivals `range` to `tree`: the end of an epoch's tree.
-fn push_arrivals(
-	tree: &mut Vec<Hash>,
+/// Hands the leaves of arrivals `range` to `leaf`, in order: the end of an epoch's tree.
+fn each_arrival(
 	arrivals: &impl ReadableTable<u64, &'static [u8]>,
 	range: Range<u64>,
+	mut leaf: impl FnMut(Hash) -> Result<(), StorageError>,
 ) -> Result<(), StorageError> {
 	for number in range {
 		let arrival = arrival_in(arrivals, number)?.ok_or(StorageError::Corrupted {
 			what: "arrivals",
 			source: "an arrival an epoch holds is missing".into(),
 		})?;
-		tree.push(leaf_hash(&arrival.leaf_bytes()));
+		leaf(leaf_hash(&arrival.leaf_bytes()))?;
 	}
 	Ok(())
 }
@@ -747,16 +869,16 @@ fn settled_in(
 	Ok(last.transpose()?.map_or(0, |(key, _)| key.value().1))
 }
 
-/// Appends device `device`'s leaves of sequences `range` to `tree`: its part of an epoch's
-/// tree.
-fn push_leaves(
-	tree: &mut Vec<Hash>,
+/// Hands device `device`'s leaves of sequences `range` to `leaf`, in order: its part of an
+/// epoch's tree.
+fn each_leaf(
 	index: &impl ReadableTable<(u64, u64), (u64, [u8; 32])>,
 	device: DeviceId,
 	range: Range<u64>,
+	mut leaf: impl FnMut(Hash) -> Result<(), StorageError>,
 ) -> Result<(), StorageError> {
 	for entry in index.range((device, range.start)..(device, range.end))? {
-		tree.push(Hash::from(entry?.1.value().1));
+		leaf(Hash::from(entry?.1.value().1))?;
 	}
 	Ok(())
 }
@@ -930,6 +1052,43 @@ mod tests {
 		drop(db);
 		let error = Ledger::open(&path).err().expect("refused");
 		assert!(matches!(error, StorageError::Layout { found: 1, expected: LAYOUT }), "{error}");
+	}
+
+	#[test]
+	fn a_layout_4_ledger_gets_its_closed_epochs_trees_when_opened() {
+		let fleet = Fleet::new(3);
+		let (dir, ledger) = ledger();
+		let records: Vec<_> = (0..3).flat_map(|d| (0..7).map(move |s| (d, s))).collect();
+		ledger.append(checked(&fleet, &records[..12])).unwrap();
+		ledger.add_arrivals(&[arrival(0), arrival(1), arrival(2)]).unwrap();
+		close(&ledger);
+		ledger.append(checked(&fleet, &records[12..])).unwrap();
+		close(&ledger);
+		let proofs = |ledger: &Ledger| {
+			let mut proofs: Vec<_> = (records.iter())
+				.map(|&(d, s)| ledger.proof(fleet.device_id(d), s).unwrap().unwrap().proof)
+				.collect();
+			proofs.extend((0..3).map(|n| ledger.arrival_proof(n).unwrap().unwrap().proof));
+			proofs
+		};
+		let before = proofs(&ledger);
+		drop(ledger);
+		// As layout 4 left it: no trees, no offsets.
+		let path = dir.path().join("ledger.redb");
+		let db = Database::open(&path).unwrap();
+		let write = db.begin_write().unwrap();
+		write.delete_table(TREES).unwrap();
+		write.delete_table(LEAF_OFFSETS).unwrap();
+		write.open_table(META).unwrap().insert(LAYOUT_KEY, LAYOUT_WITHOUT_TREES).unwrap();
+		write.commit().unwrap();
+		drop(db);
+		let ledger = Ledger::open(&path).unwrap();
+		assert_eq!(proofs(&ledger), before);
+		let read = ledger.db.begin_read().unwrap();
+		assert_eq!(
+			read.open_table(META).unwrap().get(LAYOUT_KEY).unwrap().unwrap().value(),
+			LAYOUT
+		);
 	}
 
 	#[test]
