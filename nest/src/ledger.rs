@@ -38,9 +38,11 @@
 //! the node's write path at 20,000 records/s).
 
 mod agreement;
+mod equivocations;
 mod tree;
 
 pub use agreement::{HeldRange, Unordered};
+pub use equivocations::Equivocation;
 use tree::{Node, TreeBuilder, TREES};
 
 use crate::{
@@ -303,6 +305,7 @@ impl Ledger {
 			write.open_table(PEG_DUTIES)?;
 			write.open_table(TREES)?;
 			write.open_table(LEAF_OFFSETS)?;
+			write.open_table(equivocations::EQUIVOCATIONS)?;
 			Self::open_agreement_tables(&write)?;
 			let mut meta = write.open_table(META)?;
 			let layout = meta.get(LAYOUT_KEY)?.map(|v| v.value());
@@ -386,6 +389,7 @@ impl Ledger {
 			let mut pegs = write.open_table(PEG_RECORDS)?;
 			let mut arrival = log.last()?.map_or(0, |(last, _)| last.value() + 1);
 			let mut outcomes = Vec::with_capacity(records.len());
+			let mut equivocations = Vec::new();
 			for checked in records {
 				let (device, sequence) = (checked.record.device, checked.record.sequence());
 				let expected = next.get(device)?.map_or(0, |s| s.value());
@@ -413,13 +417,25 @@ impl Ledger {
 						Some(earlier) if earlier.record == checked.record => {
 							Ok(Stored { leaf: checked.leaf, duplicate: true })
 						}
-						_ => Err(Rejection::SequenceReused { sequence }),
+						Some(earlier) => {
+							let other = SignedNestRecord {
+								record: checked.record,
+								signature: checked.signature,
+							};
+							equivocations.push((earlier, other));
+							Err(Rejection::SequenceReused { sequence })
+						}
+						None => Err(Rejection::SequenceReused { sequence }),
 					}
 				};
 				outcomes.push(outcome);
 			}
-			outcomes
+			(outcomes, equivocations)
 		};
+		let (outcomes, equivocations) = outcomes;
+		for (held, other) in equivocations {
+			equivocations::keep(&write, held, other)?;
+		}
 		write.commit()?;
 		Ok(outcomes)
 	}
@@ -963,7 +979,7 @@ mod tests {
 		resigned.signature = fleet.sign(first[1].record.clone(), 0).signature;
 		let reused = checked(&fleet, &[(0, 1)]).remove(0);
 		let gap = checked(&fleet, &[(1, 5)]).remove(0);
-		let outcomes = ledger.append(vec![resigned, reused, gap]).unwrap();
+		let outcomes = ledger.append(vec![resigned, reused.clone(), gap]).unwrap();
 		assert_eq!(outcomes[0], Ok(Stored { leaf: first[1].leaf, duplicate: true }));
 		assert_eq!(outcomes[1], Err(Rejection::SequenceReused { sequence: 1 }));
 		assert_eq!(outcomes[2], Err(Rejection::SequenceGap { expected: 1 }));
@@ -971,6 +987,19 @@ mod tests {
 		let kept = ledger.record(fleet.device_id(0), 1).unwrap().unwrap();
 		assert_eq!(kept.record, first[1].record);
 		assert_eq!(kept.signature, first[1].signature, "the first signature stays");
+
+		// The device signed two records for sequence 1: the pair is kept as evidence (once),
+		// a retry or a gap is none.
+		let evidence = Equivocation {
+			held: SignedNestRecord { record: first[1].record.clone(), signature: kept.signature },
+			other: SignedNestRecord { record: reused.record.clone(), signature: reused.signature },
+		};
+		let device = fleet.device_id(0);
+		assert_eq!(ledger.equivocations(device, 0, 10).unwrap(), vec![evidence.clone()]);
+		ledger.append(checked(&fleet, &[(0, 1)])).unwrap();
+		assert_eq!(ledger.equivocations(0, 0, 10).unwrap(), vec![evidence], "the first pair");
+		assert_eq!(ledger.equivocations(device, 2, 10).unwrap(), vec![]);
+		assert_eq!(ledger.equivocation_count().unwrap(), 1);
 	}
 
 	#[test]

@@ -16,6 +16,7 @@
 //! | `thingschain_nest_agreement_height` | proposals of the service's agreement final on this node |
 //! | `thingschain_nest_replicated_records` | records the agreement has ordered (replicated) |
 //! | `thingschain_nest_certified_epochs` | epochs the agreement closed with a certified root |
+//! | `thingschain_nest_equivocations` | sequences for which the node holds a device's two signed records (`nestnode_equivocations`) |
 //!
 //! The gauges are sampled from the node's state every [`SAMPLE_EVERY`]; the counters and the
 //! histogram as things happen.
@@ -54,6 +55,7 @@ pub struct Metrics {
 	agreement_height: Gauge<U64>,
 	replicated_records: Gauge<U64>,
 	certified_epochs: Gauge<U64>,
+	equivocations: Gauge<U64>,
 }
 
 impl Metrics {
@@ -117,6 +119,10 @@ impl Metrics {
 				"thingschain_nest_certified_epochs",
 				"Epochs the service's agreement closed with a certified root",
 			)?,
+			equivocations: gauge(
+				"thingschain_nest_equivocations",
+				"Sequences for which the node holds two records a device signed",
+			)?,
 
 			trusted_peers: gauge(
 				"thingschain_nest_trusted_peers",
@@ -168,12 +174,17 @@ impl Metrics {
 			every.tick().await;
 			let read = ledger.clone();
 			let state = crate::blocking(move || {
-				Ok::<_, StorageError>((read.open_epoch()?, read.record_count()?))
+				Ok::<_, StorageError>((
+					read.open_epoch()?,
+					read.record_count()?,
+					read.equivocation_count()?,
+				))
 			});
 			match state.await {
-				Ok((open_epoch, records)) => {
+				Ok((open_epoch, records, equivocations)) => {
 					self.open_epoch.set(open_epoch.into());
 					self.records.set(records);
+					self.equivocations.set(equivocations);
 					if let Some(at) = finalized.borrow().as_ref() {
 						let ended = at.service.epochs_ended(at.number);
 						self.epoch_lag.set(ended.saturating_sub(open_epoch).into());

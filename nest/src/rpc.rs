@@ -9,6 +9,7 @@
 //! | `nestnode_cut` | `epoch` | once the epoch is closed: hex of the SCALE `CertifiedCut` it was closed with (its root and the agreement's certificate), else `null` |
 //! | `nestnode_records` | `device`, `from`, `count` | hex of the SCALE `Vec<SignedNestRecord>`: the device's records from sequence `from` on, at most `count` (at most [`MAX_RECORDS_PER_CALL`]) and [`crate::ledger::MAX_READ_BYTES`] |
 //! | `nestnode_proposals` | `digest`, `count` | hex of the SCALE `Vec<Proposal>`: the agreement's proposal `digest` names and its ancestors, newest first, at most `count` (at most [`MAX_PROPOSALS_PER_CALL`]) and [`crate::ledger::MAX_READ_BYTES`]: how a super node learns the ranges a certified epoch holds |
+//! | `nestnode_equivocations` | `device`, `sequence`, `count` | the evidence of devices that signed two records for one sequence, from (`device`, `sequence`) on, at most `count` (at most [`MAX_EQUIVOCATIONS_PER_CALL`]): `[{ device, sequence, held, other }]` (`held`: the record this node held first, `other`: the other, each hex of SCALE `SignedNestRecord`) |
 //! | `nestnode_proof` | `device`, `sequence` | once its epoch is closed: `{ epoch, root, record, signature, leafIndex, numberOfLeaves, siblings }` (`record`: the leaf bytes, `signature`: the device's SCALE `MultiSignature`, hex), else `null` |
 //! | `nestnode_arrival` | `number` | once its epoch is closed: the service's peg arrival `number` (WebChain's `NestPeg.Arrivals`) as `{ epoch, root, record, leafIndex, numberOfLeaves, siblings }` (`record`: its leaf bytes, `PegArrival::leaf_bytes`), else `null` |
 
@@ -16,7 +17,7 @@ use crate::{
 	agreement::{chain::State, ledger_log::Ordered},
 	committer::Committer,
 	error::{Rejection, StorageError},
-	ledger::{Ledger, Proof, Stored, MAX_READ_BYTES},
+	ledger::{Equivocation, Ledger, Proof, Stored, MAX_READ_BYTES},
 	metrics::Metrics,
 	p2p::Network,
 	webchain::Finalized,
@@ -38,6 +39,23 @@ use tokio::sync::watch;
 
 /// The most records one `nestnode_submit` takes: the device SDK's limit.
 pub use thingschain_device::nest::MAX_RECORDS_PER_CALL;
+
+/// The most pieces of evidence one `nestnode_equivocations` call answers with.
+pub const MAX_EQUIVOCATIONS_PER_CALL: usize = 64;
+
+/// Two records a device signed for one sequence, as `nestnode_equivocations` serves them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EquivocationEvidence {
+	/// The device.
+	pub device: DeviceId,
+	/// The sequence it signed twice.
+	pub sequence: u64,
+	/// The record this node held first (SCALE `SignedNestRecord`).
+	pub held: Bytes,
+	/// The other (SCALE `SignedNestRecord`).
+	pub other: Bytes,
+}
 
 /// The most proposals one `nestnode_proposals` call answers with: about a view's worth of
 /// a busy service's proposals fits in [`MAX_READ_BYTES`].
@@ -170,6 +188,16 @@ pub trait NestNodeApi {
 	/// `count` (hex of SCALE `Vec<Proposal>`).
 	#[method(name = "nestnode_proposals")]
 	async fn proposals(&self, digest: Hash, count: u32) -> RpcResult<Bytes>;
+
+	/// The evidence of devices that signed two records for one sequence, from device
+	/// `device`'s sequence `sequence` on, at most `count`.
+	#[method(name = "nestnode_equivocations")]
+	async fn equivocations(
+		&self,
+		device: DeviceId,
+		sequence: u64,
+		count: u32,
+	) -> RpcResult<Vec<EquivocationEvidence>>;
 
 	/// Device `device`'s record `sequence` with its inclusion proof, once its epoch is closed.
 	#[method(name = "nestnode_proof")]
@@ -478,6 +506,25 @@ impl NestNodeApiServer for NestNode {
 		Ok(chain.encode().into())
 	}
 
+	async fn equivocations(
+		&self,
+		device: DeviceId,
+		sequence: u64,
+		count: u32,
+	) -> RpcResult<Vec<EquivocationEvidence>> {
+		let count = (count as usize).min(MAX_EQUIVOCATIONS_PER_CALL);
+		let found = self.read(move |ledger| ledger.equivocations(device, sequence, count)).await?;
+		Ok(found
+			.into_iter()
+			.map(|Equivocation { held, other }| EquivocationEvidence {
+				device: held.record.device,
+				sequence: held.record.sequence(),
+				held: held.encode().into(),
+				other: other.encode().into(),
+			})
+			.collect())
+	}
+
 	async fn proof(&self, device: DeviceId, sequence: u64) -> RpcResult<Option<ProvenRecord>> {
 		let proven = self.prove(move |ledger| ledger.proof(device, sequence)).await?;
 		Ok(proven.map(|proven| {
@@ -500,7 +547,7 @@ impl NestNodeApiServer for NestNode {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::fixtures::Fleet;
+	use crate::{agreement::chain::Proposal, fixtures::Fleet};
 	use jsonrpsee::RpcModule;
 	use serde_json::{json, Value};
 	use thingschain_primitives::merkle::InclusionProof;
@@ -646,6 +693,27 @@ mod tests {
 		let served: Bytes = rpc.call("nestnode_records", (device, 1, 5)).await.unwrap();
 		let served = Vec::<SignedNestRecord>::decode(&mut &served[..]).unwrap();
 		assert_eq!(served, vec![records[2].clone()]);
+
+		// The device signed two records for sequence 1: anyone reads the evidence.
+		let evidence: Vec<EquivocationEvidence> =
+			rpc.call("nestnode_equivocations", (device, 0, 10)).await.unwrap();
+		let expected = EquivocationEvidence {
+			device,
+			sequence: 1,
+			held: records[2].encode().into(),
+			other: records[3].encode().into(),
+		};
+		assert_eq!(evidence, vec![expected]);
+
+		// The agreement's proposals, newest first, back to the first the node keeps.
+		let first = Proposal { parent: [0; 32], height: 1, block: 1, ranges: vec![], close: None };
+		let second = Proposal { parent: first.digest().0, height: 2, ..first.clone() };
+		for proposal in [&first, &second] {
+			ledger.save_proposal(&proposal.digest().0, proposal).unwrap();
+		}
+		let chain: Bytes =
+			rpc.call("nestnode_proposals", (Hash::from(second.digest().0), 10)).await.unwrap();
+		assert_eq!(Vec::<Proposal>::decode(&mut &chain[..]).unwrap(), vec![second, first]);
 	}
 
 	#[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -166,6 +166,7 @@ impl Ledger {
 	) -> Result<(), StorageError> {
 		let write = self.db.begin_write()?;
 		write.open_table(VARIANTS)?.insert(key(range), records.encode().as_slice())?;
+		super::equivocations::keep_first_differing(&write, records)?;
 		write.commit()?;
 		Ok(())
 	}
@@ -346,6 +347,12 @@ mod tests {
 		assert_eq!(ledger.range_records(&variant).unwrap(), None);
 		ledger.keep_variant(&variant, &other).unwrap();
 		assert_eq!(ledger.range_records(&variant).unwrap(), Some(other.clone()));
+		let evidence = ledger.equivocations(device, 0, 10).unwrap();
+		let pair = |e: &super::super::Equivocation| (e.held.clone(), e.other.clone());
+		assert_eq!(
+			evidence.iter().map(pair).collect::<Vec<_>>(),
+			[(held[1].clone(), other[0].clone())]
+		);
 		let leaves: Vec<Hash> = other.iter().map(|r| leaf_hash(&r.record.leaf_bytes())).collect();
 		let found = ledger.held_range(&variant).unwrap();
 		assert_eq!(found, Some(HeldRange { leaves, variant: true }));
