@@ -232,7 +232,10 @@ impl<'a> TreeWriter<'a> {
 	fn push(&mut self, leaf: Hash) -> Result<(), StorageError> {
 		self.builder.push(leaf, &mut self.nodes);
 		if self.nodes.len() >= NODES_PER_WRITE {
-			let write = self.db.begin_write()?;
+			let mut write = self.db.begin_write()?;
+			// Not fsynced: the next durable write (a device's, or the close) makes them
+			// durable, and a node stopped first writes them again.
+			write.set_durability(redb::Durability::None).map_err(redb::Error::from)?;
 			store_nodes(&write, self.epoch, &self.nodes)?;
 			write.commit()?;
 			self.nodes.clear();

@@ -280,8 +280,8 @@ fn decode_records(bytes: &[u8]) -> Result<Vec<SignedNestRecord>, NestNodeRpcErro
 /// How many `nestnode_submit` calls are checked and written at once.
 const CALLS_AT_ONCE: usize = 64;
 
-/// How many proofs run at once: a proof builds its epoch's tree, so many callers asking at
-/// once wait here instead of taking every core and the memory of as many trees.
+/// How many proofs run at once: many callers asking at once wait here, apart from the other
+/// reads.
 const PROOFS_AT_ONCE: usize = 4;
 
 /// How many other reads of the ledger (records, cuts, sequences, a write's replication) run
@@ -430,9 +430,12 @@ impl NestNodeApiServer for NestNode {
 			records.iter().map(|r| (r.record.device, r.record.sequence())).collect();
 		let started = std::time::Instant::now();
 		// Calls beyond this many wait here: the work in progress, and its memory, is bounded.
-		let _working = self.working.acquire().await.expect("the semaphore is never closed");
+		// A call waiting for its records' replication holds no permit: it holds nothing but
+		// its answers, and the agreement orders many calls' records at once.
+		let working = self.working.acquire().await.expect("the semaphore is never closed");
 		let spread = self.network.as_ref().map(|network| (network, records.clone()));
 		let outcomes = self.committer.submit(records).await.map_err(NestNodeRpcError::Storage)?;
+		drop(working);
 		// The records stored now (not retries) go to the other nodes.
 		if let Some((network, records)) = spread {
 			let fresh: Vec<SignedNestRecord> = records

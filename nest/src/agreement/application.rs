@@ -20,7 +20,7 @@
 
 use super::{
 	chain::{
-		self, BlockNumber, Close, EpochCertificate, EpochTree, Proposal, State,
+		self, BlockNumber, Close, EpochCertificate, EpochTree, Proposal, Range, State,
 		MAX_CERTIFIED_BODIES, MAX_PROPOSAL_BYTES, MAX_RANGES_PER_PROPOSAL,
 		MAX_RECORDS_PER_PROPOSAL,
 	},
@@ -77,8 +77,9 @@ const IDLE: Duration = Duration::from_secs(1);
 /// How many bodies a node answers a `Want` with: the one wanted and its ancestors.
 const ANCESTRY: usize = 64;
 
-/// The most bodies kept beyond the finalized log (consensus keeps far fewer views open).
-const MAX_BODIES: usize = 4_096;
+/// The most bodies kept beyond the finalized log (consensus keeps far fewer views open):
+/// about 900 MiB of the longest.
+const MAX_BODIES: usize = 2_048;
 
 /// The digest consensus starts from, for `service` on the WebChain of `genesis_hash`: its
 /// state is the empty log ([`State::default`]).
@@ -464,11 +465,10 @@ where
 		let parent = request.parent.1;
 		let state = self.state(parent).await.ok()?;
 		// Records written meanwhile go into this proposal: views follow the records' pace,
-		// not the network's, and an idle service proposes (empty) once a second.
+		// not the network's, and an idle service proposes (empty) once a second. A leader
+		// holding a full proposal's worth (a backlog) proposes it at once.
 		let mut waited = Duration::ZERO;
 		let (block, ranges) = loop {
-			self.clock.sleep(PACE).await;
-			waited += PACE;
 			let block = self.block_final(state.block).await;
 			let ranges: Vec<_> = self
 				.log
@@ -477,10 +477,15 @@ where
 				.into_iter()
 				.take(MAX_RANGES_PER_PROPOSAL)
 				.collect();
+			let records: u64 = ranges.iter().map(Range::len).sum();
+			let full =
+				ranges.len() >= MAX_RANGES_PER_PROPOSAL || records >= MAX_RECORDS_PER_PROPOSAL;
 			let closes = self.webchain.epoch_end(state.open_epoch) <= block;
-			if !ranges.is_empty() || closes || waited >= IDLE {
+			if full || (waited >= PACE && (!ranges.is_empty() || closes)) || waited >= IDLE {
 				break (block, ranges);
 			}
+			self.clock.sleep(PACE).await;
+			waited += PACE;
 		};
 		let mut proposal =
 			Proposal { parent: parent.0, height: state.height + 1, block, ranges, close: None };

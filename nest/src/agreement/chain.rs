@@ -29,8 +29,10 @@ pub type BlockNumber = u64;
 /// records/s, with room to catch up.
 pub const MAX_RECORDS_PER_PROPOSAL: u64 = 16_384;
 
-/// The most ranges (devices) one proposal holds.
-pub const MAX_RANGES_PER_PROPOSAL: usize = 4_096;
+/// The most ranges (devices) one proposal holds: every device with a record waiting, for a
+/// fleet of thousands that each wait for their last record's replication before sending
+/// the next (a record waits for one view, not several).
+pub const MAX_RANGES_PER_PROPOSAL: usize = 8_192;
 
 /// The longest encoded proposal taken from a peer.
 pub const MAX_PROPOSAL_BYTES: usize = 128 + MAX_RANGES_PER_PROPOSAL * 56;
