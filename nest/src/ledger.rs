@@ -39,15 +39,14 @@
 
 mod agreement;
 mod equivocations;
-mod tree;
 
 pub use agreement::{HeldRange, Unordered};
 pub use equivocations::Equivocation;
-use tree::{Node, TreeBuilder, TREES};
 
 use crate::{
 	agreement::chain::EpochCertificate,
 	error::{CloseError, Rejection, StorageError},
+	tree::{siblings, Node, TreeBuilder},
 	validate::Checked,
 };
 use codec::{Decode, Encode};
@@ -104,6 +103,10 @@ const LAYOUT: u32 = 5;
 
 /// The layout whose ledgers this node takes, storing their closed epochs' trees.
 const LAYOUT_WITHOUT_TREES: u32 = 4;
+
+/// The nodes of closed epochs' trees ([`crate::tree`]), by epoch, level (0: the leaves) and
+/// index: a proof reads one a level.
+const TREES: TableDefinition<(u32, u8, u64), [u8; 32]> = TableDefinition::new("trees");
 
 /// Where each device's leaves start in an epoch's tree: `(epoch, device)` → leaf index.
 const LEAF_OFFSETS: TableDefinition<(u32, u64), u64> = TableDefinition::new("leaf_offsets");
@@ -802,7 +805,9 @@ fn prove_in<T>(
 		}
 	};
 	let trees = read.open_table(TREES)?;
-	let siblings = tree::stored_siblings(&trees, epoch, sealed.leaves.into(), position)?;
+	let siblings = siblings(sealed.leaves.into(), position, |level, at| {
+		Ok(trees.get((epoch, level, at))?.map(|node| Hash::from(node.value())))
+	})?;
 	let Some(siblings) = siblings else { return Ok(None) };
 	let proof = InclusionProof {
 		leaf_index: position as u32,

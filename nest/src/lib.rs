@@ -39,6 +39,7 @@ pub mod prove;
 pub mod rpc;
 pub mod server;
 pub mod supervisor;
+pub mod tree;
 pub mod validate;
 pub mod webchain;
 

@@ -608,11 +608,13 @@ where
 		let mut tree = EpochTree::default();
 		for body in bodies.iter().rev().map(|body| &**body).chain([proposal]) {
 			for range in &body.ranges {
-				// Each held already: vetted at its block, or final.
-				tree.add(range, self.log.hold(range, Vetting::Vetted).await?);
+				tree.add(range);
 			}
 		}
-		Ok(tree.root(self.log.arrivals(parent.arrivals..arrivals).await))
+		let arrivals = self.log.arrivals(parent.arrivals..arrivals).await;
+		let log = &self.log;
+		// Each range is held already: vetted at its block, or final.
+		tree.root(|range| async move { log.hold(&range, Vetting::Vetted).await }, arrivals).await
 	}
 
 	/// Hands every proposal up to `payload`, which `finalization` certifies, to the log, in

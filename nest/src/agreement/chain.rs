@@ -13,14 +13,12 @@
 //! A range names its records by the hash of their leaves, so a device that signed two
 //! records with one sequence cannot make two nodes hold different logs under one proposal.
 
+use crate::tree::{Discard, TreeBuilder};
 use codec::{Decode, DecodeLimit, Encode};
 use commonware_cryptography::sha256::Digest;
 use polkadot_sdk::sp_crypto_hashing::{blake2_256, sha2_256};
-use std::{collections::BTreeMap, sync::Arc};
-use thingschain_primitives::{
-	ids::{DeviceId, Epoch, Hash},
-	merkle,
-};
+use std::{collections::BTreeMap, future::Future, sync::Arc};
+use thingschain_primitives::ids::{DeviceId, Epoch, Hash};
 
 /// WebChain block numbers, as the service node reads them.
 pub type BlockNumber = u64;
@@ -97,26 +95,40 @@ impl Close {
 	}
 }
 
-/// The leaves of an epoch in its tree's order: each device's records of the epoch, devices
+/// The ranges of an epoch in its tree's order: each device's records of the epoch, devices
 /// in increasing order and each device's in sequence order, then the peg arrivals it holds.
 /// The order does not depend on how proposals split the epoch, so a node's ledger builds
 /// the same tree from the epoch's cut alone (`Ledger::close_epoch`), and so does a super node.
 #[derive(Default)]
 pub struct EpochTree {
-	devices: BTreeMap<DeviceId, Vec<Hash>>,
+	devices: BTreeMap<DeviceId, Vec<Range>>,
 }
 
 impl EpochTree {
-	/// Adds the leaves of `range`, which follows the device's earlier ranges of the epoch.
-	pub fn add(&mut self, range: &Range, leaves: Vec<Hash>) {
-		self.devices.entry(range.device).or_default().extend(leaves);
+	/// Adds `range`, which follows the device's earlier ranges of the epoch.
+	pub fn add(&mut self, range: &Range) {
+		self.devices.entry(range.device).or_default().push(range.clone());
 	}
 
-	/// The root and size of the tree, with the leaves of the epoch's `arrivals` last.
-	pub fn root(self, arrivals: Vec<Hash>) -> (Hash, u64) {
-		let leaves: Vec<Hash> = self.devices.into_values().flatten().chain(arrivals).collect();
-		let count = leaves.len() as u64;
-		(merkle::root_of_leaves(leaves), count)
+	/// The root and size of the tree: each range's leaves as `leaves` reads them (its
+	/// records', in sequence order), then the epoch's `arrivals`. It holds a range's leaves
+	/// at a time and one node per level, not the epoch's leaves.
+	pub async fn root<E, F, Fut>(self, mut leaves: F, arrivals: Vec<Hash>) -> Result<(Hash, u64), E>
+	where
+		F: FnMut(Range) -> Fut,
+		Fut: Future<Output = Result<Vec<Hash>, E>>,
+	{
+		let mut tree = TreeBuilder::default();
+		for range in self.devices.into_values().flatten() {
+			for leaf in leaves(range).await? {
+				tree.push(leaf, &mut Discard);
+			}
+		}
+		for leaf in arrivals {
+			tree.push(leaf, &mut Discard);
+		}
+		let count = tree.leaves();
+		Ok((tree.finish(&mut Discard), count))
 	}
 }
 
@@ -383,7 +395,9 @@ pub fn extend(
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use futures::FutureExt;
 	use proptest::prelude::*;
+	use thingschain_primitives::merkle;
 
 	/// Epochs of ten blocks from block 0.
 	struct Tens;
@@ -516,17 +530,23 @@ mod tests {
 	#[test]
 	fn an_epoch_s_tree_is_by_device_then_arrivals_however_proposals_split_it() {
 		let leaf = |n: u8| Hash::repeat_byte(n);
+		// A range's leaves: the device's number and its sequences.
+		let leaves = |range: Range| {
+			let leaves = (range.from..range.to).map(|s| leaf(range.device as u8 * 10 + s as u8));
+			std::future::ready(Ok::<_, ()>(leaves.collect()))
+		};
+		let root = |tree: EpochTree| tree.root(leaves, vec![leaf(99)]).now_or_never().unwrap();
 		// Device 4 ordered in two proposals, device 1 between them.
 		let mut split = EpochTree::default();
-		split.add(&range(4, 0, 1), vec![leaf(40)]);
-		split.add(&range(1, 3, 4), vec![leaf(13)]);
-		split.add(&range(4, 1, 2), vec![leaf(41)]);
+		for added in [range(4, 0, 1), range(1, 3, 4), range(4, 1, 2)] {
+			split.add(&added);
+		}
 		let mut whole = EpochTree::default();
-		whole.add(&range(1, 3, 4), vec![leaf(13)]);
-		whole.add(&range(4, 0, 2), vec![leaf(40), leaf(41)]);
+		whole.add(&range(1, 3, 4));
+		whole.add(&range(4, 0, 2));
 		let expected = merkle::root_of_leaves([leaf(13), leaf(40), leaf(41), leaf(99)]);
-		assert_eq!(split.root(vec![leaf(99)]), (expected, 4));
-		assert_eq!(whole.root(vec![leaf(99)]), (expected, 4));
+		assert_eq!(root(split), Ok((expected, 4)));
+		assert_eq!(root(whole), Ok((expected, 4)));
 	}
 
 	#[test]

@@ -46,7 +46,7 @@ use commonware_runtime::{
 	Supervisor as _,
 };
 use commonware_utils::{ordered::Set, NZUsize, NZU16};
-use futures::future::select;
+use futures::{future::select, FutureExt};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use std::{
 	collections::BTreeMap,
@@ -202,8 +202,9 @@ struct Observer {
 	finalized: Vec<Digest>,
 	/// The certified root of each epoch.
 	roots: BTreeMap<Epoch, Hash>,
-	/// The tree of the open epoch's final records.
+	/// The tree of the open epoch's final records, and their leaves.
 	open_tree: EpochTree,
+	open_leaves: BTreeMap<Range, Vec<Hash>>,
 	/// The arrivals the closed epochs hold.
 	arrivals: u64,
 	/// Closes whose certificate a node verified, as a super node would.
@@ -239,7 +240,9 @@ impl Observer {
 				self.finalized.push(*digest);
 				let mut leaves = leaves.iter().copied();
 				for range in &proposal.ranges {
-					self.open_tree.add(range, leaves.by_ref().take(range.len() as usize).collect());
+					self.open_tree.add(range);
+					let range_leaves = leaves.by_ref().take(range.len() as usize).collect();
+					self.open_leaves.insert(range.clone(), range_leaves);
 				}
 				if let Some(close) = proposal.close.filter(|close| close.skipped) {
 					assert_eq!(
@@ -260,6 +263,11 @@ impl Observer {
 				}
 				if let Some(close) = proposal.close.filter(|close| !close.skipped) {
 					let tree = std::mem::take(&mut self.open_tree);
+					let mut open_leaves = std::mem::take(&mut self.open_leaves);
+					let leaves = |range: Range| {
+						let leaves = open_leaves.remove(&range).expect("each range's leaves");
+						std::future::ready(Ok::<_, std::convert::Infallible>(leaves))
+					};
 					let arrivals = self.arrivals..close.arrivals;
 					assert!(
 						close.arrivals <= SimWebChain::arrivals_at(proposal.block),
@@ -268,8 +276,9 @@ impl Observer {
 					);
 					self.arrivals = close.arrivals;
 					assert_eq!(
-						(close.root, close.leaves),
-						tree.root(arrivals.map(SimWebChain::arrival_leaf).collect()),
+						Some(Ok((close.root, close.leaves))),
+						tree.root(leaves, arrivals.map(SimWebChain::arrival_leaf).collect())
+							.now_or_never(),
 						"epoch {} certified with a root its records do not give",
 						close.epoch
 					);

@@ -1,35 +1,41 @@
-//! Each closed epoch's Merkle tree, stored level by level as it is built: a proof reads one
-//! node per level (O(log n)), and closing an epoch holds one node per level in memory, not
-//! its leaves. The tree is the SDK's `binary-merkle-tree`, which WebChain checks proofs with
+//! An epoch's Merkle tree built as its leaves come, holding one node per level, not its
+//! leaves: what the agreement certifies a close's root with, and what the ledger stores each
+//! closed epoch's tree from (`crate::ledger`, a proof reading one node per level). The tree
+//! is the SDK's `binary-merkle-tree`, which WebChain checks proofs with
 //! (`thingschain_primitives::merkle`): each level pairs the nodes of the one below, left to
 //! right, as BLAKE2-256 of `left ++ right`, and a level's odd last node goes up as it is. The
-//! builder only stores the nodes that tree is made of; the tests hold its roots and proofs
-//! to the SDK's, for every size.
+//! builder only hands out the nodes that tree is made of; the tests hold its roots and
+//! proofs to the SDK's, for every size.
 //!
 //! ```text
 //!  level 3:  root = H(n0123 ++ l4)
 //!  level 2:  n0123            l4            (l4 went up as it is, twice)
 //!  level 1:  n01     n23      l4
-//!  level 0:  l0  l1  l2  l3   l4            trees: (epoch, level, index) → node
+//!  level 0:  l0  l1  l2  l3   l4
 //! ```
 
 use crate::error::StorageError;
 use polkadot_sdk::sp_crypto_hashing::blake2_256;
-use redb::{ReadableTable, TableDefinition};
-use thingschain_primitives::ids::{Epoch, Hash};
-
-/// The nodes of closed epochs' trees, by epoch, level (0: the leaves) and index.
-pub(super) const TREES: TableDefinition<(u32, u8, u64), [u8; 32]> = TableDefinition::new("trees");
+use thingschain_primitives::ids::Hash;
 
 /// A node of an epoch's tree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Node {
+pub struct Node {
 	/// Its level: 0 for a leaf.
 	pub level: u8,
 	/// Its place in its level, from the left.
 	pub index: u64,
 	/// Its hash.
 	pub hash: Hash,
+}
+
+/// Where the nodes go when only the root is wanted.
+pub struct Discard;
+
+impl Extend<Node> for Discard {
+	fn extend<I: IntoIterator<Item = Node>>(&mut self, nodes: I) {
+		nodes.into_iter().for_each(drop);
+	}
 }
 
 /// One level of a tree being built.
@@ -43,13 +49,14 @@ struct Level {
 
 /// Builds a tree as its leaves come, handing out each node once it is known.
 #[derive(Default)]
-pub(super) struct TreeBuilder {
+pub struct TreeBuilder {
 	levels: Vec<Level>,
 }
 
 impl TreeBuilder {
-	/// Adds the next leaf; the nodes it completes (itself first) go to `nodes`.
-	pub fn push(&mut self, leaf: Hash, nodes: &mut Vec<Node>) {
+	/// Adds the next leaf; the nodes it completes (itself first) go to `nodes` ([`Discard`]
+	/// for the root alone).
+	pub fn push(&mut self, leaf: Hash, nodes: &mut impl Extend<Node>) {
 		self.add(0, leaf, nodes);
 	}
 
@@ -59,13 +66,13 @@ impl TreeBuilder {
 	}
 
 	/// Appends `hash` to `level`, and the parents it completes to the levels above.
-	fn add(&mut self, mut level: usize, mut hash: Hash, nodes: &mut Vec<Node>) {
+	fn add(&mut self, mut level: usize, mut hash: Hash, nodes: &mut impl Extend<Node>) {
 		loop {
 			if self.levels.len() <= level {
 				self.levels.push(Level::default());
 			}
 			let at = &mut self.levels[level];
-			nodes.push(Node { level: level as u8, index: at.count, hash });
+			nodes.extend([Node { level: level as u8, index: at.count, hash }]);
 			at.count += 1;
 			match at.waiting.take() {
 				Some(left) => {
@@ -82,7 +89,7 @@ impl TreeBuilder {
 
 	/// The root, every leaf pushed (all zeros for none); the nodes the odd last ones make
 	/// on their way up go to `nodes`.
-	pub fn finish(mut self, nodes: &mut Vec<Node>) -> Hash {
+	pub fn finish(mut self, nodes: &mut impl Extend<Node>) -> Hash {
 		let mut level = 0;
 		while let Some(at) = self.levels.get_mut(level) {
 			if at.count == 1 {
@@ -100,7 +107,7 @@ impl TreeBuilder {
 /// The siblings on the path of leaf `index` of a tree of `leaves` leaves to its root, from the
 /// leaf up (the SDK's proof), each read with `node(level, index)`; `None` if there is no such
 /// leaf.
-pub(super) fn siblings(
+pub fn siblings(
 	leaves: u64,
 	index: u64,
 	mut node: impl FnMut(u8, u64) -> Result<Option<Hash>, StorageError>,
@@ -123,18 +130,6 @@ pub(super) fn siblings(
 		level += 1;
 	}
 	Ok(Some(siblings))
-}
-
-/// [`siblings`] of epoch `epoch`'s stored tree.
-pub(super) fn stored_siblings(
-	trees: &impl ReadableTable<(u32, u8, u64), [u8; 32]>,
-	epoch: Epoch,
-	leaves: u64,
-	index: u64,
-) -> Result<Option<Vec<Hash>>, StorageError> {
-	siblings(leaves, index, |level, at| {
-		Ok(trees.get((epoch, level, at))?.map(|node| Hash::from(node.value())))
-	})
 }
 
 #[cfg(test)]
