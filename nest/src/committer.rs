@@ -16,9 +16,12 @@ use crate::{
 	ledger::{Ledger, Stored},
 	validate::{check, Checked, Rules},
 };
-use std::sync::Arc;
-use thingschain_primitives::nest::SignedNestRecord;
-use tokio::sync::{mpsc, oneshot, watch};
+use std::{
+	collections::HashMap,
+	sync::{Arc, Mutex},
+};
+use thingschain_primitives::{ids::DeviceId, nest::SignedNestRecord};
+use tokio::sync::{mpsc, oneshot, watch, Notify};
 
 /// The most records one write takes: a burst of calls beyond it waits for the next write.
 const MAX_RECORDS_PER_WRITE: usize = 16_384;
@@ -45,6 +48,8 @@ pub struct Committer {
 	devices: Arc<DeviceCache>,
 	/// What the stored records were checked against.
 	checked_under: Arc<CheckedUnder>,
+	/// Who waits for which device's records.
+	waiters: Arc<Waiters>,
 	/// Closed when the thread ends.
 	alive: watch::Receiver<()>,
 }
@@ -61,6 +66,8 @@ impl Committer {
 		let (running, alive) = watch::channel(());
 		let checked_under = Arc::new(CheckedUnder::default());
 		let stored_under = checked_under.clone();
+		let waiters = Arc::new(Waiters::default());
+		let woken = waiters.clone();
 		std::thread::Builder::new().name("nest-committer".into()).spawn(move || {
 			// Dropped when the thread ends, a panic included: `stopped` returns.
 			let _running = running;
@@ -72,10 +79,16 @@ impl Committer {
 					records += job.records.len();
 					batch.push(job);
 				}
-				commit(&ledger, &stored_under, batch);
+				commit(&ledger, &stored_under, &woken, batch);
 			}
 		})?;
-		Ok(Committer { queue, rules, devices, checked_under, alive })
+		Ok(Committer { queue, rules, devices, checked_under, waiters, alive })
+	}
+
+	/// Notified whenever records of `device` are stored; dropped when no longer waited on.
+	pub fn stores_of(&self, device: DeviceId) -> DeviceStores {
+		let notify = self.waiters.lock().entry(device).or_default().clone();
+		DeviceStores { device, notify, waiters: self.waiters.clone() }
 	}
 
 	/// The registry records are checked against.
@@ -146,9 +159,56 @@ impl Committer {
 	}
 }
 
+/// The devices whose records someone waits for, and how to wake them.
+#[derive(Default)]
+struct Waiters(Mutex<HashMap<DeviceId, Arc<Notify>>>);
+
+impl Waiters {
+	fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<DeviceId, Arc<Notify>>> {
+		self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+	}
+
+	/// Wakes whoever waits for records of `devices`.
+	fn wake(&self, devices: impl Iterator<Item = DeviceId>) {
+		let waiters = self.lock();
+		if waiters.is_empty() {
+			return;
+		}
+		for device in devices {
+			if let Some(notify) = waiters.get(&device) {
+				notify.notify_waiters();
+			}
+		}
+	}
+}
+
+/// A wait for one device's records to be stored ([`Committer::stores_of`]).
+pub struct DeviceStores {
+	device: DeviceId,
+	notify: Arc<Notify>,
+	waiters: Arc<Waiters>,
+}
+
+impl DeviceStores {
+	/// Resolves at the device's next store after it was made (enable it, then look).
+	pub fn next(&self) -> tokio::sync::futures::Notified<'_> {
+		self.notify.notified()
+	}
+}
+
+impl Drop for DeviceStores {
+	fn drop(&mut self) {
+		let mut waiters = self.waiters.lock();
+		// The map's and this one: nobody else waits for the device.
+		if Arc::strong_count(&self.notify) == 2 {
+			waiters.remove(&self.device);
+		}
+	}
+}
+
 /// Appends the records of `batch` in one write, notes what the stored ones were checked
 /// against, and answers each job with its share.
-fn commit(ledger: &Ledger, checked_under: &CheckedUnder, batch: Vec<Job>) {
+fn commit(ledger: &Ledger, checked_under: &CheckedUnder, waiters: &Waiters, batch: Vec<Job>) {
 	let sizes: Vec<usize> = batch.iter().map(|job| job.records.len()).collect();
 	let (records, replies): (Vec<_>, Vec<_>) =
 		batch.into_iter().map(|job| (job.records, job.reply)).unzip();
@@ -167,6 +227,7 @@ fn commit(ledger: &Ledger, checked_under: &CheckedUnder, batch: Vec<Job>) {
 				))
 			});
 			checked_under.appended(stored);
+			waiters.wake(places.iter().map(|place| place.0));
 			let mut outcomes = outcomes.into_iter();
 			for (reply, size) in replies.into_iter().zip(sizes) {
 				let _ = reply.send(Ok(outcomes.by_ref().take(size).collect()));

@@ -228,10 +228,15 @@ impl Log for LedgerLog {
 	}
 
 	async fn hold(&self, range: &Range, vetting: Vetting) -> Result<Vec<Hash>, Unholdable> {
-		// Gossip brings most records a moment after the proposal that names them: peers are
-		// asked only once that moment has passed.
-		let mut ask = false;
+		// Gossip brings most records a moment after the proposal that names them: the range is
+		// looked at again whenever the device's records are stored here, and peers are asked
+		// only once that moment has passed.
+		let stores = self.committer.stores_of(range.device);
+		let mut ask_at = tokio::time::Instant::now() + RETRY;
 		loop {
+			let stored = stores.next();
+			tokio::pin!(stored);
+			stored.as_mut().enable();
 			match self.ledger.held_range(range) {
 				Ok(Some(HeldRange { leaves, variant })) => match vetting {
 					Vetting::Vetted => return Ok(leaves),
@@ -247,14 +252,17 @@ impl Log for LedgerLog {
 				Ok(None) => {}
 				Err(error) => self.fail(error),
 			}
-			let answers = match ask {
-				true => self.network.range(range.clone()).await,
-				false => Vec::new(),
-			};
-			ask = true;
-			match answers.into_iter().find(|records| fits(range, records)) {
-				Some(records) => self.take(range, vetting, records).await?,
-				None => tokio::time::sleep(RETRY).await,
+			if tokio::time::Instant::now() >= ask_at {
+				let answers = self.network.range(range.clone()).await;
+				if let Some(records) = answers.into_iter().find(|records| fits(range, records)) {
+					self.take(range, vetting, records).await?;
+					continue;
+				}
+				ask_at = tokio::time::Instant::now() + RETRY;
+			}
+			tokio::select! {
+				() = &mut stored => {}
+				() = tokio::time::sleep_until(ask_at) => {}
 			}
 		}
 	}
