@@ -80,6 +80,10 @@ impl CheckedUnder {
 	pub fn forget_below(&self, ends: &BTreeMap<DeviceId, u64>) {
 		self.lock().retain(|device, runs| {
 			let Some(&end) = ends.get(device) else { return true };
+			// Nothing below the end (the common case): no run to split off.
+			if runs.keys().next().is_some_and(|&first| first >= end) {
+				return runs.values().any(Option::is_some);
+			}
 			let kept = covering(runs, end).cloned();
 			*runs = runs.split_off(&end);
 			runs.entry(end).or_insert(kept);
