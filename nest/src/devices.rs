@@ -208,6 +208,14 @@ impl DeviceCache {
 		Ok(Registry { history, at: At::Block(block) })
 	}
 
+	/// `block`, or the first block whose registry is known here if `block` is older: a node
+	/// that started (or read WebChain afresh) after a proposal's block judges it by the
+	/// oldest registry it has, rather than refuse every proposal its peers made before (and
+	/// have the agreement block it for voting against what a quorum finalized).
+	pub fn known_block(&self, block: BlockNumber) -> BlockNumber {
+		self.read().known_from.map_or(block, |known_from| block.max(known_from))
+	}
+
 	/// Device `id` as last read, if it is one of the service's.
 	pub fn get(&self, id: DeviceId) -> Option<Arc<DeviceEntry>> {
 		self.latest().terms(id).map(|terms| terms.entry)

@@ -72,6 +72,7 @@ impl Vetter {
 	) -> Result<Option<Prefix>, VetFailure> {
 		let devices = self.committer.devices();
 		devices.wait_for(block).await;
+		let block = devices.known_block(block);
 		let terms = devices.at(block).map_err(Unholdable::from)?.terms(range.device);
 		let checked_under = self.committer.checked_under();
 		let sequences = range.from..range.to;
@@ -99,6 +100,7 @@ impl Vetter {
 		records: Vec<SignedNestRecord>,
 	) -> Result<Vec<Checked>, Unholdable> {
 		self.committer.devices().wait_for(block).await;
+		let block = self.committer.devices().known_block(block);
 		let outcomes = self.committer.check_at(block, records).await?;
 		let (checked, invalid) = valid_prefix(range, block, outcomes);
 		invalid.map_or(Ok(checked), Err)
@@ -254,11 +256,10 @@ mod tests {
 		assert_eq!(node.valid(&range, 10).await, Ok(5));
 		assert!(node.valid(&range, 25).await.is_err());
 
-		// Blocks older than the last final proposal's are forgotten: not judged here.
-		devices.forget_before(15);
-		let forgotten = node.valid(&range, 10).await.unwrap_err();
-		assert!(forgotten.contains("not known here"), "{forgotten}");
-		assert_eq!(node.valid(&range, 15).await, Ok(5));
+		// Blocks older than the registry known here are judged by the oldest one known.
+		devices.forget_before(25);
+		let at_25 = node.valid(&range, 25).await.unwrap_err();
+		assert_eq!(node.valid(&range, 10).await.unwrap_err(), at_25);
 	}
 
 	#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
